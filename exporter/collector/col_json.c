@@ -1,0 +1,445 @@
+/*
+ * col_json.c - OTLP JSON writer (see col_json.h).
+ *
+ * Strings from the wire are not trusted to be UTF-8: invalid sequences
+ * become U+FFFD, control characters are escaped, so every line is valid
+ * JSON whatever a sender wrote.
+ */
+#include "col_json.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void col_buf_reset(col_buf_t *b)
+{
+    b->len = 0;
+    b->oom = 0;
+}
+
+void col_buf_free(col_buf_t *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static int col_buf_grow(col_buf_t *b, size_t more)
+{
+    size_t cap;
+    char *p;
+
+    if (b->len + more + 1 <= b->cap)
+        return 1;
+    cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    p = realloc(b->p, cap);
+    if (p == NULL) {
+        b->oom = 1;
+        return 0;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 1;
+}
+
+void col_buf_put(col_buf_t *b, const char *s, size_t n)
+{
+    if (!col_buf_grow(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void col_buf_puts(col_buf_t *b, const char *s)
+{
+    col_buf_put(b, s, strlen(s));
+}
+
+void col_buf_printf(col_buf_t *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        col_buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+void col_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = d[p[i] >> 4];
+        out[2 * i + 1] = d[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
+static size_t col_utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    uint32_t cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+static void col_json_str(col_buf_t *b, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)u), i = 0;
+
+    col_buf_put(b, "\"", 1);
+    while (i < n) {
+        unsigned char c = u[i];
+        size_t l;
+
+        if (c == '"' || c == '\\') {
+            col_buf_put(b, "\\", 1);
+            col_buf_put(b, (const char *)&u[i], 1);
+            i++;
+        } else if (c < 0x20) {
+            col_buf_printf(b, "\\u%04x", c);
+            i++;
+        } else if ((l = col_utf8_len(u + i, n - i)) == 0) {
+            col_buf_puts(b, "\\ufffd");
+            i++;
+        } else {
+            col_buf_put(b, (const char *)&u[i], l);
+            i += l;
+        }
+    }
+    col_buf_put(b, "\"", 1);
+}
+
+static void col_json_key(col_buf_t *b, int *first, const char *key)
+{
+    if (!*first)
+        col_buf_put(b, ",", 1);
+    *first = 0;
+    col_buf_printf(b, "\"%s\":", key);
+}
+
+static void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+
+    col_buf_put(b, "\"", 1);
+    for (i = 0; i + 2 < n; i += 3) {
+        char o[4] = {t[p[i] >> 2], t[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
+                     t[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], t[p[i + 2] & 63]};
+        col_buf_put(b, o, 4);
+    }
+    if (n - i == 1) {
+        char o[4] = {t[p[i] >> 2], t[(p[i] & 3) << 4], '=', '='};
+        col_buf_put(b, o, 4);
+    } else if (n - i == 2) {
+        char o[4] = {t[p[i] >> 2], t[((p[i] & 3) << 4) | (p[i + 1] >> 4)], t[(p[i + 1] & 15) << 2], '='};
+        col_buf_put(b, o, 4);
+    }
+    col_buf_put(b, "\"", 1);
+}
+
+static void col_json_hexid(col_buf_t *b, int *first, const char *key, ProtobufCBinaryData d)
+{
+    char hex[2 * 64 + 1];
+
+    if (d.len == 0)
+        return;
+    col_json_key(b, first, key);
+    if (d.len > 64) {
+        col_json_base64(b, d.data, d.len); /* not an id at all: keep it intact */
+        return;
+    }
+    col_hex(d.data, d.len, hex);
+    col_buf_printf(b, "\"%s\"", hex);
+}
+
+static void col_json_kvs(col_buf_t *b, col_kv_t **kv, size_t n, int depth);
+
+static void col_json_value(col_buf_t *b, const col_value_t *v, int depth)
+{
+    size_t i;
+
+    col_buf_put(b, "{", 1);
+    if (v == NULL || depth > 16) {
+        col_buf_put(b, "}", 1);
+        return;
+    }
+    switch (v->value_case) {
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
+        col_buf_puts(b, "\"stringValue\":");
+        col_json_str(b, v->string_value);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
+        col_buf_puts(b, v->bool_value ? "\"boolValue\":true" : "\"boolValue\":false");
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+        col_buf_printf(b, "\"intValue\":\"%" PRId64 "\"", v->int_value);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+        if (v->double_value != v->double_value)
+            col_buf_puts(b, "\"doubleValue\":\"NaN\"");
+        else if (v->double_value > 1.7976931348623157e308)
+            col_buf_puts(b, "\"doubleValue\":\"Infinity\"");
+        else if (v->double_value < -1.7976931348623157e308)
+            col_buf_puts(b, "\"doubleValue\":\"-Infinity\"");
+        else
+            col_buf_printf(b, "\"doubleValue\":%.17g", v->double_value);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
+        col_buf_puts(b, "\"arrayValue\":{");
+        if (v->array_value && v->array_value->n_values) {
+            col_buf_puts(b, "\"values\":[");
+            for (i = 0; i < v->array_value->n_values; i++) {
+                if (i)
+                    col_buf_put(b, ",", 1);
+                col_json_value(b, v->array_value->values[i], depth + 1);
+            }
+            col_buf_put(b, "]", 1);
+        }
+        col_buf_put(b, "}", 1);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
+        col_buf_puts(b, "\"kvlistValue\":{");
+        if (v->kvlist_value && v->kvlist_value->n_values) {
+            col_buf_puts(b, "\"values\":");
+            col_json_kvs(b, v->kvlist_value->values, v->kvlist_value->n_values, depth + 1);
+        }
+        col_buf_put(b, "}", 1);
+        break;
+    case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE:
+        col_buf_puts(b, "\"bytesValue\":");
+        col_json_base64(b, v->bytes_value.data, v->bytes_value.len);
+        break;
+    default:
+        break;
+    }
+    col_buf_put(b, "}", 1);
+}
+
+static void col_json_kvs(col_buf_t *b, col_kv_t **kv, size_t n, int depth)
+{
+    size_t i;
+
+    col_buf_put(b, "[", 1);
+    for (i = 0; i < n; i++) {
+        if (i)
+            col_buf_put(b, ",", 1);
+        col_buf_puts(b, "{\"key\":");
+        col_json_str(b, kv[i]->key);
+        col_buf_puts(b, ",\"value\":");
+        col_json_value(b, kv[i]->value, depth);
+        col_buf_put(b, "}", 1);
+    }
+    col_buf_put(b, "]", 1);
+}
+
+static void col_json_attrs(col_buf_t *b, int *first, col_kv_t **kv, size_t n, uint32_t dropped)
+{
+    if (n) {
+        col_json_key(b, first, "attributes");
+        col_json_kvs(b, kv, n, 0);
+    }
+    if (dropped) {
+        col_json_key(b, first, "droppedAttributesCount");
+        col_buf_printf(b, "%u", dropped);
+    }
+}
+
+static void col_json_optstr(col_buf_t *b, int *first, const char *key, const char *v)
+{
+    if (v == NULL || *v == '\0')
+        return;
+    col_json_key(b, first, key);
+    col_json_str(b, v);
+}
+
+static void col_json_u64(col_buf_t *b, int *first, const char *key, uint64_t v)
+{
+    if (v == 0)
+        return;
+    col_json_key(b, first, key);
+    col_buf_printf(b, "\"%" PRIu64 "\"", v);
+}
+
+static void col_json_span(col_buf_t *b, const col_span_t *s)
+{
+    int first = 1;
+    size_t i;
+
+    col_buf_put(b, "{", 1);
+    col_json_hexid(b, &first, "traceId", s->trace_id);
+    col_json_hexid(b, &first, "spanId", s->span_id);
+    col_json_optstr(b, &first, "traceState", s->trace_state);
+    col_json_hexid(b, &first, "parentSpanId", s->parent_span_id);
+    if (s->flags) {
+        col_json_key(b, &first, "flags");
+        col_buf_printf(b, "%u", s->flags);
+    }
+    col_json_optstr(b, &first, "name", s->name);
+    if (s->kind) {
+        col_json_key(b, &first, "kind");
+        col_buf_printf(b, "%d", (int)s->kind);
+    }
+    col_json_u64(b, &first, "startTimeUnixNano", s->start_time_unix_nano);
+    col_json_u64(b, &first, "endTimeUnixNano", s->end_time_unix_nano);
+    col_json_attrs(b, &first, s->attributes, s->n_attributes, s->dropped_attributes_count);
+    if (s->n_events) {
+        col_json_key(b, &first, "events");
+        col_buf_put(b, "[", 1);
+        for (i = 0; i < s->n_events; i++) {
+            const col_event_t *e = s->events[i];
+            int f = 1;
+
+            col_buf_puts(b, i ? ",{" : "{");
+            col_json_u64(b, &f, "timeUnixNano", e->time_unix_nano);
+            col_json_optstr(b, &f, "name", e->name);
+            col_json_attrs(b, &f, e->attributes, e->n_attributes, e->dropped_attributes_count);
+            col_buf_put(b, "}", 1);
+        }
+        col_buf_put(b, "]", 1);
+    }
+    if (s->dropped_events_count) {
+        col_json_key(b, &first, "droppedEventsCount");
+        col_buf_printf(b, "%u", s->dropped_events_count);
+    }
+    if (s->n_links) {
+        col_json_key(b, &first, "links");
+        col_buf_put(b, "[", 1);
+        for (i = 0; i < s->n_links; i++) {
+            const col_link_t *l = s->links[i];
+            int f = 1;
+
+            col_buf_puts(b, i ? ",{" : "{");
+            col_json_hexid(b, &f, "traceId", l->trace_id);
+            col_json_hexid(b, &f, "spanId", l->span_id);
+            col_json_optstr(b, &f, "traceState", l->trace_state);
+            col_json_attrs(b, &f, l->attributes, l->n_attributes, l->dropped_attributes_count);
+            if (l->flags) {
+                col_json_key(b, &f, "flags");
+                col_buf_printf(b, "%u", l->flags);
+            }
+            col_buf_put(b, "}", 1);
+        }
+        col_buf_put(b, "]", 1);
+    }
+    if (s->dropped_links_count) {
+        col_json_key(b, &first, "droppedLinksCount");
+        col_buf_printf(b, "%u", s->dropped_links_count);
+    }
+    if (s->status) {
+        int f = 1;
+
+        col_json_key(b, &first, "status");
+        col_buf_put(b, "{", 1);
+        col_json_optstr(b, &f, "message", s->status->message);
+        if (s->status->code) {
+            col_json_key(b, &f, "code");
+            col_buf_printf(b, "%d", (int)s->status->code);
+        }
+        col_buf_put(b, "}", 1);
+    }
+    col_buf_put(b, "}", 1);
+}
+
+static void col_json_scope_spans(col_buf_t *b, const col_scope_spans_t *ss)
+{
+    int first = 1;
+    size_t i;
+
+    col_buf_put(b, "{", 1);
+    if (ss->scope) {
+        int f = 1;
+
+        col_json_key(b, &first, "scope");
+        col_buf_put(b, "{", 1);
+        col_json_optstr(b, &f, "name", ss->scope->name);
+        col_json_optstr(b, &f, "version", ss->scope->version);
+        col_json_attrs(b, &f, ss->scope->attributes, ss->scope->n_attributes,
+                       ss->scope->dropped_attributes_count);
+        col_buf_put(b, "}", 1);
+    }
+    if (ss->n_spans) {
+        col_json_key(b, &first, "spans");
+        col_buf_put(b, "[", 1);
+        for (i = 0; i < ss->n_spans; i++) {
+            if (i)
+                col_buf_put(b, ",", 1);
+            col_json_span(b, ss->spans[i]);
+        }
+        col_buf_put(b, "]", 1);
+    }
+    col_json_optstr(b, &first, "schemaUrl", ss->schema_url);
+    col_buf_put(b, "}", 1);
+}
+
+void col_json_request(col_buf_t *b, const col_request_t *r)
+{
+    size_t i, j;
+
+    col_buf_puts(b, "{\"resourceSpans\":[");
+    for (i = 0; i < r->n_resource_spans; i++) {
+        const col_resource_spans_t *rs = r->resource_spans[i];
+        int first = 1;
+
+        col_buf_puts(b, i ? ",{" : "{");
+        if (rs->resource) {
+            int f = 1;
+
+            col_json_key(b, &first, "resource");
+            col_buf_put(b, "{", 1);
+            col_json_attrs(b, &f, rs->resource->attributes, rs->resource->n_attributes,
+                           rs->resource->dropped_attributes_count);
+            col_buf_put(b, "}", 1);
+        }
+        if (rs->n_scope_spans) {
+            col_json_key(b, &first, "scopeSpans");
+            col_buf_put(b, "[", 1);
+            for (j = 0; j < rs->n_scope_spans; j++) {
+                if (j)
+                    col_buf_put(b, ",", 1);
+                col_json_scope_spans(b, rs->scope_spans[j]);
+            }
+            col_buf_put(b, "]", 1);
+        }
+        col_json_optstr(b, &first, "schemaUrl", rs->schema_url);
+        col_buf_put(b, "}", 1);
+    }
+    col_buf_puts(b, "]}");
+}

@@ -1,0 +1,33 @@
+/*
+ * col_json.h - an ExportTraceServiceRequest as one line of OTLP JSON.
+ *
+ * The mapping is the OTLP/JSON one: lowerCamelCase keys, ids as lowercase
+ * hex, other bytes as base64, enums as numbers, 64-bit integers as decimal
+ * strings, default values left out.
+ */
+#ifndef COL_JSON_H
+#define COL_JSON_H
+
+#include <stddef.h>
+
+#include "col_otlp.h"
+
+typedef struct col_buf {
+    char *p;
+    size_t len, cap;
+    int oom;                 /* an allocation failed: the line is incomplete */
+} col_buf_t;
+
+void col_buf_reset(col_buf_t *b);
+void col_buf_free(col_buf_t *b);
+void col_buf_put(col_buf_t *b, const char *s, size_t n);
+void col_buf_puts(col_buf_t *b, const char *s);
+void col_buf_printf(col_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append the JSON of r (no newline) to b. */
+void col_json_request(col_buf_t *b, const col_request_t *r);
+
+/* Lowercase hex of bytes into out (2n + 1 bytes). */
+void col_hex(const uint8_t *p, size_t n, char *out);
+
+#endif

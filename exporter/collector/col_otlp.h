@@ -1,0 +1,26 @@
+/*
+ * col_otlp.h - short names for the protobuf-c types of the OTLP messages
+ * the collector decodes (generated from exporter/proto at build time).
+ */
+#ifndef COL_OTLP_H
+#define COL_OTLP_H
+
+#include "trace_service.pb-c.h"
+
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest col_request_t;
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans col_resource_spans_t;
+typedef Opentelemetry__Proto__Trace__V1__ScopeSpans col_scope_spans_t;
+typedef Opentelemetry__Proto__Trace__V1__Span col_span_t;
+typedef Opentelemetry__Proto__Trace__V1__Span__Event col_event_t;
+typedef Opentelemetry__Proto__Trace__V1__Span__Link col_link_t;
+typedef Opentelemetry__Proto__Common__V1__KeyValue col_kv_t;
+typedef Opentelemetry__Proto__Common__V1__AnyValue col_value_t;
+typedef Opentelemetry__Proto__Common__V1__InstrumentationScope col_scope_t;
+typedef Opentelemetry__Proto__Resource__V1__Resource col_resource_t;
+
+#define col_request_unpack(len, data) \
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, data)
+#define col_request_free(r) \
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(r, NULL)
+
+#endif

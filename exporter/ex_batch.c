@@ -1,0 +1,282 @@
+/*
+ * ex_batch.c - batching and the datagram transport (see ex_batch.h).
+ *
+ * The export socket is the shim's own: made with the real socket(),
+ * moved to a high fd, close-on-exec and non-blocking. If the program closes
+ * it or reuses its number, the inode check notices, and the shim never
+ * writes into an fd it no longer owns.
+ */
+#define _GNU_SOURCE
+#include "ex_batch.h"
+#include "ex_otlp.h"
+#include "../preload/ss_config.h"
+#include "../preload/ss_log.h"
+#include "../preload/ss_real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EX_FD_MIN 600               /* where the export socket is moved to */
+
+static pthread_mutex_t ex_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t ex_spans[EX_BATCH_MAX];
+static size_t ex_spans_len;
+static unsigned ex_spans_n;
+static uint64_t ex_oldest_ns;
+static uint8_t ex_resource[EX_RESOURCE_MAX];
+static size_t ex_resource_len;
+static int ex_fd = -1;
+static dev_t ex_fd_dev;
+static ino_t ex_fd_ino;
+static uint64_t ex_retry_ns;       /* no reconnect attempt before this */
+static int ex_thread_started;
+
+static int ex_argc;
+static char **ex_argv;
+
+static uint64_t ex_mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void ex_encode_resource(void)
+{
+    static char exe_path[PATH_MAX], host[256], extra[4096], service[512];
+    ex_process_t p;
+    ssize_t n;
+    const char *v, *e;
+
+    memset(&p, 0, sizeof(p));
+    p.pid = (int)getpid();
+    n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+    exe_path[n > 0 ? n : 0] = '\0';
+    p.exe_path = exe_path;
+    p.exe_name = strrchr(exe_path, '/') ? strrchr(exe_path, '/') + 1 : exe_path;
+    p.command = ex_argv && ex_argc > 0 ? ex_argv[0] : NULL;
+    if (gethostname(host, sizeof(host)) == 0) {
+        host[sizeof(host) - 1] = '\0';
+        p.host_name = host;
+    }
+    if (ss_cfg.command_args && ex_argv) {
+        p.argv = ex_argv;
+        p.argc = ex_argc;
+    }
+    v = getenv("OTEL_RESOURCE_ATTRIBUTES");
+    if (v && *v && !ex_otlp_parse_resource_attrs(v, extra, sizeof(extra)))
+        ss_log(SS_LOG_WARN, "OTEL_RESOURCE_ATTRIBUTES could not be decoded; ignored");
+    p.extra = extra;
+    v = getenv("OTEL_SERVICE_NAME");
+    if (v == NULL || *v == '\0') {
+        v = NULL;
+        for (e = extra; *e; e += strlen(e) + 1, e += strlen(e) + 1)
+            if (strcmp(e, "service.name") == 0)
+                v = e + strlen(e) + 1;
+    }
+    if (v == NULL || *v == '\0') {
+        snprintf(service, sizeof(service), "unknown_service:%s", p.exe_name);
+        v = service;
+    }
+    p.service_name = v;
+    ex_resource_len = ex_otlp_resource(&p, ex_resource, sizeof(ex_resource));
+    if (ex_resource_len == 0 && p.argv) {
+        p.argv = NULL; /* command line too long: leave it out */
+        ex_resource_len = ex_otlp_resource(&p, ex_resource, sizeof(ex_resource));
+    }
+}
+
+void ex_batch_init(int argc, char **argv)
+{
+    ex_argc = argc;
+    ex_argv = argv;
+    ex_encode_resource();
+}
+
+static void ex_close_fd(void)
+{
+    if (ex_fd >= 0)
+        ss_real_close(ex_fd);
+    ex_fd = -1;
+}
+
+/* Is ex_fd still the socket we opened? */
+static int ex_fd_ours(void)
+{
+    struct stat st;
+
+    return ex_fd >= 0 && fstat(ex_fd, &st) == 0 && st.st_dev == ex_fd_dev &&
+           st.st_ino == ex_fd_ino;
+}
+
+static int ex_connect(void)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd, high;
+
+    if (ex_fd >= 0) {
+        if (ex_fd_ours())
+            return 1;
+        ex_fd = -1; /* the program owns that number now: leave it alone */
+    }
+    if (ex_mono_ns() < ex_retry_ns)
+        return 0;
+    ex_retry_ns = ex_mono_ns() + 1000000000ull;
+    fd = ss_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return 0;
+    high = fcntl(fd, F_DUPFD_CLOEXEC, EX_FD_MIN);
+    if (high >= 0) {
+        ss_real_close(fd);
+        fd = high;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, ss_cfg.socket_path, strlen(ss_cfg.socket_path));
+    if (ss_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || fstat(fd, &st) < 0) {
+        ss_log(SS_LOG_INFO, "no collector at %s (%s); spans are dropped",
+               ss_cfg.socket_path, strerror(errno));
+        ss_real_close(fd);
+        return 0;
+    }
+    ex_fd = fd;
+    ex_fd_dev = st.st_dev;
+    ex_fd_ino = st.st_ino;
+    return 1;
+}
+
+static void ex_flush_locked(void)
+{
+    static uint8_t env[EX_ENVELOPE_MAX];
+    struct iovec iov[2];
+    struct msghdr msg;
+    size_t env_len;
+    ssize_t r;
+
+    if (ex_spans_n == 0)
+        return;
+    if (!ex_connect()) {
+        SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
+        goto done;
+    }
+    env_len = ex_otlp_envelope(ex_resource, ex_resource_len, ex_spans_len, env, sizeof(env));
+    iov[0].iov_base = env;
+    iov[0].iov_len = env_len;
+    iov[1].iov_base = ex_spans;
+    iov[1].iov_len = ex_spans_len;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    r = ss_real_sendmsg(ex_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (r >= 0) {
+        SS_COUNT_N(spans_exported, ex_spans_n);
+        SS_COUNT(batches_sent);
+    } else if (errno == EAGAIN || errno == ENOBUFS) {
+        SS_COUNT_N(spans_dropped_full, ex_spans_n);
+    } else {
+        SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
+        ex_close_fd(); /* the collector went away: reconnect later */
+        ex_retry_ns = 0;
+    }
+done:
+    ex_spans_len = 0;
+    ex_spans_n = 0;
+}
+
+void ex_batch_flush(void)
+{
+    int saved = errno;
+
+    pthread_mutex_lock(&ex_lock);
+    ex_flush_locked();
+    pthread_mutex_unlock(&ex_lock);
+    errno = saved;
+}
+
+static void *ex_flusher(void *arg)
+{
+    struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 2};
+
+    (void)arg;
+    for (;;) {
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&ex_lock);
+        if (ex_spans_n && ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
+            ex_flush_locked();
+        pthread_mutex_unlock(&ex_lock);
+    }
+    return NULL;
+}
+
+/* Started on the first span, never in a constructor; signals stay with
+ * the program's threads. If it cannot start, spans still leave when the
+ * batch fills, when a later span finds it old, and at exit. */
+static void ex_start_flusher(void)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    sigset_t all, old;
+
+    ex_thread_started = 1;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    if (pthread_create(&t, &attr, ex_flusher, NULL) != 0)
+        ss_log(SS_LOG_INFO, "no flush thread; spans leave with later ones or at exit");
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void ex_batch_add(const ss_span_t *s)
+{
+    uint8_t buf[EX_SPAN_MAX];
+    size_t n = ex_otlp_span(s, buf, sizeof(buf));
+    int saved = errno;
+
+    if (n == 0) {
+        SS_COUNT(spans_dropped_encode);
+        return;
+    }
+    pthread_mutex_lock(&ex_lock);
+    if (ex_spans_len + n > sizeof(ex_spans))
+        ex_flush_locked();
+    memcpy(ex_spans + ex_spans_len, buf, n);
+    ex_spans_len += n;
+    if (ex_spans_n++ == 0)
+        ex_oldest_ns = ex_mono_ns();
+    else if (ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
+        ex_flush_locked();
+    if (!ex_thread_started)
+        ex_start_flusher();
+    pthread_mutex_unlock(&ex_lock);
+    errno = saved;
+}
+
+void ex_batch_after_fork(void)
+{
+    pthread_mutex_init(&ex_lock, NULL);
+    ex_spans_len = 0;          /* the parent ships its own spans */
+    ex_spans_n = 0;
+    ex_thread_started = 0;     /* threads do not survive fork */
+    ex_encode_resource();      /* a new process.pid */
+}
+
+void ex_batch_fd_closed(int fd)
+{
+    if (fd >= 0 && fd == __atomic_load_n(&ex_fd, __ATOMIC_RELAXED))
+        __atomic_store_n(&ex_fd, -1, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,28 @@
+/*
+ * ex_batch.h - the in-process side of export: batch spans, ship datagrams.
+ *
+ * Spans are encoded as they end and appended to one batch buffer. A batch
+ * leaves as one datagram on a Unix socket to spanshim-collector when it is
+ * full, when its oldest span is EX_FLUSH_MS old (checked as spans arrive and
+ * by a lazily started background thread, so an idle process still ships),
+ * at exit, and before exec. Sending never blocks and never raises SIGPIPE:
+ * with no collector, or a full one, the batch is dropped and counted.
+ */
+#ifndef EX_BATCH_H
+#define EX_BATCH_H
+
+#include "../preload/ss_span.h"
+
+#define EX_FLUSH_MS 200
+#define EX_BATCH_MAX (60 * 1024)
+
+/* Process identity for the resource; argv may be NULL. */
+void ex_batch_init(int argc, char **argv);
+void ex_batch_add(const ss_span_t *s);
+void ex_batch_flush(void);
+void ex_batch_after_fork(void);
+
+/* The program closed fd: if it was the export socket, forget it. */
+void ex_batch_fd_closed(int fd);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * ex_otlp.h - OTLP protobuf encoding of span records (nanopb, no malloc).
+ *
+ * A span is encoded the moment it ends, as one `spans` field of a
+ * ScopeSpans message, so a batch is just those bytes laid end to end; the
+ * envelope around them (ExportTraceServiceRequest > ResourceSpans >
+ * Resource, ScopeSpans > InstrumentationScope) is written when the batch
+ * is sent, with the resource encoded once per process.
+ */
+#ifndef EX_OTLP_H
+#define EX_OTLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../preload/ss_span.h"
+
+#define EX_SPAN_MAX 8192        /* one encoded span, at most */
+#define EX_RESOURCE_MAX 4096    /* the encoded resource, at most */
+#define EX_ENVELOPE_MAX (EX_RESOURCE_MAX + 128)
+
+/* Encode s as field 2 (tag, length, Span) into buf. Returns the length,
+ * or 0 if it does not fit. */
+size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap);
+
+/* Resource attributes of this process (read once, again after fork). */
+typedef struct ex_process {
+    int pid;
+    const char *service_name;     /* resolved: never NULL */
+    const char *exe_name, *exe_path, *command, *host_name;
+    char *const *argv;            /* for process.command_args, or NULL */
+    int argc;
+    const char *extra;            /* OTEL_RESOURCE_ATTRIBUTES, decoded, or NULL */
+} ex_process_t;
+
+/* Encode the Resource message (without a field tag). 0 if it cannot. */
+size_t ex_otlp_resource(const ex_process_t *p, uint8_t *buf, size_t cap);
+
+/* Write the envelope that goes before `spans_len` bytes of spans. */
+size_t ex_otlp_envelope(const uint8_t *res, size_t res_len, size_t spans_len, uint8_t *buf,
+                        size_t cap);
+
+/* Decode OTEL_RESOURCE_ATTRIBUTES ("k=v,k2=v2", percent-encoded) into
+ * out as "k\0v\0k2\0v2\0\0". Returns 0 and leaves out empty on any error. */
+int ex_otlp_parse_resource_attrs(const char *in, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * hk_common.h - what every hook shares: the guard and the hand-offs.
+ *
+ * The order in every hook is the same: guard (is this fd followed, is the
+ * shim ready and not re-entered?), call the real function, hand the result
+ * to preload/, return the real result with the real errno. A hook that
+ * fails its guard is exactly the real call: one table load, no lock.
+ */
+#ifndef HK_COMMON_H
+#define HK_COMMON_H
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "../preload/ss_conn.h"
+#include "../preload/ss_fd.h"
+#include "../preload/ss_init.h"
+#include "../preload/ss_real.h"
+
+#define HK_EXPORT __attribute__((visibility("default")))
+
+/* Should this call on fd be looked at? */
+static inline int hk_follows(int fd)
+{
+    return ss_busy == 0 && ss_fd_followed(fd);
+}
+
+/* May a call that can create a followed fd be looked at? */
+static inline int hk_active(void)
+{
+    return ss_busy == 0 && __atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE);
+}
+
+/* Hand a finished receive to preload/, keeping errno. */
+static inline void hk_recv_done(int fd, const struct iovec *iov, int cnt, ssize_t r, int flags)
+{
+    int err = errno;
+
+    ss_busy++;
+    ss_conn_on_recv(fd, iov, cnt, r, err, flags);
+    ss_busy--;
+    errno = err;
+}
+
+static inline ssize_t hk_recv1(int fd, void *buf, ssize_t r, int flags)
+{
+    struct iovec v;
+
+    v.iov_base = buf;
+    v.iov_len = r > 0 ? (size_t)r : 0;
+    hk_recv_done(fd, &v, 1, r, flags);
+    return r;
+}
+
+/* Send through preload/ (which may splice in trace headers). On success
+ * errno is what it was on entry, as after a plain successful call. */
+static inline ssize_t hk_send(int fd, const struct iovec *iov, int cnt, int flags,
+                              ss_sendfn_t fn, void *arg)
+{
+    int saved = errno;
+    ssize_t r;
+
+    ss_busy++;
+    r = ss_conn_send(fd, iov, cnt, flags & MSG_DONTWAIT, fn, arg);
+    ss_busy--;
+    if (r >= 0)
+        errno = saved;
+    return r;
+}
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * hk_io.c - hooks for reading and writing, glibc's fortified entry points
+ * included (a program built with -D_FORTIFY_SOURCE=2 calls __read_chk, not
+ * read). Writes on a followed fd go through ss_conn_send() with a function
+ * that performs the real call on the iovec it is given; reads hand what
+ * arrived to ss_conn_on_recv() after the real call.
+ */
+#define _GNU_SOURCE
+#include "hk_common.h"
+
+#include <string.h>
+
+/* ---- the real send, for ss_conn_send() --------------------------------- */
+
+static ssize_t hk_sendfn_writev(void *arg, const struct iovec *iov, int cnt)
+{
+    return ss_real_writev(*(int *)arg, iov, cnt);
+}
+
+typedef struct hk_sendmsg_arg {
+    int fd;
+    int flags;
+    const struct msghdr *orig;    /* name and control data to keep */
+} hk_sendmsg_arg_t;
+
+static ssize_t hk_sendfn_sendmsg(void *arg, const struct iovec *iov, int cnt)
+{
+    const hk_sendmsg_arg_t *a = arg;
+    struct msghdr m;
+
+    memset(&m, 0, sizeof(m));
+    if (a->orig) {
+        m.msg_name = a->orig->msg_name;
+        m.msg_namelen = a->orig->msg_namelen;
+        m.msg_control = a->orig->msg_control;
+        m.msg_controllen = a->orig->msg_controllen;
+    }
+    m.msg_iov = (struct iovec *)iov;
+    m.msg_iovlen = (size_t)cnt;
+    return ss_real_sendmsg(a->fd, &m, a->flags);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+HK_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+    struct iovec v;
+
+    if (!hk_follows(fd))
+        return ss_real_write(fd, buf, n);
+    v.iov_base = (void *)buf;
+    v.iov_len = n;
+    return hk_send(fd, &v, 1, 0, hk_sendfn_writev, &fd);
+}
+
+HK_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    if (!hk_follows(fd) || cnt < 0)
+        return ss_real_writev(fd, iov, cnt);
+    return hk_send(fd, iov, cnt, 0, hk_sendfn_writev, &fd);
+}
+
+HK_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    hk_sendmsg_arg_t a = {fd, flags, NULL};
+    struct iovec v;
+
+    if (!hk_follows(fd))
+        return ss_real_send(fd, buf, n, flags);
+    v.iov_base = (void *)buf;
+    v.iov_len = n;
+    return hk_send(fd, &v, 1, flags, hk_sendfn_sendmsg, &a);
+}
+
+HK_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+                         const struct sockaddr *addr, socklen_t alen)
+{
+    struct msghdr m;
+    hk_sendmsg_arg_t a = {fd, flags, &m};
+    struct iovec v;
+
+    if (!hk_follows(fd))
+        return ss_real_sendto(fd, buf, n, flags, addr, alen);
+    memset(&m, 0, sizeof(m));
+    m.msg_name = (void *)addr;
+    m.msg_namelen = alen;
+    v.iov_base = (void *)buf;
+    v.iov_len = n;
+    return hk_send(fd, &v, 1, flags, hk_sendfn_sendmsg, &a);
+}
+
+HK_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    hk_sendmsg_arg_t a = {fd, flags, msg};
+
+    if (!hk_follows(fd) || msg == NULL || msg->msg_iovlen > 1024)
+        return ss_real_sendmsg(fd, msg, flags);
+    return hk_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, hk_sendfn_sendmsg, &a);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+HK_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+    if (!hk_follows(fd))
+        return ss_real_read(fd, buf, n);
+    return hk_recv1(fd, buf, ss_real_read(fd, buf, n), 0);
+}
+
+HK_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+    if (!hk_follows(fd))
+        return ss_real___read_chk(fd, buf, n, buflen);
+    return hk_recv1(fd, buf, ss_real___read_chk(fd, buf, n, buflen), 0);
+}
+
+HK_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+    ssize_t r;
+
+    if (!hk_follows(fd))
+        return ss_real_readv(fd, iov, cnt);
+    r = ss_real_readv(fd, iov, cnt);
+    hk_recv_done(fd, iov, cnt, r, 0);
+    return r;
+}
+
+HK_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    if (!hk_follows(fd))
+        return ss_real_recv(fd, buf, n, flags);
+    return hk_recv1(fd, buf, ss_real_recv(fd, buf, n, flags), flags);
+}
+
+HK_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+    if (!hk_follows(fd))
+        return ss_real___recv_chk(fd, buf, n, buflen, flags);
+    return hk_recv1(fd, buf, ss_real___recv_chk(fd, buf, n, buflen, flags), flags);
+}
+
+HK_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+                           socklen_t *alen)
+{
+    if (!hk_follows(fd))
+        return ss_real_recvfrom(fd, buf, n, flags, addr, alen);
+    return hk_recv1(fd, buf, ss_real_recvfrom(fd, buf, n, flags, addr, alen), flags);
+}
+
+HK_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+                                 struct sockaddr *addr, socklen_t *alen)
+{
+    if (!hk_follows(fd))
+        return ss_real___recvfrom_chk(fd, buf, n, buflen, flags, addr, alen);
+    return hk_recv1(fd, buf, ss_real___recvfrom_chk(fd, buf, n, buflen, flags, addr, alen),
+                    flags);
+}
+
+HK_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    ssize_t r;
+
+    if (!hk_follows(fd) || msg == NULL)
+        return ss_real_recvmsg(fd, msg, flags);
+    r = ss_real_recvmsg(fd, msg, flags);
+    hk_recv_done(fd, msg->msg_iov, (int)msg->msg_iovlen, r, flags);
+    return r;
+}

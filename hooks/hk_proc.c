@@ -1,0 +1,36 @@
+/*
+ * hk_proc.c - hooks where a process image ends: exec and _exit. Buffered
+ * spans are shipped first, since neither runs atexit handlers.
+ */
+#define _GNU_SOURCE
+#include "hk_common.h"
+
+HK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    ss_flush_now();
+    return ss_real_execve(path, argv, envp);
+}
+
+HK_EXPORT int execv(const char *path, char *const argv[])
+{
+    ss_flush_now();
+    return ss_real_execv(path, argv);
+}
+
+HK_EXPORT int execvp(const char *file, char *const argv[])
+{
+    ss_flush_now();
+    return ss_real_execvp(file, argv);
+}
+
+HK_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    ss_flush_now();
+    return ss_real_execvpe(file, argv, envp);
+}
+
+HK_EXPORT _Noreturn void _exit(int status)
+{
+    ss_flush_now();
+    ss_real__exit(status);
+}

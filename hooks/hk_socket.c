@@ -1,0 +1,127 @@
+/*
+ * hk_socket.c - hooks for the life of a socket: creation, connect, accept,
+ * duplication, close. They decide which fds are followed; the data hooks
+ * in hk_io.c then only look at those.
+ */
+#define _GNU_SOURCE
+#include "hk_common.h"
+#include "../exporter/ex_batch.h"
+
+HK_EXPORT int socket(int domain, int type, int protocol)
+{
+    int fd = ss_real_socket(domain, type, protocol);
+
+    if (fd >= 0 && ss_fd_followed(fd))
+        ss_conn_on_new_fd(fd); /* glibc closed the old one where we could not see */
+    return fd;
+}
+
+HK_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int rc = ss_real_connect(fd, addr, len), err = errno;
+
+    if (hk_active()) {
+        ss_busy++;
+        ss_conn_on_connect(fd, addr, len, rc, err);
+        ss_busy--;
+        errno = err;
+    }
+    return rc;
+}
+
+static int hk_accepted(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    int err = errno;
+
+    if (fd >= 0 && hk_active()) {
+        ss_busy++;
+        ss_conn_on_accept(fd, addr, addr && len ? *len : 0);
+        ss_busy--;
+        errno = err;
+    }
+    return fd;
+}
+
+HK_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return hk_accepted(ss_real_accept(fd, addr, len), addr, len);
+}
+
+HK_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    return hk_accepted(ss_real_accept4(fd, addr, len, flags), addr, len);
+}
+
+/* The fd is going away: the connection ends with its last fd. */
+static void hk_forget(int fd)
+{
+    int err = errno;
+
+    ex_batch_fd_closed(fd);
+    if (hk_follows(fd) && !ss_in_vfork_child()) {
+        ss_busy++;
+        ss_conn_on_close(fd);
+        ss_busy--;
+    }
+    errno = err;
+}
+
+HK_EXPORT int close(int fd)
+{
+    hk_forget(fd);
+    return ss_real_close(fd);
+}
+
+HK_EXPORT int shutdown(int fd, int how)
+{
+    return ss_real_shutdown(fd, how);
+}
+
+static int hk_duped(int oldfd, int newfd)
+{
+    int err = errno;
+
+    if (newfd >= 0 && newfd != oldfd && ss_busy == 0 &&
+        (ss_fd_followed(oldfd) || ss_fd_followed(newfd)) && !ss_in_vfork_child()) {
+        ss_busy++;
+        ss_conn_on_dup(oldfd, newfd);
+        ss_busy--;
+        errno = err;
+    }
+    return newfd;
+}
+
+HK_EXPORT int dup(int fd)
+{
+    return hk_duped(fd, ss_real_dup(fd));
+}
+
+/* The export socket is forgotten before the real call, so that the
+ * exporter never writes into whatever the program puts on that number. */
+HK_EXPORT int dup2(int oldfd, int newfd)
+{
+    if (oldfd != newfd)
+        ex_batch_fd_closed(newfd);
+    return hk_duped(oldfd, ss_real_dup2(oldfd, newfd));
+}
+
+HK_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    if (oldfd != newfd)
+        ex_batch_fd_closed(newfd);
+    return hk_duped(oldfd, ss_real_dup3(oldfd, newfd, flags));
+}
+
+HK_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+    int rc = ss_real_getsockopt(fd, level, name, val, len), err = errno;
+
+    if (rc == 0 && level == SOL_SOCKET && name == SO_ERROR && val && len &&
+        *len >= (socklen_t)sizeof(int) && hk_follows(fd)) {
+        ss_busy++;
+        ss_conn_on_sockerr(fd, *(int *)val);
+        ss_busy--;
+        errno = err;
+    }
+    return rc;
+}

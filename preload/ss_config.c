@@ -1,0 +1,66 @@
+/*
+ * ss_config.c - read the environment (see ss_config.h).
+ */
+#define _GNU_SOURCE
+#include "ss_config.h"
+#include "ss_log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+ss_config_t ss_cfg;
+
+int ss_config_bool(const char *v)
+{
+    return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+static int ss_config_level(const char *v)
+{
+    static const char *names[] = {"off", "error", "warn", "info", "debug"};
+    size_t i;
+
+    if (v == NULL || *v == '\0')
+        return SS_LOG_ERROR;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(v, names[i]) == 0)
+            return (int)i;
+    return SS_LOG_ERROR;
+}
+
+/* tracecontext is on unless OTEL_PROPAGATORS is set without it. */
+static int ss_config_propagate(const char *v)
+{
+    char buf[256], *tok, *save = NULL;
+
+    if (v == NULL || *v == '\0')
+        return 1;
+    strncpy(buf, v, sizeof(buf) - 1);
+    buf[sizeof(buf) - 1] = '\0';
+    for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+        if (strcasecmp(tok, "tracecontext") == 0)
+            return 1;
+    return 0;
+}
+
+void ss_config_load(void)
+{
+    const char *v;
+
+    ss_log_level = ss_config_level(getenv("SPANSHIM_LOG"));
+    ss_cfg.disabled = ss_config_bool(getenv("OTEL_SDK_DISABLED"));
+    ss_cfg.propagate = ss_config_propagate(getenv("OTEL_PROPAGATORS"));
+    ss_cfg.command_args = ss_config_bool(getenv("SPANSHIM_COMMAND_ARGS"));
+    if (ss_sampler_parse(&ss_cfg.sampler, getenv("OTEL_TRACES_SAMPLER"),
+                         getenv("OTEL_TRACES_SAMPLER_ARG")) < 0)
+        ss_log(SS_LOG_WARN, "OTEL_TRACES_SAMPLER/_ARG not understood, using %s",
+               "the default for what was not");
+    v = getenv("SPANSHIM_SOCKET");
+    if (v == NULL || *v == '\0')
+        v = SS_DEFAULT_SOCKET;
+    if (strlen(v) >= sizeof(ss_cfg.socket_path))
+        ss_log(SS_LOG_WARN, "SPANSHIM_SOCKET is too long for a Unix socket path; using %s",
+               v = SS_DEFAULT_SOCKET);
+    strcpy(ss_cfg.socket_path, v);
+}

@@ -1,0 +1,852 @@
+/*
+ * ss_conn.c - the protocol logic of a followed connection (see ss_conn.h).
+ *
+ * Four streams meet here: requests we send (client), responses we read
+ * (client), requests we read (server), responses we send (server). Both
+ * roles share one queue of exchanges per connection: a request creates one
+ * when its first byte passes, the matching response (the first still open;
+ * HTTP/1 answers in order) ends it. The thread that read a request's head
+ * remembers that server span as the parent for the requests it then makes.
+ */
+#define _GNU_SOURCE
+#include "ss_conn.h"
+#include "ss_config.h"
+#include "ss_fd.h"
+#include "ss_log.h"
+#include "ss_real.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* The server span this thread is serving: the parent of what it sends. */
+static __thread struct {
+    uint8_t active;
+    uint8_t has_tp;              /* tp holds the inbound traceparent */
+    ss_ctx_t ctx;
+    char tp[SS_TP_LEN];
+    uint16_t ts_len;
+    char ts[SS_TS_FORWARD_MAX + 1];
+} ss_cur __attribute__((tls_model("initial-exec")));
+
+int ss_conn_thread_ctx(ss_ctx_t *out)
+{
+    if (!ss_cur.active)
+        return 0;
+    *out = ss_cur.ctx;
+    return 1;
+}
+
+void ss_conn_thread_reset(void)
+{
+    ss_cur.active = 0;
+    ss_cur.has_tp = 0;
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+static ss_conn_t *ss_conn_new(uint8_t role, uint8_t mode)
+{
+    ss_conn_t *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    c->refs = 1; /* the creator's */
+    c->role = role;
+    c->mode = mode;
+    ss_http_init(&c->req, SS_HTTP_REQUEST);
+    ss_http_init(&c->resp, SS_HTTP_RESPONSE);
+    return c;
+}
+
+static void ss_conn_drop_queue(ss_conn_t *c)
+{
+    while (c->q_head) {
+        ss_span_t *s = c->q_head;
+
+        c->q_head = s->next;
+        ss_span_free(s);
+    }
+    c->q_tail = NULL;
+    c->req_cur = NULL;
+    c->pending = 0;
+    c->req.head = NULL;
+}
+
+void ss_conn_free(ss_conn_t *c)
+{
+    ss_conn_drop_queue(c);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void ss_conn_after_fork(ss_conn_t *c)
+{
+    pthread_mutex_init(&c->lock, NULL);
+}
+
+static void ss_conn_enqueue(ss_conn_t *c, ss_span_t *s)
+{
+    s->next = NULL;
+    if (c->q_tail)
+        c->q_tail->next = s;
+    else
+        c->q_head = s;
+    c->q_tail = s;
+    c->pending++;
+}
+
+static ss_span_t *ss_conn_dequeue(ss_conn_t *c)
+{
+    ss_span_t *s = c->q_head;
+
+    if (s == NULL)
+        return NULL;
+    c->q_head = s->next;
+    if (c->q_head == NULL)
+        c->q_tail = NULL;
+    if (c->req_cur == s)
+        c->req_cur = NULL;
+    if (c->req.head == &s->head)
+        c->req.head = NULL;
+    c->pending--;
+    s->next = NULL;
+    return s;
+}
+
+static void ss_conn_peer_from(ss_conn_t *c, const struct sockaddr *sa, socklen_t len)
+{
+    c->peer_addr[0] = '\0';
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+        inet_ntop(AF_INET, &in->sin_addr, c->peer_addr, sizeof(c->peer_addr));
+        c->peer_port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->peer_addr, sizeof(c->peer_addr));
+        c->peer_port = ntohs(in6->sin6_port);
+    } else if (sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+        size_t n = len > offsetof(struct sockaddr_un, sun_path)
+                       ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+
+        c->is_unix = 1;
+        if (n > sizeof(c->peer_addr) - 1)
+            n = sizeof(c->peer_addr) - 1;
+        if (n && un->sun_path[0] != '\0') {
+            memcpy(c->peer_addr, un->sun_path, n);
+            c->peer_addr[n] = '\0';
+            c->peer_addr[strnlen(c->peer_addr, n)] = '\0';
+        }
+    }
+}
+
+static uint16_t ss_sockaddr_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return 0;
+}
+
+/* Stop following fd: the connection is not (or no longer) HTTP. */
+static void ss_conn_let_go(ss_conn_t *c, int fd)
+{
+    ss_conn_t *slot = ss_fd_take(fd);
+
+    c->mode = SS_MODE_OPAQUE;
+    ss_conn_drop_queue(c);
+    ss_fd_put(slot);
+}
+
+/* ---- ending exchanges ---------------------------------------------------- */
+
+static void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
+{
+    if (s->kind == SS_KIND_SERVER && ss_cur.active &&
+        memcmp(ss_cur.ctx.span_id, s->ctx.span_id, 8) == 0)
+        ss_cur.active = 0;
+    (void)c;
+    ss_span_end(s);
+}
+
+/* End every open exchange with an error (unless it already has a final
+ * response), e.g. on a reset or a close. */
+static void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
+{
+    ss_span_t *s;
+
+    while ((s = ss_conn_dequeue(c)) != NULL) {
+        if (!s->head_done) {
+            ss_span_free(s);
+            continue;
+        }
+        if (s->error_type[0] == '\0' && !(s->kind == SS_KIND_SERVER && s->response_begun))
+            strncpy(s->error_type, error_type, sizeof(s->error_type) - 1);
+        ss_conn_finish(c, s);
+    }
+}
+
+/* ---- the request direction ------------------------------------------- */
+
+static void ss_conn_req_begin(ss_conn_t *c)
+{
+    ss_span_t *s = NULL;
+
+    c->req_cur = NULL;
+    c->req.head = NULL;
+    if (c->pending >= SS_CONN_PENDING_MAX || (s = ss_span_alloc()) == NULL) {
+        SS_COUNT(spans_dropped_memory);
+        return;
+    }
+    s->kind = c->role == SS_ROLE_CLIENT ? SS_KIND_CLIENT : SS_KIND_SERVER;
+    s->start_ns = ss_now_ns();
+    s->is_unix = c->is_unix;
+    s->peer_port = c->peer_port;
+    s->local_port = c->local_port;
+    memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
+    if (s->kind == SS_KIND_CLIENT) {
+        /* The parent is whatever this thread is serving right now. */
+        if (ss_cfg.disabled) {
+            if (ss_cur.active)
+                s->ctx = ss_cur.ctx; /* propagate the inbound context as is */
+        } else {
+            ss_span_start_ctx(s, ss_cur.active ? &ss_cur.ctx : NULL, 0);
+        }
+        if (ss_cur.active && ss_cur.ts_len) {
+            memcpy(s->ts, ss_cur.ts, ss_cur.ts_len + 1u);
+            s->ts_len = ss_cur.ts_len;
+        }
+    }
+    c->req.head = &s->head;
+    c->req_cur = s;
+    ss_conn_enqueue(c, s);
+}
+
+static void ss_conn_mark_http(ss_conn_t *c)
+{
+    if (c->mode != SS_MODE_HTTP) {
+        c->mode = SS_MODE_HTTP;
+        SS_COUNT(conns_http);
+    }
+}
+
+/* Lay out "traceparent: ...\r\n[tracestate: ...\r\n]" to insert at `at`. */
+static void ss_conn_splice_insert(ss_span_t *s, uint64_t at)
+{
+    char tp[SS_TP_LEN + 1];
+    size_t n = 0;
+
+    ss_tp_format(&s->ctx, tp);
+    memcpy(s->splice + n, "traceparent: ", 13);
+    n += 13;
+    memcpy(s->splice + n, tp, SS_TP_LEN);
+    n += SS_TP_LEN;
+    memcpy(s->splice + n, "\r\n", 2);
+    n += 2;
+    if (s->ts_len) {
+        memcpy(s->splice + n, "tracestate: ", 12);
+        n += 12;
+        memcpy(s->splice + n, s->ts, s->ts_len);
+        n += s->ts_len;
+        memcpy(s->splice + n, "\r\n", 2);
+        n += 2;
+    }
+    s->splice_at = at;
+    s->splice_len = (uint16_t)n;
+    s->splice_del = 0;
+    s->splice_done = 0;
+    s->splice_armed = 1;
+    SS_COUNT(headers_injected);
+}
+
+/* The program forwards the traceparent it received (a proxy copying the
+ * inbound headers): put this span's in its place, byte for byte. */
+static void ss_conn_splice_replace(ss_span_t *s, uint64_t at)
+{
+    ss_tp_format(&s->ctx, s->splice);
+    s->splice_at = at;
+    s->splice_len = SS_TP_LEN;
+    s->splice_del = SS_TP_LEN;
+    s->splice_done = 0;
+    s->splice_armed = 1;
+    SS_COUNT(headers_replaced);
+}
+
+static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
+{
+    const ss_http_head_t *h = &s->head;
+
+    if (!ss_cfg.propagate || !s->ctx.valid)
+        return;
+    if (h->tp_count == 0) {
+        ss_conn_splice_insert(s, c->req.pos);
+    } else if (h->tp_count == 1 && ss_cur.active && ss_cur.has_tp && !h->tp_trunc &&
+               h->tp_len == SS_TP_LEN && memcmp(h->tp, ss_cur.tp, SS_TP_LEN) == 0 &&
+               h->tp_pos >= c->out_sent) {
+        ss_conn_splice_replace(s, h->tp_pos);
+    } else {
+        /* The program traces itself: leave its header and its span alone. */
+        s->sampled = 0;
+        SS_COUNT(headers_own);
+    }
+}
+
+static void ss_conn_server_head_end(ss_span_t *s)
+{
+    const ss_http_head_t *h = &s->head;
+    ss_ctx_t parent;
+    int ok = h->tp_count == 1 && ss_tp_parse(h->tp, h->tp_len, &parent);
+
+    if (ok && h->ts_count)
+        s->ts_len = (uint16_t)ss_ts_forward(h->ts, h->ts_len, h->ts_trunc, s->ts);
+    if (ss_cfg.disabled) {
+        if (ok)
+            s->ctx = parent;
+    } else {
+        ss_span_start_ctx(s, ok ? &parent : NULL, 1);
+    }
+    ss_cur.active = s->ctx.valid;
+    ss_cur.ctx = s->ctx;
+    ss_cur.has_tp = ok && h->tp_len == SS_TP_LEN;
+    if (ss_cur.has_tp)
+        memcpy(ss_cur.tp, h->tp, SS_TP_LEN);
+    ss_cur.ts_len = s->ts_len;
+    memcpy(ss_cur.ts, s->ts, s->ts_len + 1u);
+}
+
+/* Feed request bytes; returns 0 if the stream turned out not to be HTTP. */
+static int ss_conn_feed_req(ss_conn_t *c, const char *p, size_t n)
+{
+    while (n) {
+        ss_http_ev_t ev;
+        size_t used = ss_http_feed(&c->req, p, n, &ev);
+
+        p += used;
+        n -= used;
+        switch (ev) {
+        case SS_HTTP_EV_BEGIN:
+            ss_conn_req_begin(c);
+            break;
+        case SS_HTTP_EV_HEAD_END:
+            ss_conn_mark_http(c);
+            if (c->req_cur) {
+                c->req_cur->head_done = 1;
+                c->req_cur->head_minor = c->req.vminor;
+                if (c->role == SS_ROLE_CLIENT)
+                    ss_conn_client_head_end(c, c->req_cur);
+                else
+                    ss_conn_server_head_end(c->req_cur);
+            }
+            break;
+        case SS_HTTP_EV_END:
+            c->req_cur = NULL;
+            c->req.head = NULL;
+            break;
+        case SS_HTTP_EV_ERROR:
+            if (c->mode == SS_MODE_HTTP)
+                SS_COUNT(http_errors);
+            else
+                SS_COUNT(conns_opaque);
+            return 0;
+        case SS_HTTP_EV_NONE:
+            break;
+        }
+    }
+    return 1;
+}
+
+/* ---- the response direction ------------------------------------------- */
+
+static int ss_conn_is_method(const ss_span_t *s, const char *m)
+{
+    size_t n = strlen(m);
+
+    return s->head.method_len == n && memcmp(s->head.method, m, n) == 0;
+}
+
+/* Feed response bytes; returns 0 if the connection must be let go. */
+static int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
+{
+    while (n) {
+        ss_http_ev_t ev;
+        size_t used = ss_http_feed(&c->resp, p, n, &ev);
+        ss_span_t *s = c->q_head;
+
+        p += used;
+        n -= used;
+        switch (ev) {
+        case SS_HTTP_EV_BEGIN:
+            if (s == NULL || !s->head_done) {
+                SS_COUNT(http_errors);
+                return 0; /* a response to nothing we saw */
+            }
+            s->response_begun = 1;
+            c->resp.skip_body = ss_conn_is_method(s, "HEAD");
+            break;
+        case SS_HTTP_EV_HEAD_END:
+            if (s)
+                s->status_code = c->resp.status;
+            break;
+        case SS_HTTP_EV_END: {
+            uint16_t st = c->resp.status;
+            int tunnel = st == 101 || (s && ss_conn_is_method(s, "CONNECT") && st / 100 == 2);
+
+            if (st >= 100 && st < 200 && st != 101)
+                break; /* interim: the final response is still to come */
+            if (s)
+                ss_conn_finish(c, ss_conn_dequeue(c));
+            if (tunnel)
+                return 0; /* what follows is not HTTP/1 */
+            break;
+        }
+        case SS_HTTP_EV_ERROR:
+            SS_COUNT(http_errors);
+            return 0;
+        case SS_HTTP_EV_NONE:
+            break;
+        }
+    }
+    return 1;
+}
+
+/* ---- descriptors ------------------------------------------------------ */
+
+void ss_conn_on_new_fd(int fd)
+{
+    ss_fd_put(ss_fd_take(fd));
+}
+
+void ss_conn_on_close(int fd)
+{
+    ss_conn_t *c = ss_fd_take(fd);
+
+    if (c == NULL)
+        return;
+    if (__atomic_load_n(&c->fds, __ATOMIC_ACQUIRE) == 0) {
+        pthread_mutex_lock(&c->lock);
+        if (c->mode == SS_MODE_CONNECTING)
+            c->mode = SS_MODE_OPAQUE;
+        ss_conn_fail_all(c, "no_response");
+        pthread_mutex_unlock(&c->lock);
+    }
+    ss_fd_put(c);
+}
+
+void ss_conn_on_dup(int oldfd, int newfd)
+{
+    ss_conn_t *c;
+
+    ss_conn_on_close(newfd); /* dup2 and dup3 close what newfd was */
+    c = ss_fd_get(oldfd);
+    if (c == NULL)
+        return;
+    ss_fd_put(ss_fd_set(newfd, c));
+    ss_fd_put(c);
+}
+
+static int ss_conn_stream_type(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof(type);
+
+    if (ss_real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return 0;
+    return type == SOCK_STREAM;
+}
+
+/* A connect that failed: a CLIENT span named "connect" says so. */
+static void ss_conn_connect_failed(ss_conn_t *c, int err)
+{
+    char buf[24];
+    ss_span_t *s;
+
+    if (c->is_unix || ss_cfg.disabled || (s = ss_span_alloc()) == NULL)
+        return;
+    s->kind = SS_KIND_CLIENT;
+    s->start_ns = c->connect_ns;
+    s->peer_port = c->peer_port;
+    memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
+    ss_span_start_ctx(s, ss_cur.active ? &ss_cur.ctx : NULL, 0);
+    strncpy(s->error_type, ss_errno_name(err, buf, sizeof(buf)), sizeof(s->error_type) - 1);
+    ss_span_end(s);
+}
+
+void ss_conn_on_connect(int fd, const struct sockaddr *addr, socklen_t len, int rc, int err)
+{
+    ss_conn_t *c;
+
+    if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6 &&
+                         addr->sa_family != AF_UNIX))
+        return;
+    if (rc < 0 && err != EINPROGRESS && err != EAGAIN && err != EINTR) {
+        if (addr->sa_family == AF_UNIX || !ss_conn_stream_type(fd))
+            return;
+        c = ss_conn_new(SS_ROLE_CLIENT, SS_MODE_OPAQUE);
+        if (c) {
+            ss_conn_peer_from(c, addr, len);
+            c->connect_ns = ss_now_ns();
+            ss_conn_connect_failed(c, err);
+            ss_conn_free(c);
+        }
+        return;
+    }
+    if (!ss_conn_stream_type(fd))
+        return;
+    c = ss_conn_new(SS_ROLE_CLIENT, rc == 0 ? SS_MODE_DETECT : SS_MODE_CONNECTING);
+    if (c == NULL)
+        return;
+    ss_conn_peer_from(c, addr, len);
+    c->connect_ns = ss_now_ns();
+    ss_fd_put(ss_fd_set(fd, c)); /* replaces nothing: socket() cleared the slot */
+    ss_fd_put(c);                /* the table holds it now */
+}
+
+void ss_conn_on_accept(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    ss_conn_t *c = ss_conn_new(SS_ROLE_SERVER, SS_MODE_DETECT);
+
+    if (c == NULL)
+        return;
+    if (addr == NULL || len == 0) {
+        if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+            ss_conn_peer_from(c, (struct sockaddr *)&ss, sl);
+    } else {
+        ss_conn_peer_from(c, addr, len);
+    }
+    sl = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        c->local_port = ss_sockaddr_port(&ss);
+        if (ss.ss_family == AF_UNIX)
+            c->is_unix = 1;
+    }
+    ss_fd_put(ss_fd_set(fd, c));
+    ss_fd_put(c);
+}
+
+void ss_conn_on_sockerr(int fd, int err)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (c->mode == SS_MODE_CONNECTING) {
+        if (err == 0) {
+            c->mode = SS_MODE_DETECT;
+        } else {
+            ss_conn_connect_failed(c, err);
+            ss_conn_let_go(c, fd);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    ss_fd_put(c);
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+static int ss_errno_transient(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
+void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags)
+{
+    ss_conn_t *c;
+    int keep = 1, i;
+    char buf[24];
+
+    if (flags & MSG_PEEK)
+        return;
+    if (r < 0 && ss_errno_transient(err))
+        return;
+    c = ss_fd_get(fd);
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (c->mode == SS_MODE_CONNECTING) {
+        if (r < 0) {
+            ss_conn_connect_failed(c, err);
+            keep = 0;
+            goto out;
+        }
+        c->mode = SS_MODE_DETECT;
+    }
+    if (r > 0) {
+        size_t left = (size_t)r;
+
+        for (i = 0; i < cnt && left && keep; i++) {
+            size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+            keep = c->role == SS_ROLE_CLIENT ? ss_conn_feed_resp(c, iov[i].iov_base, n)
+                                             : ss_conn_feed_req(c, iov[i].iov_base, n);
+            left -= n;
+        }
+    } else if (r == 0 && c->role == SS_ROLE_CLIENT) {
+        int e = ss_http_eof(&c->resp);
+
+        if (e == 1 && c->q_head)
+            ss_conn_finish(c, ss_conn_dequeue(c));
+        ss_conn_fail_all(c, e < 0 ? "response_truncated" : "no_response");
+    } else if (r < 0) {
+        ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
+    }
+out:
+    if (!keep)
+        ss_conn_let_go(c, fd);
+    pthread_mutex_unlock(&c->lock);
+    ss_fd_put(c);
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+#define SS_PLAN_IOV 64
+
+typedef struct ss_plan {
+    struct iovec iov[SS_PLAN_IOV];
+    ss_span_t *splice[SS_PLAN_IOV]; /* NULL for application bytes */
+    int cnt;
+} ss_plan_t;
+
+static size_t ss_iov_total(const struct iovec *iov, int cnt)
+{
+    size_t t = 0;
+    int i;
+
+    for (i = 0; i < cnt; i++)
+        t += iov[i].iov_len;
+    return t;
+}
+
+/* Parse the application bytes the request parser has not seen yet. */
+static int ss_conn_lookahead(ss_conn_t *c, const struct iovec *iov, int cnt)
+{
+    uint64_t skip = c->req.pos - c->out_sent;
+    int i;
+
+    for (i = 0; i < cnt; i++) {
+        const char *p = iov[i].iov_base;
+        size_t n = iov[i].iov_len;
+
+        if (skip >= n) {
+            skip -= n;
+            continue;
+        }
+        p += skip;
+        n -= (size_t)skip;
+        skip = 0;
+        if (!ss_conn_feed_req(c, p, n))
+            return 0;
+    }
+    return 1;
+}
+
+static int ss_plan_push(ss_plan_t *pl, const void *base, size_t len, ss_span_t *s)
+{
+    if (len == 0)
+        return 1;
+    if (pl->cnt == SS_PLAN_IOV)
+        return 0;
+    pl->iov[pl->cnt].iov_base = (void *)base;
+    pl->iov[pl->cnt].iov_len = len;
+    pl->splice[pl->cnt] = s;
+    pl->cnt++;
+    return 1;
+}
+
+/* Lay out application bytes [out_sent, out_sent + total) with every armed
+ * splice in its place. A plan may stop early (a splice that replaces bytes
+ * beyond this call, or no more iovec room): that is a short write. */
+static void ss_conn_plan(ss_conn_t *c, const struct iovec *iov, int cnt, ss_plan_t *pl)
+{
+    uint64_t off = c->out_sent, end = c->out_sent + ss_iov_total(iov, cnt);
+    ss_span_t *s = c->q_head;
+    int i = 0;
+    size_t in = 0; /* position inside iov[i] */
+
+    pl->cnt = 0;
+    for (;;) {
+        uint64_t stop = end;
+
+        while (s && !(s->splice_armed && s->splice_at >= off && s->splice_at <= end))
+            s = s->next;
+        if (s)
+            stop = s->splice_at;
+        /* Application bytes up to the splice (or the end). */
+        while (off < stop && i < cnt) {
+            size_t n = iov[i].iov_len - in;
+
+            if (n > stop - off)
+                n = (size_t)(stop - off);
+            if (!ss_plan_push(pl, (const char *)iov[i].iov_base + in, n, NULL))
+                return;
+            off += n;
+            in += n;
+            if (in == iov[i].iov_len) {
+                i++;
+                in = 0;
+            }
+        }
+        if (s == NULL || s->splice_at + s->splice_del > end)
+            return;
+        if (!ss_plan_push(pl, s->splice + s->splice_done,
+                          (size_t)(s->splice_len - s->splice_done), s))
+            return;
+        /* Skip the application bytes the splice replaces. */
+        {
+            size_t del = s->splice_del;
+
+            while (del && i < cnt) {
+                size_t n = iov[i].iov_len - in;
+
+                if (n > del)
+                    n = del;
+                del -= n;
+                in += n;
+                off += n;
+                if (in == iov[i].iov_len) {
+                    i++;
+                    in = 0;
+                }
+            }
+        }
+        s = s->next;
+    }
+}
+
+/* Map the kernel's count back: how many application bytes went out. */
+static size_t ss_conn_commit(ss_conn_t *c, const ss_plan_t *pl, size_t r)
+{
+    size_t app = 0;
+    int i;
+
+    for (i = 0; i < pl->cnt && r; i++) {
+        size_t take = pl->iov[i].iov_len < r ? pl->iov[i].iov_len : r;
+        ss_span_t *s = pl->splice[i];
+
+        r -= take;
+        if (s == NULL) {
+            app += take;
+        } else {
+            s->splice_done = (uint16_t)(s->splice_done + take);
+            if (s->splice_done == s->splice_len) {
+                app += s->splice_del;
+                s->splice_armed = 0;
+            }
+        }
+        if (take < pl->iov[i].iov_len)
+            break;
+    }
+    c->out_sent += app;
+    return app;
+}
+
+static int ss_fd_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
+                                   int nonblock_flag, ss_sendfn_t fn, void *arg)
+{
+    ss_plan_t pl;
+    ssize_t r;
+    size_t app;
+    int err;
+
+    if (!ss_conn_lookahead(c, iov, cnt)) {
+        ss_conn_let_go(c, fd);
+        pthread_mutex_unlock(&c->lock);
+        return fn(arg, iov, cnt);
+    }
+    for (;;) {
+        ss_conn_plan(c, iov, cnt, &pl);
+        pthread_mutex_unlock(&c->lock);
+        r = fn(arg, pl.iov, pl.cnt);
+        err = errno;
+        pthread_mutex_lock(&c->lock);
+        if (r < 0) {
+            char buf[24];
+
+            if (!ss_errno_transient(err))
+                ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
+            pthread_mutex_unlock(&c->lock);
+            errno = err;
+            return r;
+        }
+        app = ss_conn_commit(c, &pl, (size_t)r);
+        if (app > 0 || r == 0 || ss_iov_total(iov, cnt) == 0)
+            break;
+        /* Only injected bytes went out. A blocking socket would have
+         * carried on: do so. A non-blocking one reports a full buffer. */
+        if (nonblock_flag || ss_fd_nonblocking(fd)) {
+            pthread_mutex_unlock(&c->lock);
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return (ssize_t)app;
+}
+
+ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,
+                     ss_sendfn_t fn, void *arg)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+    ssize_t r;
+    int err, keep = 1;
+
+    if (c == NULL)
+        return fn(arg, iov, cnt);
+    pthread_mutex_lock(&c->lock);
+    if (c->mode == SS_MODE_CONNECTING)
+        c->mode = SS_MODE_DETECT;
+    if (c->role == SS_ROLE_CLIENT) {
+        r = ss_conn_send_client(c, fd, iov, cnt, nonblock_flag, fn, arg);
+        err = errno;
+        ss_fd_put(c);
+        errno = err;
+        return r;
+    }
+    /* Server: responses go out as they are; parse what the kernel took. */
+    pthread_mutex_unlock(&c->lock);
+    r = fn(arg, iov, cnt);
+    err = errno;
+    pthread_mutex_lock(&c->lock);
+    if (r > 0) {
+        size_t left = (size_t)r;
+        int i;
+
+        for (i = 0; i < cnt && left && keep; i++) {
+            size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+            keep = ss_conn_feed_resp(c, iov[i].iov_base, n);
+            left -= n;
+        }
+    } else if (r < 0 && !ss_errno_transient(err)) {
+        char buf[24];
+
+        ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
+    }
+    if (!keep)
+        ss_conn_let_go(c, fd);
+    pthread_mutex_unlock(&c->lock);
+    ss_fd_put(c);
+    errno = err;
+    return r;
+}

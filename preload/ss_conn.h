@@ -1,0 +1,78 @@
+/*
+ * ss_conn.h - one followed connection: HTTP both ways, spans, injection.
+ *
+ * The hooks in hooks/ call these functions around the real libc call; all
+ * protocol logic lives here so it can be driven directly by unit tests.
+ * A connection is followed from connect() (client role: we send requests)
+ * or accept() (server role: we receive them) until its first bytes show it
+ * is not HTTP, when it is dropped and costs nothing more.
+ *
+ * Sending on a client connection is a plan and a commit: ss_conn_send()
+ * parses the application's bytes ahead, lays out the iovec to send with the
+ * trace headers spliced in, calls the real function once, and maps the
+ * kernel's count back to application bytes, so the program only ever sees
+ * counts of its own bytes. Injected bytes the kernel did not take are sent
+ * first on the next call.
+ */
+#ifndef SS_CONN_H
+#define SS_CONN_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "ss_http.h"
+#include "ss_span.h"
+
+enum { SS_ROLE_CLIENT = 1, SS_ROLE_SERVER = 2 };
+enum { SS_MODE_CONNECTING = 1, SS_MODE_DETECT, SS_MODE_HTTP, SS_MODE_OPAQUE };
+
+#define SS_CONN_PENDING_MAX 32   /* exchanges in flight on one connection */
+
+typedef struct ss_conn {
+    int refs;                    /* fd-table slots + hooks at work */
+    int fds;                     /* fd-table slots */
+    pthread_mutex_t lock;
+    uint8_t role;
+    uint8_t mode;
+    uint8_t is_unix;
+    uint8_t pending;             /* exchanges in the queue */
+    uint16_t peer_port;
+    uint16_t local_port;
+    char peer_addr[108];
+    ss_http_t req;               /* the request direction */
+    ss_http_t resp;              /* the response direction */
+    ss_span_t *q_head, *q_tail;  /* exchanges in order, oldest first */
+    ss_span_t *req_cur;          /* exchange whose request is being parsed */
+    uint64_t out_sent;           /* client: application bytes the kernel took */
+    uint64_t connect_ns;         /* client: when connect() was called */
+} ss_conn_t;
+
+/* Sends an iovec for real: writev, or sendmsg with the caller's flags. */
+typedef ssize_t (*ss_sendfn_t)(void *arg, const struct iovec *iov, int cnt);
+
+void ss_conn_free(ss_conn_t *c);
+void ss_conn_after_fork(ss_conn_t *c);
+
+/* A new fd number appeared (socket, accept, dup...): forget the old one. */
+void ss_conn_on_new_fd(int fd);
+void ss_conn_on_close(int fd);
+void ss_conn_on_dup(int oldfd, int newfd);
+void ss_conn_on_connect(int fd, const struct sockaddr *addr, socklen_t len, int rc, int err);
+void ss_conn_on_accept(int fd, const struct sockaddr *addr, socklen_t len);
+void ss_conn_on_sockerr(int fd, int err);
+
+/* The full send path for a followed fd. Returns what the program sees. */
+ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,
+                     ss_sendfn_t fn, void *arg);
+
+/* After a real receive on a followed fd returned r (errno err if r < 0). */
+void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags);
+
+/* Test hooks: the thread's current server context. */
+int ss_conn_thread_ctx(ss_ctx_t *out);
+void ss_conn_thread_reset(void);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * ss_fd.c - the fd table (see ss_fd.h).
+ *
+ * Chunks of 1024 slots are allocated the first time an fd in their range
+ * is followed and never freed (an fd range once used tends to be reused).
+ * Setting, taking and referencing go through one of 64 striped spin locks;
+ * reading a NULL slot takes none.
+ */
+#define _GNU_SOURCE
+#include "ss_fd.h"
+#include "ss_conn.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#define SS_FD_CHUNK 1024
+#define SS_FD_STRIPES 64
+
+static struct ss_conn **ss_fd_chunks[SS_FD_MAX / SS_FD_CHUNK];
+static int ss_fd_locks[SS_FD_STRIPES];
+
+static void ss_fd_lock(int fd)
+{
+    int *l = &ss_fd_locks[fd % SS_FD_STRIPES];
+
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(l, __ATOMIC_RELAXED))
+            ;
+}
+
+static void ss_fd_unlock(int fd)
+{
+    __atomic_store_n(&ss_fd_locks[fd % SS_FD_STRIPES], 0, __ATOMIC_RELEASE);
+}
+
+static struct ss_conn **ss_fd_slot(int fd, int create)
+{
+    struct ss_conn **chunk;
+
+    if (fd < 0 || fd >= SS_FD_MAX)
+        return NULL;
+    chunk = __atomic_load_n(&ss_fd_chunks[fd / SS_FD_CHUNK], __ATOMIC_ACQUIRE);
+    if (chunk == NULL && create) {
+        struct ss_conn **fresh = calloc(SS_FD_CHUNK, sizeof(*fresh));
+
+        if (fresh == NULL)
+            return NULL;
+        if (!__atomic_compare_exchange_n(&ss_fd_chunks[fd / SS_FD_CHUNK], &chunk, fresh, 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            free(fresh); /* another thread won; chunk holds its pointer */
+        else
+            chunk = fresh;
+    }
+    return chunk ? &chunk[fd % SS_FD_CHUNK] : NULL;
+}
+
+int ss_fd_followed(int fd)
+{
+    struct ss_conn **slot = ss_fd_slot(fd, 0);
+
+    return slot && __atomic_load_n(slot, __ATOMIC_RELAXED) != NULL;
+}
+
+struct ss_conn *ss_fd_get(int fd)
+{
+    struct ss_conn **slot = ss_fd_slot(fd, 0);
+    struct ss_conn *c;
+
+    if (slot == NULL || __atomic_load_n(slot, __ATOMIC_RELAXED) == NULL)
+        return NULL;
+    ss_fd_lock(fd);
+    c = *slot;
+    if (c)
+        __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+    ss_fd_unlock(fd);
+    return c;
+}
+
+struct ss_conn *ss_fd_set(int fd, struct ss_conn *c)
+{
+    struct ss_conn **slot = ss_fd_slot(fd, 1);
+    struct ss_conn *old;
+
+    if (slot == NULL)
+        return NULL; /* fd out of range: not followed */
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&c->fds, 1, __ATOMIC_RELAXED);
+    ss_fd_lock(fd);
+    old = *slot;
+    __atomic_store_n(slot, c, __ATOMIC_RELEASE);
+    ss_fd_unlock(fd);
+    if (old)
+        __atomic_sub_fetch(&old->fds, 1, __ATOMIC_ACQ_REL);
+    return old;
+}
+
+struct ss_conn *ss_fd_take(int fd)
+{
+    struct ss_conn **slot = ss_fd_slot(fd, 0);
+    struct ss_conn *c;
+
+    if (slot == NULL || __atomic_load_n(slot, __ATOMIC_RELAXED) == NULL)
+        return NULL;
+    ss_fd_lock(fd);
+    c = *slot;
+    __atomic_store_n(slot, NULL, __ATOMIC_RELEASE);
+    ss_fd_unlock(fd);
+    if (c)
+        __atomic_sub_fetch(&c->fds, 1, __ATOMIC_ACQ_REL);
+    return c;
+}
+
+void ss_fd_put(struct ss_conn *c)
+{
+    if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        ss_conn_free(c);
+}
+
+void ss_fd_after_fork(void)
+{
+    size_t i, j;
+
+    for (i = 0; i < SS_FD_STRIPES; i++)
+        ss_fd_locks[i] = 0;
+    for (i = 0; i < SS_FD_MAX / SS_FD_CHUNK; i++) {
+        struct ss_conn **chunk = ss_fd_chunks[i];
+
+        if (chunk == NULL)
+            continue;
+        for (j = 0; j < SS_FD_CHUNK; j++)
+            if (chunk[j])
+                ss_conn_after_fork(chunk[j]);
+    }
+}

@@ -1,0 +1,37 @@
+/*
+ * ss_fd.h - which file descriptors are connections the shim follows.
+ *
+ * A two-level table indexed by fd holds a pointer to each followed
+ * connection. An fd nobody follows costs one atomic load and no lock
+ * (the path every non-HTTP, non-socket call takes). Followed connections
+ * are reference-counted: a hook holds a reference across its work, so a
+ * close() racing in another thread never frees what a hook still uses.
+ */
+#ifndef SS_FD_H
+#define SS_FD_H
+
+struct ss_conn;
+
+#define SS_FD_MAX (1 << 20)
+
+/* Cheap test, no reference: is fd followed at all? */
+int ss_fd_followed(int fd);
+
+/* The connection on fd with a reference taken, or NULL. */
+struct ss_conn *ss_fd_get(int fd);
+
+/* Put c on fd (taking a table reference); returns the connection that was
+ * there before, whose table reference the caller now owns (or NULL).
+ * The table keeps each connection's count of fds (ss_conn_t.fds). */
+struct ss_conn *ss_fd_set(int fd, struct ss_conn *c);
+
+/* Remove whatever is on fd; the caller owns the returned table reference. */
+struct ss_conn *ss_fd_take(int fd);
+
+/* Drop a reference; the last one frees the connection. */
+void ss_fd_put(struct ss_conn *c);
+
+/* In a fork child: other threads' locks are gone with them. */
+void ss_fd_after_fork(void);
+
+#endif

@@ -1,0 +1,588 @@
+/*
+ * ss_http.c - the HTTP/1.x state machine (see ss_http.h).
+ *
+ * One switch over explicit states, one byte at a time through the head,
+ * whole runs at a time through bodies. Strict where strictness decides
+ * whether a stream is HTTP at all (request line, header names), lenient
+ * where real peers differ (bare LF line ends, chunk extensions, obs-fold).
+ */
+#include "ss_http.h"
+
+#include <string.h>
+
+enum {
+    SS_S_START,         /* before a message */
+    SS_S_METHOD,
+    SS_S_TARGET,
+    SS_S_REQ_VERSION,
+    SS_S_RESP_VERSION,
+    SS_S_STATUS,
+    SS_S_REASON,
+    SS_S_LINE_LF,       /* a CR was seen, LF must follow */
+    SS_S_HDR_START,     /* at the start of a header (or trailer) line */
+    SS_S_HDR_NAME,
+    SS_S_HDR_OWS,
+    SS_S_HDR_VALUE,
+    SS_S_SKIP_LINE,     /* obs-fold continuation: ignored */
+    SS_S_HEAD_TERM,     /* HEAD_END was reported; the empty line follows */
+    SS_S_HEAD_LF,
+    SS_S_BODY_CL,
+    SS_S_CHUNK_SIZE,
+    SS_S_CHUNK_EXT,
+    SS_S_CHUNK_SIZE_LF,
+    SS_S_CHUNK_DATA,
+    SS_S_CHUNK_DATA_CR,
+    SS_S_CHUNK_DATA_LF,
+    SS_S_BODY_EOF,      /* a response body that ends when the stream does */
+    SS_S_DEAD,
+};
+
+/* The headers whose values matter; the index is ss_http_t.hdr. */
+enum {
+    SS_H_OTHER,
+    SS_H_CONTENT_LENGTH,
+    SS_H_TRANSFER_ENCODING,
+    SS_H_CONNECTION,
+    SS_H_UPGRADE,
+    SS_H_HOST,
+    SS_H_USER_AGENT,
+    SS_H_TRACEPARENT,
+    SS_H_TRACESTATE,
+};
+
+static const struct {
+    const char *name;
+    uint8_t len;
+    uint8_t id;
+} ss_http_known[] = {
+    {"content-length", 14, SS_H_CONTENT_LENGTH},
+    {"transfer-encoding", 17, SS_H_TRANSFER_ENCODING},
+    {"connection", 10, SS_H_CONNECTION},
+    {"upgrade", 7, SS_H_UPGRADE},
+    {"host", 4, SS_H_HOST},
+    {"user-agent", 10, SS_H_USER_AGENT},
+    {"traceparent", 11, SS_H_TRACEPARENT},
+    {"tracestate", 10, SS_H_TRACESTATE},
+};
+
+/* RFC 9110 token characters. */
+static int ss_http_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return 1;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static unsigned char ss_http_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+void ss_http_init(ss_http_t *p, ss_http_kind_t kind)
+{
+    memset(p, 0, sizeof(*p));
+    p->kind = (uint8_t)kind;
+    p->state = SS_S_START;
+}
+
+int ss_http_idle(const ss_http_t *p)
+{
+    return p->state == SS_S_START;
+}
+
+static void ss_http_begin(ss_http_t *p)
+{
+    p->hdr = SS_H_OTHER;
+    p->tok_len = 0;
+    p->in_trailer = 0;
+    p->vpos = 0;
+    p->has_digit = 0;
+    p->vmajor = p->vminor = 0;
+    p->status = 0;
+    p->chunked = p->has_cl = p->conn_close = p->conn_keep_alive = p->upgrade = 0;
+    p->skip_body = 0;
+    p->cl = 0;
+    p->remaining = 0;
+    p->head = NULL;
+}
+
+/* Append one byte to a captured field, noting truncation at its cap. */
+#define SS_HTTP_PUT(h, field, c)                              \
+    do {                                                      \
+        if ((h)->field##_len < sizeof((h)->field))            \
+            (h)->field[(h)->field##_len++] = (char)(c);       \
+        else                                                  \
+            (h)->field##_trunc = 1;                           \
+    } while (0)
+
+/* Drop trailing spaces and tabs from a captured field. */
+#define SS_HTTP_RTRIM(h, field, floor)                                        \
+    do {                                                                      \
+        while ((h)->field##_len > (floor) &&                                  \
+               ((h)->field[(h)->field##_len - 1] == ' ' ||                    \
+                (h)->field[(h)->field##_len - 1] == '\t'))                    \
+            (h)->field##_len--;                                               \
+    } while (0)
+
+static void ss_http_name_done(ss_http_t *p)
+{
+    size_t i;
+
+    p->hdr = SS_H_OTHER;
+    if (p->in_trailer || p->tok_len > sizeof(p->tok) - 1)
+        return;
+    for (i = 0; i < sizeof(ss_http_known) / sizeof(ss_http_known[0]); i++) {
+        if (ss_http_known[i].len == p->tok_len &&
+            memcmp(ss_http_known[i].name, p->tok, p->tok_len) == 0) {
+            p->hdr = ss_http_known[i].id;
+            break;
+        }
+    }
+    p->tok_len = 0;
+    p->has_digit = 0;
+    if (p->hdr == SS_H_CONTENT_LENGTH) {
+        /* Keep an earlier value to compare: repeats must agree. */
+        p->remaining = p->has_cl ? p->cl : UINT64_MAX;
+        p->cl = 0;
+    }
+    if (p->head == NULL)
+        return;
+    /* Several tracestate lines form one list, joined with ','. */
+    if (p->hdr == SS_H_TRACESTATE && p->head->ts_count++ > 0)
+        SS_HTTP_PUT(p->head, ts, ',');
+    if (p->hdr == SS_H_TRACEPARENT && p->head->tp_count++ > 0)
+        p->hdr = SS_H_OTHER; /* only the first value is kept; two is invalid */
+}
+
+/* A value token (Transfer-Encoding coding, Connection option) ended. */
+static void ss_http_token_done(ss_http_t *p)
+{
+    size_t n = p->tok_len;
+
+    if (p->hdr == SS_H_TRANSFER_ENCODING)
+        p->chunked = (n == 7 && memcmp(p->tok, "chunked", 7) == 0);
+    else if (p->hdr == SS_H_CONNECTION) {
+        if (n == 5 && memcmp(p->tok, "close", 5) == 0)
+            p->conn_close = 1;
+        else if (n == 10 && memcmp(p->tok, "keep-alive", 10) == 0)
+            p->conn_keep_alive = 1;
+    }
+    p->tok_len = 0;
+}
+
+/* One byte of a header value; returns 0 if the message is broken. */
+static int ss_http_value_byte(ss_http_t *p, unsigned char c)
+{
+    ss_http_head_t *h = p->head;
+
+    switch (p->hdr) {
+    case SS_H_CONTENT_LENGTH:
+        if (c >= '0' && c <= '9') {
+            if (p->has_digit == 2 || p->cl > (UINT64_MAX - 9) / 10)
+                return 0;
+            p->cl = p->cl * 10 + (uint64_t)(c - '0');
+            p->has_digit = 1;
+        } else if (c == ' ' || c == '\t') {
+            if (p->has_digit)
+                p->has_digit = 2; /* trailing whitespace only */
+        } else {
+            return 0;
+        }
+        return 1;
+    case SS_H_TRANSFER_ENCODING:
+    case SS_H_CONNECTION:
+        if (c == ',') {
+            ss_http_token_done(p);
+        } else if (c != ' ' && c != '\t') {
+            if (p->tok_len < sizeof(p->tok))
+                p->tok[p->tok_len] = (char)ss_http_lower(c);
+            if (p->tok_len < 255)
+                p->tok_len++;
+        }
+        return 1;
+    case SS_H_UPGRADE:
+        p->upgrade = 1;
+        return 1;
+    }
+    if (h == NULL)
+        return 1;
+    switch (p->hdr) {
+    case SS_H_HOST:
+        SS_HTTP_PUT(h, host, c);
+        break;
+    case SS_H_USER_AGENT:
+        SS_HTTP_PUT(h, ua, c);
+        break;
+    case SS_H_TRACEPARENT:
+        SS_HTTP_PUT(h, tp, c);
+        break;
+    case SS_H_TRACESTATE:
+        SS_HTTP_PUT(h, ts, c);
+        break;
+    }
+    return 1;
+}
+
+/* A header line ended; returns 0 if its value breaks the message. */
+static int ss_http_value_done(ss_http_t *p)
+{
+    ss_http_head_t *h = p->head;
+
+    switch (p->hdr) {
+    case SS_H_CONTENT_LENGTH:
+        if (!p->has_digit || (p->remaining != UINT64_MAX && p->remaining != p->cl))
+            return 0;
+        p->has_cl = 1;
+        break;
+    case SS_H_TRANSFER_ENCODING:
+    case SS_H_CONNECTION:
+        if (p->tok_len)
+            ss_http_token_done(p);
+        break;
+    }
+    if (h != NULL) {
+        switch (p->hdr) {
+        case SS_H_HOST:
+            SS_HTTP_RTRIM(h, host, 0);
+            break;
+        case SS_H_USER_AGENT:
+            SS_HTTP_RTRIM(h, ua, 0);
+            break;
+        case SS_H_TRACEPARENT:
+            SS_HTTP_RTRIM(h, tp, 0);
+            break;
+        case SS_H_TRACESTATE:
+            SS_HTTP_RTRIM(h, ts, 0);
+            break;
+        }
+    }
+    p->hdr = SS_H_OTHER;
+    p->tok_len = 0;
+    return 1;
+}
+
+/* The header block (or the trailers) ended. Returns the event to report. */
+static ss_http_ev_t ss_http_head_done(ss_http_t *p)
+{
+    if (p->in_trailer) {
+        p->state = SS_S_START;
+        return SS_HTTP_EV_END;
+    }
+    if (p->kind == SS_HTTP_RESPONSE &&
+        (p->skip_body || (p->status >= 100 && p->status < 200) || p->status == 204 ||
+         p->status == 304)) {
+        p->state = SS_S_START;
+        return SS_HTTP_EV_END;
+    }
+    if (p->chunked) {
+        p->state = SS_S_CHUNK_SIZE;
+        p->remaining = 0;
+        p->has_digit = 0;
+        return SS_HTTP_EV_NONE;
+    }
+    if (p->has_cl) {
+        p->remaining = p->cl;
+        if (p->cl == 0) {
+            p->state = SS_S_START;
+            return SS_HTTP_EV_END;
+        }
+        p->state = SS_S_BODY_CL;
+        return SS_HTTP_EV_NONE;
+    }
+    if (p->kind == SS_HTTP_REQUEST) {
+        p->state = SS_S_START;
+        return SS_HTTP_EV_END;
+    }
+    p->state = SS_S_BODY_EOF;
+    return SS_HTTP_EV_NONE;
+}
+
+static int ss_http_version_byte(ss_http_t *p, unsigned char c)
+{
+    static const char pre[] = "HTTP/";
+
+    if (p->vpos < 5)
+        return c == (unsigned char)pre[p->vpos++];
+    if (p->vpos == 5 && c == '1') {
+        p->vmajor = 1;
+        p->vpos++;
+        return 1;
+    }
+    if (p->vpos == 6 && c == '.')
+        return ++p->vpos != 0;
+    if (p->vpos == 7 && (c == '0' || c == '1')) {
+        p->vminor = (uint8_t)(c - '0');
+        p->vpos++;
+        return 1;
+    }
+    return 0;
+}
+
+size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    size_t i = 0;
+
+    *ev = SS_HTTP_EV_NONE;
+    while (i < len) {
+        unsigned char c = s[i];
+
+        switch (p->state) {
+        case SS_S_START:
+            if (p->kind == SS_HTTP_REQUEST && (c == '\r' || c == '\n')) {
+                i++; /* RFC 9112 2.2: ignore empty lines before a request */
+                continue;
+            }
+            if (p->kind == SS_HTTP_REQUEST ? !ss_http_tchar(c) : c != 'H')
+                goto dead;
+            ss_http_begin(p);
+            p->state = p->kind == SS_HTTP_REQUEST ? SS_S_METHOD : SS_S_RESP_VERSION;
+            *ev = SS_HTTP_EV_BEGIN;
+            goto out;
+        case SS_S_METHOD:
+            if (c == ' ') {
+                if (p->tok_len == 0)
+                    goto dead;
+                p->tok_len = 0;
+                p->state = SS_S_TARGET;
+            } else if (ss_http_tchar(c) && p->tok_len < SS_HTTP_METHOD_MAX) {
+                if (p->head)
+                    SS_HTTP_PUT(p->head, method, c);
+                p->tok_len++;
+            } else {
+                goto dead;
+            }
+            break;
+        case SS_S_TARGET:
+            if (c == ' ' && p->has_digit) {
+                p->state = SS_S_REQ_VERSION;
+            } else if (c > ' ' && c != 0x7f) {
+                if (p->head)
+                    SS_HTTP_PUT(p->head, target, c);
+                p->has_digit = 1; /* target not empty */
+            } else {
+                goto dead;
+            }
+            break;
+        case SS_S_REQ_VERSION:
+            if (p->vpos == 8 && (c == '\r' || c == '\n')) {
+                p->state = c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
+                p->has_digit = 0;
+            } else if (!ss_http_version_byte(p, c)) {
+                goto dead;
+            }
+            break;
+        case SS_S_RESP_VERSION:
+            if (p->vpos == 8 && c == ' ')
+                p->state = SS_S_STATUS;
+            else if (!ss_http_version_byte(p, c))
+                goto dead;
+            break;
+        case SS_S_STATUS:
+            if (c >= '0' && c <= '9' && p->status < 100) {
+                p->status = (uint16_t)(p->status * 10 + (c - '0'));
+                p->has_digit++;
+            } else if (p->has_digit == 3 && p->status >= 100 && (c == ' ' || c == '\r' || c == '\n')) {
+                p->has_digit = 0;
+                p->state = c == ' ' ? SS_S_REASON : c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
+            } else {
+                goto dead;
+            }
+            break;
+        case SS_S_REASON:
+            if (c == '\r')
+                p->state = SS_S_LINE_LF;
+            else if (c == '\n')
+                p->state = SS_S_HDR_START;
+            break;
+        case SS_S_LINE_LF:
+            if (c != '\n')
+                goto dead;
+            p->state = SS_S_HDR_START;
+            break;
+        case SS_S_HDR_START:
+            if (c == '\r' || c == '\n') {
+                if (p->in_trailer) {
+                    p->state = c == '\r' ? SS_S_HEAD_LF : SS_S_HEAD_TERM;
+                    if (c == '\n') {
+                        i++;
+                        *ev = ss_http_head_done(p);
+                        goto out;
+                    }
+                    break;
+                }
+                p->state = SS_S_HEAD_TERM;
+                *ev = SS_HTTP_EV_HEAD_END;
+                goto out;
+            }
+            if (c == ' ' || c == '\t') {
+                p->state = SS_S_SKIP_LINE;
+            } else if (ss_http_tchar(c)) {
+                p->tok_len = 0;
+                p->tok[p->tok_len++] = (char)ss_http_lower(c);
+                p->state = SS_S_HDR_NAME;
+            } else {
+                goto dead;
+            }
+            break;
+        case SS_S_HDR_NAME:
+            if (c == ':') {
+                ss_http_name_done(p);
+                p->state = SS_S_HDR_OWS;
+            } else if (ss_http_tchar(c)) {
+                if (p->tok_len < sizeof(p->tok))
+                    p->tok[p->tok_len] = (char)ss_http_lower(c);
+                if (p->tok_len < 255)
+                    p->tok_len++;
+            } else {
+                goto dead;
+            }
+            break;
+        case SS_S_HDR_OWS:
+            if (c == ' ' || c == '\t')
+                break;
+            if (c == '\r' || c == '\n') {
+                if (!ss_http_value_done(p))
+                    goto dead;
+                p->state = c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
+                break;
+            }
+            if (p->hdr == SS_H_TRACEPARENT && p->head)
+                p->head->tp_pos = p->pos + i;
+            p->state = SS_S_HDR_VALUE;
+            continue; /* the byte is the value's first */
+        case SS_S_HDR_VALUE:
+            if (c == '\r' || c == '\n') {
+                if (!ss_http_value_done(p))
+                    goto dead;
+                p->state = c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
+            } else if (c == 0 || !ss_http_value_byte(p, c)) {
+                goto dead;
+            }
+            break;
+        case SS_S_SKIP_LINE:
+            if (c == '\r')
+                p->state = SS_S_LINE_LF;
+            else if (c == '\n')
+                p->state = SS_S_HDR_START;
+            break;
+        case SS_S_HEAD_TERM:
+            if (c == '\r') {
+                p->state = SS_S_HEAD_LF;
+                break;
+            }
+            i++;
+            *ev = ss_http_head_done(p);
+            if (*ev != SS_HTTP_EV_NONE)
+                goto out;
+            continue;
+        case SS_S_HEAD_LF:
+            if (c != '\n')
+                goto dead;
+            i++;
+            *ev = ss_http_head_done(p);
+            if (*ev != SS_HTTP_EV_NONE)
+                goto out;
+            continue;
+        case SS_S_BODY_CL:
+        case SS_S_CHUNK_DATA: {
+            size_t n = len - i;
+
+            if (n > p->remaining)
+                n = (size_t)p->remaining;
+            i += n;
+            p->remaining -= n;
+            if (p->remaining == 0) {
+                if (p->state == SS_S_CHUNK_DATA) {
+                    p->state = SS_S_CHUNK_DATA_CR;
+                    continue;
+                }
+                p->state = SS_S_START;
+                *ev = SS_HTTP_EV_END;
+                goto out;
+            }
+            continue;
+        }
+        case SS_S_CHUNK_SIZE: {
+            int d = (c >= '0' && c <= '9') ? c - '0'
+                    : (ss_http_lower(c) >= 'a' && ss_http_lower(c) <= 'f') ? ss_http_lower(c) - 'a' + 10
+                    : -1;
+
+            if (d >= 0) {
+                if (p->remaining > (UINT64_MAX >> 4))
+                    goto dead;
+                p->remaining = (p->remaining << 4) | (uint64_t)d;
+                p->has_digit = 1;
+            } else if (!p->has_digit) {
+                goto dead;
+            } else if (c == ';' || c == ' ' || c == '\t') {
+                p->state = SS_S_CHUNK_EXT;
+            } else if (c == '\r') {
+                p->state = SS_S_CHUNK_SIZE_LF;
+            } else if (c == '\n') {
+                p->state = SS_S_CHUNK_SIZE_LF;
+                continue;
+            } else {
+                goto dead;
+            }
+            break;
+        }
+        case SS_S_CHUNK_EXT:
+            if (c == '\r')
+                p->state = SS_S_CHUNK_SIZE_LF;
+            else if (c == '\n') {
+                p->state = SS_S_CHUNK_SIZE_LF;
+                continue;
+            }
+            break;
+        case SS_S_CHUNK_SIZE_LF:
+            if (c != '\n')
+                goto dead;
+            p->has_digit = 0;
+            if (p->remaining == 0) {
+                p->in_trailer = 1;
+                p->state = SS_S_HDR_START;
+            } else {
+                p->state = SS_S_CHUNK_DATA;
+            }
+            break;
+        case SS_S_CHUNK_DATA_CR:
+            if (c == '\r')
+                p->state = SS_S_CHUNK_DATA_LF;
+            else if (c == '\n')
+                p->state = SS_S_CHUNK_SIZE;
+            else
+                goto dead;
+            break;
+        case SS_S_CHUNK_DATA_LF:
+            if (c != '\n')
+                goto dead;
+            p->state = SS_S_CHUNK_SIZE;
+            break;
+        case SS_S_BODY_EOF:
+            i = len;
+            continue;
+        case SS_S_DEAD:
+        default:
+            goto dead;
+        }
+        i++;
+    }
+out:
+    p->pos += i;
+    return i;
+dead:
+    p->state = SS_S_DEAD;
+    *ev = SS_HTTP_EV_ERROR;
+    p->pos += i;
+    return i;
+}
+
+int ss_http_eof(ss_http_t *p)
+{
+    if (p->state == SS_S_BODY_EOF) {
+        p->state = SS_S_START;
+        return 1;
+    }
+    return p->state == SS_S_START || p->state == SS_S_DEAD ? 0 : -1;
+}

@@ -1,0 +1,102 @@
+/*
+ * ss_id.c - id generation (see ss_id.h).
+ */
+#define _GNU_SOURCE
+#include "ss_id.h"
+
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned ss_id_generation;        /* bumped in every fork child */
+
+static __thread struct {
+    uint64_t s[4];
+    unsigned generation;
+    int seeded;
+} ss_rng;
+
+static uint64_t ss_rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t ss_splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void ss_id_seed(void)
+{
+    uint64_t seed[4] = {0, 0, 0, 0};
+    struct timespec ts;
+    uint64_t mix;
+    int i;
+
+    if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed[0] ^= (uint64_t)ts.tv_nsec;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    mix = seed[0] ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&ss_rng;
+    for (i = 0; i < 4; i++)
+        ss_rng.s[i] = seed[i] ^ ss_splitmix(&mix);
+    ss_rng.generation = __atomic_load_n(&ss_id_generation, __ATOMIC_RELAXED);
+    ss_rng.seeded = 1;
+}
+
+static uint64_t ss_id_next(void)
+{
+    uint64_t *s = ss_rng.s, r, t;
+
+    if (!ss_rng.seeded || ss_rng.generation != __atomic_load_n(&ss_id_generation, __ATOMIC_RELAXED))
+        ss_id_seed();
+    r = ss_rotl(s[1] * 5, 7) * 9;
+    t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = ss_rotl(s[3], 45);
+    return r;
+}
+
+static void ss_id_fill(uint8_t *out, size_t n)
+{
+    size_t i;
+
+    do {
+        uint64_t v = 0;
+        int zero = 1;
+
+        for (i = 0; i < n; i++) {
+            if (i % 8 == 0)
+                v = ss_id_next();
+            out[i] = (uint8_t)(v >> (8 * (i % 8)));
+            zero &= out[i] == 0;
+        }
+        if (!zero)
+            return;
+    } while (1);
+}
+
+void ss_id_trace(uint8_t out[16])
+{
+    ss_id_fill(out, 16);
+}
+
+void ss_id_span(uint8_t out[8])
+{
+    ss_id_fill(out, 8);
+}
+
+void ss_id_after_fork(void)
+{
+    __atomic_add_fetch(&ss_id_generation, 1, __ATOMIC_RELAXED);
+}

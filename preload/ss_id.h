@@ -1,0 +1,17 @@
+/*
+ * ss_id.h - random trace and span ids.
+ *
+ * A per-thread xoshiro256** generator seeded from getrandom(), reseeded in
+ * a fork child (ss_id_after_fork) so that parent and child never share ids.
+ * Ids are never all zero.
+ */
+#ifndef SS_ID_H
+#define SS_ID_H
+
+#include <stdint.h>
+
+void ss_id_trace(uint8_t out[16]);
+void ss_id_span(uint8_t out[8]);
+void ss_id_after_fork(void);
+
+#endif

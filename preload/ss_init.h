@@ -1,0 +1,22 @@
+/*
+ * ss_init.h - the shim's life in a process: start, fork, exec, exit.
+ *
+ * ss_ready turns on once the constructor has read the configuration; until
+ * then (a hook called from an earlier constructor) every hook passes
+ * straight through. ss_busy is this thread's "inside the shim" depth: a
+ * hook entered while it is set (a signal handler interrupting the shim)
+ * passes straight through too, so the shim never re-enters itself.
+ */
+#ifndef SS_INIT_H
+#define SS_INIT_H
+
+extern int ss_ready;
+extern __thread int ss_busy __attribute__((tls_model("initial-exec")));
+
+/* 1 in the child of a vfork (shared memory: touch nothing). */
+int ss_in_vfork_child(void);
+
+/* Ship what is buffered: before exec and _exit. */
+void ss_flush_now(void);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * ss_log.h - the shim's own log lines and counters.
+ *
+ * Logging goes to stderr through the real write(), never through a hook,
+ * and only at the level SPANSHIM_LOG asks for (error by default, so a
+ * traced program's stderr is untouched unless something is wrong).
+ * Counters are plain atomics, readable at exit with SPANSHIM_LOG=debug.
+ */
+#ifndef SS_LOG_H
+#define SS_LOG_H
+
+#include <stdint.h>
+
+enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
+
+/* X-macro of every counter: name, what it counts. */
+#define SS_COUNTERS(X)                                                        \
+    X(spans_recorded, "spans finished and sampled")                           \
+    X(spans_exported, "spans sent to the collector")                          \
+    X(spans_dropped_nocollector, "spans dropped: no collector listening")     \
+    X(spans_dropped_full, "spans dropped: collector socket full")             \
+    X(spans_dropped_encode, "spans dropped: too large to encode")             \
+    X(spans_dropped_memory, "spans dropped: connection state cap reached")    \
+    X(batches_sent, "datagrams sent")                                         \
+    X(conns_http, "connections seen speaking HTTP")                           \
+    X(conns_opaque, "connections passed through as not HTTP")                 \
+    X(headers_injected, "traceparent headers added")                          \
+    X(headers_replaced, "copied traceparent headers replaced")                \
+    X(headers_own, "requests left with the program's own traceparent")        \
+    X(http_errors, "malformed HTTP after a valid start")
+
+typedef struct ss_counters {
+#define SS_COUNTER_FIELD(name, what) uint64_t name;
+    SS_COUNTERS(SS_COUNTER_FIELD)
+#undef SS_COUNTER_FIELD
+} ss_counters_t;
+
+extern ss_counters_t ss_count;
+extern int ss_log_level;
+
+#define SS_COUNT(name) __atomic_add_fetch(&ss_count.name, 1, __ATOMIC_RELAXED)
+#define SS_COUNT_N(name, n) __atomic_add_fetch(&ss_count.name, (n), __ATOMIC_RELAXED)
+
+void ss_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ss_log_counters(void);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * ss_real.c - resolve and call the real libc functions (see ss_real.h).
+ *
+ * The table is filled once, by the first thread that needs it; a recursive
+ * entry from the same thread sees the table still empty and uses the raw
+ * system call listed in hooks.def.
+ */
+#define _GNU_SOURCE
+#include "ss_real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+extern char **environ;
+
+#define SS_HOOK(ret, name, params, args, raw) typedef ret (*ss_##name##_fn) params;
+#define SS_HOOK_NORET(name, params, args, raw) typedef void (*ss_##name##_fn) params;
+#include "hooks.def"
+
+static struct {
+#define SS_HOOK(ret, name, params, args, raw) ss_##name##_fn name;
+#include "hooks.def"
+} ss_real;
+
+static pthread_once_t ss_real_once = PTHREAD_ONCE_INIT;
+static __thread int ss_real_resolving;
+
+static void ss_real_resolve(void)
+{
+    ss_real_resolving = 1;
+#define SS_HOOK(ret, name, params, args, raw) \
+    __atomic_store_n(&ss_real.name, (ss_##name##_fn)dlsym(RTLD_NEXT, #name), __ATOMIC_RELEASE);
+#include "hooks.def"
+    ss_real_resolving = 0;
+}
+
+void ss_real_init(void)
+{
+    if (!ss_real_resolving)
+        pthread_once(&ss_real_once, ss_real_resolve);
+}
+
+#define SS_LOOKUP(name) ({                                                  \
+        ss_##name##_fn f_ = __atomic_load_n(&ss_real.name, __ATOMIC_ACQUIRE); \
+        if (!f_) {                                                          \
+            ss_real_init();                                                 \
+            f_ = __atomic_load_n(&ss_real.name, __ATOMIC_ACQUIRE);          \
+        }                                                                   \
+        f_; })
+
+#define SS_HOOK(ret, name, params, args, raw)                               \
+    ret ss_real_##name params                                               \
+    {                                                                       \
+        ss_##name##_fn f = SS_LOOKUP(name);                                 \
+        if (f)                                                              \
+            return f args;                                                  \
+        return (ret)(raw);                                                  \
+    }
+#define SS_HOOK_NORET(name, params, args, raw)                              \
+    _Noreturn void ss_real_##name params                                    \
+    {                                                                       \
+        ss_##name##_fn f = SS_LOOKUP(name);                                 \
+        if (f)                                                              \
+            f args;                                                         \
+        (void)(raw);                                                        \
+        for (;;)                                                            \
+            ;                                                               \
+    }
+#include "hooks.def"

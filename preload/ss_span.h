@@ -1,0 +1,70 @@
+/*
+ * ss_span.h - one HTTP exchange as a span record.
+ *
+ * A record is filled as the bytes pass (request head, then response
+ * status) and handed to the exporter when the exchange ends; the exporter
+ * encodes it at once, so the record can be reused right after. Records
+ * come from a small free list, so the hot path does not call malloc once
+ * the process has warmed up.
+ */
+#ifndef SS_SPAN_H
+#define SS_SPAN_H
+
+#include <stdint.h>
+
+#include "ss_http.h"
+#include "ss_tctx.h"
+
+enum { SS_KIND_SERVER = 2, SS_KIND_CLIENT = 3 };
+
+/* Room for "traceparent: <55>\r\ntracestate: <512>\r\n". */
+#define SS_SPLICE_MAX (13 + SS_TP_LEN + 2 + 12 + SS_TS_FORWARD_MAX + 2)
+
+typedef struct ss_span {
+    ss_ctx_t ctx;                 /* this span: trace id, span id, flags */
+    uint8_t parent_id[8];
+    uint8_t has_parent;
+    uint8_t parent_remote;        /* parent came from another process */
+    uint8_t kind;                 /* SS_KIND_* */
+    uint8_t sampled;
+    uint8_t head_done;            /* request head parsed: this is HTTP */
+    uint8_t response_begun;
+    uint8_t is_unix;              /* over a Unix socket */
+    uint8_t head_minor;           /* HTTP/1.x of the request */
+    uint16_t status_code;
+    uint16_t peer_port;
+    uint16_t local_port;
+    uint64_t start_ns, end_ns;
+    char peer_addr[108];
+    char error_type[32];
+    uint16_t ts_len;              /* tracestate carried (inbound, forwarded) */
+    char ts[SS_TS_FORWARD_MAX + 1];
+    ss_http_head_t head;          /* the request line and headers */
+
+    /* Client side: bytes to splice into the request stream. */
+    uint64_t splice_at;           /* stream offset of the splice */
+    uint16_t splice_len;          /* bytes to insert */
+    uint16_t splice_del;          /* application bytes they replace */
+    uint16_t splice_done;         /* inserted bytes already sent */
+    uint8_t splice_armed;
+    char splice[SS_SPLICE_MAX];
+
+    struct ss_span *next;         /* queue of a connection, or free list */
+} ss_span_t;
+
+ss_span_t *ss_span_alloc(void);
+void ss_span_free(ss_span_t *s);
+
+/* Wall-clock now, in ns since the epoch. */
+uint64_t ss_now_ns(void);
+
+/* The exchange ended: stamp the end, export it if sampled, free it. */
+void ss_span_end(ss_span_t *s);
+
+/* Give the span its context, given the parent (NULL: a new trace). */
+void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote);
+
+/* errno as an error.type value ("ECONNRESET"). */
+const char *ss_errno_name(int err, char *buf, size_t cap);
+
+#endif

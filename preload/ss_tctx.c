@@ -1,0 +1,218 @@
+/*
+ * ss_tctx.c - W3C Trace Context (Level 2) parsing and formatting.
+ *
+ * Follows the processing model to the letter: a bad traceparent means a new
+ * trace and no tracestate; a bad tracestate only loses the tracestate.
+ */
+#include "ss_tctx.h"
+
+#include <string.h>
+
+static int ss_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1; /* uppercase is invalid in traceparent */
+}
+
+/* Decode 2n lowercase hex chars into n bytes; 0 on a bad character. */
+static int ss_unhex(const char *s, size_t n, uint8_t *out)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        int hi = ss_hexval((unsigned char)s[2 * i]);
+        int lo = ss_hexval((unsigned char)s[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return 0;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 1;
+}
+
+static int ss_all_zero(const uint8_t *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+static int ss_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int ss_tp_parse(const char *s, size_t n, ss_ctx_t *ctx)
+{
+    uint8_t version, flags;
+
+    memset(ctx, 0, sizeof(*ctx));
+    while (n && ss_ows(s[0])) {
+        s++;
+        n--;
+    }
+    while (n && ss_ows(s[n - 1]))
+        n--;
+    if (n < SS_TP_LEN || s[2] != '-' || s[35] != '-' || s[52] != '-')
+        return 0;
+    if (!ss_unhex(s, 1, &version) || version == 0xff)
+        return 0;
+    if (version == 0 && n != SS_TP_LEN)
+        return 0;
+    if (n > SS_TP_LEN && s[SS_TP_LEN] != '-')
+        return 0;
+    if (!ss_unhex(s + 3, 16, ctx->trace_id) || !ss_unhex(s + 36, 8, ctx->span_id) ||
+        !ss_unhex(s + 53, 1, &flags))
+        return 0;
+    if (ss_all_zero(ctx->trace_id, 16) || ss_all_zero(ctx->span_id, 8))
+        return 0;
+    ctx->flags = flags & (SS_FLAG_SAMPLED | SS_FLAG_RANDOM);
+    ctx->valid = 1;
+    return 1;
+}
+
+void ss_hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void ss_tp_format(const ss_ctx_t *ctx, char out[SS_TP_LEN + 1])
+{
+    uint8_t flags = ctx->flags & (SS_FLAG_SAMPLED | SS_FLAG_RANDOM);
+
+    out[0] = '0';
+    out[1] = '0';
+    out[2] = '-';
+    ss_hex(ctx->trace_id, 16, out + 3);
+    out[35] = '-';
+    ss_hex(ctx->span_id, 8, out + 36);
+    out[52] = '-';
+    ss_hex(&flags, 1, out + 53);
+}
+
+/* key = (lcalpha / DIGIT) 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@") */
+static int ss_ts_key_ok(const char *k, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 256)
+        return 0;
+    if (!((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= '0' && k[0] <= '9')))
+        return 0;
+    for (i = 1; i < n; i++) {
+        char c = k[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '*' || c == '/' || c == '@'))
+            return 0;
+    }
+    return 1;
+}
+
+/* value = 0*255(chr) nblk-chr; chr = 0x20-0x7E except "," and "=" */
+static int ss_ts_value_ok(const char *v, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 256 || v[n - 1] == ' ')
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+
+        if (c < 0x20 || c > 0x7e || c == ',' || c == '=')
+            return 0;
+    }
+    return 1;
+}
+
+static int ss_ts_member_ok(const char *m, size_t n)
+{
+    const char *eq = memchr(m, '=', n);
+
+    if (eq == NULL)
+        return 0;
+    return ss_ts_key_ok(m, (size_t)(eq - m)) &&
+           ss_ts_value_ok(eq + 1, n - (size_t)(eq - m) - 1);
+}
+
+size_t ss_ts_forward(const char *in, size_t n, int cut, char *out)
+{
+    struct {
+        uint16_t off, len;
+        uint8_t keep;
+    } m[33];
+    size_t count = 0, i = 0, total, o = 0, k;
+
+    if (cut) {
+        /* The last member may be incomplete: drop it. */
+        while (n && in[n - 1] != ',')
+            n--;
+    }
+    while (i < n) {
+        size_t start = i, end;
+
+        while (i < n && in[i] != ',')
+            i++;
+        end = i++;
+        while (start < end && ss_ows(in[start]))
+            start++;
+        while (end > start && ss_ows(in[end - 1]))
+            end--;
+        if (start == end)
+            continue; /* empty members are allowed and skipped */
+        if (count == 32 || !ss_ts_member_ok(in + start, end - start))
+            return 0;
+        m[count].off = (uint16_t)start;
+        m[count].len = (uint16_t)(end - start);
+        m[count].keep = 1;
+        count++;
+    }
+    if (count == 0)
+        return 0;
+    total = count - 1;
+    for (k = 0; k < count; k++)
+        total += m[k].len;
+    /* Too long: drop the longest members over 128 first, then from the right. */
+    while (total > SS_TS_FORWARD_MAX) {
+        size_t victim = count, longest = 128;
+
+        for (k = 0; k < count; k++)
+            if (m[k].keep && m[k].len > longest) {
+                longest = m[k].len;
+                victim = k;
+            }
+        if (victim == count)
+            for (k = count; k-- > 0;)
+                if (m[k].keep) {
+                    victim = k;
+                    break;
+                }
+        if (victim == count)
+            return 0;
+        m[victim].keep = 0;
+        total -= m[victim].len + 1u;
+    }
+    for (k = 0; k < count; k++) {
+        if (!m[k].keep)
+            continue;
+        if (o)
+            out[o++] = ',';
+        memcpy(out + o, in + m[k].off, m[k].len);
+        o += m[k].len;
+    }
+    out[o] = '\0';
+    return o;
+}
