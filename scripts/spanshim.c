@@ -1,1 +1,305 @@
-int main(void){return 0;}
+/*
+ * spanshim.c - the `spanshim` command.
+ *
+ *   spanshim run [--service NAME] [--jsonl FILE] [--print] -- CMD [ARGS...]
+ *
+ * Runs CMD with libspanshim.so preloaded. If no collector listens on
+ * $SPANSHIM_SOCKET (or the default socket), or --jsonl asks for a file of
+ * its own, a private collector is started on a socket in a fresh temporary
+ * directory and stopped, after it has written everything, when CMD ends.
+ * The exit status is CMD's (128 + signal if it was killed).
+ *
+ * It is written to be a container's PID 1 (ENTRYPOINT ["spanshim", "run",
+ * "--"]): SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed
+ * on to CMD, and orphans are reaped while CMD runs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SPANSHIM_DEFAULT_SOCKET "/tmp/spanshim.sock"
+
+static volatile sig_atomic_t sr_child = -1;
+
+static void sr_forward(int sig)
+{
+    if (sr_child > 0)
+        kill((pid_t)sr_child, sig);
+}
+
+static void sr_usage(FILE *f)
+{
+    fprintf(f, "usage: spanshim run [--service NAME] [--jsonl FILE] [--print] -- CMD [ARGS...]\n"
+               "  --service NAME  service.name of the traced program (OTEL_SERVICE_NAME)\n"
+               "  --jsonl FILE    write the spans to FILE (a private collector is started)\n"
+               "  --print         print each trace as a tree as well\n"
+               "Without a collector on $SPANSHIM_SOCKET (default " SPANSHIM_DEFAULT_SOCKET "),\n"
+               "spans go to ./spanshim-traces.jsonl.\n");
+}
+
+/* The directory this executable is in. */
+static void sr_self_dir(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    char *slash;
+
+    out[n > 0 ? n : 0] = '\0';
+    slash = strrchr(out, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(out, cap, ".");
+}
+
+static int sr_exists(const char *p)
+{
+    return access(p, R_OK) == 0;
+}
+
+/* libspanshim.so: $SPANSHIM_LIB, then ../lib and ../lib/<multiarch> from
+ * here, then next to this executable (the build tree). */
+static int sr_find_lib(const char *dir, char *out, size_t cap)
+{
+    const char *env = getenv("SPANSHIM_LIB");
+    const char *rel[] = {"/../lib/libspanshim.so", "/../lib64/libspanshim.so",
+                         "/../lib/x86_64-linux-gnu/libspanshim.so",
+                         "/../lib/aarch64-linux-gnu/libspanshim.so", "/libspanshim.so"};
+    size_t i;
+
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+        return sr_exists(out);
+    }
+    for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        char tmp[PATH_MAX + 64];
+
+        snprintf(tmp, sizeof(tmp), "%s%s", dir, rel[i]);
+        if (sr_exists(tmp) && realpath(tmp, out))
+            return 1;
+    }
+    return 0;
+}
+
+static int sr_collector_listens(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd, ok;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
+static pid_t sr_start_collector(const char *dir, const char *sock, const char *jsonl, int print)
+{
+    char exe[PATH_MAX + 32];
+    pid_t pid;
+    int i;
+
+    snprintf(exe, sizeof(exe), "%s/spanshim-collector", dir);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        char *argv[8];
+        int n = 0;
+
+        /* Its own process group: a Ctrl-C for CMD must not stop it early. */
+        setpgid(0, 0);
+        unsetenv("LD_PRELOAD");
+        argv[n++] = exe;
+        argv[n++] = "--socket";
+        argv[n++] = (char *)sock;
+        argv[n++] = "--jsonl";
+        argv[n++] = (char *)jsonl;
+        if (print)
+            argv[n++] = "--print";
+        argv[n] = NULL;
+        execv(exe, argv);
+        execvp("spanshim-collector", argv);
+        fprintf(stderr, "spanshim: cannot run spanshim-collector: %s\n", strerror(errno));
+        _exit(127);
+    }
+    for (i = 0; i < 500; i++) { /* up to 5 s for it to bind */
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        int st;
+
+        if (sr_collector_listens(sock))
+            return pid;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return -1;
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGTERM);
+    return -1;
+}
+
+static int sr_status(int st)
+{
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return 1;
+}
+
+static int sr_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"service", required_argument, NULL, 's'}, {"jsonl", required_argument, NULL, 'j'},
+        {"print", no_argument, NULL, 'p'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *service = NULL, *jsonl = NULL, *sock;
+    char dir[PATH_MAX], lib[PATH_MAX], tmpdir[] = "/tmp/spanshim.XXXXXX";
+    char private_sock[PATH_MAX], preload[2 * PATH_MAX + 2], jsonl_abs[PATH_MAX];
+    pid_t collector = -1, child;
+    int c, print = 0, status = 0, rc;
+    struct sigaction sa;
+    const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    size_t i;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+s:j:ph", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            service = optarg;
+            break;
+        case 'j':
+            jsonl = optarg;
+            break;
+        case 'p':
+            print = 1;
+            break;
+        case 'h':
+            sr_usage(stdout);
+            return 0;
+        default:
+            sr_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        sr_usage(stderr);
+        return 2;
+    }
+    sr_self_dir(dir, sizeof(dir));
+    if (!sr_find_lib(dir, lib, sizeof(lib))) {
+        fprintf(stderr, "spanshim: libspanshim.so not found (set SPANSHIM_LIB)\n");
+        return 127;
+    }
+    sock = getenv("SPANSHIM_SOCKET");
+    if (sock == NULL || *sock == '\0')
+        sock = SPANSHIM_DEFAULT_SOCKET;
+    if (jsonl || print || !sr_collector_listens(sock)) {
+        if (jsonl == NULL)
+            jsonl = "spanshim-traces.jsonl";
+        if (jsonl[0] != '/' && getcwd(jsonl_abs, sizeof(jsonl_abs) - strlen(jsonl) - 2)) {
+            strcat(jsonl_abs, "/");
+            strcat(jsonl_abs, jsonl);
+            jsonl = jsonl_abs;
+        }
+        if (mkdtemp(tmpdir) == NULL) {
+            fprintf(stderr, "spanshim: cannot make a temporary directory: %s\n", strerror(errno));
+            return 1;
+        }
+        snprintf(private_sock, sizeof(private_sock), "%s/collector.sock", tmpdir);
+        collector = sr_start_collector(dir, private_sock, jsonl, print);
+        if (collector < 0) {
+            fprintf(stderr, "spanshim: could not start a collector; running untraced\n");
+            rmdir(tmpdir);
+        } else {
+            sock = private_sock;
+        }
+    }
+
+    if (getenv("LD_PRELOAD") && *getenv("LD_PRELOAD"))
+        snprintf(preload, sizeof(preload), "%s:%s", lib, getenv("LD_PRELOAD"));
+    else
+        snprintf(preload, sizeof(preload), "%s", lib);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = sr_forward;
+    sa.sa_flags = SA_RESTART;
+    for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+        sigaction(fwd[i], &sa, NULL);
+
+    child = fork();
+    if (child < 0) {
+        fprintf(stderr, "spanshim: fork: %s\n", strerror(errno));
+        return 1;
+    }
+    if (child == 0) {
+        sa.sa_handler = SIG_DFL;
+        for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+            sigaction(fwd[i], &sa, NULL);
+        if (collector > 0)
+            setenv("LD_PRELOAD", preload, 1);
+        else if (sr_collector_listens(sock))
+            setenv("LD_PRELOAD", preload, 1);
+        setenv("SPANSHIM_SOCKET", sock, 1);
+        if (service)
+            setenv("OTEL_SERVICE_NAME", service, 1);
+        execvp(argv[optind], argv + optind);
+        fprintf(stderr, "spanshim: %s: %s\n", argv[optind], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    sr_child = child;
+    /* Wait for CMD, reaping any orphan handed to us as PID 1. */
+    for (;;) {
+        pid_t w = waitpid(-1, &status, 0);
+
+        if (w == child)
+            break;
+        if (w < 0 && errno == ECHILD)
+            break;
+    }
+    rc = sr_status(status);
+    if (collector > 0) {
+        int st;
+
+        kill(collector, SIGTERM);
+        while (waitpid(collector, &st, 0) < 0 && errno == EINTR)
+            ;
+        unlink(private_sock);
+        rmdir(tmpdir);
+    } else {
+        fprintf(stderr, "spanshim: spans went to the collector on %s\n", sock);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return sr_run(argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        sr_usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("spanshim 0.1.0\n");
+        return 0;
+    }
+    sr_usage(stderr);
+    return 2;
+}

@@ -1,0 +1,290 @@
+/*
+ * test_otlp.c - the shim's OTLP bytes, decoded by the collector's decoder
+ * (protobuf-c, generated from the same field numbers) and compared field by
+ * field with the span records they came from.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../exporter/collector/col_otlp.h"
+#include "../../exporter/ex_otlp.h"
+
+static void fill_head(ss_span_t *s, const char *method, const char *target, const char *host,
+                      const char *ua)
+{
+    s->head.method_len = (uint16_t)strlen(method);
+    memcpy(s->head.method, method, s->head.method_len);
+    s->head.target_len = (uint16_t)strlen(target);
+    memcpy(s->head.target, target, s->head.target_len);
+    s->head.host_len = (uint16_t)strlen(host);
+    memcpy(s->head.host, host, s->head.host_len);
+    s->head.ua_len = (uint16_t)strlen(ua);
+    memcpy(s->head.ua, ua, s->head.ua_len);
+    s->head_done = 1;
+    s->head_minor = 1;
+}
+
+/* Encode spans into one request the way the exporter does, then decode. */
+static col_request_t *roundtrip(const ss_span_t *spans, int n)
+{
+    static uint8_t buf[65536];
+    uint8_t res[EX_RESOURCE_MAX], body[32768];
+    ex_process_t p;
+    size_t res_len, body_len = 0, env_len;
+    char extra[256];
+    int i;
+
+    memset(&p, 0, sizeof(p));
+    p.pid = 4242;
+    p.service_name = "checkout";
+    p.exe_name = "prog";
+    p.exe_path = "/usr/bin/prog";
+    p.command = "prog";
+    p.host_name = "box";
+    assert_true(ex_otlp_parse_resource_attrs("deployment.environment=prod,team=a%2Cb", extra,
+                                             sizeof(extra)));
+    p.extra = extra;
+    res_len = ex_otlp_resource(&p, res, sizeof(res));
+    assert_true(res_len > 0);
+    for (i = 0; i < n; i++) {
+        size_t k = ex_otlp_span(&spans[i], body + body_len, sizeof(body) - body_len);
+
+        assert_true(k > 0);
+        body_len += k;
+    }
+    env_len = ex_otlp_envelope(res, res_len, body_len, buf, sizeof(buf));
+    assert_true(env_len > 0);
+    memcpy(buf + env_len, body, body_len);
+    return col_request_unpack(env_len + body_len, buf);
+}
+
+static const col_kv_t *attr(const col_span_t *s, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_attributes; i++)
+        if (strcmp(s->attributes[i]->key, key) == 0)
+            return s->attributes[i];
+    return NULL;
+}
+
+static const char *astr(const col_span_t *s, const char *key)
+{
+    const col_kv_t *kv = attr(s, key);
+
+    if (kv == NULL)
+        return NULL;
+    assert_int_equal(kv->value->value_case,
+                     OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE);
+    return kv->value->string_value;
+}
+
+static int64_t aint(const col_span_t *s, const char *key)
+{
+    const col_kv_t *kv = attr(s, key);
+
+    assert_non_null(kv);
+    assert_int_equal(kv->value->value_case,
+                     OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE);
+    return kv->value->int_value;
+}
+
+static const char *rattr(const col_request_t *r, const char *key)
+{
+    const col_resource_t *res = r->resource_spans[0]->resource;
+    size_t i;
+
+    for (i = 0; i < res->n_attributes; i++)
+        if (strcmp(res->attributes[i]->key, key) == 0)
+            return res->attributes[i]->value->value_case ==
+                           OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
+                       ? res->attributes[i]->value->string_value
+                       : "(int)";
+    return NULL;
+}
+
+static void test_server_span(void **state)
+{
+    ss_span_t s;
+    col_request_t *r;
+    const col_span_t *d;
+    int i;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    for (i = 0; i < 16; i++)
+        s.ctx.trace_id[i] = (uint8_t)(i + 1);
+    for (i = 0; i < 8; i++) {
+        s.ctx.span_id[i] = (uint8_t)(0xa0 + i);
+        s.parent_id[i] = (uint8_t)(0xb0 + i);
+    }
+    s.ctx.flags = 0x03;
+    s.has_parent = 1;
+    s.parent_remote = 1;
+    s.kind = SS_KIND_SERVER;
+    s.start_ns = 1700000000000000001ull;
+    s.end_ns = 1700000000000500002ull;
+    s.status_code = 503;
+    s.peer_port = 51234;
+    s.local_port = 8080;
+    strcpy(s.peer_addr, "10.1.2.3");
+    strcpy(s.ts, "vendor=abc");
+    s.ts_len = 10;
+    fill_head(&s, "GET", "/cart/items?id=7&x=y", "shop.example:8443", "curl/8");
+
+    r = roundtrip(&s, 1);
+    assert_non_null(r);
+    assert_int_equal(r->n_resource_spans, 1);
+    assert_string_equal(rattr(r, "service.name"), "checkout");
+    assert_string_equal(rattr(r, "telemetry.sdk.name"), "spanshim");
+    assert_string_equal(rattr(r, "telemetry.sdk.language"), "c");
+    assert_string_equal(rattr(r, "process.executable.path"), "/usr/bin/prog");
+    assert_string_equal(rattr(r, "deployment.environment"), "prod");
+    assert_string_equal(rattr(r, "team"), "a,b");
+    assert_string_equal(r->resource_spans[0]->scope_spans[0]->scope->name, "spanshim");
+    assert_int_equal(r->resource_spans[0]->scope_spans[0]->n_spans, 1);
+    d = r->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_int_equal(d->trace_id.len, 16);
+    assert_memory_equal(d->trace_id.data, s.ctx.trace_id, 16);
+    assert_memory_equal(d->span_id.data, s.ctx.span_id, 8);
+    assert_int_equal(d->parent_span_id.len, 8);
+    assert_memory_equal(d->parent_span_id.data, s.parent_id, 8);
+    assert_string_equal(d->trace_state, "vendor=abc");
+    assert_string_equal(d->name, "GET");
+    assert_int_equal(d->kind, OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER);
+    assert_int_equal(d->start_time_unix_nano, s.start_ns);
+    assert_int_equal(d->end_time_unix_nano, s.end_ns);
+    assert_int_equal(d->flags, 0x303);
+    assert_string_equal(astr(d, "http.request.method"), "GET");
+    assert_string_equal(astr(d, "url.path"), "/cart/items");
+    assert_string_equal(astr(d, "url.query"), "id=7&x=y");
+    assert_string_equal(astr(d, "url.scheme"), "http");
+    assert_string_equal(astr(d, "server.address"), "shop.example");
+    assert_int_equal(aint(d, "server.port"), 8443);
+    assert_string_equal(astr(d, "client.address"), "10.1.2.3");
+    assert_string_equal(astr(d, "network.peer.address"), "10.1.2.3");
+    assert_int_equal(aint(d, "network.peer.port"), 51234);
+    assert_string_equal(astr(d, "network.protocol.version"), "1.1");
+    assert_string_equal(astr(d, "user_agent.original"), "curl/8");
+    assert_int_equal(aint(d, "http.response.status_code"), 503);
+    assert_string_equal(astr(d, "error.type"), "503");
+    assert_non_null(d->status);
+    assert_int_equal(d->status->code, 2);
+    col_request_free(r);
+}
+
+static void test_client_spans(void **state)
+{
+    ss_span_t s[4];
+    col_request_t *r;
+    const col_span_t *d;
+
+    (void)state;
+    memset(s, 0, sizeof(s));
+    /* A 404 from a plain request: an error for a client. */
+    s[0].kind = SS_KIND_CLIENT;
+    s[0].ctx.trace_id[0] = s[0].ctx.span_id[0] = 1;
+    s[0].ctx.flags = 1;
+    s[0].status_code = 404;
+    strcpy(s[0].peer_addr, "127.0.0.1");
+    s[0].peer_port = 9000;
+    fill_head(&s[0], "POST", "/api?q=1", "[::1]:9000", "");
+    /* An absolute-form target with credentials, unknown method, HTTP/1.0. */
+    s[1] = s[0];
+    s[1].status_code = 200;
+    fill_head(&s[1], "PURGE", "http://user:secret@cache.local/x", "cache.local", "");
+    s[1].head_minor = 0;
+    /* A refused connect: no request. */
+    s[2].kind = SS_KIND_CLIENT;
+    s[2].ctx.trace_id[0] = s[2].ctx.span_id[0] = 2;
+    strcpy(s[2].peer_addr, "127.0.0.1");
+    s[2].peer_port = 1;
+    strcpy(s[2].error_type, "ECONNREFUSED");
+    /* No Host header. */
+    s[3] = s[0];
+    s[3].status_code = 200;
+    fill_head(&s[3], "GET", "/", "", "");
+
+    r = roundtrip(s, 4);
+    assert_non_null(r);
+    assert_int_equal(r->resource_spans[0]->scope_spans[0]->n_spans, 4);
+    d = r->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_string_equal(d->name, "POST");
+    assert_int_equal(d->kind, OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT);
+    assert_int_equal(d->parent_span_id.len, 0);
+    assert_int_equal(d->flags, 0x101);
+    assert_string_equal(astr(d, "url.full"), "http://[::1]:9000/api?q=1");
+    assert_string_equal(astr(d, "server.address"), "::1");
+    assert_int_equal(aint(d, "server.port"), 9000);
+    assert_string_equal(astr(d, "error.type"), "404");
+    assert_int_equal(d->status->code, 2);
+
+    d = r->resource_spans[0]->scope_spans[0]->spans[1];
+    assert_string_equal(d->name, "HTTP");
+    assert_string_equal(astr(d, "http.request.method"), "_OTHER");
+    assert_string_equal(astr(d, "http.request.method_original"), "PURGE");
+    assert_string_equal(astr(d, "url.full"), "http://REDACTED:REDACTED@cache.local/x");
+    assert_string_equal(astr(d, "network.protocol.version"), "1.0");
+    assert_int_equal(aint(d, "server.port"), 80);
+    assert_null(attr(d, "error.type"));
+    assert_null(d->status);
+
+    d = r->resource_spans[0]->scope_spans[0]->spans[2];
+    assert_string_equal(d->name, "connect");
+    assert_string_equal(astr(d, "error.type"), "ECONNREFUSED");
+    assert_string_equal(astr(d, "server.address"), "127.0.0.1");
+    assert_int_equal(aint(d, "server.port"), 1);
+    assert_null(attr(d, "url.full"));
+    assert_int_equal(d->status->code, 2);
+
+    d = r->resource_spans[0]->scope_spans[0]->spans[3];
+    assert_string_equal(astr(d, "url.full"), "http://127.0.0.1:9000/");
+    col_request_free(r);
+}
+
+static void test_resource_attrs_decoding(void **state)
+{
+    char out[128];
+
+    (void)state;
+    assert_true(ex_otlp_parse_resource_attrs("a=1,b=x%20y", out, sizeof(out)));
+    assert_string_equal(out, "a");
+    assert_string_equal(out + 2, "1");
+    assert_string_equal(out + 4, "b");
+    assert_string_equal(out + 6, "x y");
+    /* A decode error discards the whole variable. */
+    assert_false(ex_otlp_parse_resource_attrs("a=1,b=%zz", out, sizeof(out)));
+    assert_string_equal(out, "");
+    assert_false(ex_otlp_parse_resource_attrs("a=1,novalue", out, sizeof(out)));
+    assert_false(ex_otlp_parse_resource_attrs("a=1,b=%2", out, sizeof(out)));
+}
+
+static void test_span_too_big_for_buffer(void **state)
+{
+    ss_span_t s;
+    uint8_t small[64];
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    s.kind = SS_KIND_SERVER;
+    fill_head(&s, "GET", "/a/very/long/path/that/does/not/fit", "host", "agent");
+    assert_int_equal(ex_otlp_span(&s, small, sizeof(small)), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server_span),
+        cmocka_unit_test(test_client_spans),
+        cmocka_unit_test(test_resource_attrs_decoding),
+        cmocka_unit_test(test_span_too_big_for_buffer),
+    };
+
+    return cmocka_run_group_tests_name("otlp", tests, NULL, NULL);
+}
