@@ -1,0 +1,148 @@
+"""Shared pieces of the integration tests: a collector, traced processes,
+and the spans the collector wrote, read back from its OTLP JSON lines.
+
+The build directory comes from SPANSHIM_BUILD (set by ctest)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("SPANSHIM_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
+BUILD = os.path.abspath(BUILD)
+LIB = os.path.join(BUILD, "libspanshim.so")
+COLLECTOR = os.path.join(BUILD, "spanshim-collector")
+SPANSHIM = os.path.join(BUILD, "spanshim")
+APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
+PY = sys.executable
+
+
+def attrs(kvs):
+    """OTLP JSON attributes -> {key: python value}."""
+    out = {}
+    for kv in kvs or []:
+        v = kv.get("value", {})
+        if "stringValue" in v:
+            out[kv["key"]] = v["stringValue"]
+        elif "intValue" in v:
+            out[kv["key"]] = int(v["intValue"])
+        elif "boolValue" in v:
+            out[kv["key"]] = v["boolValue"]
+        else:
+            out[kv["key"]] = v
+    return out
+
+
+class Span(dict):
+    """One span with its resource: span fields plus .res and .attrs."""
+
+    @property
+    def attrs(self):
+        return attrs(self.get("attributes"))
+
+    @property
+    def service(self):
+        return self.res.get("service.name")
+
+
+def read_spans(path):
+    spans = []
+    if not os.path.exists(path):
+        return spans
+    with open(path, "rb") as f:
+        data = f.read()
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        req = json.loads(line)  # every line must be complete JSON
+        for rs in req["resourceSpans"]:
+            res = attrs(rs.get("resource", {}).get("attributes"))
+            for ss in rs.get("scopeSpans", []):
+                for s in ss.get("spans", []):
+                    span = Span(s)
+                    span.res = res
+                    spans.append(span)
+    return spans
+
+
+class Collector:
+    """A spanshim-collector on a private socket writing a private .jsonl."""
+
+    def __init__(self, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="spanshim-test.")
+        self.sock = os.path.join(self.dir, "c.sock")
+        self.jsonl = os.path.join(self.dir, "spans.jsonl")
+        self.proc = subprocess.Popen([COLLECTOR, "--socket", self.sock, "--jsonl", self.jsonl,
+                                      *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("collector did not start")
+            time.sleep(0.01)
+        self.procs = []
+
+    def env(self, service=None, **extra):
+        env = dict(os.environ)
+        env["LD_PRELOAD"] = LIB
+        env["SPANSHIM_SOCKET"] = self.sock
+        env.pop("OTEL_SERVICE_NAME", None)
+        if service:
+            env["OTEL_SERVICE_NAME"] = service
+        env.update(extra)
+        return env
+
+    def start(self, argv, service=None, traced=True, **extra):
+        env = self.env(service, **extra) if traced else dict(os.environ)
+        if not traced:
+            env.pop("LD_PRELOAD", None)
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.procs.append(p)
+        return p
+
+    def run(self, argv, service=None, traced=True, **extra):
+        env = self.env(service, **extra) if traced else dict(os.environ)
+        if not traced:
+            env.pop("LD_PRELOAD", None)
+        return subprocess.run(argv, env=env, capture_output=True, timeout=60)
+
+    def spans(self):
+        return read_spans(self.jsonl)
+
+    def wait_spans(self, n, timeout=10.0, pred=None):
+        """Spans once at least n (matching pred) are in the file."""
+        deadline = time.time() + timeout
+        while True:
+            got = [s for s in self.spans() if pred is None or pred(s)]
+            if len(got) >= n or time.time() > deadline:
+                return got
+            time.sleep(0.05)
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=10)
+        self.stderr = err.decode(errors="replace")
+        return self.proc.returncode
+
+
+def start_app(col, script, args, service=None, traced=True):
+    """Start apps/<script> and return (process, port) once it listens."""
+    port_file = os.path.join(col.dir, "%s.%d.port" % (script, len(col.procs)))
+    p = col.start([PY, os.path.join(APPS, script), port_file, *map(str, args)], service=service,
+                  traced=traced)
+    deadline = time.time() + 15
+    while not os.path.exists(port_file):
+        if time.time() > deadline or p.poll() is not None:
+            raise RuntimeError("%s did not start: %s" % (script, p.stderr.read().decode()))
+        time.sleep(0.02)
+    with open(port_file) as f:
+        return p, int(f.read())
