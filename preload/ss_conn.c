@@ -405,6 +405,8 @@ static int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
 
             if (st >= 100 && st < 200 && st != 101)
                 break; /* interim: the final response is still to come */
+            if (s && c->role == SS_ROLE_SERVER)
+                s->end_ns = c->write_ns; /* the peer may read it before write() returns */
             if (s)
                 ss_conn_finish(c, ss_conn_dequeue(c));
             if (tunnel)
@@ -824,6 +826,7 @@ ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag
         return r;
     }
     /* Server: responses go out as they are; parse what the kernel took. */
+    c->write_ns = ss_now_ns();
     pthread_mutex_unlock(&c->lock);
     r = fn(arg, iov, cnt);
     err = errno;

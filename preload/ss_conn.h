@@ -48,6 +48,7 @@ typedef struct ss_conn {
     ss_span_t *req_cur;          /* exchange whose request is being parsed */
     uint64_t out_sent;           /* client: application bytes the kernel took */
     uint64_t connect_ns;         /* client: when connect() was called */
+    uint64_t write_ns;           /* server: when the current write started */
 } ss_conn_t;
 
 /* Sends an iovec for real: writev, or sendmsg with the caller's flags. */

@@ -47,6 +47,14 @@ class Span(dict):
         return self.res.get("service.name")
 
 
+def read_lines(path):
+    """The lines of a file, or [] if it does not exist yet."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return f.readlines()
+
+
 def read_spans(path):
     spans = []
     if not os.path.exists(path):
@@ -128,17 +136,20 @@ class Collector:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+            p.stdout.close()
+            p.stderr.close()
         self.proc.send_signal(signal.SIGTERM)
         out, err = self.proc.communicate(timeout=10)
         self.stderr = err.decode(errors="replace")
         return self.proc.returncode
 
 
-def start_app(col, script, args, service=None, traced=True):
+def start_app(col, script, args, service=None, traced=True, **extra):
     """Start apps/<script> and return (process, port) once it listens."""
     port_file = os.path.join(col.dir, "%s.%d.port" % (script, len(col.procs)))
     p = col.start([PY, os.path.join(APPS, script), port_file, *map(str, args)], service=service,
-                  traced=traced)
+                  traced=traced, **extra)
     deadline = time.time() + 15
     while not os.path.exists(port_file):
         if time.time() > deadline or p.poll() is not None:

@@ -1,0 +1,125 @@
+"""`spanshim run` and whole programs: exit status, a private collector,
+refused connections, wget, and spans flushed before exec and _exit."""
+import base64
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import PY, SPANSHIM, Collector, read_lines, read_spans, start_app
+
+
+class Run(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.col = Collector()
+        cls.record = os.path.join(cls.col.dir, "backend.record")
+        cls.backend, cls.port = start_app(cls.col, "backend.py", [cls.record], traced=False)
+        cls.url = "http://127.0.0.1:%d/inventory" % cls.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.col.stop()
+
+    def spanshim(self, *argv, cwd=None):
+        env = dict(os.environ)
+        env["SPANSHIM_SOCKET"] = os.path.join(self.col.dir, "nobody-listens.sock")
+        return subprocess.run([SPANSHIM, "run", *argv], env=env, capture_output=True,
+                              timeout=60, cwd=cwd)
+
+    def test_exit_status_is_the_programs(self):
+        jsonl = os.path.join(self.col.dir, "exit.jsonl")
+        self.assertEqual(self.spanshim("--jsonl", jsonl, "--", "sh", "-c", "exit 3").returncode, 3)
+        self.assertEqual(self.spanshim("--jsonl", jsonl, "--", "sh", "-c", "kill -TERM $$")
+                         .returncode, 128 + 15)
+        self.assertEqual(self.spanshim("--jsonl", jsonl, "--", "/nonexistent/prog").returncode, 127)
+
+    def test_private_collector_and_service_name(self):
+        d = tempfile.mkdtemp(dir=self.col.dir)
+        r = self.spanshim("--service", "shop-cli", "--", "curl", "-sS", "-o", "/dev/null",
+                          self.url, cwd=d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        jsonl = os.path.join(d, "spanshim-traces.jsonl")
+        self.assertIn(jsonl.encode(), r.stderr)  # it says where the spans went
+        spans = read_spans(jsonl)
+        self.assertEqual(len(spans), 1)
+        self.assertEqual(spans[0].service, "shop-cli")
+        self.assertEqual(spans[0]["kind"], 3)
+        self.assertEqual(spans[0].attrs["url.full"], self.url)
+
+    def test_refused_connect(self):
+        jsonl = os.path.join(self.col.dir, "refused.jsonl")
+        r = self.spanshim("--jsonl", jsonl, "--", "curl", "-sS", "http://127.0.0.1:1/")
+        self.assertEqual(r.returncode, 7)  # curl's own "could not connect"
+        spans = read_spans(jsonl)
+        self.assertEqual(len(spans), 1)
+        s = spans[0]
+        self.assertEqual(s["kind"], 3)
+        self.assertEqual(s["status"]["code"], 2)
+        self.assertEqual(s.attrs["error.type"], "ECONNREFUSED")
+        self.assertEqual(s.attrs["server.port"], 1)
+
+    def test_reset_and_truncated_responses(self):
+        import socket
+        import threading
+
+        def serve(sock, mode):
+            conn, _ = sock.accept()
+            conn.recv(65536)
+            if mode == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            else:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+            conn.close()
+
+        for mode, want in (("reset", "ECONNRESET"), ("truncated", "response_truncated")):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            t = threading.Thread(target=serve, args=(s, mode))
+            t.start()
+            self.col.run(["curl", "-sS", "http://127.0.0.1:%d/%s" % (s.getsockname()[1], mode)])
+            t.join()
+            s.close()
+            got = self.col.wait_spans(1, pred=lambda x: x.attrs.get("url.full", "").endswith(mode))
+            self.assertEqual(len(got), 1, mode)
+            self.assertEqual(got[0]["status"]["code"], 2)
+            self.assertEqual(got[0].attrs["error.type"], want)
+
+    def test_wget(self):
+        r = self.col.run(["wget", "-q", "-O", "/dev/null", self.url + "?by=wget"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full", "").endswith("by=wget"))
+        self.assertEqual(len(got), 1)
+        self.assertTrue(got[0].res["process.executable.name"].startswith("wget"))
+        self.assertEqual(got[0].attrs["http.response.status_code"], 200)
+
+    def test_flush_before_exec_and_exit(self):
+        code = ("import os, sys, urllib.request\n"
+                "urllib.request.urlopen(sys.argv[1]).read()\n"
+                "os.execv('/bin/true', ['true']) if sys.argv[2] == 'exec' else os._exit(0)\n")
+        for how in ("exec", "_exit"):
+            r = self.col.run([PY, "-c", code, self.url + "?by=" + how, how])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            got = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full", "").endswith(how))
+            self.assertEqual(len(got), 1, how)
+
+    def test_sdk_disabled_propagates_inbound_context(self):
+        front, fport = start_app(self.col, "frontend.py", [self.port], "quiet-front",
+                                 OTEL_SDK_DISABLED="true")
+        tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        before = len(read_lines(self.record))
+        r = self.col.run(["curl", "-sS", "-H", "traceparent: " + tp,
+                          "http://127.0.0.1:%d/checkout?disabled=1" % fport], traced=False)
+        self.assertEqual(r.returncode, 0)
+        raw = base64.b64decode(json.loads(read_lines(self.record)[before])["raw"])
+        # No span of its own, so the inbound context goes on unchanged.
+        self.assertIn(b"traceparent: " + tp.encode() + b"\r\n", raw)
+        time.sleep(0.6)
+        self.assertEqual([s for s in self.col.spans() if s.service == "quiet-front"], [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
