@@ -141,6 +141,7 @@ class Collector:
             p.stderr.close()
         self.proc.send_signal(signal.SIGTERM)
         out, err = self.proc.communicate(timeout=10)
+        self.stdout = out.decode(errors="replace")
         self.stderr = err.decode(errors="replace")
         return self.proc.returncode
 
