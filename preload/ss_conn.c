@@ -181,19 +181,25 @@ static void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
     ss_span_end(s);
 }
 
-/* End every open exchange with an error (unless it already has a final
- * response), e.g. on a reset or a close. */
+/* End every open exchange: with error_type (a reset, a truncation), or,
+ * when error_type is NULL (the program closed the connection), as it is if
+ * its response had begun (the program chose not to read the rest) and with
+ * "no_response" if not. */
 static void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
 {
     ss_span_t *s;
 
     while ((s = ss_conn_dequeue(c)) != NULL) {
+        const char *e = error_type;
+
         if (!s->head_done) {
             ss_span_free(s);
             continue;
         }
-        if (s->error_type[0] == '\0' && !(s->kind == SS_KIND_SERVER && s->response_begun))
-            strncpy(s->error_type, error_type, sizeof(s->error_type) - 1);
+        if (e == NULL)
+            e = s->response_begun ? "" : "no_response";
+        if (s->error_type[0] == '\0')
+            strncpy(s->error_type, e, sizeof(s->error_type) - 1);
         ss_conn_finish(c, s);
     }
 }
@@ -440,7 +446,7 @@ void ss_conn_on_close(int fd)
         pthread_mutex_lock(&c->lock);
         if (c->mode == SS_MODE_CONNECTING)
             c->mode = SS_MODE_OPAQUE;
-        ss_conn_fail_all(c, "no_response");
+        ss_conn_fail_all(c, NULL);
         pthread_mutex_unlock(&c->lock);
     }
     ss_fd_put(c);

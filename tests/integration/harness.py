@@ -13,6 +13,8 @@ import time
 BUILD = os.environ.get("SPANSHIM_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
 BUILD = os.path.abspath(BUILD)
 LIB = os.path.join(BUILD, "libspanshim.so")
+# A sanitizer build needs its runtime preloaded ahead of the shim.
+PRELOAD = os.environ.get("SPANSHIM_PRELOAD_PREFIX", "") + LIB
 COLLECTOR = os.path.join(BUILD, "spanshim-collector")
 SPANSHIM = os.path.join(BUILD, "spanshim")
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
@@ -93,7 +95,7 @@ class Collector:
 
     def env(self, service=None, **extra):
         env = dict(os.environ)
-        env["LD_PRELOAD"] = LIB
+        env["LD_PRELOAD"] = PRELOAD
         env["SPANSHIM_SOCKET"] = self.sock
         env.pop("OTEL_SERVICE_NAME", None)
         if service:

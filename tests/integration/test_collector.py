@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import COLLECTOR, LIB, Collector, read_spans
+from harness import COLLECTOR, PRELOAD, Collector
 
 
 def capture_datagram():
@@ -17,7 +17,7 @@ def capture_datagram():
     path = os.path.join(d, "s.sock")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(path)
-    env = dict(os.environ, LD_PRELOAD=LIB, SPANSHIM_SOCKET=path)
+    env = dict(os.environ, LD_PRELOAD=PRELOAD, SPANSHIM_SOCKET=path)
     subprocess.run(["curl", "-s", "http://127.0.0.1:1/"], env=env, timeout=30)
     s.settimeout(5)
     data = s.recv(1 << 20)

@@ -8,7 +8,7 @@ import tempfile
 import time
 import unittest
 
-from harness import PY, SPANSHIM, Collector, read_lines, read_spans, start_app
+from harness import LIB, PRELOAD, PY, SPANSHIM, Collector, read_lines, read_spans, start_app
 
 
 class Run(unittest.TestCase):
@@ -26,6 +26,8 @@ class Run(unittest.TestCase):
     def spanshim(self, *argv, cwd=None):
         env = dict(os.environ)
         env["SPANSHIM_SOCKET"] = os.path.join(self.col.dir, "nobody-listens.sock")
+        if PRELOAD != LIB:
+            env["LD_PRELOAD"] = PRELOAD[: -len(LIB) - 1]  # the sanitizer runtime
         return subprocess.run([SPANSHIM, "run", *argv], env=env, capture_output=True,
                               timeout=60, cwd=cwd)
 
