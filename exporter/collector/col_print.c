@@ -25,6 +25,7 @@ typedef struct col_ptrace {
 } col_ptrace_t;
 
 static col_ptrace_t *col_traces;
+static col_ptrace_t **col_traces_tail = &col_traces;
 static size_t col_held;
 
 static const char *col_attr_str(col_kv_t **kv, size_t n, const char *key)
@@ -69,8 +70,8 @@ static col_ptrace_t *col_trace_for(const char *trace)
     if (t == NULL)
         return NULL;
     memcpy(t->trace, trace, sizeof(t->trace));
-    t->next = col_traces;
-    col_traces = t;
+    *col_traces_tail = t; /* oldest first, so traces print in arrival order */
+    col_traces_tail = &t->next;
     return t;
 }
 
@@ -197,7 +198,7 @@ void col_print_due(FILE *out, uint64_t now_ms, int force)
     while (*pp) {
         col_ptrace_t *t = *pp;
         int due = force || now_ms - t->last_ms >= COL_PRINT_QUIET_MS ||
-                  (col_held > COL_PRINT_MAX_SPANS && t->next == NULL);
+                  (col_held > COL_PRINT_MAX_SPANS && pp == &col_traces);
 
         if (!due) {
             pp = &t->next;
@@ -206,6 +207,8 @@ void col_print_due(FILE *out, uint64_t now_ms, int force)
         col_print_trace(out, t);
         col_held -= t->n;
         *pp = t->next;
+        if (col_traces_tail == &t->next)
+            col_traces_tail = pp;
         free(t->spans);
         free(t);
     }
