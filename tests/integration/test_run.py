@@ -38,6 +38,32 @@ class Run(unittest.TestCase):
                          .returncode, 128 + 15)
         self.assertEqual(self.spanshim("--jsonl", jsonl, "--", "/nonexistent/prog").returncode, 127)
 
+    def test_signals_reach_the_program(self):
+        # As a container's PID 1 would be: SIGTERM to spanshim reaches CMD.
+        env = dict(os.environ, SPANSHIM_SOCKET=os.path.join(self.col.dir, "nobody-listens.sock"))
+        p = subprocess.Popen([SPANSHIM, "run", "--jsonl", os.path.join(self.col.dir, "sig.jsonl"),
+                              "--", "sh", "-c",
+                              "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done"],
+                             env=env, stdout=subprocess.PIPE)
+        self.assertEqual(p.stdout.readline(), b"ready\n")
+        p.send_signal(15)
+        self.assertEqual(p.wait(timeout=20), 42)
+        p.stdout.close()
+
+    def test_program_stops_reading_the_body(self):
+        # The program reads the status line of a 500 and hangs up: the span
+        # keeps the status it saw, not a transport error.
+        code = ("import sys, urllib.request, urllib.error\n"
+                "try:\n    urllib.request.urlopen(sys.argv[1])\n"
+                "except urllib.error.HTTPError as e:\n    e.close()\n")
+        url = self.url.replace("/inventory", "/error?early=close")
+        r = self.col.run([PY, "-c", code, url])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full") == url)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].attrs["http.response.status_code"], 500)
+        self.assertEqual(got[0].attrs["error.type"], "500")
+
     def test_private_collector_and_service_name(self):
         d = tempfile.mkdtemp(dir=self.col.dir)
         r = self.spanshim("--service", "shop-cli", "--", "curl", "-sS", "-o", "/dev/null",

@@ -4,10 +4,12 @@ Records the exact bytes of every request it reads (request line, headers
 and body, as consumed from the socket) to RECORD as one JSON line each, and
 answers with a small JSON body. /error answers 500.
 
-usage: backend.py PORT_FILE RECORD
+usage: backend.py PORT_FILE RECORD [unix:PATH | ipv6]
 """
 import base64
 import json
+import socket
+import socketserver
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -70,11 +72,33 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class UnixServer(ThreadingHTTPServer):
+    address_family = socket.AF_UNIX
+
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)  # no host/port to look up
+        self.server_name, self.server_port = "localhost", 0
+
+    def get_request(self):
+        conn, _ = self.socket.accept()
+        return conn, ("unix", 0)
+
+
+class V6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 if __name__ == "__main__":
     PORT_FILE, RECORD = sys.argv[1], sys.argv[2]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    where = sys.argv[3] if len(sys.argv) > 3 else ""
+    if where.startswith("unix:"):
+        server = UnixServer(where[5:], Handler)
+    elif where == "ipv6":
+        server = V6Server(("::1", 0), Handler)
+    else:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(PORT_FILE + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
+        f.write(str(server.server_address[1]) if not where.startswith("unix:") else "0")
     import os
     os.rename(PORT_FILE + ".tmp", PORT_FILE)
     server.serve_forever()

@@ -1,0 +1,133 @@
+"""The same exchange over IPv6 and over a Unix stream socket, keep-alive with
+several requests on one connection, 100-continue, and what happens to spans
+when no collector listens or the collector cannot keep up."""
+import os
+import socket
+import subprocess
+import unittest
+
+from harness import LIB, PRELOAD, Collector, read_lines, start_app
+
+
+class Transports(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.col = Collector()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.col.stop()
+
+    def pair(self, client, server):
+        """The server span whose parent is the given client span."""
+        got = self.col.wait_spans(1, pred=lambda s: s.get("parentSpanId") == client["spanId"])
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0]["traceId"], client["traceId"])
+        self.assertEqual(got[0].service, server)
+        return got[0]
+
+    def test_ipv6(self):
+        record = os.path.join(self.col.dir, "v6.record")
+        _, port = start_app(self.col, "backend.py", [record, "ipv6"], "v6-backend")
+        url = "http://[::1]:%d/inventory?v=6" % port
+        r = self.col.run(["curl", "-sS", "-o", "/dev/null", url])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cli = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full") == url)
+        self.assertEqual(len(cli), 1)
+        self.assertEqual(cli[0].attrs["server.address"], "::1")
+        self.assertEqual(cli[0].attrs["network.peer.address"], "::1")
+        srv = self.pair(cli[0], "v6-backend")
+        self.assertEqual(srv.attrs["client.address"], "::1")
+        self.assertEqual(srv.attrs["url.query"], "v=6")
+
+    def test_unix_socket(self):
+        path = os.path.join(self.col.dir, "http.sock")
+        record = os.path.join(self.col.dir, "unix.record")
+        start_app(self.col, "backend.py", [record, "unix:" + path], "unix-backend")
+        r = self.col.run(["curl", "-sS", "-o", "/dev/null", "--unix-socket", path,
+                          "http://localhost/inventory?over=unix"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cli = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full", "").endswith("over=unix"))
+        self.assertEqual(len(cli), 1)
+        self.assertEqual(cli[0].attrs["url.full"], "http://localhost/inventory?over=unix")
+        self.assertEqual(cli[0].attrs["network.peer.address"], path)
+        self.assertNotIn("network.peer.port", cli[0].attrs)
+        srv = self.pair(cli[0], "unix-backend")
+        self.assertEqual(srv.attrs["url.path"], "/inventory")
+        self.assertEqual(len(read_lines(record)), 1)
+
+    def test_keep_alive_and_100_continue(self):
+        record = os.path.join(self.col.dir, "ka.record")
+        _, port = start_app(self.col, "backend.py", [record], "ka-backend")
+        base = "http://127.0.0.1:%d" % port
+        # Three requests on one connection (curl reuses it), the last a POST
+        # that waits for 100 Continue.
+        r = self.col.run(["curl", "-sS", "-o", "/dev/null", "-o", "/dev/null", base + "/a?ka=1",
+                          base + "/b?ka=2", "-o", "/dev/null", "-H", "Expect: 100-continue",
+                          "--data-binary", "x" * 5000, base + "/orders?ka=3"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for q in ("ka=1", "ka=2", "ka=3"):
+            cli = self.col.wait_spans(1, pred=lambda s: s["kind"] == 3 and
+                                      s.attrs.get("url.full", "").endswith(q))
+            self.assertEqual(len(cli), 1, q)
+            self.assertEqual(cli[0].attrs["http.response.status_code"], 200)
+            srv = self.pair(cli[0], "ka-backend")
+            self.assertEqual(srv.attrs["http.response.status_code"], 200)
+        ports = {s.attrs["network.peer.port"] for s in self.col.spans()
+                 if s.service == "ka-backend"}
+        self.assertEqual(len(ports), 1, "one client connection for all three")
+
+    def test_idle_server_ships_its_spans(self):
+        # A long-running server that goes idle after one request: its span
+        # must leave without waiting for exit (the exporter's flush thread).
+        record = os.path.join(self.col.dir, "idle.record")
+        proc, port = start_app(self.col, "backend.py", [record], "idle-backend")
+        subprocess.run(["curl", "-sS", "-o", "/dev/null",
+                        "http://127.0.0.1:%d/idle" % port], check=True)
+        got = self.col.wait_spans(1, timeout=3.0, pred=lambda s: s.service == "idle-backend")
+        self.assertEqual(len(got), 1)
+        self.assertIsNone(proc.poll(), "still running")
+
+    def test_no_collector_counts_drops(self):
+        record = os.path.join(self.col.dir, "nocol.record")
+        _, port = start_app(self.col, "backend.py", [record], traced=False)
+        env = dict(os.environ, LD_PRELOAD=PRELOAD, SPANSHIM_LOG="debug",
+                   SPANSHIM_SOCKET=os.path.join(self.col.dir, "nobody.sock"))
+        r = subprocess.run(["curl", "-sS", "http://127.0.0.1:%d/x" % port], env=env,
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, b'{"item":42,"stock":7}')
+        self.assertIn(b"spans_dropped_nocollector: 1", r.stderr)
+        self.assertIn(b"headers_injected: 1", r.stderr)
+
+    def test_full_collector_counts_drops(self):
+        # A "collector" that never reads: its queue fills, sends would block,
+        # and the shim drops and counts instead of stalling the program.
+        path = os.path.join(self.col.dir, "stuck.sock")
+        stuck = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.bind(path)
+        filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        filler.connect(path)
+        filler.setblocking(False)
+        try:
+            while True:
+                filler.send(b"x" * 512)
+        except BlockingIOError:
+            pass  # the queue is full
+        filler.close()
+        record = os.path.join(self.col.dir, "full.record")
+        _, port = start_app(self.col, "backend.py", [record], traced=False)
+        code = ("import urllib.request, sys\n"
+                "for i in range(20):\n"
+                "    urllib.request.urlopen(sys.argv[1]).read()\n")
+        env = dict(os.environ, LD_PRELOAD=PRELOAD, SPANSHIM_LOG="debug", SPANSHIM_SOCKET=path)
+        r = subprocess.run(["python3", "-c", code, "http://127.0.0.1:%d/x" % port], env=env,
+                           capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"spans_dropped_full: 20", r.stderr)
+        stuck.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
