@@ -24,32 +24,36 @@ typedef struct ex_attrs {
     pb_size_t n;
 } ex_attrs_t;
 
-static void ex_attr_str(ex_attrs_t *a, const char *key, const char *v)
-{
-    ex_kv_t *kv;
-
-    if (v == NULL || *v == '\0' || a->n == EX_ATTRS_MAX)
-        return;
-    kv = &a->kv[a->n++];
-    memset(kv, 0, sizeof(*kv));
-    kv->key = (char *)key;
-    kv->has_value = true;
-    kv->value.which_value = opentelemetry_proto_common_v1_AnyValue_string_value_tag;
-    kv->value.value.string_value = (char *)v;
-}
-
-static void ex_attr_int(ex_attrs_t *a, const char *key, int64_t v)
+/* The next attribute slot, keyed; NULL when the span has no room left. */
+static ex_kv_t *ex_attr_new(ex_attrs_t *a, const char *key, pb_size_t which)
 {
     ex_kv_t *kv;
 
     if (a->n == EX_ATTRS_MAX)
-        return;
+        return NULL;
     kv = &a->kv[a->n++];
     memset(kv, 0, sizeof(*kv));
     kv->key = (char *)key;
     kv->has_value = true;
-    kv->value.which_value = opentelemetry_proto_common_v1_AnyValue_int_value_tag;
-    kv->value.value.int_value = v;
+    kv->value.which_value = which;
+    return kv;
+}
+
+static void ex_attr_str(ex_attrs_t *a, const char *key, const char *v)
+{
+    ex_kv_t *kv;
+
+    if (v && *v &&
+        (kv = ex_attr_new(a, key, opentelemetry_proto_common_v1_AnyValue_string_value_tag)))
+        kv->value.value.string_value = (char *)v;
+}
+
+static void ex_attr_int(ex_attrs_t *a, const char *key, int64_t v)
+{
+    ex_kv_t *kv = ex_attr_new(a, key, opentelemetry_proto_common_v1_AnyValue_int_value_tag);
+
+    if (kv)
+        kv->value.value.int_value = v;
 }
 
 /* Copy a length-counted field into a NUL-terminated buffer. */

@@ -15,7 +15,7 @@ static __thread struct {
     uint64_t s[4];
     unsigned generation;
     int seeded;
-} ss_rng;
+} ss_rng __attribute__((tls_model("initial-exec")));
 
 static uint64_t ss_rotl(uint64_t x, int k)
 {

@@ -26,7 +26,7 @@ static struct {
 } ss_real;
 
 static pthread_once_t ss_real_once = PTHREAD_ONCE_INIT;
-static __thread int ss_real_resolving;
+static __thread int ss_real_resolving __attribute__((tls_model("initial-exec")));
 
 static void ss_real_resolve(void)
 {

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 BUILD = os.environ.get("SPANSHIM_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
 BUILD = os.path.abspath(BUILD)
@@ -160,3 +161,15 @@ def start_app(col, script, args, service=None, traced=True, **extra):
         time.sleep(0.02)
     with open(port_file) as f:
         return p, int(f.read())
+
+
+class CollectorTest(unittest.TestCase):
+    """A test class sharing one collector across its tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.col = Collector()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.col.stop()

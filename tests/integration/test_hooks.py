@@ -9,7 +9,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BUILD, Collector, read_lines
+from harness import BUILD, CollectorTest, read_lines
 
 PAIRS = [("write", "read"), ("send", "recv"), ("sendto", "recvfrom"),
          ("sendmsg", "recvmsg"), ("writev", "readv")]
@@ -17,14 +17,7 @@ REQ = b"POST /probe HTTP/1.1\r\nHost: probe\r\nContent-Length: 4\r\n\r\nping"
 TP = re.compile(rb"traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]\r\n")
 
 
-class Hooks(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.col = Collector()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.col.stop()
+class Hooks(CollectorTest):
 
     def exchange(self, probe, send, recv):
         port_file = os.path.join(self.col.dir, "%s.%s.%s.port" % (os.path.basename(probe), send, recv))

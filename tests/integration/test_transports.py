@@ -6,17 +6,10 @@ import socket
 import subprocess
 import unittest
 
-from harness import LIB, PRELOAD, Collector, read_lines, start_app
+from harness import PRELOAD, CollectorTest, read_lines, start_app
 
 
-class Transports(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.col = Collector()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.col.stop()
+class Transports(CollectorTest):
 
     def pair(self, client, server):
         """The server span whose parent is the given client span."""
