@@ -200,9 +200,9 @@ static void test_own_traceparent_untouched(void **state)
 
 /* A server request sets this thread's context; a request sent while
  * serving continues its trace, and a copy of the inbound header is replaced. */
-static void serve(const char *inbound_tp)
+static void serve_ts(const char *inbound_tp, const char *inbound_ts)
 {
-    char req[256];
+    char req[1024];
     struct iovec v;
     struct sockaddr_in sa;
     int sp[2];
@@ -212,13 +212,63 @@ static void serve(const char *inbound_tp)
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
     ss_conn_on_accept(sp[0], (struct sockaddr *)&sa, sizeof(sa));
-    snprintf(req, sizeof(req), "GET /in HTTP/1.1\r\nHost: me\r\ntraceparent: %s\r\n\r\n",
-             inbound_tp);
+    snprintf(req, sizeof(req), "GET /in HTTP/1.1\r\nHost: me\r\ntraceparent: %s\r\n%s%s%s\r\n",
+             inbound_tp, inbound_ts ? "tracestate: " : "", inbound_ts ? inbound_ts : "",
+             inbound_ts ? "\r\n" : "");
     v.iov_base = req;
     v.iov_len = strlen(req);
     ss_conn_on_recv(sp[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
     close(sp[0]);
     close(sp[1]);
+}
+
+static void serve(const char *inbound_tp)
+{
+    serve_ts(inbound_tp, NULL);
+}
+
+/* What goes on the wire for a plain request sent while serving. */
+static const char *outgoing_while_serving(const char *tp, const char *ts)
+{
+    static const char req[] = "GET /out HTTP/1.1\r\nHost: b\r\n\r\n";
+    static wire_t w;
+    int fd;
+
+    serve_ts(tp, ts);
+    fd = follow_client();
+    memset(&w, 0, sizeof(w));
+    w.limit = 4096;
+    app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
+    w.out[w.len] = '\0';
+    unfollow();
+    return w.out;
+}
+
+/* Rules of the processing model that need a whole exchange. */
+static void test_context_processing_model(void **state)
+{
+    static const char tp[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03";
+    const char *out;
+
+    (void)state;
+    /* tracestate goes on with the continued trace, byte-exact. */
+    out = outgoing_while_serving(tp, "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7");
+    assert_non_null(strstr(out, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-"));
+    assert_non_null(strstr(out, "-03\r\ntracestate: congo=t61rcWkgMzE,rojo=00f067aa0ba902b7\r\n\r\n"));
+    /* A continued trace keeps the random flag exactly as received. */
+    out = outgoing_while_serving("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", NULL);
+    assert_non_null(strstr(out, "-01\r\n\r\n"));
+    /* A bad tracestate never invalidates traceparent: the trace goes on without it. */
+    out = outgoing_while_serving(tp, "Bad=1");
+    assert_non_null(strstr(out, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-"));
+    assert_null(strstr(out, "tracestate"));
+    /* Invalid traceparent: a new trace, and tracestate is not even parsed. */
+    out = outgoing_while_serving("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+                                 "congo=t61rcWkgMzE");
+    assert_null(strstr(out, "0af7651916cd43dd8448eb211c80319c"));
+    assert_non_null(strstr(out, "traceparent: 00-"));
+    assert_null(strstr(out, "tracestate"));
+    assert_non_null(strstr(out, "-03\r\n\r\n")); /* new random trace, sampled */
 }
 
 static void test_child_of_inbound_request(void **state)
@@ -337,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_pipelined_requests),
         cmocka_unit_test(test_own_traceparent_untouched),
         cmocka_unit_test(test_child_of_inbound_request),
+        cmocka_unit_test(test_context_processing_model),
         cmocka_unit_test(test_copied_traceparent_replaced),
         cmocka_unit_test(test_not_http_let_go),
         cmocka_unit_test(test_propagation_off),

@@ -293,6 +293,38 @@ static void test_responses(void **state)
     assert_int_equal(t.status[4], 201);
 }
 
+/* Messages as real programs write them. */
+static void test_real_messages(void **state)
+{
+    hcase_t cases[] = {
+        {"curl", SS_HTTP_REQUEST,
+         "GET /checkout?item=42 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/7.88.1\r\n"
+         "Accept: */*\r\n\r\n", 0, "BHE", 0, 0},
+        {"urllib", SS_HTTP_REQUEST,
+         "POST /orders HTTP/1.1\r\nAccept-Encoding: identity\r\nContent-Length: 22\r\n"
+         "Host: 127.0.0.1:9000\r\nUser-Agent: Python-urllib/3.11\r\n"
+         "Content-Type: application/json\r\nConnection: close\r\n\r\n{\"item\": 42, \"qty\": 3}",
+         0, "BHE", 0, 0},
+        {"http.server", SS_HTTP_RESPONSE,
+         "HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\n"
+         "Date: Sun, 22 Nov 2026 02:48:57 GMT\r\nContent-type: text/html; charset=utf-8\r\n"
+         "Content-Length: 13\r\n\r\n<html></html>", 0, "BHE", 0, 0},
+        {"nginx-chunked", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 22 Nov 2026 02:48:57 GMT\r\n"
+         "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+         "Connection: keep-alive\r\n\r\n15\r\n{\"item\":42,\"stock\":7}\r\n0\r\n\r\n", 0, "BHE", 0, 0},
+        {"node-keepalive", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nDate: Sun, 22 Nov 2026 02:48:57 GMT\r\nConnection: keep-alive\r\n"
+         "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok", 0, "BHE", 0, 0},
+    };
+    size_t i;
+    trace_t t;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_case(&cases[i], &t);
+}
+
 static void test_caps(void **state)
 {
     char req[4096];
@@ -331,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_not_http),
         cmocka_unit_test(test_cl_repeated_same_value),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_real_messages),
         cmocka_unit_test(test_caps),
     };
 
