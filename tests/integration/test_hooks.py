@@ -59,6 +59,22 @@ class Hooks(CollectorTest):
             self.assertIn(chk, syms)
         self.check_build("hookprobe_fortify")
 
+    def test_same_results_and_errno_as_without_the_shim(self):
+        for name in ("errnoprobe", "errnoprobe_fortify"):
+            probe = os.path.join(BUILD, "tests", name)
+            plain = self.col.run([probe], traced=False)
+            traced = self.col.run([probe])
+            self.assertEqual(plain.returncode, 0)
+            self.assertEqual(traced.returncode, 0)
+            self.assertIn(b"connect refused              -> -1 errno ECONNREFUSED", plain.stdout)
+            self.assertIn(b"send request                 -> 36 errno kept", plain.stdout)
+            self.assertEqual(traced.stdout.decode(), plain.stdout.decode(), name)
+        # The exchange and the refused connects were seen, not just passed by.
+        errs = self.col.wait_spans(2, pred=lambda s: s.attrs.get("error.type") == "ECONNREFUSED")
+        self.assertGreaterEqual(len(errs), 2)
+        ok = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full", "").endswith("/errno"))
+        self.assertTrue(ok)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
