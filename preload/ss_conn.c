@@ -675,16 +675,22 @@ static int ss_plan_push(ss_plan_t *pl, const void *base, size_t len, ss_span_t *
     return 1;
 }
 
-/* Lay out application bytes [out_sent, out_sent + total) with every armed
- * splice in its place. A plan may stop early (a splice that replaces bytes
- * beyond this call, or no more iovec room): that is a short write. */
-static void ss_conn_plan(ss_conn_t *c, const struct iovec *iov, int cnt, ss_plan_t *pl)
+/* Lay out the application bytes of iov from byte `skip` on (which is stream
+ * offset out_sent) with every armed splice in its place. A plan may stop
+ * early (a splice that replaces bytes beyond this call, or no more iovec
+ * room): that is a short write. */
+static void ss_conn_plan(ss_conn_t *c, const struct iovec *iov, int cnt, size_t skip,
+                         ss_plan_t *pl)
 {
-    uint64_t off = c->out_sent, end = c->out_sent + ss_iov_total(iov, cnt);
+    uint64_t off = c->out_sent, end = c->out_sent + ss_iov_total(iov, cnt) - skip;
     ss_span_t *s = c->q_head;
     int i = 0;
-    size_t in = 0; /* position inside iov[i] */
+    size_t in = skip; /* position inside iov[i] */
 
+    while (i < cnt && in >= iov[i].iov_len) {
+        in -= iov[i].iov_len;
+        i++;
+    }
     pl->cnt = 0;
     for (;;) {
         uint64_t stop = end;
@@ -769,12 +775,16 @@ static int ss_fd_nonblocking(int fd)
     return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+/* Send one call's application bytes with the splices they need. A blocking
+ * socket goes on until all are sent, as the kernel would; a non-blocking one
+ * returns what went out, or EAGAIN if only injected bytes did. */
 static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
                                    int nonblock_flag, ss_sendfn_t fn, void *arg)
 {
+    size_t total = ss_iov_total(iov, cnt), done = 0;
+    int nonblock = nonblock_flag ? 1 : -1; /* -1: not asked yet */
     ss_plan_t pl;
     ssize_t r;
-    size_t app;
     int err;
 
     if (!ss_conn_lookahead(c, iov, cnt)) {
@@ -783,7 +793,9 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
         return fn(arg, iov, cnt);
     }
     for (;;) {
-        ss_conn_plan(c, iov, cnt, &pl);
+        ss_conn_plan(c, iov, cnt, done, &pl);
+        if (pl.cnt == 0 && total > 0)
+            break;
         pthread_mutex_unlock(&c->lock);
         r = fn(arg, pl.iov, pl.cnt);
         err = errno;
@@ -791,25 +803,29 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
         if (r < 0) {
             char buf[24];
 
+            if (done > 0)
+                break; /* the error shows on the next call, as it would */
             if (!ss_errno_transient(err))
                 ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
             pthread_mutex_unlock(&c->lock);
             errno = err;
             return r;
         }
-        app = ss_conn_commit(c, &pl, (size_t)r);
-        if (app > 0 || r == 0 || ss_iov_total(iov, cnt) == 0)
+        done += ss_conn_commit(c, &pl, (size_t)r);
+        if (done == total || r == 0)
             break;
-        /* Only injected bytes went out. A blocking socket would have
-         * carried on: do so. A non-blocking one reports a full buffer. */
-        if (nonblock_flag || ss_fd_nonblocking(fd)) {
+        if (nonblock < 0)
+            nonblock = ss_fd_nonblocking(fd);
+        if (nonblock && done > 0)
+            break;
+        if (nonblock) {
             pthread_mutex_unlock(&c->lock);
             errno = EAGAIN;
             return -1;
         }
     }
     pthread_mutex_unlock(&c->lock);
-    return (ssize_t)app;
+    return (ssize_t)done;
 }
 
 ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,

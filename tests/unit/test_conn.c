@@ -163,6 +163,32 @@ static void test_nonblocking_partial_header(void **state)
     unfollow();
 }
 
+/* A blocking socket sends everything it is given, however the kernel takes
+ * it and however many iovecs there are (more than one plan holds). */
+static void test_blocking_sends_everything(void **state)
+{
+    static const char req[] = "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n"
+                              "0123456789012345678901234567890123456789012345678901234567890123456789"
+                              "012345678901234567890123456789";
+    struct iovec iov[sizeof(req) - 1];
+    static wire_t w;
+    char tp[56];
+    size_t i;
+    int fd = follow_client();
+
+    (void)state;
+    for (i = 0; i < sizeof(req) - 1; i++) {
+        iov[i].iov_base = (void *)(req + i);
+        iov[i].iov_len = 1;
+    }
+    memset(&w, 0, sizeof(w));
+    w.limit = 7;
+    assert_int_equal(ss_conn_send(fd, iov, (int)(sizeof(req) - 1), 0, wire_send, &w),
+                     sizeof(req) - 1);
+    expect_injected(req, sizeof(req) - 1, &w, tp);
+    unfollow();
+}
+
 static void test_pipelined_requests(void **state)
 {
     static const char two[] = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -384,6 +410,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inject_every_split),
         cmocka_unit_test(test_nonblocking_partial_header),
+        cmocka_unit_test(test_blocking_sends_everything),
         cmocka_unit_test(test_pipelined_requests),
         cmocka_unit_test(test_own_traceparent_untouched),
         cmocka_unit_test(test_child_of_inbound_request),
