@@ -277,6 +277,13 @@ void ex_batch_after_fork(void)
 
 void ex_batch_fd_closed(int fd)
 {
-    if (fd >= 0 && fd == __atomic_load_n(&ex_fd, __ATOMIC_RELAXED))
+    ex_batch_fds_closed((unsigned)fd, (unsigned)fd);
+}
+
+void ex_batch_fds_closed(unsigned first, unsigned last)
+{
+    int fd = __atomic_load_n(&ex_fd, __ATOMIC_RELAXED);
+
+    if (fd >= 0 && (unsigned)fd >= first && (unsigned)fd <= last)
         __atomic_store_n(&ex_fd, -1, __ATOMIC_RELAXED);
 }

@@ -24,5 +24,6 @@ void ex_batch_after_fork(void);
 
 /* The program closed fd: if it was the export socket, forget it. */
 void ex_batch_fd_closed(int fd);
+void ex_batch_fds_closed(unsigned first, unsigned last);
 
 #endif

@@ -42,15 +42,26 @@ static ssize_t hk_sendfn_sendmsg(void *arg, const struct iovec *iov, int cnt)
 
 /* ---- writing ------------------------------------------------------------ */
 
-HK_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+static ssize_t hk_write(int fd, const void *buf, size_t n,
+                        ssize_t (*real)(int, const void *, size_t))
 {
     struct iovec v;
 
     if (!hk_follows(fd))
-        return ss_real_write(fd, buf, n);
+        return real(fd, buf, n);
     v.iov_base = (void *)buf;
     v.iov_len = n;
     return hk_send(fd, &v, 1, 0, hk_sendfn_writev, &fd);
+}
+
+HK_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+    return hk_write(fd, buf, n, ss_real_write);
+}
+
+HK_EXPORT ssize_t __write(int fd, const void *buf, size_t n)
+{
+    return hk_write(fd, buf, n, ss_real___write);
 }
 
 HK_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
@@ -60,16 +71,27 @@ HK_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
     return hk_send(fd, iov, cnt, 0, hk_sendfn_writev, &fd);
 }
 
-HK_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+static ssize_t hk_send1(int fd, const void *buf, size_t n, int flags,
+                        ssize_t (*real)(int, const void *, size_t, int))
 {
     hk_sendmsg_arg_t a = {fd, flags, NULL};
     struct iovec v;
 
     if (!hk_follows(fd))
-        return ss_real_send(fd, buf, n, flags);
+        return real(fd, buf, n, flags);
     v.iov_base = (void *)buf;
     v.iov_len = n;
     return hk_send(fd, &v, 1, flags, hk_sendfn_sendmsg, &a);
+}
+
+HK_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    return hk_send1(fd, buf, n, flags, ss_real_send);
+}
+
+HK_EXPORT ssize_t __send(int fd, const void *buf, size_t n, int flags)
+{
+    return hk_send1(fd, buf, n, flags, ss_real___send);
 }
 
 HK_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
@@ -98,6 +120,58 @@ HK_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     return hk_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, hk_sendfn_sendmsg, &a);
 }
 
+static ssize_t hk_sendfile(int out, int in, off_t *off, size_t n,
+                           ssize_t (*real)(int, int, off_t *, size_t))
+{
+    int saved = errno;
+    ssize_t r;
+
+    if (!hk_follows(out))
+        return real(out, in, off, n);
+    ss_busy++;
+    r = ss_conn_sendfile(out, in, off, n, real);
+    ss_busy--;
+    if (r >= 0)
+        errno = saved;
+    return r;
+}
+
+HK_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+    return hk_sendfile(out, in, off, n, ss_real_sendfile);
+}
+
+HK_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t n)
+{
+    return hk_sendfile(out, in, off, n, ss_real_sendfile64);
+}
+
+/* Message vectors belong to datagram protocols: a followed stream that
+ * meets one is let go, and the call is the real one. */
+static void hk_let_go(int fd)
+{
+    int err = errno;
+
+    ss_busy++;
+    ss_conn_forget(fd);
+    ss_busy--;
+    errno = err;
+}
+
+HK_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+    if (hk_follows(fd))
+        hk_let_go(fd);
+    return ss_real_sendmmsg(fd, v, n, flags);
+}
+
+HK_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *t)
+{
+    if (hk_follows(fd))
+        hk_let_go(fd);
+    return ss_real_recvmmsg(fd, v, n, flags, t);
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 HK_EXPORT ssize_t read(int fd, void *buf, size_t n)
@@ -105,6 +179,13 @@ HK_EXPORT ssize_t read(int fd, void *buf, size_t n)
     if (!hk_follows(fd))
         return ss_real_read(fd, buf, n);
     return hk_recv1(fd, buf, ss_real_read(fd, buf, n), 0);
+}
+
+HK_EXPORT ssize_t __read(int fd, void *buf, size_t n)
+{
+    if (!hk_follows(fd))
+        return ss_real___read(fd, buf, n);
+    return hk_recv1(fd, buf, ss_real___read(fd, buf, n), 0);
 }
 
 HK_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)

@@ -7,6 +7,10 @@
 #include "hk_common.h"
 #include "../exporter/ex_batch.h"
 
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <stdarg.h>
+
 HK_EXPORT int socket(int domain, int type, int protocol)
 {
     int fd = ss_real_socket(domain, type, protocol);
@@ -16,9 +20,9 @@ HK_EXPORT int socket(int domain, int type, int protocol)
     return fd;
 }
 
-HK_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+static int hk_connected(int fd, const struct sockaddr *addr, socklen_t len, int rc)
 {
-    int rc = ss_real_connect(fd, addr, len), err = errno;
+    int err = errno;
 
     if (hk_active()) {
         ss_busy++;
@@ -27,6 +31,16 @@ HK_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
         errno = err;
     }
     return rc;
+}
+
+HK_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    return hk_connected(fd, addr, len, ss_real_connect(fd, addr, len));
+}
+
+HK_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    return hk_connected(fd, addr, len, ss_real___connect(fd, addr, len));
 }
 
 static int hk_accepted(int fd, struct sockaddr *addr, socklen_t *len)
@@ -72,6 +86,40 @@ HK_EXPORT int close(int fd)
     return ss_real_close(fd);
 }
 
+HK_EXPORT int __close(int fd)
+{
+    hk_forget(fd);
+    return ss_real___close(fd);
+}
+
+/* Programs that close everything (daemons, sandboxes) close the export
+ * socket too: the exporter reconnects later, on a number of its own. */
+static void hk_forget_range(unsigned first, unsigned last)
+{
+    int err = errno;
+
+    ex_batch_fds_closed(first, last);
+    if (ss_busy == 0 && !ss_in_vfork_child()) {
+        ss_busy++;
+        ss_conn_on_close_range(first, last);
+        ss_busy--;
+    }
+    errno = err;
+}
+
+HK_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    if (!(flags & CLOSE_RANGE_CLOEXEC))
+        hk_forget_range(first, last);
+    return ss_real_close_range(first, last, flags);
+}
+
+HK_EXPORT void closefrom(int lowfd)
+{
+    hk_forget_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0U);
+    ss_real_closefrom(lowfd);
+}
+
 HK_EXPORT int shutdown(int fd, int how)
 {
     return ss_real_shutdown(fd, how);
@@ -105,6 +153,13 @@ HK_EXPORT int dup2(int oldfd, int newfd)
     return hk_duped(oldfd, ss_real_dup2(oldfd, newfd));
 }
 
+HK_EXPORT int __dup2(int oldfd, int newfd)
+{
+    if (oldfd != newfd)
+        ex_batch_fd_closed(newfd);
+    return hk_duped(oldfd, ss_real___dup2(oldfd, newfd));
+}
+
 HK_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     if (oldfd != newfd)
@@ -125,3 +180,24 @@ HK_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     }
     return rc;
 }
+
+/* fcntl is variadic; every command takes at most one argument, passed on
+ * as it came. F_DUPFD and F_DUPFD_CLOEXEC make a new fd for the same socket. */
+#define HK_FCNTL(name)                                                        \
+    HK_EXPORT int name(int fd, int cmd, ...)                                  \
+    {                                                                         \
+        va_list ap;                                                           \
+        void *arg;                                                            \
+        int r;                                                                \
+                                                                              \
+        va_start(ap, cmd);                                                    \
+        arg = va_arg(ap, void *);                                             \
+        va_end(ap);                                                           \
+        r = ss_real_##name(fd, cmd, arg);                                     \
+        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)                         \
+            hk_duped(fd, r);                                                  \
+        return r;                                                             \
+    }
+HK_FCNTL(fcntl)
+HK_FCNTL(fcntl64)
+HK_FCNTL(__fcntl)

@@ -332,14 +332,16 @@ static void ss_conn_server_head_end(ss_span_t *s)
     memcpy(ss_cur.ts, s->ts, s->ts_len + 1u);
 }
 
-/* Feed request bytes; returns 0 if the stream turned out not to be HTTP. */
+/* Feed request bytes (p NULL: n unseen body bytes); returns 0 if the
+ * stream turned out not to be HTTP. */
 static int ss_conn_feed_req(ss_conn_t *c, const char *p, size_t n)
 {
     while (n) {
         ss_http_ev_t ev;
         size_t used = ss_http_feed(&c->req, p, n, &ev);
 
-        p += used;
+        if (p)
+            p += used; /* NULL: bytes that went by unseen (sendfile) */
         n -= used;
         switch (ev) {
         case SS_HTTP_EV_BEGIN:
@@ -382,7 +384,8 @@ static int ss_conn_is_method(const ss_span_t *s, const char *m)
     return s->head.method_len == n && memcmp(s->head.method, m, n) == 0;
 }
 
-/* Feed response bytes; returns 0 if the connection must be let go. */
+/* Feed response bytes (p NULL: n unseen body bytes); returns 0 if the
+ * connection must be let go. */
 static int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
 {
     while (n) {
@@ -390,7 +393,8 @@ static int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
         size_t used = ss_http_feed(&c->resp, p, n, &ev);
         ss_span_t *s = c->q_head;
 
-        p += used;
+        if (p)
+            p += used; /* NULL: bytes that went by unseen (sendfile) */
         n -= used;
         switch (ev) {
         case SS_HTTP_EV_BEGIN:
@@ -874,4 +878,94 @@ ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag
     ss_fd_put(c);
     errno = err;
     return r;
+}
+
+/* ---- sendfile and calls the shim does not follow into ------------------ */
+
+/* Send what is left of injected bytes before the program's own. 1 when
+ * nothing is left; 0 with errno set when a non-blocking socket is full. */
+static int ss_conn_flush_splice(ss_conn_t *c, int fd)
+{
+    ss_span_t *s;
+
+    for (s = c->q_head; s; s = s->next) {
+        if (!s->splice_armed || s->splice_at != c->out_sent || s->splice_del)
+            continue;
+        while (s->splice_done < s->splice_len) {
+            ssize_t r;
+
+            pthread_mutex_unlock(&c->lock);
+            r = ss_real_write(fd, s->splice + s->splice_done,
+                              (size_t)(s->splice_len - s->splice_done));
+            pthread_mutex_lock(&c->lock);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return 0;
+            s->splice_done = (uint16_t)(s->splice_done + r);
+        }
+        s->splice_armed = 0;
+    }
+    return 1;
+}
+
+ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
+                         ssize_t (*real)(int, int, off_t *, size_t))
+{
+    ss_conn_t *c = ss_fd_get(out);
+    ssize_t r;
+    int err, keep;
+
+    if (c == NULL)
+        return real(out, in, off, n);
+    pthread_mutex_lock(&c->lock);
+    if (c->role == SS_ROLE_CLIENT && !ss_conn_flush_splice(c, out)) {
+        err = errno;
+        pthread_mutex_unlock(&c->lock);
+        ss_fd_put(c);
+        errno = err;
+        return -1;
+    }
+    if (c->role == SS_ROLE_SERVER)
+        c->write_ns = ss_now_ns();
+    pthread_mutex_unlock(&c->lock);
+    r = real(out, in, off, n);
+    err = errno;
+    if (r > 0) {
+        pthread_mutex_lock(&c->lock);
+        if (c->role == SS_ROLE_CLIENT) {
+            keep = ss_conn_feed_req(c, NULL, (size_t)r);
+            c->out_sent += (uint64_t)r;
+        } else {
+            keep = ss_conn_feed_resp(c, NULL, (size_t)r);
+        }
+        if (!keep)
+            ss_conn_let_go(c, out);
+        pthread_mutex_unlock(&c->lock);
+    }
+    ss_fd_put(c);
+    errno = err;
+    return r;
+}
+
+void ss_conn_forget(int fd)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    ss_conn_let_go(c, fd);
+    pthread_mutex_unlock(&c->lock);
+    ss_fd_put(c);
+}
+
+static void ss_conn_close_one(int fd)
+{
+    ss_conn_on_close(fd);
+}
+
+void ss_conn_on_close_range(unsigned first, unsigned last)
+{
+    ss_fd_each(first, last, ss_conn_close_one);
 }

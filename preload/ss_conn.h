@@ -72,6 +72,17 @@ ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag
 /* After a real receive on a followed fd returned r (errno err if r < 0). */
 void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags);
 
+/* sendfile on a followed fd: the bytes are not seen, only counted (fine
+ * inside a body, where sendfile is used; anywhere else the fd is let go). */
+ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
+                         ssize_t (*real)(int, int, off_t *, size_t));
+
+/* Stop following fd (a call the shim does not follow into, like sendmmsg). */
+void ss_conn_forget(int fd);
+
+/* close_range() / closefrom(): every followed fd in [first, last] closes. */
+void ss_conn_on_close_range(unsigned first, unsigned last);
+
 /* Test hooks: the thread's current server context. */
 int ss_conn_thread_ctx(ss_ctx_t *out);
 void ss_conn_thread_reset(void);

@@ -116,6 +116,26 @@ void ss_fd_put(struct ss_conn *c)
         ss_conn_free(c);
 }
 
+void ss_fd_each(unsigned first, unsigned last, void (*fn)(int fd))
+{
+    unsigned c, j;
+
+    if (last >= SS_FD_MAX)
+        last = SS_FD_MAX - 1;
+    for (c = first / SS_FD_CHUNK; first <= last && c <= last / SS_FD_CHUNK; c++) {
+        struct ss_conn **chunk = __atomic_load_n(&ss_fd_chunks[c], __ATOMIC_ACQUIRE);
+
+        if (chunk == NULL)
+            continue;
+        for (j = 0; j < SS_FD_CHUNK; j++) {
+            unsigned fd = c * SS_FD_CHUNK + j;
+
+            if (fd >= first && fd <= last && __atomic_load_n(&chunk[j], __ATOMIC_RELAXED))
+                fn((int)fd);
+        }
+    }
+}
+
 void ss_fd_after_fork(void)
 {
     size_t i, j;

@@ -31,6 +31,9 @@ struct ss_conn *ss_fd_take(int fd);
 /* Drop a reference; the last one frees the connection. */
 void ss_fd_put(struct ss_conn *c);
 
+/* Call fn for every followed fd in [first, last] (only chunks in use). */
+void ss_fd_each(unsigned first, unsigned last, void (*fn)(int fd));
+
 /* In a fork child: other threads' locks are gone with them. */
 void ss_fd_after_fork(void);
 

@@ -318,11 +318,44 @@ static int ss_http_version_byte(ss_http_t *p, unsigned char c)
     return 0;
 }
 
+/* Bytes that passed unseen (sendfile): only a body can take them. */
+static size_t ss_http_skip(ss_http_t *p, size_t len, ss_http_ev_t *ev)
+{
+    size_t n = len;
+
+    *ev = SS_HTTP_EV_NONE;
+    switch (p->state) {
+    case SS_S_BODY_EOF:
+        break;
+    case SS_S_BODY_CL:
+    case SS_S_CHUNK_DATA:
+        if (n > p->remaining)
+            n = (size_t)p->remaining;
+        p->remaining -= n;
+        if (p->remaining == 0 && p->state == SS_S_CHUNK_DATA) {
+            p->state = SS_S_CHUNK_DATA_CR;
+        } else if (p->remaining == 0) {
+            p->state = SS_S_START;
+            *ev = SS_HTTP_EV_END;
+        }
+        break;
+    default:
+        n = 0; /* not a body: what those bytes were cannot be known */
+        p->state = SS_S_DEAD;
+        *ev = SS_HTTP_EV_ERROR;
+        break;
+    }
+    p->pos += n;
+    return n;
+}
+
 size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
 {
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
 
+    if (buf == NULL)
+        return ss_http_skip(p, len, ev);
     *ev = SS_HTTP_EV_NONE;
     while (i < len) {
         unsigned char c = s[i];

@@ -86,7 +86,9 @@ typedef struct ss_http {
 
 void ss_http_init(ss_http_t *p, ss_http_kind_t kind);
 
-/* Use at most len bytes of buf; stop at the first event (see above). */
+/* Use at most len bytes of buf; stop at the first event (see above).
+ * buf NULL means len bytes went by unseen (sendfile): that is fine inside a
+ * body, and an SS_HTTP_EV_ERROR anywhere else. */
 size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev);
 
 /* The stream ended. 1: a message ended by close is now complete;

@@ -18,6 +18,7 @@ extern char **environ;
 
 #define SS_HOOK(ret, name, params, args, raw) typedef ret (*ss_##name##_fn) params;
 #define SS_HOOK_NORET(name, params, args, raw) typedef void (*ss_##name##_fn) params;
+#define SS_HOOK_VA(ret, name, proto, params, args, raw) typedef ret (*ss_##name##_fn) proto;
 #include "hooks.def"
 
 static struct {

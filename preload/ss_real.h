@@ -14,6 +14,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
+
+struct mmsghdr;
 
 #define SS_HOOK(ret, name, params, args, raw) ret ss_real_##name params;
 #define SS_HOOK_NORET(name, params, args, raw) _Noreturn void ss_real_##name params;

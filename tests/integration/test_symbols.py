@@ -30,6 +30,26 @@ class Symbols(unittest.TestCase):
                 continue  # weak: optional by definition
             self.assertIn("@GLIBC_", name, name)
 
+    def test_every_libc_variant_of_a_hook_is_hooked(self):
+        # glibc exports some functions under other names too: fortified
+        # (__read_chk), large-file (sendfile64) and internal aliases
+        # (__write). A program calling one of those must not slip past.
+        libc = subprocess.run(["sh", "-c", "ldd /bin/true | awk '/libc.so/ {print $3}'"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(["nm", "-D", "--defined-only", libc], capture_output=True,
+                             text=True, check=True).stdout
+        public = {parts[-1].split("@")[0] for parts in (l.split() for l in out.splitlines())
+                  if parts and "GLIBC_PRIVATE" not in parts[-1]}
+        exported = {parts[-1].split("@")[0] for parts in dynsyms("--defined-only")}
+        bases = {h for h in exported if not h.startswith("_")}
+        missing = []
+        for b in bases:
+            for v in ("__" + b, b + "64", "__" + b + "_chk", "__" + b + "64", b + "_chk",
+                      "__" + b + "64_chk"):
+                if v in public and v not in exported:
+                    missing.append(v)
+        self.assertEqual(sorted(missing), [])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
