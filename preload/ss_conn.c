@@ -12,6 +12,7 @@
 #include "ss_conn.h"
 #include "ss_config.h"
 #include "ss_fd.h"
+#include "ss_inbound.h"
 #include "ss_log.h"
 #include "ss_real.h"
 
@@ -24,12 +25,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* The server span this thread is serving: the parent of what it sends. */
+/* The server span this thread last started serving: the parent of what it
+ * sends, unless the request carries a copy of another one's traceparent
+ * (see ss_inbound.h). */
 static __thread struct {
     uint8_t active;
-    uint8_t has_tp;              /* tp holds the inbound traceparent */
     ss_ctx_t ctx;
-    char tp[SS_TP_LEN];
     uint16_t ts_len;
     char ts[SS_TS_FORWARD_MAX + 1];
 } ss_cur __attribute__((tls_model("initial-exec")));
@@ -45,7 +46,6 @@ int ss_conn_thread_ctx(ss_ctx_t *out)
 void ss_conn_thread_reset(void)
 {
     ss_cur.active = 0;
-    ss_cur.has_tp = 0;
 }
 
 /* ---- connections ----------------------------------------------------- */
@@ -172,8 +172,16 @@ static void ss_conn_let_go(ss_conn_t *c, int fd)
 
 /* ---- ending exchanges ---------------------------------------------------- */
 
+/* A request head with exactly one traceparent of the version-00 length. */
+static int ss_conn_has_tp(const ss_http_head_t *h)
+{
+    return h->tp_count == 1 && !h->tp_trunc && h->tp_len == SS_TP_LEN;
+}
+
 static void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
 {
+    if (s->kind == SS_KIND_SERVER && ss_conn_has_tp(&s->head) && s->head_done)
+        ss_inbound_remove(s->head.tp, s->ctx.span_id);
     if (s->kind == SS_KIND_SERVER && ss_cur.active &&
         memcmp(ss_cur.ctx.span_id, s->ctx.span_id, 8) == 0)
         ss_cur.active = 0;
@@ -293,14 +301,22 @@ static void ss_conn_splice_replace(ss_span_t *s, uint64_t at)
 static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
 {
     const ss_http_head_t *h = &s->head;
+    ss_ctx_t parent;
 
     if (!ss_cfg.propagate || !s->ctx.valid)
         return;
     if (h->tp_count == 0) {
         ss_conn_splice_insert(s, c->req.pos);
-    } else if (h->tp_count == 1 && ss_cur.active && ss_cur.has_tp && !h->tp_trunc &&
-               h->tp_len == SS_TP_LEN && memcmp(h->tp, ss_cur.tp, SS_TP_LEN) == 0 &&
-               h->tp_pos >= c->out_sent) {
+    } else if (ss_conn_has_tp(h) && h->tp_pos >= c->out_sent && ss_inbound_find(h->tp, &parent)) {
+        /* A copy of what a request being served here came with: this
+         * request belongs to that server span, whoever sends it. */
+        if (!ss_cfg.disabled) {
+            if (!ss_cur.active || memcmp(ss_cur.ctx.span_id, parent.span_id, 8) != 0)
+                s->ts_len = 0; /* its tracestate was copied along too */
+            ss_span_start_ctx(s, &parent, 0);
+        } else {
+            s->ctx = parent;
+        }
         ss_conn_splice_replace(s, h->tp_pos);
     } else {
         /* The program traces itself: leave its header and its span alone. */
@@ -325,9 +341,8 @@ static void ss_conn_server_head_end(ss_span_t *s)
     }
     ss_cur.active = s->ctx.valid;
     ss_cur.ctx = s->ctx;
-    ss_cur.has_tp = ok && h->tp_len == SS_TP_LEN;
-    if (ss_cur.has_tp)
-        memcpy(ss_cur.tp, h->tp, SS_TP_LEN);
+    if (ok && ss_conn_has_tp(h))
+        ss_inbound_add(h->tp, &s->ctx);
     ss_cur.ts_len = s->ts_len;
     memcpy(ss_cur.ts, s->ts, s->ts_len + 1u);
 }

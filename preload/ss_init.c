@@ -10,6 +10,7 @@
 #include "ss_config.h"
 #include "ss_fd.h"
 #include "ss_id.h"
+#include "ss_inbound.h"
 #include "ss_log.h"
 #include "ss_real.h"
 #include "ss_conn.h"
@@ -34,6 +35,7 @@ static void ss_after_fork_child(void)
     ss_pid = (pid_t)syscall(SYS_getpid);
     ss_id_after_fork();
     ss_fd_after_fork();
+    ss_inbound_after_fork();
     ex_batch_after_fork();
 }
 

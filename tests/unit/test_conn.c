@@ -345,6 +345,31 @@ static void test_copied_traceparent_replaced(void **state)
     unfollow();
 }
 
+/* An event loop reads request A, then B, then sends A's upstream request
+ * (a proxy copying A's headers): it belongs to A, not to the last one read. */
+static void test_event_loop_copy_names_its_request(void **state)
+{
+    static const char a[] = "00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-aaaaaaaaaaaaaaaa-01";
+    static const char b[] = "00-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-bbbbbbbbbbbbbbbb-01";
+    char req[256];
+    static wire_t w;
+    size_t len;
+    int fd;
+
+    (void)state;
+    serve(a);
+    serve(b);
+    len = (size_t)snprintf(req, sizeof(req), "GET /up HTTP/1.1\r\nHost: up\r\ntraceparent: %s\r\n\r\n", a);
+    fd = follow_client();
+    memset(&w, 0, sizeof(w));
+    w.limit = 4096;
+    app_send(fd, req, len, len, &w);
+    assert_int_equal(w.len, len);
+    assert_non_null(memmem(w.out, w.len, "traceparent: 00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-", 48));
+    assert_null(memmem(w.out, w.len, a, 55));
+    unfollow();
+}
+
 static void test_not_http_let_go(void **state)
 {
     static const char resp_cmd[] = "*1\r\n$4\r\nPING\r\n";
@@ -416,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_child_of_inbound_request),
         cmocka_unit_test(test_context_processing_model),
         cmocka_unit_test(test_copied_traceparent_replaced),
+        cmocka_unit_test(test_event_loop_copy_names_its_request),
         cmocka_unit_test(test_not_http_let_go),
         cmocka_unit_test(test_propagation_off),
         cmocka_unit_test(test_unsampled_still_propagated),
