@@ -83,6 +83,7 @@ class Collector:
 
     def __init__(self, extra=()):
         self.dir = tempfile.mkdtemp(prefix="spanshim-test.")
+        os.chmod(self.dir, 0o755)  # traced programs may drop privileges (nginx workers)
         self.sock = os.path.join(self.dir, "c.sock")
         self.jsonl = os.path.join(self.dir, "spans.jsonl")
         self.proc = subprocess.Popen([COLLECTOR, "--socket", self.sock, "--jsonl", self.jsonl,
