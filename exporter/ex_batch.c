@@ -133,6 +133,7 @@ static int ex_connect(void)
     }
     if (ex_mono_ns() < ex_retry_ns)
         return 0;
+    /* A collector that is not there is asked again a second later. */
     ex_retry_ns = ex_mono_ns() + 1000000000ull;
     fd = ss_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
@@ -154,6 +155,7 @@ static int ex_connect(void)
     ex_fd = fd;
     ex_fd_dev = st.st_dev;
     ex_fd_ino = st.st_ino;
+    ex_retry_ns = 0;
     return 1;
 }
 

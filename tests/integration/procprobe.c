@@ -1,0 +1,158 @@
+/*
+ * procprobe.c - HTTP requests from processes made every way a program makes
+ * them. Each request's query names who made it (?who=NAME), and the probe
+ * prints "NAME PID" for each, so the test can match spans to processes.
+ *
+ *   procprobe MODE PORT        MODE: fork forkexec vforkexec spawn daemon
+ *                                    closerange dup2shim
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+static int port;
+
+/* One GET with Connection: close; returns 0 on a 200. */
+static int get(const char *who)
+{
+    struct sockaddr_in sa;
+    char req[256], buf[4096];
+    ssize_t n, total = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return 1;
+    n = snprintf(req, sizeof(req),
+                 "GET /inventory?who=%s HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n", who);
+    if (write(fd, req, (size_t)n) != n)
+        return 1;
+    while ((n = read(fd, buf + total, sizeof(buf) - 1 - (size_t)total)) > 0)
+        total += n;
+    close(fd);
+    buf[total] = '\0';
+    printf("%s %d\n", who, (int)getpid());
+    fflush(stdout);
+    return strncmp(buf, "HTTP/1.1 200", 12) != 0 && strncmp(buf, "HTTP/1.0 200", 12) != 0;
+}
+
+static void url(char *out, size_t cap, const char *who)
+{
+    snprintf(out, cap, "http://127.0.0.1:%d/inventory?who=%s", port, who);
+}
+
+static int wait_child(pid_t pid)
+{
+    int st = 0;
+
+    while (waitpid(pid, &st, 0) < 0)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* The shim's export socket: a datagram socket this program did not open. */
+static int find_foreign_socket(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int found = -1;
+
+    while (d && (e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name), type = 0;
+        socklen_t len = sizeof(type);
+
+        if (fd > 2 && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM)
+            found = fd;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode;
+    char u[256];
+    pid_t pid;
+    int rc = 0;
+
+    if (argc != 3)
+        return 2;
+    mode = argv[1];
+    port = atoi(argv[2]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (strcmp(mode, "fork") == 0) {
+        rc |= get("parent-before");
+        pid = fork();
+        if (pid == 0)
+            exit(get("child"));
+        rc |= get("parent-after");
+        rc |= wait_child(pid);
+    } else if (strcmp(mode, "forkexec") == 0 || strcmp(mode, "vforkexec") == 0) {
+        char *cargv[] = {"curl", "-s", "-o", "/dev/null", u, NULL};
+
+        url(u, sizeof(u), mode);
+        pid = strcmp(mode, "vforkexec") == 0 ? vfork() : fork();
+        if (pid == 0) {
+            execve("/usr/bin/curl", cargv, environ);
+            _exit(127);
+        }
+        rc |= wait_child(pid);
+        printf("%s %d\n", mode, (int)pid);
+    } else if (strcmp(mode, "spawn") == 0) {
+        char *cargv[] = {"curl", "-s", "-o", "/dev/null", u, NULL};
+
+        url(u, sizeof(u), "spawn");
+        if (posix_spawn(&pid, "/usr/bin/curl", NULL, NULL, cargv, environ) != 0)
+            return 1;
+        rc |= wait_child(pid);
+        printf("spawn %d\n", (int)pid);
+    } else if (strcmp(mode, "daemon") == 0) {
+        /* daemon() forks, the parent exits, the child carries on detached. */
+        if (daemon(1, 1) < 0)
+            return 1;
+        rc |= get("daemon");
+    } else if (strcmp(mode, "closerange") == 0) {
+        rc |= get("before-close-range");
+        usleep(400000); /* let the first span leave on the export socket */
+        if (close_range(3, ~0U, 0) < 0)
+            return 1;
+        rc |= get("after-close-range");
+    } else if (strcmp(mode, "dup2shim") == 0) {
+        char path[64];
+        struct stat st;
+        int shim, fd;
+
+        rc |= get("before-dup2");
+        usleep(400000);
+        shim = find_foreign_socket();
+        snprintf(path, sizeof(path), "/tmp/procprobe.%d", (int)getpid());
+        fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+        if (shim < 0 || fd < 0 || dup2(fd, shim) != shim)
+            return 1;
+        rc |= get("after-dup2");
+        usleep(400000);
+        rc |= get("after-dup2-again");
+        /* Nothing of the shim's may have gone into the program's file. */
+        if (fstat(shim, &st) < 0 || st.st_size != 0)
+            rc = 1;
+        unlink(path);
+    } else {
+        return 2;
+    }
+    return rc;
+}
