@@ -159,7 +159,14 @@ static int ex_connect(void)
     return 1;
 }
 
-static void ex_flush_locked(void)
+/* How a flush treats a collector whose queue is full. */
+enum {
+    EX_KEEP_IF_FULL,   /* keep the batch for a later try (it still has room) */
+    EX_DROP_IF_FULL,   /* the batch must go now: drop it if it cannot */
+};
+
+/* Send the batch as one datagram. Returns 0 if it was kept for later. */
+static int ex_flush_locked(int mode)
 {
     static uint8_t env[EX_ENVELOPE_MAX];
     struct iovec iov[2];
@@ -168,7 +175,7 @@ static void ex_flush_locked(void)
     ssize_t r;
 
     if (ex_spans_n == 0)
-        return;
+        return 1;
     if (!ex_connect()) {
         SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
         goto done;
@@ -186,6 +193,9 @@ static void ex_flush_locked(void)
         SS_COUNT_N(spans_exported, ex_spans_n);
         SS_COUNT(batches_sent);
     } else if (errno == EAGAIN || errno == ENOBUFS) {
+        /* The collector is behind: a batch with room left waits for it. */
+        if (mode == EX_KEEP_IF_FULL && ex_spans_len + EX_SPAN_MAX <= EX_BATCH_MAX)
+            return 0;
         SS_COUNT_N(spans_dropped_full, ex_spans_n);
     } else {
         SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
@@ -195,28 +205,36 @@ static void ex_flush_locked(void)
 done:
     ex_spans_len = 0;
     ex_spans_n = 0;
+    return 1;
 }
 
 void ex_batch_flush(void)
 {
-    int saved = errno;
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    int saved = errno, tries;
 
+    /* Last chance (exit, exec): give a busy collector up to 100 ms. */
     pthread_mutex_lock(&ex_lock);
-    ex_flush_locked();
+    for (tries = 0; tries < 20 && !ex_flush_locked(EX_KEEP_IF_FULL); tries++) {
+        pthread_mutex_unlock(&ex_lock);
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&ex_lock);
+    }
+    ex_flush_locked(EX_DROP_IF_FULL);
     pthread_mutex_unlock(&ex_lock);
     errno = saved;
 }
 
 static void *ex_flusher(void *arg)
 {
-    struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 2};
+    struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 4};
 
     (void)arg;
     for (;;) {
         nanosleep(&ts, NULL);
         pthread_mutex_lock(&ex_lock);
         if (ex_spans_n && ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
-            ex_flush_locked();
+            ex_flush_locked(EX_KEEP_IF_FULL);
         pthread_mutex_unlock(&ex_lock);
     }
     return NULL;
@@ -255,13 +273,14 @@ void ex_batch_add(const ss_span_t *s)
     }
     pthread_mutex_lock(&ex_lock);
     if (ex_spans_len + n > sizeof(ex_spans))
-        ex_flush_locked();
+        ex_flush_locked(EX_DROP_IF_FULL);
     memcpy(ex_spans + ex_spans_len, buf, n);
     ex_spans_len += n;
     if (ex_spans_n++ == 0)
         ex_oldest_ns = ex_mono_ns();
-    else if (ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
-        ex_flush_locked();
+    else if (ex_spans_len >= EX_BATCH_MAX / 2 ||
+             ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
+        ex_flush_locked(EX_KEEP_IF_FULL);
     if (!ex_thread_started)
         ex_start_flusher();
     pthread_mutex_unlock(&ex_lock);

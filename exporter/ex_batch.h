@@ -5,8 +5,11 @@
  * leaves as one datagram on a Unix socket to spanshim-collector when it is
  * full, when its oldest span is EX_FLUSH_MS old (checked as spans arrive and
  * by a lazily started background thread, so an idle process still ships),
- * at exit, and before exec. Sending never blocks and never raises SIGPIPE:
- * with no collector, or a full one, the batch is dropped and counted.
+ * at exit, and before exec. Sending never blocks and never raises SIGPIPE.
+ * A collector that is behind gets time: a batch that still has room is
+ * kept and tried again (and for up to 100 ms at exit) while spans keep
+ * arriving; a full one, or one that still cannot go at exit, is dropped and
+ * counted, as is everything when no collector listens.
  */
 #ifndef EX_BATCH_H
 #define EX_BATCH_H
