@@ -131,14 +131,16 @@ static int ex_connect(void)
             return 1;
         ex_fd = -1; /* the program owns that number now: leave it alone */
     }
-    if (ex_mono_ns() < ex_retry_ns)
+    if (ex_mono_ns() < ex_retry_ns) {
+        ss_log(SS_LOG_DEBUG, "export: waiting to reconnect");
         return 0;
+    }
     /* A collector that is not there is asked again a second later. */
     ex_retry_ns = ex_mono_ns() + 1000000000ull;
     fd = ss_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return 0;
-    high = fcntl(fd, F_DUPFD_CLOEXEC, EX_FD_MIN);
+    high = ss_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)EX_FD_MIN);
     if (high >= 0) {
         ss_real_close(fd);
         fd = high;
@@ -174,12 +176,10 @@ static int ex_flush_locked(int mode)
     size_t env_len;
     ssize_t r;
 
+    int attempt;
+
     if (ex_spans_n == 0)
         return 1;
-    if (!ex_connect()) {
-        SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
-        goto done;
-    }
     env_len = ex_otlp_envelope(ex_resource, ex_resource_len, ex_spans_len, env, sizeof(env));
     iov[0].iov_base = env;
     iov[0].iov_len = env_len;
@@ -188,7 +188,20 @@ static int ex_flush_locked(int mode)
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    r = ss_real_sendmsg(ex_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    /* A collector that restarted has a new socket at the same path: the
+     * old connection refuses, so connect again once and resend. */
+    for (attempt = 0, r = -1; attempt < 2; attempt++) {
+        if (!ex_connect()) {
+            errno = ECONNREFUSED;
+            break;
+        }
+        r = ss_real_sendmsg(ex_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (r >= 0 || errno == EAGAIN || errno == ENOBUFS)
+            break;
+        ss_log(SS_LOG_DEBUG, "export: send failed (%s), reconnecting", strerror(errno));
+        ex_close_fd();
+        ex_retry_ns = 0;
+    }
     if (r >= 0) {
         SS_COUNT_N(spans_exported, ex_spans_n);
         SS_COUNT(batches_sent);
@@ -199,10 +212,7 @@ static int ex_flush_locked(int mode)
         SS_COUNT_N(spans_dropped_full, ex_spans_n);
     } else {
         SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
-        ex_close_fd(); /* the collector went away: reconnect later */
-        ex_retry_ns = 0;
     }
-done:
     ex_spans_len = 0;
     ex_spans_n = 0;
     return 1;
@@ -293,6 +303,7 @@ void ex_batch_after_fork(void)
     ex_spans_len = 0;          /* the parent ships its own spans */
     ex_spans_n = 0;
     ex_thread_started = 0;     /* threads do not survive fork */
+    ex_retry_ns = 0;           /* the parent may have been mid-connect */
     ex_encode_resource();      /* a new process.pid */
 }
 

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
+#include "../preload/ss_log.h"
 
 HK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
@@ -32,5 +33,7 @@ HK_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 HK_EXPORT _Noreturn void _exit(int status)
 {
     ss_flush_now();
+    if (!ss_in_vfork_child())
+        ss_log_counters(); /* atexit will not run: SPANSHIM_LOG=debug shows them here */
     ss_real__exit(status);
 }

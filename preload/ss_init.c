@@ -14,6 +14,7 @@
 #include "ss_log.h"
 #include "ss_real.h"
 #include "ss_conn.h"
+#include "ss_span.h"
 #include "../exporter/ex_batch.h"
 
 #include <pthread.h>
@@ -36,6 +37,7 @@ static void ss_after_fork_child(void)
     ss_id_after_fork();
     ss_fd_after_fork();
     ss_inbound_after_fork();
+    ss_span_after_fork();
     ex_batch_after_fork();
 }
 

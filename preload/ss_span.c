@@ -64,6 +64,15 @@ void ss_span_free(ss_span_t *s)
     free(s);
 }
 
+void ss_span_after_fork(void)
+{
+    /* Another thread may have been halfway through the list: start over
+     * (the records it held are simply not reused). */
+    pthread_mutex_init(&ss_span_lock, NULL);
+    ss_span_freelist = NULL;
+    ss_span_nfree = 0;
+}
+
 uint64_t ss_now_ns(void)
 {
     struct timespec ts;

@@ -54,6 +54,7 @@ typedef struct ss_span {
 
 ss_span_t *ss_span_alloc(void);
 void ss_span_free(ss_span_t *s);
+void ss_span_after_fork(void);
 
 /* Wall-clock now, in ns since the epoch. */
 uint64_t ss_now_ns(void);

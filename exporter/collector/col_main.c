@@ -3,12 +3,16 @@
  *
  *   spanshim-collector --socket PATH [--jsonl FILE] [--print]
  *
- * One Unix datagram socket, one loop: each datagram is an OTLP
- * ExportTraceServiceRequest in protobuf, decoded with protobuf-c and
- * appended to FILE as one JSON line with a single write(), so a reader
- * never sees half a line. Anything that does not decode is counted and
- * logged, never fatal. SIGTERM or SIGINT: drain what is queued, write it,
- * print the totals, remove the socket, exit 0.
+ * One Unix datagram socket; each datagram is an OTLP
+ * ExportTraceServiceRequest in protobuf. A receiving thread does nothing but
+ * empty the socket into a memory queue (the kernel holds only a few
+ * datagrams per socket, and a sender that finds it full drops its batch);
+ * the main thread decodes with protobuf-c and appends each batch to FILE as
+ * one JSON line with a single write(), so a reader never sees half a line.
+ * Anything that does not decode is counted and logged, never fatal. The
+ * queue is capped (COL_QUEUE_MAX); past it, datagrams are dropped and
+ * counted. SIGTERM or SIGINT: drain what is queued, write it, print the
+ * totals, remove the socket, exit 0.
  */
 #define _GNU_SOURCE
 #include "col_json.h"
@@ -19,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +35,28 @@
 #include <unistd.h>
 
 #define COL_DGRAM_MAX (256 * 1024)
+#define COL_QUEUE_MAX ((size_t)256 << 20)
 #define COL_DEFAULT_SOCKET "/tmp/spanshim.sock"
 
 static volatile sig_atomic_t col_stop;
 static volatile sig_atomic_t col_reopen;
 
 static struct {
-    unsigned long long datagrams, spans, bad, oversized, write_errors;
+    unsigned long long datagrams, spans, bad, oversized, write_errors, queue_full;
 } col_count;
+
+/* Datagrams received and not yet handled, oldest first. */
+typedef struct col_dgram {
+    struct col_dgram *next;
+    size_t len;
+    uint8_t data[];
+} col_dgram_t;
+
+static pthread_mutex_t col_q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t col_q_cond = PTHREAD_COND_INITIALIZER;
+static col_dgram_t *col_q_head, **col_q_tail = &col_q_head;
+static size_t col_q_bytes;
+static int col_rx_done;
 
 static struct {
     const char *socket_path;
@@ -182,24 +201,82 @@ static void col_handle(const uint8_t *data, size_t len, int jfd, col_buf_t *b)
     col_request_free(r);
 }
 
-/* Read every queued datagram without waiting. */
-static void col_drain(int fd, uint8_t *buf, int jfd, col_buf_t *b)
+static void col_enqueue(const uint8_t *data, ssize_t n)
 {
-    for (;;) {
-        ssize_t n = recv(fd, buf, COL_DGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC);
+    col_dgram_t *d = NULL;
 
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
-        }
-        if (n > COL_DGRAM_MAX) {
-            col_count.oversized++;
-            fprintf(stderr, "spanshim-collector: ignored an oversized datagram (%zd bytes)\n", n);
-            continue;
-        }
-        col_handle(buf, (size_t)n, jfd, b);
+    if (n <= COL_DGRAM_MAX)
+        d = malloc(sizeof(*d) + (size_t)n);
+    pthread_mutex_lock(&col_q_lock);
+    if (n > COL_DGRAM_MAX) {
+        col_count.oversized++;
+        fprintf(stderr, "spanshim-collector: ignored an oversized datagram (%zd bytes)\n", n);
+    } else if (d == NULL || col_q_bytes + (size_t)n > COL_QUEUE_MAX) {
+        if (col_count.queue_full++ == 0)
+            fprintf(stderr, "spanshim-collector: falling behind; dropping batches\n");
+        free(d);
+    } else {
+        d->next = NULL;
+        d->len = (size_t)n;
+        memcpy(d->data, data, (size_t)n);
+        *col_q_tail = d;
+        col_q_tail = &d->next;
+        col_q_bytes += (size_t)n;
+        pthread_cond_signal(&col_q_cond);
     }
+    pthread_mutex_unlock(&col_q_lock);
+}
+
+/* The receiving thread: empty the socket as fast as datagrams come; after
+ * a stop, take what is still queued in the kernel, then finish. */
+static void *col_receiver(void *arg)
+{
+    int fd = *(int *)arg;
+    uint8_t *buf = malloc(COL_DGRAM_MAX);
+
+    while (buf) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int stopping = col_stop;
+        ssize_t n;
+
+        if (!stopping && poll(&p, 1, 100) <= 0)
+            continue;
+        n = recv(fd, buf, COL_DGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC);
+        if (n >= 0)
+            col_enqueue(buf, n);
+        else if (stopping && errno != EINTR)
+            break;
+    }
+    free(buf);
+    pthread_mutex_lock(&col_q_lock);
+    col_rx_done = 1;
+    pthread_cond_signal(&col_q_cond);
+    pthread_mutex_unlock(&col_q_lock);
+    return NULL;
+}
+
+/* Wait up to 100 ms for datagrams; return them all (NULL if none). */
+static col_dgram_t *col_take(int *done)
+{
+    struct timespec until;
+    col_dgram_t *all;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 100 * 1000 * 1000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&col_q_lock);
+    if (col_q_head == NULL && !col_rx_done)
+        pthread_cond_timedwait(&col_q_cond, &col_q_lock, &until);
+    all = col_q_head;
+    col_q_head = NULL;
+    col_q_tail = &col_q_head;
+    col_q_bytes = 0;
+    *done = col_rx_done;
+    pthread_mutex_unlock(&col_q_lock);
+    return all;
 }
 
 int main(int argc, char **argv)
@@ -211,7 +288,7 @@ int main(int argc, char **argv)
     };
     struct sigaction sa;
     col_buf_t b = {0};
-    uint8_t *buf;
+    pthread_t rx;
     int c, fd, jfd;
 
     col_opt.socket_path = getenv("SPANSHIM_SOCKET");
@@ -243,9 +320,6 @@ int main(int argc, char **argv)
         col_usage(stderr);
         return 2;
     }
-    buf = malloc(COL_DGRAM_MAX);
-    if (buf == NULL)
-        return 1;
     jfd = col_open_jsonl();
     if (col_opt.jsonl && jfd < 0)
         return 1;
@@ -259,11 +333,29 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    while (!col_stop) {
-        struct pollfd p = {fd, POLLIN, 0};
+    {
+        sigset_t all, old;
 
-        if (poll(&p, 1, 100) > 0)
-            col_drain(fd, buf, jfd, &b);
+        /* Signals are for the main thread; the receiver only receives. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (pthread_create(&rx, NULL, col_receiver, &fd) != 0) {
+            fprintf(stderr, "spanshim-collector: cannot start the receiving thread\n");
+            return 1;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    for (;;) {
+        int done;
+        col_dgram_t *d = col_take(&done);
+
+        while (d) {
+            col_dgram_t *next = d->next;
+
+            col_handle(d->data, d->len, jfd, &b);
+            free(d);
+            d = next;
+        }
         if (col_reopen) {
             col_reopen = 0;
             if (jfd >= 0) {
@@ -276,19 +368,20 @@ int main(int argc, char **argv)
             }
         }
         if (col_opt.print)
-            col_print_due(stdout, col_now_ms(), 0);
+            col_print_due(stdout, col_now_ms(), done);
+        if (done)
+            break;
     }
-    col_drain(fd, buf, jfd, &b);
-    if (col_opt.print)
-        col_print_due(stdout, col_now_ms(), 1);
+    pthread_join(rx, NULL);
     unlink(col_opt.socket_path);
-    if (!col_opt.quiet || col_count.bad || col_count.oversized || col_count.write_errors)
+    if (!col_opt.quiet || col_count.bad || col_count.oversized || col_count.write_errors ||
+        col_count.queue_full)
         fprintf(stderr,
                 "spanshim-collector: %llu spans in %llu datagrams%s%s; %llu not OTLP, %llu "
-                "oversized\n",
+                "oversized, %llu dropped behind\n",
                 col_count.spans, col_count.datagrams, col_opt.jsonl ? " written to " : "",
-                col_opt.jsonl ? col_opt.jsonl : "", col_count.bad, col_count.oversized);
+                col_opt.jsonl ? col_opt.jsonl : "", col_count.bad, col_count.oversized,
+                col_count.queue_full);
     col_buf_free(&b);
-    free(buf);
     return 0;
 }

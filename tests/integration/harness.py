@@ -4,6 +4,8 @@ and the spans the collector wrote, read back from its OTLP JSON lines.
 The build directory comes from SPANSHIM_BUILD (set by ctest)."""
 import json
 import os
+import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -58,12 +60,8 @@ def read_lines(path):
         return f.readlines()
 
 
-def read_spans(path):
-    spans = []
-    if not os.path.exists(path):
-        return spans
-    with open(path, "rb") as f:
-        data = f.read()
+def parse_lines(data, spans):
+    """Append the spans of complete OTLP JSON lines in data to spans."""
     for line in data.split(b"\n"):
         if not line:
             continue
@@ -76,6 +74,13 @@ def read_spans(path):
                     span.res = res
                     spans.append(span)
     return spans
+
+
+def read_spans(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        return parse_lines(f.read(), [])
 
 
 class Collector:
@@ -120,7 +125,17 @@ class Collector:
         return subprocess.run(argv, env=env, capture_output=True, timeout=60)
 
     def spans(self):
-        return read_spans(self.jsonl)
+        """Every span written so far (the file is read incrementally)."""
+        if not hasattr(self, "_seen"):
+            self._seen, self._offset = [], 0
+        if os.path.exists(self.jsonl):
+            with open(self.jsonl, "rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+            end = data.rfind(b"\n") + 1  # only whole lines
+            parse_lines(data[:end], self._seen)
+            self._offset += end
+        return list(self._seen)
 
     def wait_spans(self, n, timeout=10.0, pred=None):
         """Spans once at least n (matching pred) are in the file."""
@@ -174,3 +189,61 @@ class CollectorTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.col.stop()
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 2;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {dir}/nginx-tmp/body;
+    proxy_temp_path {dir}/nginx-tmp/proxy;
+    fastcgi_temp_path {dir}/nginx-tmp/fastcgi;
+    uwsgi_temp_path {dir}/nginx-tmp/uwsgi;
+    scgi_temp_path {dir}/nginx-tmp/scgi;
+    {http}
+    server {{
+        listen 127.0.0.1:{port};
+        location /ok {{ default_type text/plain; return 200 "ok\\n"; }}
+        {server}
+    }}
+}}
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_nginx(col, http="", server="", traced=True):
+    """nginx (master and 2 workers) on a free port; returns (process, port)."""
+    d = col.dir
+    os.makedirs(os.path.join(d, "nginx-tmp"), exist_ok=True)
+    os.chmod(os.path.join(d, "nginx-tmp"), 0o777)
+    port = free_port()
+    conf = os.path.join(d, "nginx.%d.conf" % port)
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(dir=d, port=port, http=http, server=server))
+    p = col.start([NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "nginx-error.log")],
+                  service="nginx", traced=traced)
+    deadline = time.time() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return p, port
+        except OSError:
+            if time.time() > deadline or p.poll() is not None:
+                raise RuntimeError("nginx did not start")
+            time.sleep(0.05)

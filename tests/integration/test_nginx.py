@@ -7,48 +7,11 @@ with no orphan and no wrong parent, and every body must arrive intact."""
 import collections
 import json
 import os
-import shutil
-import socket
-import time
 import unittest
 
-from harness import APPS, PY, CollectorTest, start_app
+from harness import APPS, NGINX, PY, CollectorTest, start_app, start_nginx
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 THREADS, PER_THREAD = 8, 300  # 2,400 requests: 2,000 proxied, 400 static
-
-CONF = """
-daemon off;
-master_process on;
-worker_processes 2;
-pid {dir}/nginx.pid;
-error_log {dir}/nginx-error.log warn;
-events {{ worker_connections 512; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    client_body_temp_path {dir}/nginx-tmp/body;
-    proxy_temp_path {dir}/nginx-tmp/proxy;
-    fastcgi_temp_path {dir}/nginx-tmp/fastcgi;
-    uwsgi_temp_path {dir}/nginx-tmp/uwsgi;
-    scgi_temp_path {dir}/nginx-tmp/scgi;
-    upstream backend {{
-        server 127.0.0.1:{backend};
-        keepalive 16;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location /static/ {{ alias {dir}/www/; }}
-        location /api/ {{
-            proxy_pass http://backend/;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }}
-    }}
-}}
-"""
 
 
 @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
@@ -56,30 +19,17 @@ class Nginx(CollectorTest):
     def start_nginx(self):
         d = self.col.dir
         os.makedirs(os.path.join(d, "www"))
-        os.makedirs(os.path.join(d, "nginx-tmp"))
-        os.chmod(os.path.join(d, "nginx-tmp"), 0o777)
         self.page = os.path.join(d, "www", "page.html")
         with open(self.page, "wb") as f:
             f.write(b"<html>" + b"spanshim " * 4000 + b"</html>\n")  # ~36 KB: sendfile
         record = os.path.join(d, "backend.record")
         _, bport = start_app(self.col, "backend.py", [record], "backend")
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(CONF.format(dir=d, backend=bport, port=self.port))
-        self.nginx = self.col.start([NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "nginx-error.log")],
-                                    service="nginx")
-        deadline = time.time() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                self.assertLess(time.time(), deadline, "nginx did not start")
-                time.sleep(0.05)
+        self.nginx, self.port = start_nginx(
+            self.col,
+            http="upstream backend { server 127.0.0.1:%d; keepalive 16; }" % bport,
+            server="location /static/ { alias %s/www/; }\n"
+                   "location /api/ { proxy_pass http://backend/; proxy_http_version 1.1;"
+                   " proxy_set_header Connection \"\"; }" % d)
 
     def test_proxy_and_static_under_load(self):
         self.start_nginx()

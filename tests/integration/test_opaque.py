@@ -8,15 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import CollectorTest, read_lines, start_app
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import CollectorTest, free_port, read_lines, start_app
 
 
 class Opaque(CollectorTest):
