@@ -1,0 +1,140 @@
+/*
+ * test_threads.c - the shim's shared state under threads, for the thread
+ * sanitizer: 8 threads run exchanges through the connection code at once,
+ * server side and client side, handing connections to each other between
+ * the request and the response, while the exporter batches and its flush
+ * thread runs. The checks are the counts; the sanitizer checks the rest.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../exporter/ex_batch.h"
+#include "../../preload/ss_config.h"
+#include "../../preload/ss_conn.h"
+#include "../../preload/ss_log.h"
+
+#define THREADS 8
+#define ROUNDS 300
+
+static ssize_t sink(void *arg, const struct iovec *iov, int cnt)
+{
+    size_t t = 0;
+    int i;
+
+    (void)arg;
+    for (i = 0; i < cnt; i++)
+        t += iov[i].iov_len;
+    return (ssize_t)t;
+}
+
+static int handed[THREADS * 2];
+static pthread_mutex_t hand_lock = PTHREAD_MUTEX_INITIALIZER;
+static int hand_head, hand_tail;
+
+static void hand_over(int fd)
+{
+    pthread_mutex_lock(&hand_lock);
+    handed[hand_tail++ % (THREADS * 2)] = fd;
+    pthread_mutex_unlock(&hand_lock);
+}
+
+static int take_over(void)
+{
+    int fd = -1;
+
+    while (fd < 0) {
+        pthread_mutex_lock(&hand_lock);
+        if (hand_head != hand_tail)
+            fd = handed[hand_head++ % (THREADS * 2)];
+        pthread_mutex_unlock(&hand_lock);
+    }
+    return fd;
+}
+
+static void *worker(void *arg)
+{
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    struct sockaddr_in sa;
+    int i;
+
+    (void)arg;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(80);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (i = 0; i < ROUNDS; i++) {
+        char req[128];
+        struct iovec v;
+        int srv[2], cli[2], fd;
+
+        /* Serve a request, and while serving, send one on: a child span. */
+        socketpair(AF_UNIX, SOCK_STREAM, 0, srv);
+        ss_conn_on_accept(srv[0], (struct sockaddr *)&sa, sizeof(sa));
+        v.iov_base = req;
+        v.iov_len = (size_t)snprintf(req, sizeof(req), "GET /in?i=%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+        ss_conn_on_recv(srv[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
+
+        socketpair(AF_UNIX, SOCK_STREAM, 0, cli);
+        ss_conn_on_connect(cli[0], (struct sockaddr *)&sa, sizeof(sa), 0, 0);
+        v.iov_len = (size_t)snprintf(req, sizeof(req), "GET /out?i=%d HTTP/1.1\r\nHost: u\r\n\r\n", i);
+        assert_int_equal(ss_conn_send(cli[0], &v, 1, 0, sink, NULL), (ssize_t)v.iov_len);
+        /* Another thread reads the response of this connection. */
+        hand_over(cli[0]);
+        fd = take_over();
+        v.iov_base = (void *)resp;
+        v.iov_len = sizeof(resp) - 1;
+        ss_conn_on_recv(fd, &v, 1, (ssize_t)v.iov_len, 0, 0);
+        ss_conn_on_close(fd);
+        close(fd);
+
+        assert_int_equal(ss_conn_send(srv[0], &v, 1, 0, sink, NULL), (ssize_t)v.iov_len);
+        ss_conn_on_close(srv[0]);
+        close(srv[0]);
+        close(srv[1]);
+    }
+    return NULL;
+}
+
+static void test_exchanges_on_many_threads(void **state)
+{
+    pthread_t t[THREADS];
+    int i;
+    uint64_t before = ss_count.spans_recorded;
+
+    (void)state;
+    for (i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    for (i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    ex_batch_flush();
+    assert_int_equal(__atomic_load_n(&ss_count.spans_recorded, __ATOMIC_RELAXED) - before,
+                     (uint64_t)THREADS * ROUNDS * 2);
+    assert_int_equal(__atomic_load_n(&ss_count.headers_injected, __ATOMIC_RELAXED),
+                     (uint64_t)THREADS * ROUNDS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exchanges_on_many_threads),
+    };
+
+    setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
+    ss_config_load();
+    ex_batch_init(0, NULL);
+    return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
+}
