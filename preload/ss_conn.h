@@ -29,7 +29,7 @@
 enum { SS_ROLE_CLIENT = 1, SS_ROLE_SERVER = 2 };
 enum { SS_MODE_CONNECTING = 1, SS_MODE_DETECT, SS_MODE_HTTP, SS_MODE_OPAQUE };
 
-#define SS_CONN_PENDING_MAX 32   /* exchanges in flight on one connection */
+#define SS_CONN_PENDING_MAX 8    /* exchanges in flight on one connection */
 
 typedef struct ss_conn {
     int refs;                    /* fd-table slots + hooks at work */

@@ -196,9 +196,10 @@ NGINX_CONF = """
 daemon off;
 master_process on;
 worker_processes 2;
-pid {dir}/nginx.pid;
+pid {dir}/nginx.{port}.pid;
 error_log {dir}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
+{extra_main}
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
     sendfile on;
@@ -211,7 +212,7 @@ http {{
     scgi_temp_path {dir}/nginx-tmp/scgi;
     {http}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} backlog=16384;
         location /ok {{ default_type text/plain; return 200 "ok\\n"; }}
         {server}
     }}
@@ -227,7 +228,7 @@ def free_port():
     return port
 
 
-def start_nginx(col, http="", server="", traced=True):
+def start_nginx(col, http="", server="", traced=True, extra_main="", connections=1024):
     """nginx (master and 2 workers) on a free port; returns (process, port)."""
     d = col.dir
     os.makedirs(os.path.join(d, "nginx-tmp"), exist_ok=True)
@@ -235,7 +236,8 @@ def start_nginx(col, http="", server="", traced=True):
     port = free_port()
     conf = os.path.join(d, "nginx.%d.conf" % port)
     with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(dir=d, port=port, http=http, server=server))
+        f.write(NGINX_CONF.format(dir=d, port=port, http=http, server=server,
+                                  extra_main=extra_main, connections=connections))
     p = col.start([NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "nginx-error.log")],
                   service="nginx", traced=traced)
     deadline = time.time() + 15
