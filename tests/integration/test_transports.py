@@ -2,11 +2,13 @@
 several requests on one connection, 100-continue, and what happens to spans
 when no collector listens or the collector cannot keep up."""
 import os
+import shutil
 import socket
 import subprocess
+import time
 import unittest
 
-from harness import PRELOAD, CollectorTest, read_lines, start_app
+from harness import APPS, PRELOAD, CollectorTest, read_lines, start_app
 
 
 class Transports(CollectorTest):
@@ -69,6 +71,32 @@ class Transports(CollectorTest):
         ports = {s.attrs["network.peer.port"] for s in self.col.spans()
                  if s.service == "ka-backend"}
         self.assertEqual(len(ports), 1, "one client connection for all three")
+
+    @unittest.skipUnless(shutil.which("node"), "node is not installed")
+    def test_node(self):
+        record = os.path.join(self.col.dir, "node.record")
+        _, bport = start_app(self.col, "backend.py", [record], "node-backend")
+        port_file = os.path.join(self.col.dir, "node.port")
+        self.col.start(["node", os.path.join(APPS, "node_front.js"), port_file, str(bport)],
+                       service="node-front")
+        port = ""
+        deadline = time.time() + 20
+        while not port and time.time() < deadline:
+            time.sleep(0.05)
+            port = "".join(read_lines(port_file))
+        for i in range(5):  # keep-alive upstream: later requests reuse the connection
+            r = self.col.run(["curl", "-sS", "http://127.0.0.1:%s/node?n=%d" % (port, i)])
+            self.assertEqual(r.stdout, b'{"item":42,"stock":7}')
+            srv = self.col.wait_spans(1, pred=lambda s: s.service == "node-front" and
+                                      s.attrs.get("url.query") == "n=%d" % i)
+            self.assertEqual(len(srv), 1)
+            trace = self.col.wait_spans(4, pred=lambda s: s["traceId"] == srv[0]["traceId"])
+            shape = sorted((s.service, s["kind"]) for s in trace)
+            self.assertEqual(shape, [("node-backend", 2), ("node-front", 2), ("node-front", 3),
+                                     ("unknown_service:curl", 3)])
+            cli = [s for s in trace if s.service == "node-front" and s["kind"] == 3][0]
+            self.assertEqual(cli["parentSpanId"], srv[0]["spanId"])
+        self.assertEqual(len(read_lines(record)), 5)
 
     def test_idle_server_ships_its_spans(self):
         # A long-running server that goes idle after one request: its span
