@@ -10,6 +10,7 @@
 #ifndef SS_REAL_H
 #define SS_REAL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/socket.h>

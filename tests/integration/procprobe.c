@@ -4,7 +4,7 @@
  * prints "NAME PID" for each, so the test can match spans to processes.
  *
  *   procprobe MODE PORT        MODE: fork forkexec vforkexec spawn daemon
- *                                    closerange dup2shim
+ *                                    closerange dup2shim stalefd
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,6 +152,35 @@ int main(int argc, char **argv)
         if (fstat(shim, &st) < 0 || st.st_size != 0)
             rc = 1;
         unlink(path);
+    } else if (strcmp(mode, "stalefd") == 0) {
+        /* A connection closed where no hook sees it (a raw system call, as
+         * glibc's own closes are): the file that gets its number next must
+         * get exactly what is written to it, HTTP-looking or not. */
+        static const char text[] = "GET /not-a-request HTTP/1.1\r\nHost: file\r\n\r\n";
+        struct sockaddr_in sa;
+        char path[64], back[256];
+        int sock = socket(AF_INET, SOCK_STREAM, 0), fd;
+        ssize_t n;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+            return 1;
+        syscall(SYS_close, sock);
+        snprintf(path, sizeof(path), "/tmp/procprobe-stale.%d", (int)getpid());
+        fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+        if (fd != sock)
+            return 3; /* the number was not reused: the test proves nothing */
+        if (write(fd, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1)
+            return 1;
+        n = pread(fd, back, sizeof(back), 0);
+        close(fd);
+        unlink(path);
+        if (n != (ssize_t)sizeof(text) - 1 || memcmp(back, text, (size_t)n) != 0)
+            return 4;
+        rc |= get("stalefd");
     } else {
         return 2;
     }

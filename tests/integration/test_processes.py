@@ -73,6 +73,10 @@ class Processes(CollectorTest):
         for who in made:
             self.assertEqual(self.span_of(who).res["process.pid"], made[who])
 
+    def test_fd_closed_behind_the_shims_back(self):
+        made = self.probe("stalefd", ["stalefd"])
+        self.assertEqual(self.span_of("stalefd").res["process.pid"], made["stalefd"])
+
     def test_shell_pipeline(self):
         url = "http://127.0.0.1:%d/inventory?who=" % self.port
         r = self.col.run(["sh", "-c", "curl -s %spipe1 | cat && curl -s %spipe2 | wc -c" % (url, url)])
