@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import APPS, PRELOAD, CollectorTest, read_lines, start_app
+from harness import APPS, LIB, PRELOAD, CollectorTest, read_lines, start_app
 
 
 class Transports(CollectorTest):
@@ -108,6 +108,28 @@ class Transports(CollectorTest):
         got = self.col.wait_spans(1, timeout=3.0, pred=lambda s: s.service == "idle-backend")
         self.assertEqual(len(got), 1)
         self.assertIsNone(proc.poll(), "still running")
+
+    def test_two_copies_of_the_shim(self):
+        # Loaded twice from two paths: one copy traces, the other stands down.
+        copy_dir = os.path.join(self.col.dir, "copy")
+        os.makedirs(copy_dir)
+        copy = os.path.join(copy_dir, "libspanshim.so")
+        shutil.copy(LIB, copy)
+        record = os.path.join(self.col.dir, "twice.record")
+        _, port = start_app(self.col, "backend.py", [record], "twice-backend",
+                            LD_PRELOAD=PRELOAD + ":" + copy)
+        url = "http://127.0.0.1:%d/inventory?twice=1" % port
+        r = self.col.run(["curl", "-sS", url], LD_PRELOAD=PRELOAD + ":" + copy)
+        self.assertEqual(r.returncode, 0)
+        raw = "".join(read_lines(record))
+        self.assertEqual(raw.count('"path"'), 1)
+        import base64, json
+        sent = base64.b64decode(json.loads(read_lines(record)[0])["raw"])
+        self.assertEqual(sent.count(b"traceparent"), 1)
+        time.sleep(0.6)
+        got = [s for s in self.col.spans() if "twice=1" in s.attrs.get("url.full", "") or
+               s.attrs.get("url.query") == "twice=1"]
+        self.assertEqual(sorted(s["kind"] for s in got), [2, 3])
 
     def test_no_collector_counts_drops(self):
         record = os.path.join(self.col.dir, "nocol.record")
