@@ -1,6 +1,6 @@
 """What is not HTTP, or cannot be hooked, runs exactly as without the shim:
 Redis's binary protocol passes untouched both ways and makes no spans; a
-static binary and a setuid program are simply not traced."""
+static binary, a Go program and a setuid program are simply not traced."""
 import os
 import shutil
 import socket
@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import CollectorTest, free_port, read_lines, start_app
+from harness import APPS, CollectorTest, free_port, read_lines, start_app
 
 
 class Opaque(CollectorTest):
@@ -53,6 +53,22 @@ class Opaque(CollectorTest):
         traced = self.col.run(["/bin/busybox", "wget", "-q", "-O", "-", url])
         self.assertEqual(traced.returncode, 0)
         self.assertEqual(traced.stdout, plain.stdout)
+        self.assertNotIn("traceparent", "".join(read_lines(record)))
+
+    @unittest.skipUnless(shutil.which("go"), "go is not installed")
+    def test_go_program(self):
+        record = os.path.join(self.col.dir, "go.record")
+        _, port = start_app(self.col, "backend.py", [record], traced=False)
+        prog = os.path.join(self.col.dir, "goclient")
+        env = dict(os.environ, GOCACHE=os.path.join(self.col.dir, "gocache"),
+                   HOME=self.col.dir, GO111MODULE="off")
+        subprocess.run(["go", "build", "-o", prog, os.path.join(APPS, "goclient.go")],
+                       env=env, check=True, capture_output=True, timeout=300)
+        url = "http://127.0.0.1:%d/inventory?go=1" % port
+        plain = self.col.run([prog, url], traced=False)
+        traced = self.col.run([prog, url])
+        self.assertEqual(plain.stdout, b'200 {"item":42,"stock":7}\n')
+        self.assertEqual((traced.returncode, traced.stdout), (plain.returncode, plain.stdout))
         self.assertNotIn("traceparent", "".join(read_lines(record)))
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
