@@ -51,6 +51,17 @@ static void ss_at_exit(void)
     ss_busy--;
 }
 
+/* Libraries unloaded after the exit handler may still make requests: ship
+ * what they left. Nothing is freed; hooks keep working after this. */
+__attribute__((destructor)) static void ss_fini(void)
+{
+    if (ss_ready && !ss_busy) {
+        ss_busy++;
+        ex_batch_flush();
+        ss_busy--;
+    }
+}
+
 void ss_flush_now(void)
 {
     if (!ss_ready || ss_busy || ss_in_vfork_child())

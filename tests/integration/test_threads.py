@@ -89,7 +89,8 @@ class Threads(CollectorTest):
         for order in ("%s:%s" % (PRELOAD, lib), "%s:%s" % (lib, PRELOAD)):
             r = self.col.run(["/bin/true"], LD_PRELOAD=order, CTORPROBE_PORT=str(port))
             self.assertEqual(r.returncode, 0)
-            self.assertIn(b"ctorprobe: 200", r.stderr, order)
+            self.assertIn(b"ctorprobe ctor: 200", r.stderr, order)
+            self.assertIn(b"ctorprobe dtor: 200", r.stderr, order)
 
     def test_jemalloc(self):
         jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
