@@ -7,11 +7,14 @@
  *   FAULT_SEED   seed of the per-process generator (default 1)
  *   FAULT_RATE   percent of calls that misbehave (default 30)
  *   FAULT_RESET  N: the Nth read from a TCP socket fails with ECONNRESET
+ *   FAULT_NO_THREADS  1: pthread_create fails with EAGAIN (preload this
+ *                library before the shim for that one)
  *
  * Test code only: it is built for the tests and never installed.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -179,4 +182,13 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     if (fi_decide(fd, &n, 1) < 0)
         return -1;
     return REAL(recvmsg)(fd, msg, flags);
+}
+
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    const char *no = getenv("FAULT_NO_THREADS");
+
+    if (no && *no == '1')
+        return EAGAIN;
+    return REAL(pthread_create)(t, a, fn, arg);
 }

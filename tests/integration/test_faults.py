@@ -81,6 +81,20 @@ class Faults(CollectorTest):
             trace = self.col.wait_spans(4, pred=lambda s: s["traceId"] == fsrv[0]["traceId"])
             self.assertEqual(len(trace), 4)
 
+    def test_no_threads_for_the_exporter(self):
+        # pthread_create fails: the exporter has no flush thread, and spans
+        # still leave (with later ones, or at exit).
+        record = os.path.join(self.col.dir, "nothreads.record")
+        _, port = start_app(self.col, "backend.py", [record], traced=False)
+        url = "http://127.0.0.1:%d/inventory?threads=none" % port
+        code = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).status)"
+        r = self.col.run([PY, "-c", code, url], LD_PRELOAD=FAULT + ":" + PRELOAD,
+                         FAULT_RATE="0", FAULT_NO_THREADS="1", SPANSHIM_LOG="info")
+        self.assertEqual(r.stdout, b"200\n")
+        self.assertIn(b"no flush thread", r.stderr)
+        got = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full") == url)
+        self.assertEqual(len(got), 1)
+
     def test_reset_is_recorded(self):
         record = os.path.join(self.col.dir, "reset.record")
         _, port = start_app(self.col, "backend.py", [record], traced=False)
