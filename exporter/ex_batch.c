@@ -297,12 +297,12 @@ void ex_batch_add(const ss_span_t *s)
     errno = saved;
 }
 
-void ex_batch_after_fork(void)
+void ex_batch_after_fork(int may_start_thread)
 {
     pthread_mutex_init(&ex_lock, NULL);
     ex_spans_len = 0;          /* the parent ships its own spans */
     ex_spans_n = 0;
-    ex_thread_started = 0;     /* threads do not survive fork */
+    ex_thread_started = !may_start_thread; /* threads do not survive fork */
     ex_retry_ns = 0;           /* the parent may have been mid-connect */
     ex_encode_resource();      /* a new process.pid */
 }

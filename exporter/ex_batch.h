@@ -23,7 +23,8 @@
 void ex_batch_init(int argc, char **argv);
 void ex_batch_add(const ss_span_t *s);
 void ex_batch_flush(void);
-void ex_batch_after_fork(void);
+/* In a fork child; may_start_thread is 0 when the parent had threads. */
+void ex_batch_after_fork(int may_start_thread);
 
 /* The program closed fd: if it was the export socket, forget it. */
 void ex_batch_fd_closed(int fd);

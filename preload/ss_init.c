@@ -18,6 +18,7 @@
 #include "../exporter/ex_batch.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
@@ -33,6 +34,34 @@ int ss_in_vfork_child(void)
     return (pid_t)syscall(SYS_getpid) != ss_pid;
 }
 
+static int ss_fork_threads; /* threads in the process that forked */
+
+/* How many threads the process has (1 if it cannot tell). */
+static int ss_thread_count(void)
+{
+    char buf[512], *p;
+    ssize_t n;
+    int fd, field;
+
+    fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command name may hold spaces */
+    for (field = 2; p && field < 20; field++)
+        p = strchr(p + 1, ' ');
+    return p ? atoi(p + 1) : 1;
+}
+
+static void ss_before_fork(void)
+{
+    ss_fork_threads = ss_thread_count();
+}
+
 static void ss_after_fork_child(void)
 {
     ss_pid = (pid_t)syscall(SYS_getpid);
@@ -40,7 +69,10 @@ static void ss_after_fork_child(void)
     ss_fd_after_fork();
     ss_inbound_after_fork();
     ss_span_after_fork();
-    ex_batch_after_fork();
+    /* A child of a multi-threaded process must not start threads (pitfall:
+     * locks held by threads that did not come along); its spans leave with
+     * later ones, and at exit or exec. */
+    ex_batch_after_fork(ss_fork_threads <= 1);
 }
 
 static void ss_at_exit(void)
@@ -95,7 +127,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     ss_pid = (pid_t)syscall(SYS_getpid);
     ss_config_load();
     ex_batch_init(argc, argv);
-    pthread_atfork(NULL, NULL, ss_after_fork_child);
+    pthread_atfork(ss_before_fork, NULL, ss_after_fork_child);
     atexit(ss_at_exit);
     ss_busy--;
     __atomic_store_n(&ss_ready, 1, __ATOMIC_RELEASE);

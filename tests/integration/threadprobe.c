@@ -195,13 +195,13 @@ static int run_signals(int n)
 
 /* ---- fork while other threads are inside hooks ------------------------- */
 
-static volatile int stop_threads;
+static int stop_threads; /* atomic */
 
 static void *busy_worker(void *arg)
 {
     int t = (int)(long)arg, i = 0, fd = dial();
 
-    while (!stop_threads && fd >= 0) {
+    while (!__atomic_load_n(&stop_threads, __ATOMIC_RELAXED) && fd >= 0) {
         count(send_request(fd, t, i) == 0 && read_response(fd) == 0);
         i++;
     }
@@ -231,7 +231,7 @@ static int run_fork(int n)
         else
             printf("child %d %d\n", 100 + i, (int)pid);
     }
-    stop_threads = 1;
+    __atomic_store_n(&stop_threads, 1, __ATOMIC_RELAXED);
     for (t = 0; t < 4; t++)
         pthread_join(th[t], NULL);
     return rc;
