@@ -1,0 +1,344 @@
+/*
+ * ss_send.c - the send path of a followed connection (see ss_conn.h).
+ *
+ * On a client connection a write is a plan and a commit: the application's
+ * bytes are parsed ahead, the iovec to send is laid out with the armed
+ * splices (trace headers to insert, or a copied traceparent to replace)
+ * in their places, the real function runs once, and the kernel's count is
+ * mapped back to application bytes. Injected bytes the kernel did not take
+ * stay armed and go first on the next call. On a server connection the
+ * response goes out as it is and only what the kernel took is parsed.
+ */
+#define _GNU_SOURCE
+#include "ss_conn.h"
+#include "ss_conn_int.h"
+#include "ss_fd.h"
+#include "ss_log.h"
+#include "ss_real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#define SS_PLAN_IOV 64
+
+typedef struct ss_plan {
+    struct iovec iov[SS_PLAN_IOV];
+    ss_span_t *splice[SS_PLAN_IOV]; /* NULL for application bytes */
+    int cnt;
+} ss_plan_t;
+
+static size_t ss_iov_total(const struct iovec *iov, int cnt)
+{
+    size_t t = 0;
+    int i;
+
+    for (i = 0; i < cnt; i++)
+        t += iov[i].iov_len;
+    return t;
+}
+
+/* Parse the application bytes the request parser has not seen yet. */
+static int ss_conn_lookahead(ss_conn_t *c, const struct iovec *iov, int cnt)
+{
+    uint64_t skip = c->req.pos - c->out_sent;
+    int i;
+
+    for (i = 0; i < cnt; i++) {
+        const char *p = iov[i].iov_base;
+        size_t n = iov[i].iov_len;
+
+        if (skip >= n) {
+            skip -= n;
+            continue;
+        }
+        p += skip;
+        n -= (size_t)skip;
+        skip = 0;
+        if (!ss_conn_feed_req(c, p, n))
+            return 0;
+    }
+    return 1;
+}
+
+static int ss_plan_push(ss_plan_t *pl, const void *base, size_t len, ss_span_t *s)
+{
+    if (len == 0)
+        return 1;
+    if (pl->cnt == SS_PLAN_IOV)
+        return 0;
+    pl->iov[pl->cnt].iov_base = (void *)base;
+    pl->iov[pl->cnt].iov_len = len;
+    pl->splice[pl->cnt] = s;
+    pl->cnt++;
+    return 1;
+}
+
+/* Lay out the application bytes of iov from byte `skip` on (which is stream
+ * offset out_sent) with every armed splice in its place. A plan may stop
+ * early (a splice that replaces bytes beyond this call, or no more iovec
+ * room): that is a short write. */
+static void ss_conn_plan(ss_conn_t *c, const struct iovec *iov, int cnt, size_t skip,
+                         ss_plan_t *pl)
+{
+    uint64_t off = c->out_sent, end = c->out_sent + ss_iov_total(iov, cnt) - skip;
+    ss_span_t *s = c->q_head;
+    int i = 0;
+    size_t in = skip; /* position inside iov[i] */
+
+    while (i < cnt && in >= iov[i].iov_len) {
+        in -= iov[i].iov_len;
+        i++;
+    }
+    pl->cnt = 0;
+    for (;;) {
+        uint64_t stop = end;
+
+        while (s && !(s->splice_armed && s->splice_at >= off && s->splice_at <= end))
+            s = s->next;
+        if (s)
+            stop = s->splice_at;
+        /* Application bytes up to the splice (or the end). */
+        while (off < stop && i < cnt) {
+            size_t n = iov[i].iov_len - in;
+
+            if (n > stop - off)
+                n = (size_t)(stop - off);
+            if (!ss_plan_push(pl, (const char *)iov[i].iov_base + in, n, NULL))
+                return;
+            off += n;
+            in += n;
+            if (in == iov[i].iov_len) {
+                i++;
+                in = 0;
+            }
+        }
+        if (s == NULL || s->splice_at + s->splice_del > end)
+            return;
+        if (!ss_plan_push(pl, s->splice + s->splice_done,
+                          (size_t)(s->splice_len - s->splice_done), s))
+            return;
+        /* Skip the application bytes the splice replaces. */
+        {
+            size_t del = s->splice_del;
+
+            while (del && i < cnt) {
+                size_t n = iov[i].iov_len - in;
+
+                if (n > del)
+                    n = del;
+                del -= n;
+                in += n;
+                off += n;
+                if (in == iov[i].iov_len) {
+                    i++;
+                    in = 0;
+                }
+            }
+        }
+        s = s->next;
+    }
+}
+
+/* Map the kernel's count back: how many application bytes went out. */
+static size_t ss_conn_commit(ss_conn_t *c, const ss_plan_t *pl, size_t r)
+{
+    size_t app = 0;
+    int i;
+
+    for (i = 0; i < pl->cnt && r; i++) {
+        size_t take = pl->iov[i].iov_len < r ? pl->iov[i].iov_len : r;
+        ss_span_t *s = pl->splice[i];
+
+        r -= take;
+        if (s == NULL) {
+            app += take;
+        } else {
+            s->splice_done = (uint16_t)(s->splice_done + take);
+            if (s->splice_done == s->splice_len) {
+                app += s->splice_del;
+                s->splice_armed = 0;
+            }
+        }
+        if (take < pl->iov[i].iov_len)
+            break;
+    }
+    c->out_sent += app;
+    return app;
+}
+
+static int ss_fd_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* Send one call's application bytes with the splices they need. A blocking
+ * socket goes on until all are sent, as the kernel would; a non-blocking one
+ * returns what went out, or EAGAIN if only injected bytes did. */
+static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
+                                   int nonblock_flag, ss_sendfn_t fn, void *arg)
+{
+    size_t total = ss_iov_total(iov, cnt), done = 0;
+    int nonblock = nonblock_flag ? 1 : -1; /* -1: not asked yet */
+    ss_plan_t pl;
+    ssize_t r;
+    int err;
+
+    if (!ss_conn_lookahead(c, iov, cnt)) {
+        ss_conn_let_go(c, fd);
+        pthread_mutex_unlock(&c->lock);
+        return fn(arg, iov, cnt);
+    }
+    for (;;) {
+        ss_conn_plan(c, iov, cnt, done, &pl);
+        if (pl.cnt == 0 && total > 0)
+            break;
+        pthread_mutex_unlock(&c->lock);
+        r = fn(arg, pl.iov, pl.cnt);
+        err = errno;
+        pthread_mutex_lock(&c->lock);
+        if (r < 0) {
+            char buf[24];
+
+            if (done > 0)
+                break; /* the error shows on the next call, as it would */
+            if (!ss_errno_transient(err))
+                ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
+            pthread_mutex_unlock(&c->lock);
+            errno = err;
+            return r;
+        }
+        done += ss_conn_commit(c, &pl, (size_t)r);
+        if (done == total || r == 0)
+            break;
+        if (nonblock < 0)
+            nonblock = ss_fd_nonblocking(fd);
+        if (nonblock && done > 0)
+            break;
+        if (nonblock) {
+            pthread_mutex_unlock(&c->lock);
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return (ssize_t)done;
+}
+
+ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,
+                     ss_sendfn_t fn, void *arg)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+    ssize_t r;
+    int err, keep = 1;
+
+    if (c == NULL)
+        return fn(arg, iov, cnt);
+    pthread_mutex_lock(&c->lock);
+    if (c->mode == SS_MODE_CONNECTING)
+        c->mode = SS_MODE_DETECT;
+    if (c->role == SS_ROLE_CLIENT) {
+        r = ss_conn_send_client(c, fd, iov, cnt, nonblock_flag, fn, arg);
+        err = errno;
+        ss_fd_put(c);
+        errno = err;
+        return r;
+    }
+    /* Server: responses go out as they are; parse what the kernel took. */
+    c->write_ns = ss_now_ns();
+    pthread_mutex_unlock(&c->lock);
+    r = fn(arg, iov, cnt);
+    err = errno;
+    pthread_mutex_lock(&c->lock);
+    if (r > 0) {
+        size_t left = (size_t)r;
+        int i;
+
+        for (i = 0; i < cnt && left && keep; i++) {
+            size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+            keep = ss_conn_feed_resp(c, iov[i].iov_base, n);
+            left -= n;
+        }
+    } else if (r < 0 && !ss_errno_transient(err)) {
+        char buf[24];
+
+        ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
+    }
+    if (!keep)
+        ss_conn_let_go(c, fd);
+    pthread_mutex_unlock(&c->lock);
+    ss_fd_put(c);
+    errno = err;
+    return r;
+}
+
+/* ---- sendfile and calls the shim does not follow into ------------------ */
+
+/* Send what is left of injected bytes before the program's own. 1 when
+ * nothing is left; 0 with errno set when a non-blocking socket is full. */
+static int ss_conn_flush_splice(ss_conn_t *c, int fd)
+{
+    ss_span_t *s;
+
+    for (s = c->q_head; s; s = s->next) {
+        if (!s->splice_armed || s->splice_at != c->out_sent || s->splice_del)
+            continue;
+        while (s->splice_done < s->splice_len) {
+            ssize_t r;
+
+            pthread_mutex_unlock(&c->lock);
+            r = ss_real_write(fd, s->splice + s->splice_done,
+                              (size_t)(s->splice_len - s->splice_done));
+            pthread_mutex_lock(&c->lock);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return 0;
+            s->splice_done = (uint16_t)(s->splice_done + r);
+        }
+        s->splice_armed = 0;
+    }
+    return 1;
+}
+
+ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
+                         ssize_t (*real)(int, int, off_t *, size_t))
+{
+    ss_conn_t *c = ss_fd_get(out);
+    ssize_t r;
+    int err, keep;
+
+    if (c == NULL)
+        return real(out, in, off, n);
+    pthread_mutex_lock(&c->lock);
+    if (c->role == SS_ROLE_CLIENT && !ss_conn_flush_splice(c, out)) {
+        err = errno;
+        pthread_mutex_unlock(&c->lock);
+        ss_fd_put(c);
+        errno = err;
+        return -1;
+    }
+    if (c->role == SS_ROLE_SERVER)
+        c->write_ns = ss_now_ns();
+    pthread_mutex_unlock(&c->lock);
+    r = real(out, in, off, n);
+    err = errno;
+    if (r > 0) {
+        pthread_mutex_lock(&c->lock);
+        if (c->role == SS_ROLE_CLIENT) {
+            keep = ss_conn_feed_req(c, NULL, (size_t)r);
+            c->out_sent += (uint64_t)r;
+        } else {
+            keep = ss_conn_feed_resp(c, NULL, (size_t)r);
+        }
+        if (!keep)
+            ss_conn_let_go(c, out);
+        pthread_mutex_unlock(&c->lock);
+    }
+    ss_fd_put(c);
+    errno = err;
+    return r;
+}
