@@ -114,6 +114,7 @@ static void ex_url_full(const ss_span_t *s, const char *target, const char *host
                         size_t cap)
 {
     const char *scheme_end = strstr(target, "://");
+    const char *scheme = s->is_tls ? "https" : "http";
 
     if (scheme_end && target[0] != '/') {
         const char *auth = scheme_end + 3;
@@ -127,13 +128,13 @@ static void ex_url_full(const ss_span_t *s, const char *target, const char *host
         return;
     }
     if (host[0])
-        snprintf(out, cap, "http://%s%s", host, target);
+        snprintf(out, cap, "%s://%s%s", scheme, host, target);
     else if (s->is_unix || s->peer_addr[0] == '\0')
-        snprintf(out, cap, "http://localhost%s", target);
+        snprintf(out, cap, "%s://localhost%s", scheme, target);
     else if (strchr(s->peer_addr, ':'))
-        snprintf(out, cap, "http://[%s]:%u%s", s->peer_addr, s->peer_port, target);
+        snprintf(out, cap, "%s://[%s]:%u%s", scheme, s->peer_addr, s->peer_port, target);
     else
-        snprintf(out, cap, "http://%s:%u%s", s->peer_addr, s->peer_port, target);
+        snprintf(out, cap, "%s://%s:%u%s", scheme, s->peer_addr, s->peer_port, target);
 }
 
 size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
@@ -145,7 +146,7 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
     char addr[SS_HTTP_HOST_MAX + 1], url[SS_HTTP_HOST_MAX + SS_HTTP_TARGET_MAX + 64];
     char status[8], ts[SS_TS_FORWARD_MAX + 1];
     const char *name, *error_type = NULL;
-    int port = 0, known, error = 0;
+    int port = 0, known, error = 0, default_port = s->is_tls ? 443 : 80;
     pb_ostream_t os = pb_ostream_from_buffer(buf, cap);
 
     a.n = 0;
@@ -180,7 +181,7 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
     if (s->kind == SS_KIND_CLIENT) {
         if (addr[0]) {
             ex_attr_str(&a, "server.address", addr);
-            ex_attr_int(&a, "server.port", port ? port : 80);
+            ex_attr_int(&a, "server.port", port ? port : default_port);
         } else if (s->peer_addr[0] && !s->is_unix) {
             ex_attr_str(&a, "server.address", s->peer_addr);
             ex_attr_int(&a, "server.port", s->peer_port);
@@ -203,10 +204,10 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
         ex_attr_str(&a, "url.path", path);
         if (q && *q)
             ex_attr_str(&a, "url.query", q);
-        ex_attr_str(&a, "url.scheme", "http");
+        ex_attr_str(&a, "url.scheme", s->is_tls ? "https" : "http");
         if (addr[0]) {
             ex_attr_str(&a, "server.address", addr);
-            ex_attr_int(&a, "server.port", port ? port : 80);
+            ex_attr_int(&a, "server.port", port ? port : default_port);
         } else if (s->local_port) {
             ex_attr_int(&a, "server.port", s->local_port);
         }

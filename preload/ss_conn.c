@@ -51,6 +51,9 @@ void ss_conn_thread_reset(void)
 
 /* ---- connections ----------------------------------------------------- */
 
+static void ss_conn_peer_from(ss_conn_t *c, const struct sockaddr *sa, socklen_t len);
+static uint16_t ss_sockaddr_port(const struct sockaddr_storage *ss);
+
 static ss_conn_t *ss_conn_new(uint8_t role, uint8_t mode)
 {
     ss_conn_t *c = calloc(1, sizeof(*c));
@@ -78,6 +81,31 @@ static void ss_conn_drop_queue(ss_conn_t *c)
     c->req_cur = NULL;
     c->pending = 0;
     c->req.head = NULL;
+}
+
+ss_conn_t *ss_conn_new_tls(int fd, int server)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    ss_conn_t *c = ss_conn_new(server ? SS_ROLE_SERVER : SS_ROLE_CLIENT, SS_MODE_DETECT);
+
+    if (c == NULL)
+        return NULL;
+    c->is_tls = 1;
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+        ss_conn_peer_from(c, (struct sockaddr *)&ss, sl);
+    sl = sizeof(ss);
+    if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        c->local_port = ss_sockaddr_port(&ss);
+    return c;
+}
+
+void ss_conn_end(ss_conn_t *c)
+{
+    pthread_mutex_lock(&c->lock);
+    ss_conn_fail_all(c, NULL);
+    c->mode = SS_MODE_OPAQUE;
+    pthread_mutex_unlock(&c->lock);
 }
 
 void ss_conn_free(ss_conn_t *c)
@@ -164,11 +192,10 @@ static uint16_t ss_sockaddr_port(const struct sockaddr_storage *ss)
 /* Stop following fd: the connection is not (or no longer) HTTP. */
 void ss_conn_let_go(ss_conn_t *c, int fd)
 {
-    ss_conn_t *slot = ss_fd_take(fd);
-
     c->mode = SS_MODE_OPAQUE;
     ss_conn_drop_queue(c);
-    ss_fd_put(slot);
+    if (!c->is_tls) /* a TLS session is let go where it is kept (ss_tls.c) */
+        ss_fd_put(ss_fd_take(fd));
 }
 
 /* ---- ending exchanges ---------------------------------------------------- */
@@ -228,6 +255,7 @@ static void ss_conn_req_begin(ss_conn_t *c)
     s->kind = c->role == SS_ROLE_CLIENT ? SS_KIND_CLIENT : SS_KIND_SERVER;
     s->start_ns = ss_now_ns();
     s->is_unix = c->is_unix;
+    s->is_tls = c->is_tls;
     s->peer_port = c->peer_port;
     s->local_port = c->local_port;
     memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
@@ -591,20 +619,14 @@ int ss_errno_transient(int err)
     return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
 }
 
-void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags)
+void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_t r, int err)
 {
-    ss_conn_t *c;
     int keep = 1, i;
     char buf[24];
 
-    if (flags & MSG_PEEK)
-        return;
-    if (r < 0 && ss_errno_transient(err))
-        return;
-    c = ss_fd_get(fd);
-    if (c == NULL)
-        return;
     pthread_mutex_lock(&c->lock);
+    if (c->mode == SS_MODE_OPAQUE)
+        goto out;
     if (c->mode == SS_MODE_CONNECTING) {
         if (r < 0) {
             ss_conn_connect_failed(c, err);
@@ -636,6 +658,20 @@ out:
     if (!keep)
         ss_conn_let_go(c, fd);
     pthread_mutex_unlock(&c->lock);
+}
+
+void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags)
+{
+    ss_conn_t *c;
+
+    if (flags & MSG_PEEK)
+        return;
+    if (r < 0 && ss_errno_transient(err))
+        return;
+    c = ss_fd_get(fd);
+    if (c == NULL)
+        return;
+    ss_conn_recv_on(c, fd, iov, cnt, r, err);
     ss_fd_put(c);
 }
 

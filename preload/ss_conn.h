@@ -38,6 +38,7 @@ typedef struct ss_conn {
     uint8_t role;
     uint8_t mode;
     uint8_t is_unix;
+    uint8_t is_tls;              /* followed by its TLS session, not its fd */
     uint8_t pending;             /* exchanges in the queue */
     uint16_t peer_port;
     uint16_t local_port;
@@ -49,6 +50,7 @@ typedef struct ss_conn {
     uint64_t out_sent;           /* client: application bytes the kernel took */
     uint64_t connect_ns;         /* client: when connect() was called */
     uint64_t write_ns;           /* server: when the current write started */
+    size_t tls_skip;             /* TLS: bytes of a failed SSL_write already sent */
 } ss_conn_t;
 
 /* Sends an iovec for real: writev, or sendmsg with the caller's flags. */
@@ -64,6 +66,16 @@ void ss_conn_on_dup(int oldfd, int newfd);
 void ss_conn_on_connect(int fd, const struct sockaddr *addr, socklen_t len, int rc, int err);
 void ss_conn_on_accept(int fd, const struct sockaddr *addr, socklen_t len);
 void ss_conn_on_sockerr(int fd, int err);
+
+/* A connection followed through its TLS session (plaintext), on socket fd. */
+ss_conn_t *ss_conn_new_tls(int fd, int server);
+/* The session ended: open exchanges end as on a close. */
+void ss_conn_end(ss_conn_t *c);
+
+/* The same on a connection the caller holds a reference to (TLS). */
+ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
+                        int nonblock_flag, ss_sendfn_t fn, void *arg);
+void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_t r, int err);
 
 /* The full send path for a followed fd. Returns what the program sees. */
 ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,

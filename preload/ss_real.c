@@ -35,8 +35,25 @@ static void ss_real_resolve(void)
     ss_real_resolving = 1;
 #define SS_HOOK(ret, name, params, args, raw) \
     __atomic_store_n(&ss_real.name, (ss_##name##_fn)dlsym(RTLD_NEXT, #name), __ATOMIC_RELEASE);
+#define SS_HOOK_LIB(ret, name, params, args, fail) /* looked up when first called */
 #include "hooks.def"
     ss_real_resolving = 0;
+}
+
+/* A library function, from the copy the program itself loaded. */
+static void *ss_real_lib_sym(const char *name)
+{
+    static const char *const libs[] = {"libssl.so.3", "libssl.so.1.1", "libssl.so"};
+    void *f = dlsym(RTLD_NEXT, name);
+    size_t i;
+
+    for (i = 0; f == NULL && i < sizeof(libs) / sizeof(libs[0]); i++) {
+        void *h = dlopen(libs[i], RTLD_NOLOAD | RTLD_LAZY);
+
+        if (h)
+            f = dlsym(h, name);
+    }
+    return f;
 }
 
 void ss_real_init(void)
@@ -60,6 +77,18 @@ void ss_real_init(void)
         if (f)                                                              \
             return f args;                                                  \
         return (ret)(raw);                                                  \
+    }
+#define SS_HOOK_LIB(ret, name, params, args, fail)                          \
+    ret ss_real_##name params                                               \
+    {                                                                       \
+        ss_##name##_fn f = __atomic_load_n(&ss_real.name, __ATOMIC_ACQUIRE); \
+        if (!f) {                                                           \
+            f = (ss_##name##_fn)ss_real_lib_sym(#name);                     \
+            __atomic_store_n(&ss_real.name, f, __ATOMIC_RELEASE);           \
+        }                                                                   \
+        if (f)                                                              \
+            return f args;                                                  \
+        return (ret)(fail);                                                 \
     }
 #define SS_HOOK_NORET(name, params, args, raw)                              \
     _Noreturn void ss_real_##name params                                    \

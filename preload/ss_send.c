@@ -227,25 +227,21 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
     return (ssize_t)done;
 }
 
-ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,
-                     ss_sendfn_t fn, void *arg)
+ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
+                        int nonblock_flag, ss_sendfn_t fn, void *arg)
 {
-    ss_conn_t *c = ss_fd_get(fd);
     ssize_t r;
     int err, keep = 1;
 
-    if (c == NULL)
-        return fn(arg, iov, cnt);
     pthread_mutex_lock(&c->lock);
+    if (c->mode == SS_MODE_OPAQUE) {
+        pthread_mutex_unlock(&c->lock);
+        return fn(arg, iov, cnt);
+    }
     if (c->mode == SS_MODE_CONNECTING)
         c->mode = SS_MODE_DETECT;
-    if (c->role == SS_ROLE_CLIENT) {
-        r = ss_conn_send_client(c, fd, iov, cnt, nonblock_flag, fn, arg);
-        err = errno;
-        ss_fd_put(c);
-        errno = err;
-        return r;
-    }
+    if (c->role == SS_ROLE_CLIENT)
+        return ss_conn_send_client(c, fd, iov, cnt, nonblock_flag, fn, arg);
     /* Server: responses go out as they are; parse what the kernel took. */
     c->write_ns = ss_now_ns();
     pthread_mutex_unlock(&c->lock);
@@ -270,6 +266,21 @@ ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag
     if (!keep)
         ss_conn_let_go(c, fd);
     pthread_mutex_unlock(&c->lock);
+    errno = err;
+    return r;
+}
+
+ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,
+                     ss_sendfn_t fn, void *arg)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+    ssize_t r;
+    int err;
+
+    if (c == NULL)
+        return fn(arg, iov, cnt);
+    r = ss_conn_send_on(c, fd, iov, cnt, nonblock_flag, fn, arg);
+    err = errno;
     ss_fd_put(c);
     errno = err;
     return r;

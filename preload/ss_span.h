@@ -30,6 +30,7 @@ typedef struct ss_span {
     uint8_t head_done;            /* request head parsed: this is HTTP */
     uint8_t response_begun;
     uint8_t is_unix;              /* over a Unix socket */
+    uint8_t is_tls;               /* inside TLS: https */
     uint8_t head_minor;           /* HTTP/1.x of the request */
     uint16_t status_code;
     uint16_t peer_port;

@@ -1,0 +1,159 @@
+/*
+ * hk_tls.c - OpenSSL hooks: the plaintext of HTTPS.
+ *
+ * Present in every process but only ever called by programs that use
+ * libssl; the real functions come from the libssl the program loaded.
+ * SSL_write keeps OpenSSL's contract: it returns num or a failure, never
+ * a part. Injected and application bytes go out as separate SSL_write
+ * calls; if one fails after others went out, the failure is returned and
+ * the bytes already sent are skipped when the program retries with the
+ * same buffer, as OpenSSL requires it to.
+ */
+#define _GNU_SOURCE
+#include "hk_common.h"
+#include "../preload/ss_tls.h"
+
+#include <limits.h>
+
+typedef struct hk_tls_arg {
+    void *ssl;
+    int last;      /* the last SSL_write result, for SSL_get_error */
+} hk_tls_arg_t;
+
+static ssize_t hk_tls_sendfn(void *arg, const struct iovec *iov, int cnt)
+{
+    hk_tls_arg_t *a = arg;
+    size_t done = 0;
+    int i;
+
+    for (i = 0; i < cnt; i++) {
+        int n = iov[i].iov_len > INT_MAX ? INT_MAX : (int)iov[i].iov_len;
+
+        if (n == 0)
+            continue;
+        a->last = ss_real_SSL_write(a->ssl, iov[i].iov_base, n);
+        if (a->last <= 0)
+            return done ? (ssize_t)done : -1;
+        done += (size_t)a->last;
+        if (a->last < n)
+            break;
+    }
+    return (ssize_t)done;
+}
+
+/* The program's bytes still to send in this call start at tls_skip. */
+static int hk_tls_write(void *ssl, const void *buf, int num)
+{
+    hk_tls_arg_t a = {ssl, 1};
+    ss_conn_t *c;
+    int fd, saved = errno;
+
+    if (num <= 0 || ss_busy || !__atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE))
+        return ss_real_SSL_write(ssl, buf, num);
+    ss_busy++;
+    c = ss_tls_get(ssl, &fd);
+    if (c == NULL) {
+        ss_busy--;
+        return ss_real_SSL_write(ssl, buf, num);
+    }
+    for (;;) {
+        size_t skip = c->tls_skip;
+        struct iovec v;
+        ssize_t r;
+
+        if (skip > (size_t)num)
+            skip = c->tls_skip = 0; /* not the same buffer after all */
+        v.iov_base = (char *)buf + skip;
+        v.iov_len = (size_t)num - skip;
+        a.last = 1;
+        r = ss_conn_send_on(c, fd, &v, 1, 0, hk_tls_sendfn, &a);
+        if (r < 0) {
+            ss_fd_put(c);
+            ss_busy--;
+            return a.last <= 0 ? a.last : -1;
+        }
+        if (skip + (size_t)r >= (size_t)num) {
+            c->tls_skip = 0;
+            break;
+        }
+        c->tls_skip = skip + (size_t)r; /* a part went out */
+        if (a.last <= 0) {
+            ss_fd_put(c);
+            ss_busy--;
+            return a.last;
+        }
+    }
+    ss_fd_put(c);
+    ss_busy--;
+    errno = saved;
+    return num;
+}
+
+HK_EXPORT int SSL_write(void *ssl, const void *buf, int num)
+{
+    return hk_tls_write(ssl, buf, num);
+}
+
+HK_EXPORT int SSL_write_ex(void *ssl, const void *buf, size_t num, size_t *written)
+{
+    int r;
+
+    if (num > INT_MAX || ss_busy)
+        return ss_real_SSL_write_ex(ssl, buf, num, written);
+    r = hk_tls_write(ssl, buf, (int)num);
+    if (r <= 0)
+        return 0;
+    if (written)
+        *written = (size_t)r;
+    return 1;
+}
+
+static void hk_tls_read_done(void *ssl, void *buf, int r)
+{
+    int err = errno, fd;
+    ss_conn_t *c;
+    struct iovec v;
+
+    if (r < 0 || ss_busy || !__atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE))
+        return;
+    ss_busy++;
+    c = ss_tls_get(ssl, &fd);
+    if (c) {
+        v.iov_base = buf;
+        v.iov_len = (size_t)r;
+        ss_conn_recv_on(c, fd, &v, 1, r, 0); /* 0: the peer closed the session */
+        ss_fd_put(c);
+    }
+    ss_busy--;
+    errno = err;
+}
+
+HK_EXPORT int SSL_read(void *ssl, void *buf, int num)
+{
+    int r = ss_real_SSL_read(ssl, buf, num);
+
+    hk_tls_read_done(ssl, buf, r);
+    return r;
+}
+
+HK_EXPORT int SSL_read_ex(void *ssl, void *buf, size_t num, size_t *got)
+{
+    int r = ss_real_SSL_read_ex(ssl, buf, num, got);
+
+    if (r == 1 && got && *got <= INT_MAX)
+        hk_tls_read_done(ssl, buf, (int)*got);
+    return r;
+}
+
+HK_EXPORT void SSL_free(void *ssl)
+{
+    if (ssl && ss_busy == 0) {
+        int err = errno;
+
+        ss_busy++;
+        ss_tls_free(ssl);
+        ss_busy--;
+        errno = err;
+    }
+    ss_real_SSL_free(ssl);
+}

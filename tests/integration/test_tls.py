@@ -1,0 +1,86 @@
+"""HTTPS through OpenSSL: spans and trace context inside TLS.
+
+A Python HTTPS service and an nginx HTTPS server (self-signed certificate
+made here), each under the shim, called by curl (libcurl on OpenSSL) and
+by Python's urllib over TLS: every request gives one CLIENT and one SERVER
+span in the same trace with https URLs, and the server reads exactly the
+request plus one traceparent line."""
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+from harness import NGINX, PY, CollectorTest, free_port, read_lines, start_app, start_nginx
+
+TP_LINE = re.compile(rb"traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]\r\n")
+URLLIB = ("import ssl, sys, urllib.request\n"
+          "c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE\n"
+          "print(urllib.request.urlopen(sys.argv[1], context=c).read().decode())\n")
+
+
+@unittest.skipUnless(shutil.which("openssl"), "openssl is not installed")
+class Tls(CollectorTest):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cert = os.path.join(cls.col.dir, "cert.pem")
+        cls.key = os.path.join(cls.col.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        cls.key, "-out", cls.cert, "-days", "2", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True)
+        os.chmod(cls.key, 0o644)
+
+    def pair(self, url, server):
+        cli = self.col.wait_spans(1, pred=lambda s: s["kind"] == 3 and s.attrs.get("url.full") == url)
+        self.assertEqual(len(cli), 1, url)
+        srv = self.col.wait_spans(1, pred=lambda s: s.get("parentSpanId") == cli[0]["spanId"])
+        self.assertEqual(len(srv), 1, url)
+        self.assertEqual(srv[0].service, server)
+        self.assertEqual(srv[0]["traceId"], cli[0]["traceId"])
+        self.assertEqual(srv[0].attrs["url.scheme"], "https")
+        self.assertEqual(cli[0].attrs["http.response.status_code"], 200)
+        return cli[0], srv[0]
+
+    def test_python_https_service(self):
+        record = os.path.join(self.col.dir, "https.record")
+        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-https")
+        urls = ["https://127.0.0.1:%d/inventory?by=curl" % port,
+                "https://127.0.0.1:%d/inventory?by=urllib" % port]
+        r = self.col.run(["curl", "-sSk", urls[0]])
+        self.assertEqual(r.stdout, b'{"item":42,"stock":7}')
+        r = self.col.run([PY, "-c", URLLIB, urls[1]])
+        self.assertEqual(r.stdout, b'{"item":42,"stock":7}\n', r.stderr)
+        for url in urls:
+            cli, srv = self.pair(url, "py-https")
+            self.assertEqual(srv.attrs["server.port"], port)
+        raw = [base64.b64decode(json.loads(l)["raw"]) for l in read_lines(record)]
+        self.assertEqual(len(raw), 2)
+        for req in raw:
+            self.assertEqual(len(TP_LINE.findall(req)), 1, req)
+            self.assertTrue(TP_LINE.sub(b"", req).startswith(b"GET /inventory?by="))
+
+    @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
+    def test_nginx_https(self):
+        tls = free_port()
+        start_nginx(self.col, http="""
+            server {
+                listen 127.0.0.1:%d ssl;
+                ssl_certificate %s;
+                ssl_certificate_key %s;
+                location /echo { default_type text/plain; return 200 "$http_traceparent"; }
+            }""" % (tls, self.cert, self.key))
+        for i, how in enumerate(("curl", "urllib")):
+            url = "https://127.0.0.1:%d/echo?n=%d" % (tls, i)
+            argv = ["curl", "-sSk", url] if how == "curl" else [PY, "-c", URLLIB, url]
+            r = self.col.run(argv)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            cli, srv = self.pair(url, "nginx")
+            # nginx saw the traceparent of the client span.
+            self.assertEqual(r.stdout.decode().strip(), "00-%s-%s-03" % (cli["traceId"], cli["spanId"]))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
