@@ -1,8 +1,8 @@
 /*
- * hk_tls.c - OpenSSL hooks: the plaintext of HTTPS.
+ * hk_tls.c - OpenSSL and GnuTLS hooks: the plaintext of HTTPS.
  *
- * Present in every process but only ever called by programs that use
- * libssl; the real functions come from the libssl the program loaded.
+ * Present in every process but only ever called by programs that use a
+ * TLS library; the real functions come from the copy the program loaded.
  * SSL_write keeps OpenSSL's contract: it returns num or a failure, never
  * a part. Injected and application bytes go out as separate SSL_write
  * calls; if one fails after others went out, the failure is returned and
@@ -15,10 +15,19 @@
 
 #include <limits.h>
 
+/* One TLS library's record write: bytes written, or <= 0 (its error). */
+typedef ssize_t (*hk_tls_write_fn)(void *session, const void *buf, size_t n);
+
 typedef struct hk_tls_arg {
     void *ssl;
-    int last;      /* the last SSL_write result, for SSL_get_error */
+    hk_tls_write_fn write;
+    ssize_t last;  /* the last write's result, for the library's error state */
 } hk_tls_arg_t;
+
+static ssize_t hk_openssl_write(void *ssl, const void *buf, size_t n)
+{
+    return ss_real_SSL_write(ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+}
 
 static ssize_t hk_tls_sendfn(void *arg, const struct iovec *iov, int cnt)
 {
@@ -27,44 +36,44 @@ static ssize_t hk_tls_sendfn(void *arg, const struct iovec *iov, int cnt)
     int i;
 
     for (i = 0; i < cnt; i++) {
-        int n = iov[i].iov_len > INT_MAX ? INT_MAX : (int)iov[i].iov_len;
-
-        if (n == 0)
+        if (iov[i].iov_len == 0)
             continue;
-        a->last = ss_real_SSL_write(a->ssl, iov[i].iov_base, n);
+        a->last = a->write(a->ssl, iov[i].iov_base, iov[i].iov_len);
         if (a->last <= 0)
             return done ? (ssize_t)done : -1;
         done += (size_t)a->last;
-        if (a->last < n)
+        if ((size_t)a->last < iov[i].iov_len)
             break;
     }
     return (ssize_t)done;
 }
 
-/* The program's bytes still to send in this call start at tls_skip. */
-static int hk_tls_write(void *ssl, const void *buf, int num)
+/* The program's bytes still to send in this call start at tls_skip.
+ * Returns num, or the library's failure value. */
+static ssize_t hk_tls_write(void *ssl, const void *buf, size_t num, hk_tls_write_fn write,
+                            ss_tls_describe_t describe)
 {
-    hk_tls_arg_t a = {ssl, 1};
+    hk_tls_arg_t a = {ssl, write, 1};
     ss_conn_t *c;
     int fd, saved = errno;
 
-    if (num <= 0 || ss_busy || !__atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE))
-        return ss_real_SSL_write(ssl, buf, num);
+    if (num == 0 || ss_busy || !__atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE))
+        return write(ssl, buf, num);
     ss_busy++;
-    c = ss_tls_get(ssl, &fd);
+    c = ss_tls_get(ssl, &fd, describe, 1);
     if (c == NULL) {
         ss_busy--;
-        return ss_real_SSL_write(ssl, buf, num);
+        return write(ssl, buf, num);
     }
     for (;;) {
         size_t skip = c->tls_skip;
         struct iovec v;
         ssize_t r;
 
-        if (skip > (size_t)num)
+        if (skip > num)
             skip = c->tls_skip = 0; /* not the same buffer after all */
         v.iov_base = (char *)buf + skip;
-        v.iov_len = (size_t)num - skip;
+        v.iov_len = num - skip;
         a.last = 1;
         r = ss_conn_send_on(c, fd, &v, 1, 0, hk_tls_sendfn, &a);
         if (r < 0) {
@@ -72,7 +81,7 @@ static int hk_tls_write(void *ssl, const void *buf, int num)
             ss_busy--;
             return a.last <= 0 ? a.last : -1;
         }
-        if (skip + (size_t)r >= (size_t)num) {
+        if (skip + (size_t)r >= num) {
             c->tls_skip = 0;
             break;
         }
@@ -91,16 +100,18 @@ static int hk_tls_write(void *ssl, const void *buf, int num)
 
 HK_EXPORT int SSL_write(void *ssl, const void *buf, int num)
 {
-    return hk_tls_write(ssl, buf, num);
+    if (num <= 0)
+        return ss_real_SSL_write(ssl, buf, num);
+    return (int)hk_tls_write(ssl, buf, (size_t)num, hk_openssl_write, ss_tls_describe_openssl);
 }
 
 HK_EXPORT int SSL_write_ex(void *ssl, const void *buf, size_t num, size_t *written)
 {
-    int r;
+    ssize_t r;
 
-    if (num > INT_MAX || ss_busy)
+    if (num > INT_MAX || num == 0 || ss_busy)
         return ss_real_SSL_write_ex(ssl, buf, num, written);
-    r = hk_tls_write(ssl, buf, (int)num);
+    r = hk_tls_write(ssl, buf, num, hk_openssl_write, ss_tls_describe_openssl);
     if (r <= 0)
         return 0;
     if (written)
@@ -108,7 +119,14 @@ HK_EXPORT int SSL_write_ex(void *ssl, const void *buf, size_t num, size_t *writt
     return 1;
 }
 
-static void hk_tls_read_done(void *ssl, void *buf, int r)
+HK_EXPORT ssize_t gnutls_record_send(void *s, const void *data, size_t n)
+{
+    if (data == NULL || n == 0) /* "flush what is pending" form */
+        return ss_real_gnutls_record_send(s, data, n);
+    return hk_tls_write(s, data, n, ss_real_gnutls_record_send, ss_tls_describe_gnutls);
+}
+
+static void hk_tls_read_done(void *ssl, void *buf, ssize_t r, ss_tls_describe_t describe)
 {
     int err = errno, fd;
     ss_conn_t *c;
@@ -117,7 +135,7 @@ static void hk_tls_read_done(void *ssl, void *buf, int r)
     if (r < 0 || ss_busy || !__atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE))
         return;
     ss_busy++;
-    c = ss_tls_get(ssl, &fd);
+    c = ss_tls_get(ssl, &fd, describe, 0);
     if (c) {
         v.iov_base = buf;
         v.iov_len = (size_t)r;
@@ -132,7 +150,7 @@ HK_EXPORT int SSL_read(void *ssl, void *buf, int num)
 {
     int r = ss_real_SSL_read(ssl, buf, num);
 
-    hk_tls_read_done(ssl, buf, r);
+    hk_tls_read_done(ssl, buf, r, ss_tls_describe_openssl);
     return r;
 }
 
@@ -141,19 +159,38 @@ HK_EXPORT int SSL_read_ex(void *ssl, void *buf, size_t num, size_t *got)
     int r = ss_real_SSL_read_ex(ssl, buf, num, got);
 
     if (r == 1 && got && *got <= INT_MAX)
-        hk_tls_read_done(ssl, buf, (int)*got);
+        hk_tls_read_done(ssl, buf, (ssize_t)*got, ss_tls_describe_openssl);
     return r;
+}
+
+HK_EXPORT ssize_t gnutls_record_recv(void *s, void *data, size_t n)
+{
+    ssize_t r = ss_real_gnutls_record_recv(s, data, n);
+
+    hk_tls_read_done(s, data, r, ss_tls_describe_gnutls);
+    return r;
+}
+
+static void hk_tls_free(void *session)
+{
+    if (session && ss_busy == 0) {
+        int err = errno;
+
+        ss_busy++;
+        ss_tls_free(session);
+        ss_busy--;
+        errno = err;
+    }
 }
 
 HK_EXPORT void SSL_free(void *ssl)
 {
-    if (ssl && ss_busy == 0) {
-        int err = errno;
-
-        ss_busy++;
-        ss_tls_free(ssl);
-        ss_busy--;
-        errno = err;
-    }
+    hk_tls_free(ssl);
     ss_real_SSL_free(ssl);
+}
+
+HK_EXPORT void gnutls_deinit(void *s)
+{
+    hk_tls_free(s);
+    ss_real_gnutls_deinit(s);
 }

@@ -43,7 +43,8 @@ static void ss_real_resolve(void)
 /* A library function, from the copy the program itself loaded. */
 static void *ss_real_lib_sym(const char *name)
 {
-    static const char *const libs[] = {"libssl.so.3", "libssl.so.1.1", "libssl.so"};
+    static const char *const libs[] = {"libssl.so.3", "libssl.so.1.1", "libgnutls.so.30",
+                                       "libssl.so", "libgnutls.so"};
     void *f = dlsym(RTLD_NEXT, name);
     size_t i;
 

@@ -29,8 +29,22 @@ static unsigned ss_tls_bucket(const void *ssl)
     return (unsigned)((x >> 4) ^ (x >> 14)) % SS_TLS_BUCKETS;
 }
 
-ss_conn_t *ss_tls_get(void *ssl, int *fd)
+void ss_tls_describe_openssl(void *ssl, int *fd, int *server)
 {
+    *fd = ss_real_SSL_get_fd(ssl);
+    *server = ss_real_SSL_is_server(ssl) == 1;
+}
+
+void ss_tls_describe_gnutls(void *session, int *fd, int *server)
+{
+    *fd = ss_real_gnutls_transport_get_int(session);
+    *server = -1;
+}
+
+ss_conn_t *ss_tls_get(void *ssl, int *fd, ss_tls_describe_t describe, int writing)
+{
+    int server;
+
     unsigned b = ss_tls_bucket(ssl);
     ss_tls_node_t *n;
     ss_conn_t *c = NULL;
@@ -53,8 +67,10 @@ ss_conn_t *ss_tls_get(void *ssl, int *fd)
     if (n == NULL)
         return NULL;
     n->ssl = ssl;
-    n->fd = ss_real_SSL_get_fd(ssl);
-    n->conn = ss_conn_new_tls(n->fd, ss_real_SSL_is_server(ssl) == 1);
+    describe(ssl, &n->fd, &server);
+    if (server < 0)
+        server = !writing;
+    n->conn = ss_conn_new_tls(n->fd, server);
     if (n->conn == NULL) {
         free(n);
         return NULL;

@@ -1,8 +1,8 @@
-"""HTTPS through OpenSSL: spans and trace context inside TLS.
+"""HTTPS through OpenSSL and GnuTLS: spans and trace context inside TLS.
 
 A Python HTTPS service and an nginx HTTPS server (self-signed certificate
-made here), each under the shim, called by curl (libcurl on OpenSSL) and
-by Python's urllib over TLS: every request gives one CLIENT and one SERVER
+made here), each under the shim, called by curl (libcurl on OpenSSL), by
+Python's urllib over TLS and by wget (GnuTLS): every request gives one CLIENT and one SERVER
 span in the same trace with https URLs, and the server reads exactly the
 request plus one traceparent line."""
 import base64
@@ -47,17 +47,19 @@ class Tls(CollectorTest):
     def test_python_https_service(self):
         record = os.path.join(self.col.dir, "https.record")
         _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-https")
-        urls = ["https://127.0.0.1:%d/inventory?by=curl" % port,
-                "https://127.0.0.1:%d/inventory?by=urllib" % port]
-        r = self.col.run(["curl", "-sSk", urls[0]])
+        urls = ["https://127.0.0.1:%d/inventory?by=%s" % (port, by)
+                for by in ("curl", "urllib", "wget")]
+        r = self.col.run(["curl", "-sSk", urls[0]])  # libcurl on OpenSSL
         self.assertEqual(r.stdout, b'{"item":42,"stock":7}')
-        r = self.col.run([PY, "-c", URLLIB, urls[1]])
+        r = self.col.run([PY, "-c", URLLIB, urls[1]])  # Python's ssl on OpenSSL
         self.assertEqual(r.stdout, b'{"item":42,"stock":7}\n', r.stderr)
+        r = self.col.run(["wget", "-q", "--no-check-certificate", "-O", "-", urls[2]])  # GnuTLS
+        self.assertEqual(r.stdout, b'{"item":42,"stock":7}', r.stderr)
         for url in urls:
             cli, srv = self.pair(url, "py-https")
             self.assertEqual(srv.attrs["server.port"], port)
         raw = [base64.b64decode(json.loads(l)["raw"]) for l in read_lines(record)]
-        self.assertEqual(len(raw), 2)
+        self.assertEqual(len(raw), 3)
         for req in raw:
             self.assertEqual(len(TP_LINE.findall(req)), 1, req)
             self.assertTrue(TP_LINE.sub(b"", req).startswith(b"GET /inventory?by="))
