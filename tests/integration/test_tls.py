@@ -13,7 +13,9 @@ import shutil
 import subprocess
 import unittest
 
-from harness import NGINX, PY, CollectorTest, free_port, read_lines, start_app, start_nginx
+from harness import BUILD, NGINX, PY, CollectorTest, free_port, read_lines, start_app, start_nginx
+
+CURLPROBE = os.path.join(BUILD, "tests", "curlprobe")
 
 TP_LINE = re.compile(rb"traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]\r\n")
 URLLIB = ("import ssl, sys, urllib.request\n"
@@ -63,6 +65,29 @@ class Tls(CollectorTest):
         for req in raw:
             self.assertEqual(len(TP_LINE.findall(req)), 1, req)
             self.assertTrue(TP_LINE.sub(b"", req).startswith(b"GET /inventory?by="))
+
+    @unittest.skipUnless(os.path.exists(CURLPROBE), "curlprobe was not built (no libcurl headers)")
+    def test_libcurl_easy_and_multi(self):
+        record = os.path.join(self.col.dir, "curlprobe.record")
+        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-https-2")
+        hrecord = os.path.join(self.col.dir, "curlprobe-http.record")
+        _, hport = start_app(self.col, "backend.py", [hrecord], "py-http-2")
+        urls = ["https://127.0.0.1:%d/inventory?api=%d" % (port, i) for i in range(3)] + \
+               ["http://127.0.0.1:%d/inventory?api=%d" % (hport, i) for i in range(3, 5)]
+        r = self.col.run([CURLPROBE, *urls], service="curlprobe")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # 3: its header list changed
+        self.assertEqual(r.stdout.count(b'{"item":42,"stock":7}'), 2 * len(urls))
+        for url in urls:
+            got = self.col.wait_spans(2, pred=lambda s: s["kind"] == 3 and s.attrs.get("url.full") == url)
+            self.assertEqual(len(got), 2, url)  # one by the easy API, one by the multi API
+            for cli in got:
+                srv = self.col.wait_spans(1, pred=lambda s: s.get("parentSpanId") == cli["spanId"])
+                self.assertEqual(len(srv), 1, url)
+        raw = [base64.b64decode(json.loads(l)["raw"]) for l in read_lines(record) + read_lines(hrecord)]
+        self.assertEqual(len(raw), 2 * len(urls))
+        for req in raw:
+            self.assertEqual(len(TP_LINE.findall(req)), 1, req)
+            self.assertIn(b"X-Probe: own-header\r\n", req)
 
     @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
     def test_nginx_https(self):
