@@ -40,7 +40,7 @@ static int hk_born2(int rc, const int fds[2])
 /* open's mode is only there when the flags ask for one. */
 #define HK_MODE(flags, last)                                                  \
     mode_t mode = 0;                                                          \
-    if ((flags) & (O_CREAT | O_TMPFILE)) {                                    \
+    if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {          \
         va_list ap;                                                           \
         va_start(ap, last);                                                   \
         mode = (mode_t)va_arg(ap, int);                                       \
