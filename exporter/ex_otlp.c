@@ -223,7 +223,11 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
             ex_attr_int(&a, "network.peer.port", s->peer_port);
     }
     if (s->head_done)
-        ex_attr_str(&a, "network.protocol.version", s->head_minor ? "1.1" : "1.0");
+        ex_attr_str(&a, "network.protocol.version",
+                    s->http_version == 20 ? "2" : s->http_version == 30 ? "3"
+                    : s->head_minor ? "1.1" : "1.0");
+    if (s->resend_count)
+        ex_attr_int(&a, "http.request.resend_count", s->resend_count);
     ex_attr_str(&a, "error.type", error_type);
 
     memcpy(sp.trace_id, s->ctx.trace_id, 16);

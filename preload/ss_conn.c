@@ -36,6 +36,20 @@ static __thread struct {
     char ts[SS_TS_FORWARD_MAX + 1];
 } ss_cur __attribute__((tls_model("initial-exec")));
 
+/* >0 while a library the shim traces at its own level (libcurl) works on
+ * this thread: its requests are its spans, not the socket layer's. */
+static __thread int ss_lib_depth __attribute__((tls_model("initial-exec")));
+
+void ss_conn_library_enter(void)
+{
+    ss_lib_depth++;
+}
+
+void ss_conn_library_leave(void)
+{
+    ss_lib_depth--;
+}
+
 int ss_conn_thread_ctx(ss_ctx_t *out)
 {
     if (!ss_cur.active)
@@ -332,6 +346,10 @@ static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
     const ss_http_head_t *h = &s->head;
     ss_ctx_t parent;
 
+    if (ss_lib_depth > 0) {
+        s->sampled = 0; /* libcurl's transfer span covers it, header and all */
+        return;
+    }
     if (!ss_cfg.propagate || !s->ctx.valid)
         return;
     if (h->tp_count == 0) {
@@ -528,7 +546,7 @@ static void ss_conn_connect_failed(ss_conn_t *c, int err)
     char buf[24];
     ss_span_t *s;
 
-    if (c->is_unix || ss_cfg.disabled || (s = ss_span_alloc()) == NULL)
+    if (c->is_unix || ss_cfg.disabled || ss_lib_depth > 0 || (s = ss_span_alloc()) == NULL)
         return;
     s->kind = SS_KIND_CLIENT;
     s->start_ns = c->connect_ns;

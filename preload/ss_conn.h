@@ -95,6 +95,10 @@ void ss_conn_forget(int fd);
 /* close_range() / closefrom(): every followed fd in [first, last] closes. */
 void ss_conn_on_close_range(unsigned first, unsigned last);
 
+/* Around calls into a library traced at its own level (libcurl). */
+void ss_conn_library_enter(void);
+void ss_conn_library_leave(void);
+
 /* Test hooks: the thread's current server context. */
 int ss_conn_thread_ctx(ss_ctx_t *out);
 void ss_conn_thread_reset(void);

@@ -16,6 +16,7 @@
 #include "ss_conn.h"
 #include "ss_span.h"
 #include "ss_tls.h"
+#include "ss_curl.h"
 #include "../exporter/ex_batch.h"
 
 #include <dlfcn.h>
@@ -71,6 +72,7 @@ static void ss_after_fork_child(void)
     ss_inbound_after_fork();
     ss_span_after_fork();
     ss_tls_after_fork();
+    ss_curl_after_fork();
     /* A child of a multi-threaded process must not start threads (pitfall:
      * locks held by threads that did not come along); its spans leave with
      * later ones, and at exit or exec. */

@@ -20,6 +20,7 @@ extern char **environ;
 #define SS_HOOK(ret, name, params, args, raw) typedef ret (*ss_##name##_fn) params;
 #define SS_HOOK_NORET(name, params, args, raw) typedef void (*ss_##name##_fn) params;
 #define SS_HOOK_VA(ret, name, proto, params, args, raw) typedef ret (*ss_##name##_fn) proto;
+#define SS_HOOK_LIB_VA(ret, name, proto, params, args, fail) typedef ret (*ss_##name##_fn) proto;
 #include "hooks.def"
 
 static struct {
@@ -36,6 +37,7 @@ static void ss_real_resolve(void)
 #define SS_HOOK(ret, name, params, args, raw) \
     __atomic_store_n(&ss_real.name, (ss_##name##_fn)dlsym(RTLD_NEXT, #name), __ATOMIC_RELEASE);
 #define SS_HOOK_LIB(ret, name, params, args, fail) /* looked up when first called */
+#define SS_HOOK_LIB_VA(ret, name, proto, params, args, fail)
 #include "hooks.def"
     ss_real_resolving = 0;
 }
@@ -44,7 +46,8 @@ static void ss_real_resolve(void)
 static void *ss_real_lib_sym(const char *name)
 {
     static const char *const libs[] = {"libssl.so.3", "libssl.so.1.1", "libgnutls.so.30",
-                                       "libssl.so", "libgnutls.so"};
+                                       "libcurl.so.4", "libcurl-gnutls.so.4", "libssl.so",
+                                       "libgnutls.so"};
     void *f = dlsym(RTLD_NEXT, name);
     size_t i;
 

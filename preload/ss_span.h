@@ -33,6 +33,8 @@ typedef struct ss_span {
     uint8_t is_tls;               /* inside TLS: https */
     uint8_t head_minor;           /* HTTP/1.x of the request */
     uint16_t status_code;
+    uint16_t resend_count;        /* libcurl: redirects followed */
+    uint8_t http_version;         /* 10, 11, 20, 30; 0: from head_minor */
     uint16_t peer_port;
     uint16_t local_port;
     uint64_t start_ns, end_ns;

@@ -74,7 +74,7 @@ class Hostile(unittest.TestCase):
         self.assertTrue(lines[0].startswith("trace "), col.stdout)
         self.assertIn("1 span", lines[0])
         self.assertEqual(lines[1].split()[:5],
-                         ["unknown_service:curl", "connect", "client", "ERROR", "-"])
+                         ["unknown_service:curl", "GET", "client", "ERROR", "-"])
 
     def test_refuses_a_second_collector(self):
         col = Collector()

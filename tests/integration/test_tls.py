@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import unittest
 
 from harness import BUILD, NGINX, PY, CollectorTest, free_port, read_lines, start_app, start_nginx
@@ -88,6 +89,42 @@ class Tls(CollectorTest):
         for req in raw:
             self.assertEqual(len(TP_LINE.findall(req)), 1, req)
             self.assertIn(b"X-Probe: own-header\r\n", req)
+
+    @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
+    def test_libcurl_transfers_http2_and_redirects(self):
+        # A transfer is one CLIENT span whatever libcurl does underneath:
+        # HTTP/2 over TLS (frames the socket layer cannot read) and redirects.
+        tls = free_port()
+        start_nginx(self.col, http="""
+            server {
+                listen 127.0.0.1:%d ssl http2;
+                ssl_certificate %s;
+                ssl_certificate_key %s;
+                location /echo { default_type text/plain; return 200 "$http_traceparent"; }
+                location /moved { return 302 /echo?after=redirect; }
+            }""" % (tls, self.cert, self.key))
+        url = "https://127.0.0.1:%d/echo?h2=1" % tls
+        r = self.col.run(["curl", "-sSk", "--http2", url])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full") == url)
+        self.assertEqual(len(got), 1)
+        s = got[0]
+        self.assertEqual(s.attrs["network.protocol.version"], "2")
+        self.assertEqual(s.attrs["http.response.status_code"], 200)
+        # The header went inside the HTTP/2 request: nginx echoes it.
+        self.assertEqual(r.stdout.decode(), "00-%s-%s-03" % (s["traceId"], s["spanId"]))
+
+        url = "https://127.0.0.1:%d/moved?n=1" % tls
+        r = self.col.run(["curl", "-sSkL", "--http1.1", url])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full") == url)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].attrs["http.request.resend_count"], 1)
+        self.assertEqual(got[0].attrs["http.response.status_code"], 200)
+        self.assertEqual(r.stdout.decode(), "00-%s-%s-03" % (got[0]["traceId"], got[0]["spanId"]))
+        # Nothing from the layers below for either transfer.
+        time.sleep(0.6)
+        self.assertEqual([x for x in self.col.spans() if "/echo?after" in x.attrs.get("url.full", "")], [])
 
     @unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed")
     def test_nginx_https(self):
