@@ -27,6 +27,16 @@ static int hk_curl_on(void)
     return ss_busy == 0 && __atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE);
 }
 
+/* Run a piece of the shim's bookkeeping, if the shim is on, as the shim. */
+#define HK_CURL_DO(call)                                                      \
+    do {                                                                      \
+        if (hk_curl_on()) {                                                   \
+            ss_busy++;                                                        \
+            call;                                                             \
+            ss_busy--;                                                        \
+        }                                                                     \
+    } while (0)
+
 /* Every option takes one argument: a long, a pointer or an off_t, all
  * passed the same way on the ABIs spanshim runs on. */
 HK_EXPORT int curl_easy_setopt(void *h, int opt, ...)
@@ -39,41 +49,26 @@ HK_EXPORT int curl_easy_setopt(void *h, int opt, ...)
     arg = va_arg(ap, void *);
     va_end(ap);
     r = ss_real_curl_easy_setopt(h, opt, arg);
-    if (r == 0 && hk_curl_on()) {
-        ss_busy++;
-        ss_curl_setopt(h, opt, arg);
-        ss_busy--;
-    }
+    if (r == 0)
+        HK_CURL_DO(ss_curl_setopt(h, opt, arg));
     return r;
 }
 
 HK_EXPORT int curl_easy_perform(void *h)
 {
-    int r, on = hk_curl_on();
+    int r;
 
-    if (on) {
-        ss_busy++;
-        ss_curl_start(h);
-        ss_busy--;
-    }
+    HK_CURL_DO(ss_curl_start(h));
     ss_conn_library_enter();
     r = ss_real_curl_easy_perform(h);
     ss_conn_library_leave();
-    if (on) {
-        ss_busy++;
-        ss_curl_end(h, r);
-        ss_busy--;
-    }
+    HK_CURL_DO(ss_curl_end(h, r));
     return r;
 }
 
 HK_EXPORT void curl_easy_reset(void *h)
 {
-    if (hk_curl_on()) {
-        ss_busy++;
-        ss_curl_forget(h);
-        ss_busy--;
-    }
+    HK_CURL_DO(ss_curl_forget(h));
     ss_real_curl_easy_reset(h);
 }
 
@@ -81,21 +76,14 @@ HK_EXPORT void *curl_easy_duphandle(void *h)
 {
     void *d = ss_real_curl_easy_duphandle(h);
 
-    if (d && hk_curl_on()) {
-        ss_busy++;
-        ss_curl_dup(h, d);
-        ss_busy--;
-    }
+    if (d)
+        HK_CURL_DO(ss_curl_dup(h, d));
     return d;
 }
 
 HK_EXPORT void curl_easy_cleanup(void *h)
 {
-    if (hk_curl_on()) {
-        ss_busy++;
-        ss_curl_forget(h);
-        ss_busy--;
-    }
+    HK_CURL_DO(ss_curl_forget(h));
     ss_real_curl_easy_cleanup(h);
 }
 
@@ -103,22 +91,15 @@ HK_EXPORT int curl_multi_add_handle(void *m, void *h)
 {
     int r = ss_real_curl_multi_add_handle(m, h);
 
-    if (r == 0 && hk_curl_on()) {
-        ss_busy++;
-        ss_curl_start(h);
-        ss_busy--;
-    }
+    if (r == 0)
+        HK_CURL_DO(ss_curl_start(h));
     return r;
 }
 
 /* A transfer removed before its DONE message was read ends here. */
 HK_EXPORT int curl_multi_remove_handle(void *m, void *h)
 {
-    if (hk_curl_on()) {
-        ss_busy++;
-        ss_curl_end(h, 0);
-        ss_busy--;
-    }
+    HK_CURL_DO(ss_curl_end(h, 0));
     return ss_real_curl_multi_remove_handle(m, h);
 }
 
@@ -146,10 +127,7 @@ HK_EXPORT void *curl_multi_info_read(void *m, int *left)
 {
     struct hk_curlmsg *msg = ss_real_curl_multi_info_read(m, left);
 
-    if (msg && msg->msg == SS_CURLMSG_DONE && hk_curl_on()) {
-        ss_busy++;
-        ss_curl_end(msg->easy, msg->data.result);
-        ss_busy--;
-    }
+    if (msg && msg->msg == SS_CURLMSG_DONE)
+        HK_CURL_DO(ss_curl_end(msg->easy, msg->data.result));
     return msg;
 }
