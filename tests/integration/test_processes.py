@@ -76,6 +76,12 @@ class Processes(CollectorTest):
     def test_fd_closed_behind_the_shims_back(self):
         made = self.probe("stalefd", ["stalefd"])
         self.assertEqual(self.span_of("stalefd").res["process.pid"], made["stalefd"])
+        # The same with the open/read/write hooks reached the fortified way.
+        r = self.col.run([PROBE + "_fortify", "stalefd", str(self.port)], service="procprobe")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pid = int(r.stdout.split()[1])
+        got = self.col.wait_spans(2, pred=lambda s: s.attrs.get("url.full", "").endswith("who=stalefd"))
+        self.assertEqual(sorted(s.res["process.pid"] for s in got), sorted([made["stalefd"], pid]))
 
     def test_shell_pipeline(self):
         url = "http://127.0.0.1:%d/inventory?who=" % self.port
