@@ -7,13 +7,15 @@
  * when its first byte passes, the matching response (the first still open;
  * HTTP/1 answers in order) ends it. The thread that read a request's head
  * remembers that server span as the parent for the requests it then makes.
- * The send path, where trace headers are spliced in, is ss_send.c.
+ * The send path, where trace headers are spliced in, is ss_send.c; HTTP/2,
+ * recognised here by its preface, is ss_conn_h2.c.
  */
 #define _GNU_SOURCE
 #include "ss_conn.h"
 #include "ss_conn_int.h"
 #include "ss_config.h"
 #include "ss_fd.h"
+#include "ss_h2.h"
 #include "ss_inbound.h"
 #include "ss_log.h"
 #include "ss_real.h"
@@ -48,6 +50,11 @@ void ss_conn_library_enter(void)
 void ss_conn_library_leave(void)
 {
     ss_lib_depth--;
+}
+
+int ss_conn_in_library(void)
+{
+    return ss_lib_depth > 0;
 }
 
 int ss_conn_thread_ctx(ss_ctx_t *out)
@@ -125,6 +132,7 @@ void ss_conn_end(ss_conn_t *c)
 void ss_conn_free(ss_conn_t *c)
 {
     ss_conn_drop_queue(c);
+    ss_conn_h2_free(c);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -145,21 +153,34 @@ static void ss_conn_enqueue(ss_conn_t *c, ss_span_t *s)
     c->pending++;
 }
 
-static ss_span_t *ss_conn_dequeue(ss_conn_t *c)
+/* Take s out of the queue, wherever it is (HTTP/2 streams end in any order). */
+void ss_conn_remove(ss_conn_t *c, ss_span_t *s)
 {
-    ss_span_t *s = c->q_head;
+    ss_span_t **pp = &c->q_head, *prev = NULL;
 
-    if (s == NULL)
-        return NULL;
-    c->q_head = s->next;
-    if (c->q_head == NULL)
-        c->q_tail = NULL;
+    while (*pp && *pp != s) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (*pp == NULL)
+        return;
+    *pp = s->next;
+    if (c->q_tail == s)
+        c->q_tail = prev;
     if (c->req_cur == s)
         c->req_cur = NULL;
     if (c->req.head == &s->head)
         c->req.head = NULL;
     c->pending--;
     s->next = NULL;
+}
+
+static ss_span_t *ss_conn_dequeue(ss_conn_t *c)
+{
+    ss_span_t *s = c->q_head;
+
+    if (s)
+        ss_conn_remove(c, s);
     return s;
 }
 
@@ -208,6 +229,7 @@ void ss_conn_let_go(ss_conn_t *c, int fd)
 {
     c->mode = SS_MODE_OPAQUE;
     ss_conn_drop_queue(c);
+    ss_conn_h2_free(c);
     if (!c->is_tls) /* a TLS session is let go where it is kept (ss_tls.c) */
         ss_fd_put(ss_fd_take(fd));
 }
@@ -220,7 +242,7 @@ static int ss_conn_has_tp(const ss_http_head_t *h)
     return h->tp_count == 1 && !h->tp_trunc && h->tp_len == SS_TP_LEN;
 }
 
-static void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
+void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
 {
     if (s->kind == SS_KIND_SERVER && ss_conn_has_tp(&s->head) && s->head_done)
         ss_inbound_remove(s->head.tp, s->ctx.span_id);
@@ -256,15 +278,15 @@ void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
 
 /* ---- the request direction ------------------------------------------- */
 
-static void ss_conn_req_begin(ss_conn_t *c)
+/* A new exchange at the end of the queue, its context started if this
+ * side sends the request; NULL when `cap` are open or memory is short. */
+ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
 {
     ss_span_t *s = NULL;
 
-    c->req_cur = NULL;
-    c->req.head = NULL;
-    if (c->pending >= SS_CONN_PENDING_MAX || (s = ss_span_alloc()) == NULL) {
+    if (c->pending >= cap || (s = ss_span_alloc()) == NULL) {
         SS_COUNT(spans_dropped_memory);
-        return;
+        return NULL;
     }
     s->kind = c->role == SS_ROLE_CLIENT ? SS_KIND_CLIENT : SS_KIND_SERVER;
     s->start_ns = ss_now_ns();
@@ -286,12 +308,23 @@ static void ss_conn_req_begin(ss_conn_t *c)
             s->ts_len = ss_cur.ts_len;
         }
     }
-    c->req.head = &s->head;
-    c->req_cur = s;
     ss_conn_enqueue(c, s);
+    return s;
 }
 
-static void ss_conn_mark_http(ss_conn_t *c)
+static void ss_conn_req_begin(ss_conn_t *c)
+{
+    ss_span_t *s;
+
+    c->req_cur = NULL;
+    c->req.head = NULL;
+    if ((s = ss_conn_exchange_new(c, SS_CONN_PENDING_MAX)) == NULL)
+        return;
+    c->req.head = &s->head;
+    c->req_cur = s;
+}
+
+void ss_conn_mark_http(ss_conn_t *c)
 {
     if (c->mode != SS_MODE_HTTP) {
         c->mode = SS_MODE_HTTP;
@@ -372,7 +405,7 @@ static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
     }
 }
 
-static void ss_conn_server_head_end(ss_span_t *s)
+void ss_conn_server_head_end(ss_span_t *s)
 {
     const ss_http_head_t *h = &s->head;
     ss_ctx_t parent;
@@ -394,9 +427,8 @@ static void ss_conn_server_head_end(ss_span_t *s)
     memcpy(ss_cur.ts, s->ts, s->ts_len + 1u);
 }
 
-/* Feed request bytes (p NULL: n unseen body bytes); returns 0 if the
- * stream turned out not to be HTTP. */
-int ss_conn_feed_req(ss_conn_t *c, const char *p, size_t n)
+/* Feed request bytes to the HTTP/1 parser. */
+static int ss_conn_feed_h1_req(ss_conn_t *c, const char *p, size_t n)
 {
     while (n) {
         ss_http_ev_t ev;
@@ -437,6 +469,46 @@ int ss_conn_feed_req(ss_conn_t *c, const char *p, size_t n)
     return 1;
 }
 
+uint64_t ss_conn_req_pos(const ss_conn_t *c)
+{
+    if (c->h2_pre < SS_H2_PREFACE_LEN)
+        return c->h2_pre; /* held back from both parsers so far */
+    return c->h2 ? ss_conn_h2_req_pos(c) : c->req.pos;
+}
+
+/* Feed request bytes (p NULL: n unseen body bytes); returns 0 if the
+ * stream turned out not to be HTTP. The first bytes may be the HTTP/2
+ * preface: they are held back from the HTTP/1 parser while they match
+ * it, and handed to it after all if they stop matching (unless the other
+ * side already spoke HTTP/2). */
+int ss_conn_feed_req(ss_conn_t *c, const char *p, size_t n)
+{
+    size_t m, k;
+
+    if (c->h2_pre < SS_H2_PREFACE_LEN && n) {
+        m = p ? ss_h2_preface_match(p, n, c->h2_pre) : 0;
+        if (m < n && c->h2_pre + m < SS_H2_PREFACE_LEN) {
+            if (c->h2)
+                return 0;
+            k = c->h2_pre;
+            c->h2_pre = SS_CONN_NOT_H2;
+            if (k && !ss_conn_feed_h1_req(c, SS_H2_PREFACE, k))
+                return 0;
+            return ss_conn_feed_h1_req(c, p, n);
+        }
+        c->h2_pre = (uint8_t)(c->h2_pre + m);
+        p += m;
+        n -= m;
+        if (c->h2_pre < SS_H2_PREFACE_LEN)
+            return 1;
+        if (c->h2 == NULL && !ss_conn_h2_start(c))
+            return 0;
+    }
+    if (c->h2)
+        return ss_conn_h2_feed_req(c, p, n);
+    return ss_conn_feed_h1_req(c, p, n);
+}
+
 /* ---- the response direction ------------------------------------------- */
 
 static int ss_conn_is_method(const ss_span_t *s, const char *m)
@@ -450,6 +522,13 @@ static int ss_conn_is_method(const ss_span_t *s, const char *m)
  * connection must be let go. */
 int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
 {
+    /* An HTTP/2 server may send its SETTINGS before reading the client's
+     * preface (it knows the protocol from TLS's ALPN). */
+    if (c->h2 == NULL && c->h2_pre < SS_H2_PREFACE_LEN && c->resp.pos == 0 && p &&
+        ss_h2_server_preface(p, n) && !ss_conn_h2_start(c))
+        return 0;
+    if (c->h2)
+        return ss_conn_h2_feed_resp(c, p, n);
     while (n) {
         ss_http_ev_t ev;
         size_t used = ss_http_feed(&c->resp, p, n, &ev);
@@ -663,6 +742,8 @@ void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssi
                                              : ss_conn_feed_req(c, iov[i].iov_base, n);
             left -= n;
         }
+    } else if (r == 0 && c->role == SS_ROLE_CLIENT && c->h2) {
+        ss_conn_h2_eof(c);
     } else if (r == 0 && c->role == SS_ROLE_CLIENT) {
         int e = ss_http_eof(&c->resp);
 

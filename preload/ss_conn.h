@@ -7,6 +7,9 @@
  * or accept() (server role: we receive them) until its first bytes show it
  * is not HTTP, when it is dropped and costs nothing more.
  *
+ * A connection that opens with the HTTP/2 preface is followed frame by
+ * frame instead (ss_conn_h2.c), one exchange per stream.
+ *
  * Sending on a client connection is a plan and a commit: ss_conn_send()
  * parses the application's bytes ahead, lays out the iovec to send with the
  * trace headers spliced in, calls the real function once, and maps the
@@ -29,7 +32,9 @@
 enum { SS_ROLE_CLIENT = 1, SS_ROLE_SERVER = 2 };
 enum { SS_MODE_CONNECTING = 1, SS_MODE_DETECT, SS_MODE_HTTP, SS_MODE_OPAQUE };
 
-#define SS_CONN_PENDING_MAX 8    /* exchanges in flight on one connection */
+#define SS_CONN_PENDING_MAX 8    /* HTTP/1 exchanges in flight on one connection */
+
+typedef struct ss_conn_h2 ss_conn_h2_t; /* HTTP/2 state (ss_conn_h2.c) */
 
 typedef struct ss_conn {
     int refs;                    /* fd-table slots + hooks at work */
@@ -51,6 +56,8 @@ typedef struct ss_conn {
     uint64_t connect_ns;         /* client: when connect() was called */
     uint64_t write_ns;           /* server: when the current write started */
     size_t tls_skip;             /* TLS: bytes of a failed SSL_write already sent */
+    ss_conn_h2_t *h2;            /* HTTP/2: set once the preface was seen */
+    uint8_t h2_pre;              /* preface bytes matched so far (SS_CONN_NOT_H2: ruled out) */
 } ss_conn_t;
 
 /* Sends an iovec for real: writev, or sendmsg with the caller's flags. */

@@ -21,4 +21,24 @@ void ss_conn_fail_all(ss_conn_t *c, const char *error_type);
 /* EAGAIN, EWOULDBLOCK, EINTR: nothing happened yet. */
 int ss_errno_transient(int err);
 
+/* Stream offset of the next request byte to parse. */
+uint64_t ss_conn_req_pos(const ss_conn_t *c);
+
+/* What HTTP/1 and HTTP/2 exchanges share (ss_conn.c). */
+#define SS_CONN_NOT_H2 0xff
+ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap); /* queued; NULL: none */
+void ss_conn_remove(ss_conn_t *c, ss_span_t *s);              /* out of the queue */
+void ss_conn_finish(ss_conn_t *c, ss_span_t *s);              /* end and export */
+void ss_conn_mark_http(ss_conn_t *c);
+void ss_conn_server_head_end(ss_span_t *s);                   /* context from the head */
+int ss_conn_in_library(void);                                 /* libcurl is at work */
+
+/* HTTP/2 (ss_conn_h2.c): start after the preface (0: cannot follow it). */
+int ss_conn_h2_start(ss_conn_t *c);
+void ss_conn_h2_free(ss_conn_t *c);
+uint64_t ss_conn_h2_req_pos(const ss_conn_t *c);
+int ss_conn_h2_feed_req(ss_conn_t *c, const char *p, size_t n);
+int ss_conn_h2_feed_resp(ss_conn_t *c, const char *p, size_t n);
+void ss_conn_h2_eof(ss_conn_t *c);
+
 #endif

@@ -27,7 +27,10 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(headers_injected, "traceparent headers added")                          \
     X(headers_replaced, "copied traceparent headers replaced")                \
     X(headers_own, "requests left with the program's own traceparent")        \
-    X(http_errors, "malformed HTTP after a valid start")
+    X(http_errors, "malformed HTTP after a valid start")                    \
+    X(conns_h2, "connections seen speaking HTTP/2")                           \
+    X(h2_untraced, "HTTP/2 connections let go: no HPACK decoder")             \
+    X(h2_not_injected, "HTTP/2 requests whose header frame was too large")
 
 typedef struct ss_counters {
 #define SS_COUNTER_FIELD(name, what) uint64_t name;

@@ -41,7 +41,7 @@ static size_t ss_iov_total(const struct iovec *iov, int cnt)
 /* Parse the application bytes the request parser has not seen yet. */
 static int ss_conn_lookahead(ss_conn_t *c, const struct iovec *iov, int cnt)
 {
-    uint64_t skip = c->req.pos - c->out_sent;
+    uint64_t skip = ss_conn_req_pos(c) - c->out_sent;
     int i;
 
     for (i = 0; i < cnt; i++) {

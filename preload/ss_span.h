@@ -17,8 +17,11 @@
 
 enum { SS_KIND_SERVER = 2, SS_KIND_CLIENT = 3 };
 
-/* Room for "traceparent: <55>\r\ntracestate: <512>\r\n". */
-#define SS_SPLICE_MAX (13 + SS_TP_LEN + 2 + 12 + SS_TS_FORWARD_MAX + 2)
+/* Room for "traceparent: <55>\r\ntracestate: <512>\r\n" in HTTP/1, and in
+ * HTTP/2 for the rewritten last frame of a request's header block: a
+ * block frame of up to 1 KiB plus both fields. */
+#define SS_SPLICE_H2_FRAME (9 + 1024)
+#define SS_SPLICE_MAX (SS_SPLICE_H2_FRAME + 2 + 11 + 1 + SS_TP_LEN + 2 + 10 + 3 + SS_TS_FORWARD_MAX)
 
 typedef struct ss_span {
     ss_ctx_t ctx;                 /* this span: trace id, span id, flags */
@@ -35,6 +38,7 @@ typedef struct ss_span {
     uint16_t status_code;
     uint16_t resend_count;        /* libcurl: redirects followed */
     uint8_t http_version;         /* 10, 11, 20, 30; 0: from head_minor */
+    uint32_t stream_id;           /* HTTP/2: the exchange's stream */
     uint16_t peer_port;
     uint16_t local_port;
     uint64_t start_ns, end_ns;
