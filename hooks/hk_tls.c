@@ -189,6 +189,39 @@ HK_EXPORT void SSL_free(void *ssl)
     ss_real_SSL_free(ssl);
 }
 
+/* The session's connection ends (its open exchanges end as on a close),
+ * or the session is reused for another connection: forget it, and the
+ * next read or write looks at it afresh. */
+HK_EXPORT int SSL_shutdown(void *ssl)
+{
+    hk_tls_free(ssl);
+    return ss_real_SSL_shutdown(ssl);
+}
+
+HK_EXPORT int SSL_clear(void *ssl)
+{
+    hk_tls_free(ssl);
+    return ss_real_SSL_clear(ssl);
+}
+
+HK_EXPORT int SSL_set_fd(void *ssl, int fd)
+{
+    hk_tls_free(ssl);
+    return ss_real_SSL_set_fd(ssl, fd);
+}
+
+HK_EXPORT void SSL_set_bio(void *ssl, void *rbio, void *wbio)
+{
+    hk_tls_free(ssl);
+    ss_real_SSL_set_bio(ssl, rbio, wbio);
+}
+
+HK_EXPORT int gnutls_bye(void *s, int how)
+{
+    hk_tls_free(s);
+    return ss_real_gnutls_bye(s, how);
+}
+
 HK_EXPORT void gnutls_deinit(void *s)
 {
     hk_tls_free(s);

@@ -17,6 +17,7 @@ import unittest
 from harness import BUILD, NGINX, PY, CollectorTest, free_port, read_lines, start_app, start_nginx
 
 CURLPROBE = os.path.join(BUILD, "tests", "curlprobe")
+SSLPROBE = os.path.join(BUILD, "tests", "sslprobe")
 
 TP_LINE = re.compile(rb"traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]\r\n")
 URLLIB = ("import ssl, sys, urllib.request\n"
@@ -66,6 +67,27 @@ class Tls(CollectorTest):
         for req in raw:
             self.assertEqual(len(TP_LINE.findall(req)), 1, req)
             self.assertTrue(TP_LINE.sub(b"", req).startswith(b"GET /inventory?by="))
+
+    @unittest.skipUnless(os.path.exists(SSLPROBE), "sslprobe was not built (no OpenSSL headers)")
+    def test_session_reused_for_another_connection(self):
+        # SSL_shutdown ends what was open on the session; SSL_clear and
+        # SSL_set_fd give it a new connection, which starts afresh.
+        record = os.path.join(self.col.dir, "sslprobe.record")
+        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-https-3")
+        r = self.col.run([SSLPROBE, str(port)], service="sslprobe")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.endswith(b'{"item":42,"stock":7}'), r.stdout)
+        spans = {}
+        for n in (1, 2):
+            url = "https://127.0.0.1:%d/inventory?reuse=%d" % (port, n)
+            got = self.col.wait_spans(1, pred=lambda s: s["kind"] == 3 and s.attrs.get("url.full") == url)
+            self.assertEqual(len(got), 1, url)
+            spans[n] = got[0]
+        self.assertEqual(spans[1].attrs.get("error.type"), "no_response")
+        self.assertNotIn("http.response.status_code", spans[1].attrs)
+        self.assertEqual(spans[2].attrs["http.response.status_code"], 200)
+        self.assertNotIn("error.type", spans[2].attrs)
+        self.assertNotEqual(spans[1]["traceId"], spans[2]["traceId"])
 
     @unittest.skipUnless(os.path.exists(CURLPROBE), "curlprobe was not built (no libcurl headers)")
     def test_libcurl_easy_and_multi(self):
