@@ -165,11 +165,11 @@ class Collector:
         return self.proc.returncode
 
 
-def start_app(col, script, args, service=None, traced=True, **extra):
+def start_app(col, script, args, service=None, traced=True, python=PY, **extra):
     """Start apps/<script> and return (process, port) once it listens."""
     port_file = os.path.join(col.dir, "%s.%d.port" % (script, len(col.procs)))
-    p = col.start([PY, os.path.join(APPS, script), port_file, *map(str, args)], service=service,
-                  traced=traced, **extra)
+    p = col.start([python, os.path.join(APPS, script), port_file, *map(str, args)],
+                  service=service, traced=traced, **extra)
     deadline = time.time() + 15
     while not os.path.exists(port_file):
         if time.time() > deadline or p.poll() is not None:

@@ -1,10 +1,11 @@
-"""HTTP/2 on the wire: nginx serving h2c (prior knowledge) and h2 over TLS
-under the shim, called by curl (libcurl's own spans) and by nghttp (a
-libnghttp2 client, so its requests are seen only as frames on the socket
-or in TLS plaintext, several multiplexed on one connection). Every request
-gives one CLIENT and one SERVER span in the same trace, the request nginx
-read carries exactly the client span's traceparent, and through an nginx
-proxy the next HTTP/1 hop reads exactly one."""
+"""HTTP/2 on the wire: nginx serving h2c (prior knowledge) and h2 over TLS,
+and a Python service on the h2 protocol library, under the shim; called by
+curl and a C program on libcurl's easy and multi APIs (libcurl's own spans)
+and by nghttp (a libnghttp2 client, so its requests are seen only as frames
+on the socket or in TLS plaintext, several multiplexed on one connection).
+Every request gives one CLIENT and one SERVER span in the same trace, the
+server's decoded header list holds exactly the client span's traceparent,
+and through an nginx proxy the next HTTP/1 hop reads exactly one."""
 import base64
 import json
 import os
@@ -13,7 +14,21 @@ import shutil
 import subprocess
 import unittest
 
-from harness import NGINX, CollectorTest, read_lines, start_app, start_nginx, free_port
+from harness import BUILD, NGINX, PY, CollectorTest, read_lines, start_app, start_nginx, free_port
+
+CURLPROBE = os.path.join(BUILD, "tests", "curlprobe")
+
+
+def python_with_h2():
+    """An interpreter that has the h2 library (Debian's python3-h2)."""
+    for py in (PY, "/usr/bin/python3"):
+        if os.path.exists(py) and subprocess.run([py, "-c", "import h2"],
+                                                 capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+H2PY = python_with_h2()
 
 TP = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]")
 TP_LINE = re.compile(rb"traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]\r\n")
@@ -71,8 +86,8 @@ class Http2(CollectorTest):
         return cli[0], s
 
     def echoed(self, out):
-        """The traceparent values nginx saw, one per response body line."""
-        return sorted(l for l in out.decode().split("\n") if TP.fullmatch(l))
+        """The traceparent values nginx saw and echoed, in any order."""
+        return sorted(m.group(0) for m in TP.finditer(out.decode()))
 
     def test_curl_h2c_and_h2(self):
         # libcurl adds the header itself; nginx's side is read from frames.
@@ -97,6 +112,50 @@ class Http2(CollectorTest):
                 want.append("00-%s-%s-03" % (cli["traceId"], cli["spanId"]))
             self.assertEqual(self.echoed(r.stdout), sorted(want))
             self.assertEqual(len({TP.fullmatch(t).group(1) for t in want}), 3)  # three traces
+
+    @unittest.skipUnless(H2PY, "the h2 library (python3-h2) is not installed")
+    def test_h2_service_reads_one_traceparent(self):
+        record = os.path.join(self.col.dir, "h2.record")
+        _, port = start_app(self.col, "h2_backend.py", [record], "py-h2", python=H2PY)
+        base = "http://127.0.0.1:%d/orders?client=" % port
+        urls = [base + "curl"] + [base + "nghttp-%d" % i for i in range(3)]
+        r = self.col.run(["curl", "-sS", "--http2-prior-knowledge", urls[0]], service="curl")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.col.run(["nghttp", *urls[1:]], service="nghttp")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        seen = {}
+        for line in read_lines(record):
+            headers = json.loads(line)
+            path = dict(headers)[":path"]
+            seen[path] = [v for k, v in headers if k == "traceparent"]
+        self.assertEqual(len(seen), 4)
+        for url in urls:
+            cli = self.col.wait_spans(1, pred=lambda s: s["kind"] == 3 and s.attrs.get("url.full") == url)
+            self.assertEqual(len(cli), 1, url)
+            srv = self.col.wait_spans(1, pred=lambda s: s.get("parentSpanId") == cli[0]["spanId"])
+            self.assertEqual((len(srv), srv[0].service), (1, "py-h2"), url)
+            self.assertEqual(srv[0]["traceId"], cli[0]["traceId"])
+            self.assertEqual(srv[0].attrs["http.response.status_code"], 200)
+            self.assertEqual(seen["/" + url.split("/", 3)[3]],
+                             ["00-%s-%s-03" % (cli[0]["traceId"], cli[0]["spanId"])])
+
+    @unittest.skipUnless(os.path.exists(CURLPROBE), "curlprobe was not built (no libcurl headers)")
+    def test_libcurl_easy_and_multi_over_h2(self):
+        # libcurl negotiates HTTP/2 over TLS by itself (ALPN).
+        urls = [self.url(True, "/echo?api=%d" % i) for i in range(2)]
+        r = self.col.run([CURLPROBE, *urls], service="curlprobe")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        want = []
+        for url in urls:
+            got = self.col.wait_spans(2, pred=lambda s: s["kind"] == 3 and s.attrs.get("url.full") == url)
+            self.assertEqual(len(got), 2, url)  # one by the easy API, one by the multi API
+            for cli in got:
+                self.assertEqual(cli.attrs["network.protocol.version"], "2")
+                srv = self.col.wait_spans(1, pred=lambda s: s.get("parentSpanId") == cli["spanId"])
+                self.assertEqual((len(srv), srv[0].service), (1, "nginx"), url)
+                self.assertEqual(srv[0].attrs["network.protocol.version"], "2")
+                want.append("00-%s-%s-03" % (cli["traceId"], cli["spanId"]))
+        self.assertEqual(self.echoed(r.stdout), sorted(want))
 
     def test_proxy_chain(self):
         # nghttp -h2/TLS-> nginx -HTTP/1-> backend: four spans, one trace.
