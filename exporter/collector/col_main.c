@@ -15,6 +15,7 @@
  * totals, remove the socket, exit 0.
  */
 #define _GNU_SOURCE
+#include "col_forward.h"
 #include "col_json.h"
 #include "col_otlp.h"
 #include "col_print.h"
@@ -37,6 +38,7 @@
 #define COL_DGRAM_MAX (256 * 1024)
 #define COL_QUEUE_MAX ((size_t)256 << 20)
 #define COL_DEFAULT_SOCKET "/tmp/spanshim.sock"
+#define COL_FWD_GRACE_MS 10000 /* a stop waits this long past a request's timeout */
 
 static volatile sig_atomic_t col_stop;
 static volatile sig_atomic_t col_reopen;
@@ -63,6 +65,7 @@ static struct {
     const char *jsonl;
     int print;
     int quiet;
+    col_fwd_cfg_t fwd;        /* fwd.url NULL: no forwarding */
 } col_opt;
 
 static uint64_t col_now_ms(void)
@@ -88,6 +91,12 @@ static void col_usage(FILE *f)
                "                 else " COL_DEFAULT_SOCKET ")\n"
                "  --jsonl FILE   append each batch as one OTLP JSON line\n"
                "  --print        print each trace as a tree once it is complete\n"
+               "  --otlp-endpoint URL\n"
+               "                 forward spans as OTLP/HTTP protobuf to URL/v1/traces (also\n"
+               "                 OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT,\n"
+               "                 _COMPRESSION=gzip, _CERTIFICATE)\n"
+               "  --otlp-unix-socket PATH\n"
+               "                 reach the OTLP endpoint through this Unix socket\n"
                "  --quiet        no totals line at exit\n");
 }
 
@@ -175,6 +184,21 @@ static void col_write_line(int fd, col_buf_t *b)
     }
 }
 
+/* Queue the batch for the OTLP endpoint, as this collector understood it. */
+static void col_forward(const col_request_t *r, size_t spans)
+{
+    size_t len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(r);
+    uint8_t *pb = malloc(len ? len : 1);
+
+    if (pb == NULL) {
+        __atomic_add_fetch(&col_fwd_count.dropped_queue_full, spans, __ATOMIC_RELAXED);
+        return;
+    }
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(r, pb);
+    col_fwd_submit(pb, len, spans);
+    free(pb);
+}
+
 static void col_handle(const uint8_t *data, size_t len, int jfd, col_buf_t *b)
 {
     col_request_t *r = col_request_unpack(len, data);
@@ -198,6 +222,8 @@ static void col_handle(const uint8_t *data, size_t len, int jfd, col_buf_t *b)
     }
     if (n && col_opt.print)
         col_print_add(r, col_now_ms());
+    if (n && col_opt.fwd.url)
+        col_forward(r, n);
     col_request_free(r);
 }
 
@@ -284,8 +310,11 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"socket", required_argument, NULL, 's'}, {"jsonl", required_argument, NULL, 'j'},
         {"print", no_argument, NULL, 'p'},        {"quiet", no_argument, NULL, 'q'},
+        {"otlp-endpoint", required_argument, NULL, 'e'},
+        {"otlp-unix-socket", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
+    const char *endpoint = NULL, *unix_socket = NULL;
     struct sigaction sa;
     col_buf_t b = {0};
     pthread_t rx;
@@ -308,6 +337,12 @@ int main(int argc, char **argv)
         case 'q':
             col_opt.quiet = 1;
             break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'u':
+            unix_socket = optarg;
+            break;
         case 'h':
             col_usage(stdout);
             return 0;
@@ -320,6 +355,9 @@ int main(int argc, char **argv)
         col_usage(stderr);
         return 2;
     }
+    if (!col_fwd_configure(&col_opt.fwd, endpoint))
+        return 2;
+    col_opt.fwd.unix_socket = unix_socket;
     jfd = col_open_jsonl();
     if (col_opt.jsonl && jfd < 0)
         return 1;
@@ -336,9 +374,14 @@ int main(int argc, char **argv)
     {
         sigset_t all, old;
 
-        /* Signals are for the main thread; the receiver only receives. */
+        /* Signals are for the main thread; the others only receive and send. */
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (col_opt.fwd.url && !col_fwd_start(&col_opt.fwd)) {
+            fprintf(stderr, "spanshim-collector: cannot start forwarding to %s\n",
+                    col_opt.fwd.url);
+            return 1;
+        }
         if (pthread_create(&rx, NULL, col_receiver, &fd) != 0) {
             fprintf(stderr, "spanshim-collector: cannot start the receiving thread\n");
             return 1;
@@ -374,6 +417,8 @@ int main(int argc, char **argv)
     }
     pthread_join(rx, NULL);
     unlink(col_opt.socket_path);
+    if (col_opt.fwd.url)
+        col_fwd_stop(col_opt.fwd.timeout_ms + COL_FWD_GRACE_MS); /* queued spans go first */
     if (!col_opt.quiet || col_count.bad || col_count.oversized || col_count.write_errors ||
         col_count.queue_full)
         fprintf(stderr,
@@ -382,6 +427,15 @@ int main(int argc, char **argv)
                 col_count.spans, col_count.datagrams, col_opt.jsonl ? " written to " : "",
                 col_opt.jsonl ? col_opt.jsonl : "", col_count.bad, col_count.oversized,
                 col_count.queue_full);
+    if (col_opt.fwd.url)
+        fprintf(stderr,
+                "spanshim-collector: forwarded to %s: %llu spans exported in %llu requests "
+                "(%llu retried); dropped: %llu refused, %llu after retrying, %llu queue full, "
+                "%llu unsent at exit; %llu rejected in partial successes\n",
+                col_opt.fwd.url, col_fwd_count.exported_spans, col_fwd_count.requests,
+                col_fwd_count.retries, col_fwd_count.dropped_rejected,
+                col_fwd_count.dropped_retries, col_fwd_count.dropped_queue_full,
+                col_fwd_count.dropped_shutdown, col_fwd_count.partial_rejected);
     col_buf_free(&b);
     return 0;
 }

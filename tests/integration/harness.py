@@ -86,13 +86,16 @@ def read_spans(path):
 class Collector:
     """A spanshim-collector on a private socket writing a private .jsonl."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), env=None):
         self.dir = tempfile.mkdtemp(prefix="spanshim-test.")
         os.chmod(self.dir, 0o755)  # traced programs may drop privileges (nginx workers)
         self.sock = os.path.join(self.dir, "c.sock")
         self.jsonl = os.path.join(self.dir, "spans.jsonl")
+        cenv = dict(os.environ)
+        cenv.update(env or {})
         self.proc = subprocess.Popen([COLLECTOR, "--socket", self.sock, "--jsonl", self.jsonl,
-                                      *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                      *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=cenv)
         deadline = time.time() + 10
         while not os.path.exists(self.sock):
             if time.time() > deadline or self.proc.poll() is not None:
@@ -159,7 +162,7 @@ class Collector:
             p.stdout.close()
             p.stderr.close()
         self.proc.send_signal(signal.SIGTERM)
-        out, err = self.proc.communicate(timeout=10)
+        out, err = self.proc.communicate(timeout=30)
         self.stdout = out.decode(errors="replace")
         self.stderr = err.decode(errors="replace")
         return self.proc.returncode

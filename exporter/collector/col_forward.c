@@ -1,0 +1,567 @@
+/*
+ * col_forward.c - OTLP/HTTP forwarding: how spans leave this machine for
+ * an OpenTelemetry Collector, Jaeger or Tempo.
+ *
+ * The main thread queues each decoded batch, re-encoded (so only fields
+ * this collector understood travel on), and a sending thread posts them:
+ * several batches laid end to end are one ExportTraceServiceRequest (a
+ * repeated field's messages concatenate), sent when 200 ms have passed
+ * since the first was queued or 4 MiB have gathered. HTTP is libcurl's:
+ * keep-alive, HTTPS, gzip via zlib, a Unix socket if asked.
+ *
+ * What happens to a request follows the OTLP/HTTP specification: a 2xx is
+ * done (a partial success is logged and counted, never retried); 429, 502,
+ * 503, 504 and failures to connect or to get an answer in time are retried
+ * with exponential backoff and jitter, or after Retry-After when the
+ * endpoint says so; any other status drops the batch. A batch still
+ * failing after retry_max_ms is dropped. While a batch is retried, new ones
+ * wait in a queue of at most queue_max bytes; past that they are dropped.
+ * Every drop is counted by its reason. Delivery is at least once: an
+ * endpoint that handles a request after the timeout gets it again.
+ */
+#define _GNU_SOURCE
+#include "col_forward.h"
+#include "col_otlp.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#ifndef SPANSHIM_VERSION
+#define SPANSHIM_VERSION "0"
+#endif
+
+#define COL_FWD_BATCH_MAX ((size_t)4 << 20) /* bytes per request (OTLP: under 64 MiB) */
+#define COL_FWD_LINGER_MS 200               /* wait this long for more to batch */
+#define COL_FWD_BACKOFF_MS 250              /* first retry delay */
+#define COL_FWD_BACKOFF_MAX_MS 5000         /* retry delays grow up to this */
+#define COL_FWD_RESPONSE_MAX 65536          /* response bytes kept */
+
+col_fwd_counts_t col_fwd_count;
+
+#define COL_FWD_ADD(name, n) __atomic_add_fetch(&col_fwd_count.name, (n), __ATOMIC_RELAXED)
+
+typedef struct col_item {
+    struct col_item *next;
+    uint64_t at_ms;
+    size_t len, spans;
+    uint8_t data[];
+} col_item_t;
+
+static struct {
+    col_fwd_cfg_t cfg;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    col_item_t *head, **tail;
+    size_t bytes;
+    int stopping;
+    uint64_t deadline_ms;
+    CURL *curl;
+    struct curl_slist *headers;
+    unsigned seed;
+} fw = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static int col_fwd_stopping(void)
+{
+    return __atomic_load_n(&fw.stopping, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t col_fwd_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static const char *col_fwd_env(const char *traces_name, const char *name)
+{
+    const char *v = getenv(traces_name);
+
+    if (v == NULL || *v == '\0')
+        v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* base + "/v1/traces", without a doubled slash. */
+static char *col_fwd_join(const char *base)
+{
+    size_t n = strlen(base);
+    char *url;
+
+    while (n && base[n - 1] == '/')
+        n--;
+    if ((url = malloc(n + sizeof("/v1/traces"))) == NULL)
+        return NULL;
+    memcpy(url, base, n);
+    memcpy(url + n, "/v1/traces", sizeof("/v1/traces"));
+    return url;
+}
+
+int col_fwd_configure(col_fwd_cfg_t *cfg, const char *endpoint)
+{
+    const char *v;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->timeout_ms = 10000;
+    cfg->queue_max = (size_t)64 << 20;
+    cfg->retry_max_ms = 300000;
+    if (endpoint)
+        cfg->url = col_fwd_join(endpoint);
+    else if ((v = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) && *v)
+        cfg->url = strdup(v); /* the signal's own URL is used as it is */
+    else if ((v = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) && *v)
+        cfg->url = col_fwd_join(v);
+    if ((v = col_fwd_env("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")))
+        cfg->headers = strdup(v);
+    cfg->ca_file = col_fwd_env("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                               "OTEL_EXPORTER_OTLP_CERTIFICATE");
+    if ((v = col_fwd_env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"))) {
+        char *end;
+        long ms = strtol(v, &end, 10);
+
+        if (*end != '\0' || ms <= 0) {
+            fprintf(stderr, "spanshim-collector: OTEL_EXPORTER_OTLP_TIMEOUT is not a number "
+                            "of milliseconds: %s\n", v);
+            return 0;
+        }
+        cfg->timeout_ms = ms;
+    }
+    if ((v = col_fwd_env("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+                         "OTEL_EXPORTER_OTLP_COMPRESSION"))) {
+        if (strcmp(v, "gzip") != 0 && strcmp(v, "none") != 0) {
+            fprintf(stderr, "spanshim-collector: OTEL_EXPORTER_OTLP_COMPRESSION must be gzip "
+                            "or none, not %s\n", v);
+            return 0;
+        }
+        cfg->gzip = strcmp(v, "gzip") == 0;
+    }
+    return 1;
+}
+
+static int col_fwd_hex(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decoding in place (W3C baggage octets, as the OTLP exporter
+ * specification asks of header values). */
+static void col_fwd_unescape(char *s)
+{
+    char *o = s;
+
+    for (; *s; s++) {
+        int h, l;
+
+        if (*s == '%' && (h = col_fwd_hex(s[1])) >= 0 && (l = col_fwd_hex(s[2])) >= 0) {
+            *o++ = (char)(h * 16 + l);
+            s += 2;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+}
+
+static char *col_fwd_trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        *--e = '\0';
+    return s;
+}
+
+/* "k1=v1,k2=v2" into "k1: v1" lines; a malformed pair is logged and skipped. */
+static struct curl_slist *col_fwd_header_list(char *spec)
+{
+    struct curl_slist *l = NULL;
+    char *save = NULL, *pair;
+
+    for (pair = strtok_r(spec, ",", &save); pair; pair = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(pair, '='), *k, *v, line[1024];
+
+        if (eq == NULL) {
+            fprintf(stderr, "spanshim-collector: ignored OTLP header without '=': %s\n", pair);
+            continue;
+        }
+        *eq = '\0';
+        k = col_fwd_trim(pair);
+        v = col_fwd_trim(eq + 1);
+        col_fwd_unescape(k);
+        col_fwd_unescape(v);
+        if (*k == '\0' || strpbrk(k, ": \r\n") || strpbrk(v, "\r\n") ||
+            snprintf(line, sizeof(line), "%s: %s", k, v) >= (int)sizeof(line)) {
+            fprintf(stderr, "spanshim-collector: ignored malformed OTLP header %s\n", k);
+            continue;
+        }
+        l = curl_slist_append(l, line);
+    }
+    return l;
+}
+
+/* ---- one request ----------------------------------------------------------- */
+
+typedef struct col_resp {
+    uint8_t data[COL_FWD_RESPONSE_MAX];
+    size_t len;
+} col_resp_t;
+
+static size_t col_fwd_collect(char *p, size_t size, size_t n, void *arg)
+{
+    col_resp_t *r = arg;
+    size_t take = size * n;
+
+    if (take > sizeof(r->data) - r->len)
+        take = sizeof(r->data) - r->len;
+    memcpy(r->data + r->len, p, take);
+    r->len += take;
+    return size * n;
+}
+
+/* gzip (RFC 1952) of in; NULL if it cannot. */
+static uint8_t *col_fwd_gzip(const uint8_t *in, size_t len, size_t *out_len)
+{
+    z_stream z;
+    uint8_t *out;
+    size_t cap;
+
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    cap = deflateBound(&z, len);
+    if ((out = malloc(cap)) == NULL) {
+        deflateEnd(&z);
+        return NULL;
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+        deflateEnd(&z);
+        free(out);
+        return NULL;
+    }
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+enum { COL_FWD_DONE, COL_FWD_RETRY, COL_FWD_DROP };
+
+static int col_fwd_retryable_curl(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+           rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+           rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
+}
+
+/* A 2xx's body may say part of the batch was rejected: log it, count it. */
+static size_t col_fwd_partial(const col_resp_t *r)
+{
+    Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse *m;
+    size_t rejected = 0;
+
+    if (r->len == 0)
+        return 0;
+    m = opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
+        NULL, r->len, r->data);
+    if (m == NULL)
+        return 0;
+    if (m->partial_success && (m->partial_success->rejected_spans > 0 ||
+                               (m->partial_success->error_message &&
+                                *m->partial_success->error_message))) {
+        rejected = m->partial_success->rejected_spans > 0
+                       ? (size_t)m->partial_success->rejected_spans : 0;
+        fprintf(stderr, "spanshim-collector: the OTLP endpoint rejected %zu spans of a batch: "
+                        "%s\n", rejected,
+                m->partial_success->error_message ? m->partial_success->error_message : "");
+    }
+    opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(
+        m, NULL);
+    return rejected;
+}
+
+/* POST one body. *retry_ms: the endpoint's Retry-After, or -1. */
+static int col_fwd_post(const uint8_t *body, size_t len, size_t spans, long *retry_ms)
+{
+    static col_resp_t resp;
+    CURLcode rc;
+    long status = 0;
+    curl_off_t after = -1;
+    size_t rejected;
+
+    *retry_ms = -1;
+    resp.len = 0;
+    curl_easy_setopt(fw.curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(fw.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(fw.curl, CURLOPT_WRITEDATA, &resp);
+    COL_FWD_ADD(requests, 1);
+    rc = curl_easy_perform(fw.curl);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "spanshim-collector: OTLP export to %s failed: %s\n", fw.cfg.url,
+                curl_easy_strerror(rc));
+        return col_fwd_retryable_curl(rc) ? COL_FWD_RETRY : COL_FWD_DROP;
+    }
+    curl_easy_getinfo(fw.curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+        rejected = col_fwd_partial(&resp);
+        if (rejected > spans)
+            rejected = spans;
+        COL_FWD_ADD(partial_rejected, rejected);
+        COL_FWD_ADD(exported_spans, spans - rejected);
+        return COL_FWD_DONE;
+    }
+    if (status == 429 || status == 502 || status == 503 || status == 504) {
+        if ((status == 429 || status == 503) &&
+            curl_easy_getinfo(fw.curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after >= 0)
+            *retry_ms = (long)(after > 3600 ? 3600 : after) * 1000;
+        fprintf(stderr, "spanshim-collector: OTLP endpoint answered %ld; retrying\n", status);
+        return COL_FWD_RETRY;
+    }
+    fprintf(stderr, "spanshim-collector: OTLP endpoint answered %ld; %zu spans dropped\n",
+            status, spans);
+    return COL_FWD_DROP;
+}
+
+/* The n-th retry's delay: exponential, capped, with +-50% jitter. */
+static long col_fwd_backoff(int n)
+{
+    long base = COL_FWD_BACKOFF_MS;
+
+    while (n-- > 0 && base < COL_FWD_BACKOFF_MAX_MS)
+        base *= 2;
+    if (base > COL_FWD_BACKOFF_MAX_MS)
+        base = COL_FWD_BACKOFF_MAX_MS;
+    return base / 2 + (long)(rand_r(&fw.seed) % (unsigned)base);
+}
+
+/* Sleep ms unless the wait outlasts a stop's deadline (then 0). */
+static int col_fwd_wait(long ms)
+{
+    uint64_t until = col_fwd_now() + (uint64_t)ms;
+    int ok = 1;
+
+    pthread_mutex_lock(&fw.lock);
+    for (;;) {
+        uint64_t now = col_fwd_now();
+        struct timespec ts;
+
+        if (fw.stopping && until > fw.deadline_ms) {
+            ok = 0;
+            break;
+        }
+        if (now >= until)
+            break;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)((until - now) / 1000);
+        ts.tv_nsec += (long)((until - now) % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&fw.cond, &fw.lock, &ts);
+    }
+    pthread_mutex_unlock(&fw.lock);
+    return ok;
+}
+
+/* Send a batch until it is done, refused, or out of time. */
+static void col_fwd_send(const uint8_t *body, size_t len, size_t spans)
+{
+    uint64_t start = col_fwd_now();
+    uint8_t *gz = NULL;
+    size_t gz_len = 0;
+    int n;
+
+    if (fw.cfg.gzip && (gz = col_fwd_gzip(body, len, &gz_len)) != NULL) {
+        body = gz;
+        len = gz_len;
+    }
+    for (n = 0;; n++) {
+        long after, delay;
+        int r = col_fwd_post(body, len, spans, &after);
+
+        if (r == COL_FWD_DONE)
+            break;
+        if (r == COL_FWD_DROP) {
+            COL_FWD_ADD(dropped_rejected, spans);
+            break;
+        }
+        delay = after >= 0 ? after : col_fwd_backoff(n);
+        if (!col_fwd_stopping() && (long)(col_fwd_now() - start) + delay > fw.cfg.retry_max_ms) {
+            fprintf(stderr, "spanshim-collector: %zu spans dropped after retrying for %ld s\n",
+                    spans, (long)(col_fwd_now() - start) / 1000);
+            COL_FWD_ADD(dropped_retries, spans);
+            break;
+        }
+        if (!col_fwd_wait(delay)) {
+            COL_FWD_ADD(dropped_shutdown, spans);
+            break;
+        }
+        COL_FWD_ADD(retries, 1);
+    }
+    free(gz);
+}
+
+/* ---- the sending thread ------------------------------------------------------ */
+
+/* Wait for a batch worth sending; take it off the queue. NULL: stop. */
+static col_item_t *col_fwd_take(size_t *len, size_t *spans)
+{
+    col_item_t *first, **pp;
+    size_t n = 0, s = 0;
+
+    pthread_mutex_lock(&fw.lock);
+    for (;;) {
+        uint64_t now = col_fwd_now();
+        struct timespec ts;
+        long wait;
+
+        if (fw.head == NULL && fw.stopping)
+            break;
+        if (fw.head && (fw.stopping || fw.bytes >= COL_FWD_BATCH_MAX ||
+                        now >= fw.head->at_ms + COL_FWD_LINGER_MS))
+            break;
+        wait = fw.head ? (long)(fw.head->at_ms + COL_FWD_LINGER_MS - now) : COL_FWD_LINGER_MS;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += wait * 1000000;
+        while (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&fw.cond, &fw.lock, &ts);
+    }
+    first = fw.head;
+    for (pp = &fw.head; *pp && (n == 0 || n + (*pp)->len <= COL_FWD_BATCH_MAX); pp = &(*pp)->next) {
+        n += (*pp)->len;
+        s += (*pp)->spans;
+    }
+    fw.head = *pp;
+    *pp = NULL;
+    if (fw.head == NULL)
+        fw.tail = &fw.head;
+    fw.bytes -= n;
+    pthread_mutex_unlock(&fw.lock);
+    *len = n;
+    *spans = s;
+    return first;
+}
+
+static void *col_fwd_main(void *arg)
+{
+    col_item_t *items;
+    size_t len, spans;
+
+    (void)arg;
+    while ((items = col_fwd_take(&len, &spans)) != NULL) {
+        uint8_t *body = malloc(len ? len : 1);
+        size_t off = 0;
+
+        while (items) {
+            col_item_t *next = items->next;
+
+            if (body)
+                memcpy(body + off, items->data, items->len);
+            off += items->len;
+            free(items);
+            items = next;
+        }
+        if (body == NULL) {
+            COL_FWD_ADD(dropped_queue_full, spans);
+            continue;
+        }
+        if (col_fwd_stopping() && col_fwd_now() > __atomic_load_n(&fw.deadline_ms, __ATOMIC_ACQUIRE))
+            COL_FWD_ADD(dropped_shutdown, spans);
+        else
+            col_fwd_send(body, len, spans);
+        free(body);
+    }
+    return NULL;
+}
+
+int col_fwd_start(const col_fwd_cfg_t *cfg)
+{
+    char *spec;
+
+    fw.cfg = *cfg;
+    fw.tail = &fw.head;
+    fw.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (fw.curl = curl_easy_init()) == NULL)
+        return 0;
+    if (cfg->headers && (spec = strdup(cfg->headers)) != NULL) {
+        fw.headers = col_fwd_header_list(spec);
+        free(spec);
+    }
+    fw.headers = curl_slist_append(fw.headers, "Content-Type: application/x-protobuf");
+    if (cfg->gzip)
+        fw.headers = curl_slist_append(fw.headers, "Content-Encoding: gzip");
+    curl_easy_setopt(fw.curl, CURLOPT_URL, cfg->url);
+    curl_easy_setopt(fw.curl, CURLOPT_HTTPHEADER, fw.headers);
+    curl_easy_setopt(fw.curl, CURLOPT_USERAGENT, "spanshim-collector/" SPANSHIM_VERSION);
+    curl_easy_setopt(fw.curl, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
+    curl_easy_setopt(fw.curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(fw.curl, CURLOPT_WRITEFUNCTION, col_fwd_collect);
+    if (cfg->unix_socket)
+        curl_easy_setopt(fw.curl, CURLOPT_UNIX_SOCKET_PATH, cfg->unix_socket);
+    if (cfg->ca_file)
+        curl_easy_setopt(fw.curl, CURLOPT_CAINFO, cfg->ca_file);
+    if (pthread_create(&fw.thread, NULL, col_fwd_main, NULL) != 0)
+        return 0;
+    return 1;
+}
+
+void col_fwd_submit(const uint8_t *pb, size_t len, size_t spans)
+{
+    col_item_t *it = malloc(sizeof(*it) + len);
+
+    pthread_mutex_lock(&fw.lock);
+    if (it == NULL || fw.bytes + len > fw.cfg.queue_max) {
+        if (col_fwd_count.dropped_queue_full == 0)
+            fprintf(stderr, "spanshim-collector: the OTLP endpoint is not keeping up; "
+                            "dropping spans\n");
+        COL_FWD_ADD(dropped_queue_full, spans);
+        free(it);
+    } else {
+        it->next = NULL;
+        it->at_ms = col_fwd_now();
+        it->len = len;
+        it->spans = spans;
+        memcpy(it->data, pb, len);
+        *fw.tail = it;
+        fw.tail = &it->next;
+        fw.bytes += len;
+        if (fw.bytes >= COL_FWD_BATCH_MAX)
+            pthread_cond_broadcast(&fw.cond);
+    }
+    pthread_mutex_unlock(&fw.lock);
+}
+
+void col_fwd_stop(long deadline_ms)
+{
+    pthread_mutex_lock(&fw.lock);
+    __atomic_store_n(&fw.deadline_ms, col_fwd_now() + (uint64_t)deadline_ms, __ATOMIC_RELEASE);
+    __atomic_store_n(&fw.stopping, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&fw.cond);
+    pthread_mutex_unlock(&fw.lock);
+    pthread_join(fw.thread, NULL);
+    curl_easy_cleanup(fw.curl);
+    curl_slist_free_all(fw.headers);
+    curl_global_cleanup();
+}

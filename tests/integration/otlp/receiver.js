@@ -1,0 +1,84 @@
+// An OTLP/HTTP receiver for the forwarding tests. Every POST to /v1/traces
+// is decoded with the OpenTelemetry JavaScript SDK's generated protobufjs
+// decoders (@opentelemetry/otlp-transformer), not with anything of
+// spanshim's, and recorded as one JSON line: the status answered, the
+// request headers, and each span's identity and times.
+//
+// usage: node receiver.js PORT_FILE RECORD PORT [SCRIPT]
+//   PORT 0 picks a free one. SCRIPT lists how to answer successive
+//   requests, comma-separated (then 200 for ever): 200, 400, 429, 502,
+//   503:SECS (503 with Retry-After), slow:MS (answer 200 after MS; a request
+//   whose client gave up by then is not recorded), partial:N (200 with a
+//   partial success rejecting N spans).
+"use strict";
+const fs = require("fs");
+const http = require("http");
+const zlib = require("zlib");
+const root = require("@opentelemetry/otlp-transformer/build/src/generated/root");
+
+const pb = root.opentelemetry.proto.collector.trace.v1;
+const [portFile, record, port, script] = process.argv.slice(2);
+const plan = script ? script.split(",") : [];
+
+function hex(b) {
+  return Buffer.from(b || []).toString("hex");
+}
+
+function spansOf(req) {
+  const out = [];
+  for (const rs of req.resourceSpans || []) {
+    let service = "";
+    for (const a of (rs.resource && rs.resource.attributes) || [])
+      if (a.key === "service.name") service = a.value.stringValue;
+    for (const ss of rs.scopeSpans || [])
+      for (const s of ss.spans || [])
+        out.push({
+          service, traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId),
+          name: s.name, kind: s.kind, start: String(s.startTimeUnixNano), end: String(s.endTimeUnixNano),
+          attributes: (s.attributes || []).length,
+        });
+  }
+  return out;
+}
+
+function answer(res, status, headers, body) {
+  res.writeHead(status, Object.assign({ "Content-Type": "application/x-protobuf" }, headers));
+  res.end(body);
+}
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    let body = Buffer.concat(chunks);
+    if (req.headers["content-encoding"] === "gzip") body = zlib.gunzipSync(body);
+    const decoded = pb.ExportTraceServiceRequest.decode(body);
+    const step = plan.shift() || "200";
+    const [what, arg] = step.split(":");
+    const entry = { path: req.url, headers: req.headers, spans: spansOf(decoded) };
+    const done = (status, headers, out) => {
+      if (req.socket.destroyed) return; // the client gave up: as if never received
+      entry.status = status;
+      fs.appendFileSync(record, JSON.stringify(entry) + "\n");
+      answer(res, status, headers, out);
+    };
+    if (what === "slow") {
+      setTimeout(() => done(200, {}, pb.ExportTraceServiceResponse.encode({}).finish()), Number(arg));
+    } else if (what === "partial") {
+      const r = pb.ExportTraceServiceResponse.encode({
+        partialSuccess: { rejectedSpans: Number(arg), errorMessage: "too old" } }).finish();
+      done(200, {}, r);
+    } else if (what === "503" && arg) {
+      done(503, { "Retry-After": arg }, "");
+    } else {
+      done(Number(what), {}, what === "200" ? pb.ExportTraceServiceResponse.encode({}).finish() : "");
+    }
+  });
+});
+
+server.keepAliveTimeout = 60000;
+server.listen(Number(port), "127.0.0.1", () => {
+  fs.writeFileSync(portFile + ".tmp", String(server.address().port));
+  fs.renameSync(portFile + ".tmp", portFile);
+});
+process.on("SIGTERM", () => process.exit(0));

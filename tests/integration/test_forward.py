@@ -1,0 +1,177 @@
+"""The collector forwards OTLP/HTTP to a receiver that decodes with the
+OpenTelemetry JavaScript SDK's generated decoders (@opentelemetry/otlp-
+transformer 0.216.0, tests/integration/otlp): the spans it gets equal the
+spans the collector wrote to its .jsonl, none lost and none twice, through
+a receiver down at start, 503 with Retry-After, 400 (dropped, not retried),
+a receiver slower than the timeout, a receiver restarted mid-stream, gzip,
+headers from OTEL_EXPORTER_OTLP_HEADERS, and a partial success."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import Collector, free_port, read_lines, start_app
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RECEIVER = os.path.join(HERE, "otlp", "receiver.js")
+DECODERS = os.path.join(HERE, "otlp", "node_modules", "@opentelemetry", "otlp-transformer")
+
+
+def key(s):
+    """A span's identity and times, as both sides see them."""
+    return (s["traceId"], s["spanId"], s.get("parentSpanId", ""), s["name"], s["kind"],
+            str(s["startTimeUnixNano"] if "startTimeUnixNano" in s else s["start"]),
+            str(s["endTimeUnixNano"] if "endTimeUnixNano" in s else s["end"]))
+
+
+class Receiver:
+    def __init__(self, d, port=0, script=""):
+        self.record = os.path.join(d, "otlp.record")
+        port_file = os.path.join(d, "receiver.%d.port" % time.monotonic_ns())
+        self.proc = subprocess.Popen(["node", RECEIVER, port_file, self.record, str(port), script],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 15
+        while not os.path.exists(port_file):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("receiver did not start: %s" % self.proc.stderr.read())
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.port = int(f.read())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.communicate(timeout=10)
+
+    def requests(self):
+        return [json.loads(l) for l in read_lines(self.record)] if os.path.exists(self.record) else []
+
+    def spans(self):
+        return [s for r in self.requests() if 200 <= r["status"] < 300 for s in r["spans"]]
+
+
+@unittest.skipUnless(shutil.which("node") and os.path.isdir(DECODERS),
+                     "needs Node.js and the receiver's npm packages (scripts/setup)")
+class Forward(unittest.TestCase):
+    def collector(self, port, env=None, extra=()):
+        e = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % port}
+        e.update(env or {})
+        self.col = Collector(extra=extra, env=e)
+        _, self.backend = start_app(self.col, "backend.py", [os.path.join(self.col.dir, "b.record")],
+                                    "backend")
+        return self.col
+
+    def traffic(self, n, tag):
+        """n traced curl requests to the traced backend: 2n spans."""
+        self.expected = getattr(self, "expected", 0) + 2 * n
+        for i in range(n):
+            r = self.col.run(["curl", "-sS", "http://127.0.0.1:%d/inventory?%s=%d" % (self.backend, tag, i)],
+                             service="curl")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(self.col.wait_spans(self.expected)), self.expected)
+
+    def finish(self, receiver):
+        """Stop everything; the spans written and the spans received."""
+        self.col.stop()
+        written = sorted(key(s) for s in self.col.spans())
+        got = sorted(key(s) for s in receiver.spans())
+        return written, got
+
+    def tearDown(self):
+        if hasattr(self, "rx") and self.rx.proc.poll() is None:
+            self.rx.stop()
+
+    def test_same_spans_with_gzip_and_headers(self):
+        self.rx = Receiver(tempfile_dir())
+        self.collector(self.rx.port, {"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
+                                      "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=blue%20team, x-k=v"})
+        self.traffic(5, "plain")
+        written, got = self.finish(self.rx)
+        self.assertEqual(len(written), 10)
+        self.assertEqual(got, written)
+        reqs = self.rx.requests()
+        for r in reqs:
+            self.assertEqual(r["path"], "/v1/traces")
+            self.assertEqual(r["headers"]["content-type"], "application/x-protobuf")
+            self.assertEqual(r["headers"]["content-encoding"], "gzip")
+            self.assertTrue(r["headers"]["user-agent"].startswith("spanshim-collector/"))
+            self.assertEqual((r["headers"]["x-tenant"], r["headers"]["x-k"]), ("blue team", "v"))
+        self.assertLess(len(reqs), 10)  # batched
+        services = {s["service"] for s in self.rx.spans()}
+        self.assertEqual(services, {"curl", "backend"})
+
+    def test_receiver_down_at_start_then_restarted(self):
+        port = free_port()
+        self.collector(port)
+        self.traffic(3, "early")          # nobody listens: kept and retried
+        time.sleep(1.0)
+        self.rx = Receiver(tempfile_dir(), port)
+        self.traffic(3, "middle")
+        deadline = time.time() + 15
+        while len(self.rx.spans()) < 12 and time.time() < deadline:
+            time.sleep(0.1)
+        self.rx.stop()                    # restarted mid-stream
+        self.traffic(3, "late")
+        time.sleep(0.5)
+        rx2 = Receiver(os.path.dirname(self.rx.record), port)
+        self.rx = rx2
+        written, got = self.finish(rx2)
+        self.assertEqual(len(written), 18)
+        self.assertEqual(got, written)    # the same file: both receivers' records
+        self.assertIn("retried", self.col.stderr)
+
+    def test_503_with_retry_after(self):
+        self.rx = Receiver(tempfile_dir(), script="503:1")
+        self.collector(self.rx.port)
+        t0 = time.time()
+        self.traffic(2, "busy")
+        written, got = self.finish(self.rx)
+        self.assertEqual(got, written)
+        reqs = self.rx.requests()
+        self.assertEqual(reqs[0]["status"], 503)
+        self.assertEqual(sorted(key(s) for s in reqs[0]["spans"]),
+                         sorted(key(s) for s in reqs[1]["spans"]))  # the same batch again
+        self.assertGreaterEqual(time.time() - t0, 1.0)
+
+    def test_400_is_dropped_not_retried(self):
+        self.rx = Receiver(tempfile_dir(), script="400")
+        self.collector(self.rx.port)
+        self.traffic(1, "refused")
+        time.sleep(0.8)                   # the first batch goes out and is refused
+        self.traffic(2, "accepted")
+        written, got = self.finish(self.rx)
+        reqs = self.rx.requests()
+        self.assertEqual(reqs[0]["status"], 400)
+        refused = {key(s) for s in reqs[0]["spans"]}
+        self.assertEqual(len(refused), 2)
+        self.assertEqual(got, sorted(k for k in written if k not in refused))
+        self.assertEqual(sum(1 for r in reqs if r["status"] == 400), 1)
+        self.assertIn("2 refused", self.col.stderr)
+
+    def test_receiver_slower_than_timeout(self):
+        self.rx = Receiver(tempfile_dir(), script="slow:1500")
+        self.collector(self.rx.port, {"OTEL_EXPORTER_OTLP_TIMEOUT": "500"})
+        self.traffic(2, "slow")
+        written, got = self.finish(self.rx)
+        self.assertEqual(got, written)    # timed out once, sent again, recorded once
+
+    def test_partial_success_is_not_retried(self):
+        self.rx = Receiver(tempfile_dir(), script="partial:1")
+        self.collector(self.rx.port)
+        self.traffic(1, "partial")
+        written, got = self.finish(self.rx)
+        self.assertEqual(got, written)
+        self.assertEqual(len(self.rx.requests()), 1)
+        self.assertIn("rejected 1 spans of a batch: too old", self.col.stderr)
+
+
+def tempfile_dir():
+    import tempfile
+    d = tempfile.mkdtemp(prefix="spanshim-otlp.")
+    return d
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
