@@ -10,8 +10,15 @@
  * the main thread decodes with protobuf-c and appends each batch to FILE as
  * one JSON line with a single write(), so a reader never sees half a line.
  * Anything that does not decode is counted and logged, never fatal. The
- * queue is capped (COL_QUEUE_MAX); past it, datagrams are dropped and
- * counted. SIGTERM or SIGINT: drain what is queued, write it, print the
+ * queue is capped (--queue-mb, 256 MiB); past it, datagrams are dropped and
+ * counted.
+ *
+ * Who may write: the socket is owner-only unless --socket-group names a
+ * group that may send too (traced programs that drop privileges, like
+ * nginx workers). The kernel tells the receiver each sender's pid and uid
+ * (SO_PASSCRED); --allow-uid restricts senders to the uids listed, and log
+ * lines about bad input name the sender. Nothing in a datagram is trusted:
+ * protobuf-c checks every length against the datagram. SIGTERM or SIGINT: drain what is queued, write it, print the
  * totals, remove the socket, exit 0.
  */
 #define _GNU_SOURCE
@@ -23,6 +30,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,7 +45,6 @@
 #include <unistd.h>
 
 #define COL_DGRAM_MAX (256 * 1024)
-#define COL_QUEUE_MAX ((size_t)256 << 20)
 #define COL_DEFAULT_SOCKET "/tmp/spanshim.sock"
 #define COL_FWD_GRACE_MS 10000 /* a stop waits this long past a request's timeout */
 
@@ -44,13 +52,17 @@ static volatile sig_atomic_t col_stop;
 static volatile sig_atomic_t col_reopen;
 
 static struct {
-    unsigned long long datagrams, spans, bad, oversized, write_errors, queue_full;
+    unsigned long long datagrams, spans, bad, oversized, write_errors, queue_full, refused_uid;
 } col_count;
+
+#define COL_ALLOW_MAX 16
 
 /* Datagrams received and not yet handled, oldest first. */
 typedef struct col_dgram {
     struct col_dgram *next;
     size_t len;
+    pid_t pid;  /* the sender, as the kernel says */
+    uid_t uid;
     uint8_t data[];
 } col_dgram_t;
 
@@ -65,8 +77,27 @@ static struct {
     const char *jsonl;
     int print;
     int quiet;
+    const char *socket_group; /* may send too; NULL: owner only */
+    size_t queue_max;         /* bytes of datagrams waiting to be handled */
+    uid_t allow[COL_ALLOW_MAX];
+    int n_allow;              /* 0: any uid that can open the socket */
     col_fwd_cfg_t fwd;        /* fwd.url NULL: no forwarding */
 } col_opt;
+
+/* Log a line about bad input: the first ones, then at most one a second,
+ * so a flood of garbage cannot flood the log too. */
+static int col_log_allowed(void)
+{
+    static uint64_t last_s;
+    static unsigned burst;
+    uint64_t now = (uint64_t)time(NULL);
+
+    if (now != last_s) {
+        last_s = now;
+        burst = 0;
+    }
+    return burst++ < 3;
+}
 
 static uint64_t col_now_ms(void)
 {
@@ -84,13 +115,44 @@ static void col_on_signal(int sig)
         col_stop = 1;
 }
 
+/* --allow-uid UID[,UID...] (user names too), repeatable. */
+static int col_parse_uids(char *list)
+{
+    char *save = NULL, *u;
+
+    for (u = strtok_r(list, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+        struct passwd *pw = getpwnam(u);
+        char *end;
+        long v = strtol(u, &end, 10);
+
+        if (col_opt.n_allow == COL_ALLOW_MAX) {
+            fprintf(stderr, "spanshim-collector: at most %d --allow-uid values\n", COL_ALLOW_MAX);
+            return 0;
+        }
+        if (pw)
+            col_opt.allow[col_opt.n_allow++] = pw->pw_uid;
+        else if (*u && *end == '\0' && v >= 0)
+            col_opt.allow[col_opt.n_allow++] = (uid_t)v;
+        else {
+            fprintf(stderr, "spanshim-collector: no user %s\n", u);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void col_usage(FILE *f)
 {
-    fprintf(f, "usage: spanshim-collector [--socket PATH] [--jsonl FILE] [--print] [--quiet]\n"
+    fprintf(f, "usage: spanshim-collector [--socket PATH] [--jsonl FILE] [--print] [OPTIONS]\n"
                "  --socket PATH  Unix datagram socket to receive on (default $SPANSHIM_SOCKET,\n"
                "                 else " COL_DEFAULT_SOCKET ")\n"
                "  --jsonl FILE   append each batch as one OTLP JSON line\n"
                "  --print        print each trace as a tree once it is complete\n"
+               "  --socket-group GROUP\n"
+               "                 members of GROUP may send too (the socket is owner-only)\n"
+               "  --allow-uid UID[,UID...]\n"
+               "                 accept datagrams only from these users (repeatable)\n"
+               "  --queue-mb N   hold at most N MiB of datagrams not yet handled (256)\n"
                "  --otlp-endpoint URL\n"
                "                 forward spans as OTLP/HTTP protobuf to URL/v1/traces (also\n"
                "                 OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT,\n"
@@ -111,6 +173,35 @@ static int col_open_jsonl(void)
         fprintf(stderr, "spanshim-collector: cannot open %s: %s\n", col_opt.jsonl,
                 strerror(errno));
     return fd;
+}
+
+/* Owner-only, or owner and --socket-group (which must exist). */
+static int col_socket_access(const char *path)
+{
+    struct group *g;
+
+    if (col_opt.socket_group == NULL)
+        return chmod(path, 0600) == 0;
+    g = getgrnam(col_opt.socket_group);
+    if (g == NULL) {
+        char *end;
+        long gid = strtol(col_opt.socket_group, &end, 10);
+
+        if (*end != '\0' || gid < 0) {
+            fprintf(stderr, "spanshim-collector: no group %s\n", col_opt.socket_group);
+            return 0;
+        }
+        if (chown(path, (uid_t)-1, (gid_t)gid) < 0 || chmod(path, 0660) < 0)
+            goto fail;
+        return 1;
+    }
+    if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0660) < 0)
+        goto fail;
+    return 1;
+fail:
+    fprintf(stderr, "spanshim-collector: cannot give group %s the socket: %s\n",
+            col_opt.socket_group, strerror(errno));
+    return 0;
 }
 
 /* Bind the socket, taking over a stale file but never a live collector. */
@@ -142,8 +233,14 @@ static int col_bind(const char *path)
             close(fd);
         return -1;
     }
-    /* Traced programs may run as other users (nginx workers): let them send. */
-    chmod(path, 0666);
+    if (!col_socket_access(path)) {
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
+        fprintf(stderr, "spanshim-collector: cannot learn senders' credentials: %s\n",
+                strerror(errno));
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     return fd;
@@ -199,18 +296,19 @@ static void col_forward(const col_request_t *r, size_t spans)
     free(pb);
 }
 
-static void col_handle(const uint8_t *data, size_t len, int jfd, col_buf_t *b)
+static void col_handle(const col_dgram_t *d, int jfd, col_buf_t *b)
 {
-    col_request_t *r = col_request_unpack(len, data);
+    col_request_t *r = col_request_unpack(d->len, d->data);
     size_t n;
 
     col_count.datagrams++;
     if (r == NULL) {
         col_count.bad++;
-        fprintf(stderr,
-                "spanshim-collector: ignored a datagram of %zu bytes that is not an OTLP "
-                "ExportTraceServiceRequest (%llu so far)\n",
-                len, col_count.bad);
+        if (col_log_allowed())
+            fprintf(stderr,
+                    "spanshim-collector: ignored a datagram of %zu bytes from pid %d uid %u "
+                    "that is not an OTLP ExportTraceServiceRequest (%llu so far)\n",
+                    d->len, (int)d->pid, (unsigned)d->uid, col_count.bad);
         return;
     }
     n = col_count_spans(r);
@@ -227,30 +325,83 @@ static void col_handle(const uint8_t *data, size_t len, int jfd, col_buf_t *b)
     col_request_free(r);
 }
 
-static void col_enqueue(const uint8_t *data, ssize_t n)
+static int col_uid_allowed(uid_t uid)
+{
+    int i;
+
+    if (col_opt.n_allow == 0)
+        return 1;
+    for (i = 0; i < col_opt.n_allow; i++)
+        if (col_opt.allow[i] == uid)
+            return 1;
+    return 0;
+}
+
+static void col_enqueue(const uint8_t *data, ssize_t n, const struct ucred *who)
 {
     col_dgram_t *d = NULL;
 
+    if (!col_uid_allowed(who->uid)) {
+        pthread_mutex_lock(&col_q_lock);
+        col_count.refused_uid++;
+        pthread_mutex_unlock(&col_q_lock);
+        if (col_log_allowed())
+            fprintf(stderr, "spanshim-collector: refused a datagram from pid %d uid %u: not an "
+                            "allowed uid\n", (int)who->pid, (unsigned)who->uid);
+        return;
+    }
     if (n <= COL_DGRAM_MAX)
         d = malloc(sizeof(*d) + (size_t)n);
     pthread_mutex_lock(&col_q_lock);
     if (n > COL_DGRAM_MAX) {
         col_count.oversized++;
-        fprintf(stderr, "spanshim-collector: ignored an oversized datagram (%zd bytes)\n", n);
-    } else if (d == NULL || col_q_bytes + (size_t)n > COL_QUEUE_MAX) {
+        if (col_log_allowed())
+            fprintf(stderr, "spanshim-collector: ignored an oversized datagram (%zd bytes) from "
+                            "pid %d uid %u\n", n, (int)who->pid, (unsigned)who->uid);
+    } else if (d == NULL || col_q_bytes + sizeof(*d) + (size_t)n > col_opt.queue_max) {
         if (col_count.queue_full++ == 0)
             fprintf(stderr, "spanshim-collector: falling behind; dropping batches\n");
         free(d);
     } else {
         d->next = NULL;
         d->len = (size_t)n;
+        d->pid = who->pid;
+        d->uid = who->uid;
         memcpy(d->data, data, (size_t)n);
         *col_q_tail = d;
         col_q_tail = &d->next;
-        col_q_bytes += (size_t)n;
+        col_q_bytes += sizeof(*d) + (size_t)n;
         pthread_cond_signal(&col_q_cond);
     }
     pthread_mutex_unlock(&col_q_lock);
+}
+
+/* One datagram (its full length, even if cut) and who sent it. */
+static ssize_t col_recv(int fd, uint8_t *buf, struct ucred *who)
+{
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(struct ucred))];
+    } ctl;
+    struct iovec v = {buf, COL_DGRAM_MAX};
+    struct msghdr m;
+    struct cmsghdr *c;
+    ssize_t n;
+
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = &v;
+    m.msg_iovlen = 1;
+    m.msg_control = &ctl;
+    m.msg_controllen = sizeof(ctl);
+    who->pid = 0;
+    who->uid = (uid_t)-1;
+    who->gid = (gid_t)-1;
+    n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_TRUNC);
+    for (c = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+            c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+            memcpy(who, CMSG_DATA(c), sizeof(*who));
+    return n;
 }
 
 /* The receiving thread: empty the socket as fast as datagrams come; after
@@ -259,6 +410,7 @@ static void *col_receiver(void *arg)
 {
     int fd = *(int *)arg;
     uint8_t *buf = malloc(COL_DGRAM_MAX);
+    struct ucred who;
 
     while (buf) {
         struct pollfd p = {fd, POLLIN, 0};
@@ -267,9 +419,9 @@ static void *col_receiver(void *arg)
 
         if (!stopping && poll(&p, 1, 100) <= 0)
             continue;
-        n = recv(fd, buf, COL_DGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC);
+        n = col_recv(fd, buf, &who);
         if (n >= 0)
-            col_enqueue(buf, n);
+            col_enqueue(buf, n, &who);
         else if (stopping && errno != EINTR)
             break;
     }
@@ -312,6 +464,9 @@ int main(int argc, char **argv)
         {"print", no_argument, NULL, 'p'},        {"quiet", no_argument, NULL, 'q'},
         {"otlp-endpoint", required_argument, NULL, 'e'},
         {"otlp-unix-socket", required_argument, NULL, 'u'},
+        {"socket-group", required_argument, NULL, 'g'},
+        {"allow-uid", required_argument, NULL, 'a'},
+        {"queue-mb", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *unix_socket = NULL;
@@ -320,6 +475,7 @@ int main(int argc, char **argv)
     pthread_t rx;
     int c, fd, jfd;
 
+    col_opt.queue_max = (size_t)256 << 20;
     col_opt.socket_path = getenv("SPANSHIM_SOCKET");
     if (col_opt.socket_path == NULL || *col_opt.socket_path == '\0')
         col_opt.socket_path = COL_DEFAULT_SOCKET;
@@ -342,6 +498,20 @@ int main(int argc, char **argv)
             break;
         case 'u':
             unix_socket = optarg;
+            break;
+        case 'g':
+            col_opt.socket_group = optarg;
+            break;
+        case 'Q':
+            col_opt.queue_max = (size_t)strtoul(optarg, NULL, 10) << 20;
+            if (col_opt.queue_max == 0) {
+                fprintf(stderr, "spanshim-collector: --queue-mb needs a number of MiB\n");
+                return 2;
+            }
+            break;
+        case 'a':
+            if (!col_parse_uids(optarg))
+                return 2;
             break;
         case 'h':
             col_usage(stdout);
@@ -395,7 +565,7 @@ int main(int argc, char **argv)
         while (d) {
             col_dgram_t *next = d->next;
 
-            col_handle(d->data, d->len, jfd, &b);
+            col_handle(d, jfd, &b);
             free(d);
             d = next;
         }
@@ -420,13 +590,13 @@ int main(int argc, char **argv)
     if (col_opt.fwd.url)
         col_fwd_stop(col_opt.fwd.timeout_ms + COL_FWD_GRACE_MS); /* queued spans go first */
     if (!col_opt.quiet || col_count.bad || col_count.oversized || col_count.write_errors ||
-        col_count.queue_full)
+        col_count.queue_full || col_count.refused_uid)
         fprintf(stderr,
                 "spanshim-collector: %llu spans in %llu datagrams%s%s; %llu not OTLP, %llu "
-                "oversized, %llu dropped behind\n",
+                "oversized, %llu dropped behind, %llu from refused uids\n",
                 col_count.spans, col_count.datagrams, col_opt.jsonl ? " written to " : "",
                 col_opt.jsonl ? col_opt.jsonl : "", col_count.bad, col_count.oversized,
-                col_count.queue_full);
+                col_count.queue_full, col_count.refused_uid);
     if (col_opt.fwd.url)
         fprintf(stderr,
                 "spanshim-collector: forwarded to %s: %llu spans exported in %llu requests "

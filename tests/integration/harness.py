@@ -93,6 +93,8 @@ class Collector:
         self.jsonl = os.path.join(self.dir, "spans.jsonl")
         cenv = dict(os.environ)
         cenv.update(env or {})
+        if os.getuid() == 0 and "--socket-group" not in extra:
+            extra = ("--socket-group", "nogroup", *extra)  # nginx workers run as nobody
         self.proc = subprocess.Popen([COLLECTOR, "--socket", self.sock, "--jsonl", self.jsonl,
                                       *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=cenv)

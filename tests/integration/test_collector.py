@@ -1,11 +1,19 @@
 """spanshim-collector under hostile input: garbage, truncated and oversized
 datagrams are counted and logged, never a crash; valid batches still become
-complete OTLP JSON lines; --print draws the tree."""
+complete OTLP JSON lines; --print draws the tree. Who may write: the socket
+is owner-only unless --socket-group; --allow-uid refuses other senders,
+named by the pid and uid the kernel reports; a flood of a million
+datagrams keeps memory within --queue-mb."""
+import grp
 import json
 import os
+import pwd
 import socket
+import stat
 import subprocess
+import sys
 import tempfile
+import time
 import unittest
 
 from harness import COLLECTOR, PRELOAD, Collector
@@ -75,6 +83,88 @@ class Hostile(unittest.TestCase):
         self.assertIn("1 span", lines[0])
         self.assertEqual(lines[1].split()[:5],
                          ["unknown_service:curl", "GET", "client", "ERROR", "-"])
+
+    def test_socket_permissions(self):
+        col = Collector(extra=["--socket-group", "0"])
+        st = os.stat(col.sock)
+        self.assertEqual((stat.S_IMODE(st.st_mode), st.st_gid), (0o660, 0))
+        col.stop()
+        col = Collector(extra=["--socket-group", "0", "--socket-group", "nogroup"]
+                        if os.getuid() == 0 else [])
+        if os.getuid() == 0:
+            self.assertEqual(os.stat(col.sock).st_gid, grp.getgrnam("nogroup").gr_gid)
+        col.stop()
+        d = tempfile.mkdtemp(prefix="spanshim-perm.")
+        sock = os.path.join(d, "c.sock")
+        p = subprocess.Popen([COLLECTOR, "--socket", sock], stderr=subprocess.PIPE)
+        while not os.path.exists(sock):
+            time.sleep(0.01)
+        self.assertEqual(stat.S_IMODE(os.stat(sock).st_mode), 0o600)  # owner-only by default
+        p.terminate()
+        p.wait(timeout=10)
+        r = subprocess.run([COLLECTOR, "--socket", sock, "--socket-group", "no-such-group-x"],
+                           capture_output=True, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"no group no-such-group-x", r.stderr)
+
+    @unittest.skipUnless(os.getuid() == 0, "needs root to send as another user")
+    def test_allow_uid(self):
+        good = capture_datagram()
+        col = Collector(extra=["--socket-group", "nogroup", "--allow-uid", "root"])
+        send = ("import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); "
+                "s.connect(sys.argv[1]); s.send(open(sys.argv[2], 'rb').read())")
+        blob = os.path.join(col.dir, "good.bin")
+        with open(blob, "wb") as f:
+            f.write(good)
+        os.chmod(blob, 0o644)
+        nobody = pwd.getpwnam("nobody")
+
+        def as_nobody():
+            os.setgid(nobody.pw_gid)
+            os.setgroups([])
+            os.setuid(nobody.pw_uid)
+
+        py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        r = subprocess.run([py, "-c", send, col.sock, blob], preexec_fn=as_nobody,
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)  # nobody may open it, but is not allowed
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.connect(col.sock)
+        tx.send(good)
+        self.assertEqual(len(col.wait_spans(1)), 1)
+        time.sleep(0.3)
+        self.assertEqual(col.stop(), 0)
+        self.assertEqual(len(col.spans()), 1)
+        self.assertIn("refused a datagram from pid ", col.stderr)
+        self.assertIn("uid %d: not an allowed uid" % nobody.pw_uid, col.stderr)
+        self.assertIn("1 from refused uids", col.stderr)
+
+    def test_flood_keeps_memory_bounded(self):
+        good = capture_datagram()
+        col = Collector(extra=["--queue-mb", "8"])
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.connect(col.sock)
+        tx.setblocking(False)
+        junk = [os.urandom(64), b"\x0a\xff\xff\xff\xff\x0f" + b"x" * 58, good[: len(good) // 2]]
+        sent = 0
+        for i in range(1000000):
+            try:
+                tx.send(junk[i % 3])
+                sent += 1
+            except BlockingIOError:
+                time.sleep(0.0002)
+        tx.setblocking(True)
+        tx.send(good)
+        self.assertGreaterEqual(len(col.wait_spans(1, timeout=60)), 1)
+        with open("/proc/%d/status" % col.proc.pid) as f:
+            hwm = [int(l.split()[1]) for l in f if l.startswith("VmHWM")][0]
+        self.assertLess(hwm, 64 * 1024, "peak RSS %d KiB" % hwm)  # 8 MiB queue + the program
+        self.assertEqual(col.stop(), 0)
+        last = col.stderr.splitlines()[-1]
+        self.assertIn("not OTLP", last)
+        # A million bad datagrams give a handful of log lines, not a million.
+        self.assertLess(len(col.stderr.splitlines()), 400)
+        self.assertGreater(sent, 100000)
 
     def test_refuses_a_second_collector(self):
         col = Collector()
