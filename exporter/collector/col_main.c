@@ -25,7 +25,10 @@
 #include "col_forward.h"
 #include "col_json.h"
 #include "col_otlp.h"
+#include "col_metrics.h"
 #include "col_print.h"
+#include "col_serve.h"
+#include "col_stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,9 +54,6 @@
 static volatile sig_atomic_t col_stop;
 static volatile sig_atomic_t col_reopen;
 
-static struct {
-    unsigned long long datagrams, spans, bad, oversized, write_errors, queue_full, refused_uid;
-} col_count;
 
 #define COL_ALLOW_MAX 16
 
@@ -81,6 +81,7 @@ static struct {
     size_t queue_max;         /* bytes of datagrams waiting to be handled */
     uid_t allow[COL_ALLOW_MAX];
     int n_allow;              /* 0: any uid that can open the socket */
+    const char *metrics_listen; /* serve /metrics here; NULL: no metrics */
     col_fwd_cfg_t fwd;        /* fwd.url NULL: no forwarding */
 } col_opt;
 
@@ -153,6 +154,9 @@ static void col_usage(FILE *f)
                "  --allow-uid UID[,UID...]\n"
                "                 accept datagrams only from these users (repeatable)\n"
                "  --queue-mb N   hold at most N MiB of datagrams not yet handled (256)\n"
+               "  --metrics-listen HOST:PORT\n"
+               "                 serve span metrics, the service graph and counters at\n"
+               "                 http://HOST:PORT/metrics (Prometheus text)\n"
                "  --otlp-endpoint URL\n"
                "                 forward spans as OTLP/HTTP protobuf to URL/v1/traces (also\n"
                "                 OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT,\n"
@@ -256,15 +260,15 @@ static size_t col_count_spans(const col_request_t *r)
     return n;
 }
 
-static void col_write_line(int fd, col_buf_t *b)
+static int col_write_line(int fd, col_buf_t *b)
 {
     size_t off = 0;
 
     col_buf_put(b, "\n", 1);
     if (b->oom) {
-        col_count.write_errors++;
+        COL_COUNT(write_errors, 1);
         fprintf(stderr, "spanshim-collector: out of memory formatting a batch; dropped\n");
-        return;
+        return 0;
     }
     while (off < b->len) {
         ssize_t w = write(fd, b->p + off, b->len - off);
@@ -272,13 +276,14 @@ static void col_write_line(int fd, col_buf_t *b)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            col_count.write_errors++;
+            COL_COUNT(write_errors, 1);
             fprintf(stderr, "spanshim-collector: write to %s failed: %s\n", col_opt.jsonl,
                     strerror(errno));
-            return;
+            return 0;
         }
         off += (size_t)w;
     }
+    return 1;
 }
 
 /* Queue the batch for the OTLP endpoint, as this collector understood it. */
@@ -301,9 +306,9 @@ static void col_handle(const col_dgram_t *d, int jfd, col_buf_t *b)
     col_request_t *r = col_request_unpack(d->len, d->data);
     size_t n;
 
-    col_count.datagrams++;
+    COL_COUNT(datagrams, 1);
     if (r == NULL) {
-        col_count.bad++;
+        COL_COUNT(bad, 1);
         if (col_log_allowed())
             fprintf(stderr,
                     "spanshim-collector: ignored a datagram of %zu bytes from pid %d uid %u "
@@ -312,11 +317,15 @@ static void col_handle(const col_dgram_t *d, int jfd, col_buf_t *b)
         return;
     }
     n = col_count_spans(r);
-    col_count.spans += n;
+    COL_COUNT(decoded, 1);
+    COL_COUNT(spans, n);
+    if (n && col_opt.metrics_listen)
+        col_metrics_add(r, col_now_ms()); /* before any sampling: exact */
     if (n && jfd >= 0) {
         col_buf_reset(b);
         col_json_request(b, r);
-        col_write_line(jfd, b);
+        if (col_write_line(jfd, b))
+            COL_COUNT(written, n);
     }
     if (n && col_opt.print)
         col_print_add(r, col_now_ms());
@@ -343,7 +352,7 @@ static void col_enqueue(const uint8_t *data, ssize_t n, const struct ucred *who)
 
     if (!col_uid_allowed(who->uid)) {
         pthread_mutex_lock(&col_q_lock);
-        col_count.refused_uid++;
+        COL_COUNT(refused_uid, 1);
         pthread_mutex_unlock(&col_q_lock);
         if (col_log_allowed())
             fprintf(stderr, "spanshim-collector: refused a datagram from pid %d uid %u: not an "
@@ -354,12 +363,12 @@ static void col_enqueue(const uint8_t *data, ssize_t n, const struct ucred *who)
         d = malloc(sizeof(*d) + (size_t)n);
     pthread_mutex_lock(&col_q_lock);
     if (n > COL_DGRAM_MAX) {
-        col_count.oversized++;
+        COL_COUNT(oversized, 1);
         if (col_log_allowed())
             fprintf(stderr, "spanshim-collector: ignored an oversized datagram (%zd bytes) from "
                             "pid %d uid %u\n", n, (int)who->pid, (unsigned)who->uid);
     } else if (d == NULL || col_q_bytes + sizeof(*d) + (size_t)n > col_opt.queue_max) {
-        if (col_count.queue_full++ == 0)
+        if (COL_COUNT(queue_full, 1) == 1)
             fprintf(stderr, "spanshim-collector: falling behind; dropping batches\n");
         free(d);
     } else {
@@ -467,6 +476,7 @@ int main(int argc, char **argv)
         {"socket-group", required_argument, NULL, 'g'},
         {"allow-uid", required_argument, NULL, 'a'},
         {"queue-mb", required_argument, NULL, 'Q'},
+        {"metrics-listen", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *unix_socket = NULL;
@@ -501,6 +511,9 @@ int main(int argc, char **argv)
             break;
         case 'g':
             col_opt.socket_group = optarg;
+            break;
+        case 'm':
+            col_opt.metrics_listen = optarg;
             break;
         case 'Q':
             col_opt.queue_max = (size_t)strtoul(optarg, NULL, 10) << 20;
@@ -547,6 +560,8 @@ int main(int argc, char **argv)
         /* Signals are for the main thread; the others only receive and send. */
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (col_opt.metrics_listen && !col_serve_start(col_opt.metrics_listen))
+            return 1;
         if (col_opt.fwd.url && !col_fwd_start(&col_opt.fwd)) {
             fprintf(stderr, "spanshim-collector: cannot start forwarding to %s\n",
                     col_opt.fwd.url);
@@ -589,6 +604,7 @@ int main(int argc, char **argv)
     unlink(col_opt.socket_path);
     if (col_opt.fwd.url)
         col_fwd_stop(col_opt.fwd.timeout_ms + COL_FWD_GRACE_MS); /* queued spans go first */
+    col_serve_stop();
     if (!col_opt.quiet || col_count.bad || col_count.oversized || col_count.write_errors ||
         col_count.queue_full || col_count.refused_uid)
         fprintf(stderr,

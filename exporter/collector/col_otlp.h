@@ -18,6 +18,19 @@ typedef Opentelemetry__Proto__Common__V1__AnyValue col_value_t;
 typedef Opentelemetry__Proto__Common__V1__InstrumentationScope col_scope_t;
 typedef Opentelemetry__Proto__Resource__V1__Resource col_resource_t;
 
+/* A string or integer attribute by key (NULL / 0 if absent or of
+ * another type). Keys and values come from the input: never trusted. */
+const char *col_attr_str(col_kv_t **kv, size_t n, const char *key);
+int64_t col_attr_int(col_kv_t **kv, size_t n, const char *key);
+
+/* The resource's service.name, or NULL. */
+const char *col_service(const col_resource_spans_t *rs);
+
+/* Call fn for every span of r. */
+typedef void (*col_span_fn)(const col_resource_spans_t *rs, const col_scope_spans_t *ss,
+                            const col_span_t *s, void *arg);
+void col_each_span(const col_request_t *r, col_span_fn fn, void *arg);
+
 #define col_request_unpack(len, data) \
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, data)
 #define col_request_free(r) \

