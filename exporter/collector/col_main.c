@@ -29,6 +29,7 @@
 #include "col_print.h"
 #include "col_serve.h"
 #include "col_stats.h"
+#include "col_tail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +83,8 @@ static struct {
     uid_t allow[COL_ALLOW_MAX];
     int n_allow;              /* 0: any uid that can open the socket */
     const char *metrics_listen; /* serve /metrics here; NULL: no metrics */
+    int tail;                 /* tail sampling, with tail_cfg */
+    col_tail_cfg_t tail_cfg;
     col_fwd_cfg_t fwd;        /* fwd.url NULL: no forwarding */
 } col_opt;
 
@@ -114,6 +117,36 @@ static void col_on_signal(int sig)
         col_reopen = 1;
     else
         col_stop = 1;
+}
+
+/* A --tail-* value: a number, not negative (the ratio at most 1). */
+static int col_tail_option(int c, const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+
+    if (*v == '\0' || *end != '\0' || x < 0 || (c == 'R' && x > 1) ||
+        (c != 'R' && x != (double)(long)x)) {
+        fprintf(stderr, "spanshim-collector: bad value for a --tail option: %s\n", v);
+        return 0;
+    }
+    switch (c) {
+    case 'W':
+        col_opt.tail_cfg.wait_ms = (long)x;
+        break;
+    case 'L':
+        col_opt.tail_cfg.latency_ms = (long)x;
+        break;
+    case 'R':
+        col_opt.tail_cfg.ratio = x;
+        break;
+    case 'N':
+        col_opt.tail_cfg.max_traces = (size_t)x;
+        break;
+    default:
+        col_opt.tail_cfg.max_spans = (size_t)x;
+    }
+    return 1;
 }
 
 /* --allow-uid UID[,UID...] (user names too), repeatable. */
@@ -157,6 +190,12 @@ static void col_usage(FILE *f)
                "  --metrics-listen HOST:PORT\n"
                "                 serve span metrics, the service graph and counters at\n"
                "                 http://HOST:PORT/metrics (Prometheus text)\n"
+               "  --tail-sampling\n"
+               "                 hold each trace until --tail-wait MS (5000) after its last span,\n"
+               "                 then keep it if a span is an error or slower than\n"
+               "                 --tail-latency MS (1000), else with probability --tail-ratio R\n"
+               "                 (0.1); at most --tail-max-traces N (50000) and\n"
+               "                 --tail-max-spans N (1000000) held, the oldest decided early\n"
                "  --otlp-endpoint URL\n"
                "                 forward spans as OTLP/HTTP protobuf to URL/v1/traces (also\n"
                "                 OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT,\n"
@@ -301,7 +340,27 @@ static void col_forward(const col_request_t *r, size_t spans)
     free(pb);
 }
 
-static void col_handle(const col_dgram_t *d, int jfd, col_buf_t *b)
+/* Where spans go once kept: the .jsonl file, --print, the OTLP endpoint. */
+static struct {
+    int jfd;
+    col_buf_t *b;
+} col_sink = {-1, NULL};
+
+static void col_emit(const col_request_t *r, size_t n)
+{
+    if (col_sink.jfd >= 0) {
+        col_buf_reset(col_sink.b);
+        col_json_request(col_sink.b, r);
+        if (col_write_line(col_sink.jfd, col_sink.b))
+            COL_COUNT(written, n);
+    }
+    if (col_opt.print)
+        col_print_add(r, col_now_ms());
+    if (col_opt.fwd.url)
+        col_forward(r, n);
+}
+
+static void col_handle(const col_dgram_t *d)
 {
     col_request_t *r = col_request_unpack(d->len, d->data);
     size_t n;
@@ -321,16 +380,12 @@ static void col_handle(const col_dgram_t *d, int jfd, col_buf_t *b)
     COL_COUNT(spans, n);
     if (n && col_opt.metrics_listen)
         col_metrics_add(r, col_now_ms()); /* before any sampling: exact */
-    if (n && jfd >= 0) {
-        col_buf_reset(b);
-        col_json_request(b, r);
-        if (col_write_line(jfd, b))
-            COL_COUNT(written, n);
+    if (n && col_opt.tail) {
+        col_tail_add(r, col_now_ms()); /* it owns r now */
+        return;
     }
-    if (n && col_opt.print)
-        col_print_add(r, col_now_ms());
-    if (n && col_opt.fwd.url)
-        col_forward(r, n);
+    if (n)
+        col_emit(r, n);
     col_request_free(r);
 }
 
@@ -477,6 +532,12 @@ int main(int argc, char **argv)
         {"allow-uid", required_argument, NULL, 'a'},
         {"queue-mb", required_argument, NULL, 'Q'},
         {"metrics-listen", required_argument, NULL, 'm'},
+        {"tail-sampling", no_argument, NULL, 'T'},
+        {"tail-wait", required_argument, NULL, 'W'},
+        {"tail-latency", required_argument, NULL, 'L'},
+        {"tail-ratio", required_argument, NULL, 'R'},
+        {"tail-max-traces", required_argument, NULL, 'N'},
+        {"tail-max-spans", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *unix_socket = NULL;
@@ -486,6 +547,11 @@ int main(int argc, char **argv)
     int c, fd, jfd;
 
     col_opt.queue_max = (size_t)256 << 20;
+    col_opt.tail_cfg.wait_ms = 5000;
+    col_opt.tail_cfg.latency_ms = 1000;
+    col_opt.tail_cfg.ratio = 0.1;
+    col_opt.tail_cfg.max_traces = 50000;
+    col_opt.tail_cfg.max_spans = 1000000;
     col_opt.socket_path = getenv("SPANSHIM_SOCKET");
     if (col_opt.socket_path == NULL || *col_opt.socket_path == '\0')
         col_opt.socket_path = COL_DEFAULT_SOCKET;
@@ -514,6 +580,17 @@ int main(int argc, char **argv)
             break;
         case 'm':
             col_opt.metrics_listen = optarg;
+            break;
+        case 'T':
+            col_opt.tail = 1;
+            break;
+        case 'W':
+        case 'L':
+        case 'R':
+        case 'N':
+        case 'S':
+            if (!col_tail_option(c, optarg))
+                return 2;
             break;
         case 'Q':
             col_opt.queue_max = (size_t)strtoul(optarg, NULL, 10) << 20;
@@ -544,6 +621,10 @@ int main(int argc, char **argv)
     jfd = col_open_jsonl();
     if (col_opt.jsonl && jfd < 0)
         return 1;
+    col_sink.jfd = jfd;
+    col_sink.b = &b;
+    if (col_opt.tail)
+        col_tail_init(&col_opt.tail_cfg, col_emit);
     fd = col_bind(col_opt.socket_path);
     if (fd < 0)
         return 1;
@@ -580,7 +661,7 @@ int main(int argc, char **argv)
         while (d) {
             col_dgram_t *next = d->next;
 
-            col_handle(d, jfd, &b);
+            col_handle(d);
             free(d);
             d = next;
         }
@@ -591,10 +672,12 @@ int main(int argc, char **argv)
 
                 if (nfd >= 0) {
                     close(jfd);
-                    jfd = nfd;
+                    jfd = col_sink.jfd = nfd;
                 }
             }
         }
+        if (col_opt.tail)
+            col_tail_due(col_now_ms(), done); /* on a stop, every trace held */
         if (col_opt.print)
             col_print_due(stdout, col_now_ms(), done);
         if (done)

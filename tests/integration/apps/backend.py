@@ -2,7 +2,7 @@
 
 Records the exact bytes of every request it reads (request line, headers
 and body, as consumed from the socket) to RECORD as one JSON line each, and
-answers with a small JSON body. /error answers 500.
+answers with a small JSON body. /error answers 500; /slow waits 400 ms.
 
 usage: backend.py PORT_FILE RECORD [unix:PATH | ipv6]
 """
@@ -11,6 +11,7 @@ import json
 import socket
 import socketserver
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -59,6 +60,9 @@ class Handler(BaseHTTPRequestHandler):
         self.record()
         if self.path.startswith("/error"):
             self.answer(500, b'{"error":"out of stock"}')
+        elif self.path.startswith("/slow"):
+            time.sleep(0.4)
+            self.answer(200, b'{"item":42,"stock":7}')
         else:
             self.answer(200, b'{"item":42,"stock":7}')
 

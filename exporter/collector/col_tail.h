@@ -1,0 +1,51 @@
+/*
+ * col_tail.h - tail sampling: keep every error, every slow request, and a
+ * share of the rest, deciding per trace once it is complete (see col_tail.c).
+ */
+#ifndef COL_TAIL_H
+#define COL_TAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "col_otlp.h"
+
+typedef struct col_tail_cfg {
+    long wait_ms;       /* decide a trace this long after its last span */
+    long latency_ms;    /* keep traces with a span longer than this */
+    double ratio;       /* keep this share of the others */
+    size_t max_traces;  /* held at once; past it, the oldest are decided early */
+    size_t max_spans;   /* the same, in spans */
+} col_tail_cfg_t;
+
+/* What kept spans go to (the collector's sinks). */
+typedef void (*col_tail_emit_fn)(const col_request_t *r, size_t spans);
+
+#define COL_TAIL_COUNTERS(X)                                                 \
+    X(traces_kept_error, "traces kept: a span was an error")                 \
+    X(traces_kept_latency, "traces kept: a span was slower than the threshold") \
+    X(traces_kept_probabilistic, "traces kept by the ratio")                 \
+    X(traces_dropped, "traces dropped by the ratio")                         \
+    X(traces_decided_early, "traces decided before their wait: too many held") \
+    X(spans_kept, "spans kept")                                              \
+    X(spans_dropped, "spans dropped")                                        \
+    X(late_spans, "spans that came after their trace was decided")
+
+typedef struct col_tail_counts {
+#define COL_TAIL_FIELD(name, what) unsigned long long name;
+    COL_TAIL_COUNTERS(COL_TAIL_FIELD)
+#undef COL_TAIL_FIELD
+} col_tail_counts_t;
+
+extern col_tail_counts_t col_tail_count;
+
+void col_tail_init(const col_tail_cfg_t *cfg, col_tail_emit_fn emit);
+
+/* Hold r's spans (r is the caller's no more: it is freed when its last
+ * span is decided). */
+void col_tail_add(col_request_t *r, uint64_t now_ms);
+
+/* Decide the traces whose wait is over (all of them if `all`). */
+void col_tail_due(uint64_t now_ms, int all);
+
+#endif
