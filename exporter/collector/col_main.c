@@ -521,6 +521,38 @@ static col_dgram_t *col_take(int *done)
     return all;
 }
 
+/* Every counter in one line, at exit. */
+static void col_log_totals(col_buf_t *b)
+{
+    col_buf_reset(b);
+    col_buf_printf(b, "spanshim-collector: %llu spans in %llu datagrams%s%s; %llu not OTLP, "
+                      "%llu oversized, %llu dropped behind, %llu from refused uids",
+                   col_count.spans, col_count.datagrams, col_opt.jsonl ? " written to " : "",
+                   col_opt.jsonl ? col_opt.jsonl : "", col_count.bad, col_count.oversized,
+                   col_count.queue_full, col_count.refused_uid);
+    if (col_count.write_errors)
+        col_buf_printf(b, ", %llu batches not written", col_count.write_errors);
+    if (col_opt.tail)
+        col_buf_printf(b, "; tail sampling kept %llu traces (%llu errors, %llu slow, %llu by "
+                          "ratio) and dropped %llu, %llu decided early",
+                       col_tail_count.traces_kept_error + col_tail_count.traces_kept_latency +
+                           col_tail_count.traces_kept_probabilistic,
+                       col_tail_count.traces_kept_error, col_tail_count.traces_kept_latency,
+                       col_tail_count.traces_kept_probabilistic, col_tail_count.traces_dropped,
+                       col_tail_count.traces_decided_early);
+    if (col_opt.fwd.url)
+        col_buf_printf(b, "; forwarded to %s: %llu spans exported in %llu requests (%llu "
+                          "retried), dropped %llu refused, %llu after retrying, %llu queue full, "
+                          "%llu unsent at exit, %llu rejected in partial successes",
+                       col_opt.fwd.url, col_fwd_count.exported_spans, col_fwd_count.requests,
+                       col_fwd_count.retries, col_fwd_count.dropped_rejected,
+                       col_fwd_count.dropped_retries, col_fwd_count.dropped_queue_full,
+                       col_fwd_count.dropped_shutdown, col_fwd_count.partial_rejected);
+    col_buf_put(b, "\n", 1);
+    if (!b->oom)
+        (void)!write(STDERR_FILENO, b->p, b->len);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -690,21 +722,7 @@ int main(int argc, char **argv)
     col_serve_stop();
     if (!col_opt.quiet || col_count.bad || col_count.oversized || col_count.write_errors ||
         col_count.queue_full || col_count.refused_uid)
-        fprintf(stderr,
-                "spanshim-collector: %llu spans in %llu datagrams%s%s; %llu not OTLP, %llu "
-                "oversized, %llu dropped behind, %llu from refused uids\n",
-                col_count.spans, col_count.datagrams, col_opt.jsonl ? " written to " : "",
-                col_opt.jsonl ? col_opt.jsonl : "", col_count.bad, col_count.oversized,
-                col_count.queue_full, col_count.refused_uid);
-    if (col_opt.fwd.url)
-        fprintf(stderr,
-                "spanshim-collector: forwarded to %s: %llu spans exported in %llu requests "
-                "(%llu retried); dropped: %llu refused, %llu after retrying, %llu queue full, "
-                "%llu unsent at exit; %llu rejected in partial successes\n",
-                col_opt.fwd.url, col_fwd_count.exported_spans, col_fwd_count.requests,
-                col_fwd_count.retries, col_fwd_count.dropped_rejected,
-                col_fwd_count.dropped_retries, col_fwd_count.dropped_queue_full,
-                col_fwd_count.dropped_shutdown, col_fwd_count.partial_rejected);
+        col_log_totals(&b);
     col_buf_free(&b);
     return 0;
 }

@@ -8,6 +8,7 @@ import grp
 import json
 import os
 import pwd
+import signal
 import socket
 import stat
 import subprocess
@@ -165,6 +166,27 @@ class Hostile(unittest.TestCase):
         # A million bad datagrams give a handful of log lines, not a million.
         self.assertLess(len(col.stderr.splitlines()), 400)
         self.assertGreater(sent, 100000)
+
+    def test_sighup_reopens_the_file(self):
+        # logrotate moves the file away and sends SIGHUP: the next line
+        # goes to a new file of the same name.
+        good = capture_datagram()
+        col = Collector()
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.connect(col.sock)
+        tx.send(good)
+        self.assertEqual(len(col.wait_spans(1)), 1)
+        os.rename(col.jsonl, col.jsonl + ".1")
+        col.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        tx.send(good)
+        deadline = time.time() + 10
+        while not os.path.exists(col.jsonl) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(col.stop(), 0)
+        for path in (col.jsonl, col.jsonl + ".1"):
+            with open(path) as f:
+                self.assertEqual(len(f.read().splitlines()), 1, path)
 
     def test_refuses_a_second_collector(self):
         col = Collector()

@@ -85,12 +85,18 @@ class Forward(unittest.TestCase):
 
     def test_same_spans_with_gzip_and_headers(self):
         self.rx = Receiver(tempfile_dir())
+        # Every sink at once: .jsonl, --print, OTLP, /metrics.
         self.collector(self.rx.port, {"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
-                                      "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=blue%20team, x-k=v"})
+                                      "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=blue%20team, x-k=v"},
+                       extra=["--print", "--metrics-listen", "127.0.0.1:%d" % free_port()])
         self.traffic(5, "plain")
         written, got = self.finish(self.rx)
         self.assertEqual(len(written), 10)
         self.assertEqual(got, written)
+        self.assertEqual(self.col.stdout.count("trace "), 5)  # --print: five trees
+        last = self.col.stderr.splitlines()[-1]              # the totals: one line
+        self.assertIn("10 spans in", last)
+        self.assertIn("10 spans exported in", last)
         reqs = self.rx.requests()
         for r in reqs:
             self.assertEqual(r["path"], "/v1/traces")
