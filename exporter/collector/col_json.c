@@ -26,7 +26,7 @@ void col_buf_free(col_buf_t *b)
     b->len = b->cap = 0;
 }
 
-static int col_buf_grow(col_buf_t *b, size_t more)
+int col_buf_grow(col_buf_t *b, size_t more)
 {
     size_t cap;
     char *p;
@@ -44,15 +44,6 @@ static int col_buf_grow(col_buf_t *b, size_t more)
     b->p = p;
     b->cap = cap;
     return 1;
-}
-
-void col_buf_put(col_buf_t *b, const char *s, size_t n)
-{
-    if (!col_buf_grow(b, n))
-        return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
 }
 
 void col_buf_puts(col_buf_t *b, const char *s)
@@ -118,6 +109,19 @@ static size_t col_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Decimal digits of v, without printf (the hot path writes many). */
+static void col_buf_u64(col_buf_t *b, uint64_t v)
+{
+    char d[20];
+    int i = 20;
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    col_buf_put(b, d + i, (size_t)(20 - i));
+}
+
 static void col_json_str(col_buf_t *b, const char *s)
 {
     const unsigned char *u = (const unsigned char *)(s ? s : "");
@@ -126,8 +130,15 @@ static void col_json_str(col_buf_t *b, const char *s)
     col_buf_put(b, "\"", 1);
     while (i < n) {
         unsigned char c = u[i];
-        size_t l;
+        size_t l, run = i;
 
+        while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\')
+            run++;
+        if (run > i) { /* plain ASCII, as most is: one copy */
+            col_buf_put(b, (const char *)u + i, run - i);
+            i = run;
+            continue;
+        }
         if (c == '"' || c == '\\') {
             col_buf_put(b, "\\", 1);
             col_buf_put(b, (const char *)&u[i], 1);
@@ -151,7 +162,9 @@ static void col_json_key(col_buf_t *b, int *first, const char *key)
     if (!*first)
         col_buf_put(b, ",", 1);
     *first = 0;
-    col_buf_printf(b, "\"%s\":", key);
+    col_buf_put(b, "\"", 1);
+    col_buf_puts(b, key);
+    col_buf_put(b, "\":", 2);
 }
 
 static void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
@@ -177,7 +190,7 @@ static void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
 
 static void col_json_hexid(col_buf_t *b, int *first, const char *key, ProtobufCBinaryData d)
 {
-    char hex[2 * 64 + 1];
+    char hex[2 * 64 + 3];
 
     if (d.len == 0)
         return;
@@ -186,8 +199,10 @@ static void col_json_hexid(col_buf_t *b, int *first, const char *key, ProtobufCB
         col_json_base64(b, d.data, d.len); /* not an id at all: keep it intact */
         return;
     }
-    col_hex(d.data, d.len, hex);
-    col_buf_printf(b, "\"%s\"", hex);
+    hex[0] = '"';
+    col_hex(d.data, d.len, hex + 1);
+    hex[2 * d.len + 1] = '"';
+    col_buf_put(b, hex, 2 * d.len + 2);
 }
 
 static void col_json_kvs(col_buf_t *b, col_kv_t **kv, size_t n, int depth);
@@ -210,7 +225,14 @@ static void col_json_value(col_buf_t *b, const col_value_t *v, int depth)
         col_buf_puts(b, v->bool_value ? "\"boolValue\":true" : "\"boolValue\":false");
         break;
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-        col_buf_printf(b, "\"intValue\":\"%" PRId64 "\"", v->int_value);
+        col_buf_puts(b, "\"intValue\":\"");
+        if (v->int_value < 0) {
+            col_buf_put(b, "-", 1);
+            col_buf_u64(b, 0 - (uint64_t)v->int_value);
+        } else {
+            col_buf_u64(b, (uint64_t)v->int_value);
+        }
+        col_buf_put(b, "\"", 1);
         break;
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
         if (v->double_value != v->double_value)
@@ -278,7 +300,7 @@ static void col_json_attrs(col_buf_t *b, int *first, col_kv_t **kv, size_t n, ui
     }
     if (dropped) {
         col_json_key(b, first, "droppedAttributesCount");
-        col_buf_printf(b, "%u", dropped);
+        col_buf_u64(b, dropped);
     }
 }
 
@@ -295,7 +317,9 @@ static void col_json_u64(col_buf_t *b, int *first, const char *key, uint64_t v)
     if (v == 0)
         return;
     col_json_key(b, first, key);
-    col_buf_printf(b, "\"%" PRIu64 "\"", v);
+    col_buf_put(b, "\"", 1);
+    col_buf_u64(b, v);
+    col_buf_put(b, "\"", 1);
 }
 
 static void col_json_span(col_buf_t *b, const col_span_t *s)
@@ -310,12 +334,15 @@ static void col_json_span(col_buf_t *b, const col_span_t *s)
     col_json_hexid(b, &first, "parentSpanId", s->parent_span_id);
     if (s->flags) {
         col_json_key(b, &first, "flags");
-        col_buf_printf(b, "%u", s->flags);
+        col_buf_u64(b, s->flags);
     }
     col_json_optstr(b, &first, "name", s->name);
     if (s->kind) {
         col_json_key(b, &first, "kind");
-        col_buf_printf(b, "%d", (int)s->kind);
+        if (s->kind >= 0)
+            col_buf_u64(b, (uint64_t)s->kind);
+        else
+            col_buf_printf(b, "%d", (int)s->kind); /* not a kind at all, but as sent */
     }
     col_json_u64(b, &first, "startTimeUnixNano", s->start_time_unix_nano);
     col_json_u64(b, &first, "endTimeUnixNano", s->end_time_unix_nano);
@@ -337,7 +364,7 @@ static void col_json_span(col_buf_t *b, const col_span_t *s)
     }
     if (s->dropped_events_count) {
         col_json_key(b, &first, "droppedEventsCount");
-        col_buf_printf(b, "%u", s->dropped_events_count);
+        col_buf_u64(b, s->dropped_events_count);
     }
     if (s->n_links) {
         col_json_key(b, &first, "links");
@@ -353,7 +380,7 @@ static void col_json_span(col_buf_t *b, const col_span_t *s)
             col_json_attrs(b, &f, l->attributes, l->n_attributes, l->dropped_attributes_count);
             if (l->flags) {
                 col_json_key(b, &f, "flags");
-                col_buf_printf(b, "%u", l->flags);
+                col_buf_u64(b, l->flags);
             }
             col_buf_put(b, "}", 1);
         }
@@ -361,7 +388,7 @@ static void col_json_span(col_buf_t *b, const col_span_t *s)
     }
     if (s->dropped_links_count) {
         col_json_key(b, &first, "droppedLinksCount");
-        col_buf_printf(b, "%u", s->dropped_links_count);
+        col_buf_u64(b, s->dropped_links_count);
     }
     if (s->status) {
         int f = 1;

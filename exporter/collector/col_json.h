@@ -9,6 +9,7 @@
 #define COL_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "col_otlp.h"
 
@@ -20,7 +21,18 @@ typedef struct col_buf {
 
 void col_buf_reset(col_buf_t *b);
 void col_buf_free(col_buf_t *b);
-void col_buf_put(col_buf_t *b, const char *s, size_t n);
+int col_buf_grow(col_buf_t *b, size_t more); /* room for more bytes and a NUL */
+
+/* Append n bytes (kept NUL-terminated). Inline: JSON is made of many. */
+static inline void col_buf_put(col_buf_t *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap && !col_buf_grow(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
 void col_buf_puts(col_buf_t *b, const char *s);
 void col_buf_printf(col_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -362,11 +362,18 @@ static void col_emit(const col_request_t *r, size_t n)
 
 static void col_handle(const col_dgram_t *d)
 {
-    col_request_t *r = col_request_unpack(d->len, d->data);
+    static col_arena_t *arena;
+    col_request_t *r;
     size_t n;
 
     COL_COUNT(datagrams, 1);
+    if (arena == NULL && (arena = col_arena_new()) == NULL) {
+        COL_COUNT(queue_full, 1); /* out of memory: as if the queue were full */
+        return;
+    }
+    r = col_request_decode(arena, d->data, d->len);
     if (r == NULL) {
+        col_arena_reset(arena);
         COL_COUNT(bad, 1);
         if (col_log_allowed())
             fprintf(stderr,
@@ -381,12 +388,13 @@ static void col_handle(const col_dgram_t *d)
     if (n && col_opt.metrics_listen)
         col_metrics_add(r, col_now_ms()); /* before any sampling: exact */
     if (n && col_opt.tail) {
-        col_tail_add(r, col_now_ms()); /* it owns r now */
+        col_tail_add(r, arena, col_now_ms()); /* it owns r and its arena now */
+        arena = NULL;
         return;
     }
     if (n)
         col_emit(r, n);
-    col_request_free(r);
+    col_arena_reset(arena);
 }
 
 static int col_uid_allowed(uid_t uid)

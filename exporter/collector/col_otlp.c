@@ -4,7 +4,91 @@
  */
 #include "col_otlp.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#define COL_ARENA_BLOCK (256 * 1024)
+
+typedef struct col_block {
+    struct col_block *next;
+    size_t used, cap;
+    max_align_t data[];
+} col_block_t;
+
+struct col_arena {
+    ProtobufCAllocator alloc; /* first: protobuf-c hands it back to us */
+    col_block_t *blocks;
+};
+
+static void *col_arena_alloc(void *arg, size_t n)
+{
+    col_arena_t *a = arg;
+    col_block_t *b = a->blocks;
+
+    n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+    if (b == NULL || b->cap - b->used < n) {
+        size_t cap = n > COL_ARENA_BLOCK ? n : COL_ARENA_BLOCK;
+
+        if ((b = malloc(sizeof(*b) + cap)) == NULL)
+            return NULL;
+        b->used = 0;
+        b->cap = cap;
+        b->next = a->blocks;
+        a->blocks = b;
+    }
+    b->used += n;
+    return (char *)b->data + b->used - n;
+}
+
+static void col_arena_nofree(void *arg, void *p)
+{
+    (void)arg, (void)p; /* all of it goes at once */
+}
+
+col_arena_t *col_arena_new(void)
+{
+    col_arena_t *a = calloc(1, sizeof(*a));
+
+    if (a) {
+        a->alloc.alloc = col_arena_alloc;
+        a->alloc.free = col_arena_nofree;
+        a->alloc.allocator_data = a;
+    }
+    return a;
+}
+
+void col_arena_reset(col_arena_t *a)
+{
+    col_block_t *keep = NULL, *b = a->blocks;
+
+    while (b) {
+        col_block_t *next = b->next;
+
+        if (next == NULL && b->cap == COL_ARENA_BLOCK) {
+            keep = b; /* the oldest, of the usual size */
+            keep->used = 0;
+        } else {
+            free(b);
+        }
+        b = next;
+    }
+    a->blocks = keep;
+}
+
+void col_arena_free(col_arena_t *a)
+{
+    if (a == NULL)
+        return;
+    col_arena_reset(a);
+    free(a->blocks);
+    free(a);
+}
+
+col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t len)
+{
+    return opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+        &a->alloc, len, data);
+}
 
 #define COL_VALUE(v, what) \
     ((v) && (v)->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##what)

@@ -31,7 +31,7 @@ enum { COL_DROP = 0, COL_KEEP_ERROR, COL_KEEP_LATENCY, COL_KEEP_RATIO };
 
 /* A decoded batch, freed when no held span points into it. */
 typedef struct col_batch {
-    col_request_t *r;
+    col_arena_t *arena; /* where the request was decoded */
     size_t refs;
 } col_batch_t;
 
@@ -148,7 +148,7 @@ static void col_decided_add(const uint8_t *id, uint8_t policy)
 static void col_batch_put(col_batch_t *b)
 {
     if (--b->refs == 0) {
-        col_request_free(b->r);
+        col_arena_free(b->arena);
         free(b);
     }
 }
@@ -411,15 +411,15 @@ static void col_tail_one(const col_resource_spans_t *rs, const col_scope_spans_t
     col_lru_append(t);
 }
 
-void col_tail_add(col_request_t *r, uint64_t now_ms)
+void col_tail_add(col_request_t *r, col_arena_t *arena, uint64_t now_ms)
 {
     col_tadd_t a = {NULL, now_ms};
 
     if ((a.batch = calloc(1, sizeof(*a.batch))) == NULL) {
-        col_request_free(r);
+        col_arena_free(arena);
         return;
     }
-    a.batch->r = r;
+    a.batch->arena = arena;
     a.batch->refs = 1; /* ours, while the spans are added */
     col_each_span(r, col_tail_one, &a);
     col_batch_put(a.batch);

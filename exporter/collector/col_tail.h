@@ -41,9 +41,9 @@ extern col_tail_counts_t col_tail_count;
 
 void col_tail_init(const col_tail_cfg_t *cfg, col_tail_emit_fn emit);
 
-/* Hold r's spans (r is the caller's no more: it is freed when its last
- * span is decided). */
-void col_tail_add(col_request_t *r, uint64_t now_ms);
+/* Hold r's spans (r and the arena it was decoded into are the caller's no
+ * more: they are freed when r's last span is decided). */
+void col_tail_add(col_request_t *r, col_arena_t *arena, uint64_t now_ms);
 
 /* Decide the traces whose wait is over (all of them if `all`). */
 void col_tail_due(uint64_t now_ms, int all);

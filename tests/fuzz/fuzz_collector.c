@@ -39,15 +39,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         col_tail_init(&cfg, emit);
     }
     now += 37;
-    r = col_request_unpack(size, data);
-    if (r == NULL)
+    col_arena_t *arena = col_arena_new();
+
+    r = col_request_decode(arena, data, size);
+    if (r == NULL) {
+        col_arena_free(arena);
         return 0;
+    }
     col_metrics_add(r, now);
     col_buf_reset(&out);
     col_json_request(&out, r);
     col_print_add(r, now);
     col_print_due(devnull, now, size & 1);
-    col_tail_add(r, now); /* owns r now */
+    col_tail_add(r, arena, now); /* owns r and the arena now */
     col_tail_due(now, size & 2);
     if ((now / 37) % 64 == 0) {
         col_buf_reset(&out);

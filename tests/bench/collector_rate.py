@@ -1,0 +1,156 @@
+"""The collector's ingest rate: spans per second received on its socket and
+written to .jsonl, on one core (the collector is pinned to CPU 0; the
+sender runs elsewhere). The batches are real ones: a traced curl fetching
+many URLs from a traced nginx, captured from the shim's socket (under load,
+so the shim's batches are full, as they are when throughput matters).
+
+usage: collector_rate.py [SPANS]   (default 1,000,000)
+Prints one JSON object: spans, seconds, spans_per_second, cpu_seconds,
+spans_per_cpu_second, datagrams, spans_per_datagram."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from harness import COLLECTOR, NGINX, PRELOAD, free_port  # noqa: E402
+
+NGINX_CONF = """daemon off;
+master_process off;
+pid %s/nginx.pid;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %s/tmp;
+    server {
+        listen 127.0.0.1:%d;
+        location / { default_type application/json; return 200 '{"item":42,"stock":7}'; }
+    }
+}
+"""
+
+
+def capture_batches():
+    """Datagrams the shim sent for 200 requests (client and server spans)."""
+    d = tempfile.mkdtemp(prefix="spanshim-bench.")
+    path = os.path.join(d, "s.sock")
+    rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    rx.bind(path)
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    out = []
+    rx.settimeout(0.5)
+
+    def drain():  # the kernel queues only a few datagrams: read as they come
+        while True:
+            try:
+                out.append(rx.recv(1 << 20))
+            except socket.timeout:
+                if done:
+                    return
+
+    done = False
+    reader = threading.Thread(target=drain)
+    reader.start()
+    env = dict(os.environ, LD_PRELOAD=PRELOAD, SPANSHIM_SOCKET=path, OTEL_SERVICE_NAME="nginx")
+    port = free_port()
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF % (d, d, port))
+    srv = subprocess.Popen([NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")], env=env)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    urls = ["http://127.0.0.1:%d/inventory?item=%d" % (port, i) for i in range(2000)]
+    subprocess.run(["curl", "-s", *urls], check=True, stdout=subprocess.DEVNULL,
+                   env=dict(env, OTEL_SERVICE_NAME="shop"))
+    time.sleep(0.5)
+    srv.terminate()
+    srv.wait()
+    done = True
+    reader.join()
+    return out
+
+
+def spans_in(datagrams):
+    """Count spans by decoding with the collector itself (--print off)."""
+    d = tempfile.mkdtemp(prefix="spanshim-bench.")
+    sock, jsonl = os.path.join(d, "c.sock"), os.path.join(d, "c.jsonl")
+    col = subprocess.Popen([COLLECTOR, "--socket", sock, "--jsonl", jsonl, "--quiet"])
+    while not os.path.exists(sock):
+        time.sleep(0.01)
+    tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    tx.connect(sock)
+    counts = []
+    for g in datagrams:
+        tx.send(g)
+        time.sleep(0.05)
+        with open(jsonl) as f:
+            total = sum(len(ss.get("spans", [])) for line in f for rs in json.loads(line)["resourceSpans"]
+                        for ss in rs["scopeSpans"])
+        counts.append(total - sum(counts))
+    col.terminate()
+    col.wait()
+    return counts
+
+
+def main():
+    want = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
+    batches = capture_batches()
+    counts = spans_in(batches)
+    best = max(range(len(batches)), key=lambda i: counts[i])
+    g, per = batches[best], counts[best]
+    n = (want + per - 1) // per
+    d = tempfile.mkdtemp(prefix="spanshim-bench.")
+    sock, jsonl = os.path.join(d, "c.sock"), os.path.join(d, "c.jsonl")
+    col = subprocess.Popen(["taskset", "-c", "0", COLLECTOR, "--socket", sock, "--jsonl", jsonl,
+                            "--quiet"])
+    while not os.path.exists(sock):
+        time.sleep(0.01)
+    tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    tx.connect(sock)
+    os.sched_setaffinity(0, {1} if os.cpu_count() > 1 else {0})
+    # Every datagram is the same batch, so every line has the same length:
+    # the file's size says how many spans are written.
+    tx.send(g)
+    while not os.path.exists(jsonl) or os.path.getsize(jsonl) == 0:
+        time.sleep(0.01)
+    line = os.path.getsize(jsonl)
+    t0 = time.time()
+    cpu0 = cpu_of(col.pid)
+    written = sent = 0
+    window = max(1, 200000 // per)  # datagrams ahead of what is written, at most
+    while written < n * per and time.time() - t0 < 300:
+        while sent < n and (sent - written // per) < window:
+            tx.send(g)
+            sent += 1
+        time.sleep(0.002)
+        written = (os.path.getsize(jsonl) // line - 1) * per
+    secs = time.time() - t0
+    cpu = cpu_of(col.pid) - cpu0
+    col.terminate()
+    col.wait()
+    os.unlink(jsonl)
+    print(json.dumps({"spans": written, "seconds": round(secs, 3),
+                      "spans_per_second": int(written / secs), "cpu_seconds": round(cpu, 3),
+                      "spans_per_cpu_second": int(written / cpu) if cpu else None,
+                      "datagrams": n, "spans_per_datagram": per}))
+
+
+def cpu_of(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    main()
