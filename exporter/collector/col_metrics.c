@@ -80,18 +80,9 @@ static unsigned long long col_unpaired;
 
 /* ---- series ------------------------------------------------------------- */
 
-static unsigned col_hash_str(const char *s)
-{
-    unsigned h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (uint8_t)*s++) * 16777619u;
-    return h;
-}
-
 static col_series_t *col_series_get(col_table_t *t, const char *labels)
 {
-    unsigned b = col_hash_str(labels) % COL_HASH;
+    unsigned b = (unsigned)(col_hash(labels, strlen(labels)) % COL_HASH);
     col_series_t *s;
 
     for (s = t->hash[b]; s; s = s->chain)
@@ -196,10 +187,7 @@ static void col_metrics_span(const col_resource_spans_t *rs, const col_span_t *s
 
 static unsigned col_pend_bucket(const uint8_t *id)
 {
-    unsigned h;
-
-    memcpy(&h, id, sizeof(h));
-    return h % COL_PEND_HASH;
+    return (unsigned)(col_hash(id, 8) % COL_PEND_HASH);
 }
 
 static void col_pend_unlink(col_pend_t *p)
@@ -261,17 +249,19 @@ static void col_metrics_graph(const col_resource_spans_t *rs, const col_span_t *
     if ((s->kind != 2 && s->kind != 3) || id->len != 8)
         return;
     for (pp = &col_pend_hash[col_pend_bucket(id->data)]; (p = *pp) != NULL; pp = &p->chain) {
-        if (p->client != client && memcmp(p->id, id->data, 8) == 0) {
-            *pp = p->chain;
-            p->live = 0;
-            if (client)
-                col_edge(svc ? svc : "unknown_service", p->service,
-                         p->error || col_span_error(s), p->seconds, col_span_seconds(s), lb);
-            else
-                col_edge(p->service, svc ? svc : "unknown_service",
-                         p->error || col_span_error(s), col_span_seconds(s), p->seconds, lb);
-            return;
-        }
+        if (memcmp(p->id, id->data, 8) != 0)
+            continue;
+        if (p->client == client)
+            return; /* the same side again (a resent span): it waits once */
+        *pp = p->chain;
+        p->live = 0;
+        if (client)
+            col_edge(svc ? svc : "unknown_service", p->service, p->error || col_span_error(s),
+                     p->seconds, col_span_seconds(s), lb);
+        else
+            col_edge(p->service, svc ? svc : "unknown_service", p->error || col_span_error(s),
+                     col_span_seconds(s), p->seconds, lb);
+        return;
     }
     if ((p = calloc(1, sizeof(*p))) == NULL)
         return;

@@ -6,6 +6,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #define COL_ARENA_BLOCK (256 * 1024)
 
@@ -82,6 +85,25 @@ void col_arena_free(col_arena_t *a)
     col_arena_reset(a);
     free(a->blocks);
     free(a);
+}
+
+uint64_t col_hash(const void *p, size_t n)
+{
+    static uint64_t key;
+    const uint8_t *b = p;
+    uint64_t h;
+    size_t i;
+
+    if (key == 0 && getrandom(&key, sizeof(key), 0) != sizeof(key))
+        key = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+    h = key ^ (n * 0xff51afd7ed558ccdull);
+    for (i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull; /* FNV-1a's prime, from a secret start */
+    }
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t len)

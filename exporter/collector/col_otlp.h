@@ -26,6 +26,10 @@ int64_t col_attr_int(col_kv_t **kv, size_t n, const char *key);
 /* The resource's service.name, or NULL. */
 const char *col_service(const col_resource_spans_t *rs);
 
+/* A hash of bytes from the input, keyed with a secret made at start, so
+ * that no sender can choose ids that all land in one bucket. */
+uint64_t col_hash(const void *p, size_t n);
+
 /* Call fn for every span of r. */
 typedef void (*col_span_fn)(const col_resource_spans_t *rs, const col_scope_spans_t *ss,
                             const col_span_t *s, void *arg);

@@ -92,10 +92,7 @@ void col_tail_init(const col_tail_cfg_t *cfg, col_tail_emit_fn emit)
 
 static unsigned col_trace_bucket(const uint8_t *id)
 {
-    unsigned h;
-
-    memcpy(&h, id + 12, sizeof(h)); /* the random part */
-    return h % COL_TRACE_HASH;
+    return (unsigned)(col_hash(id, 16) % COL_TRACE_HASH);
 }
 
 /* ---- remembered decisions ------------------------------------------------- */
