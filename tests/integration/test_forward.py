@@ -163,6 +163,20 @@ class Forward(unittest.TestCase):
         written, got = self.finish(self.rx)
         self.assertEqual(got, written)    # timed out once, sent again, recorded once
 
+    def test_unix_socket_endpoint(self):
+        # As to an OpenTelemetry Collector whose receiver listens on a Unix socket.
+        d = tempfile_dir()
+        path = os.path.join(d, "otlp.sock")
+        self.rx = Receiver(d, path)
+        self.col = Collector(extra=["--otlp-unix-socket", path, "--otlp-endpoint", "http://localhost"])
+        _, self.backend = start_app(self.col, "backend.py", [os.path.join(self.col.dir, "b.record")],
+                                    "backend")
+        self.traffic(2, "unix")
+        written, got = self.finish(self.rx)
+        self.assertEqual(len(written), 4)
+        self.assertEqual(got, written)
+        self.assertEqual(self.rx.requests()[0]["headers"]["host"], "localhost")
+
     def test_partial_success_is_not_retried(self):
         self.rx = Receiver(tempfile_dir(), script="partial:1")
         self.collector(self.rx.port)

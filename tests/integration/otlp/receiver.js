@@ -5,7 +5,7 @@
 // request headers, and each span's identity and times.
 //
 // usage: node receiver.js PORT_FILE RECORD PORT [SCRIPT]
-//   PORT 0 picks a free one. SCRIPT lists how to answer successive
+//   PORT 0 picks a free one; a path listens on that Unix socket. SCRIPT lists how to answer successive
 //   requests, comma-separated (then 200 for ever): 200, 400, 429, 502,
 //   503:SECS (503 with Retry-After), slow:MS (answer 200 after MS; a request
 //   whose client gave up by then is not recorded), partial:N (200 with a
@@ -77,8 +77,11 @@ const server = http.createServer((req, res) => {
 });
 
 server.keepAliveTimeout = 60000;
-server.listen(Number(port), "127.0.0.1", () => {
-  fs.writeFileSync(portFile + ".tmp", String(server.address().port));
+const ready = () => {
+  const a = server.address();
+  fs.writeFileSync(portFile + ".tmp", typeof a === "string" ? "0" : String(a.port));
   fs.renameSync(portFile + ".tmp", portFile);
-});
+};
+if (port.startsWith("/")) server.listen(port, ready);
+else server.listen(Number(port), "127.0.0.1", ready);
 process.on("SIGTERM", () => process.exit(0));
