@@ -28,11 +28,12 @@ def key(s):
 
 
 class Receiver:
-    def __init__(self, d, port=0, script=""):
+    def __init__(self, d, port=0, script="", env=None):
         self.record = os.path.join(d, "otlp.record")
         port_file = os.path.join(d, "receiver.%d.port" % time.monotonic_ns())
         self.proc = subprocess.Popen(["node", RECEIVER, port_file, self.record, str(port), script],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=dict(os.environ, **(env or {})))
         deadline = time.time() + 15
         while not os.path.exists(port_file):
             if time.time() > deadline or self.proc.poll() is not None:
@@ -176,6 +177,24 @@ class Forward(unittest.TestCase):
         self.assertEqual(len(written), 4)
         self.assertEqual(got, written)
         self.assertEqual(self.rx.requests()[0]["headers"]["host"], "localhost")
+
+    @unittest.skipUnless(shutil.which("openssl"), "openssl is not installed")
+    def test_https_endpoint(self):
+        d = tempfile_dir()
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+        self.rx = Receiver(d, env={"TLS_CERT": cert, "TLS_KEY": key})
+        self.col = Collector(env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":
+                                  "https://127.0.0.1:%d/v1/traces" % self.rx.port,
+                                  "OTEL_EXPORTER_OTLP_CERTIFICATE": cert})
+        _, self.backend = start_app(self.col, "backend.py", [os.path.join(self.col.dir, "b.record")],
+                                    "backend")
+        self.traffic(2, "tls")
+        written, got = self.finish(self.rx)
+        self.assertEqual(len(written), 4)
+        self.assertEqual(got, written)
 
     def test_partial_success_is_not_retried(self):
         self.rx = Receiver(tempfile_dir(), script="partial:1")

@@ -9,10 +9,12 @@
 //   requests, comma-separated (then 200 for ever): 200, 400, 429, 502,
 //   503:SECS (503 with Retry-After), slow:MS (answer 200 after MS; a request
 //   whose client gave up by then is not recorded), partial:N (200 with a
-//   partial success rejecting N spans).
+//   partial success rejecting N spans). With TLS_CERT and TLS_KEY in the
+//   environment it speaks HTTPS.
 "use strict";
 const fs = require("fs");
 const http = require("http");
+const https = require("https");
 const zlib = require("zlib");
 const root = require("@opentelemetry/otlp-transformer/build/src/generated/root");
 
@@ -46,7 +48,10 @@ function answer(res, status, headers, body) {
   res.end(body);
 }
 
-const server = http.createServer((req, res) => {
+const tls = process.env.TLS_CERT
+  ? { cert: fs.readFileSync(process.env.TLS_CERT), key: fs.readFileSync(process.env.TLS_KEY) }
+  : null;
+const server = (tls ? (h) => https.createServer(tls, h) : http.createServer)((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
