@@ -247,13 +247,15 @@ fail:
     return 0;
 }
 
-/* Bind the socket, taking over a stale file but never a live collector. */
+/* Bind the socket, taking over a stale file but never a live collector.
+ * It is bound under a temporary name, given its permissions, and renamed
+ * into place, so it never exists at its path with others. */
 static int col_bind(const char *path)
 {
-    struct sockaddr_un sa;
+    struct sockaddr_un sa, tmp;
     int fd, probe, size = 8 << 20;
 
-    if (strlen(path) >= sizeof(sa.sun_path)) {
+    if (strlen(path) + 16 >= sizeof(sa.sun_path)) {
         fprintf(stderr, "spanshim-collector: socket path too long: %s\n", path);
         return -1;
     }
@@ -268,17 +270,22 @@ static int col_bind(const char *path)
     }
     if (probe >= 0)
         close(probe);
-    unlink(path);
+    tmp = sa;
+    snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d.tmp", path, (int)getpid());
+    unlink(tmp.sun_path);
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) < 0) {
         fprintf(stderr, "spanshim-collector: cannot bind %s: %s\n", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
-    if (!col_socket_access(path)) {
+    if (!col_socket_access(tmp.sun_path) ||
+        (rename(tmp.sun_path, path) < 0 &&
+         fprintf(stderr, "spanshim-collector: cannot put the socket at %s: %s\n", path,
+                 strerror(errno)))) {
         close(fd);
-        unlink(path);
+        unlink(tmp.sun_path);
         return -1;
     }
     if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
