@@ -280,13 +280,12 @@ static int col_bind(const char *path)
             close(fd);
         return -1;
     }
-    if (!col_socket_access(tmp.sun_path) ||
-        (rename(tmp.sun_path, path) < 0 &&
-         fprintf(stderr, "spanshim-collector: cannot put the socket at %s: %s\n", path,
-                 strerror(errno)))) {
-        close(fd);
-        unlink(tmp.sun_path);
-        return -1;
+    if (!col_socket_access(tmp.sun_path))
+        goto fail;
+    if (rename(tmp.sun_path, path) < 0) {
+        fprintf(stderr, "spanshim-collector: cannot put the socket at %s: %s\n", path,
+                strerror(errno));
+        goto fail;
     }
     if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
         fprintf(stderr, "spanshim-collector: cannot learn senders' credentials: %s\n",
@@ -294,6 +293,10 @@ static int col_bind(const char *path)
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     return fd;
+fail:
+    close(fd);
+    unlink(tmp.sun_path);
+    return -1;
 }
 
 static size_t col_count_spans(const col_request_t *r)
