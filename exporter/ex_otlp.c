@@ -19,41 +19,75 @@
 
 typedef opentelemetry_proto_common_v1_KeyValue ex_kv_t;
 
+/* A span attribute: a string or an integer value. */
+typedef struct ex_attr {
+    const char *key;
+    const char *str; /* NULL: the value is num */
+    int64_t num;
+} ex_attr_t;
+
 typedef struct ex_attrs {
-    ex_kv_t kv[EX_ATTRS_MAX];
-    pb_size_t n;
+    ex_attr_t a[EX_ATTRS_MAX];
+    unsigned n;
 } ex_attrs_t;
-
-/* The next attribute slot, keyed; NULL when the span has no room left. */
-static ex_kv_t *ex_attr_new(ex_attrs_t *a, const char *key, pb_size_t which)
-{
-    ex_kv_t *kv;
-
-    if (a->n == EX_ATTRS_MAX)
-        return NULL;
-    kv = &a->kv[a->n++];
-    memset(kv, 0, sizeof(*kv));
-    kv->key = (char *)key;
-    kv->has_value = true;
-    kv->value.which_value = which;
-    return kv;
-}
 
 static void ex_attr_str(ex_attrs_t *a, const char *key, const char *v)
 {
-    ex_kv_t *kv;
-
-    if (v && *v &&
-        (kv = ex_attr_new(a, key, opentelemetry_proto_common_v1_AnyValue_string_value_tag)))
-        kv->value.value.string_value = (char *)v;
+    if (v && *v && a->n < EX_ATTRS_MAX)
+        a->a[a->n++] = (ex_attr_t){key, v, 0};
 }
 
 static void ex_attr_int(ex_attrs_t *a, const char *key, int64_t v)
 {
-    ex_kv_t *kv = ex_attr_new(a, key, opentelemetry_proto_common_v1_AnyValue_int_value_tag);
+    if (a->n < EX_ATTRS_MAX)
+        a->a[a->n++] = (ex_attr_t){key, NULL, v};
+}
 
-    if (kv)
-        kv->value.value.int_value = v;
+static size_t ex_varint_len(uint64_t v);
+static size_t ex_varint(uint8_t *b, uint64_t v);
+
+/* Bytes of a length-delimited field: key (field < 16), length, data. */
+static uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_t n)
+{
+    *p++ = (uint8_t)(field << 3 | PB_WT_STRING);
+    p += ex_varint(p, n);
+    memcpy(p, data, n);
+    return p + n;
+}
+
+/* Span.attributes: each a KeyValue {key = 1; value = 2} holding an
+ * AnyValue {string_value = 1 | int_value = 3}. They are laid out here with
+ * their lengths known up front and handed to nanopb in one write, rather
+ * than walked through the KeyValue and AnyValue descriptors. */
+static bool ex_encode_attrs(pb_ostream_t *os, const pb_field_t *field, void *const *arg)
+{
+    const ex_attrs_t *a = *arg;
+    uint8_t out[EX_ATTRS_MAX * (1 + 5 + 1 + 5 + 64 + 1 + 5 + 1 + 5) + 4096], *p = out;
+    size_t need = 0;
+    unsigned i;
+
+    for (i = 0; i < a->n; i++) /* what it can take, at most */
+        need += 24 + strlen(a->a[i].key) + (a->a[i].str ? strlen(a->a[i].str) : 10);
+    if (need > sizeof(out))
+        return false; /* the span is dropped and counted as too large */
+    for (i = 0; i < a->n; i++) {
+        const ex_attr_t *t = &a->a[i];
+        size_t klen = strlen(t->key), vlen = t->str ? strlen(t->str) : 0;
+        size_t any = t->str ? 1 + ex_varint_len(vlen) + vlen : 1 + ex_varint_len((uint64_t)t->num);
+
+        *p++ = (uint8_t)(field->tag << 3 | PB_WT_STRING);
+        p += ex_varint(p, 1 + ex_varint_len(klen) + klen + 1 + ex_varint_len(any) + any);
+        p = ex_put_bytes(p, 1, t->key, klen);
+        *p++ = 2 << 3 | PB_WT_STRING;
+        p += ex_varint(p, any);
+        if (t->str) {
+            p = ex_put_bytes(p, 1, t->str, vlen);
+        } else {
+            *p++ = 3 << 3 | PB_WT_VARINT;
+            p += ex_varint(p, (uint64_t)t->num);
+        }
+    }
+    return pb_write(os, out, (size_t)(p - out));
 }
 
 /* Copy a length-counted field into a NUL-terminated buffer. */
@@ -147,7 +181,9 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
     char status[8], ts[SS_TS_FORWARD_MAX + 1];
     const char *name, *error_type = NULL;
     int port = 0, known, error = 0, default_port = s->is_tls ? 443 : 80;
-    pb_ostream_t os = pb_ostream_from_buffer(buf, cap);
+    pb_ostream_t os;
+    uint8_t head[1 + 5];
+    size_t hn;
 
     a.n = 0;
     ex_cstr(method, sizeof(method), s->head.method, s->head.method_len);
@@ -243,18 +279,27 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
                                         : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
     sp.start_time_unix_nano = s->start_ns;
     sp.end_time_unix_nano = s->end_ns;
-    sp.attributes = a.kv;
-    sp.attributes_count = a.n;
+    sp.attributes.funcs.encode = ex_encode_attrs;
+    sp.attributes.arg = &a;
     if (error) {
         sp.has_status = true;
         sp.status.code = opentelemetry_proto_trace_v1_Status_StatusCode_STATUS_CODE_ERROR;
     }
     sp.flags = (uint32_t)(s->ctx.flags & 0x03) | 0x100u | (s->parent_remote ? 0x200u : 0);
 
-    if (!pb_encode_tag(&os, PB_WT_STRING, opentelemetry_proto_trace_v1_ScopeSpans_spans_tag) ||
-        !pb_encode_submessage(&os, opentelemetry_proto_trace_v1_Span_fields, &sp))
+    /* The span as ScopeSpans.spans: encoded once after room for its tag and
+     * length, which go in front when its length is known (pb_encode_submessage
+     * would encode it twice to learn it). */
+    if (cap < sizeof(head))
         return 0;
-    return os.bytes_written;
+    os = pb_ostream_from_buffer(buf + sizeof(head), cap - sizeof(head));
+    if (!pb_encode(&os, opentelemetry_proto_trace_v1_Span_fields, &sp))
+        return 0;
+    head[0] = (opentelemetry_proto_trace_v1_ScopeSpans_spans_tag << 3) | PB_WT_STRING;
+    hn = 1 + ex_varint(head + 1, os.bytes_written);
+    memmove(buf + hn, buf + sizeof(head), os.bytes_written);
+    memcpy(buf, head, hn);
+    return hn + os.bytes_written;
 }
 
 int ex_otlp_parse_resource_attrs(const char *in, char *out, size_t cap)
@@ -323,15 +368,24 @@ size_t ex_otlp_resource(const ex_process_t *p, uint8_t *buf, size_t cap)
     ex_attr_str(&a, "process.executable.path", p->exe_path);
     ex_attr_str(&a, "process.command", p->command);
     ex_attr_str(&a, "host.name", p->host_name);
-    for (i = 0; i < a.n; i++)
-        kv[n++] = a.kv[i];
+    for (i = 0; i < a.n; i++, n++) { /* the resource is encoded once: nanopb's way */
+        memset(&kv[n], 0, sizeof(kv[n]));
+        kv[n].key = (char *)a.a[i].key;
+        kv[n].has_value = true;
+        kv[n].value.which_value = a.a[i].str ? opentelemetry_proto_common_v1_AnyValue_string_value_tag
+                                             : opentelemetry_proto_common_v1_AnyValue_int_value_tag;
+        if (a.a[i].str)
+            kv[n].value.value.string_value = (char *)a.a[i].str;
+        else
+            kv[n].value.value.int_value = a.a[i].num;
+    }
     /* OTEL_RESOURCE_ATTRIBUTES: the detected values above win. */
     for (e = p->extra; e && *e && n < EX_ATTRS_MAX + 31; e += strlen(e) + 1, e += strlen(e) + 1) {
         const char *v = e + strlen(e) + 1;
         int dup = 0;
 
         for (i = 0; i < a.n; i++)
-            dup |= strcmp(a.kv[i].key, e) == 0;
+            dup |= strcmp(a.a[i].key, e) == 0;
         if (dup)
             continue;
         memset(&kv[n], 0, sizeof(kv[n]));

@@ -223,6 +223,52 @@ static int ss_http_value_byte(ss_http_t *p, unsigned char c)
     return 1;
 }
 
+/* The run of value bytes at s[0..n) up to CR, LF or NUL, for a header
+ * whose value is only skipped or copied whole (most of them): handled in
+ * one go instead of byte by byte. Returns how many were used (0: the
+ * caller goes byte by byte). */
+static size_t ss_http_value_run(ss_http_t *p, const unsigned char *s, size_t n)
+{
+    ss_http_head_t *h = p->head;
+    size_t j = 0;
+    char *dst = NULL;
+    uint16_t *dlen = NULL;
+    uint8_t *dtrunc = NULL;
+    size_t cap = 0;
+
+    switch (p->hdr) {
+    case SS_H_OTHER:
+        break;
+#define SS_HTTP_RUN_INTO(tag, field)              \
+    case tag:                                     \
+        if (h) {                                  \
+            dst = h->field;                       \
+            dlen = &h->field##_len;               \
+            dtrunc = &h->field##_trunc;           \
+            cap = sizeof(h->field);               \
+        }                                         \
+        break;
+        SS_HTTP_RUN_INTO(SS_H_HOST, host)
+        SS_HTTP_RUN_INTO(SS_H_USER_AGENT, ua)
+        SS_HTTP_RUN_INTO(SS_H_TRACEPARENT, tp)
+        SS_HTTP_RUN_INTO(SS_H_TRACESTATE, ts)
+#undef SS_HTTP_RUN_INTO
+    default:
+        return 0; /* framing headers: their bytes are read one by one */
+    }
+    while (j < n && s[j] != '\r' && s[j] != '\n' && s[j] != 0)
+        j++;
+    if (dst) {
+        size_t room = cap - *dlen, take = j < room ? j : room;
+
+        memcpy(dst + *dlen, s, take);
+        *dlen = (uint16_t)(*dlen + take);
+        if (take < j)
+            *dtrunc = 1;
+    }
+    return j;
+}
+
 /* A header line ended; returns 0 if its value breaks the message. */
 static int ss_http_value_done(ss_http_t *p)
 {
@@ -423,6 +469,8 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             }
             break;
         case SS_S_REASON:
+            while (c != '\r' && c != '\n' && i + 1 < len)
+                c = s[++i]; /* the reason phrase is not read */
             if (c == '\r')
                 p->state = SS_S_LINE_LF;
             else if (c == '\n')
@@ -484,7 +532,14 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
                 p->head->tp_pos = p->pos + i;
             p->state = SS_S_HDR_VALUE;
             continue; /* the byte is the value's first */
-        case SS_S_HDR_VALUE:
+        case SS_S_HDR_VALUE: {
+            size_t run = ss_http_value_run(p, s + i, len - i);
+
+            if (run) {
+                i += run;
+                continue;
+            }
+        }
             if (c == '\r' || c == '\n') {
                 if (!ss_http_value_done(p))
                     goto dead;
