@@ -13,10 +13,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#define SS_FD_CHUNK 1024
 #define SS_FD_STRIPES 64
 
-static struct ss_conn **ss_fd_chunks[SS_FD_MAX / SS_FD_CHUNK];
+struct ss_conn **ss_fd_chunks[SS_FD_MAX / SS_FD_CHUNK];
 static int ss_fd_locks[SS_FD_STRIPES];
 
 static void ss_fd_lock(int fd)
@@ -52,13 +51,6 @@ static struct ss_conn **ss_fd_slot(int fd, int create)
             chunk = fresh;
     }
     return chunk ? &chunk[fd % SS_FD_CHUNK] : NULL;
-}
-
-int ss_fd_followed(int fd)
-{
-    struct ss_conn **slot = ss_fd_slot(fd, 0);
-
-    return slot && __atomic_load_n(slot, __ATOMIC_RELAXED) != NULL;
 }
 
 struct ss_conn *ss_fd_get(int fd)

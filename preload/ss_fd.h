@@ -13,9 +13,22 @@
 struct ss_conn;
 
 #define SS_FD_MAX (1 << 20)
+#define SS_FD_CHUNK 1024
+
+/* The table's chunks (ss_fd.c); here so the test below is inlined into
+ * every hook: it is the whole cost of a call on an fd nobody follows. */
+extern struct ss_conn **ss_fd_chunks[SS_FD_MAX / SS_FD_CHUNK];
 
 /* Cheap test, no reference: is fd followed at all? */
-int ss_fd_followed(int fd);
+static inline int ss_fd_followed(int fd)
+{
+    struct ss_conn **chunk;
+
+    if ((unsigned)fd >= SS_FD_MAX)
+        return 0;
+    chunk = __atomic_load_n(&ss_fd_chunks[fd / SS_FD_CHUNK], __ATOMIC_ACQUIRE);
+    return chunk && __atomic_load_n(&chunk[fd % SS_FD_CHUNK], __ATOMIC_RELAXED) != 0;
+}
 
 /* The connection on fd with a reference taken, or NULL. */
 struct ss_conn *ss_fd_get(int fd);

@@ -74,13 +74,22 @@ void ss_real_init(void)
         }                                                                   \
         f_; })
 
+/* The fast path is a load, a test and a jump to the real function; the
+ * first call (and any before resolution is possible) takes the cold one. */
 #define SS_HOOK(ret, name, params, args, raw)                               \
-    ret ss_real_##name params                                               \
+    static __attribute__((noinline, cold)) ret ss_real_cold_##name params   \
     {                                                                       \
         ss_##name##_fn f = SS_LOOKUP(name);                                 \
         if (f)                                                              \
             return f args;                                                  \
         return (ret)(raw);                                                  \
+    }                                                                       \
+    ret ss_real_##name params                                               \
+    {                                                                       \
+        ss_##name##_fn f = __atomic_load_n(&ss_real.name, __ATOMIC_ACQUIRE); \
+        if (__builtin_expect(f != NULL, 1))                                 \
+            return f args;                                                  \
+        return ss_real_cold_##name args;                                    \
     }
 #define SS_HOOK_LIB(ret, name, params, args, fail)                          \
     ret ss_real_##name params                                               \
