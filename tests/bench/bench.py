@@ -1,0 +1,247 @@
+"""The overhead benchmark behind scripts/bench: every workload traced and
+untraced, side by side in one run (alternating, RUNS each, medians), then
+BENCHMARKS.md and BENCHMARKS.png (gnuplot) in the repository's root.
+
+  (a) nginx `return 200`, keep-alive, wrk -t1 -c10: requests/s, p50, p99
+  (b) nginx reverse proxy to a second nginx: client spans and injection too
+  (c) redis-benchmark against redis-server, both under the shim (not HTTP)
+  (d) instructions per operation, counted by callgrind (instructions.py)
+  (e) the collector's ingest rate (collector_rate.py)
+  (f) memory: RSS of nginx after 1,000,000 requests, and per idle connection
+
+usage: bench.py [--quick]   (--quick: fewer, shorter runs, for a smoke test)"""
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from harness import COLLECTOR, LIB, NGINX, free_port  # noqa: E402
+
+QUICK = "--quick" in sys.argv
+RUNS = 2 if QUICK else 5
+SECONDS = 2 if QUICK else 5
+MEM_REQUESTS = 100000 if QUICK else 1000000
+IDLE_CONNS = 2000
+
+NGINX_CONF = """daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid {dir}/nginx.{port}.pid;
+error_log {dir}/error.{port}.log error;
+events {{ worker_connections 16384; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path {dir}/tmp;
+    proxy_temp_path {dir}/tmp;
+    upstream back {{ server 127.0.0.1:{back}; keepalive 32; }}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{ {location} }}
+    }}
+}}
+"""
+RETURN_200 = 'default_type text/plain; return 200 "ok\\n";'
+PROXY = 'proxy_pass http://back; proxy_http_version 1.1; proxy_set_header Connection "";'
+
+
+class Env:
+    """A collector for the traced side, and how to start programs."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="spanshim-bench.")
+        os.makedirs(os.path.join(self.dir, "tmp"))
+        self.sock = os.path.join(self.dir, "c.sock")
+        self.col = subprocess.Popen([COLLECTOR, "--socket", self.sock, "--jsonl", os.devnull,
+                                     "--quiet"])
+        while not os.path.exists(self.sock):
+            time.sleep(0.01)
+        self.procs = []
+
+    def env(self, traced, service):
+        e = dict(os.environ)
+        e.pop("LD_PRELOAD", None)
+        if traced:
+            e.update(LD_PRELOAD=LIB, SPANSHIM_SOCKET=self.sock, OTEL_SERVICE_NAME=service)
+        return e
+
+    def start(self, argv, traced, service, cpu=None):
+        if cpu is not None and os.cpu_count() > 1:
+            argv = ["taskset", "-c", str(cpu), *argv]
+        p = subprocess.Popen(argv, env=self.env(traced, service), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def nginx(self, traced, location, back=0):
+        port = free_port()
+        conf = os.path.join(self.dir, "nginx.%d.conf" % port)
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(dir=self.dir, port=port, back=back or port, location=location))
+        p = self.start([NGINX, "-p", self.dir, "-c", conf], traced, "nginx-%d" % port, cpu=1)
+        wait_port(port)
+        return p, port
+
+    def stop(self):
+        for p in self.procs + [self.col]:
+            p.terminate()
+        for p in self.procs + [self.col]:
+            p.wait()
+
+
+def wait_port(port):
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on %d" % port)
+
+
+def wrk(port, seconds=SECONDS):
+    """requests/s, p50 ms, p99 ms of wrk -t1 -c10 (on CPU 0)."""
+    argv = ["wrk", "-t1", "-c10", "-d%ds" % seconds, "--latency", "http://127.0.0.1:%d/" % port]
+    if os.cpu_count() > 1:
+        argv = ["taskset", "-c", "0", *argv]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+    def ms(label):
+        v, unit = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % label, out, re.M).groups()
+        return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": ms("50%"), "p99": ms("99%"),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1))}
+
+
+def alternate(measure, variants):
+    """RUNS of each variant, interleaved: {variant: [result, ...]}."""
+    res = {v: [] for v in variants}
+    for _ in range(RUNS):
+        for v in variants:
+            res[v].append(measure(v))
+    return res
+
+
+def med(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def workload_http(env, proxy):
+    ports = {}
+    for traced in (False, True):
+        if proxy:
+            _, back = env.nginx(traced, RETURN_200)
+            _, ports[traced] = env.nginx(traced, PROXY, back)
+        else:
+            _, ports[traced] = env.nginx(traced, RETURN_200)
+        wrk(ports[traced], 1)  # warm up
+    return alternate(lambda traced: wrk(ports[traced]), (False, True))
+
+
+def workload_redis(env):
+    ports = {}
+    for traced in (False, True):
+        ports[traced] = free_port()
+        env.start(["redis-server", "--port", str(ports[traced]), "--save", "", "--appendonly", "no"],
+                  traced, "redis", cpu=1)
+        wait_port(ports[traced])
+
+    def run(traced):
+        argv = ["redis-benchmark", "-p", str(ports[traced]), "-n", "20000" if QUICK else "100000",
+                "-c", "10", "-t", "get,set", "-q"]
+        if os.cpu_count() > 1:
+            argv = ["taskset", "-c", "0", *argv]
+        out = subprocess.run(argv, env=env.env(traced, "redis-benchmark"), capture_output=True,
+                             text=True, check=True).stdout
+        rps = [float(x) for x in re.findall(r"([\d.]+) requests per second", out)]
+        return {"rps": statistics.mean(rps)}
+
+    return alternate(run, (False, True))
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def workload_memory(env):
+    """nginx RSS: after warm-up, after 10% and after all of MEM_REQUESTS
+    requests, and with IDLE_CONNS idle connections open."""
+    res = {}
+    for traced in (False, True):
+        p, port = env.nginx(traced, RETURN_200)
+        rate = wrk(port, 1)["rps"]
+        r = {"start": rss_kib(p.pid), "requests": 0}
+        for label, n in (("tenth", MEM_REQUESTS // 10), ("all", MEM_REQUESTS)):
+            while r["requests"] < n:  # wrk runs for a time: long enough for n
+                secs = max(1, int((n - r["requests"]) / rate * 1.2) + 1)
+                r["requests"] += wrk(port, secs)["requests"]
+            r[label] = rss_kib(p.pid)
+        before = rss_kib(p.pid)
+        conns = []
+        for _ in range(IDLE_CONNS):
+            s = socket.create_connection(("127.0.0.1", port))
+            conns.append(s)
+        time.sleep(0.5)
+        r["per_conn_bytes"] = (rss_kib(p.pid) - before) * 1024 / IDLE_CONNS
+        for s in conns:
+            s.close()
+        res[traced] = r
+    return res
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"model name\s*:\s*(.+)", f.read())
+        if m:
+            cpu = m.group(1).strip()
+    with open("/proc/meminfo") as f:
+        mem = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1)) // 1024
+    osr = "unknown"
+    if os.path.exists("/etc/os-release"):
+        with open("/etc/os-release") as f:
+            osr = re.search(r'PRETTY_NAME="(.+)"', f.read()).group(1)
+    return "%d vCPUs (%s), %d MiB, Linux %s, %s" % (os.cpu_count(), cpu, mem, platform.release(), osr)
+
+
+def run_script(name, *args):
+    out = subprocess.run([sys.executable, os.path.join(HERE, name), *args], capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    env = Env()
+    try:
+        results = {"machine": machine(), "runs": RUNS, "seconds": SECONDS}
+        results["a"] = workload_http(env, proxy=False)
+        results["b"] = workload_http(env, proxy=True)
+        results["c"] = workload_redis(env)
+        results["f"] = workload_memory(env)
+    finally:
+        env.stop()
+    results["d"] = run_script("instructions.py")
+    results["e"] = [run_script("collector_rate.py", "300000" if QUICK else "1000000")
+                    for _ in range(1 if QUICK else 3)]
+    with open(os.path.join(tempfile.gettempdir(), "spanshim-bench.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    import report
+    report.write(results, ROOT)
+
+
+if __name__ == "__main__":
+    main()
