@@ -57,11 +57,11 @@ static uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_
 
 /* Span.attributes: each a KeyValue {key = 1; value = 2} holding an
  * AnyValue {string_value = 1 | int_value = 3}. They are laid out here with
- * their lengths known up front and handed to nanopb in one write, rather
- * than walked through the KeyValue and AnyValue descriptors. */
-static bool ex_encode_attrs(pb_ostream_t *os, const pb_field_t *field, void *const *arg)
+ * their lengths known up front and handed to nanopb's stream in one write,
+ * rather than walked through the KeyValue and AnyValue descriptors (each
+ * level of which pb_encode sizes, then writes). */
+static bool ex_encode_attrs(pb_ostream_t *os, uint32_t tag, const ex_attrs_t *a)
 {
-    const ex_attrs_t *a = *arg;
     uint8_t out[EX_ATTRS_MAX * (1 + 5 + 1 + 5 + 64 + 1 + 5 + 1 + 5) + 4096], *p = out;
     size_t need = 0;
     unsigned i;
@@ -75,7 +75,7 @@ static bool ex_encode_attrs(pb_ostream_t *os, const pb_field_t *field, void *con
         size_t klen = strlen(t->key), vlen = t->str ? strlen(t->str) : 0;
         size_t any = t->str ? 1 + ex_varint_len(vlen) + vlen : 1 + ex_varint_len((uint64_t)t->num);
 
-        *p++ = (uint8_t)(field->tag << 3 | PB_WT_STRING);
+        *p++ = (uint8_t)(tag << 3 | PB_WT_STRING);
         p += ex_varint(p, 1 + ex_varint_len(klen) + klen + 1 + ex_varint_len(any) + any);
         p = ex_put_bytes(p, 1, t->key, klen);
         *p++ = 2 << 3 | PB_WT_STRING;
@@ -144,9 +144,23 @@ static void ex_split_host(const char *host, char *addr, size_t cap, int *port)
 
 /* url.full: absolute-form targets as sent (credentials redacted), others
  * put together from the scheme, the Host header and the target. */
+/* Append s to out (length *n, capacity cap), cutting at the capacity. */
+static void ex_append(char *out, size_t cap, size_t *n, const char *s)
+{
+    size_t k = strlen(s);
+
+    if (k > cap - 1 - *n)
+        k = cap - 1 - *n;
+    memcpy(out + *n, s, k);
+    *n += k;
+    out[*n] = '\0';
+}
+
 static void ex_url_full(const ss_span_t *s, const char *target, const char *host, char *out,
                         size_t cap)
 {
+    size_t n = 0;
+
     const char *scheme_end = strstr(target, "://");
     const char *scheme = s->is_tls ? "https" : "http";
 
@@ -161,9 +175,13 @@ static void ex_url_full(const ss_span_t *s, const char *target, const char *host
             snprintf(out, cap, "%s", target);
         return;
     }
-    if (host[0])
-        snprintf(out, cap, "%s://%s%s", scheme, host, target);
-    else if (s->is_unix || s->peer_addr[0] == '\0')
+    if (host[0]) { /* the usual case: no printf on the hot path */
+        out[0] = '\0';
+        ex_append(out, cap, &n, scheme);
+        ex_append(out, cap, &n, "://");
+        ex_append(out, cap, &n, host);
+        ex_append(out, cap, &n, target);
+    } else if (s->is_unix || s->peer_addr[0] == '\0')
         snprintf(out, cap, "%s://localhost%s", scheme, target);
     else if (strchr(s->peer_addr, ':'))
         snprintf(out, cap, "%s://[%s]:%u%s", scheme, s->peer_addr, s->peer_port, target);
@@ -171,14 +189,51 @@ static void ex_url_full(const ss_span_t *s, const char *target, const char *host
         snprintf(out, cap, "%s://%s:%u%s", scheme, s->peer_addr, s->peer_port, target);
 }
 
+/* A length-delimited field. */
+static bool ex_pb_bytes(pb_ostream_t *os, uint32_t tag, const void *p, size_t n)
+{
+    return pb_encode_tag(os, PB_WT_STRING, tag) && pb_encode_varint(os, n) &&
+           pb_write(os, (const pb_byte_t *)p, n);
+}
+
+/* The fields of a Span, in field-number order (defaults left out). */
+static bool ex_span_fields(pb_ostream_t *os, const ss_span_t *s, const char *name,
+                           const ex_attrs_t *a, int error)
+{
+    uint64_t start = s->start_ns, end = s->end_ns;
+    uint32_t flags = (uint32_t)(s->ctx.flags & 0x03) | 0x100u | (s->parent_remote ? 0x200u : 0);
+    int kind = s->kind == SS_KIND_SERVER ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_SERVER
+                                         : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
+    return ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_trace_id_tag, s->ctx.trace_id, 16) &&
+           ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_span_id_tag, s->ctx.span_id, 8) &&
+           (!s->ts_len ||
+            ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_trace_state_tag, s->ts, s->ts_len)) &&
+           (!s->has_parent ||
+            ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_parent_span_id_tag, s->parent_id, 8)) &&
+           ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_name_tag, name, strlen(name)) &&
+           pb_encode_tag(os, PB_WT_VARINT, opentelemetry_proto_trace_v1_Span_kind_tag) &&
+           pb_encode_varint(os, (uint64_t)kind) &&
+           pb_encode_tag(os, PB_WT_64BIT, opentelemetry_proto_trace_v1_Span_start_time_unix_nano_tag) &&
+           pb_encode_fixed64(os, &start) &&
+           pb_encode_tag(os, PB_WT_64BIT, opentelemetry_proto_trace_v1_Span_end_time_unix_nano_tag) &&
+           pb_encode_fixed64(os, &end) &&
+           ex_encode_attrs(os, opentelemetry_proto_trace_v1_Span_attributes_tag, a) &&
+           (!error || /* Status { code = 3: STATUS_CODE_ERROR } */
+            (pb_encode_tag(os, PB_WT_STRING, opentelemetry_proto_trace_v1_Span_status_tag) &&
+             pb_encode_varint(os, 2) &&
+             pb_encode_tag(os, PB_WT_VARINT, opentelemetry_proto_trace_v1_Status_code_tag) &&
+             pb_encode_varint(os, opentelemetry_proto_trace_v1_Status_StatusCode_STATUS_CODE_ERROR))) &&
+           pb_encode_tag(os, PB_WT_32BIT, opentelemetry_proto_trace_v1_Span_flags_tag) &&
+           pb_encode_fixed32(os, &flags);
+}
+
 size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
 {
-    opentelemetry_proto_trace_v1_Span sp = opentelemetry_proto_trace_v1_Span_init_zero;
     ex_attrs_t a;
     char method[SS_HTTP_METHOD_MAX + 1], target[SS_HTTP_TARGET_MAX + 1];
     char host[SS_HTTP_HOST_MAX + 1], ua[SS_HTTP_UA_MAX + 1];
     char addr[SS_HTTP_HOST_MAX + 1], url[SS_HTTP_HOST_MAX + SS_HTTP_TARGET_MAX + 64];
-    char status[8], ts[SS_TS_FORWARD_MAX + 1];
+    char status[8];
     const char *name, *error_type = NULL;
     int port = 0, known, error = 0, default_port = s->is_tls ? 443 : 80;
     pb_ostream_t os;
@@ -200,7 +255,11 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
         if (!known)
             ex_attr_str(&a, "http.request.method_original", method);
     }
-    if (s->status_code)
+    if (s->status_code >= 100 && s->status_code <= 999) /* always, from HTTP */
+        ex_cstr(status, sizeof(status), (char[]){(char)('0' + s->status_code / 100),
+                                                 (char)('0' + s->status_code / 10 % 10),
+                                                 (char)('0' + s->status_code % 10)}, 3);
+    else if (s->status_code)
         snprintf(status, sizeof(status), "%u", s->status_code);
     if (s->error_type[0]) {
         error_type = s->error_type;
@@ -266,34 +325,14 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
         ex_attr_int(&a, "http.request.resend_count", s->resend_count);
     ex_attr_str(&a, "error.type", error_type);
 
-    memcpy(sp.trace_id, s->ctx.trace_id, 16);
-    memcpy(sp.span_id, s->ctx.span_id, 8);
-    if (s->has_parent) {
-        memcpy(sp.parent_span_id.bytes, s->parent_id, 8);
-        sp.parent_span_id.size = 8;
-    }
-    if (s->ts_len)
-        sp.trace_state = ex_cstr(ts, sizeof(ts), s->ts, s->ts_len);
-    sp.name = (char *)name;
-    sp.kind = s->kind == SS_KIND_SERVER ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_SERVER
-                                        : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
-    sp.start_time_unix_nano = s->start_ns;
-    sp.end_time_unix_nano = s->end_ns;
-    sp.attributes.funcs.encode = ex_encode_attrs;
-    sp.attributes.arg = &a;
-    if (error) {
-        sp.has_status = true;
-        sp.status.code = opentelemetry_proto_trace_v1_Status_StatusCode_STATUS_CODE_ERROR;
-    }
-    sp.flags = (uint32_t)(s->ctx.flags & 0x03) | 0x100u | (s->parent_remote ? 0x200u : 0);
-
-    /* The span as ScopeSpans.spans: encoded once after room for its tag and
-     * length, which go in front when its length is known (pb_encode_submessage
-     * would encode it twice to learn it). */
+    /* The span as ScopeSpans.spans: its fields written in order with
+     * nanopb's field encoders (the message's layout is fixed, so walking
+     * its descriptor, as pb_encode does, is not needed), after room for
+     * the tag and length, which go in front once the length is known. */
     if (cap < sizeof(head))
         return 0;
     os = pb_ostream_from_buffer(buf + sizeof(head), cap - sizeof(head));
-    if (!pb_encode(&os, opentelemetry_proto_trace_v1_Span_fields, &sp))
+    if (!ex_span_fields(&os, s, name, &a, error))
         return 0;
     head[0] = (opentelemetry_proto_trace_v1_ScopeSpans_spans_tag << 3) | PB_WT_STRING;
     hn = 1 + ex_varint(head + 1, os.bytes_written);

@@ -127,7 +127,9 @@ static void ss_conn_h2_req_field(ss_span_t *s, const ss_hpack_field_t *f)
 
 static void ss_conn_h2_status_field(ss_span_t *s, const ss_hpack_field_t *f)
 {
-    if (ss_field_is(f, ":status") && f->value_len == 3)
+    if (ss_field_is(f, ":status") && f->value_len == 3 && f->value[0] >= '1' &&
+        f->value[0] <= '9' && f->value[1] >= '0' && f->value[1] <= '9' && f->value[2] >= '0' &&
+        f->value[2] <= '9')
         s->status_code = (uint16_t)((f->value[0] - '0') * 100 + (f->value[1] - '0') * 10 +
                                     (f->value[2] - '0'));
 }
