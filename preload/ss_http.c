@@ -66,11 +66,12 @@ static const struct {
 };
 
 /* RFC 9110 token characters. */
-static int ss_http_tchar(unsigned char c)
+/* RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~, as a bitmap. */
+static inline int ss_http_tchar(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    static const uint32_t set[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff, 0, 0, 0, 0};
+
+    return (set[c >> 5] >> (c & 31)) & 1;
 }
 
 static unsigned char ss_http_lower(unsigned char c)
@@ -433,6 +434,24 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             }
             break;
         case SS_S_TARGET:
+            if (c > ' ' && c != 0x7f) { /* the target's run in one go */
+                size_t j = i;
+
+                while (j < len && s[j] > ' ' && s[j] != 0x7f)
+                    j++;
+                if (p->head) {
+                    size_t room = sizeof(p->head->target) - p->head->target_len;
+                    size_t take = j - i < room ? j - i : room;
+
+                    memcpy(p->head->target + p->head->target_len, s + i, take);
+                    p->head->target_len = (uint16_t)(p->head->target_len + take);
+                    if (take < j - i)
+                        p->head->target_trunc = 1;
+                }
+                p->has_digit = 1; /* target not empty */
+                i = j;
+                continue;
+            }
             if (c == ' ' && p->has_digit) {
                 p->state = SS_S_REQ_VERSION;
             } else if (c > ' ' && c != 0x7f) {
@@ -507,6 +526,15 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             }
             break;
         case SS_S_HDR_NAME:
+            if (ss_http_tchar(c)) { /* the name's run of tchars in one go */
+                do {
+                    if (p->tok_len < sizeof(p->tok))
+                        p->tok[p->tok_len] = (char)ss_http_lower(s[i]);
+                    if (p->tok_len < 255)
+                        p->tok_len++;
+                } while (++i < len && ss_http_tchar(s[i]));
+                continue;
+            }
             if (c == ':') {
                 ss_http_name_done(p);
                 p->state = SS_S_HDR_OWS;
