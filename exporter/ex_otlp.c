@@ -55,21 +55,24 @@ static uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_
     return p + n;
 }
 
-/* Span.attributes: each a KeyValue {key = 1; value = 2} holding an
- * AnyValue {string_value = 1 | int_value = 3}. They are laid out here with
- * their lengths known up front and handed to nanopb's stream in one write,
- * rather than walked through the KeyValue and AnyValue descriptors (each
- * level of which pb_encode sizes, then writes). */
-static bool ex_encode_attrs(pb_ostream_t *os, uint32_t tag, const ex_attrs_t *a)
+/* The most bytes the attributes can take once encoded. */
+static size_t ex_attrs_max(const ex_attrs_t *a)
 {
-    uint8_t out[EX_ATTRS_MAX * (1 + 5 + 1 + 5 + 64 + 1 + 5 + 1 + 5) + 4096], *p = out;
     size_t need = 0;
     unsigned i;
 
-    for (i = 0; i < a->n; i++) /* what it can take, at most */
-        need += 24 + strlen(a->a[i].key) + (a->a[i].str ? strlen(a->a[i].str) : 10);
-    if (need > sizeof(out))
-        return false; /* the span is dropped and counted as too large */
+    for (i = 0; i < a->n; i++) /* 3 keys, 3 lengths of at most 5 bytes, a 10-byte varint */
+        need += 28 + strlen(a->a[i].key) + (a->a[i].str ? strlen(a->a[i].str) : 0);
+    return need;
+}
+
+/* Span.attributes: each a KeyValue {key = 1; value = 2} holding an
+ * AnyValue {string_value = 1 | int_value = 3}, laid out with their lengths
+ * known up front. The caller checked the room (ex_attrs_max). */
+static uint8_t *ex_put_attrs(uint8_t *p, uint32_t tag, const ex_attrs_t *a)
+{
+    unsigned i;
+
     for (i = 0; i < a->n; i++) {
         const ex_attr_t *t = &a->a[i];
         size_t klen = strlen(t->key), vlen = t->str ? strlen(t->str) : 0;
@@ -87,7 +90,7 @@ static bool ex_encode_attrs(pb_ostream_t *os, uint32_t tag, const ex_attrs_t *a)
             p += ex_varint(p, (uint64_t)t->num);
         }
     }
-    return pb_write(os, out, (size_t)(p - out));
+    return p;
 }
 
 /* Copy a length-counted field into a NUL-terminated buffer. */
@@ -189,42 +192,50 @@ static void ex_url_full(const ss_span_t *s, const char *target, const char *host
         snprintf(out, cap, "%s://%s:%u%s", scheme, s->peer_addr, s->peer_port, target);
 }
 
-/* A length-delimited field. */
-static bool ex_pb_bytes(pb_ostream_t *os, uint32_t tag, const void *p, size_t n)
+static uint8_t *ex_put_fixed64(uint8_t *p, unsigned field, uint64_t v)
 {
-    return pb_encode_tag(os, PB_WT_STRING, tag) && pb_encode_varint(os, n) &&
-           pb_write(os, (const pb_byte_t *)p, n);
+    int i;
+
+    *p++ = (uint8_t)(field << 3 | PB_WT_64BIT);
+    for (i = 0; i < 8; i++)
+        *p++ = (uint8_t)(v >> (8 * i));
+    return p;
 }
 
-/* The fields of a Span, in field-number order (defaults left out). */
-static bool ex_span_fields(pb_ostream_t *os, const ss_span_t *s, const char *name,
-                           const ex_attrs_t *a, int error)
+/* The Span message, fields in number order, defaults left out, into p;
+ * the caller checked the room. The layout is fixed, so the bytes are laid
+ * out directly: nanopb's descriptor walk (pb_encode) cost more than the
+ * request it describes. Field numbers and enum values are nanopb's
+ * generated constants. */
+static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, const char *name,
+                            const ex_attrs_t *a, int error)
 {
-    uint64_t start = s->start_ns, end = s->end_ns;
     uint32_t flags = (uint32_t)(s->ctx.flags & 0x03) | 0x100u | (s->parent_remote ? 0x200u : 0);
-    int kind = s->kind == SS_KIND_SERVER ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_SERVER
-                                         : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
-    return ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_trace_id_tag, s->ctx.trace_id, 16) &&
-           ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_span_id_tag, s->ctx.span_id, 8) &&
-           (!s->ts_len ||
-            ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_trace_state_tag, s->ts, s->ts_len)) &&
-           (!s->has_parent ||
-            ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_parent_span_id_tag, s->parent_id, 8)) &&
-           ex_pb_bytes(os, opentelemetry_proto_trace_v1_Span_name_tag, name, strlen(name)) &&
-           pb_encode_tag(os, PB_WT_VARINT, opentelemetry_proto_trace_v1_Span_kind_tag) &&
-           pb_encode_varint(os, (uint64_t)kind) &&
-           pb_encode_tag(os, PB_WT_64BIT, opentelemetry_proto_trace_v1_Span_start_time_unix_nano_tag) &&
-           pb_encode_fixed64(os, &start) &&
-           pb_encode_tag(os, PB_WT_64BIT, opentelemetry_proto_trace_v1_Span_end_time_unix_nano_tag) &&
-           pb_encode_fixed64(os, &end) &&
-           ex_encode_attrs(os, opentelemetry_proto_trace_v1_Span_attributes_tag, a) &&
-           (!error || /* Status { code = 3: STATUS_CODE_ERROR } */
-            (pb_encode_tag(os, PB_WT_STRING, opentelemetry_proto_trace_v1_Span_status_tag) &&
-             pb_encode_varint(os, 2) &&
-             pb_encode_tag(os, PB_WT_VARINT, opentelemetry_proto_trace_v1_Status_code_tag) &&
-             pb_encode_varint(os, opentelemetry_proto_trace_v1_Status_StatusCode_STATUS_CODE_ERROR))) &&
-           pb_encode_tag(os, PB_WT_32BIT, opentelemetry_proto_trace_v1_Span_flags_tag) &&
-           pb_encode_fixed32(os, &flags);
+    int i;
+
+    p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_trace_id_tag, s->ctx.trace_id, 16);
+    p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_span_id_tag, s->ctx.span_id, 8);
+    if (s->ts_len)
+        p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_trace_state_tag, s->ts, s->ts_len);
+    if (s->has_parent)
+        p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_parent_span_id_tag, s->parent_id, 8);
+    p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_name_tag, name, strlen(name));
+    *p++ = opentelemetry_proto_trace_v1_Span_kind_tag << 3 | PB_WT_VARINT;
+    *p++ = s->kind == SS_KIND_SERVER ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_SERVER
+                                     : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
+    p = ex_put_fixed64(p, opentelemetry_proto_trace_v1_Span_start_time_unix_nano_tag, s->start_ns);
+    p = ex_put_fixed64(p, opentelemetry_proto_trace_v1_Span_end_time_unix_nano_tag, s->end_ns);
+    p = ex_put_attrs(p, opentelemetry_proto_trace_v1_Span_attributes_tag, a);
+    if (error) { /* Status { code = 3: STATUS_CODE_ERROR } */
+        *p++ = opentelemetry_proto_trace_v1_Span_status_tag << 3 | PB_WT_STRING;
+        *p++ = 2;
+        *p++ = opentelemetry_proto_trace_v1_Status_code_tag << 3 | PB_WT_VARINT;
+        *p++ = opentelemetry_proto_trace_v1_Status_StatusCode_STATUS_CODE_ERROR;
+    }
+    p += ex_varint(p, opentelemetry_proto_trace_v1_Span_flags_tag << 3 | PB_WT_32BIT);
+    for (i = 0; i < 4; i++)
+        *p++ = (uint8_t)(flags >> (8 * i));
+    return p;
 }
 
 size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
@@ -236,9 +247,8 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
     char status[8];
     const char *name, *error_type = NULL;
     int port = 0, known, error = 0, default_port = s->is_tls ? 443 : 80;
-    pb_ostream_t os;
     uint8_t head[1 + 5];
-    size_t hn;
+    size_t hn, max, body;
 
     a.n = 0;
     ex_cstr(method, sizeof(method), s->head.method, s->head.method_len);
@@ -325,20 +335,18 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
         ex_attr_int(&a, "http.request.resend_count", s->resend_count);
     ex_attr_str(&a, "error.type", error_type);
 
-    /* The span as ScopeSpans.spans: its fields written in order with
-     * nanopb's field encoders (the message's layout is fixed, so walking
-     * its descriptor, as pb_encode does, is not needed), after room for
-     * the tag and length, which go in front once the length is known. */
-    if (cap < sizeof(head))
+    /* The span as ScopeSpans.spans: laid out after room for its tag and
+     * length, which go in front once its length is known. */
+    max = sizeof(head) + 18 + 10 + 4 + s->ts_len + 10 + 6 + strlen(name) + 2 + 9 + 9 +
+          ex_attrs_max(&a) + 4 + 6;
+    if (max > cap)
         return 0;
-    os = pb_ostream_from_buffer(buf + sizeof(head), cap - sizeof(head));
-    if (!ex_span_fields(&os, s, name, &a, error))
-        return 0;
+    body = (size_t)(ex_put_span(buf + sizeof(head), s, name, &a, error) - (buf + sizeof(head)));
     head[0] = (opentelemetry_proto_trace_v1_ScopeSpans_spans_tag << 3) | PB_WT_STRING;
-    hn = 1 + ex_varint(head + 1, os.bytes_written);
-    memmove(buf + hn, buf + sizeof(head), os.bytes_written);
+    hn = 1 + ex_varint(head + 1, body);
+    memmove(buf + hn, buf + sizeof(head), body);
     memcpy(buf, head, hn);
-    return hn + os.bytes_written;
+    return hn + body;
 }
 
 int ex_otlp_parse_resource_attrs(const char *in, char *out, size_t cap)
