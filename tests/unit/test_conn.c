@@ -28,32 +28,7 @@
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_fd.h"
-
-typedef struct wire {
-    char out[65536];
-    size_t len;
-    size_t limit;        /* most bytes taken per call */
-    int calls;
-} wire_t;
-
-static ssize_t wire_send(void *arg, const struct iovec *iov, int cnt)
-{
-    wire_t *w = arg;
-    size_t took = 0;
-    int i;
-
-    w->calls++;
-    for (i = 0; i < cnt && took < w->limit; i++) {
-        size_t n = iov[i].iov_len;
-
-        if (n > w->limit - took)
-            n = w->limit - took;
-        memcpy(w->out + w->len, iov[i].iov_base, n);
-        w->len += n;
-        took += n;
-    }
-    return (ssize_t)took;
-}
+#include "wire.h"
 
 static int pair[2];
 
@@ -78,28 +53,6 @@ static void unfollow(void)
     close(pair[0]);
     close(pair[1]);
     ss_conn_thread_reset();
-}
-
-/* Send `msg` as a program would: `chunk` bytes per call, resending the
- * rest after a short count, retrying on EAGAIN. Every count is checked. */
-static void app_send(int fd, const char *msg, size_t len, size_t chunk, wire_t *w)
-{
-    size_t off = 0;
-    int spins = 0;
-
-    while (off < len) {
-        size_t n = len - off < chunk ? len - off : chunk;
-        struct iovec v = {(void *)(msg + off), n};
-        ssize_t r = ss_conn_send(fd, &v, 1, 0, wire_send, w);
-
-        if (r < 0) {
-            assert_int_equal(errno, EAGAIN);
-            assert_true(++spins < 100000);
-            continue;
-        }
-        assert_true((size_t)r <= n); /* never more than the program passed */
-        off += (size_t)r;
-    }
 }
 
 /* The wire must be msg with exactly one header line added before the empty
@@ -138,7 +91,7 @@ static void test_inject_every_split(void **state)
 
             memset(&w, 0, sizeof(w));
             w.limit = limits[j];
-            app_send(fd, req, sizeof(req) - 1, chunks[i], &w);
+            wire_app_send(fd, req, sizeof(req) - 1, chunks[i], &w);
             expect_injected(req, sizeof(req) - 1, &w, tp);
             assert_memory_equal(tp, "00-", 3);
             assert_memory_equal(tp + 52, "-03", 3); /* sampled, random trace id */
@@ -158,7 +111,7 @@ static void test_nonblocking_partial_header(void **state)
     fcntl(fd, F_SETFL, O_NONBLOCK);
     memset(&w, 0, sizeof(w));
     w.limit = 7; /* the kernel takes a few bytes at a time */
-    app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
+    wire_app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
     expect_injected(req, sizeof(req) - 1, &w, tp);
     unfollow();
 }
@@ -199,7 +152,7 @@ static void test_pipelined_requests(void **state)
     (void)state;
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, two, sizeof(two) - 1, sizeof(two) - 1, &w);
+    wire_app_send(fd, two, sizeof(two) - 1, sizeof(two) - 1, &w);
     w.out[w.len] = '\0';
     for (p = w.out; (p = strstr(p, "\r\ntraceparent: 00-")) != NULL; p++)
         n++;
@@ -218,7 +171,7 @@ static void test_own_traceparent_untouched(void **state)
     (void)state;
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, req, sizeof(req) - 1, 9, &w);
+    wire_app_send(fd, req, sizeof(req) - 1, 9, &w);
     assert_int_equal(w.len, sizeof(req) - 1);
     assert_memory_equal(w.out, req, w.len);
     unfollow();
@@ -264,7 +217,7 @@ static const char *outgoing_while_serving(const char *tp, const char *ts)
     fd = follow_client();
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
+    wire_app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
     w.out[w.len] = '\0';
     unfollow();
     return w.out;
@@ -312,7 +265,7 @@ static void test_child_of_inbound_request(void **state)
     fd = follow_client();
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, req, sizeof(req) - 1, 5, &w);
+    wire_app_send(fd, req, sizeof(req) - 1, 5, &w);
     expect_injected(req, sizeof(req) - 1, &w, tp);
     assert_memory_equal(tp + 3, in + 3, 32);      /* same trace */
     assert_memory_not_equal(tp + 36, in + 36, 16); /* a new parent id: the client span */
@@ -337,7 +290,7 @@ static void test_copied_traceparent_replaced(void **state)
     fd = follow_client();
     memset(&w, 0, sizeof(w));
     w.limit = 11;
-    app_send(fd, req, len, len, &w);
+    wire_app_send(fd, req, len, len, &w);
     assert_int_equal(w.len, len);                  /* same length: replaced in place */
     assert_null(memmem(w.out, w.len, in, 55));     /* the copy is gone */
     assert_non_null(memmem(w.out, w.len, in, 35)); /* same trace id */
@@ -363,7 +316,7 @@ static void test_event_loop_copy_names_its_request(void **state)
     fd = follow_client();
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, req, len, len, &w);
+    wire_app_send(fd, req, len, len, &w);
     assert_int_equal(w.len, len);
     assert_non_null(memmem(w.out, w.len, "traceparent: 00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-", 48));
     assert_null(memmem(w.out, w.len, a, 55));
@@ -379,7 +332,7 @@ static void test_not_http_let_go(void **state)
     (void)state;
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, resp_cmd, sizeof(resp_cmd) - 1, sizeof(resp_cmd) - 1, &w);
+    wire_app_send(fd, resp_cmd, sizeof(resp_cmd) - 1, sizeof(resp_cmd) - 1, &w);
     assert_int_equal(w.len, sizeof(resp_cmd) - 1);
     assert_memory_equal(w.out, resp_cmd, w.len);
     assert_false(ss_fd_followed(fd)); /* no further cost */
@@ -397,7 +350,7 @@ static void test_propagation_off(void **state)
     fd = follow_client();
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, req, sizeof(req) - 1, 3, &w);
+    wire_app_send(fd, req, sizeof(req) - 1, 3, &w);
     assert_int_equal(w.len, sizeof(req) - 1);
     ss_cfg.propagate = 1;
     unfollow();
@@ -415,7 +368,7 @@ static void test_unsampled_still_propagated(void **state)
     fd = follow_client();
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
+    wire_app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
     expect_injected(req, sizeof(req) - 1, &w, tp);
     assert_memory_equal(tp + 53, "02", 2); /* not sampled; random id flag only */
     ss_cfg.sampler.kind = SS_SAMPLER_PB_ALWAYS_ON;

@@ -31,6 +31,7 @@
 #include "../../preload/ss_h2.h"
 #include "../../preload/ss_hpack.h"
 #include "../../preload/ss_log.h"
+#include "wire.h"
 
 /* ---- building frames ------------------------------------------------------ */
 
@@ -276,30 +277,6 @@ static void test_literal_field(void **state)
 
 /* ---- whole connections ------------------------------------------------------ */
 
-typedef struct wire {
-    uint8_t out[65536];
-    size_t len;
-    size_t limit;
-} wire_t;
-
-static ssize_t wire_send(void *arg, const struct iovec *iov, int cnt)
-{
-    wire_t *w = arg;
-    size_t took = 0;
-    int i;
-
-    for (i = 0; i < cnt && took < w->limit; i++) {
-        size_t n = iov[i].iov_len;
-
-        if (n > w->limit - took)
-            n = w->limit - took;
-        memcpy(w->out + w->len, iov[i].iov_base, n);
-        w->len += n;
-        took += n;
-    }
-    return (ssize_t)took;
-}
-
 static int sp[2];
 
 static int follow_as(int server)
@@ -330,22 +307,7 @@ static void unfollow(void)
 /* The program sends msg in pieces of `chunk`, resending after short counts. */
 static void app_send(int fd, const buf_t *msg, size_t chunk, wire_t *w)
 {
-    size_t off = 0;
-    int spins = 0;
-
-    while (off < msg->len) {
-        size_t n = msg->len - off < chunk ? msg->len - off : chunk;
-        struct iovec v = {(void *)(msg->b + off), n};
-        ssize_t r = ss_conn_send(fd, &v, 1, 0, wire_send, w);
-
-        if (r < 0) {
-            assert_int_equal(errno, EAGAIN);
-            assert_true(++spins < 100000);
-            continue;
-        }
-        assert_true((size_t)r <= n);
-        off += (size_t)r;
-    }
+    wire_app_send(fd, msg->b, msg->len, chunk, w);
 }
 
 static void app_recv(int fd, const buf_t *msg)
@@ -396,7 +358,7 @@ static void check_wire(const wire_t *w, const buf_t *sent, char tps[3][56], int 
     assert_memory_equal(w->out, SS_H2_PREFACE, SS_H2_PREFACE_LEN);
     assert_int_equal(nghttp2_hd_inflate_new(&inf), 0);
     while (off < w->len) {
-        const uint8_t *h = w->out + off;
+        const uint8_t *h = (const uint8_t *)w->out + off;
         size_t len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
         size_t pad = 0, pre = 0;
         const uint8_t *sh = sent->b + so;
