@@ -19,11 +19,13 @@
 
 typedef opentelemetry_proto_common_v1_KeyValue ex_kv_t;
 
-/* A span attribute: a string or an integer value. */
+/* A span attribute: a string or an integer value, lengths measured once. */
 typedef struct ex_attr {
     const char *key;
     const char *str; /* NULL: the value is num */
     int64_t num;
+    uint16_t klen;
+    uint32_t vlen;
 } ex_attr_t;
 
 typedef struct ex_attrs {
@@ -34,13 +36,13 @@ typedef struct ex_attrs {
 static void ex_attr_str(ex_attrs_t *a, const char *key, const char *v)
 {
     if (v && *v && a->n < EX_ATTRS_MAX)
-        a->a[a->n++] = (ex_attr_t){key, v, 0};
+        a->a[a->n++] = (ex_attr_t){key, v, 0, (uint16_t)strlen(key), (uint32_t)strlen(v)};
 }
 
 static void ex_attr_int(ex_attrs_t *a, const char *key, int64_t v)
 {
     if (a->n < EX_ATTRS_MAX)
-        a->a[a->n++] = (ex_attr_t){key, NULL, v};
+        a->a[a->n++] = (ex_attr_t){key, NULL, v, (uint16_t)strlen(key), 0};
 }
 
 static size_t ex_varint_len(uint64_t v);
@@ -62,7 +64,7 @@ static size_t ex_attrs_max(const ex_attrs_t *a)
     unsigned i;
 
     for (i = 0; i < a->n; i++) /* 3 keys, 3 lengths of at most 5 bytes, a 10-byte varint */
-        need += 28 + strlen(a->a[i].key) + (a->a[i].str ? strlen(a->a[i].str) : 0);
+        need += 28 + a->a[i].klen + a->a[i].vlen;
     return need;
 }
 
@@ -75,7 +77,7 @@ static uint8_t *ex_put_attrs(uint8_t *p, uint32_t tag, const ex_attrs_t *a)
 
     for (i = 0; i < a->n; i++) {
         const ex_attr_t *t = &a->a[i];
-        size_t klen = strlen(t->key), vlen = t->str ? strlen(t->str) : 0;
+        size_t klen = t->klen, vlen = t->vlen;
         size_t any = t->str ? 1 + ex_varint_len(vlen) + vlen : 1 + ex_varint_len((uint64_t)t->num);
 
         *p++ = (uint8_t)(tag << 3 | PB_WT_STRING);
