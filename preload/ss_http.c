@@ -1,14 +1,22 @@
 /*
  * ss_http.c - the HTTP/1.x state machine (see ss_http.h).
  *
- * One switch over explicit states, one byte at a time through the head,
- * whole runs at a time through bodies. Strict where strictness decides
- * whether a stream is HTTP at all (request line, header names), lenient
- * where real peers differ (bare LF line ends, chunk extensions, obs-fold).
+ * One switch over explicit states. Where the input holds a whole run (a
+ * method, a target, a header name up to its colon, a value up to its line
+ * end, a body) the run is taken in one step: names are matched where they
+ * lie instead of being copied, and value ends are found eight bytes at a
+ * time. Input cut inside a run falls back to the byte-at-a-time path, which
+ * reaches the same state; fuzz_http holds the two to the same events.
+ * Strict where strictness decides whether a stream is HTTP at all (request
+ * line, header names), lenient where real peers differ (bare LF line ends,
+ * chunk extensions, obs-fold).
  */
 #include "ss_http.h"
 
 #include <string.h>
+
+#define SS_HTTP_ONES 0x0101010101010101ull  /* a byte in every lane */
+#define SS_HTTP_HIGHS 0x8080808080808080ull
 
 enum {
     SS_S_START,         /* before a message */
@@ -50,28 +58,70 @@ enum {
     SS_H_TRACESTATE,
 };
 
-static const struct {
-    const char *name;
-    uint8_t len;
-    uint8_t id;
-} ss_http_known[] = {
-    {"content-length", 14, SS_H_CONTENT_LENGTH},
-    {"transfer-encoding", 17, SS_H_TRANSFER_ENCODING},
-    {"connection", 10, SS_H_CONNECTION},
-    {"upgrade", 7, SS_H_UPGRADE},
-    {"host", 4, SS_H_HOST},
-    {"user-agent", 10, SS_H_USER_AGENT},
-    {"traceparent", 11, SS_H_TRACEPARENT},
-    {"tracestate", 10, SS_H_TRACESTATE},
+/* Whether the n tchars at name spell `lower` in any case. A tchar ORed
+ * with 0x20 equals a lowercase letter or '-' only if it is that letter in
+ * either case or '-', so one OR lowers a whole word. n is 4 or 7..17:
+ * two overlapping words (or one half word) cover it. */
+static int ss_http_name_is(const unsigned char *name, size_t n, const char *lower)
+{
+    uint32_t a, b;
+    uint64_t x, y;
+
+    if (n < 8) {
+        memcpy(&a, name, 4);
+        memcpy(&b, lower, 4);
+        if ((a | 0x20202020u) != b)
+            return 0;
+        memcpy(&a, name + n - 4, 4);
+        memcpy(&b, lower + n - 4, 4);
+        return (a | 0x20202020u) == b;
+    }
+    if (n > 16 && (name[16] | 0x20) != (unsigned char)lower[16])
+        return 0;
+    memcpy(&x, name, 8);
+    memcpy(&y, lower, 8);
+    if ((x | SS_HTTP_ONES * 0x20) != y)
+        return 0;
+    n = n > 16 ? 16 : n;
+    memcpy(&x, name + n - 8, 8);
+    memcpy(&y, lower + n - 8, 8);
+    return (x | SS_HTTP_ONES * 0x20) == y;
+}
+
+static uint8_t ss_http_name_id(const unsigned char *name, size_t n)
+{
+    switch (n) {
+    case 4:
+        return ss_http_name_is(name, 4, "host") ? SS_H_HOST : SS_H_OTHER;
+    case 7:
+        return ss_http_name_is(name, 7, "upgrade") ? SS_H_UPGRADE : SS_H_OTHER;
+    case 10:
+        if (ss_http_name_is(name, 10, "connection"))
+            return SS_H_CONNECTION;
+        if (ss_http_name_is(name, 10, "user-agent"))
+            return SS_H_USER_AGENT;
+        return ss_http_name_is(name, 10, "tracestate") ? SS_H_TRACESTATE : SS_H_OTHER;
+    case 11:
+        return ss_http_name_is(name, 11, "traceparent") ? SS_H_TRACEPARENT : SS_H_OTHER;
+    case 14:
+        return ss_http_name_is(name, 14, "content-length") ? SS_H_CONTENT_LENGTH : SS_H_OTHER;
+    case 17:
+        return ss_http_name_is(name, 17, "transfer-encoding") ? SS_H_TRANSFER_ENCODING
+                                                              : SS_H_OTHER;
+    }
+    return SS_H_OTHER;
+}
+
+/* RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~; one load per byte. */
+static const uint8_t ss_http_tchars[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
 };
 
-/* RFC 9110 token characters. */
-/* RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~, as a bitmap. */
 static inline int ss_http_tchar(unsigned char c)
 {
-    static const uint32_t set[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff, 0, 0, 0, 0};
-
-    return (set[c >> 5] >> (c & 31)) & 1;
+    return ss_http_tchars[c];
 }
 
 static unsigned char ss_http_lower(unsigned char c)
@@ -125,20 +175,10 @@ static void ss_http_begin(ss_http_t *p)
             (h)->field##_len--;                                               \
     } while (0)
 
-static void ss_http_name_done(ss_http_t *p)
+/* A header name ended at its colon; id is the header it names. */
+static void ss_http_name_done(ss_http_t *p, uint8_t id)
 {
-    size_t i;
-
-    p->hdr = SS_H_OTHER;
-    if (p->in_trailer || p->tok_len > sizeof(p->tok) - 1)
-        return;
-    for (i = 0; i < sizeof(ss_http_known) / sizeof(ss_http_known[0]); i++) {
-        if (ss_http_known[i].len == p->tok_len &&
-            memcmp(ss_http_known[i].name, p->tok, p->tok_len) == 0) {
-            p->hdr = ss_http_known[i].id;
-            break;
-        }
-    }
+    p->hdr = p->in_trailer ? (uint8_t)SS_H_OTHER : id;
     p->tok_len = 0;
     p->has_digit = 0;
     if (p->hdr == SS_H_CONTENT_LENGTH) {
@@ -224,6 +264,61 @@ static int ss_http_value_byte(ss_http_t *p, unsigned char c)
     return 1;
 }
 
+/* 8 bytes of s as a word, and whether one of them is below n (n <= 128):
+ * the word-at-a-time test of "Bit Twiddling Hacks" (hasless). */
+
+static inline uint64_t ss_http_word(const unsigned char *s)
+{
+    uint64_t w;
+
+    memcpy(&w, s, sizeof(w));
+    return w;
+}
+
+static inline int ss_http_has_below(uint64_t w, unsigned n)
+{
+    return ((w - SS_HTTP_ONES * n) & ~w & SS_HTTP_HIGHS) != 0;
+}
+
+/* Where the value bytes at s[0..n) end: the first CR, LF or NUL, or n.
+ * Whole words without a control byte are stepped over at once. */
+static size_t ss_http_value_end(const unsigned char *s, size_t n)
+{
+    size_t j = 0;
+
+    while (j < n) {
+        if (j + 8 <= n && !ss_http_has_below(ss_http_word(s + j), 14)) {
+            j += 8;
+            continue;
+        }
+        if (s[j] == '\r' || s[j] == '\n' || s[j] == 0)
+            break;
+        j++;
+    }
+    return j;
+}
+
+/* Where the target bytes at s[0..n) end: the first byte <= ' ' or DEL. */
+static size_t ss_http_target_end(const unsigned char *s, size_t n)
+{
+    size_t j = 0;
+
+    while (j < n) {
+        if (j + 8 <= n) {
+            uint64_t w = ss_http_word(s + j);
+
+            if (!ss_http_has_below(w, 0x21) && !ss_http_has_below(w ^ (SS_HTTP_ONES * 0x7f), 1)) {
+                j += 8;
+                continue;
+            }
+        }
+        if (s[j] <= ' ' || s[j] == 0x7f)
+            break;
+        j++;
+    }
+    return j;
+}
+
 /* The run of value bytes at s[0..n) up to CR, LF or NUL, for a header
  * whose value is only skipped or copied whole (most of them): handled in
  * one go instead of byte by byte. Returns how many were used (0: the
@@ -231,7 +326,7 @@ static int ss_http_value_byte(ss_http_t *p, unsigned char c)
 static size_t ss_http_value_run(ss_http_t *p, const unsigned char *s, size_t n)
 {
     ss_http_head_t *h = p->head;
-    size_t j = 0;
+    size_t j;
     char *dst = NULL;
     uint16_t *dlen = NULL;
     uint8_t *dtrunc = NULL;
@@ -257,8 +352,7 @@ static size_t ss_http_value_run(ss_http_t *p, const unsigned char *s, size_t n)
     default:
         return 0; /* framing headers: their bytes are read one by one */
     }
-    while (j < n && s[j] != '\r' && s[j] != '\n' && s[j] != 0)
-        j++;
+    j = ss_http_value_end(s, n);
     if (dst) {
         size_t room = cap - *dlen, take = j < room ? j : room;
 
@@ -365,6 +459,17 @@ static int ss_http_version_byte(ss_http_t *p, unsigned char c)
     return 0;
 }
 
+/* "HTTP/1.x" whole at s, before any of it was seen: taken at once. */
+static int ss_http_version_whole(ss_http_t *p, const unsigned char *s, size_t n)
+{
+    if (p->vpos != 0 || n < 8 || memcmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1'))
+        return 0;
+    p->vmajor = 1;
+    p->vminor = (uint8_t)(s[7] - '0');
+    p->vpos = 8;
+    return 1;
+}
+
 /* Bytes that passed unseen (sendfile): only a body can take them. */
 static size_t ss_http_skip(ss_http_t *p, size_t len, ss_http_ev_t *ev)
 {
@@ -426,19 +531,24 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
                 p->tok_len = 0;
                 p->state = SS_S_TARGET;
             } else if (ss_http_tchar(c) && p->tok_len < SS_HTTP_METHOD_MAX) {
-                if (p->head)
-                    SS_HTTP_PUT(p->head, method, c);
-                p->tok_len++;
+                size_t j = i; /* the method's run in one go */
+
+                while (j < len && ss_http_tchar(s[j]) && p->tok_len < SS_HTTP_METHOD_MAX) {
+                    if (p->head)
+                        SS_HTTP_PUT(p->head, method, s[j]);
+                    p->tok_len++;
+                    j++;
+                }
+                i = j;
+                continue;
             } else {
                 goto dead;
             }
             break;
         case SS_S_TARGET:
             if (c > ' ' && c != 0x7f) { /* the target's run in one go */
-                size_t j = i;
+                size_t j = i + ss_http_target_end(s + i, len - i);
 
-                while (j < len && s[j] > ' ' && s[j] != 0x7f)
-                    j++;
                 if (p->head) {
                     size_t room = sizeof(p->head->target) - p->head->target_len;
                     size_t take = j - i < room ? j - i : room;
@@ -463,6 +573,10 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             }
             break;
         case SS_S_REQ_VERSION:
+            if (ss_http_version_whole(p, s + i, len - i)) {
+                i += 8;
+                continue;
+            }
             if (p->vpos == 8 && (c == '\r' || c == '\n')) {
                 p->state = c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
                 p->has_digit = 0;
@@ -471,6 +585,10 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             }
             break;
         case SS_S_RESP_VERSION:
+            if (ss_http_version_whole(p, s + i, len - i)) {
+                i += 8;
+                continue;
+            }
             if (p->vpos == 8 && c == ' ')
                 p->state = SS_S_STATUS;
             else if (!ss_http_version_byte(p, c))
@@ -518,12 +636,56 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             if (c == ' ' || c == '\t') {
                 p->state = SS_S_SKIP_LINE;
             } else if (ss_http_tchar(c)) {
-                p->tok_len = 0;
-                p->tok[p->tok_len++] = (char)ss_http_lower(c);
-                p->state = SS_S_HDR_NAME;
+                size_t j = i + 1;
+
+                while (j < len && ss_http_tchar(s[j]))
+                    j++;
+                if (j == len || s[j] != ':') {
+                    p->tok_len = 0; /* cut (or broken): gathered in tok */
+                    p->state = SS_S_HDR_NAME;
+                    continue;
+                }
+                /* The whole name is here: matched where it lies. */
+                ss_http_name_done(p, ss_http_name_id(s + i, j - i));
+                p->state = SS_S_HDR_OWS;
+                i = j + 1;
+                if (i == len)
+                    goto out;
+                c = s[i];
+                goto hdr_ows;
             } else {
                 goto dead;
             }
+            break;
+        case SS_S_HDR_OWS:
+        hdr_ows:
+            while (c == ' ' || c == '\t') {
+                if (++i == len)
+                    goto out;
+                c = s[i];
+            }
+            if (p->hdr == SS_H_TRACEPARENT && p->head && c != '\r' && c != '\n')
+                p->head->tp_pos = p->pos + i;
+            p->state = SS_S_HDR_VALUE;
+            __attribute__((fallthrough)); /* the byte is the value's first */
+        case SS_S_HDR_VALUE:
+            i += ss_http_value_run(p, s + i, len - i);
+            while (i < len && s[i] != '\r' && s[i] != '\n' && s[i] != 0) {
+                if (!ss_http_value_byte(p, s[i])) /* framing headers, byte by byte */
+                    goto dead;
+                i++;
+            }
+            if (i == len)
+                goto out;
+            c = s[i];
+            if (c == 0 || !ss_http_value_done(p))
+                goto dead;
+            if (c == '\r' && i + 1 < len && s[i + 1] == '\n') { /* the line end whole */
+                p->state = SS_S_HDR_START;
+                i += 2;
+                continue;
+            }
+            p->state = c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
             break;
         case SS_S_HDR_NAME:
             if (ss_http_tchar(c)) { /* the name's run of tchars in one go */
@@ -535,46 +697,12 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
                 } while (++i < len && ss_http_tchar(s[i]));
                 continue;
             }
-            if (c == ':') {
-                ss_http_name_done(p);
-                p->state = SS_S_HDR_OWS;
-            } else if (ss_http_tchar(c)) {
-                if (p->tok_len < sizeof(p->tok))
-                    p->tok[p->tok_len] = (char)ss_http_lower(c);
-                if (p->tok_len < 255)
-                    p->tok_len++;
-            } else {
+            if (c != ':')
                 goto dead;
-            }
-            break;
-        case SS_S_HDR_OWS:
-            if (c == ' ' || c == '\t')
-                break;
-            if (c == '\r' || c == '\n') {
-                if (!ss_http_value_done(p))
-                    goto dead;
-                p->state = c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
-                break;
-            }
-            if (p->hdr == SS_H_TRACEPARENT && p->head)
-                p->head->tp_pos = p->pos + i;
-            p->state = SS_S_HDR_VALUE;
-            continue; /* the byte is the value's first */
-        case SS_S_HDR_VALUE: {
-            size_t run = ss_http_value_run(p, s + i, len - i);
-
-            if (run) {
-                i += run;
-                continue;
-            }
-        }
-            if (c == '\r' || c == '\n') {
-                if (!ss_http_value_done(p))
-                    goto dead;
-                p->state = c == '\r' ? SS_S_LINE_LF : SS_S_HDR_START;
-            } else if (c == 0 || !ss_http_value_byte(p, c)) {
-                goto dead;
-            }
+            ss_http_name_done(p, p->tok_len < sizeof(p->tok)
+                                     ? ss_http_name_id((const unsigned char *)p->tok, p->tok_len)
+                                     : (uint8_t)SS_H_OTHER);
+            p->state = SS_S_HDR_OWS;
             break;
         case SS_S_SKIP_LINE:
             if (c == '\r')
