@@ -52,13 +52,19 @@ typedef enum {
     uint16_t name##_len;         \
     uint8_t name##_trunc
 
+/* The captured fields, one table for the struct and for ss_http_head_reset. */
+#define SS_HTTP_HEAD_FIELDS(X)           \
+    X(method, SS_HTTP_METHOD_MAX)        \
+    X(target, SS_HTTP_TARGET_MAX)        \
+    X(host, SS_HTTP_HOST_MAX)            \
+    X(ua, SS_HTTP_UA_MAX)                \
+    X(tp, SS_HTTP_TP_MAX)                \
+    X(ts, SS_HTTP_TS_MAX)
+
+#define SS_HTTP_HEAD_MEMBER(name, cap) SS_HTTP_FIELD(name, cap);
+
 typedef struct ss_http_head {
-    SS_HTTP_FIELD(method, SS_HTTP_METHOD_MAX);
-    SS_HTTP_FIELD(target, SS_HTTP_TARGET_MAX);
-    SS_HTTP_FIELD(host, SS_HTTP_HOST_MAX);
-    SS_HTTP_FIELD(ua, SS_HTTP_UA_MAX);
-    SS_HTTP_FIELD(tp, SS_HTTP_TP_MAX);
-    SS_HTTP_FIELD(ts, SS_HTTP_TS_MAX);
+    SS_HTTP_HEAD_FIELDS(SS_HTTP_HEAD_MEMBER)
     uint8_t tp_count;     /* traceparent header lines seen */
     uint8_t ts_count;     /* tracestate header lines seen */
     uint64_t tp_pos;      /* stream offset of the first traceparent value */
@@ -85,6 +91,10 @@ typedef struct ss_http {
 } ss_http_t;
 
 void ss_http_init(ss_http_t *p, ss_http_kind_t kind);
+
+/* Empty a head: lengths, caps and counts back to zero. The bytes are left
+ * as they are (about 2 KiB); every reader goes by the lengths. */
+void ss_http_head_reset(ss_http_head_t *h);
 
 /* Use at most len bytes of buf; stop at the first event (see above).
  * buf NULL means len bytes went by unseen (sendfile): that is fine inside a

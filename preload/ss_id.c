@@ -67,23 +67,17 @@ static uint64_t ss_id_next(void)
     return r;
 }
 
+/* n (8 or 16) random bytes, a word at a time; all zero is not a valid id,
+ * so that draw (odds 2^-64 per word) is made again. */
 static void ss_id_fill(uint8_t *out, size_t n)
 {
-    size_t i;
+    uint64_t w[2];
 
     do {
-        uint64_t v = 0;
-        int zero = 1;
-
-        for (i = 0; i < n; i++) {
-            if (i % 8 == 0)
-                v = ss_id_next();
-            out[i] = (uint8_t)(v >> (8 * (i % 8)));
-            zero &= out[i] == 0;
-        }
-        if (!zero)
-            return;
-    } while (1);
+        w[0] = ss_id_next();
+        w[1] = n > 8 ? ss_id_next() : 0;
+    } while ((w[0] | w[1]) == 0);
+    memcpy(out, w, n);
 }
 
 void ss_id_trace(uint8_t out[16])

@@ -41,7 +41,7 @@ ss_span_t *ss_span_alloc(void)
     memset(s, 0, offsetof(ss_span_t, ts));
     s->ts_len = 0;
     s->ts[0] = '\0';
-    memset(&s->head, 0, sizeof(s->head));
+    ss_http_head_reset(&s->head);
     s->splice_at = 0;
     s->splice_len = s->splice_del = s->splice_done = 0;
     s->splice_armed = 0;

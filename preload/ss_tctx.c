@@ -8,29 +8,28 @@
 
 #include <string.h>
 
-static int ss_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1; /* uppercase is invalid in traceparent */
-}
+/* Lowercase hex digits' values with 0x20 set; 0 for every other byte
+ * (uppercase is invalid in traceparent). */
+#define SS_HEX_OK 0x20
+static const uint8_t ss_hexval[256] = {
+    ['0'] = 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29,
+    ['a'] = 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+};
 
 /* Decode 2n lowercase hex chars into n bytes; 0 on a bad character. */
 static int ss_unhex(const char *s, size_t n, uint8_t *out)
 {
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned ok = SS_HEX_OK;
     size_t i;
 
     for (i = 0; i < n; i++) {
-        int hi = ss_hexval((unsigned char)s[2 * i]);
-        int lo = ss_hexval((unsigned char)s[2 * i + 1]);
+        unsigned hi = ss_hexval[u[2 * i]], lo = ss_hexval[u[2 * i + 1]];
 
-        if (hi < 0 || lo < 0)
-            return 0;
-        out[i] = (uint8_t)(hi << 4 | lo);
+        ok &= hi & lo;
+        out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
     }
-    return 1;
+    return ok != 0;
 }
 
 static int ss_all_zero(const uint8_t *b, size_t n)
