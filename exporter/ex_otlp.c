@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "ex_otlp.h"
 
+#include <endian.h>
 #include <pb_encode.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,15 +18,26 @@
 #define EX_VERSION "0.1.0"
 #define EX_ATTRS_MAX 20
 
-typedef opentelemetry_proto_common_v1_KeyValue ex_kv_t;
+/* A string and its length: the span record's fields are length-counted,
+ * so nothing on this path copies them into C strings or measures them. */
+typedef struct ex_str {
+    const char *p;
+    size_t n;
+} ex_str_t;
 
-/* A span attribute: a string or an integer value, lengths measured once. */
+#define EX_LIT(s) ((ex_str_t){(s), sizeof(s) - 1})
+#define EX_NONE ((ex_str_t){NULL, 0})
+
+static ex_str_t ex_cstr(const char *s)
+{
+    return (ex_str_t){s, s ? strlen(s) : 0};
+}
+
+/* A span attribute: a string, or (str.p NULL) an integer. */
 typedef struct ex_attr {
-    const char *key;
-    const char *str; /* NULL: the value is num */
+    ex_str_t key;
+    ex_str_t str;
     int64_t num;
-    uint16_t klen;
-    uint32_t vlen;
 } ex_attr_t;
 
 typedef struct ex_attrs {
@@ -33,28 +45,57 @@ typedef struct ex_attrs {
     unsigned n;
 } ex_attrs_t;
 
-static void ex_attr_str(ex_attrs_t *a, const char *key, const char *v)
+/* An empty value is left out, as the conventions ask. */
+static void ex_attr_str(ex_attrs_t *a, ex_str_t key, ex_str_t v)
 {
-    if (v && *v && a->n < EX_ATTRS_MAX)
-        a->a[a->n++] = (ex_attr_t){key, v, 0, (uint16_t)strlen(key), (uint32_t)strlen(v)};
+    if (v.n && a->n < EX_ATTRS_MAX)
+        a->a[a->n++] = (ex_attr_t){key, v, 0};
 }
 
-static void ex_attr_int(ex_attrs_t *a, const char *key, int64_t v)
+static void ex_attr_int(ex_attrs_t *a, ex_str_t key, int64_t v)
 {
     if (a->n < EX_ATTRS_MAX)
-        a->a[a->n++] = (ex_attr_t){key, NULL, v, (uint16_t)strlen(key), 0};
+        a->a[a->n++] = (ex_attr_t){key, EX_NONE, v};
 }
 
 static size_t ex_varint_len(uint64_t v);
 static size_t ex_varint(uint8_t *b, uint64_t v);
+
+/* n bytes from src to p: short runs (most keys and values) inline as
+ * overlapping words, longer ones by memcpy. Returns p + n. */
+static inline uint8_t *ex_copy(uint8_t *p, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    uint64_t x, y;
+    uint32_t u, v;
+
+    if (n >= 8 && n <= 16) {
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(p, &x, 8);
+        memcpy(p + n - 8, &y, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(&u, s, 4);
+        memcpy(&v, s + n - 4, 4);
+        memcpy(p, &u, 4);
+        memcpy(p + n - 4, &v, 4);
+    } else if (n < 4) {
+        size_t i;
+
+        for (i = 0; i < n; i++)
+            p[i] = s[i];
+    } else {
+        memcpy(p, s, n);
+    }
+    return p + n;
+}
 
 /* Bytes of a length-delimited field: key (field < 16), length, data. */
 static uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_t n)
 {
     *p++ = (uint8_t)(field << 3 | PB_WT_STRING);
     p += ex_varint(p, n);
-    memcpy(p, data, n);
-    return p + n;
+    return ex_copy(p, data, n);
 }
 
 /* The most bytes the attributes can take once encoded. */
@@ -64,29 +105,32 @@ static size_t ex_attrs_max(const ex_attrs_t *a)
     unsigned i;
 
     for (i = 0; i < a->n; i++) /* 3 keys, 3 lengths of at most 5 bytes, a 10-byte varint */
-        need += 28 + a->a[i].klen + a->a[i].vlen;
+        need += 28 + a->a[i].key.n + a->a[i].str.n;
     return need;
 }
 
 /* Span.attributes: each a KeyValue {key = 1; value = 2} holding an
  * AnyValue {string_value = 1 | int_value = 3}, laid out with their lengths
- * known up front. The caller checked the room (ex_attrs_max). */
+ * known up front. The caller checked the room (ex_attrs_max). Keys are
+ * short literals: their length is one byte. */
 static uint8_t *ex_put_attrs(uint8_t *p, uint32_t tag, const ex_attrs_t *a)
 {
     unsigned i;
 
     for (i = 0; i < a->n; i++) {
         const ex_attr_t *t = &a->a[i];
-        size_t klen = t->klen, vlen = t->vlen;
-        size_t any = t->str ? 1 + ex_varint_len(vlen) + vlen : 1 + ex_varint_len((uint64_t)t->num);
+        size_t klen = t->key.n, vlen = t->str.n;
+        size_t any = t->str.p ? 1 + ex_varint_len(vlen) + vlen : 1 + ex_varint_len((uint64_t)t->num);
 
         *p++ = (uint8_t)(tag << 3 | PB_WT_STRING);
-        p += ex_varint(p, 1 + ex_varint_len(klen) + klen + 1 + ex_varint_len(any) + any);
-        p = ex_put_bytes(p, 1, t->key, klen);
+        p += ex_varint(p, 2 + klen + 1 + ex_varint_len(any) + any);
+        *p++ = 1 << 3 | PB_WT_STRING;
+        *p++ = (uint8_t)klen;
+        p = ex_copy(p, t->key.p, klen);
         *p++ = 2 << 3 | PB_WT_STRING;
         p += ex_varint(p, any);
-        if (t->str) {
-            p = ex_put_bytes(p, 1, t->str, vlen);
+        if (t->str.p) {
+            p = ex_put_bytes(p, 1, t->str.p, vlen);
         } else {
             *p++ = 3 << 3 | PB_WT_VARINT;
             p += ex_varint(p, (uint64_t)t->num);
@@ -95,113 +139,129 @@ static uint8_t *ex_put_attrs(uint8_t *p, uint32_t tag, const ex_attrs_t *a)
     return p;
 }
 
-/* Copy a length-counted field into a NUL-terminated buffer. */
-static char *ex_cstr(char *dst, size_t cap, const char *src, size_t n)
+/* The method as http.request.method wants it: known ones as they are. */
+static int ex_known_method(ex_str_t m)
 {
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-    return dst;
-}
-
-static int ex_known_method(const char *m)
-{
-    static const char *known[] = {"CONNECT", "DELETE", "GET",  "HEAD", "OPTIONS",
-                                  "PATCH",   "POST",   "PUT",  "TRACE"};
+    static const ex_str_t known[] = {EX_LIT("GET"),     EX_LIT("POST"),  EX_LIT("PUT"),
+                                     EX_LIT("DELETE"),  EX_LIT("HEAD"),  EX_LIT("PATCH"),
+                                     EX_LIT("OPTIONS"), EX_LIT("TRACE"), EX_LIT("CONNECT")};
     size_t i;
 
     for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-        if (strcmp(m, known[i]) == 0)
+        if (known[i].n == m.n && memcmp(known[i].p, m.p, m.n) == 0)
             return 1;
     return 0;
 }
 
 /* Split "host", "host:port", "[v6]:port" into address and port (0 if none). */
-static void ex_split_host(const char *host, char *addr, size_t cap, int *port)
+static ex_str_t ex_split_host(ex_str_t host, int *port)
 {
-    const char *colon = NULL, *end;
+    const char *colon = NULL, *end = host.p + host.n;
+    ex_str_t addr = host;
 
     *port = 0;
-    if (host[0] == '[') {
-        end = strchr(host, ']');
-        if (end == NULL) {
-            ex_cstr(addr, cap, host, strlen(host));
-            return;
-        }
-        ex_cstr(addr, cap, host + 1, (size_t)(end - host - 1));
-        if (end[1] == ':')
-            colon = end + 1;
+    if (host.p[0] == '[') {
+        const char *close = memchr(host.p, ']', host.n);
+
+        if (close == NULL)
+            return host;
+        addr = (ex_str_t){host.p + 1, (size_t)(close - host.p - 1)};
+        if (close + 1 < end && close[1] == ':')
+            colon = close + 1;
     } else {
-        colon = strrchr(host, ':');
-        ex_cstr(addr, cap, host, colon ? (size_t)(colon - host) : strlen(host));
+        colon = memrchr(host.p, ':', host.n);
+        if (colon)
+            addr.n = (size_t)(colon - host.p);
     }
-    if (colon && colon[1]) {
+    if (colon && colon + 1 < end) {
         int p = 0;
         const char *c;
 
-        for (c = colon + 1; *c >= '0' && *c <= '9' && p < 65536; c++)
+        for (c = colon + 1; c < end && *c >= '0' && *c <= '9' && p < 65536; c++)
             p = p * 10 + (*c - '0');
-        if (*c == '\0' && p > 0 && p < 65536)
+        if (c == end && p > 0 && p < 65536)
             *port = p;
     }
+    return addr;
+}
+
+/* Append s to out (length *n, capacity cap), cutting at the capacity. */
+static void ex_append(char *out, size_t cap, size_t *n, ex_str_t s)
+{
+    size_t k = s.n < cap - *n ? s.n : cap - *n;
+
+    memcpy(out + *n, s.p, k);
+    *n += k;
 }
 
 /* url.full: absolute-form targets as sent (credentials redacted), others
  * put together from the scheme, the Host header and the target. */
-/* Append s to out (length *n, capacity cap), cutting at the capacity. */
-static void ex_append(char *out, size_t cap, size_t *n, const char *s)
+static ex_str_t ex_url_full(const ss_span_t *s, ex_str_t target, ex_str_t host, ex_str_t peer,
+                            char *out, size_t cap)
 {
-    size_t k = strlen(s);
-
-    if (k > cap - 1 - *n)
-        k = cap - 1 - *n;
-    memcpy(out + *n, s, k);
-    *n += k;
-    out[*n] = '\0';
-}
-
-static void ex_url_full(const ss_span_t *s, const char *target, const char *host, char *out,
-                        size_t cap)
-{
+    ex_str_t scheme = s->is_tls ? EX_LIT("https") : EX_LIT("http");
+    const char *scheme_end = target.n && target.p[0] != '/' ? memmem(target.p, target.n, "://", 3)
+                                                             : NULL;
+    char port[16];
     size_t n = 0;
 
-    const char *scheme_end = strstr(target, "://");
-    const char *scheme = s->is_tls ? "https" : "http";
+    if (scheme_end) {
+        const char *auth = scheme_end + 3, *end = target.p + target.n, *at, *q;
 
-    if (scheme_end && target[0] != '/') {
-        const char *auth = scheme_end + 3;
-        const char *slash = strpbrk(auth, "/?#");
-        const char *at = memchr(auth, '@', slash ? (size_t)(slash - auth) : strlen(auth));
-
-        if (at)
-            snprintf(out, cap, "%.*sREDACTED:REDACTED%s", (int)(auth - target), target, at);
-        else
-            snprintf(out, cap, "%s", target);
-        return;
+        for (q = auth; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
+            ;
+        at = memchr(auth, '@', (size_t)(q - auth));
+        if (at == NULL)
+            return target;
+        ex_append(out, cap, &n, (ex_str_t){target.p, (size_t)(auth - target.p)});
+        ex_append(out, cap, &n, EX_LIT("REDACTED:REDACTED"));
+        ex_append(out, cap, &n, (ex_str_t){at, (size_t)(end - at)});
+        return (ex_str_t){out, n};
     }
-    if (host[0]) { /* the usual case: no printf on the hot path */
-        out[0] = '\0';
-        ex_append(out, cap, &n, scheme);
-        ex_append(out, cap, &n, "://");
+    ex_append(out, cap, &n, scheme);
+    ex_append(out, cap, &n, EX_LIT("://"));
+    if (host.n) { /* the usual case */
         ex_append(out, cap, &n, host);
-        ex_append(out, cap, &n, target);
-    } else if (s->is_unix || s->peer_addr[0] == '\0')
-        snprintf(out, cap, "%s://localhost%s", scheme, target);
-    else if (strchr(s->peer_addr, ':'))
-        snprintf(out, cap, "%s://[%s]:%u%s", scheme, s->peer_addr, s->peer_port, target);
-    else
-        snprintf(out, cap, "%s://%s:%u%s", scheme, s->peer_addr, s->peer_port, target);
+    } else if (s->is_unix || peer.n == 0) {
+        ex_append(out, cap, &n, EX_LIT("localhost"));
+    } else {
+        int v6 = memchr(peer.p, ':', peer.n) != NULL;
+
+        if (v6)
+            ex_append(out, cap, &n, EX_LIT("["));
+        ex_append(out, cap, &n, peer);
+        ex_append(out, cap, &n, v6 ? EX_LIT("]:") : EX_LIT(":"));
+        ex_append(out, cap, &n, (ex_str_t){port, (size_t)snprintf(port, sizeof(port), "%u", s->peer_port)});
+    }
+    ex_append(out, cap, &n, target);
+    return (ex_str_t){out, n};
+}
+
+/* url.path and url.query of a server span: the target split at '?', an
+ * absolute-form target's path taken after its authority. */
+static void ex_url_parts(ex_str_t target, ex_str_t *path, ex_str_t *query)
+{
+    const char *q = memchr(target.p, '?', target.n), *end = target.p + target.n;
+
+    *path = (ex_str_t){target.p, q ? (size_t)(q - target.p) : target.n};
+    *query = q ? (ex_str_t){q + 1, (size_t)(end - q - 1)} : EX_NONE;
+    if (target.n && target.p[0] != '/') {
+        const char *sep = memmem(target.p, target.n, "://", 3);
+        const char *slash = sep ? memchr(sep + 3, '/', (size_t)(end - sep - 3)) : NULL;
+
+        if (sep && (slash == NULL || (q && slash > q)))
+            *path = EX_LIT("/");
+        else if (sep)
+            *path = (ex_str_t){slash, (size_t)((q ? q : end) - slash)};
+    }
 }
 
 static uint8_t *ex_put_fixed64(uint8_t *p, unsigned field, uint64_t v)
 {
-    int i;
-
     *p++ = (uint8_t)(field << 3 | PB_WT_64BIT);
-    for (i = 0; i < 8; i++)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
+    v = htole64(v);
+    memcpy(p, &v, 8);
+    return p + 8;
 }
 
 /* The Span message, fields in number order, defaults left out, into p;
@@ -209,11 +269,10 @@ static uint8_t *ex_put_fixed64(uint8_t *p, unsigned field, uint64_t v)
  * out directly: nanopb's descriptor walk (pb_encode) cost more than the
  * request it describes. Field numbers and enum values are nanopb's
  * generated constants. */
-static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, const char *name,
-                            const ex_attrs_t *a, int error)
+static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, ex_str_t name, const ex_attrs_t *a,
+                            int error)
 {
-    uint32_t flags = (uint32_t)(s->ctx.flags & 0x03) | 0x100u | (s->parent_remote ? 0x200u : 0);
-    int i;
+    uint32_t flags = htole32((uint32_t)(s->ctx.flags & 0x03) | 0x100u | (s->parent_remote ? 0x200u : 0));
 
     p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_trace_id_tag, s->ctx.trace_id, 16);
     p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_span_id_tag, s->ctx.span_id, 8);
@@ -221,7 +280,7 @@ static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, const char *name,
         p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_trace_state_tag, s->ts, s->ts_len);
     if (s->has_parent)
         p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_parent_span_id_tag, s->parent_id, 8);
-    p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_name_tag, name, strlen(name));
+    p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_name_tag, name.p, name.n);
     *p++ = opentelemetry_proto_trace_v1_Span_kind_tag << 3 | PB_WT_VARINT;
     *p++ = s->kind == SS_KIND_SERVER ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_SERVER
                                      : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
@@ -235,119 +294,121 @@ static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, const char *name,
         *p++ = opentelemetry_proto_trace_v1_Status_StatusCode_STATUS_CODE_ERROR;
     }
     p += ex_varint(p, opentelemetry_proto_trace_v1_Span_flags_tag << 3 | PB_WT_32BIT);
-    for (i = 0; i < 4; i++)
-        *p++ = (uint8_t)(flags >> (8 * i));
-    return p;
+    memcpy(p, &flags, 4);
+    return p + 4;
 }
+
+/* The attributes of a client span that are not common to both kinds. */
+static void ex_client_attrs(ex_attrs_t *a, const ss_span_t *s, ex_str_t addr, int port,
+                            ex_str_t peer, ex_str_t url)
+{
+    if (addr.n) {
+        ex_attr_str(a, EX_LIT("server.address"), addr);
+        ex_attr_int(a, EX_LIT("server.port"), port ? port : s->is_tls ? 443 : 80);
+    } else if (peer.n && !s->is_unix) {
+        ex_attr_str(a, EX_LIT("server.address"), peer);
+        ex_attr_int(a, EX_LIT("server.port"), s->peer_port);
+    }
+    ex_attr_str(a, EX_LIT("url.full"), url);
+}
+
+/* ... and of a server span. */
+static void ex_server_attrs(ex_attrs_t *a, const ss_span_t *s, ex_str_t addr, int port,
+                            ex_str_t peer)
+{
+    ex_str_t path, query;
+
+    ex_url_parts((ex_str_t){s->head.target, s->head.target_len}, &path, &query);
+    ex_attr_str(a, EX_LIT("url.path"), path);
+    ex_attr_str(a, EX_LIT("url.query"), query);
+    ex_attr_str(a, EX_LIT("url.scheme"), s->is_tls ? EX_LIT("https") : EX_LIT("http"));
+    if (addr.n) {
+        ex_attr_str(a, EX_LIT("server.address"), addr);
+        ex_attr_int(a, EX_LIT("server.port"), port ? port : s->is_tls ? 443 : 80);
+    } else if (s->local_port) {
+        ex_attr_int(a, EX_LIT("server.port"), s->local_port);
+    }
+    if (!s->is_unix)
+        ex_attr_str(a, EX_LIT("client.address"), peer);
+    ex_attr_str(a, EX_LIT("user_agent.original"), (ex_str_t){s->head.ua, s->head.ua_len});
+}
+
+/* A status code as error.type: three digits, without printf. */
+static ex_str_t ex_status(unsigned code, char out[8])
+{
+    if (code > 999)
+        return (ex_str_t){out, (size_t)snprintf(out, 8, "%u", code)};
+    out[0] = (char)('0' + code / 100);
+    out[1] = (char)('0' + code / 10 % 10);
+    out[2] = (char)('0' + code % 10);
+    return (ex_str_t){out, 3};
+}
+
+/* The span is written after room for its tag and a two-byte length (128
+ * to 16383 bytes: nearly every span), so it is moved only when its length
+ * takes one byte or three. */
+#define EX_LEN_ROOM 3
 
 size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
 {
     ex_attrs_t a;
-    char method[SS_HTTP_METHOD_MAX + 1], target[SS_HTTP_TARGET_MAX + 1];
-    char host[SS_HTTP_HOST_MAX + 1], ua[SS_HTTP_UA_MAX + 1];
-    char addr[SS_HTTP_HOST_MAX + 1], url[SS_HTTP_HOST_MAX + SS_HTTP_TARGET_MAX + 64];
-    char status[8];
-    const char *name, *error_type = NULL;
-    int port = 0, known, error = 0, default_port = s->is_tls ? 443 : 80;
-    uint8_t head[1 + 5];
-    size_t hn, max, body;
+    ex_str_t method = {s->head.method, s->head.method_len};
+    ex_str_t host = {s->head.host, s->head.host_len};
+    ex_str_t peer = ex_cstr(s->peer_addr), name, addr = EX_NONE, url = EX_NONE, error_type = EX_NONE;
+    char url_buf[SS_HTTP_HOST_MAX + SS_HTTP_TARGET_MAX + 64], status[8];
+    int port = 0, known = ex_known_method(method), error = 0;
+    size_t max, body, hn;
 
     a.n = 0;
-    ex_cstr(method, sizeof(method), s->head.method, s->head.method_len);
-    ex_cstr(target, sizeof(target), s->head.target, s->head.target_len);
-    ex_cstr(host, sizeof(host), s->head.host, s->head.host_len);
-    ex_cstr(ua, sizeof(ua), s->head.ua, s->head.ua_len);
-    known = ex_known_method(method);
-
     if (!s->head_done) {
-        name = "connect"; /* the connection failed before any request */
+        name = EX_LIT("connect"); /* the connection failed before any request */
     } else {
-        name = known ? method : "HTTP";
-        ex_attr_str(&a, "http.request.method", known ? method : "_OTHER");
+        name = known ? method : EX_LIT("HTTP");
+        ex_attr_str(&a, EX_LIT("http.request.method"), known ? method : EX_LIT("_OTHER"));
         if (!known)
-            ex_attr_str(&a, "http.request.method_original", method);
+            ex_attr_str(&a, EX_LIT("http.request.method_original"), method);
     }
-    if (s->status_code >= 100 && s->status_code <= 999) /* always, from HTTP */
-        ex_cstr(status, sizeof(status), (char[]){(char)('0' + s->status_code / 100),
-                                                 (char)('0' + s->status_code / 10 % 10),
-                                                 (char)('0' + s->status_code % 10)}, 3);
-    else if (s->status_code)
-        snprintf(status, sizeof(status), "%u", s->status_code);
     if (s->error_type[0]) {
-        error_type = s->error_type;
+        error_type = ex_cstr(s->error_type);
         error = 1;
     } else if (s->status_code >= (s->kind == SS_KIND_CLIENT ? 400 : 500)) {
-        error_type = status;
+        error_type = ex_status(s->status_code, status);
         error = 1;
     }
-    if (host[0])
-        ex_split_host(host, addr, sizeof(addr), &port);
-    else
-        addr[0] = '\0';
-
+    if (host.n)
+        addr = ex_split_host(host, &port);
     if (s->kind == SS_KIND_CLIENT) {
-        if (addr[0]) {
-            ex_attr_str(&a, "server.address", addr);
-            ex_attr_int(&a, "server.port", port ? port : default_port);
-        } else if (s->peer_addr[0] && !s->is_unix) {
-            ex_attr_str(&a, "server.address", s->peer_addr);
-            ex_attr_int(&a, "server.port", s->peer_port);
-        }
-        if (s->head_done) {
-            ex_url_full(s, target, host, url, sizeof(url));
-            ex_attr_str(&a, "url.full", url);
-        }
+        if (s->head_done)
+            url = ex_url_full(s, (ex_str_t){s->head.target, s->head.target_len}, host, peer,
+                              url_buf, sizeof(url_buf));
+        ex_client_attrs(&a, s, addr, port, peer, url);
     } else {
-        char *q = strchr(target, '?');
-        char *path = target;
-
-        if (target[0] != '/' && strstr(target, "://")) {
-            path = strchr(strstr(target, "://") + 3, '/');
-            if (path == NULL || (q && path > q))
-                path = (char *)"/";
-        }
-        if (q)
-            *q++ = '\0';
-        ex_attr_str(&a, "url.path", path);
-        if (q && *q)
-            ex_attr_str(&a, "url.query", q);
-        ex_attr_str(&a, "url.scheme", s->is_tls ? "https" : "http");
-        if (addr[0]) {
-            ex_attr_str(&a, "server.address", addr);
-            ex_attr_int(&a, "server.port", port ? port : default_port);
-        } else if (s->local_port) {
-            ex_attr_int(&a, "server.port", s->local_port);
-        }
-        if (!s->is_unix)
-            ex_attr_str(&a, "client.address", s->peer_addr);
-        ex_attr_str(&a, "user_agent.original", ua);
+        ex_server_attrs(&a, s, addr, port, peer);
     }
     if (s->status_code)
-        ex_attr_int(&a, "http.response.status_code", s->status_code);
-    if (s->peer_addr[0]) {
-        ex_attr_str(&a, "network.peer.address", s->peer_addr);
+        ex_attr_int(&a, EX_LIT("http.response.status_code"), s->status_code);
+    if (peer.n) {
+        ex_attr_str(&a, EX_LIT("network.peer.address"), peer);
         if (!s->is_unix)
-            ex_attr_int(&a, "network.peer.port", s->peer_port);
+            ex_attr_int(&a, EX_LIT("network.peer.port"), s->peer_port);
     }
     if (s->head_done)
-        ex_attr_str(&a, "network.protocol.version",
-                    s->http_version == 20 ? "2" : s->http_version == 30 ? "3"
-                    : s->head_minor ? "1.1" : "1.0");
+        ex_attr_str(&a, EX_LIT("network.protocol.version"),
+                    s->http_version == 20 ? EX_LIT("2") : s->http_version == 30 ? EX_LIT("3")
+                    : s->head_minor ? EX_LIT("1.1") : EX_LIT("1.0"));
     if (s->resend_count)
-        ex_attr_int(&a, "http.request.resend_count", s->resend_count);
-    ex_attr_str(&a, "error.type", error_type);
+        ex_attr_int(&a, EX_LIT("http.request.resend_count"), s->resend_count);
+    ex_attr_str(&a, EX_LIT("error.type"), error_type);
 
-    /* The span as ScopeSpans.spans: laid out after room for its tag and
-     * length, which go in front once its length is known. */
-    max = sizeof(head) + 18 + 10 + 4 + s->ts_len + 10 + 6 + strlen(name) + 2 + 9 + 9 +
-          ex_attrs_max(&a) + 4 + 6;
+    max = 1 + 5 + 18 + 10 + 4 + s->ts_len + 10 + 6 + name.n + 2 + 9 + 9 + ex_attrs_max(&a) + 4 + 6;
     if (max > cap)
         return 0;
-    body = (size_t)(ex_put_span(buf + sizeof(head), s, name, &a, error) - (buf + sizeof(head)));
-    head[0] = (opentelemetry_proto_trace_v1_ScopeSpans_spans_tag << 3) | PB_WT_STRING;
-    hn = 1 + ex_varint(head + 1, body);
-    memmove(buf + hn, buf + sizeof(head), body);
-    memcpy(buf, head, hn);
+    body = (size_t)(ex_put_span(buf + EX_LEN_ROOM, s, name, &a, error) - (buf + EX_LEN_ROOM));
+    hn = 1 + ex_varint_len(body);
+    if (hn != EX_LEN_ROOM)
+        memmove(buf + hn, buf + EX_LEN_ROOM, body);
+    buf[0] = (opentelemetry_proto_trace_v1_ScopeSpans_spans_tag << 3) | PB_WT_STRING;
+    ex_varint(buf + 1, body);
     return hn + body;
 }
 
@@ -408,23 +469,23 @@ size_t ex_otlp_resource(const ex_process_t *p, uint8_t *buf, size_t cap)
     pb_size_t n = 0, i;
 
     a.n = 0;
-    ex_attr_str(&a, "service.name", p->service_name);
-    ex_attr_str(&a, "telemetry.sdk.name", "spanshim");
-    ex_attr_str(&a, "telemetry.sdk.language", "c");
-    ex_attr_str(&a, "telemetry.sdk.version", EX_VERSION);
-    ex_attr_int(&a, "process.pid", p->pid);
-    ex_attr_str(&a, "process.executable.name", p->exe_name);
-    ex_attr_str(&a, "process.executable.path", p->exe_path);
-    ex_attr_str(&a, "process.command", p->command);
-    ex_attr_str(&a, "host.name", p->host_name);
+    ex_attr_str(&a, EX_LIT("service.name"), ex_cstr(p->service_name));
+    ex_attr_str(&a, EX_LIT("telemetry.sdk.name"), ex_cstr("spanshim"));
+    ex_attr_str(&a, EX_LIT("telemetry.sdk.language"), ex_cstr("c"));
+    ex_attr_str(&a, EX_LIT("telemetry.sdk.version"), ex_cstr(EX_VERSION));
+    ex_attr_int(&a, EX_LIT("process.pid"), p->pid);
+    ex_attr_str(&a, EX_LIT("process.executable.name"), ex_cstr(p->exe_name));
+    ex_attr_str(&a, EX_LIT("process.executable.path"), ex_cstr(p->exe_path));
+    ex_attr_str(&a, EX_LIT("process.command"), ex_cstr(p->command));
+    ex_attr_str(&a, EX_LIT("host.name"), ex_cstr(p->host_name));
     for (i = 0; i < a.n; i++, n++) { /* the resource is encoded once: nanopb's way */
         memset(&kv[n], 0, sizeof(kv[n]));
-        kv[n].key = (char *)a.a[i].key;
+        kv[n].key = (char *)a.a[i].key.p;
         kv[n].has_value = true;
-        kv[n].value.which_value = a.a[i].str ? opentelemetry_proto_common_v1_AnyValue_string_value_tag
+        kv[n].value.which_value = a.a[i].str.p ? opentelemetry_proto_common_v1_AnyValue_string_value_tag
                                              : opentelemetry_proto_common_v1_AnyValue_int_value_tag;
-        if (a.a[i].str)
-            kv[n].value.value.string_value = (char *)a.a[i].str;
+        if (a.a[i].str.p) /* NUL-terminated: they came from ex_cstr */
+            kv[n].value.value.string_value = (char *)a.a[i].str.p;
         else
             kv[n].value.value.int_value = a.a[i].num;
     }
@@ -434,7 +495,7 @@ size_t ex_otlp_resource(const ex_process_t *p, uint8_t *buf, size_t cap)
         int dup = 0;
 
         for (i = 0; i < a.n; i++)
-            dup |= strcmp(a.a[i].key, e) == 0;
+            dup |= strcmp(a.a[i].key.p, e) == 0;
         if (dup)
             continue;
         memset(&kv[n], 0, sizeof(kv[n]));

@@ -79,9 +79,15 @@ static ss_span_t *ss_conn_h2_find(ss_conn_t *c, uint32_t stream)
 
 /* ---- fields ------------------------------------------------------------ */
 
+/* A field into the head, cut at a NUL: HPACK carries any octet, but the
+ * head holds text, as an HTTP/1 head does (its parser refuses NUL). */
 static void ss_head_set(char *dst, size_t cap, uint16_t *len, uint8_t *trunc, const char *v,
                         size_t n)
 {
+    const char *nul = memchr(v, 0, n);
+
+    if (nul)
+        n = (size_t)(nul - v);
     if (n > cap) {
         n = cap;
         *trunc = 1;
