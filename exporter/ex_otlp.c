@@ -98,45 +98,42 @@ static uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_
     return ex_copy(p, data, n);
 }
 
-/* The most bytes the attributes can take once encoded. */
-static size_t ex_attrs_max(const ex_attrs_t *a)
-{
-    size_t need = 0;
-    unsigned i;
+/* One Span.attributes field: a KeyValue {key = 1; value = 2} holding an
+ * AnyValue {string_value = 1 | int_value = 3}, written where it is decided
+ * (the caller made room for the worst case: EX_SPAN_WORST). Keys are short
+ * literals: their length takes one byte. An empty string is left out, as
+ * the conventions ask. */
+#define EX_KV_TAG (opentelemetry_proto_trace_v1_Span_attributes_tag << 3 | PB_WT_STRING)
 
-    for (i = 0; i < a->n; i++) /* 3 keys, 3 lengths of at most 5 bytes, a 10-byte varint */
-        need += 28 + a->a[i].key.n + a->a[i].str.n;
-    return need;
+static uint8_t *ex_kv_str(uint8_t *p, ex_str_t key, ex_str_t v)
+{
+    size_t any = 1 + ex_varint_len(v.n) + v.n;
+
+    if (v.n == 0)
+        return p;
+    *p++ = EX_KV_TAG;
+    p += ex_varint(p, 2 + key.n + 1 + ex_varint_len(any) + any);
+    *p++ = 1 << 3 | PB_WT_STRING;
+    *p++ = (uint8_t)key.n;
+    p = ex_copy(p, key.p, key.n);
+    *p++ = 2 << 3 | PB_WT_STRING;
+    p += ex_varint(p, any);
+    return ex_put_bytes(p, 1, v.p, v.n);
 }
 
-/* Span.attributes: each a KeyValue {key = 1; value = 2} holding an
- * AnyValue {string_value = 1 | int_value = 3}, laid out with their lengths
- * known up front. The caller checked the room (ex_attrs_max). Keys are
- * short literals: their length is one byte. */
-static uint8_t *ex_put_attrs(uint8_t *p, uint32_t tag, const ex_attrs_t *a)
+static uint8_t *ex_kv_int(uint8_t *p, ex_str_t key, int64_t v)
 {
-    unsigned i;
+    size_t any = 1 + ex_varint_len((uint64_t)v);
 
-    for (i = 0; i < a->n; i++) {
-        const ex_attr_t *t = &a->a[i];
-        size_t klen = t->key.n, vlen = t->str.n;
-        size_t any = t->str.p ? 1 + ex_varint_len(vlen) + vlen : 1 + ex_varint_len((uint64_t)t->num);
-
-        *p++ = (uint8_t)(tag << 3 | PB_WT_STRING);
-        p += ex_varint(p, 2 + klen + 1 + ex_varint_len(any) + any);
-        *p++ = 1 << 3 | PB_WT_STRING;
-        *p++ = (uint8_t)klen;
-        p = ex_copy(p, t->key.p, klen);
-        *p++ = 2 << 3 | PB_WT_STRING;
-        p += ex_varint(p, any);
-        if (t->str.p) {
-            p = ex_put_bytes(p, 1, t->str.p, vlen);
-        } else {
-            *p++ = 3 << 3 | PB_WT_VARINT;
-            p += ex_varint(p, (uint64_t)t->num);
-        }
-    }
-    return p;
+    *p++ = EX_KV_TAG;
+    *p++ = (uint8_t)(2 + key.n + 2 + any);
+    *p++ = 1 << 3 | PB_WT_STRING;
+    *p++ = (uint8_t)key.n;
+    p = ex_copy(p, key.p, key.n);
+    *p++ = 2 << 3 | PB_WT_STRING;
+    *p++ = (uint8_t)any;
+    *p++ = 3 << 3 | PB_WT_VARINT;
+    return p + ex_varint(p, (uint64_t)v);
 }
 
 /* The method as http.request.method wants it: known ones as they are. */
@@ -264,13 +261,77 @@ static uint8_t *ex_put_fixed64(uint8_t *p, unsigned field, uint64_t v)
     return p + 8;
 }
 
+/* What a span's attributes are made from: the request head's fields and
+ * the values derived from them once. */
+typedef struct ex_facts {
+    ex_str_t method, host, addr, peer, url, error_type;
+    int known, port;
+} ex_facts_t;
+
+/* The attributes of a client span that are not common to both kinds. */
+static uint8_t *ex_client_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)
+{
+    if (f->addr.n) {
+        p = ex_kv_str(p, EX_LIT("server.address"), f->addr);
+        p = ex_kv_int(p, EX_LIT("server.port"), f->port ? f->port : s->is_tls ? 443 : 80);
+    } else if (f->peer.n && !s->is_unix) {
+        p = ex_kv_str(p, EX_LIT("server.address"), f->peer);
+        p = ex_kv_int(p, EX_LIT("server.port"), s->peer_port);
+    }
+    return ex_kv_str(p, EX_LIT("url.full"), f->url);
+}
+
+/* ... and of a server span. */
+static uint8_t *ex_server_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)
+{
+    ex_str_t path, query;
+
+    ex_url_parts((ex_str_t){s->head.target, s->head.target_len}, &path, &query);
+    p = ex_kv_str(p, EX_LIT("url.path"), path);
+    p = ex_kv_str(p, EX_LIT("url.query"), query);
+    p = ex_kv_str(p, EX_LIT("url.scheme"), s->is_tls ? EX_LIT("https") : EX_LIT("http"));
+    if (f->addr.n) {
+        p = ex_kv_str(p, EX_LIT("server.address"), f->addr);
+        p = ex_kv_int(p, EX_LIT("server.port"), f->port ? f->port : s->is_tls ? 443 : 80);
+    } else if (s->local_port) {
+        p = ex_kv_int(p, EX_LIT("server.port"), s->local_port);
+    }
+    if (!s->is_unix)
+        p = ex_kv_str(p, EX_LIT("client.address"), f->peer);
+    return ex_kv_str(p, EX_LIT("user_agent.original"), (ex_str_t){s->head.ua, s->head.ua_len});
+}
+
+/* Span.attributes, in the order the conventions list them. */
+static uint8_t *ex_put_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)
+{
+    if (s->head_done) {
+        p = ex_kv_str(p, EX_LIT("http.request.method"), f->known ? f->method : EX_LIT("_OTHER"));
+        if (!f->known)
+            p = ex_kv_str(p, EX_LIT("http.request.method_original"), f->method);
+    }
+    p = s->kind == SS_KIND_CLIENT ? ex_client_attrs(p, s, f) : ex_server_attrs(p, s, f);
+    if (s->status_code)
+        p = ex_kv_int(p, EX_LIT("http.response.status_code"), s->status_code);
+    if (f->peer.n) {
+        p = ex_kv_str(p, EX_LIT("network.peer.address"), f->peer);
+        if (!s->is_unix)
+            p = ex_kv_int(p, EX_LIT("network.peer.port"), s->peer_port);
+    }
+    if (s->head_done)
+        p = ex_kv_str(p, EX_LIT("network.protocol.version"),
+                      s->http_version == 20 ? EX_LIT("2") : s->http_version == 30 ? EX_LIT("3")
+                      : s->head_minor ? EX_LIT("1.1") : EX_LIT("1.0"));
+    if (s->resend_count)
+        p = ex_kv_int(p, EX_LIT("http.request.resend_count"), s->resend_count);
+    return ex_kv_str(p, EX_LIT("error.type"), f->error_type);
+}
+
 /* The Span message, fields in number order, defaults left out, into p;
  * the caller checked the room. The layout is fixed, so the bytes are laid
  * out directly: nanopb's descriptor walk (pb_encode) cost more than the
  * request it describes. Field numbers and enum values are nanopb's
  * generated constants. */
-static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, ex_str_t name, const ex_attrs_t *a,
-                            int error)
+static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, ex_str_t name, const ex_facts_t *f)
 {
     uint32_t flags = htole32((uint32_t)(s->ctx.flags & 0x03) | 0x100u | (s->parent_remote ? 0x200u : 0));
 
@@ -286,8 +347,8 @@ static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, ex_str_t name, const
                                      : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
     p = ex_put_fixed64(p, opentelemetry_proto_trace_v1_Span_start_time_unix_nano_tag, s->start_ns);
     p = ex_put_fixed64(p, opentelemetry_proto_trace_v1_Span_end_time_unix_nano_tag, s->end_ns);
-    p = ex_put_attrs(p, opentelemetry_proto_trace_v1_Span_attributes_tag, a);
-    if (error) { /* Status { code = 3: STATUS_CODE_ERROR } */
+    p = ex_put_attrs(p, s, f);
+    if (f->error_type.n) { /* Status { code = 3: STATUS_CODE_ERROR } */
         *p++ = opentelemetry_proto_trace_v1_Span_status_tag << 3 | PB_WT_STRING;
         *p++ = 2;
         *p++ = opentelemetry_proto_trace_v1_Status_code_tag << 3 | PB_WT_VARINT;
@@ -296,41 +357,6 @@ static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, ex_str_t name, const
     p += ex_varint(p, opentelemetry_proto_trace_v1_Span_flags_tag << 3 | PB_WT_32BIT);
     memcpy(p, &flags, 4);
     return p + 4;
-}
-
-/* The attributes of a client span that are not common to both kinds. */
-static void ex_client_attrs(ex_attrs_t *a, const ss_span_t *s, ex_str_t addr, int port,
-                            ex_str_t peer, ex_str_t url)
-{
-    if (addr.n) {
-        ex_attr_str(a, EX_LIT("server.address"), addr);
-        ex_attr_int(a, EX_LIT("server.port"), port ? port : s->is_tls ? 443 : 80);
-    } else if (peer.n && !s->is_unix) {
-        ex_attr_str(a, EX_LIT("server.address"), peer);
-        ex_attr_int(a, EX_LIT("server.port"), s->peer_port);
-    }
-    ex_attr_str(a, EX_LIT("url.full"), url);
-}
-
-/* ... and of a server span. */
-static void ex_server_attrs(ex_attrs_t *a, const ss_span_t *s, ex_str_t addr, int port,
-                            ex_str_t peer)
-{
-    ex_str_t path, query;
-
-    ex_url_parts((ex_str_t){s->head.target, s->head.target_len}, &path, &query);
-    ex_attr_str(a, EX_LIT("url.path"), path);
-    ex_attr_str(a, EX_LIT("url.query"), query);
-    ex_attr_str(a, EX_LIT("url.scheme"), s->is_tls ? EX_LIT("https") : EX_LIT("http"));
-    if (addr.n) {
-        ex_attr_str(a, EX_LIT("server.address"), addr);
-        ex_attr_int(a, EX_LIT("server.port"), port ? port : s->is_tls ? 443 : 80);
-    } else if (s->local_port) {
-        ex_attr_int(a, EX_LIT("server.port"), s->local_port);
-    }
-    if (!s->is_unix)
-        ex_attr_str(a, EX_LIT("client.address"), peer);
-    ex_attr_str(a, EX_LIT("user_agent.original"), (ex_str_t){s->head.ua, s->head.ua_len});
 }
 
 /* A status code as error.type: three digits, without printf. */
@@ -344,68 +370,54 @@ static ex_str_t ex_status(unsigned code, char out[8])
     return (ex_str_t){out, 3};
 }
 
+/* The most bytes a span can take: at most 16 attributes of at most 50
+ * bytes of framing and key, their values (the method twice, the URL, the
+ * target's parts, the address, the peer three times, the user agent, an
+ * error), the trace state, and under 200 bytes of fixed fields. */
+#define EX_URL_MAX (SS_HTTP_HOST_MAX + SS_HTTP_TARGET_MAX + 64)
+#define EX_SPAN_WORST                                                                   \
+    (16 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + SS_HTTP_TARGET_MAX + SS_HTTP_HOST_MAX + \
+     3 * sizeof(((ss_span_t *)0)->peer_addr) + SS_HTTP_UA_MAX + sizeof(((ss_span_t *)0)->error_type) + \
+     SS_TS_FORWARD_MAX + 200)
+_Static_assert(EX_SPAN_WORST <= EX_SPAN_MAX, "a span always fits EX_SPAN_MAX");
+
 /* The span is written after room for its tag and a two-byte length (128
  * to 16383 bytes: nearly every span), so it is moved only when its length
- * takes one byte or three. */
+ * takes one byte. */
 #define EX_LEN_ROOM 3
 
 size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
 {
-    ex_attrs_t a;
-    ex_str_t method = {s->head.method, s->head.method_len};
-    ex_str_t host = {s->head.host, s->head.host_len};
-    ex_str_t peer = ex_cstr(s->peer_addr), name, addr = EX_NONE, url = EX_NONE, error_type = EX_NONE;
-    char url_buf[SS_HTTP_HOST_MAX + SS_HTTP_TARGET_MAX + 64], status[8];
-    int port = 0, known = ex_known_method(method), error = 0;
-    size_t max, body, hn;
+    ex_facts_t f;
+    ex_str_t name;
+    char url_buf[EX_URL_MAX], status[8];
+    size_t body, hn;
 
-    a.n = 0;
-    if (!s->head_done) {
-        name = EX_LIT("connect"); /* the connection failed before any request */
-    } else {
-        name = known ? method : EX_LIT("HTTP");
-        ex_attr_str(&a, EX_LIT("http.request.method"), known ? method : EX_LIT("_OTHER"));
-        if (!known)
-            ex_attr_str(&a, EX_LIT("http.request.method_original"), method);
-    }
-    if (s->error_type[0]) {
-        error_type = ex_cstr(s->error_type);
-        error = 1;
-    } else if (s->status_code >= (s->kind == SS_KIND_CLIENT ? 400 : 500)) {
-        error_type = ex_status(s->status_code, status);
-        error = 1;
-    }
-    if (host.n)
-        addr = ex_split_host(host, &port);
-    if (s->kind == SS_KIND_CLIENT) {
-        if (s->head_done)
-            url = ex_url_full(s, (ex_str_t){s->head.target, s->head.target_len}, host, peer,
-                              url_buf, sizeof(url_buf));
-        ex_client_attrs(&a, s, addr, port, peer, url);
-    } else {
-        ex_server_attrs(&a, s, addr, port, peer);
-    }
-    if (s->status_code)
-        ex_attr_int(&a, EX_LIT("http.response.status_code"), s->status_code);
-    if (peer.n) {
-        ex_attr_str(&a, EX_LIT("network.peer.address"), peer);
-        if (!s->is_unix)
-            ex_attr_int(&a, EX_LIT("network.peer.port"), s->peer_port);
-    }
-    if (s->head_done)
-        ex_attr_str(&a, EX_LIT("network.protocol.version"),
-                    s->http_version == 20 ? EX_LIT("2") : s->http_version == 30 ? EX_LIT("3")
-                    : s->head_minor ? EX_LIT("1.1") : EX_LIT("1.0"));
-    if (s->resend_count)
-        ex_attr_int(&a, EX_LIT("http.request.resend_count"), s->resend_count);
-    ex_attr_str(&a, EX_LIT("error.type"), error_type);
-
-    max = 1 + 5 + 18 + 10 + 4 + s->ts_len + 10 + 6 + name.n + 2 + 9 + 9 + ex_attrs_max(&a) + 4 + 6;
-    if (max > cap)
+    if (cap < EX_SPAN_WORST)
         return 0;
-    body = (size_t)(ex_put_span(buf + EX_LEN_ROOM, s, name, &a, error) - (buf + EX_LEN_ROOM));
+    f.method = (ex_str_t){s->head.method, s->head.method_len};
+    f.host = (ex_str_t){s->head.host, s->head.host_len};
+    f.peer = ex_cstr(s->peer_addr);
+    f.known = ex_known_method(f.method);
+    f.port = 0;
+    f.addr = f.host.n ? ex_split_host(f.host, &f.port) : EX_NONE;
+    f.url = EX_NONE;
+    if (s->kind == SS_KIND_CLIENT && s->head_done)
+        f.url = ex_url_full(s, (ex_str_t){s->head.target, s->head.target_len}, f.host, f.peer,
+                            url_buf, sizeof(url_buf));
+    f.error_type = EX_NONE;
+    if (s->error_type[0])
+        f.error_type = ex_cstr(s->error_type);
+    else if (s->status_code >= (s->kind == SS_KIND_CLIENT ? 400 : 500))
+        f.error_type = ex_status(s->status_code, status);
+    if (!s->head_done)
+        name = EX_LIT("connect"); /* the connection failed before any request */
+    else
+        name = f.known ? f.method : EX_LIT("HTTP");
+
+    body = (size_t)(ex_put_span(buf + EX_LEN_ROOM, s, name, &f) - (buf + EX_LEN_ROOM));
     hn = 1 + ex_varint_len(body);
-    if (hn != EX_LEN_ROOM)
+    if (hn != EX_LEN_ROOM) /* spans stay under EX_SPAN_MAX: hn is 2 or 3 */
         memmove(buf + hn, buf + EX_LEN_ROOM, body);
     buf[0] = (opentelemetry_proto_trace_v1_ScopeSpans_spans_tag << 3) | PB_WT_STRING;
     ex_varint(buf + 1, body);
