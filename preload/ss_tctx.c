@@ -6,6 +6,7 @@
  */
 #include "ss_tctx.h"
 
+#include <endian.h>
 #include <string.h>
 
 /* Lowercase hex digits' values with 0x20 set; 0 for every other byte
@@ -16,14 +17,46 @@ static const uint8_t ss_hexval[256] = {
     ['a'] = 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
 };
 
+#define SS_ONES 0x0101010101010101ull /* a byte in every lane of a word */
+#define SS_HIGHS 0x8080808080808080ull
+
+/* 8 lowercase hex chars into 4 bytes, a word at a time; 0 if one is not
+ * lowercase hex. For a byte b < 0x80, b + (0x80 - lo) has its high bit set
+ * exactly when b >= lo, without a carry into the next byte: two such
+ * ranges find the digits and the letters. A letter's low nibble plus 9 is
+ * its value; the nibbles are then paired and the pairs packed. */
+static int ss_unhex8(const unsigned char *s, uint8_t out[4])
+{
+    uint64_t w, digit, letter, x;
+    uint32_t v;
+
+    memcpy(&w, s, 8);
+    w = le64toh(w);
+    if (w & SS_HIGHS)
+        return 0;
+    digit = (w + SS_ONES * (0x80 - '0')) & ~(w + SS_ONES * (0x80 - '9' - 1)) & SS_HIGHS;
+    letter = (w + SS_ONES * (0x80 - 'a')) & ~(w + SS_ONES * (0x80 - 'f' - 1)) & SS_HIGHS;
+    if ((digit | letter) != SS_HIGHS)
+        return 0;
+    x = (w & SS_ONES * 0x0f) + (letter >> 7) * 9;
+    x = (x << 4 | x >> 8) & 0x00ff00ff00ff00ffull;
+    x = (x | x >> 8) & 0x0000ffff0000ffffull;
+    v = htole32((uint32_t)(x | x >> 16));
+    memcpy(out, &v, 4);
+    return 1;
+}
+
 /* Decode 2n lowercase hex chars into n bytes; 0 on a bad character. */
 static int ss_unhex(const char *s, size_t n, uint8_t *out)
 {
     const unsigned char *u = (const unsigned char *)s;
     unsigned ok = SS_HEX_OK;
-    size_t i;
+    size_t i = 0;
 
-    for (i = 0; i < n; i++) {
+    for (; i + 4 <= n; i += 4)
+        if (!ss_unhex8(u + 2 * i, out + i))
+            return 0;
+    for (; i < n; i++) {
         unsigned hi = ss_hexval[u[2 * i]], lo = ss_hexval[u[2 * i + 1]];
 
         ok &= hi & lo;
@@ -76,12 +109,32 @@ int ss_tp_parse(const char *s, size_t n, ss_ctx_t *ctx)
     return 1;
 }
 
+/* 4 bytes into 8 lowercase hex chars, a word at a time: the bytes spread
+ * to every other lane, split into nibbles, and each nibble n made '0' + n,
+ * plus 39 more where n > 9 (which n + 0x76 tells by its high bit). */
+static void ss_hex4(const uint8_t *b, char *out)
+{
+    uint32_t v;
+    uint64_t x;
+
+    memcpy(&v, b, 4);
+    x = le32toh(v);
+    x = (x | x << 16) & 0x0000ffff0000ffffull;
+    x = (x | x << 8) & 0x00ff00ff00ff00ffull;
+    x = (x >> 4 & 0x000f000f000f000full) | (x & 0x000f000f000f000full) << 8;
+    x += SS_ONES * '0' + ((x + SS_ONES * (0x80 - 10)) & SS_HIGHS) / 0x80 * 39;
+    x = htole64(x);
+    memcpy(out, &x, 8);
+}
+
 void ss_hex(const uint8_t *b, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
-    size_t i;
+    size_t i = 0;
 
-    for (i = 0; i < n; i++) {
+    for (; i + 4 <= n; i += 4)
+        ss_hex4(b + i, out + 2 * i);
+    for (; i < n; i++) {
         out[2 * i] = digits[b[i] >> 4];
         out[2 * i + 1] = digits[b[i] & 15];
     }
