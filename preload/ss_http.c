@@ -13,6 +13,7 @@
  */
 #include "ss_http.h"
 
+#include <endian.h>
 #include <string.h>
 
 #define SS_HTTP_ONES 0x0101010101010101ull  /* a byte in every lane */
@@ -273,37 +274,44 @@ static int ss_http_value_byte(ss_http_t *p, unsigned char c)
     return 1;
 }
 
-/* 8 bytes of s as a word, and whether one of them is below n (n <= 128):
- * the word-at-a-time test of "Bit Twiddling Hacks" (hasless). */
-
+/* 8 bytes of s as a word, first byte lowest, and the word-at-a-time test
+ * of "Bit Twiddling Hacks" (hasless): the high bit of each byte below n
+ * (n <= 128) is set. Borrows can mark bytes after the first one found, so
+ * only the lowest mark is exact; it is the only one used. */
 static inline uint64_t ss_http_word(const unsigned char *s)
 {
     uint64_t w;
 
     memcpy(&w, s, sizeof(w));
-    return w;
+    return le64toh(w);
 }
 
-static inline int ss_http_has_below(uint64_t w, unsigned n)
+static inline uint64_t ss_http_below(uint64_t w, unsigned n)
 {
-    return ((w - SS_HTTP_ONES * n) & ~w & SS_HTTP_HIGHS) != 0;
+    return (w - SS_HTTP_ONES * n) & ~w & SS_HTTP_HIGHS;
 }
 
 /* Where the value bytes at s[0..n) end: the first CR, LF or NUL, or n.
- * Whole words without a control byte are stepped over at once. */
+ * A word at a time; a control byte that does not end the value (a tab)
+ * is stepped over. */
 static size_t ss_http_value_end(const unsigned char *s, size_t n)
 {
     size_t j = 0;
 
-    while (j < n) {
-        if (j + 8 <= n && !ss_http_has_below(ss_http_word(s + j), 14)) {
+    while (j + 8 <= n) {
+        uint64_t m = ss_http_below(ss_http_word(s + j), 14);
+
+        if (m == 0) {
             j += 8;
             continue;
         }
+        j += (size_t)__builtin_ctzll(m) / 8;
         if (s[j] == '\r' || s[j] == '\n' || s[j] == 0)
-            break;
+            return j;
         j++;
     }
+    while (j < n && s[j] != '\r' && s[j] != '\n' && s[j] != 0)
+        j++;
     return j;
 }
 
@@ -312,19 +320,16 @@ static size_t ss_http_target_end(const unsigned char *s, size_t n)
 {
     size_t j = 0;
 
-    while (j < n) {
-        if (j + 8 <= n) {
-            uint64_t w = ss_http_word(s + j);
+    while (j + 8 <= n) {
+        uint64_t w = ss_http_word(s + j);
+        uint64_t m = ss_http_below(w, 0x21) | ss_http_below(w ^ (SS_HTTP_ONES * 0x7f), 1);
 
-            if (!ss_http_has_below(w, 0x21) && !ss_http_has_below(w ^ (SS_HTTP_ONES * 0x7f), 1)) {
-                j += 8;
-                continue;
-            }
-        }
-        if (s[j] <= ' ' || s[j] == 0x7f)
-            break;
-        j++;
+        if (m)
+            return j + (size_t)__builtin_ctzll(m) / 8;
+        j += 8;
     }
+    while (j < n && s[j] > ' ' && s[j] != 0x7f)
+        j++;
     return j;
 }
 
