@@ -90,11 +90,29 @@ static inline uint8_t *ex_copy(uint8_t *p, const void *src, size_t n)
     return p + n;
 }
 
+/* A length inside a span: every one is below 16384 (EX_SPAN_WORST), so
+ * its varint takes one byte or two. */
+static inline size_t ex_len_size(size_t n)
+{
+    return n < 0x80 ? 1 : 2;
+}
+
+static inline uint8_t *ex_put_len(uint8_t *p, size_t n)
+{
+    if (n < 0x80) {
+        *p++ = (uint8_t)n;
+    } else {
+        *p++ = (uint8_t)(n | 0x80);
+        *p++ = (uint8_t)(n >> 7);
+    }
+    return p;
+}
+
 /* Bytes of a length-delimited field: key (field < 16), length, data. */
-static uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_t n)
+static inline uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_t n)
 {
     *p++ = (uint8_t)(field << 3 | PB_WT_STRING);
-    p += ex_varint(p, n);
+    p = ex_put_len(p, n);
     return ex_copy(p, data, n);
 }
 
@@ -107,17 +125,17 @@ static uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data, size_
 
 static uint8_t *ex_kv_str(uint8_t *p, ex_str_t key, ex_str_t v)
 {
-    size_t any = 1 + ex_varint_len(v.n) + v.n;
+    size_t any = 1 + ex_len_size(v.n) + v.n;
 
     if (v.n == 0)
         return p;
     *p++ = EX_KV_TAG;
-    p += ex_varint(p, 2 + key.n + 1 + ex_varint_len(any) + any);
+    p = ex_put_len(p, 2 + key.n + 1 + ex_len_size(any) + any);
     *p++ = 1 << 3 | PB_WT_STRING;
     *p++ = (uint8_t)key.n;
     p = ex_copy(p, key.p, key.n);
     *p++ = 2 << 3 | PB_WT_STRING;
-    p += ex_varint(p, any);
+    p = ex_put_len(p, any);
     return ex_put_bytes(p, 1, v.p, v.n);
 }
 
