@@ -36,18 +36,34 @@ HISTORY = """\
   runs, not byte by byte (33,000); the Span's fields are written in order instead of
   through `pb_encode`'s descriptor walk, without `printf` (23,000), then laid out
   directly into the batch buffer, nanopb keeping the resource (19,500); header names and
-  the request target are runs, `tchar` a bitmap.
-- **What remains** per traced request (client and server side, four HTTP messages, two
-  spans): the HTTP/1 parser, about 6,700 (every message is parsed twice: ahead of the
-  write on the client, and on the other side); building and laying out the two spans'
-  attributes, about 5,000 (`strlen` and copies of each value); ids from the random
-  generator, about 700; the span record, the inbound-context table, locks, about 2,500.
-  Reaching 4,000 would take a parser that skips whole header lines it does not need
-  (`memchr` for the line end after matching the name's first bytes), attributes whose
-  lengths are carried from the parser instead of measured again, and a cheaper id
-  generator; they are the next steps. The throughput targets (a), (b) follow from this
-  cost: nginx answering `return 200` spends about 10 us per request on this machine, and
-  the shim's work, plus the collector's on the same two cores, is a large share of it.
+  the request target are runs, `tchar` a bitmap (18,900). Then, measured function by
+  function with `callgrind_annotate`:
+  - the parser takes what the input holds whole in one step: the version; a header name
+    up to its colon, matched where it lies by OR-ing 0x20 into one or two words instead
+    of being lowered into a buffer and compared with a table; a value's end eight bytes
+    at a time (the lowest mark of the word test is the exact first control byte); the
+    line's CR LF with it (15,600, then 11,700 with the exact word test);
+  - span records reset the request head by its lengths instead of zeroing 2 KiB; ids
+    drawn a word at a time; traceparent hex read and written a word at a time (14,400);
+  - spans encoded from strings that carry their lengths: no copies into C strings, no
+    `strlen` of keys, short copies inline, each attribute written where it is decided
+    into room made for the worst case, lengths as one or two bytes, the span laid out
+    behind a two-byte length so it is rarely moved (12,700, 12,300, 11,600).
+- **What remains** per traced request, about 11,500 (client and server side, four HTTP
+  messages, two spans): the HTTP/1 parser, about 3,800 (some 940 a message: about 15
+  trips through the state switch, header names checked against `tchar` a byte at a
+  time); encoding the two spans, about 2,600, and adding them to the batch, 400; twelve
+  uncontended mutex lock/unlock pairs, about 800 (the connection, the span free list,
+  the inbound-context table, the batch); the span records, ids and the inbound table,
+  about 1,400; formatting and reading the traceparent, about 600; finding each fd's
+  state, queueing exchanges and the hooks themselves, the rest. 4,000 would need each of
+  these cut by two thirds again: per-thread free lists and batches (no locks), a parser
+  that takes the request and status lines whole, attributes encoded from a template per
+  span kind. The throughput targets (a), (b) follow from this cost and from where the
+  collector runs: nginx answering `return 200` uses 12 to 14 us of CPU per request here
+  and 16 to 17 us traced (its own CPU time over a run, whatever the collector's
+  placement), while the collector, writing every span, shares the two cores with nginx
+  and wrk: pinned to nginx's core it takes a further third of nginx's throughput.
   (c), Redis, is within the run-to-run noise of this 2-core machine (see every run below):
   its median lands on either side of 99% from one `scripts/bench` to the next.
 """
