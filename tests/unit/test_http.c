@@ -352,6 +352,44 @@ static void test_caps(void **state)
     assert_int_equal(ev, SS_HTTP_EV_ERROR);
 }
 
+/* The word-at-a-time paths: names matched in place in any case (and the
+ * near misses that must not match), control bytes inside and at the edge
+ * of an 8-byte word, a DEL in a long target. Split at every byte, so each
+ * is also taken byte by byte and must come out the same. */
+static void test_word_edges(void **state)
+{
+    static const char names[] =
+        "POST /x HTTP/1.1\r\n"
+        "CONTENT-LENGTX: 9\r\n"      /* 14 bytes, last one differs: not framing */
+        "content-LENGTH: 3\r\n"
+        "Hos: a\r\nHostx: b\r\nhOST: shop\r\n"
+        "USER-AGENT: a\tbcdefghijklmnop\x01q\tr\r\n"
+        "Transfer-EncodinG: identity\r\n"
+        "\r\nabc";
+    static const char nul[] = "GET / HTTP/1.1\r\nX-Long: abcdefghijk\0mnopqrstu\r\n\r\n";
+    hcase_t cases[] = {
+        {"nul-in-long-value", SS_HTTP_REQUEST, nul, sizeof(nul) - 1, "BX", 0, 2},
+        {"del-in-long-target", SS_HTTP_REQUEST, "GET /abcdefghijklm\x7fnop HTTP/1.1\r\n\r\n", 0,
+         "BX", 0, 2},
+        {"cr-alone-in-value", SS_HTTP_REQUEST,
+         "GET / HTTP/1.1\r\nX-Long: abcdefgh\rijklmnop\r\n\r\n", 0, "BX", 0, 2},
+        {"version-1.2", SS_HTTP_REQUEST, "GET / HTTP/1.2\r\n\r\n", 0, "BX", 0, 2},
+    };
+    hcase_t c = {"names", SS_HTTP_REQUEST, names, 0, "BHE", 0, 2};
+    const ss_http_head_t *h;
+    size_t i;
+    trace_t t;
+
+    (void)state;
+    check_case(&c, &t);
+    assert_int_equal(t.at[2], strlen(names)); /* the body is the 3 bytes of content-LENGTH */
+    h = &t.heads[0];
+    FIELD_EQ(h, host, "shop");
+    FIELD_EQ(h, ua, "a\tbcdefghijklmnop\x01q\tr");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_case(&cases[i], &t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_responses),
         cmocka_unit_test(test_real_messages),
         cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_word_edges),
     };
 
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
