@@ -15,16 +15,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dial.h"
+
 static int dial(int port)
 {
-    struct sockaddr_in sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = probe_dial(port);
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (fd < 0) {
         perror("connect");
         exit(1);
     }

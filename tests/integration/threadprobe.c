@@ -27,23 +27,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dial.h"
+
 static int port;
 static long ok_count, bad_count;
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int dial(void)
 {
-    struct sockaddr_in sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        if (errno != EINTR)
-            return -1;
-    return fd;
+    return probe_dial(port);
 }
 
 static int send_all(int fd, const char *p, size_t n)
