@@ -12,6 +12,7 @@
 #include "../preload/ss_config.h"
 #include "../preload/ss_log.h"
 #include "../preload/ss_real.h"
+#include "../preload/ss_lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,7 @@
 
 #define EX_FD_MIN 600               /* where the export socket is moved to */
 
-static pthread_mutex_t ex_lock = PTHREAD_MUTEX_INITIALIZER;
+static ss_lock_t ex_lock = SS_LOCK_INIT;
 static uint8_t ex_spans[EX_BATCH_MAX];
 static size_t ex_spans_len;
 static unsigned ex_spans_n;
@@ -224,14 +225,14 @@ void ex_batch_flush(void)
     int saved = errno, tries;
 
     /* Last chance (exit, exec): give a busy collector up to 100 ms. */
-    pthread_mutex_lock(&ex_lock);
+    ss_lock(&ex_lock);
     for (tries = 0; tries < 20 && !ex_flush_locked(EX_KEEP_IF_FULL); tries++) {
-        pthread_mutex_unlock(&ex_lock);
+        ss_unlock(&ex_lock);
         nanosleep(&pause, NULL);
-        pthread_mutex_lock(&ex_lock);
+        ss_lock(&ex_lock);
     }
     ex_flush_locked(EX_DROP_IF_FULL);
-    pthread_mutex_unlock(&ex_lock);
+    ss_unlock(&ex_lock);
     errno = saved;
 }
 
@@ -242,10 +243,10 @@ static void *ex_flusher(void *arg)
     (void)arg;
     for (;;) {
         nanosleep(&ts, NULL);
-        pthread_mutex_lock(&ex_lock);
+        ss_lock(&ex_lock);
         if (ex_spans_n && ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
             ex_flush_locked(EX_KEEP_IF_FULL);
-        pthread_mutex_unlock(&ex_lock);
+        ss_unlock(&ex_lock);
     }
     return NULL;
 }
@@ -281,7 +282,7 @@ void ex_batch_add(const ss_span_t *s)
         SS_COUNT(spans_dropped_encode);
         return;
     }
-    pthread_mutex_lock(&ex_lock);
+    ss_lock(&ex_lock);
     if (ex_spans_len + n > sizeof(ex_spans))
         ex_flush_locked(EX_DROP_IF_FULL);
     memcpy(ex_spans + ex_spans_len, buf, n);
@@ -293,13 +294,13 @@ void ex_batch_add(const ss_span_t *s)
         ex_flush_locked(EX_KEEP_IF_FULL);
     if (!ex_thread_started)
         ex_start_flusher();
-    pthread_mutex_unlock(&ex_lock);
+    ss_unlock(&ex_lock);
     errno = saved;
 }
 
 void ex_batch_after_fork(int may_start_thread)
 {
-    pthread_mutex_init(&ex_lock, NULL);
+    ss_lock_reset(&ex_lock);
     ex_spans_len = 0;          /* the parent ships its own spans */
     ex_spans_n = 0;
     ex_thread_started = !may_start_thread; /* threads do not survive fork */

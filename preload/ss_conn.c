@@ -81,7 +81,7 @@ static ss_conn_t *ss_conn_new(uint8_t role, uint8_t mode)
 
     if (c == NULL)
         return NULL;
-    pthread_mutex_init(&c->lock, NULL);
+    ss_lock_reset(&c->lock);
     c->refs = 1; /* the creator's */
     c->role = role;
     c->mode = mode;
@@ -123,23 +123,22 @@ ss_conn_t *ss_conn_new_tls(int fd, int server)
 
 void ss_conn_end(ss_conn_t *c)
 {
-    pthread_mutex_lock(&c->lock);
+    ss_lock(&c->lock);
     ss_conn_fail_all(c, NULL);
     c->mode = SS_MODE_OPAQUE;
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
 }
 
 void ss_conn_free(ss_conn_t *c)
 {
     ss_conn_drop_queue(c);
     ss_conn_h2_free(c);
-    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
 void ss_conn_after_fork(ss_conn_t *c)
 {
-    pthread_mutex_init(&c->lock, NULL);
+    ss_lock_reset(&c->lock);
 }
 
 static void ss_conn_enqueue(ss_conn_t *c, ss_span_t *s)
@@ -588,11 +587,11 @@ void ss_conn_on_close(int fd)
     if (c == NULL)
         return;
     if (__atomic_load_n(&c->fds, __ATOMIC_ACQUIRE) == 0) {
-        pthread_mutex_lock(&c->lock);
+        ss_lock(&c->lock);
         if (c->mode == SS_MODE_CONNECTING)
             c->mode = SS_MODE_OPAQUE;
         ss_conn_fail_all(c, NULL);
-        pthread_mutex_unlock(&c->lock);
+        ss_unlock(&c->lock);
     }
     ss_fd_put(c);
 }
@@ -696,7 +695,7 @@ void ss_conn_on_sockerr(int fd, int err)
 
     if (c == NULL)
         return;
-    pthread_mutex_lock(&c->lock);
+    ss_lock(&c->lock);
     if (c->mode == SS_MODE_CONNECTING) {
         if (err == 0) {
             c->mode = SS_MODE_DETECT;
@@ -705,7 +704,7 @@ void ss_conn_on_sockerr(int fd, int err)
             ss_conn_let_go(c, fd);
         }
     }
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
     ss_fd_put(c);
 }
 
@@ -721,7 +720,7 @@ void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssi
     int keep = 1, i;
     char buf[24];
 
-    pthread_mutex_lock(&c->lock);
+    ss_lock(&c->lock);
     if (c->mode == SS_MODE_OPAQUE)
         goto out;
     if (c->mode == SS_MODE_CONNECTING) {
@@ -756,7 +755,7 @@ void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssi
 out:
     if (!keep)
         ss_conn_let_go(c, fd);
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
 }
 
 void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags)
@@ -780,9 +779,9 @@ void ss_conn_forget(int fd)
 
     if (c == NULL)
         return;
-    pthread_mutex_lock(&c->lock);
+    ss_lock(&c->lock);
     ss_conn_let_go(c, fd);
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
     ss_fd_put(c);
 }
 

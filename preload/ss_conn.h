@@ -20,13 +20,13 @@
 #ifndef SS_CONN_H
 #define SS_CONN_H
 
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include "ss_http.h"
+#include "ss_lock.h"
 #include "ss_span.h"
 
 enum { SS_ROLE_CLIENT = 1, SS_ROLE_SERVER = 2 };
@@ -39,7 +39,7 @@ typedef struct ss_conn_h2 ss_conn_h2_t; /* HTTP/2 state (ss_conn_h2.c) */
 typedef struct ss_conn {
     int refs;                    /* fd-table slots + hooks at work */
     int fds;                     /* fd-table slots */
-    pthread_mutex_t lock;
+    ss_lock_t lock;
     uint8_t role;
     uint8_t mode;
     uint8_t is_unix;

@@ -9,11 +9,11 @@
 #include "ss_curl.h"
 #include "ss_config.h"
 #include "ss_conn.h"
+#include "ss_lock.h"
 #include "ss_log.h"
 #include "ss_real.h"
 #include "ss_span.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +50,7 @@ typedef struct ss_curl_handle {
 } ss_curl_handle_t;
 
 #define SS_CURL_BUCKETS 256
-static pthread_mutex_t ss_curl_lock = PTHREAD_MUTEX_INITIALIZER;
+static ss_lock_t ss_curl_lock = SS_LOCK_INIT;
 static ss_curl_handle_t *ss_curl_table[SS_CURL_BUCKETS];
 
 static unsigned ss_curl_bucket(const void *h)
@@ -90,7 +90,7 @@ void ss_curl_setopt(void *h, int opt, void *arg)
 
     if (opt != SS_CURLOPT_URL && opt != SS_CURLOPT_HTTPHEADER && opt != SS_CURLOPT_UNIX_SOCKET_PATH)
         return;
-    pthread_mutex_lock(&ss_curl_lock);
+    ss_lock(&ss_curl_lock);
     c = ss_curl_find(h, 1);
     if (c && opt == SS_CURLOPT_URL)
         ss_curl_copy(c->url, sizeof(c->url), arg);
@@ -98,7 +98,7 @@ void ss_curl_setopt(void *h, int opt, void *arg)
         c->app_headers = arg;
     else if (c)
         ss_curl_copy(c->unix_path, sizeof(c->unix_path), arg);
-    pthread_mutex_unlock(&ss_curl_lock);
+    ss_unlock(&ss_curl_lock);
 }
 
 static int ss_curl_has_traceparent(const struct ss_slist *l)
@@ -145,11 +145,11 @@ void ss_curl_start(void *h)
     ss_ctx_t parent;
     int has_parent = ss_conn_thread_ctx(&parent);
 
-    pthread_mutex_lock(&ss_curl_lock);
+    ss_lock(&ss_curl_lock);
     c = ss_curl_find(h, 1);
     if (c == NULL || c->span || ss_curl_has_traceparent(c->app_headers) ||
         (s = ss_span_alloc()) == NULL) {
-        pthread_mutex_unlock(&ss_curl_lock);
+        ss_unlock(&ss_curl_lock);
         return; /* the program traces itself, or no room: leave it alone */
     }
     s->kind = SS_KIND_CLIENT;
@@ -168,7 +168,7 @@ void ss_curl_start(void *h)
         }
     }
     c->span = s;
-    pthread_mutex_unlock(&ss_curl_lock);
+    ss_unlock(&ss_curl_lock);
 }
 
 /* The authority part of an absolute URL ("host:port"), for Host. */
@@ -228,11 +228,11 @@ void ss_curl_end(void *h, int result)
     char *method = NULL, *ip = NULL, host[SS_HTTP_HOST_MAX], buf[32];
     long code = 0, redirects = 0, os_errno = 0, port = 0, version = 0;
 
-    pthread_mutex_lock(&ss_curl_lock);
+    ss_lock(&ss_curl_lock);
     c = ss_curl_find(h, 0);
     s = c ? c->span : NULL;
     if (s == NULL) {
-        pthread_mutex_unlock(&ss_curl_lock);
+        ss_unlock(&ss_curl_lock);
         return;
     }
     c->span = NULL;
@@ -254,7 +254,7 @@ void ss_curl_end(void *h, int result)
         ss_curl_set(s->head.target, &s->head.target_len, sizeof(s->head.target), c->url);
         ss_curl_authority(c->url, host, sizeof(host));
     }
-    pthread_mutex_unlock(&ss_curl_lock);
+    ss_unlock(&ss_curl_lock);
 
     ss_real_curl_easy_getinfo(h, SS_CURLINFO_RESPONSE_CODE, &code);
     ss_real_curl_easy_getinfo(h, SS_CURLINFO_REDIRECT_COUNT, &redirects);
@@ -286,14 +286,14 @@ void ss_curl_forget(void *h)
 {
     ss_curl_handle_t **pp, *c = NULL;
 
-    pthread_mutex_lock(&ss_curl_lock);
+    ss_lock(&ss_curl_lock);
     for (pp = &ss_curl_table[ss_curl_bucket(h)]; *pp; pp = &(*pp)->next)
         if ((*pp)->h == h) {
             c = *pp;
             *pp = c->next;
             break;
         }
-    pthread_mutex_unlock(&ss_curl_lock);
+    ss_unlock(&ss_curl_lock);
     if (c == NULL)
         return;
     if (c->ours)
@@ -306,17 +306,17 @@ void ss_curl_dup(void *from, void *to)
 {
     ss_curl_handle_t *a, *b;
 
-    pthread_mutex_lock(&ss_curl_lock);
+    ss_lock(&ss_curl_lock);
     a = ss_curl_find(from, 0);
     if (a && (b = ss_curl_find(to, 1)) != NULL) {
         b->app_headers = a->app_headers;
         memcpy(b->url, a->url, sizeof(b->url));
         memcpy(b->unix_path, a->unix_path, sizeof(b->unix_path));
     }
-    pthread_mutex_unlock(&ss_curl_lock);
+    ss_unlock(&ss_curl_lock);
 }
 
 void ss_curl_after_fork(void)
 {
-    pthread_mutex_init(&ss_curl_lock, NULL);
+    ss_lock_reset(&ss_curl_lock);
 }

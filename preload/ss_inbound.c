@@ -2,8 +2,8 @@
  * ss_inbound.c - the table of requests being served (see ss_inbound.h).
  */
 #include "ss_inbound.h"
+#include "ss_lock.h"
 
-#include <pthread.h>
 #include <string.h>
 
 typedef struct ss_inbound_entry {
@@ -13,7 +13,7 @@ typedef struct ss_inbound_entry {
     ss_ctx_t ctx;
 } ss_inbound_entry_t;
 
-static pthread_mutex_t ss_inbound_lock = PTHREAD_MUTEX_INITIALIZER;
+static ss_lock_t ss_inbound_lock = SS_LOCK_INIT;
 static ss_inbound_entry_t ss_inbound[SS_INBOUND_SETS][SS_INBOUND_WAYS];
 static uint64_t ss_inbound_clock;
 
@@ -33,7 +33,7 @@ void ss_inbound_add(const char *tp, const ss_ctx_t *ctx)
     ss_inbound_entry_t *set = ss_inbound[ss_inbound_set(tp)], *slot = &set[0];
     int i;
 
-    pthread_mutex_lock(&ss_inbound_lock);
+    ss_lock(&ss_inbound_lock);
     for (i = 0; i < SS_INBOUND_WAYS; i++) {
         if (!set[i].used) {
             slot = &set[i];
@@ -46,7 +46,7 @@ void ss_inbound_add(const char *tp, const ss_ctx_t *ctx)
     slot->ctx = *ctx;
     slot->used = 1;
     slot->stamp = ++ss_inbound_clock;
-    pthread_mutex_unlock(&ss_inbound_lock);
+    ss_unlock(&ss_inbound_lock);
 }
 
 int ss_inbound_find(const char *tp, ss_ctx_t *ctx)
@@ -54,14 +54,14 @@ int ss_inbound_find(const char *tp, ss_ctx_t *ctx)
     ss_inbound_entry_t *set = ss_inbound[ss_inbound_set(tp)];
     int i, found = 0;
 
-    pthread_mutex_lock(&ss_inbound_lock);
+    ss_lock(&ss_inbound_lock);
     for (i = 0; i < SS_INBOUND_WAYS && !found; i++) {
         if (set[i].used && memcmp(set[i].tp, tp, SS_TP_LEN) == 0) {
             *ctx = set[i].ctx;
             found = 1;
         }
     }
-    pthread_mutex_unlock(&ss_inbound_lock);
+    ss_unlock(&ss_inbound_lock);
     return found;
 }
 
@@ -70,16 +70,16 @@ void ss_inbound_remove(const char *tp, const uint8_t span_id[8])
     ss_inbound_entry_t *set = ss_inbound[ss_inbound_set(tp)];
     int i;
 
-    pthread_mutex_lock(&ss_inbound_lock);
+    ss_lock(&ss_inbound_lock);
     for (i = 0; i < SS_INBOUND_WAYS; i++)
         if (set[i].used && memcmp(set[i].ctx.span_id, span_id, 8) == 0 &&
             memcmp(set[i].tp, tp, SS_TP_LEN) == 0)
             set[i].used = 0;
-    pthread_mutex_unlock(&ss_inbound_lock);
+    ss_unlock(&ss_inbound_lock);
 }
 
 void ss_inbound_after_fork(void)
 {
-    pthread_mutex_init(&ss_inbound_lock, NULL);
+    ss_lock_reset(&ss_inbound_lock);
     memset(ss_inbound, 0, sizeof(ss_inbound));
 }

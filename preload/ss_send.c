@@ -188,17 +188,17 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
 
     if (!ss_conn_lookahead(c, iov, cnt)) {
         ss_conn_let_go(c, fd);
-        pthread_mutex_unlock(&c->lock);
+        ss_unlock(&c->lock);
         return fn(arg, iov, cnt);
     }
     for (;;) {
         ss_conn_plan(c, iov, cnt, done, &pl);
         if (pl.cnt == 0 && total > 0)
             break;
-        pthread_mutex_unlock(&c->lock);
+        ss_unlock(&c->lock);
         r = fn(arg, pl.iov, pl.cnt);
         err = errno;
-        pthread_mutex_lock(&c->lock);
+        ss_lock(&c->lock);
         if (r < 0) {
             char buf[24];
 
@@ -206,7 +206,7 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
                 break; /* the error shows on the next call, as it would */
             if (!ss_errno_transient(err))
                 ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
-            pthread_mutex_unlock(&c->lock);
+            ss_unlock(&c->lock);
             errno = err;
             return r;
         }
@@ -218,12 +218,12 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
         if (nonblock && done > 0)
             break;
         if (nonblock) {
-            pthread_mutex_unlock(&c->lock);
+            ss_unlock(&c->lock);
             errno = EAGAIN;
             return -1;
         }
     }
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
     return (ssize_t)done;
 }
 
@@ -233,9 +233,9 @@ ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
     ssize_t r;
     int err, keep = 1;
 
-    pthread_mutex_lock(&c->lock);
+    ss_lock(&c->lock);
     if (c->mode == SS_MODE_OPAQUE) {
-        pthread_mutex_unlock(&c->lock);
+        ss_unlock(&c->lock);
         return fn(arg, iov, cnt);
     }
     if (c->mode == SS_MODE_CONNECTING)
@@ -244,10 +244,10 @@ ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
         return ss_conn_send_client(c, fd, iov, cnt, nonblock_flag, fn, arg);
     /* Server: responses go out as they are; parse what the kernel took. */
     c->write_ns = ss_now_ns();
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
     r = fn(arg, iov, cnt);
     err = errno;
-    pthread_mutex_lock(&c->lock);
+    ss_lock(&c->lock);
     if (r > 0) {
         size_t left = (size_t)r;
         int i;
@@ -265,7 +265,7 @@ ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
     }
     if (!keep)
         ss_conn_let_go(c, fd);
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
     errno = err;
     return r;
 }
@@ -300,10 +300,10 @@ static int ss_conn_flush_splice(ss_conn_t *c, int fd)
         while (s->splice_done < s->splice_len) {
             ssize_t r;
 
-            pthread_mutex_unlock(&c->lock);
+            ss_unlock(&c->lock);
             r = ss_real_write(fd, s->splice + s->splice_done,
                               (size_t)(s->splice_len - s->splice_done));
-            pthread_mutex_lock(&c->lock);
+            ss_lock(&c->lock);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r <= 0)
@@ -324,21 +324,21 @@ ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
 
     if (c == NULL)
         return real(out, in, off, n);
-    pthread_mutex_lock(&c->lock);
+    ss_lock(&c->lock);
     if (c->role == SS_ROLE_CLIENT && !ss_conn_flush_splice(c, out)) {
         err = errno;
-        pthread_mutex_unlock(&c->lock);
+        ss_unlock(&c->lock);
         ss_fd_put(c);
         errno = err;
         return -1;
     }
     if (c->role == SS_ROLE_SERVER)
         c->write_ns = ss_now_ns();
-    pthread_mutex_unlock(&c->lock);
+    ss_unlock(&c->lock);
     r = real(out, in, off, n);
     err = errno;
     if (r > 0) {
-        pthread_mutex_lock(&c->lock);
+        ss_lock(&c->lock);
         if (c->role == SS_ROLE_CLIENT) {
             keep = ss_conn_feed_req(c, NULL, (size_t)r);
             c->out_sent += (uint64_t)r;
@@ -347,7 +347,7 @@ ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
         }
         if (!keep)
             ss_conn_let_go(c, out);
-        pthread_mutex_unlock(&c->lock);
+        ss_unlock(&c->lock);
     }
     ss_fd_put(c);
     errno = err;

@@ -3,13 +3,13 @@
  */
 #define _GNU_SOURCE
 #include "ss_span.h"
+#include "../exporter/ex_batch.h"
 #include "ss_config.h"
 #include "ss_id.h"
+#include "ss_lock.h"
 #include "ss_log.h"
-#include "../exporter/ex_batch.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 
 #define SS_SPAN_FREE_MAX 64     /* records kept for reuse */
 
-static pthread_mutex_t ss_span_lock = PTHREAD_MUTEX_INITIALIZER;
+static ss_lock_t ss_span_lock = SS_LOCK_INIT;
 static ss_span_t *ss_span_freelist;
 static unsigned ss_span_nfree;
 
@@ -26,13 +26,13 @@ ss_span_t *ss_span_alloc(void)
 {
     ss_span_t *s;
 
-    pthread_mutex_lock(&ss_span_lock);
+    ss_lock(&ss_span_lock);
     s = ss_span_freelist;
     if (s) {
         ss_span_freelist = s->next;
         ss_span_nfree--;
     }
-    pthread_mutex_unlock(&ss_span_lock);
+    ss_unlock(&ss_span_lock);
     if (s == NULL)
         s = malloc(sizeof(*s));
     if (s == NULL)
@@ -53,14 +53,14 @@ void ss_span_free(ss_span_t *s)
 {
     if (s == NULL)
         return;
-    pthread_mutex_lock(&ss_span_lock);
+    ss_lock(&ss_span_lock);
     if (ss_span_nfree < SS_SPAN_FREE_MAX) {
         s->next = ss_span_freelist;
         ss_span_freelist = s;
         ss_span_nfree++;
         s = NULL;
     }
-    pthread_mutex_unlock(&ss_span_lock);
+    ss_unlock(&ss_span_lock);
     free(s);
 }
 
@@ -68,7 +68,7 @@ void ss_span_after_fork(void)
 {
     /* Another thread may have been halfway through the list: start over
      * (the records it held are simply not reused). */
-    pthread_mutex_init(&ss_span_lock, NULL);
+    ss_lock_reset(&ss_span_lock);
     ss_span_freelist = NULL;
     ss_span_nfree = 0;
 }

@@ -4,9 +4,9 @@
 #define _GNU_SOURCE
 #include "ss_tls.h"
 #include "ss_fd.h"
+#include "ss_lock.h"
 #include "ss_real.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -19,7 +19,7 @@ typedef struct ss_tls_node {
     struct ss_tls_node *next;
 } ss_tls_node_t;
 
-static pthread_mutex_t ss_tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static ss_lock_t ss_tls_lock = SS_LOCK_INIT;
 static ss_tls_node_t *ss_tls_table[SS_TLS_BUCKETS];
 
 static unsigned ss_tls_bucket(const void *ssl)
@@ -49,7 +49,7 @@ ss_conn_t *ss_tls_get(void *ssl, int *fd, ss_tls_describe_t describe, int writin
     ss_tls_node_t *n;
     ss_conn_t *c = NULL;
 
-    pthread_mutex_lock(&ss_tls_lock);
+    ss_lock(&ss_tls_lock);
     for (n = ss_tls_table[b]; n; n = n->next)
         if (n->ssl == ssl)
             break;
@@ -58,7 +58,7 @@ ss_conn_t *ss_tls_get(void *ssl, int *fd, ss_tls_describe_t describe, int writin
         *fd = n->fd;
         __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
     }
-    pthread_mutex_unlock(&ss_tls_lock);
+    ss_unlock(&ss_tls_lock);
     if (c)
         return c;
 
@@ -80,10 +80,10 @@ ss_conn_t *ss_tls_get(void *ssl, int *fd, ss_tls_describe_t describe, int writin
     c = n->conn;
     *fd = n->fd;
     __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED); /* the caller's; the table keeps one */
-    pthread_mutex_lock(&ss_tls_lock);
+    ss_lock(&ss_tls_lock);
     n->next = ss_tls_table[b];
     ss_tls_table[b] = n;
-    pthread_mutex_unlock(&ss_tls_lock);
+    ss_unlock(&ss_tls_lock);
     return c;
 }
 
@@ -92,7 +92,7 @@ void ss_tls_free(void *ssl)
     unsigned b = ss_tls_bucket(ssl);
     ss_tls_node_t **pp, *n = NULL;
 
-    pthread_mutex_lock(&ss_tls_lock);
+    ss_lock(&ss_tls_lock);
     for (pp = &ss_tls_table[b]; *pp; pp = &(*pp)->next) {
         if ((*pp)->ssl == ssl) {
             n = *pp;
@@ -100,7 +100,7 @@ void ss_tls_free(void *ssl)
             break;
         }
     }
-    pthread_mutex_unlock(&ss_tls_lock);
+    ss_unlock(&ss_tls_lock);
     if (n == NULL)
         return;
     ss_conn_end(n->conn);
@@ -110,5 +110,5 @@ void ss_tls_free(void *ssl)
 
 void ss_tls_after_fork(void)
 {
-    pthread_mutex_init(&ss_tls_lock, NULL);
+    ss_lock_reset(&ss_tls_lock);
 }
