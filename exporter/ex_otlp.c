@@ -123,7 +123,9 @@ static inline uint8_t *ex_put_bytes(uint8_t *p, unsigned field, const void *data
  * the conventions ask. */
 #define EX_KV_TAG (opentelemetry_proto_trace_v1_Span_attributes_tag << 3 | PB_WT_STRING)
 
-static uint8_t *ex_kv_str(uint8_t *p, ex_str_t key, ex_str_t v)
+#define EX_INLINE static inline __attribute__((always_inline))
+
+EX_INLINE uint8_t *ex_kv_str(uint8_t *p, ex_str_t key, ex_str_t v)
 {
     size_t any = 1 + ex_len_size(v.n) + v.n;
 
@@ -139,7 +141,7 @@ static uint8_t *ex_kv_str(uint8_t *p, ex_str_t key, ex_str_t v)
     return ex_put_bytes(p, 1, v.p, v.n);
 }
 
-static uint8_t *ex_kv_int(uint8_t *p, ex_str_t key, int64_t v)
+EX_INLINE uint8_t *ex_kv_int(uint8_t *p, ex_str_t key, int64_t v)
 {
     size_t any = 1 + ex_varint_len((uint64_t)v);
 

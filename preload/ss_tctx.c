@@ -25,7 +25,7 @@ static const uint8_t ss_hexval[256] = {
  * exactly when b >= lo, without a carry into the next byte: two such
  * ranges find the digits and the letters. A letter's low nibble plus 9 is
  * its value; the nibbles are then paired and the pairs packed. */
-static int ss_unhex8(const unsigned char *s, uint8_t out[4])
+static inline int ss_unhex8(const unsigned char *s, uint8_t out[4])
 {
     uint64_t w, digit, letter, x;
     uint32_t v;
@@ -46,33 +46,36 @@ static int ss_unhex8(const unsigned char *s, uint8_t out[4])
     return 1;
 }
 
-/* Decode 2n lowercase hex chars into n bytes; 0 on a bad character. */
-static int ss_unhex(const char *s, size_t n, uint8_t *out)
+/* 2 lowercase hex chars into a byte; 0 if one is not lowercase hex. */
+static inline int ss_unhex2(const char *s, uint8_t *out)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    unsigned ok = SS_HEX_OK;
-    size_t i = 0;
+    unsigned hi = ss_hexval[(unsigned char)s[0]], lo = ss_hexval[(unsigned char)s[1]];
 
-    for (; i + 4 <= n; i += 4)
-        if (!ss_unhex8(u + 2 * i, out + i))
-            return 0;
-    for (; i < n; i++) {
-        unsigned hi = ss_hexval[u[2 * i]], lo = ss_hexval[u[2 * i + 1]];
+    *out = (uint8_t)((hi & 15) << 4 | (lo & 15));
+    return (hi & lo & SS_HEX_OK) != 0;
+}
 
-        ok &= hi & lo;
-        out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
-    }
-    return ok != 0;
+/* 8n lowercase hex chars into 4n bytes; 0 on a bad character. */
+static inline int ss_unhex_words(const char *s, size_t n, uint8_t *out)
+{
+    size_t i;
+    int ok = 1;
+
+    for (i = 0; i < n; i++)
+        ok &= ss_unhex8((const unsigned char *)s + 8 * i, out + 4 * i);
+    return ok;
 }
 
 static int ss_all_zero(const uint8_t *b, size_t n)
 {
+    uint64_t w, any = 0;
     size_t i;
 
-    for (i = 0; i < n; i++)
-        if (b[i])
-            return 0;
-    return 1;
+    for (i = 0; i < n; i += 8) {
+        memcpy(&w, b + i, 8);
+        any |= w;
+    }
+    return any == 0;
 }
 
 static int ss_ows(char c)
@@ -93,14 +96,14 @@ int ss_tp_parse(const char *s, size_t n, ss_ctx_t *ctx)
         n--;
     if (n < SS_TP_LEN || s[2] != '-' || s[35] != '-' || s[52] != '-')
         return 0;
-    if (!ss_unhex(s, 1, &version) || version == 0xff)
+    if (!ss_unhex2(s, &version) || version == 0xff)
         return 0;
     if (version == 0 && n != SS_TP_LEN)
         return 0;
     if (n > SS_TP_LEN && s[SS_TP_LEN] != '-')
         return 0;
-    if (!ss_unhex(s + 3, 16, ctx->trace_id) || !ss_unhex(s + 36, 8, ctx->span_id) ||
-        !ss_unhex(s + 53, 1, &flags))
+    if (!ss_unhex_words(s + 3, 4, ctx->trace_id) || !ss_unhex_words(s + 36, 2, ctx->span_id) ||
+        !ss_unhex2(s + 53, &flags))
         return 0;
     if (ss_all_zero(ctx->trace_id, 16) || ss_all_zero(ctx->span_id, 8))
         return 0;
@@ -112,7 +115,7 @@ int ss_tp_parse(const char *s, size_t n, ss_ctx_t *ctx)
 /* 4 bytes into 8 lowercase hex chars, a word at a time: the bytes spread
  * to every other lane, split into nibbles, and each nibble n made '0' + n,
  * plus 39 more where n > 9 (which n + 0x76 tells by its high bit). */
-static void ss_hex4(const uint8_t *b, char *out)
+static inline void ss_hex4(const uint8_t *b, char *out)
 {
     uint32_t v;
     uint64_t x;
@@ -143,16 +146,22 @@ void ss_hex(const uint8_t *b, size_t n, char *out)
 
 void ss_tp_format(const ss_ctx_t *ctx, char out[SS_TP_LEN + 1])
 {
+    static const char digits[] = "0123456789abcdef";
     uint8_t flags = ctx->flags & (SS_FLAG_SAMPLED | SS_FLAG_RANDOM);
+    int i;
 
     out[0] = '0';
     out[1] = '0';
     out[2] = '-';
-    ss_hex(ctx->trace_id, 16, out + 3);
+    for (i = 0; i < 4; i++)
+        ss_hex4(ctx->trace_id + 4 * i, out + 3 + 8 * i);
     out[35] = '-';
-    ss_hex(ctx->span_id, 8, out + 36);
+    ss_hex4(ctx->span_id, out + 36);
+    ss_hex4(ctx->span_id + 4, out + 44);
     out[52] = '-';
-    ss_hex(&flags, 1, out + 53);
+    out[53] = digits[flags >> 4];
+    out[54] = digits[flags & 15];
+    out[55] = '\0';
 }
 
 /* key = (lcalpha / DIGIT) 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@") */

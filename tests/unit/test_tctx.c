@@ -165,6 +165,91 @@ static void test_tp_flags(void **state)
 }
 
 /* tracestate: case-insensitive name, several headers joined in order. */
+/* The word-at-a-time hex paths against the rules read one character at a
+ * time: random contexts formatted and parsed back, then every single-byte
+ * change of a valid header (a byte from a set that holds every hex digit,
+ * both cases, and the bytes next to each range) accepted or refused
+ * exactly as the reference decides. */
+static int ref_hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int ref_tp_parse(const char *s, ss_ctx_t *c)
+{
+    uint8_t b[26]; /* version, trace id, span id, flags */
+    int i, j = 0, any_t = 0, any_s = 0;
+
+    memset(c, 0, sizeof(*c));
+    for (i = 0; i < SS_TP_LEN; i++) {
+        if (i == 2 || i == 35 || i == 52) {
+            if (s[i] != '-')
+                return 0;
+            continue;
+        }
+        if (ref_hex(s[i]) < 0 || ref_hex(s[i + 1]) < 0)
+            return 0;
+        b[j++] = (uint8_t)(ref_hex(s[i]) << 4 | ref_hex(s[i + 1]));
+        i++;
+    }
+    if (b[0] == 0xff)
+        return 0;
+    for (i = 0; i < 16; i++)
+        any_t |= b[1 + i];
+    for (i = 0; i < 8; i++)
+        any_s |= b[17 + i];
+    if (!any_t || !any_s)
+        return 0;
+    memcpy(c->trace_id, b + 1, 16);
+    memcpy(c->span_id, b + 17, 8);
+    c->flags = b[25] & (SS_FLAG_SAMPLED | SS_FLAG_RANDOM);
+    c->valid = 1;
+    return 1;
+}
+
+static void test_tp_words_match_reference(void **state)
+{
+    static const char bytes[] = "0123456789abcdefABCDEF/:`g@G-\x00\x80\xff ";
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    ss_ctx_t in, got, want;
+    char tp[SS_TP_LEN + 1], ref[SS_TP_LEN + 1];
+    int round, i, k;
+
+    (void)state;
+    for (round = 0; round < 2000; round++) {
+        memset(&in, 0, sizeof(in));
+        for (i = 0; i < 16; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            in.trace_id[i] = (uint8_t)(x >> 56);
+            if (i < 8)
+                in.span_id[i] = (uint8_t)(x >> 48);
+        }
+        in.flags = (uint8_t)(x >> 40) & (SS_FLAG_SAMPLED | SS_FLAG_RANDOM);
+        ss_tp_format(&in, tp);
+        snprintf(ref, sizeof(ref), "00-");
+        for (i = 0; i < 16; i++)
+            snprintf(ref + 3 + 2 * i, 3, "%02x", in.trace_id[i]);
+        ref[35] = '-';
+        for (i = 0; i < 8; i++)
+            snprintf(ref + 36 + 2 * i, 3, "%02x", in.span_id[i]);
+        snprintf(ref + 52, 4, "-%02x", in.flags);
+        assert_string_equal(tp, ref);
+        /* Every position, with a few bytes each. */
+        for (i = 0; i < SS_TP_LEN; i++) {
+            for (k = 0; k < 3; k++) {
+                char m[SS_TP_LEN + 1];
+
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                memcpy(m, tp, sizeof(m));
+                m[i] = bytes[(x >> 33) % (sizeof(bytes) - 1)];
+                assert_int_equal(ss_tp_parse(m, SS_TP_LEN, &got), ref_tp_parse(m, &want));
+                if (want.valid)
+                    assert_memory_equal(&got, &want, sizeof(got));
+            }
+        }
+    }
+}
+
 static void test_ts_joined(void **state)
 {
     ss_http_head_t h;
@@ -287,7 +372,7 @@ int main(void)
         cmocka_unit_test(test_tp_flags),          cmocka_unit_test(test_ts_joined),
         cmocka_unit_test(test_ts_members),        cmocka_unit_test(test_ts_keys),
         cmocka_unit_test(test_ts_values),         cmocka_unit_test(test_ts_invalid_drops_all),
-        cmocka_unit_test(test_ts_truncation),
+        cmocka_unit_test(test_ts_truncation),     cmocka_unit_test(test_tp_words_match_reference),
     };
 
     return cmocka_run_group_tests_name("tracecontext", tests, NULL, NULL);
