@@ -17,15 +17,40 @@ static ss_lock_t ss_inbound_lock = SS_LOCK_INIT;
 static ss_inbound_entry_t ss_inbound[SS_INBOUND_SETS][SS_INBOUND_WAYS];
 static uint64_t ss_inbound_clock;
 
-/* FNV-1a over the parent-id part, which is what differs between requests. */
+/* The set: the last 8 characters of the parent-id part, which differ
+ * between requests, as one word, multiplied (Fibonacci hashing) and its
+ * top bits taken. */
 static unsigned ss_inbound_set(const char *tp)
 {
-    uint32_t h = 2166136261u;
+    uint64_t w;
+
+    memcpy(&w, tp + 44, 8);
+    return (unsigned)((w * 0x9e3779b97f4a7c15ull) >> 32) % SS_INBOUND_SETS;
+}
+
+/* Two traceparents (SS_TP_LEN bytes) equal: seven overlapping words. */
+static int ss_inbound_same(const char *a, const char *b)
+{
+    uint64_t x, y, diff = 0;
     int i;
 
-    for (i = 36; i < 52; i++)
-        h = (h ^ (unsigned char)tp[i]) * 16777619u;
-    return h % SS_INBOUND_SETS;
+    for (i = 0; i < 6; i++) {
+        memcpy(&x, a + 8 * i, 8);
+        memcpy(&y, b + 8 * i, 8);
+        diff |= x ^ y;
+    }
+    memcpy(&x, a + SS_TP_LEN - 8, 8);
+    memcpy(&y, b + SS_TP_LEN - 8, 8);
+    return (diff | (x ^ y)) == 0;
+}
+
+static int ss_inbound_same_id(const uint8_t a[8], const uint8_t b[8])
+{
+    uint64_t x, y;
+
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    return x == y;
 }
 
 void ss_inbound_add(const char *tp, const ss_ctx_t *ctx)
@@ -56,7 +81,7 @@ int ss_inbound_find(const char *tp, ss_ctx_t *ctx)
 
     ss_lock(&ss_inbound_lock);
     for (i = 0; i < SS_INBOUND_WAYS && !found; i++) {
-        if (set[i].used && memcmp(set[i].tp, tp, SS_TP_LEN) == 0) {
+        if (set[i].used && ss_inbound_same(set[i].tp, tp)) {
             *ctx = set[i].ctx;
             found = 1;
         }
@@ -72,8 +97,8 @@ void ss_inbound_remove(const char *tp, const uint8_t span_id[8])
 
     ss_lock(&ss_inbound_lock);
     for (i = 0; i < SS_INBOUND_WAYS; i++)
-        if (set[i].used && memcmp(set[i].ctx.span_id, span_id, 8) == 0 &&
-            memcmp(set[i].tp, tp, SS_TP_LEN) == 0)
+        if (set[i].used && ss_inbound_same_id(set[i].ctx.span_id, span_id) &&
+            ss_inbound_same(set[i].tp, tp))
             set[i].used = 0;
     ss_unlock(&ss_inbound_lock);
 }
