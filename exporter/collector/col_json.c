@@ -46,11 +46,6 @@ int col_buf_grow(col_buf_t *b, size_t more)
     return 1;
 }
 
-void col_buf_puts(col_buf_t *b, const char *s)
-{
-    col_buf_put(b, s, strlen(s));
-}
-
 void col_buf_printf(col_buf_t *b, const char *fmt, ...)
 {
     char tmp[256];
@@ -76,8 +71,9 @@ void col_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
-static size_t col_utf8_len(const unsigned char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (1..4), or 0. s is NUL-ended:
+ * a NUL is no continuation byte, so the check stops there. */
+static size_t col_utf8_len(const unsigned char *s)
 {
     size_t len, i;
     uint32_t cp;
@@ -96,8 +92,6 @@ static size_t col_utf8_len(const unsigned char *s, size_t n)
     } else {
         return 0;
     }
-    if (len > n)
-        return 0;
     for (i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80)
             return 0;
@@ -109,55 +103,79 @@ static size_t col_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Decimal digits of v, without printf (the hot path writes many). */
+/* Decimal digits of v, without printf (the hot path writes many: two
+ * 19-digit timestamps a span), two digits a division. */
 static void col_buf_u64(col_buf_t *b, uint64_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
     char d[20];
     int i = 20;
 
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+
+        v /= 100;
+        d[--i] = pairs[2 * r + 1];
+        d[--i] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        d[--i] = pairs[2 * v + 1];
+        d[--i] = pairs[2 * v];
+    } else {
+        d[--i] = (char)('0' + v);
+    }
     col_buf_put(b, d + i, (size_t)(20 - i));
 }
+
+/* Bytes that go into a JSON string as they are: printable ASCII but the
+ * quote and the backslash. NUL is not one of them, so a run stops at the
+ * string's end too. */
+static const uint8_t col_json_plain[256] = {
+    [' ' ... '!'] = 1, ['#' ... '['] = 1, [']' ... 0x7f] = 1, /* '"' and '\\' not */
+};
 
 static void col_json_str(col_buf_t *b, const char *s)
 {
     const unsigned char *u = (const unsigned char *)(s ? s : "");
-    size_t n = strlen((const char *)u), i = 0;
+    size_t l;
 
     col_buf_put(b, "\"", 1);
-    while (i < n) {
-        unsigned char c = u[i];
-        size_t l, run = i;
+    for (;;) {
+        const unsigned char *run = u;
+        unsigned char c;
 
-        while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\')
+        while (col_json_plain[*run])
             run++;
-        if (run > i) { /* plain ASCII, as most is: one copy */
-            col_buf_put(b, (const char *)u + i, run - i);
-            i = run;
-            continue;
+        if (run > u) { /* plain ASCII, as most is: one copy */
+            col_buf_put(b, (const char *)u, (size_t)(run - u));
+            u = run;
         }
+        c = *u;
+        if (c == '\0')
+            break;
         if (c == '"' || c == '\\') {
-            col_buf_put(b, "\\", 1);
-            col_buf_put(b, (const char *)&u[i], 1);
-            i++;
+            char esc[2] = {'\\', (char)c};
+
+            col_buf_put(b, esc, 2);
+            u++;
         } else if (c < 0x20) {
             col_buf_printf(b, "\\u%04x", c);
-            i++;
-        } else if ((l = col_utf8_len(u + i, n - i)) == 0) {
+            u++;
+        } else if ((l = col_utf8_len(u)) == 0) {
             col_buf_puts(b, "\\ufffd");
-            i++;
+            u++;
         } else {
-            col_buf_put(b, (const char *)&u[i], l);
-            i += l;
+            col_buf_put(b, (const char *)u, l);
+            u += l;
         }
     }
     col_buf_put(b, "\"", 1);
 }
 
-static void col_json_key(col_buf_t *b, int *first, const char *key)
+static inline void col_json_key(col_buf_t *b, int *first, const char *key)
 {
     if (!*first)
         col_buf_put(b, ",", 1);

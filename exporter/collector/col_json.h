@@ -33,7 +33,12 @@ static inline void col_buf_put(col_buf_t *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-void col_buf_puts(col_buf_t *b, const char *s);
+/* Append a C string; inline, so a literal's length is known when built. */
+static inline void col_buf_puts(col_buf_t *b, const char *s)
+{
+    col_buf_put(b, s, strlen(s));
+}
+
 void col_buf_printf(col_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Append the JSON of r (no newline) to b. */

@@ -34,6 +34,27 @@ def capture_datagram():
     return data
 
 
+def pb_len(field, data):
+    """A length-delimited protobuf field."""
+    n, v = bytearray(), len(data)
+    while v >= 0x80:
+        n.append(v & 0x7f | 0x80)
+        v >>= 7
+    n.append(v)
+    return bytes([field << 3 | 2]) + bytes(n) + data
+
+
+def span_batch(name, attributes):
+    """An ExportTraceServiceRequest with one span, built by hand, so its
+    strings can be any bytes at all."""
+    span = (pb_len(1, bytes(range(1, 17))) + pb_len(2, bytes(range(1, 9))) + pb_len(5, name) +
+            bytes([6 << 3, 2]) + bytes([7 << 3 | 1]) + (10 ** 18).to_bytes(8, "little") +
+            bytes([8 << 3 | 1]) + (10 ** 18 + 5).to_bytes(8, "little"))
+    for key, value in attributes:
+        span += pb_len(9, pb_len(1, key) + pb_len(2, pb_len(1, value)))
+    return pb_len(1, pb_len(2, pb_len(2, span)))
+
+
 class Hostile(unittest.TestCase):
     def test_garbage_then_valid(self):
         good = capture_datagram()
@@ -69,6 +90,34 @@ class Hostile(unittest.TestCase):
         with open(col.jsonl) as f:
             for line in f:
                 json.loads(line)
+
+    def test_strings_escaped_and_utf8_checked(self):
+        """Quotes, backslashes and control bytes are escaped; valid UTF-8
+        goes through; every byte of an invalid sequence becomes U+FFFD, so
+        the line is valid JSON whatever the sender wrote."""
+        cases = [
+            (b'say "hi" \\ back', 'say "hi" \\ back'),
+            (b"ctl\x01\x1f\n\t\x7f.", "ctl\x01\x1f\n\t\x7f."),
+            ("\u00e9\u20ac\U0001f600".encode(), "\u00e9\u20ac\U0001f600"),
+            (b"cut \xc3", "cut \ufffd"),
+            (b"a\x80b", "a\ufffdb"),
+            (b"\xc0\xaf", "\ufffd\ufffd"),            # overlong '/'
+            (b"\xed\xa0\x80", "\ufffd" * 3),            # a surrogate
+            (b"\xf4\x90\x80\x80", "\ufffd" * 4),       # above U+10FFFF
+            (b"x" * 300 + b'"', "x" * 300 + '"'),        # a long plain run
+            (b"", ""),                                    # set, though empty
+        ]
+        col = Collector()
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.connect(col.sock)
+        tx.send(span_batch(b'GET \xff"', [(b"k%d\n" % i, v) for i, (v, _) in enumerate(cases)]))
+        tx.close()
+        got = col.wait_spans(1)
+        self.assertEqual(col.stop(), 0)
+        self.assertEqual(got[0]["name"], 'GET \ufffd"')
+        a = got[0].attrs
+        for i, (_, want) in enumerate(cases):
+            self.assertEqual(a["k%d\n" % i], want)
 
     def test_print_tree(self):
         good = capture_datagram()
