@@ -201,8 +201,11 @@ class Forward(unittest.TestCase):
         self.collector(self.rx.port)
         self.traffic(1, "partial")
         written, got = self.finish(self.rx)
+        # A retry would send the accepted spans again: got would hold them
+        # twice. (The two spans may come in one request or two, as the
+        # two processes' datagrams happen to arrive.)
         self.assertEqual(got, written)
-        self.assertEqual(len(self.rx.requests()), 1)
+        self.assertIn(len(self.rx.requests()), (1, 2))
         self.assertIn("rejected 1 spans of a batch: too old", self.col.stderr)
 
 
