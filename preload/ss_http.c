@@ -484,6 +484,19 @@ static int ss_http_version_whole(ss_http_t *p, const unsigned char *s, size_t n)
     return 1;
 }
 
+/* A status code's three digits at s[0..3), taken at once, as the
+ * STATUS state would take them one by one: that state then sees what
+ * follows them. 0 if they are not three digits. */
+static int ss_http_status_whole(ss_http_t *p, const unsigned char *s)
+{
+    if (p->status != 0 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
+        s[2] < '0' || s[2] > '9')
+        return 0;
+    p->status = (uint16_t)((s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0'));
+    p->has_digit = 3;
+    return 1;
+}
+
 /* Bytes that passed unseen (sendfile): only a body can take them. */
 static size_t ss_http_skip(ss_http_t *p, size_t len, ss_http_ev_t *ev)
 {
@@ -554,12 +567,19 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
                     j++;
                 }
                 i = j;
+                if (i + 1 < len && s[i] == ' ') { /* the space too: on to the target */
+                    p->tok_len = 0;
+                    p->state = SS_S_TARGET;
+                    c = s[++i];
+                    goto target;
+                }
                 continue;
             } else {
                 goto dead;
             }
             break;
         case SS_S_TARGET:
+        target:
             if (c > ' ' && c != 0x7f) { /* the target's run in one go */
                 size_t j = i + ss_http_target_end(s + i, len - i);
 
@@ -574,6 +594,11 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
                 }
                 p->has_digit = 1; /* target not empty */
                 i = j;
+                if (i + 1 < len && s[i] == ' ') { /* the space too: on to the version */
+                    p->state = SS_S_REQ_VERSION;
+                    c = s[++i];
+                    goto req_version;
+                }
                 continue;
             }
             if (c == ' ' && p->has_digit) {
@@ -587,8 +612,14 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             }
             break;
         case SS_S_REQ_VERSION:
+        req_version:
             if (ss_http_version_whole(p, s + i, len - i)) {
                 i += 8;
+                if (i + 1 < len && s[i] == '\r' && s[i + 1] == '\n') { /* the line end too */
+                    p->state = SS_S_HDR_START;
+                    p->has_digit = 0;
+                    i += 2;
+                }
                 continue;
             }
             if (p->vpos == 8 && (c == '\r' || c == '\n')) {
@@ -601,6 +632,10 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
         case SS_S_RESP_VERSION:
             if (ss_http_version_whole(p, s + i, len - i)) {
                 i += 8;
+                if (i + 3 < len && s[i] == ' ' && ss_http_status_whole(p, s + i + 1)) {
+                    i += 4; /* the space and three digits */
+                    p->state = SS_S_STATUS;
+                }
                 continue;
             }
             if (p->vpos == 8 && c == ' ')
@@ -725,6 +760,13 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
                 p->state = SS_S_HDR_START;
             break;
         case SS_S_HEAD_TERM:
+            if (c == '\r' && i + 1 < len && s[i + 1] == '\n') { /* the end whole */
+                i += 2;
+                *ev = ss_http_head_done(p);
+                if (*ev != SS_HTTP_EV_NONE)
+                    goto out;
+                continue;
+            }
             if (c == '\r') {
                 p->state = SS_S_HEAD_LF;
                 break;
