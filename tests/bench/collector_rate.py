@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import COLLECTOR, NGINX, PRELOAD, free_port  # noqa: E402
+from harness import COLLECTOR, NGINX, PRELOAD, cpu_seconds, free_port  # noqa: E402
 
 NGINX_CONF = """daemon off;
 master_process off;
@@ -126,7 +126,7 @@ def main():
         time.sleep(0.01)
     line = os.path.getsize(jsonl)
     t0 = time.time()
-    cpu0 = cpu_of(col.pid)
+    cpu0 = cpu_seconds(col.pid)
     written = sent = 0
     window = max(1, 200000 // per)  # datagrams ahead of what is written, at most
     while written < n * per and time.time() - t0 < 300:
@@ -136,7 +136,7 @@ def main():
         time.sleep(0.002)
         written = (os.path.getsize(jsonl) // line - 1) * per
     secs = time.time() - t0
-    cpu = cpu_of(col.pid) - cpu0
+    cpu = cpu_seconds(col.pid) - cpu0
     col.terminate()
     col.wait()
     os.unlink(jsonl)
@@ -144,12 +144,6 @@ def main():
                       "spans_per_second": int(written / secs), "cpu_seconds": round(cpu, 3),
                       "spans_per_cpu_second": int(written / cpu) if cpu else None,
                       "datagrams": n, "spans_per_datagram": per}))
-
-
-def cpu_of(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

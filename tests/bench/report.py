@@ -103,6 +103,11 @@ def write(r, root):
                     ratio(tm, um) <= 1.10)
             else:
                 lines.append("| (%s) %s latency, ms | %.3f | %.3f | %.3f | | |" % (key, p, um, tm, ratio(tm, um)))
+        if "cpu_us" in u[0]:
+            uc, tc = statistics.median(x["cpu_us"] for x in u), statistics.median(x["cpu_us"] for x in t)
+            cc = statistics.median(x["collector_us"] for x in t)
+            lines.append("| (%s) nginx CPU per request, us | %.2f | %.2f | %.3f | | |" % (key, uc, tc, ratio(tc, uc)))
+            lines.append("| (%s) collector CPU per request, us | | %.2f | | | |" % (key, cc))
     u, t = r["c"][False], r["c"][True]
     ur, tr = statistics.median(x["rps"] for x in u), statistics.median(x["rps"] for x in t)
     row("(c) redis GET+SET, requests/s", "%.0f" % ur, "%.0f" % tr, "%.3f" % ratio(tr, ur), ">= 0.99",
@@ -131,6 +136,10 @@ def write(r, root):
             lines.append("- %s, %s: requests/s %s; p99 ms %s" % (
                 label, "traced" if traced else "untraced", md_runs(r[key][traced], "rps", "%.0f"),
                 md_runs(r[key][traced], "p99", "%.3f")))
+            if "cpu_us" in r[key][traced][0]:
+                lines[-1] += "; nginx CPU us/request %s" % md_runs(r[key][traced], "cpu_us", "%.2f")
+                if traced:
+                    lines[-1] += "; collector CPU us/request %s" % md_runs(r[key][traced], "collector_us", "%.2f")
     for traced in (False, True):
         lines.append("- (c) redis, %s: requests/s %s" % ("traced" if traced else "untraced",
                                                        md_runs(r["c"][traced], "rps", "%.0f")))
@@ -141,7 +150,10 @@ def write(r, root):
               "- (a), (b): `wrk -t1 -c10 -d%ds --latency` on CPU 0 against nginx (one worker, on CPU 1) "
               "with `return 200`, keep-alive; (b) is an nginx proxying to a second one over an "
               "upstream keep-alive pool. Traced means every nginx under the shim, a collector "
-              "running and writing every span. 100%% sampling." % r["seconds"],
+              "running and writing every span. 100%% sampling. CPU per request: the nginx processes' "
+              "and the collector's user and system time over the run (`/proc/PID/stat`), divided by "
+              "the requests wrk made; unlike requests/s it does not depend on how the two cores are "
+              "shared between wrk, nginx and the collector." % r["seconds"],
               "- (c): `redis-benchmark -c 10 -t get,set` against `redis-server`, both under the shim "
               "when traced; the figure is the mean of GET and SET.",
               "- (d): `tests/bench/instructions.py`: callgrind counts a run of `tests/bench/opbench` "
