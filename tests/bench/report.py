@@ -49,23 +49,36 @@ HISTORY = """\
     `strlen` of keys, short copies inline, each attribute written where it is decided
     into room made for the worst case, lengths as one or two bytes, the span laid out
     behind a two-byte length so it is rarely moved (12,700, 12,300, 11,600).
-- **What remains** per traced request, about 11,500 (client and server side, four HTTP
-  messages, two spans): the HTTP/1 parser, about 3,800 (some 940 a message: about 15
-  trips through the state switch, header names checked against `tchar` a byte at a
-  time); encoding the two spans, about 2,600, and adding them to the batch, 400; twelve
-  uncontended mutex lock/unlock pairs, about 800 (the connection, the span free list,
-  the inbound-context table, the batch); the span records, ids and the inbound table,
-  about 1,400; formatting and reading the traceparent, about 600; finding each fd's
-  state, queueing exchanges and the hooks themselves, the rest. 4,000 would need each of
-  these cut by two thirds again: per-thread free lists and batches (no locks), a parser
-  that takes the request and status lines whole, attributes encoded from a template per
-  span kind. The throughput targets (a), (b) follow from this cost and from where the
-  collector runs: nginx answering `return 200` uses 12 to 14 us of CPU per request here
-  and 16 to 17 us traced (its own CPU time over a run, whatever the collector's
-  placement), while the collector, writing every span, shares the two cores with nginx
-  and wrk: pinned to nginx's core it takes a further third of nginx's throughput.
-  (c), Redis, is within the run-to-run noise of this 2-core machine (see every run below):
-  its median lands on either side of 99% from one `scripts/bench` to the next.
+- **A traced request, continued** (d), measured the same way: the shim's locks became its
+  own futex mutex (Drepper's three-state one, inline): a lock/unlock pair went from about
+  65 instructions through `pthread_mutex_*` to about 10, fourteen pairs a request
+  (10,800); the attribute writers are inlined, so each literal key's length and copy are
+  constants (9,800); traceparent read and written as 8-character words (9,650); the
+  inbound-context table hashed from one word and compared by words (9,450); a request
+  or status line's parts taken in one trip through the parser when the buffer holds them
+  (9,100). Tried and dropped: finding a header name's end with a word test and checking
+  only unknown names against `tchar` saved nothing for names of 4 to 14 bytes.
+- **The collector's share** (a), (b): callgrind put it at about 22,000 instructions per
+  span, half of them in protobuf-c's generic unpack (about 25 messages a span: the span,
+  and a KeyValue and an AnyValue per attribute). Its JSON strings are now copied by runs a
+  256-byte table finds, with no `strlen`, and numbers written two digits a division
+  (about 20,000).
+- **What remains** per traced request, about 9,100 (client and server side, four HTTP
+  messages, two spans): the HTTP/1 parser, about 3,300 (some 800 a message: header names
+  checked against `tchar` a byte at a time, values copied, a state trip a header);
+  encoding the two spans, about 1,500, and adding them to the batch, 400; reading and
+  writing the traceparent, about 500; span records, ids and the inbound table, about
+  1,000; fd lookups, queueing exchanges, the hooks and the real calls' wrappers, the rest.
+  4,000 would need each cut by more than half again.
+- **Why (a) is missed, from the CPU per request**: nginx uses about 12.3 us of CPU a
+  request untraced and 14.5 us traced (+18%: the shim's own cost, about 2.2 us); the
+  collector uses another 3.3 us a span. nginx is the bottleneck on its core: 1/14.5 us
+  would allow about 69,000 requests/s, but the collector, floating, spends about 18% of a
+  core beside it, on nginx's core or wrk's, and on two cores nothing else can absorb it.
+  The shim's share alone would put (a) near 0.85; 0.95 leaves 0.65 us a request for the
+  shim and the collector together, less than the collector alone. (b) and (c) met in
+  this run; both are within this machine's run-to-run noise of their targets (see every
+  run below).
 """
 
 
