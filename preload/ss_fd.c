@@ -3,33 +3,30 @@
  *
  * Chunks of 1024 slots are allocated the first time an fd in their range
  * is followed and never freed (an fd range once used tends to be reused).
- * Setting, taking and referencing go through one of 64 striped spin locks;
- * reading a NULL slot takes none.
+ * Setting, taking and referencing go through one of 64 striped locks
+ * (ss_lock); reading a NULL slot, as every untracked fd's hook does, takes
+ * none.
  */
 #define _GNU_SOURCE
 #include "ss_fd.h"
 #include "ss_conn.h"
+#include "ss_lock.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 
 #define SS_FD_STRIPES 64
 
 struct ss_conn **ss_fd_chunks[SS_FD_MAX / SS_FD_CHUNK];
-static int ss_fd_locks[SS_FD_STRIPES];
+static ss_lock_t ss_fd_locks[SS_FD_STRIPES];
 
 static void ss_fd_lock(int fd)
 {
-    int *l = &ss_fd_locks[fd % SS_FD_STRIPES];
-
-    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(l, __ATOMIC_RELAXED))
-            ;
+    ss_lock(&ss_fd_locks[fd % SS_FD_STRIPES]);
 }
 
 static void ss_fd_unlock(int fd)
 {
-    __atomic_store_n(&ss_fd_locks[fd % SS_FD_STRIPES], 0, __ATOMIC_RELEASE);
+    ss_unlock(&ss_fd_locks[fd % SS_FD_STRIPES]);
 }
 
 static struct ss_conn **ss_fd_slot(int fd, int create)
@@ -133,7 +130,7 @@ void ss_fd_after_fork(void)
     size_t i, j;
 
     for (i = 0; i < SS_FD_STRIPES; i++)
-        ss_fd_locks[i] = 0;
+        ss_lock_reset(&ss_fd_locks[i]);
     for (i = 0; i < SS_FD_MAX / SS_FD_CHUNK; i++) {
         struct ss_conn **chunk = ss_fd_chunks[i];
 
