@@ -24,7 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import COLLECTOR, LIB, NGINX, cpu_seconds, free_port  # noqa: E402
+from harness import COLLECTOR, LIB, NGINX, cpu_seconds, free_port, wait_port  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 RUNS = 2 if QUICK else 5
@@ -97,17 +97,6 @@ class Env:
             p.terminate()
         for p in self.procs + [self.col]:
             p.wait()
-
-
-def wait_port(port):
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nothing listens on %d" % port)
 
 
 def wrk(port, seconds=SECONDS):

@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import COLLECTOR, NGINX, PRELOAD, cpu_seconds, free_port  # noqa: E402
+from harness import COLLECTOR, NGINX, PRELOAD, cpu_seconds, free_port, wait_port  # noqa: E402
 
 NGINX_CONF = """daemon off;
 master_process off;
@@ -62,13 +62,7 @@ def capture_batches():
     with open(conf, "w") as f:
         f.write(NGINX_CONF % (d, d, port))
     srv = subprocess.Popen([NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")], env=env)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_port(port, srv)
     urls = ["http://127.0.0.1:%d/inventory?item=%d" % (port, i) for i in range(2000)]
     subprocess.run(["curl", "-s", *urls], check=True, stdout=subprocess.DEVNULL,
                    env=dict(env, OTEL_SERVICE_NAME="shop"))

@@ -240,6 +240,20 @@ def free_port():
     return port
 
 
+def wait_port(port, proc=None, timeout=15):
+    """Until something accepts on 127.0.0.1:port; RuntimeError if nothing
+    does in time or proc, the program that should, has exited."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.time() > deadline or (proc is not None and proc.poll() is not None):
+                raise RuntimeError("nothing listens on %d" % port)
+            time.sleep(0.05)
+
+
 def start_nginx(col, http="", server="", traced=True, extra_main="", connections=1024):
     """nginx (master and 2 workers) on a free port; returns (process, port)."""
     d = col.dir
@@ -252,12 +266,5 @@ def start_nginx(col, http="", server="", traced=True, extra_main="", connections
                                   extra_main=extra_main, connections=connections))
     p = col.start([NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "nginx-error.log")],
                   service="nginx", traced=traced)
-    deadline = time.time() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return p, port
-        except OSError:
-            if time.time() > deadline or p.poll() is not None:
-                raise RuntimeError("nginx did not start")
-            time.sleep(0.05)
+    wait_port(port, p)
+    return p, port
