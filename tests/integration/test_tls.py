@@ -71,10 +71,17 @@ class Tls(CollectorTest):
     @unittest.skipUnless(os.path.exists(SSLPROBE), "sslprobe was not built (no OpenSSL headers)")
     def test_session_reused_for_another_connection(self):
         # SSL_shutdown ends what was open on the session; SSL_clear and
-        # SSL_set_fd give it a new connection, which starts afresh.
-        record = os.path.join(self.col.dir, "sslprobe.record")
-        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-https-3")
-        r = self.col.run([SSLPROBE, str(port)], service="sslprobe")
+        # SSL_set_fd give it a new connection, which starts afresh. The
+        # probe is built plain and with -D_FORTIFY_SOURCE=2 -O2.
+        for build in (SSLPROBE, SSLPROBE + "_fortify"):
+            with self.subTest(build=os.path.basename(build)):
+                self.check_session_reused(build)
+
+    def check_session_reused(self, probe):
+        name = os.path.basename(probe)
+        record = os.path.join(self.col.dir, name + ".record")
+        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-" + name)
+        r = self.col.run([probe, str(port)], service=name)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.endswith(b'{"item":42,"stock":7}'), r.stdout)
         spans = {}
@@ -91,13 +98,20 @@ class Tls(CollectorTest):
 
     @unittest.skipUnless(os.path.exists(CURLPROBE), "curlprobe was not built (no libcurl headers)")
     def test_libcurl_easy_and_multi(self):
-        record = os.path.join(self.col.dir, "curlprobe.record")
-        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-https-2")
-        hrecord = os.path.join(self.col.dir, "curlprobe-http.record")
-        _, hport = start_app(self.col, "backend.py", [hrecord], "py-http-2")
+        # The probe is built plain and with -D_FORTIFY_SOURCE=2 -O2.
+        for build in (CURLPROBE, CURLPROBE + "_fortify"):
+            with self.subTest(build=os.path.basename(build)):
+                self.check_libcurl(build)
+
+    def check_libcurl(self, probe):
+        name = os.path.basename(probe)
+        record = os.path.join(self.col.dir, name + ".record")
+        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-s-" + name)
+        hrecord = os.path.join(self.col.dir, name + "-http.record")
+        _, hport = start_app(self.col, "backend.py", [hrecord], "py-" + name)
         urls = ["https://127.0.0.1:%d/inventory?api=%d" % (port, i) for i in range(3)] + \
                ["http://127.0.0.1:%d/inventory?api=%d" % (hport, i) for i in range(3, 5)]
-        r = self.col.run([CURLPROBE, *urls], service="curlprobe")
+        r = self.col.run([probe, *urls], service=name)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # 3: its header list changed
         self.assertEqual(r.stdout.count(b'{"item":42,"stock":7}'), 2 * len(urls))
         for url in urls:
