@@ -59,10 +59,13 @@ class Forward(unittest.TestCase):
     def collector(self, port, env=None, extra=()):
         e = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % port}
         e.update(env or {})
-        self.col = Collector(extra=extra, env=e)
-        _, self.backend = start_app(self.col, "backend.py", [os.path.join(self.col.dir, "b.record")],
-                                    "backend")
-        return self.col
+        return self.serve(Collector(extra=extra, env=e))
+
+    def serve(self, col):
+        """Use col, and start the traced backend the traffic goes to."""
+        self.col = col
+        _, self.backend = start_app(col, "backend.py", [os.path.join(col.dir, "b.record")], "backend")
+        return col
 
     def traffic(self, n, tag):
         """n traced curl requests to the traced backend: 2n spans."""
@@ -169,9 +172,7 @@ class Forward(unittest.TestCase):
         d = tempfile_dir()
         path = os.path.join(d, "otlp.sock")
         self.rx = Receiver(d, path)
-        self.col = Collector(extra=["--otlp-unix-socket", path, "--otlp-endpoint", "http://localhost"])
-        _, self.backend = start_app(self.col, "backend.py", [os.path.join(self.col.dir, "b.record")],
-                                    "backend")
+        self.serve(Collector(extra=["--otlp-unix-socket", path, "--otlp-endpoint", "http://localhost"]))
         self.traffic(2, "unix")
         written, got = self.finish(self.rx)
         self.assertEqual(len(written), 4)
@@ -186,11 +187,9 @@ class Forward(unittest.TestCase):
                         "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
                         "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
         self.rx = Receiver(d, env={"TLS_CERT": cert, "TLS_KEY": key})
-        self.col = Collector(env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":
+        self.serve(Collector(env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":
                                   "https://127.0.0.1:%d/v1/traces" % self.rx.port,
-                                  "OTEL_EXPORTER_OTLP_CERTIFICATE": cert})
-        _, self.backend = start_app(self.col, "backend.py", [os.path.join(self.col.dir, "b.record")],
-                                    "backend")
+                                  "OTEL_EXPORTER_OTLP_CERTIFICATE": cert}))
         self.traffic(2, "tls")
         written, got = self.finish(self.rx)
         self.assertEqual(len(written), 4)
