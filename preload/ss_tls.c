@@ -43,11 +43,10 @@ void ss_tls_describe_gnutls(void *session, int *fd, int *server)
 
 ss_conn_t *ss_tls_get(void *ssl, int *fd, ss_tls_describe_t describe, int writing)
 {
-    int server;
-
     unsigned b = ss_tls_bucket(ssl);
     ss_tls_node_t *n;
     ss_conn_t *c = NULL;
+    int server;
 
     ss_lock(&ss_tls_lock);
     for (n = ss_tls_table[b]; n; n = n->next)
