@@ -1,33 +1,24 @@
 /*
- * ex_batch.c - batching and the datagram transport (see ex_batch.h).
- *
- * The export socket is the shim's own: made with the real socket(),
- * moved to a high fd, close-on-exec and non-blocking. If the program closes
- * it or reuses its number, the inode check notices, and the shim never
- * writes into an fd it no longer owns.
+ * ex_batch.c - batching spans into datagrams (see ex_batch.h); the socket
+ * they leave on is ex_transport's.
  */
 #define _GNU_SOURCE
 #include "ex_batch.h"
 #include "ex_otlp.h"
+#include "ex_transport.h"
 #include "../preload/ss_config.h"
 #include "../preload/ss_log.h"
-#include "../preload/ss_real.h"
 #include "../preload/ss_lock.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-#define EX_FD_MIN 600               /* where the export socket is moved to */
 
 static ss_lock_t ex_lock = SS_LOCK_INIT;
 static uint8_t ex_spans[EX_BATCH_MAX];
@@ -36,22 +27,10 @@ static unsigned ex_spans_n;
 static uint64_t ex_oldest_ns;
 static uint8_t ex_resource[EX_RESOURCE_MAX];
 static size_t ex_resource_len;
-static int ex_fd = -1;
-static dev_t ex_fd_dev;
-static ino_t ex_fd_ino;
-static uint64_t ex_retry_ns;       /* no reconnect attempt before this */
 static int ex_thread_started;
 
 static int ex_argc;
 static char **ex_argv;
-
-static uint64_t ex_mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void ex_encode_resource(void)
 {
@@ -105,63 +84,6 @@ void ex_batch_init(int argc, char **argv)
     ex_encode_resource();
 }
 
-static void ex_close_fd(void)
-{
-    if (ex_fd >= 0)
-        ss_real_close(ex_fd);
-    ex_fd = -1;
-}
-
-/* Is ex_fd still the socket we opened? */
-static int ex_fd_ours(void)
-{
-    struct stat st;
-
-    return ex_fd >= 0 && fstat(ex_fd, &st) == 0 && st.st_dev == ex_fd_dev &&
-           st.st_ino == ex_fd_ino;
-}
-
-static int ex_connect(void)
-{
-    struct sockaddr_un sa;
-    struct stat st;
-    int fd, high;
-
-    if (ex_fd >= 0) {
-        if (ex_fd_ours())
-            return 1;
-        ex_fd = -1; /* the program owns that number now: leave it alone */
-    }
-    if (ex_mono_ns() < ex_retry_ns) {
-        ss_log(SS_LOG_DEBUG, "export: waiting to reconnect");
-        return 0;
-    }
-    /* A collector that is not there is asked again a second later. */
-    ex_retry_ns = ex_mono_ns() + 1000000000ull;
-    fd = ss_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return 0;
-    high = ss_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)EX_FD_MIN);
-    if (high >= 0) {
-        ss_real_close(fd);
-        fd = high;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, ss_cfg.socket_path, strlen(ss_cfg.socket_path));
-    if (ss_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || fstat(fd, &st) < 0) {
-        ss_log(SS_LOG_INFO, "no collector at %s (%s); spans are dropped",
-               ss_cfg.socket_path, strerror(errno));
-        ss_real_close(fd);
-        return 0;
-    }
-    ex_fd = fd;
-    ex_fd_dev = st.st_dev;
-    ex_fd_ino = st.st_ino;
-    ex_retry_ns = 0;
-    return 1;
-}
-
 /* How a flush treats a collector whose queue is full. */
 enum {
     EX_KEEP_IF_FULL,   /* keep the batch for a later try (it still has room) */
@@ -175,9 +97,6 @@ static int ex_flush_locked(int mode)
     struct iovec iov[2];
     struct msghdr msg;
     size_t env_len;
-    ssize_t r;
-
-    int attempt;
 
     if (ex_spans_n == 0)
         return 1;
@@ -189,29 +108,27 @@ static int ex_flush_locked(int mode)
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    /* A collector that restarted has a new socket at the same path: the
-     * old connection refuses, so connect again once and resend. */
-    for (attempt = 0, r = -1; attempt < 2; attempt++) {
-        if (!ex_connect()) {
-            errno = ECONNREFUSED;
-            break;
-        }
-        r = ss_real_sendmsg(ex_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (r >= 0 || errno == EAGAIN || errno == ENOBUFS)
-            break;
-        ss_log(SS_LOG_DEBUG, "export: send failed (%s), reconnecting", strerror(errno));
-        ex_close_fd();
-        ex_retry_ns = 0;
-    }
-    if (r >= 0) {
+    switch (ex_transport_send(&msg)) {
+    case EX_TX_SENT:
         SS_COUNT_N(spans_exported, ex_spans_n);
         SS_COUNT(batches_sent);
-    } else if (errno == EAGAIN || errno == ENOBUFS) {
+        break;
+    case EX_TX_BUSY:
         /* The collector is behind: a batch with room left waits for it. */
         if (mode == EX_KEEP_IF_FULL && ex_spans_len + EX_SPAN_MAX <= EX_BATCH_MAX)
             return 0;
         SS_COUNT_N(spans_dropped_full, ex_spans_n);
-    } else {
+        break;
+    case EX_TX_UNTRUSTED:
+        SS_COUNT_N(spans_dropped_untrusted, ex_spans_n);
+        break;
+    case EX_TX_FDLIMIT:
+        SS_COUNT_N(spans_dropped_fdlimit, ex_spans_n);
+        break;
+    case EX_TX_OFF:
+        SS_COUNT_N(spans_dropped_off, ex_spans_n);
+        break;
+    default:
         SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
     }
     ex_spans_len = 0;
@@ -304,19 +221,6 @@ void ex_batch_after_fork(int may_start_thread)
     ex_spans_len = 0;          /* the parent ships its own spans */
     ex_spans_n = 0;
     ex_thread_started = !may_start_thread; /* threads do not survive fork */
-    ex_retry_ns = 0;           /* the parent may have been mid-connect */
+    ex_transport_after_fork();
     ex_encode_resource();      /* a new process.pid */
-}
-
-void ex_batch_fd_closed(int fd)
-{
-    ex_batch_fds_closed((unsigned)fd, (unsigned)fd);
-}
-
-void ex_batch_fds_closed(unsigned first, unsigned last)
-{
-    int fd = __atomic_load_n(&ex_fd, __ATOMIC_RELAXED);
-
-    if (fd >= 0 && (unsigned)fd >= first && (unsigned)fd <= last)
-        __atomic_store_n(&ex_fd, -1, __ATOMIC_RELAXED);
 }

@@ -9,7 +9,8 @@
  * A collector that is behind gets time: a batch that still has room is
  * kept and tried again (and for up to 100 ms at exit) while spans keep
  * arriving; a full one, or one that still cannot go at exit, is dropped and
- * counted, as is everything when no collector listens.
+ * counted, as is everything when no collector listens (ex_transport.h
+ * says where they go and which reason a drop is counted under).
  */
 #ifndef EX_BATCH_H
 #define EX_BATCH_H
@@ -25,9 +26,5 @@ void ex_batch_add(const ss_span_t *s);
 void ex_batch_flush(void);
 /* In a fork child; may_start_thread is 0 when the parent had threads. */
 void ex_batch_after_fork(int may_start_thread);
-
-/* The program closed fd: if it was the export socket, forget it. */
-void ex_batch_fd_closed(int fd);
-void ex_batch_fds_closed(unsigned first, unsigned last);
 
 #endif

@@ -44,10 +44,28 @@ static int ss_config_propagate(const char *v)
     return 0;
 }
 
+/* SPANSHIM_SOCKET, or what the default places need; who else to trust. */
+static void ss_config_socket(void)
+{
+    const char *v = getenv("SPANSHIM_SOCKET"), *why;
+
+    if (v && *v && (why = ex_sockpath_unusable(v)) != NULL) {
+        ss_log(SS_LOG_ERROR, "SPANSHIM_SOCKET=%.120s cannot be used (%s); spans are not sent",
+               v, why);
+        ss_cfg.export_off = 1;
+    } else if (v && *v) {
+        strcpy(ss_cfg.socket_path, v);
+    }
+    v = getenv("XDG_RUNTIME_DIR");
+    if (v && strlen(v) < sizeof(ss_cfg.runtime_dir))
+        strcpy(ss_cfg.runtime_dir, v);
+    if (!ex_trust_parse(&ss_cfg.collector_uids, getenv("SPANSHIM_COLLECTOR_UID")))
+        ss_log(SS_LOG_WARN, "SPANSHIM_COLLECTOR_UID takes numeric uids separated by commas "
+                            "(at most %d); the rest is ignored", EX_TRUST_MAX);
+}
+
 void ss_config_load(void)
 {
-    const char *v;
-
     ss_log_level = ss_config_level(getenv("SPANSHIM_LOG"));
     ss_cfg.disabled = ss_config_bool(getenv("OTEL_SDK_DISABLED"));
     ss_cfg.propagate = ss_config_propagate(getenv("OTEL_PROPAGATORS"));
@@ -56,11 +74,5 @@ void ss_config_load(void)
                          getenv("OTEL_TRACES_SAMPLER_ARG")) < 0)
         ss_log(SS_LOG_WARN, "OTEL_TRACES_SAMPLER/_ARG not understood, using %s",
                "the default for what was not");
-    v = getenv("SPANSHIM_SOCKET");
-    if (v == NULL || *v == '\0')
-        v = SS_DEFAULT_SOCKET;
-    if (strlen(v) >= sizeof(ss_cfg.socket_path))
-        ss_log(SS_LOG_WARN, "SPANSHIM_SOCKET is too long for a Unix socket path; using %s",
-               v = SS_DEFAULT_SOCKET);
-    strcpy(ss_cfg.socket_path, v);
+    ss_config_socket();
 }

@@ -3,21 +3,24 @@
  *
  * The standard OTEL_* variables (see the reference on semantic
  * conventions) and spanshim's own SPANSHIM_* ones. Bad values are warned
- * about once and ignored; empty means unset.
+ * about once and ignored; empty means unset. An unusable SPANSHIM_SOCKET
+ * turns export off (an error, once): spans never go to another path.
  */
 #ifndef SS_CONFIG_H
 #define SS_CONFIG_H
 
 #include "ss_sample.h"
-
-#define SS_DEFAULT_SOCKET "/tmp/spanshim.sock"
+#include "../exporter/ex_sockpath.h"
 
 typedef struct ss_config {
     int disabled;            /* OTEL_SDK_DISABLED=true: record nothing */
     int propagate;           /* OTEL_PROPAGATORS includes tracecontext */
     int command_args;        /* SPANSHIM_COMMAND_ARGS=true */
     ss_sampler_t sampler;
-    char socket_path[108];   /* SPANSHIM_SOCKET */
+    char socket_path[EX_SOCKPATH_MAX]; /* SPANSHIM_SOCKET; empty: the default places */
+    char runtime_dir[EX_SOCKPATH_MAX]; /* XDG_RUNTIME_DIR, one of those places */
+    int export_off;          /* SPANSHIM_SOCKET unusable: nothing is sent */
+    ex_trust_t collector_uids; /* SPANSHIM_COLLECTOR_UID */
 } ss_config_t;
 
 extern ss_config_t ss_cfg;

@@ -135,5 +135,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     atexit(ss_at_exit);
     ss_busy--;
     __atomic_store_n(&ss_ready, 1, __ATOMIC_RELEASE);
-    ss_log(SS_LOG_DEBUG, "ready; collector socket %s", ss_cfg.socket_path);
+    ss_log(SS_LOG_DEBUG, "ready; collector socket %s",
+           ss_cfg.export_off ? "(none: export is off)"
+           : ss_cfg.socket_path[0] ? ss_cfg.socket_path : "(the default places)");
 }

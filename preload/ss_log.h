@@ -19,6 +19,9 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(spans_exported, "spans sent to the collector")                          \
     X(spans_dropped_nocollector, "spans dropped: no collector listening")     \
     X(spans_dropped_full, "spans dropped: collector socket full")             \
+    X(spans_dropped_untrusted, "spans dropped: collector socket not trusted") \
+    X(spans_dropped_fdlimit, "spans dropped: the fd table nearly full")       \
+    X(spans_dropped_off, "spans dropped: SPANSHIM_SOCKET unusable")           \
     X(spans_dropped_encode, "spans dropped: too large to encode")             \
     X(spans_dropped_memory, "spans dropped: connection state cap reached")    \
     X(batches_sent, "datagrams sent")                                         \

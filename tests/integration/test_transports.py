@@ -2,13 +2,46 @@
 several requests on one connection, 100-continue, and what happens to spans
 when no collector listens or the collector cannot keep up."""
 import os
+import resource
 import shutil
 import socket
 import subprocess
 import time
 import unittest
 
-from harness import APPS, LIB, PRELOAD, CollectorTest, read_lines, start_app
+from harness import APPS, LIB, PRELOAD, PY, CollectorTest, read_lines, start_app
+
+# A span (a refused connection), then, when the test says so, sockets
+# opened until EMFILE and their count printed; the last argv[1] of them
+# closed (-1: all), and a second span; the rest stay open to the end
+# (os._exit: no finalizer closes them before the shim's last flush).
+FD_TABLE = """
+import errno, os, socket, sys
+def span():
+    try:
+        socket.create_connection(("127.0.0.1", 1))
+    except OSError:
+        pass
+span()
+sys.stdin.readline()
+socks = []
+try:
+    while True:
+        socks.append(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
+except OSError as e:
+    assert e.errno == errno.EMFILE, e
+print(len(socks), flush=True)
+free = int(sys.argv[1])
+for s in socks[-free if free >= 0 else 0:]:
+    s.close()
+span()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def low_fd_limit():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
 
 
 class Transports(CollectorTest):
@@ -142,6 +175,39 @@ class Transports(CollectorTest):
         self.assertEqual(r.stdout, b'{"item":42,"stock":7}')
         self.assertIn(b"spans_dropped_nocollector: 1", r.stderr)
         self.assertIn(b"headers_injected: 1", r.stderr)
+
+    def fd_table(self, traced, free=-1):
+        """(sockets the program could open under ulimit -n 16, its stderr)."""
+        env = self.col.env(SPANSHIM_LOG="debug") if traced else dict(os.environ)
+        if not traced:
+            env.pop("LD_PRELOAD", None)
+        p = subprocess.Popen([PY, "-c", FD_TABLE, str(free)], env=env,
+                             preexec_fn=low_fd_limit, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if traced:  # its first batch has gone: the export socket was made
+            self.assertEqual(len(self.col.wait_spans(1, pred=lambda s: s.res["process.pid"] ==
+                                                     p.pid)), 1)
+        out, err = p.communicate(b"\n", timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.pid = p.pid
+        return int(out), err
+
+    def test_low_fd_limit_leaves_the_program_every_fd(self):
+        # ulimit -n 16 leaves no room for the export socket up high: it
+        # must not keep one of the program's numbers.
+        untraced, _ = self.fd_table(traced=False)
+        traced, err = self.fd_table(traced=True)
+        self.assertEqual(traced, untraced)
+        self.assertIn(b"spans_exported: 2", err)
+        got = self.col.wait_spans(2, pred=lambda s: s.res["process.pid"] == self.pid)
+        self.assertEqual(len(got), 2)
+
+    def test_nearly_full_fd_table_drops_the_batch(self):
+        # At exit only two numbers are free: sending would take one of the
+        # table's last, so that batch is dropped and counted instead.
+        _, err = self.fd_table(traced=True, free=2)
+        self.assertIn(b"spans_exported: 1", err)
+        self.assertIn(b"spans_dropped_fdlimit: 1", err)
 
     def test_full_collector_counts_drops(self):
         # A "collector" that never reads: its queue fills, sends would block,

@@ -1,0 +1,233 @@
+/*
+ * ex_transport.c - the socket to the collector (see ex_transport.h).
+ *
+ * The export socket is the shim's own: made with the real socket(),
+ * moved to a high fd, close-on-exec and non-blocking. If the program
+ * closes it or reuses its number, the inode check notices, and the shim
+ * never writes into an fd it no longer owns.
+ *
+ * Who gets the spans: at every connect and reconnect the path is checked
+ * (ex_sockpath: a socket of root's, this user's or a configured uid's, in
+ * directories nobody else can change), and after connecting it must still
+ * be the socket that was checked. A refused socket gets nothing, and the
+ * reason is logged once.
+ *
+ * The program's descriptors: the socket is kept only where the soft
+ * RLIMIT_NOFILE leaves room for it at EX_FD_MIN and above. Below that
+ * (ulimit -n 16) each batch goes on a socket opened, used and closed at
+ * once, so the program can still have every number; and when even that
+ * would take one of the table's last EX_FD_SPARE numbers, the batch is
+ * dropped instead.
+ */
+#define _GNU_SOURCE
+#include "ex_transport.h"
+#include "ex_sockpath.h"
+#include "../preload/ss_config.h"
+#include "../preload/ss_log.h"
+#include "../preload/ss_real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define EX_FD_MIN 600   /* where the kept socket is moved to */
+#define EX_FD_SPARE 4   /* the table's last numbers are left to the program */
+
+static int ex_fd = -1;
+static dev_t ex_fd_dev;
+static ino_t ex_fd_ino;
+static uint64_t ex_retry_ns;     /* no reconnect attempt before this */
+static ex_tx_t ex_retry_why;     /* what the last failed attempt found */
+static int ex_refusals;          /* refused sockets so far (the first is logged) */
+
+static void ex_close_fd(void)
+{
+    if (ex_fd >= 0)
+        ss_real_close(ex_fd);
+    ex_fd = -1;
+}
+
+/* Is ex_fd still the socket we opened? */
+static int ex_fd_ours(void)
+{
+    struct stat st;
+
+    return ex_fd >= 0 && fstat(ex_fd, &st) == 0 && st.st_dev == ex_fd_dev &&
+           st.st_ino == ex_fd_ino;
+}
+
+static ex_tx_t ex_refuse(const char *path, const char *why)
+{
+    ss_log(ex_refusals++ ? SS_LOG_DEBUG : SS_LOG_ERROR, "not sending spans to %s: %s", path,
+           why);
+    return EX_TX_UNTRUSTED;
+}
+
+/* The collector's path, checked now. */
+static ex_tx_t ex_resolve(char path[EX_SOCKPATH_MAX], dev_t *dev, ino_t *ino)
+{
+    char why[256];
+    int r;
+
+    if (ss_cfg.export_off)
+        return EX_TX_OFF;
+    r = ex_sockpath_find(ss_cfg.socket_path, ss_cfg.runtime_dir, &ss_cfg.collector_uids, path,
+                         dev, ino, why, sizeof(why));
+    if (r == EX_SOCK_REFUSED)
+        return ex_refuse(path, why);
+    if (r == EX_SOCK_ABSENT) {
+        ss_log(SS_LOG_INFO, "no collector at %s; spans are dropped", path);
+        return EX_TX_NOCOLLECTOR;
+    }
+    return EX_TX_SENT;
+}
+
+/* fd moved to EX_FD_MIN or above (*keep = 1), else left where it is for
+ * one batch if that is not among the table's last numbers; -1 (closed)
+ * if it is. */
+static int ex_place(int fd, int *keep)
+{
+    struct rlimit rl;
+    rlim_t limit = RLIM_INFINITY;
+    int high;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        limit = rl.rlim_cur;
+    *keep = 0;
+    if (limit == RLIM_INFINITY || limit > EX_FD_MIN + EX_FD_SPARE) {
+        high = ss_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)EX_FD_MIN);
+        if (high >= 0) {
+            ss_real_close(fd);
+            *keep = 1;
+            return high;
+        }
+    }
+    if (limit != RLIM_INFINITY && (rlim_t)fd + EX_FD_SPARE >= limit) {
+        ss_real_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A socket connected to the collector, checked; -1 and why not. */
+static int ex_open(int *keep, ex_tx_t *res)
+{
+    char path[EX_SOCKPATH_MAX];
+    struct sockaddr_un sa;
+    struct stat st;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    int fd;
+
+    if ((*res = ex_resolve(path, &dev, &ino)) != EX_TX_SENT)
+        return -1;
+    fd = ss_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd >= 0)
+        fd = ex_place(fd, keep);
+    if (fd < 0) {
+        *res = EX_TX_FDLIMIT;
+        ss_log(SS_LOG_INFO, "the fd table is nearly full; spans are dropped");
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path));
+    if (ss_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        ss_log(SS_LOG_INFO, "no collector at %s (%s); spans are dropped", path,
+               strerror(errno));
+        ss_real_close(fd);
+        *res = EX_TX_NOCOLLECTOR;
+        return -1;
+    }
+    /* Connected to what the path held a moment ago: still the one checked? */
+    if (lstat(path, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
+        ss_real_close(fd);
+        *res = ex_refuse(path, "it was replaced while connecting");
+        return -1;
+    }
+    return fd;
+}
+
+/* The kept socket, or a fresh one (kept, or for this batch only). */
+static int ex_connected(ex_tx_t *res)
+{
+    struct stat st;
+    int fd, keep;
+
+    if (ex_fd >= 0) {
+        if (ex_fd_ours())
+            return ex_fd;
+        ex_fd = -1; /* the program owns that number now: leave it alone */
+    }
+    if (ex_mono_ns() < ex_retry_ns) {
+        ss_log(SS_LOG_DEBUG, "export: waiting to reconnect");
+        *res = ex_retry_why;
+        return -1;
+    }
+    fd = ex_open(&keep, res);
+    if (fd < 0) {
+        /* Asked again a second later: a collector may start, a table empty. */
+        ex_retry_ns = ex_mono_ns() + 1000000000ull;
+        ex_retry_why = *res;
+        return -1;
+    }
+    ex_retry_ns = 0;
+    if (keep && fstat(fd, &st) == 0) {
+        ex_fd = fd;
+        ex_fd_dev = st.st_dev;
+        ex_fd_ino = st.st_ino;
+    }
+    return fd;
+}
+
+ex_tx_t ex_transport_send(const struct msghdr *msg)
+{
+    ex_tx_t res = EX_TX_NOCOLLECTOR;
+    int attempt;
+
+    /* A collector that restarted has a new socket at the same path: the
+     * old connection refuses, so connect again once and resend. */
+    for (attempt = 0; attempt < 2; attempt++) {
+        int fd = ex_connected(&res), err;
+        ssize_t r;
+
+        if (fd < 0)
+            return res;
+        r = ss_real_sendmsg(fd, msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        err = errno;
+        if (fd != ex_fd)
+            ss_real_close(fd); /* a socket for this batch only */
+        if (r >= 0)
+            return EX_TX_SENT;
+        if (err == EAGAIN || err == ENOBUFS)
+            return EX_TX_BUSY;
+        ss_log(SS_LOG_DEBUG, "export: send failed (%s), reconnecting", strerror(err));
+        if (fd == ex_fd)
+            ex_close_fd();
+        ex_retry_ns = 0;
+        res = EX_TX_NOCOLLECTOR;
+    }
+    return res;
+}
+
+void ex_transport_after_fork(void)
+{
+    ex_retry_ns = 0; /* the parent may have been mid-connect */
+}
+
+void ex_transport_fd_closed(int fd)
+{
+    ex_transport_fds_closed((unsigned)fd, (unsigned)fd);
+}
+
+void ex_transport_fds_closed(unsigned first, unsigned last)
+{
+    int fd = __atomic_load_n(&ex_fd, __ATOMIC_RELAXED);
+
+    if (fd >= 0 && (unsigned)fd >= first && (unsigned)fd <= last)
+        __atomic_store_n(&ex_fd, -1, __ATOMIC_RELAXED);
+}
