@@ -18,8 +18,10 @@
  * nginx workers). The kernel tells the receiver each sender's pid and uid
  * (SO_PASSCRED); --allow-uid restricts senders to the uids listed, and log
  * lines about bad input name the sender. Nothing in a datagram is trusted:
- * protobuf-c checks every length against the datagram. SIGTERM or SIGINT: drain what is queued, write it, print the
- * totals, remove the socket, exit 0.
+ * protobuf-c checks every length against the datagram. Where the socket
+ * is and what it may replace: col_socket.h. SIGTERM or SIGINT: drain what
+ * is queued, write it, print the totals, remove the socket (if it is still
+ * the one bound), exit 0.
  */
 #define _GNU_SOURCE
 #include "col_forward.h"
@@ -28,6 +30,7 @@
 #include "col_metrics.h"
 #include "col_print.h"
 #include "col_serve.h"
+#include "col_socket.h"
 #include "col_stats.h"
 #include "col_tail.h"
 
@@ -44,12 +47,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define COL_DGRAM_MAX (256 * 1024)
-#define COL_DEFAULT_SOCKET "/tmp/spanshim.sock"
 #define COL_FWD_GRACE_MS 10000 /* a stop waits this long past a request's timeout */
 
 static volatile sig_atomic_t col_stop;
@@ -179,7 +180,9 @@ static void col_usage(FILE *f)
 {
     fprintf(f, "usage: spanshim-collector [--socket PATH] [--jsonl FILE] [--print] [OPTIONS]\n"
                "  --socket PATH  Unix datagram socket to receive on (default $SPANSHIM_SOCKET,\n"
-               "                 else " COL_DEFAULT_SOCKET ")\n"
+               "                 else for root /run/spanshim/spanshim.sock, for others\n"
+               "                 $XDG_RUNTIME_DIR/spanshim.sock or /tmp/spanshim-UID/spanshim.sock);\n"
+               "                 never replaces a file that is not its own stale socket\n"
                "  --jsonl FILE   append each batch as one OTLP JSON line\n"
                "  --print        print each trace as a tree once it is complete\n"
                "  --socket-group GROUP\n"
@@ -216,87 +219,6 @@ static int col_open_jsonl(void)
         fprintf(stderr, "spanshim-collector: cannot open %s: %s\n", col_opt.jsonl,
                 strerror(errno));
     return fd;
-}
-
-/* Owner-only, or owner and --socket-group (which must exist). */
-static int col_socket_access(const char *path)
-{
-    struct group *g;
-
-    if (col_opt.socket_group == NULL)
-        return chmod(path, 0600) == 0;
-    g = getgrnam(col_opt.socket_group);
-    if (g == NULL) {
-        char *end;
-        long gid = strtol(col_opt.socket_group, &end, 10);
-
-        if (*end != '\0' || gid < 0) {
-            fprintf(stderr, "spanshim-collector: no group %s\n", col_opt.socket_group);
-            return 0;
-        }
-        if (chown(path, (uid_t)-1, (gid_t)gid) < 0 || chmod(path, 0660) < 0)
-            goto fail;
-        return 1;
-    }
-    if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0660) < 0)
-        goto fail;
-    return 1;
-fail:
-    fprintf(stderr, "spanshim-collector: cannot give group %s the socket: %s\n",
-            col_opt.socket_group, strerror(errno));
-    return 0;
-}
-
-/* Bind the socket, taking over a stale file but never a live collector.
- * It is bound under a temporary name, given its permissions, and renamed
- * into place, so it never exists at its path with others. */
-static int col_bind(const char *path)
-{
-    struct sockaddr_un sa, tmp;
-    int fd, probe, size = 8 << 20;
-
-    if (strlen(path) + 16 >= sizeof(sa.sun_path)) {
-        fprintf(stderr, "spanshim-collector: socket path too long: %s\n", path);
-        return -1;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    strcpy(sa.sun_path, path);
-    probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-        fprintf(stderr, "spanshim-collector: a collector already listens on %s\n", path);
-        close(probe);
-        return -1;
-    }
-    if (probe >= 0)
-        close(probe);
-    tmp = sa;
-    snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d.tmp", path, (int)getpid());
-    unlink(tmp.sun_path);
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) < 0) {
-        fprintf(stderr, "spanshim-collector: cannot bind %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!col_socket_access(tmp.sun_path))
-        goto fail;
-    if (rename(tmp.sun_path, path) < 0) {
-        fprintf(stderr, "spanshim-collector: cannot put the socket at %s: %s\n", path,
-                strerror(errno));
-        goto fail;
-    }
-    if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
-        fprintf(stderr, "spanshim-collector: cannot learn senders' credentials: %s\n",
-                strerror(errno));
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-    return fd;
-fail:
-    close(fd);
-    unlink(tmp.sun_path);
-    return -1;
 }
 
 static size_t col_count_spans(const col_request_t *r)
@@ -594,7 +516,7 @@ int main(int argc, char **argv)
     struct sigaction sa;
     col_buf_t b = {0};
     pthread_t rx;
-    int c, fd, jfd;
+    int c, fd, jfd, usage;
 
     col_opt.queue_max = (size_t)256 << 20;
     col_opt.tail_cfg.wait_ms = 5000;
@@ -602,9 +524,6 @@ int main(int argc, char **argv)
     col_opt.tail_cfg.ratio = 0.1;
     col_opt.tail_cfg.max_traces = 50000;
     col_opt.tail_cfg.max_spans = 1000000;
-    col_opt.socket_path = getenv("SPANSHIM_SOCKET");
-    if (col_opt.socket_path == NULL || *col_opt.socket_path == '\0')
-        col_opt.socket_path = COL_DEFAULT_SOCKET;
     while ((c = getopt_long(argc, argv, "s:j:pqh", opts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -665,6 +584,9 @@ int main(int argc, char **argv)
         col_usage(stderr);
         return 2;
     }
+    col_opt.socket_path = col_socket_path(col_opt.socket_path, &usage);
+    if (col_opt.socket_path == NULL)
+        return usage ? 2 : 1;
     if (!col_fwd_configure(&col_opt.fwd, endpoint))
         return 2;
     col_opt.fwd.unix_socket = unix_socket;
@@ -675,7 +597,7 @@ int main(int argc, char **argv)
     col_sink.b = &b;
     if (col_opt.tail)
         col_tail_init(&col_opt.tail_cfg, col_emit);
-    fd = col_bind(col_opt.socket_path);
+    fd = col_socket_bind(col_opt.socket_path, col_opt.socket_group);
     if (fd < 0)
         return 1;
     memset(&sa, 0, sizeof(sa));
@@ -734,7 +656,7 @@ int main(int argc, char **argv)
             break;
     }
     pthread_join(rx, NULL);
-    unlink(col_opt.socket_path);
+    col_socket_remove();
     if (col_opt.fwd.url)
         col_fwd_stop(col_opt.fwd.timeout_ms + COL_FWD_GRACE_MS); /* queued spans go first */
     col_serve_stop();

@@ -4,6 +4,7 @@ and the spans the collector wrote, read back from its OTLP JSON lines.
 The build directory comes from SPANSHIM_BUILD (set by ctest)."""
 import json
 import os
+import pwd
 import shutil
 import socket
 import signal
@@ -97,10 +98,10 @@ def read_spans(path):
 class Collector:
     """A spanshim-collector on a private socket writing a private .jsonl."""
 
-    def __init__(self, extra=(), env=None):
+    def __init__(self, extra=(), env=None, sock=None):
         self.dir = tempfile.mkdtemp(prefix="spanshim-test.")
         os.chmod(self.dir, 0o755)  # traced programs may drop privileges (nginx workers)
-        self.sock = os.path.join(self.dir, "c.sock")
+        self.sock = sock or os.path.join(self.dir, "c.sock")
         self.jsonl = os.path.join(self.dir, "spans.jsonl")
         cenv = dict(os.environ)
         cenv.update(env or {})
@@ -179,6 +180,14 @@ class Collector:
         self.stdout = out.decode(errors="replace")
         self.stderr = err.decode(errors="replace")
         return self.proc.returncode
+
+
+def as_nobody():
+    """preexec_fn: the child runs as nobody (another local user)."""
+    nobody = pwd.getpwnam("nobody")
+    os.setgid(nobody.pw_gid)
+    os.setgroups([])
+    os.setuid(nobody.pw_uid)
 
 
 def start_app(col, script, args, service=None, traced=True, python=PY, **extra):

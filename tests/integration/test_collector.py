@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from harness import COLLECTOR, PRELOAD, Collector
+from harness import COLLECTOR, PRELOAD, Collector, as_nobody
 
 
 def capture_datagram():
@@ -168,12 +168,6 @@ class Hostile(unittest.TestCase):
             f.write(good)
         os.chmod(blob, 0o644)
         nobody = pwd.getpwnam("nobody")
-
-        def as_nobody():
-            os.setgid(nobody.pw_gid)
-            os.setgroups([])
-            os.setuid(nobody.pw_uid)
-
         py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
         r = subprocess.run([py, "-c", send, col.sock, blob], preexec_fn=as_nobody,
                            capture_output=True, timeout=30)
