@@ -3,10 +3,12 @@
  *
  *   spanshim run [--service NAME] [--jsonl FILE] [--print] -- CMD [ARGS...]
  *
- * Runs CMD with libspanshim.so preloaded. If no collector listens on
- * $SPANSHIM_SOCKET (or the default socket), or --jsonl asks for a file of
- * its own, a private collector is started on a socket in a fresh temporary
- * directory and stopped, after it has written everything, when CMD ends.
+ * Runs CMD with libspanshim.so preloaded. The collector is found as the
+ * shim finds it (ex_sockpath.h: $SPANSHIM_SOCKET, else the default places,
+ * a socket the trust check passes). If none listens, or --jsonl asks for
+ * a file of its own, a private collector is started on a socket in a
+ * fresh 0700 temporary directory and stopped, after it has written
+ * everything, when CMD ends. An unusable SPANSHIM_SOCKET is an error.
  * The exit status is CMD's (128 + signal if it was killed).
  *
  * It is written to be a container's PID 1 (ENTRYPOINT ["spanshim", "run",
@@ -28,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SPANSHIM_DEFAULT_SOCKET "/tmp/spanshim.sock"
+#include "../exporter/ex_sockpath.h"
 
 static volatile sig_atomic_t sr_child = -1;
 
@@ -44,8 +46,11 @@ static void sr_usage(FILE *f)
                "  --service NAME  service.name of the traced program (OTEL_SERVICE_NAME)\n"
                "  --jsonl FILE    write the spans to FILE (a private collector is started)\n"
                "  --print         print each trace as a tree as well\n"
-               "Without a collector on $SPANSHIM_SOCKET (default " SPANSHIM_DEFAULT_SOCKET "),\n"
-               "spans go to ./spanshim-traces.jsonl.\n");
+               "Without a trusted collector on $SPANSHIM_SOCKET (default: the first of\n"
+               "$XDG_RUNTIME_DIR/spanshim.sock, /tmp/spanshim-UID/spanshim.sock and\n"
+               "/run/spanshim/spanshim.sock that holds one), spans go to ./spanshim-traces.jsonl.\n"
+               "Trusted: sockets of root, of this user and of the uids in\n"
+               "$SPANSHIM_COLLECTOR_UID (UID[,UID...]), in directories only they can change.\n");
 }
 
 /* The directory this executable is in. */
@@ -107,6 +112,29 @@ static int sr_collector_listens(const char *path)
     ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
     close(fd);
     return ok;
+}
+
+/* The collector the shim would send to, if one listens there: 1 and its
+ * path in out; 0 if none; -1 if SPANSHIM_SOCKET cannot be used. */
+static int sr_find_collector(char out[EX_SOCKPATH_MAX])
+{
+    const char *path = getenv("SPANSHIM_SOCKET"), *bad;
+    char why[256];
+    ex_trust_t trust;
+    int r;
+
+    if (path && *path && (bad = ex_sockpath_unusable(path)) != NULL) {
+        fprintf(stderr, "spanshim: SPANSHIM_SOCKET=%.120s cannot be used: %s\n", path, bad);
+        return -1;
+    }
+    if (!ex_trust_parse(&trust, getenv("SPANSHIM_COLLECTOR_UID")))
+        fprintf(stderr, "spanshim: SPANSHIM_COLLECTOR_UID takes numeric uids separated by "
+                        "commas; the rest is ignored\n");
+    r = ex_sockpath_find(path, getenv("XDG_RUNTIME_DIR"), &trust, out, NULL, NULL, why,
+                         sizeof(why));
+    if (r == EX_SOCK_REFUSED)
+        fprintf(stderr, "spanshim: not sending spans to %s: %s\n", out, why);
+    return r == EX_SOCK_TRUSTED && sr_collector_listens(out);
 }
 
 static pid_t sr_start_collector(const char *dir, const char *sock, const char *jsonl, int print)
@@ -172,8 +200,9 @@ static int sr_run(int argc, char **argv)
     const char *service = NULL, *jsonl = NULL, *sock;
     char dir[PATH_MAX], lib[PATH_MAX], tmpdir[] = "/tmp/spanshim.XXXXXX";
     char private_sock[PATH_MAX], preload[2 * PATH_MAX + 2], jsonl_abs[PATH_MAX];
+    char found[EX_SOCKPATH_MAX];
     pid_t collector = -1, child;
-    int c, print = 0, status = 0, rc;
+    int c, print = 0, status = 0, rc, shared;
     struct sigaction sa;
     const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     size_t i;
@@ -207,10 +236,12 @@ static int sr_run(int argc, char **argv)
         fprintf(stderr, "spanshim: libspanshim.so not found (set SPANSHIM_LIB)\n");
         return 127;
     }
-    sock = getenv("SPANSHIM_SOCKET");
-    if (sock == NULL || *sock == '\0')
-        sock = SPANSHIM_DEFAULT_SOCKET;
-    if (jsonl || print || !sr_collector_listens(sock)) {
+    shared = sr_find_collector(found);
+    if (shared < 0)
+        return 2;
+    sock = found;
+    if (jsonl || print || !shared) {
+        shared = 0;
         if (jsonl == NULL)
             jsonl = "spanshim-traces.jsonl";
         if (jsonl[0] != '/' && getcwd(jsonl_abs, sizeof(jsonl_abs) - strlen(jsonl) - 2)) {
@@ -252,11 +283,10 @@ static int sr_run(int argc, char **argv)
         sa.sa_handler = SIG_DFL;
         for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
             sigaction(fwd[i], &sa, NULL);
-        if (collector > 0)
+        if (collector > 0 || shared) {
             setenv("LD_PRELOAD", preload, 1);
-        else if (sr_collector_listens(sock))
-            setenv("LD_PRELOAD", preload, 1);
-        setenv("SPANSHIM_SOCKET", sock, 1);
+            setenv("SPANSHIM_SOCKET", sock, 1);
+        }
         if (service)
             setenv("OTEL_SERVICE_NAME", service, 1);
         execvp(argv[optind], argv + optind);
@@ -282,7 +312,7 @@ static int sr_run(int argc, char **argv)
             ;
         unlink(private_sock);
         rmdir(tmpdir);
-    } else {
+    } else if (shared) {
         fprintf(stderr, "spanshim: spans went to the collector on %s\n", sock);
     }
     return rc;
