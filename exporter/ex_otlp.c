@@ -3,10 +3,12 @@
  *
  * Attribute names and the rules for each value follow the stable HTTP
  * semantic conventions; the span record holds raw request bytes, and this
- * file is where they become url.full, server.address and the like.
+ * file is where they become url.full, server.address and the like, with
+ * secrets redacted (userinfo here, query values in ex_redact.c).
  */
 #define _GNU_SOURCE
 #include "ex_otlp.h"
+#include "ex_redact.h"
 
 #include <endian.h>
 #include <pb_encode.h>
@@ -211,30 +213,60 @@ static void ex_append(char *out, size_t cap, size_t *n, ex_str_t s)
     *n += k;
 }
 
-/* url.full: absolute-form targets as sent (credentials redacted), others
- * put together from the scheme, the Host header and the target. */
+/* Append s, the end of a target, and redact the secrets of its query (its
+ * '?' on, inside s; EX_NONE if none) where they were copied. Cut by the
+ * capacity, s loses its whole query rather than show part of one. */
+static void ex_append_target(char *out, size_t cap, size_t *n, ex_str_t s, ex_str_t query)
+{
+    size_t at = *n + s.n - query.n + 1, m; /* where the query's first byte goes */
+
+    ex_append(out, cap, n, s);
+    if (query.n < 2)
+        return;
+    if (*n != at + query.n - 1)
+        *n = at - 1 < *n ? at - 1 : *n;
+    else if (ex_redact_query(ex_redact_keys, query.p + 1, query.n - 1, out + at, cap - at, &m))
+        *n = at + m;
+}
+
+/* An absolute-form target: as sent, credentials and query secrets
+ * redacted (the target itself when there are none). */
+static ex_str_t ex_url_absolute(ex_str_t target, const char *auth, ex_str_t query, char *out,
+                                size_t cap)
+{
+    const char *q = query.n ? query.p : target.p + target.n, *at;
+    size_t n = 0, m, head = (size_t)(q - target.p) + 1;
+
+    for (at = auth; at < q && *at != '/' && *at != '#' && *at != '@'; at++)
+        ;
+    if (at < q && *at == '@') {
+        ex_append(out, cap, &n, (ex_str_t){target.p, (size_t)(auth - target.p)});
+        ex_append(out, cap, &n, EX_LIT("REDACTED:REDACTED"));
+        ex_append_target(out, cap, &n, (ex_str_t){at, (size_t)(target.p + target.n - at)}, query);
+        return (ex_str_t){out, n};
+    }
+    if (query.n == 0 || head > cap ||
+        !ex_redact_query(ex_redact_keys, q + 1, query.n - 1, out + head, cap - head, &m))
+        return target;
+    memcpy(out, target.p, head);
+    return (ex_str_t){out, head + m};
+}
+
+/* url.full: absolute-form targets as sent (secrets redacted), others put
+ * together from the scheme, the Host header and the target. */
 static ex_str_t ex_url_full(const ss_span_t *s, ex_str_t target, ex_str_t host, ex_str_t peer,
                             char *out, size_t cap)
 {
     ex_str_t scheme = s->is_tls ? EX_LIT("https") : EX_LIT("http");
+    const char *q = memchr(target.p, '?', target.n);
+    ex_str_t query = q ? (ex_str_t){q, (size_t)(target.p + target.n - q)} : EX_NONE;
     const char *scheme_end = target.n && target.p[0] != '/' ? memmem(target.p, target.n, "://", 3)
                                                              : NULL;
     char port[16];
     size_t n = 0;
 
-    if (scheme_end) {
-        const char *auth = scheme_end + 3, *end = target.p + target.n, *at, *q;
-
-        for (q = auth; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
-            ;
-        at = memchr(auth, '@', (size_t)(q - auth));
-        if (at == NULL)
-            return target;
-        ex_append(out, cap, &n, (ex_str_t){target.p, (size_t)(auth - target.p)});
-        ex_append(out, cap, &n, EX_LIT("REDACTED:REDACTED"));
-        ex_append(out, cap, &n, (ex_str_t){at, (size_t)(end - at)});
-        return (ex_str_t){out, n};
-    }
+    if (scheme_end)
+        return ex_url_absolute(target, scheme_end + 3, query, out, cap);
     ex_append(out, cap, &n, scheme);
     ex_append(out, cap, &n, EX_LIT("://"));
     if (host.n) { /* the usual case */
@@ -250,18 +282,23 @@ static ex_str_t ex_url_full(const ss_span_t *s, ex_str_t target, ex_str_t host, 
         ex_append(out, cap, &n, v6 ? EX_LIT("]:") : EX_LIT(":"));
         ex_append(out, cap, &n, (ex_str_t){port, (size_t)snprintf(port, sizeof(port), "%u", s->peer_port)});
     }
-    ex_append(out, cap, &n, target);
+    ex_append_target(out, cap, &n, target, query);
     return (ex_str_t){out, n};
 }
 
 /* url.path and url.query of a server span: the target split at '?', an
- * absolute-form target's path taken after its authority. */
-static void ex_url_parts(ex_str_t target, ex_str_t *path, ex_str_t *query)
+ * absolute-form target's path taken after its authority, the query's
+ * secrets redacted into out. */
+static void ex_url_parts(ex_str_t target, ex_str_t *path, ex_str_t *query, char *out,
+                         size_t cap)
 {
     const char *q = memchr(target.p, '?', target.n), *end = target.p + target.n;
+    size_t m;
 
     *path = (ex_str_t){target.p, q ? (size_t)(q - target.p) : target.n};
     *query = q ? (ex_str_t){q + 1, (size_t)(end - q - 1)} : EX_NONE;
+    if (query->n && ex_redact_query(ex_redact_keys, query->p, query->n, out, cap, &m))
+        *query = (ex_str_t){out, m};
     if (target.n && target.p[0] != '/') {
         const char *sep = memmem(target.p, target.n, "://", 3);
         const char *slash = sep ? memchr(sep + 3, '/', (size_t)(end - sep - 3)) : NULL;
@@ -284,7 +321,9 @@ static uint8_t *ex_put_fixed64(uint8_t *p, unsigned field, uint64_t v)
 /* What a span's attributes are made from: the request head's fields and
  * the values derived from them once. */
 typedef struct ex_facts {
-    ex_str_t method, host, addr, peer, url, error_type;
+    ex_str_t method, host, addr, peer, error_type;
+    ex_str_t url;                 /* client spans */
+    ex_str_t path, query;         /* server spans */
     int known, port;
 } ex_facts_t;
 
@@ -304,11 +343,8 @@ static uint8_t *ex_client_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t
 /* ... and of a server span. */
 static uint8_t *ex_server_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)
 {
-    ex_str_t path, query;
-
-    ex_url_parts((ex_str_t){s->head.target, s->head.target_len}, &path, &query);
-    p = ex_kv_str(p, EX_LIT("url.path"), path);
-    p = ex_kv_str(p, EX_LIT("url.query"), query);
+    p = ex_kv_str(p, EX_LIT("url.path"), f->path);
+    p = ex_kv_str(p, EX_LIT("url.query"), f->query);
     p = ex_kv_str(p, EX_LIT("url.scheme"), s->is_tls ? EX_LIT("https") : EX_LIT("http"));
     if (f->addr.n) {
         p = ex_kv_str(p, EX_LIT("server.address"), f->addr);
@@ -393,10 +429,12 @@ static ex_str_t ex_status(unsigned code, char out[8])
 /* The most bytes a span can take: at most 16 attributes of at most 50
  * bytes of framing and key, their values (the method twice, the URL, the
  * target's parts, the address, the peer three times, the user agent, an
- * error), the trace state, and under 200 bytes of fixed fields. */
-#define EX_URL_MAX (SS_HTTP_HOST_MAX + SS_HTTP_TARGET_MAX + 64)
-#define EX_SPAN_WORST                                                                   \
-    (16 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + SS_HTTP_TARGET_MAX + SS_HTTP_HOST_MAX + \
+ * error), the trace state, and under 200 bytes of fixed fields. A query
+ * grows when its values are redacted (EX_REDACT_ROOM). */
+#define EX_URL_MAX (SS_HTTP_HOST_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) + 64)
+#define EX_SPAN_WORST                                                                    \
+    (16 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) + \
+     SS_HTTP_HOST_MAX + \
      3 * sizeof(((ss_span_t *)0)->peer_addr) + SS_HTTP_UA_MAX + sizeof(((ss_span_t *)0)->error_type) + \
      SS_TS_FORWARD_MAX + 200)
 _Static_assert(EX_SPAN_WORST <= EX_SPAN_MAX, "a span always fits EX_SPAN_MAX");
@@ -421,10 +459,12 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
     f.known = ex_known_method(f.method);
     f.port = 0;
     f.addr = f.host.n ? ex_split_host(f.host, &f.port) : EX_NONE;
-    f.url = EX_NONE;
+    f.url = f.path = f.query = EX_NONE;
     if (s->kind == SS_KIND_CLIENT && s->head_done)
         f.url = ex_url_full(s, (ex_str_t){s->head.target, s->head.target_len}, f.host, f.peer,
                             url_buf, sizeof(url_buf));
+    else if (s->kind == SS_KIND_SERVER) /* url_buf: one kind or the other */
+        ex_url_parts((ex_str_t){s->head.target, s->head.target_len}, &f.path, &f.query, url_buf, sizeof(url_buf));
     f.error_type = EX_NONE;
     if (s->error_type[0])
         f.error_type = ex_cstr(s->error_type);

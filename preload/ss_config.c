@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "ss_config.h"
 #include "ss_log.h"
+#include "../exporter/ex_redact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,5 +75,8 @@ void ss_config_load(void)
                          getenv("OTEL_TRACES_SAMPLER_ARG")) < 0)
         ss_log(SS_LOG_WARN, "OTEL_TRACES_SAMPLER/_ARG not understood, using %s",
                "the default for what was not");
+    if (ex_redact_configure(getenv("SPANSHIM_REDACT_QUERY_KEYS")) < 0)
+        ss_log(SS_LOG_WARN, "SPANSHIM_REDACT_QUERY_KEYS has more than %d keys or one over %d bytes;"
+               " using the default list", EX_REDACT_KEYS_MAX, EX_REDACT_KEY_MAX);
     ss_config_socket();
 }
