@@ -14,6 +14,7 @@
 
 #include "../../exporter/collector/col_otlp.h"
 #include "../../exporter/ex_otlp.h"
+#include "../../exporter/ex_redact.h"
 
 static void fill_head(ss_span_t *s, const char *method, const char *target, const char *host,
                       const char *ua)
@@ -248,6 +249,125 @@ static void test_client_spans(void **state)
     col_request_free(r);
 }
 
+/* One span of the given kind and request, encoded and decoded. */
+static col_request_t *one_span(int kind, const char *method, const char *target, const char *host)
+{
+    ss_span_t s;
+
+    memset(&s, 0, sizeof(s));
+    s.kind = (uint8_t)kind;
+    s.ctx.trace_id[0] = s.ctx.span_id[0] = 1;
+    s.status_code = 200;
+    strcpy(s.peer_addr, "127.0.0.1");
+    s.peer_port = 28082;
+    s.local_port = 28082;
+    fill_head(&s, method, target, host, "");
+    return roundtrip(&s, 1);
+}
+
+#define SPAN0(r) ((r)->resource_spans[0]->scope_spans[0]->spans[0])
+
+/* kind's attribute key for method and target: the string, or NULL. */
+static void expect_attr(int kind, const char *method, const char *target, const char *host,
+                        const char *key, const char *want)
+{
+    col_request_t *r = one_span(kind, method, target, host);
+    const char *got;
+
+    assert_non_null(r);
+    got = astr(SPAN0(r), key);
+    if (want == NULL)
+        assert_null(got);
+    else
+        assert_string_equal(got, want);
+    col_request_free(r);
+}
+
+static void test_query_secrets_redacted(void **state)
+{
+    (void)state;
+    /* a server span's url.query; url.path as it was */
+    expect_attr(SS_KIND_SERVER, "GET", "/login?user=bob&password=hunter2&next=%2F", "h",
+                "url.query", "user=bob&password=REDACTED&next=%2F");
+    expect_attr(SS_KIND_SERVER, "GET", "/login?user=bob&password=hunter2&next=%2F", "h",
+                "url.path", "/login");
+    expect_attr(SS_KIND_SERVER, "GET", "/p?a=1;Token=x;y&b=2", "h", "url.query",
+                "a=1;Token=REDACTED&b=2");
+    expect_attr(SS_KIND_SERVER, "GET", "/p?q=1&token=", "h", "url.query", "q=1&token=");
+    /* a client's url.full, origin-form... */
+    expect_attr(SS_KIND_CLIENT, "GET", "/api?api_key=k1&q=1", "h:8080", "url.full",
+                "http://h:8080/api?api_key=REDACTED&q=1");
+    expect_attr(SS_KIND_CLIENT, "GET", "/api?q=1", "h:8080", "url.full", "http://h:8080/api?q=1");
+    /* ...and absolute-form (proxies, libcurl's URL), with credentials too */
+    expect_attr(SS_KIND_CLIENT, "GET", "http://u:p@h/x?sig=abc&a=1", "h", "url.full",
+                "http://REDACTED:REDACTED@h/x?sig=REDACTED&a=1");
+    expect_attr(SS_KIND_CLIENT, "GET",
+                "https://b.s3.amazonaws.com/o?X-Amz-Credential=AKIA%2F1&X-Amz-Date=2&"
+                "X-Amz-Signature=ff",
+                "b.s3.amazonaws.com", "url.full",
+                "https://b.s3.amazonaws.com/o?X-Amz-Credential=REDACTED&X-Amz-Date=2&"
+                "X-Amz-Signature=REDACTED");
+    expect_attr(SS_KIND_CLIENT, "GET", "http://h/x?a=1", "h", "url.full", "http://h/x?a=1");
+    expect_attr(SS_KIND_CLIENT, "GET", "http://h?token=t", "h", "url.full",
+                "http://h?token=REDACTED");
+    /* an '@' past the authority is not userinfo */
+    expect_attr(SS_KIND_CLIENT, "GET", "http://h/x?mail=a@b&pwd=1", "h", "url.full",
+                "http://h/x?mail=a@b&pwd=REDACTED");
+}
+
+/* The longest target, every byte of it a parameter to redact, with the
+ * longest Host: the span still fits, nothing is cut. */
+static void test_redacted_span_worst_case(void **state)
+{
+    ss_span_t s;
+    col_request_t *r;
+    uint8_t buf[EX_SPAN_MAX];
+    char want[EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) + SS_HTTP_HOST_MAX + 64];
+    size_t i, n = 0;
+    int kind;
+
+    (void)state;
+    assert_int_equal(ex_redact_configure("t"), 0);
+    for (kind = SS_KIND_SERVER; kind <= SS_KIND_CLIENT; kind++) {
+        memset(&s, 0, sizeof(s));
+        s.kind = (uint8_t)kind;
+        s.head_done = 1;
+        s.head.method_len = 3;
+        memcpy(s.head.method, "GET", 3);
+        s.head.target[0] = '/';
+        s.head.target[1] = '?';
+        for (i = 2; i < SS_HTTP_TARGET_MAX; i++)
+            s.head.target[i] = "t=1&"[(i - 2) % 4];
+        s.head.target_len = SS_HTTP_TARGET_MAX;
+        memset(s.head.host, 'h', SS_HTTP_HOST_MAX);
+        s.head.host_len = SS_HTTP_HOST_MAX;
+        memset(s.head.ua, 'u', SS_HTTP_UA_MAX);
+        s.head.ua_len = SS_HTTP_UA_MAX;
+        memset(s.peer_addr, 'p', sizeof(s.peer_addr) - 1);
+        memset(s.error_type, 'e', sizeof(s.error_type) - 1);
+        memset(s.ts, 's', SS_TS_FORWARD_MAX);
+        s.ts_len = SS_TS_FORWARD_MAX;
+        assert_true(ex_otlp_span(&s, buf, sizeof(buf)) > 0);
+        r = roundtrip(&s, 1);
+        assert_non_null(r);
+        n = 0;
+        if (kind == SS_KIND_CLIENT) {
+            n += (size_t)sprintf(want, "http://");
+            memset(want + n, 'h', SS_HTTP_HOST_MAX);
+            n += SS_HTTP_HOST_MAX;
+            n += (size_t)sprintf(want + n, "/?");
+        }
+        for (i = 2; i + 3 <= SS_HTTP_TARGET_MAX; i += 4)
+            n += (size_t)sprintf(want + n, "%st=REDACTED", i > 2 ? "&" : "");
+        if (i < SS_HTTP_TARGET_MAX) /* the last parameter, cut: "t=" or "t" */
+            n += (size_t)sprintf(want + n, "&%.*s", (int)(SS_HTTP_TARGET_MAX - i), "t=");
+        assert_string_equal(astr(SPAN0(r), kind == SS_KIND_CLIENT ? "url.full" : "url.query"),
+                            want);
+        col_request_free(r);
+    }
+    assert_int_equal(ex_redact_configure(NULL), 0);
+}
+
 static void test_resource_attrs_decoding(void **state)
 {
     char out[128];
@@ -282,6 +402,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_span),
         cmocka_unit_test(test_client_spans),
+        cmocka_unit_test(test_query_secrets_redacted),
+        cmocka_unit_test(test_redacted_span_worst_case),
         cmocka_unit_test(test_resource_attrs_decoding),
         cmocka_unit_test(test_span_too_big_for_buffer),
     };
