@@ -213,6 +213,11 @@ static void ex_append(char *out, size_t cap, size_t *n, ex_str_t s)
     *n += k;
 }
 
+static int ex_is_connect(ex_str_t method)
+{
+    return method.n == 7 && memcmp(method.p, "CONNECT", 7) == 0;
+}
+
 /* Append s, the end of a target, and redact the secrets of its query (its
  * '?' on, inside s; EX_NONE if none) where they were copied. Cut by the
  * capacity, s loses its whole query rather than show part of one. */
@@ -253,7 +258,9 @@ static ex_str_t ex_url_absolute(ex_str_t target, const char *auth, ex_str_t quer
 }
 
 /* url.full: absolute-form targets as sent (secrets redacted), others put
- * together from the scheme, the Host header and the target. */
+ * together from the scheme, the Host header and the target. For `OPTIONS
+ * *` and CONNECT's authority-form the URL has an empty path (RFC 9112,
+ * 3.3): `http://host:port`. */
 static ex_str_t ex_url_full(const ss_span_t *s, ex_str_t target, ex_str_t host, ex_str_t peer,
                             char *out, size_t cap)
 {
@@ -269,6 +276,11 @@ static ex_str_t ex_url_full(const ss_span_t *s, ex_str_t target, ex_str_t host, 
         return ex_url_absolute(target, scheme_end + 3, query, out, cap);
     ex_append(out, cap, &n, scheme);
     ex_append(out, cap, &n, EX_LIT("://"));
+    if (ex_is_connect((ex_str_t){s->head.method, s->head.method_len}) && target.n &&
+        target.p[0] != '/') {
+        ex_append(out, cap, &n, target);
+        return (ex_str_t){out, n};
+    }
     if (host.n) { /* the usual case */
         ex_append(out, cap, &n, host);
     } else if (s->is_unix || peer.n == 0) {
@@ -282,14 +294,17 @@ static ex_str_t ex_url_full(const ss_span_t *s, ex_str_t target, ex_str_t host, 
         ex_append(out, cap, &n, v6 ? EX_LIT("]:") : EX_LIT(":"));
         ex_append(out, cap, &n, (ex_str_t){port, (size_t)snprintf(port, sizeof(port), "%u", s->peer_port)});
     }
+    if (target.n == 1 && target.p[0] == '*')
+        return (ex_str_t){out, n};
     ex_append_target(out, cap, &n, target, query);
     return (ex_str_t){out, n};
 }
 
 /* url.path and url.query of a server span: the target split at '?', an
  * absolute-form target's path taken after its authority, the query's
- * secrets redacted into out. */
-static void ex_url_parts(ex_str_t target, ex_str_t *path, ex_str_t *query, char *out,
+ * secrets redacted into out. CONNECT's authority-form has no path; `*`
+ * (OPTIONS) is kept as the path, as HTTP servers give it. */
+static void ex_url_parts(ex_str_t target, int connect, ex_str_t *path, ex_str_t *query, char *out,
                          size_t cap)
 {
     const char *q = memchr(target.p, '?', target.n), *end = target.p + target.n;
@@ -307,6 +322,8 @@ static void ex_url_parts(ex_str_t target, ex_str_t *path, ex_str_t *query, char 
             *path = EX_LIT("/");
         else if (sep)
             *path = (ex_str_t){slash, (size_t)((q ? q : end) - slash)};
+        else if (connect)
+            *path = EX_NONE;
     }
 }
 
@@ -464,7 +481,8 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
         f.url = ex_url_full(s, (ex_str_t){s->head.target, s->head.target_len}, f.host, f.peer,
                             url_buf, sizeof(url_buf));
     else if (s->kind == SS_KIND_SERVER) /* url_buf: one kind or the other */
-        ex_url_parts((ex_str_t){s->head.target, s->head.target_len}, &f.path, &f.query, url_buf, sizeof(url_buf));
+        ex_url_parts((ex_str_t){s->head.target, s->head.target_len}, ex_is_connect(f.method),
+                     &f.path, &f.query, url_buf, sizeof(url_buf));
     f.error_type = EX_NONE;
     if (s->error_type[0])
         f.error_type = ex_cstr(s->error_type);

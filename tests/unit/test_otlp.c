@@ -315,6 +315,33 @@ static void test_query_secrets_redacted(void **state)
                 "http://h/x?mail=a@b&pwd=REDACTED");
 }
 
+/* `OPTIONS *` and CONNECT's authority-form: the target URI has an empty
+ * path (RFC 9112, 3.3), so url.full is scheme and authority alone; a
+ * server span keeps `*` as url.path (what servers hand their handlers) and
+ * has none for CONNECT. */
+static void test_asterisk_and_authority_forms(void **state)
+{
+    (void)state;
+    expect_attr(SS_KIND_CLIENT, "OPTIONS", "*", "127.0.0.1:28082", "url.full",
+                "http://127.0.0.1:28082");
+    /* apache's own dummy connection: HTTP/1.0, no Host: from the peer */
+    expect_attr(SS_KIND_CLIENT, "OPTIONS", "*", "", "url.full", "http://127.0.0.1:28082");
+    expect_attr(SS_KIND_SERVER, "OPTIONS", "*", "127.0.0.1:28082", "url.path", "*");
+    expect_attr(SS_KIND_SERVER, "OPTIONS", "*", "127.0.0.1:28082", "url.query", NULL);
+    /* OPTIONS of a resource is origin-form as any other */
+    expect_attr(SS_KIND_CLIENT, "OPTIONS", "/x", "h", "url.full", "http://h/x");
+    expect_attr(SS_KIND_CLIENT, "OPTIONS", "*x", "h", "url.full", "http://h*x");
+
+    expect_attr(SS_KIND_CLIENT, "CONNECT", "example.com:443", "example.com:443", "url.full",
+                "http://example.com:443");
+    expect_attr(SS_KIND_CLIENT, "CONNECT", "[::1]:8443", "", "url.full", "http://[::1]:8443");
+    expect_attr(SS_KIND_SERVER, "CONNECT", "example.com:443", "example.com:443", "url.path", NULL);
+    expect_attr(SS_KIND_SERVER, "CONNECT", "example.com:443", "example.com:443",
+                "server.address", "example.com");
+    /* a method named like it is not it */
+    expect_attr(SS_KIND_CLIENT, "CONNECTX", "/a", "h", "url.full", "http://h/a");
+}
+
 /* The longest target, every byte of it a parameter to redact, with the
  * longest Host: the span still fits, nothing is cut. */
 static void test_redacted_span_worst_case(void **state)
@@ -404,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_client_spans),
         cmocka_unit_test(test_query_secrets_redacted),
         cmocka_unit_test(test_redacted_span_worst_case),
+        cmocka_unit_test(test_asterisk_and_authority_forms),
         cmocka_unit_test(test_resource_attrs_decoding),
         cmocka_unit_test(test_span_too_big_for_buffer),
     };
