@@ -66,6 +66,13 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.answer(200, b'{"item":42,"stock":7}')
 
+    def do_OPTIONS(self):  # `OPTIONS *` as well as a resource's
+        self.record()
+        self.send_response(200)
+        self.send_header("Allow", "GET, POST, OPTIONS")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
