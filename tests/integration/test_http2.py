@@ -51,6 +51,7 @@ class Http2(CollectorTest):
         cls.h2c, cls.tls = free_port(), free_port()
         locations = """
                 location /echo { default_type text/plain; return 200 "$http_traceparent\\n"; }
+                location /secret { default_type text/plain; return 200 "$arg_api_key\\n"; }
                 location /proxy { proxy_pass http://127.0.0.1:%d/inventory; }""" % backend
         start_nginx(cls.col, http="""
             server {
@@ -97,6 +98,18 @@ class Http2(CollectorTest):
             self.assertEqual(r.returncode, 0, r.stderr)
             cli, _ = self.pair(url)
             self.assertEqual(self.echoed(r.stdout), ["00-%s-%s-03" % (cli["traceId"], cli["spanId"])])
+
+    def test_query_secrets_redacted(self):
+        # :path read from nghttp's frames and libcurl's URL: REDACTED in
+        # the spans, while nginx reads (and echoes) the key itself.
+        for tls, flag in ((False, "--http2-prior-knowledge"), (True, "--http2")):
+            for client, argv in (("nghttp", ["nghttp"]), ("curl", ["curl", "-sSk", flag])):
+                path = "/secret?api_key=k-77&tls=%d&by=%s" % (tls, client)
+                r = self.col.run(argv + [self.url(tls, path)], service=client)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout, b"k-77\n")
+                _, srv = self.pair(self.url(tls, path.replace("k-77", "REDACTED")))
+                self.assertEqual(srv.attrs["url.query"], "api_key=REDACTED&tls=%d&by=%s" % (tls, client))
 
     def test_nghttp_multiplexed(self):
         # Three requests on one connection, header blocks sharing HPACK's

@@ -68,6 +68,25 @@ class Tls(CollectorTest):
             self.assertEqual(len(TP_LINE.findall(req)), 1, req)
             self.assertTrue(TP_LINE.sub(b"", req).startswith(b"GET /inventory?by="))
 
+    def test_query_secrets_redacted(self):
+        # REDACTED in the spans of libcurl's transfer, of urllib's SSL_write
+        # and of wget's gnutls_record_send; the service reads the secrets.
+        record = os.path.join(self.col.dir, "secrets.record")
+        _, port = start_app(self.col, "https_backend.py", [record, self.cert, self.key], "py-secrets")
+        query = "access_token=at-5e4d&X-Amz-Signature=9a8b&by=%s"
+        hidden = "access_token=REDACTED&X-Amz-Signature=REDACTED&by=%s"
+        clients = {"curl": ["curl", "-sSk"], "urllib": [PY, "-c", URLLIB],
+                   "wget": ["wget", "-q", "--no-check-certificate", "-O", "-"]}
+        for by, argv in clients.items():
+            url = "https://127.0.0.1:%d/inventory?" % port
+            r = self.col.run(argv + [url + query % by])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            _, srv = self.pair(url + hidden % by, "py-secrets")
+            self.assertEqual(srv.attrs["url.query"], hidden % by)
+        raw = [base64.b64decode(json.loads(l)["raw"]) for l in read_lines(record)]
+        self.assertEqual(sorted(TP_LINE.sub(b"", r).split(b" HTTP/1.1")[0] for r in raw),
+                         sorted(b"GET /inventory?" + (query % by).encode() for by in clients))
+
     @unittest.skipUnless(os.path.exists(SSLPROBE), "sslprobe was not built (no OpenSSL headers)")
     def test_session_reused_for_another_connection(self):
         # SSL_shutdown ends what was open on the session; SSL_clear and
