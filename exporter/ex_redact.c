@@ -10,7 +10,8 @@
 #include <string.h>
 
 /* The default keys. First OpenTelemetry's (url.query and url.full in the
- * HTTP conventions, as of semantic-conventions 1.40), then names that
+ * semantic conventions: v1.44's five and the two of signature version 2
+ * that the conventions' main branch has put back), then names that
  * carry credentials by convention: OAuth and OpenID tokens and client
  * secrets, API keys (`key` is how Google's APIs take one), passwords and
  * session ids. Left out on purpose: OAuth's `code` and `state` (one-time,
@@ -191,6 +192,30 @@ static int ex_blank(char c)
     return c == ' ' || c == '\t';
 }
 
+/* One item of a list, [a, a + n): `default`, `none` or a key, copied to
+ * pool (*used bytes of cap taken). -1 if it does not fit. */
+static int ex_redact_item(ex_redact_keys_t *k, const char *a, size_t n, char *pool, size_t cap,
+                          size_t *used)
+{
+    unsigned i;
+
+    if (n == 7 && ex_same_fold(a, "default", 7)) {
+        for (i = 0; i < ex_redact_defaults.n; i++)
+            if (ex_redact_add(k, ex_redact_defaults.k[i].p, ex_redact_defaults.k[i].n) < 0)
+                return -1;
+        return 0;
+    }
+    if (n == 4 && ex_same_fold(a, "none", 4))
+        return 0;
+    if (n > EX_REDACT_KEY_MAX || *used + n > cap)
+        return -1;
+    memcpy(pool + *used, a, n);
+    if (ex_redact_add(k, pool + *used, n) < 0)
+        return -1;
+    *used += n;
+    return 0;
+}
+
 int ex_redact_parse(ex_redact_keys_t *k, const char *spec, char *pool, size_t pool_cap)
 {
     size_t used = 0;
@@ -199,44 +224,26 @@ int ex_redact_parse(ex_redact_keys_t *k, const char *spec, char *pool, size_t po
     memset(k, 0, sizeof(*k));
     while (spec && *spec) {
         const char *a = spec, *b;
-        size_t n;
 
         while (*spec && *spec != ',')
             spec++;
         b = spec;
-        if (*spec)
-            spec++;
+        spec += *spec == ',';
         while (a < b && ex_blank(*a))
             a++;
         while (b > a && ex_blank(b[-1]))
             b--;
-        n = (size_t)(b - a);
-        if (n == 0)
+        if (a == b)
             continue;
         items++;
-        if (n == 7 && ex_same_fold(a, "default", 7)) {
-            unsigned i;
-
-            for (i = 0; i < ex_redact_defaults.n; i++)
-                if (ex_redact_add(k, ex_redact_defaults.k[i].p, ex_redact_defaults.k[i].n) < 0)
-                    goto bad;
-        } else if (n == 4 && ex_same_fold(a, "none", 4)) {
-            continue;
-        } else {
-            if (n > EX_REDACT_KEY_MAX || used + n > pool_cap)
-                goto bad;
-            memcpy(pool + used, a, n);
-            if (ex_redact_add(k, pool + used, n) < 0)
-                goto bad;
-            used += n;
+        if (ex_redact_item(k, a, (size_t)(b - a), pool, pool_cap, &used) < 0) {
+            *k = ex_redact_defaults;
+            return -1;
         }
     }
     if (items == 0)
         *k = ex_redact_defaults;
     return 0;
-bad:
-    *k = ex_redact_defaults;
-    return -1;
 }
 
 int ex_redact_configure(const char *spec)

@@ -137,6 +137,16 @@ class Redact(CollectorTest):
                 cli = self.client_span(base + want, "keys%d" % i)
                 self.assertEqual(self.server_span(cli).attrs["url.query"], want)
 
+    def test_bad_variable_keeps_the_defaults(self):
+        # A key too long to be one: said once, and the default list is used.
+        keys = "session," + "k" * 64
+        url = "http://127.0.0.1:%d/inventory?session=abc&token=t0k" % self.port
+        r = self.col.run([PY, "-c", URLLIB, url], service="badkeys",
+                         SPANSHIM_REDACT_QUERY_KEYS=keys, SPANSHIM_LOG="warn")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.decode().count("SPANSHIM_REDACT_QUERY_KEYS"), 1, r.stderr)
+        self.client_span(url.replace("t0k", "REDACTED"), "badkeys")
+
     def test_options_asterisk(self):
         r = self.col.run([PY, "-c", OPTIONS_STAR, str(self.port)], service="options")
         self.assertEqual(r.stdout, b"200", r.stderr)
