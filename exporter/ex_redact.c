@@ -258,7 +258,7 @@ int ex_redact_parse(ex_redact_keys_t *k, const char *spec, char *pool, size_t po
 int ex_redact_configure(const char *spec)
 {
     static ex_redact_keys_t keys;
-    static char pool[EX_REDACT_SPEC_MAX];
+    static char pool[EX_REDACT_POOL_MAX];
     int rc = ex_redact_parse(&keys, spec, pool, sizeof(pool));
 
     ex_redact_keys = &keys;

@@ -28,7 +28,7 @@
 
 #define EX_REDACT_KEYS_MAX 64       /* keys in a list */
 #define EX_REDACT_KEY_MAX 63        /* bytes of one key */
-#define EX_REDACT_SPEC_MAX 2048     /* bytes of SPANSHIM_REDACT_QUERY_KEYS */
+#define EX_REDACT_POOL_MAX (EX_REDACT_KEYS_MAX * EX_REDACT_KEY_MAX) /* a full list's bytes */
 
 /* The most bytes n bytes of query become: a redacted value of at least one
  * byte becomes 8, and takes at least 4 bytes with its key, '=' and

@@ -20,7 +20,7 @@
 
 #define QUERY_MAX 4096
 
-static char pool[EX_REDACT_SPEC_MAX];
+static char pool[EX_REDACT_POOL_MAX];
 
 static unsigned char fold(unsigned char c)
 {
@@ -154,7 +154,7 @@ static void check_span(const char *q, size_t n, uint8_t flags)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char spec[EX_REDACT_SPEC_MAX + 64];
+    static char spec[EX_REDACT_POOL_MAX + 64];
     ex_redact_keys_t keys;
     const ex_redact_keys_t *k = ex_redact_keys;
     const char *q;

@@ -14,7 +14,7 @@
 
 #include "../../exporter/ex_redact.h"
 
-static char pool[EX_REDACT_SPEC_MAX];
+static char pool[EX_REDACT_POOL_MAX];
 
 /* q redacted with k: the result, or q itself if nothing was redacted. */
 static const char *redact_with(const ex_redact_keys_t *k, const char *q, size_t n)
@@ -253,7 +253,7 @@ static void test_parse_lists(void **state)
 static void test_parse_limits(void **state)
 {
     ex_redact_keys_t k;
-    char spec[EX_REDACT_SPEC_MAX * 2], key[EX_REDACT_KEY_MAX + 2], q[160];
+    char spec[EX_REDACT_POOL_MAX * 2], key[EX_REDACT_KEY_MAX + 2], q[160];
     size_t i, o = 0;
 
     (void)state;
@@ -277,6 +277,12 @@ static void test_parse_limits(void **state)
     strcat(key, "k");
     assert_int_equal(ex_redact_parse(&k, key, pool, sizeof(pool)), -1);
     assert_int_equal(k.n, ex_redact_keys->n);
+
+    /* the longest list: every key as long as a key can be */
+    for (o = 0, i = 0; i < EX_REDACT_KEYS_MAX; i++)
+        o += (size_t)sprintf(spec + o, "%0*zu,", EX_REDACT_KEY_MAX, i);
+    assert_int_equal(ex_redact_parse(&k, spec, pool, sizeof(pool)), 0);
+    assert_int_equal(k.n, EX_REDACT_KEYS_MAX);
 
     /* keys that do not fit the pool */
     assert_int_equal(ex_redact_parse(&k, "abcdef,ghijkl", pool, 8), -1);
