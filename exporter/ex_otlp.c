@@ -235,16 +235,19 @@ static void ex_append_target(char *out, size_t cap, size_t *n, ex_str_t s, ex_st
 }
 
 /* An absolute-form target: as sent, credentials and query secrets
- * redacted (the target itself when there are none). */
+ * redacted (the target itself when there are none). The userinfo ends at
+ * the authority's last '@', as URL parsers read it: a password with a raw
+ * '@' is hidden whole. */
 static ex_str_t ex_url_absolute(ex_str_t target, const char *auth, ex_str_t query, char *out,
                                 size_t cap)
 {
-    const char *q = query.n ? query.p : target.p + target.n, *at;
+    const char *q = query.n ? query.p : target.p + target.n, *at = NULL, *c;
     size_t n = 0, m, head = (size_t)(q - target.p) + 1;
 
-    for (at = auth; at < q && *at != '/' && *at != '#' && *at != '@'; at++)
-        ;
-    if (at < q && *at == '@') {
+    for (c = auth; c < q && *c != '/' && *c != '#'; c++)
+        if (*c == '@')
+            at = c;
+    if (at) {
         ex_append(out, cap, &n, (ex_str_t){target.p, (size_t)(auth - target.p)});
         ex_append(out, cap, &n, EX_LIT("REDACTED:REDACTED"));
         ex_append_target(out, cap, &n, (ex_str_t){at, (size_t)(target.p + target.n - at)}, query);
@@ -450,8 +453,8 @@ static ex_str_t ex_status(unsigned code, char out[8])
  * grows when its values are redacted (EX_REDACT_ROOM). */
 #define EX_URL_MAX (SS_HTTP_HOST_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) + 64)
 #define EX_SPAN_WORST                                                                    \
-    (16 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) + \
-     SS_HTTP_HOST_MAX + \
+    (16 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) +   \
+     SS_HTTP_HOST_MAX +                                                                    \
      3 * sizeof(((ss_span_t *)0)->peer_addr) + SS_HTTP_UA_MAX + sizeof(((ss_span_t *)0)->error_type) + \
      SS_TS_FORWARD_MAX + 200)
 _Static_assert(EX_SPAN_WORST <= EX_SPAN_MAX, "a span always fits EX_SPAN_MAX");

@@ -310,6 +310,9 @@ static void test_query_secrets_redacted(void **state)
     expect_attr(SS_KIND_CLIENT, "GET", "http://h/x?a=1", "h", "url.full", "http://h/x?a=1");
     expect_attr(SS_KIND_CLIENT, "GET", "http://h?token=t", "h", "url.full",
                 "http://h?token=REDACTED");
+    /* userinfo ends at the authority's last '@'; one past it is not userinfo */
+    expect_attr(SS_KIND_CLIENT, "GET", "http://u:p@ss@h/x", "h", "url.full",
+                "http://REDACTED:REDACTED@h/x");
     /* an '@' past the authority is not userinfo */
     expect_attr(SS_KIND_CLIENT, "GET", "http://h/x?mail=a@b&pwd=1", "h", "url.full",
                 "http://h/x?mail=a@b&pwd=REDACTED");
