@@ -17,12 +17,19 @@
  * (ulimit -n 16) each batch goes on a socket opened, used and closed at
  * once, so the program can still have every number; and when even that
  * would take one of the table's last EX_FD_SPARE numbers, the batch is
- * dropped instead.
+ * dropped instead. A program that fills its table up to those last numbers
+ * makes the kept socket give way (ss_fdlimit.h): it is closed, and from
+ * then on every batch has a socket of its own.
+ *
+ * ex_tx_lock is held while a batch is sent (the batcher's lock is held
+ * around that too, but a hook that gives the socket up must not reach
+ * into the batcher), so the kept socket is never closed under a send.
  */
 #define _GNU_SOURCE
 #include "ex_transport.h"
 #include "ex_sockpath.h"
 #include "../preload/ss_config.h"
+#include "../preload/ss_lock.h"
 #include "../preload/ss_log.h"
 #include "../preload/ss_real.h"
 
@@ -43,6 +50,8 @@ static ino_t ex_fd_ino;
 static uint64_t ex_retry_ns;     /* no reconnect attempt before this */
 static ex_tx_t ex_retry_why;     /* what the last failed attempt found */
 static int ex_refusals;          /* refused sockets so far (the first is logged) */
+static int ex_keep_off;          /* the kept socket gave way: one per batch from now on */
+static ss_lock_t ex_tx_lock = SS_LOCK_INIT;
 
 static void ex_close_fd(void)
 {
@@ -98,7 +107,7 @@ static int ex_place(int fd, int *keep)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         limit = rl.rlim_cur;
     *keep = 0;
-    if (limit == RLIM_INFINITY || limit > EX_FD_MIN + EX_FD_SPARE) {
+    if (!ex_keep_off && (limit == RLIM_INFINITY || limit > EX_FD_MIN + EX_FD_SPARE)) {
         high = ss_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)EX_FD_MIN);
         if (high >= 0) {
             ss_real_close(fd);
@@ -184,7 +193,7 @@ static int ex_connected(ex_tx_t *res)
     return fd;
 }
 
-ex_tx_t ex_transport_send(const struct msghdr *msg)
+static ex_tx_t ex_send_locked(const struct msghdr *msg)
 {
     ex_tx_t res = EX_TX_NOCOLLECTOR;
     int attempt;
@@ -214,8 +223,30 @@ ex_tx_t ex_transport_send(const struct msghdr *msg)
     return res;
 }
 
+ex_tx_t ex_transport_send(const struct msghdr *msg)
+{
+    ex_tx_t res;
+
+    ss_lock(&ex_tx_lock);
+    res = ex_send_locked(msg);
+    ss_unlock(&ex_tx_lock);
+    return res;
+}
+
+void ex_transport_give_up(void)
+{
+    ss_lock(&ex_tx_lock);
+    ex_keep_off = 1;
+    if (ex_fd_ours())
+        ex_close_fd();
+    else
+        ex_fd = -1; /* the number is the program's already */
+    ss_unlock(&ex_tx_lock);
+}
+
 void ex_transport_after_fork(void)
 {
+    ss_lock_reset(&ex_tx_lock);
     ex_retry_ns = 0; /* the parent may have been mid-connect */
 }
 

@@ -26,6 +26,10 @@ ex_tx_t ex_transport_send(const struct msghdr *msg);
 /* In a fork child: the parent may have been waiting to reconnect. */
 void ex_transport_after_fork(void);
 
+/* The program's fd table is nearly full: close the kept socket (waiting
+ * for a send under way) and keep none from now on. */
+void ex_transport_give_up(void);
+
 /* The program closed fd: if it was the export socket, forget it. */
 void ex_transport_fd_closed(int fd);
 void ex_transport_fds_closed(unsigned first, unsigned last);

@@ -15,6 +15,7 @@
 
 #include "../preload/ss_conn.h"
 #include "../preload/ss_fd.h"
+#include "../preload/ss_fdlimit.h"
 #include "../preload/ss_init.h"
 #include "../preload/ss_real.h"
 
@@ -30,6 +31,26 @@ static inline int hk_follows(int fd)
 static inline int hk_active(void)
 {
     return ss_busy == 0 && __atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE);
+}
+
+/* A call made fd (or failed: fd < 0). glibc closes some descriptors where
+ * no hook sees it (fclose of an fdopen'ed socket, resolver sockets): if the
+ * number was a followed connection, what takes it next must not be taken
+ * for it. And the number may be one of the table's last, where the export
+ * socket gives way (ss_fdlimit.h). An fd nobody follows costs one table
+ * load and one compare. */
+static inline int hk_born(int fd)
+{
+    ss_fdlimit_check(fd);
+    if (fd >= 0 && ss_fd_followed(fd)) {
+        int err = errno;
+
+        ss_busy++;
+        ss_conn_on_new_fd(fd);
+        ss_busy--;
+        errno = err;
+    }
+    return fd;
 }
 
 /* Hand a finished receive to preload/, keeping errno. */

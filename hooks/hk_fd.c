@@ -1,12 +1,9 @@
 /*
  * hk_fd.c - hooks where fd numbers are born outside the socket calls.
  *
- * glibc closes some descriptors internally (fclose of an fdopen'ed socket,
- * resolver sockets), where no close() hook sees it. If such a number was a
- * followed connection, whatever takes the number next (a file, a pipe, an
- * eventfd) must not be mistaken for it: every call that creates an fd
- * forgets what the table held for that number. An fd nobody followed costs
- * one table load.
+ * Every call that creates an fd (a file, a pipe, an eventfd) hands it to
+ * hk_born (hk_common.h): the table forgets what it held for that number,
+ * and the export socket gives way if the number is one of the last.
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
@@ -14,19 +11,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/stat.h>
-
-static int hk_born(int fd)
-{
-    if (fd >= 0 && ss_fd_followed(fd)) {
-        int err = errno;
-
-        ss_busy++;
-        ss_conn_on_new_fd(fd);
-        ss_busy--;
-        errno = err;
-    }
-    return fd;
-}
 
 static int hk_born2(int rc, const int fds[2])
 {

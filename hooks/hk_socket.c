@@ -13,11 +13,7 @@
 
 HK_EXPORT int socket(int domain, int type, int protocol)
 {
-    int fd = ss_real_socket(domain, type, protocol);
-
-    if (fd >= 0 && ss_fd_followed(fd))
-        ss_conn_on_new_fd(fd); /* glibc closed the old one where we could not see */
-    return fd;
+    return hk_born(ss_real_socket(domain, type, protocol));
 }
 
 static int hk_connected(int fd, const struct sockaddr *addr, socklen_t len, int rc)
@@ -47,6 +43,7 @@ static int hk_accepted(int fd, struct sockaddr *addr, socklen_t *len)
 {
     int err = errno;
 
+    ss_fdlimit_check(fd);
     if (fd >= 0 && hk_active()) {
         ss_busy++;
         ss_conn_on_accept(fd, addr, addr && len ? *len : 0);
@@ -129,6 +126,7 @@ static int hk_duped(int oldfd, int newfd)
 {
     int err = errno;
 
+    ss_fdlimit_check(newfd);
     if (newfd >= 0 && newfd != oldfd && ss_busy == 0 &&
         (ss_fd_followed(oldfd) || ss_fd_followed(newfd)) && !ss_in_vfork_child()) {
         ss_busy++;

@@ -9,6 +9,7 @@
 #include "ss_init.h"
 #include "ss_config.h"
 #include "ss_fd.h"
+#include "ss_fdlimit.h"
 #include "ss_id.h"
 #include "ss_inbound.h"
 #include "ss_log.h"
@@ -131,6 +132,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     ss_pid = (pid_t)syscall(SYS_getpid);
     ss_config_load();
     ex_batch_init(argc, argv);
+    ss_fdlimit_init();
     pthread_atfork(ss_before_fork, NULL, ss_after_fork_child);
     atexit(ss_at_exit);
     ss_busy--;
