@@ -40,8 +40,8 @@ os._exit(0)
 """
 
 
-def low_fd_limit():
-    resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+def fd_limit(n):
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
 
 
 class Transports(CollectorTest):
@@ -176,13 +176,13 @@ class Transports(CollectorTest):
         self.assertIn(b"spans_dropped_nocollector: 1", r.stderr)
         self.assertIn(b"headers_injected: 1", r.stderr)
 
-    def fd_table(self, traced, free=-1):
-        """(sockets the program could open under ulimit -n 16, its stderr)."""
+    def fd_table(self, traced, free=-1, limit=16):
+        """(sockets the program could open under ulimit -n LIMIT, its stderr)."""
         env = self.col.env(SPANSHIM_LOG="debug") if traced else dict(os.environ)
         if not traced:
             env.pop("LD_PRELOAD", None)
         p = subprocess.Popen([PY, "-c", FD_TABLE, str(free)], env=env,
-                             preexec_fn=low_fd_limit, stdin=subprocess.PIPE,
+                             preexec_fn=fd_limit(limit), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if traced:  # its first batch has gone: the export socket was made
             self.assertEqual(len(self.col.wait_spans(1, pred=lambda s: s.res["process.pid"] ==
@@ -198,6 +198,19 @@ class Transports(CollectorTest):
         untraced, _ = self.fd_table(traced=False)
         traced, err = self.fd_table(traced=True)
         self.assertEqual(traced, untraced)
+        self.assertIn(b"spans_exported: 2", err)
+        got = self.col.wait_spans(2, pred=lambda s: s.res["process.pid"] == self.pid)
+        self.assertEqual(len(got), 2)
+
+    def test_full_fd_table_takes_the_kept_socket_back(self):
+        # ulimit -n 700 leaves room for the kept socket at 600, inside the
+        # program's table: when the program nears the limit, the socket gives
+        # way, and the next batch (after the program closed its sockets) goes
+        # on one of its own.
+        untraced, _ = self.fd_table(traced=False, limit=700)
+        traced, err = self.fd_table(traced=True, limit=700)
+        self.assertEqual(traced, untraced)
+        self.assertIn(b"the export socket gives way", err)
         self.assertIn(b"spans_exported: 2", err)
         got = self.col.wait_spans(2, pred=lambda s: s.res["process.pid"] == self.pid)
         self.assertEqual(len(got), 2)
