@@ -11,12 +11,13 @@ import unittest
 
 from harness import APPS, LIB, PRELOAD, PY, CollectorTest, read_lines, start_app
 
-# A span (a refused connection), then, when the test says so, sockets
-# opened until EMFILE and their count printed; the last argv[1] of them
+# A span (a refused connection), then, when the test says so, the soft fd
+# limit raised to argv[2] (if given) and sockets opened until EMFILE and
+# their count printed; the last argv[1] of them
 # closed (-1: all), and a second span; the rest stay open to the end
 # (os._exit: no finalizer closes them before the shim's last flush).
 FD_TABLE = """
-import errno, os, socket, sys
+import errno, os, resource, socket, sys
 def span():
     try:
         socket.create_connection(("127.0.0.1", 1))
@@ -24,6 +25,8 @@ def span():
         pass
 span()
 sys.stdin.readline()
+if len(sys.argv) > 2:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]), int(sys.argv[2])))
 socks = []
 try:
     while True:
@@ -40,8 +43,8 @@ os._exit(0)
 """
 
 
-def fd_limit(n):
-    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+def fd_limit(soft, hard):
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 class Transports(CollectorTest):
@@ -176,13 +179,15 @@ class Transports(CollectorTest):
         self.assertIn(b"spans_dropped_nocollector: 1", r.stderr)
         self.assertIn(b"headers_injected: 1", r.stderr)
 
-    def fd_table(self, traced, free=-1, limit=16):
-        """(sockets the program could open under ulimit -n LIMIT, its stderr)."""
+    def fd_table(self, traced, free=-1, limit=16, raise_to=None):
+        """(sockets the program could open under ulimit -n LIMIT, or under
+        the limit it raised to RAISE_TO, its stderr)."""
         env = self.col.env(SPANSHIM_LOG="debug") if traced else dict(os.environ)
         if not traced:
             env.pop("LD_PRELOAD", None)
-        p = subprocess.Popen([PY, "-c", FD_TABLE, str(free)], env=env,
-                             preexec_fn=fd_limit(limit), stdin=subprocess.PIPE,
+        args = [str(free)] + ([str(raise_to)] if raise_to else [])
+        p = subprocess.Popen([PY, "-c", FD_TABLE] + args, env=env,
+                             preexec_fn=fd_limit(limit, raise_to or limit), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if traced:  # its first batch has gone: the export socket was made
             self.assertEqual(len(self.col.wait_spans(1, pred=lambda s: s.res["process.pid"] ==
@@ -214,6 +219,16 @@ class Transports(CollectorTest):
         self.assertIn(b"spans_exported: 2", err)
         got = self.col.wait_spans(2, pred=lambda s: s.res["process.pid"] == self.pid)
         self.assertEqual(len(got), 2)
+
+    def test_raised_fd_limit_moves_the_threshold(self):
+        # The program raises its limit from 700 to 1024 after the shim
+        # started (as nginx's worker_rlimit_nofile does): the socket gives
+        # way near the new limit, not at the old one.
+        untraced, _ = self.fd_table(traced=False, limit=700, raise_to=1024)
+        traced, err = self.fd_table(traced=True, limit=700, raise_to=1024)
+        self.assertEqual(traced, untraced)
+        self.assertIn(b"fd 1020 is near the fd limit: the export socket gives way", err)
+        self.assertIn(b"spans_exported: 2", err)
 
     def test_nearly_full_fd_table_drops_the_batch(self):
         # At exit only two numbers are free: sending would take one of the
