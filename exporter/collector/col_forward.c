@@ -272,29 +272,35 @@ static int col_fwd_retryable_curl(CURLcode rc)
            rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
-/* A 2xx's body may say part of the batch was rejected: log it, count it. */
+/* A 2xx's body may say part of the batch was rejected: log it, count it.
+ * The body is the endpoint's, so it is decoded as a datagram is, bounded. */
 static size_t col_fwd_partial(const col_resp_t *r)
 {
+    static col_arena_t *arena;
+    static unsigned refused;
     Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse *m;
+    col_decode_err_t why;
     size_t rejected = 0;
 
-    if (r->len == 0)
+    if (r->len == 0 || (arena == NULL && (arena = col_arena_new()) == NULL))
         return 0;
-    m = opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
-        NULL, r->len, r->data);
-    if (m == NULL)
-        return 0;
-    if (m->partial_success && (m->partial_success->rejected_spans > 0 ||
-                               (m->partial_success->error_message &&
-                                *m->partial_success->error_message))) {
+    m = (void *)col_decode(
+        &opentelemetry__proto__collector__trace__v1__export_trace_service_response__descriptor,
+        arena, r->data, r->len, &why);
+    if (m == NULL) {
+        if (refused++ < 3)
+            fprintf(stderr, "spanshim-collector: ignored the OTLP endpoint's answer of %zu "
+                            "bytes: not an ExportTraceServiceResponse\n", r->len);
+    } else if (m->partial_success && (m->partial_success->rejected_spans > 0 ||
+                                      (m->partial_success->error_message &&
+                                       *m->partial_success->error_message))) {
         rejected = m->partial_success->rejected_spans > 0
                        ? (size_t)m->partial_success->rejected_spans : 0;
         fprintf(stderr, "spanshim-collector: the OTLP endpoint rejected %zu spans of a batch: "
                         "%s\n", rejected,
                 m->partial_success->error_message ? m->partial_success->error_message : "");
     }
-    opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(
-        m, NULL);
+    col_arena_reset(arena);
     return rejected;
 }
 

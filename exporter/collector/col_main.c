@@ -18,10 +18,13 @@
  * nginx workers). The kernel tells the receiver each sender's pid and uid
  * (SO_PASSCRED); --allow-uid restricts senders to the uids listed, and log
  * lines about bad input name the sender. Nothing in a datagram is trusted:
- * protobuf-c checks every length against the datagram. Where the socket
- * is and what it may replace: col_socket.h. SIGTERM or SIGINT: drain what
- * is queued, write it, print the totals, remove the socket (if it is still
- * the one bound), exit 0.
+ * its nesting is bounded before protobuf-c decodes it (col_wire.c), and
+ * what decoding it may take is bounded (col_otlp.h); protobuf-c checks
+ * every length against the datagram. A batch the file cannot take (a full
+ * disk) leaves nothing of itself there. Where the socket is and what it
+ * may replace: col_socket.h. SIGTERM or SIGINT: drain what is queued,
+ * write it, print the totals, remove the socket (if it is still the one
+ * bound), exit 0.
  */
 #define _GNU_SOURCE
 #include "col_forward.h"
@@ -144,6 +147,13 @@ static int col_tail_option(int c, const char *v)
     case 'N':
         col_opt.tail_cfg.max_traces = (size_t)x;
         break;
+    case 'M':
+        if (x > (double)(SIZE_MAX >> 21)) {
+            fprintf(stderr, "spanshim-collector: --tail-max-mb too large: %s\n", v);
+            return 0;
+        }
+        col_opt.tail_cfg.max_bytes = (size_t)x << 20;
+        break;
     default:
         col_opt.tail_cfg.max_spans = (size_t)x;
     }
@@ -197,8 +207,9 @@ static void col_usage(FILE *f)
                "                 hold each trace until --tail-wait MS (5000) after its last span,\n"
                "                 then keep it if a span is an error or slower than\n"
                "                 --tail-latency MS (1000), else with probability --tail-ratio R\n"
-               "                 (0.1); at most --tail-max-traces N (50000) and\n"
-               "                 --tail-max-spans N (1000000) held, the oldest decided early\n"
+               "                 (0.1); at most --tail-max-traces N (50000), --tail-max-spans N\n"
+               "                 (1000000) and --tail-max-mb N MiB of decoded batches (256)\n"
+               "                 held, the oldest decided early past any of them\n"
                "  --otlp-endpoint URL\n"
                "                 forward spans as OTLP/HTTP protobuf to URL/v1/traces (also\n"
                "                 OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT,\n"
@@ -231,25 +242,51 @@ static size_t col_count_spans(const col_request_t *r)
     return n;
 }
 
+/* Take back the first `done` bytes of a line that could not be written
+ * whole (the file is O_APPEND: it began at `start`). A file that cannot be
+ * cut (a pipe) gets the newline instead, so only that line is broken. */
+static void col_write_undo(int fd, off_t start, size_t done)
+{
+    struct stat st;
+
+    if (done == 0)
+        return;
+    if (start >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (st.st_size <= start || ftruncate(fd, start) == 0)
+            return; /* (cut shorter meanwhile: logrotate's copytruncate) */
+    }
+    (void)!write(fd, "\n", 1);
+    if (col_log_allowed())
+        fprintf(stderr, "spanshim-collector: a partial line is left in %s: %s\n", col_opt.jsonl,
+                strerror(errno));
+}
+
+/* Append b as one line, whole or not at all: a write cut short (a full
+ * disk) is undone, so every line in the file is a whole batch and the
+ * counters say exactly what can be read. The next batch tries again. */
 static int col_write_line(int fd, col_buf_t *b)
 {
+    off_t start;
     size_t off = 0;
 
     col_buf_put(b, "\n", 1);
     if (b->oom) {
-        COL_COUNT(write_errors, 1);
         fprintf(stderr, "spanshim-collector: out of memory formatting a batch; dropped\n");
         return 0;
     }
+    start = lseek(fd, 0, SEEK_END);
     while (off < b->len) {
         ssize_t w = write(fd, b->p + off, b->len - off);
+        int err = w < 0 ? errno : EIO;
 
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            COL_COUNT(write_errors, 1);
-            fprintf(stderr, "spanshim-collector: write to %s failed: %s\n", col_opt.jsonl,
-                    strerror(errno));
+            col_write_undo(fd, start, off);
+            if (col_log_allowed())
+                fprintf(stderr, "spanshim-collector: write to %s failed: %s; batch dropped "
+                                "(%llu so far)\n", col_opt.jsonl, strerror(err),
+                        col_count.write_errors + 1);
             return 0;
         }
         off += (size_t)w;
@@ -283,8 +320,12 @@ static void col_emit(const col_request_t *r, size_t n)
     if (col_sink.jfd >= 0) {
         col_buf_reset(col_sink.b);
         col_json_request(col_sink.b, r);
-        if (col_write_line(col_sink.jfd, col_sink.b))
+        if (col_write_line(col_sink.jfd, col_sink.b)) {
             COL_COUNT(written, n);
+        } else {
+            COL_COUNT(write_errors, 1);
+            COL_COUNT(unwritten, n);
+        }
     }
     if (col_opt.print)
         col_print_add(r, col_now_ms());
@@ -292,9 +333,20 @@ static void col_emit(const col_request_t *r, size_t n)
         col_forward(r, n);
 }
 
+static void col_count_refused(col_decode_err_t why)
+{
+    if (why == COL_DECODE_TOO_DEEP)
+        COL_COUNT(too_deep, 1);
+    else if (why == COL_DECODE_TOO_BIG)
+        COL_COUNT(too_big, 1);
+    else
+        COL_COUNT(bad, 1);
+}
+
 static void col_handle(const col_dgram_t *d)
 {
     static col_arena_t *arena;
+    col_decode_err_t why;
     col_request_t *r;
     size_t n;
 
@@ -303,15 +355,16 @@ static void col_handle(const col_dgram_t *d)
         COL_COUNT(queue_full, 1); /* out of memory: as if the queue were full */
         return;
     }
-    r = col_request_decode(arena, d->data, d->len);
+    r = col_request_decode(arena, d->data, d->len, &why);
     if (r == NULL) {
         col_arena_reset(arena);
-        COL_COUNT(bad, 1);
+        col_count_refused(why);
         if (col_log_allowed())
             fprintf(stderr,
                     "spanshim-collector: ignored a datagram of %zu bytes from pid %d uid %u "
-                    "that is not an OTLP ExportTraceServiceRequest (%llu so far)\n",
-                    d->len, (int)d->pid, (unsigned)d->uid, col_count.bad);
+                    "that %s (%llu so far)\n",
+                    d->len, (int)d->pid, (unsigned)d->uid, col_decode_reason(why),
+                    col_count.bad + col_count.too_deep + col_count.too_big);
         return;
     }
     n = col_count_spans(r);
@@ -465,13 +518,17 @@ static col_dgram_t *col_take(int *done)
 static void col_log_totals(col_buf_t *b)
 {
     col_buf_reset(b);
-    col_buf_printf(b, "spanshim-collector: %llu spans in %llu datagrams%s%s; %llu not OTLP, "
+    col_buf_printf(b, "spanshim-collector: %llu spans in %llu datagrams", col_count.spans,
+                   col_count.datagrams);
+    if (col_opt.jsonl)
+        col_buf_printf(b, ", %llu written to %s", col_count.written, col_opt.jsonl);
+    col_buf_printf(b, "; %llu not OTLP, %llu nested too deep, %llu too big decoded, "
                       "%llu oversized, %llu dropped behind, %llu from refused uids",
-                   col_count.spans, col_count.datagrams, col_opt.jsonl ? " written to " : "",
-                   col_opt.jsonl ? col_opt.jsonl : "", col_count.bad, col_count.oversized,
+                   col_count.bad, col_count.too_deep, col_count.too_big, col_count.oversized,
                    col_count.queue_full, col_count.refused_uid);
     if (col_count.write_errors)
-        col_buf_printf(b, ", %llu batches not written", col_count.write_errors);
+        col_buf_printf(b, ", %llu batches (%llu spans) not written", col_count.write_errors,
+                       col_count.unwritten);
     if (col_opt.tail)
         col_buf_printf(b, "; tail sampling kept %llu traces (%llu errors, %llu slow, %llu by "
                           "ratio) and dropped %llu, %llu decided early",
@@ -510,6 +567,7 @@ int main(int argc, char **argv)
         {"tail-ratio", required_argument, NULL, 'R'},
         {"tail-max-traces", required_argument, NULL, 'N'},
         {"tail-max-spans", required_argument, NULL, 'S'},
+        {"tail-max-mb", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *unix_socket = NULL;
@@ -524,6 +582,7 @@ int main(int argc, char **argv)
     col_opt.tail_cfg.ratio = 0.1;
     col_opt.tail_cfg.max_traces = 50000;
     col_opt.tail_cfg.max_spans = 1000000;
+    col_opt.tail_cfg.max_bytes = (size_t)256 << 20;
     while ((c = getopt_long(argc, argv, "s:j:pqh", opts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -557,6 +616,7 @@ int main(int argc, char **argv)
         case 'L':
         case 'R':
         case 'N':
+        case 'M':
         case 'S':
             if (!col_tail_option(c, optarg))
                 return 2;
@@ -660,7 +720,8 @@ int main(int argc, char **argv)
     if (col_opt.fwd.url)
         col_fwd_stop(col_opt.fwd.timeout_ms + COL_FWD_GRACE_MS); /* queued spans go first */
     col_serve_stop();
-    if (!col_opt.quiet || col_count.bad || col_count.oversized || col_count.write_errors ||
+    if (!col_opt.quiet || col_count.bad || col_count.too_deep || col_count.too_big ||
+        col_count.oversized || col_count.write_errors ||
         col_count.queue_full || col_count.refused_uid)
         col_log_totals(&b);
     col_buf_free(&b);

@@ -3,6 +3,7 @@
  * collector's sinks (see col_otlp.h).
  */
 #include "col_otlp.h"
+#include "col_wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define COL_ARENA_FIRST (8 * 1024)
 #define COL_ARENA_BLOCK (256 * 1024)
 
 typedef struct col_block {
@@ -21,8 +23,12 @@ typedef struct col_block {
 struct col_arena {
     ProtobufCAllocator alloc; /* first: protobuf-c hands it back to us */
     col_block_t *blocks;
+    size_t bytes;             /* of every block, headers included */
+    int over;                 /* an allocation would have passed COL_ARENA_MAX */
 };
 
+/* Blocks grow with what the arena holds, from 8 KiB to 256 KiB: a small
+ * datagram kept by tail sampling keeps a small arena. */
 static void *col_arena_alloc(void *arg, size_t n)
 {
     col_arena_t *a = arg;
@@ -30,14 +36,22 @@ static void *col_arena_alloc(void *arg, size_t n)
 
     n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
     if (b == NULL || b->cap - b->used < n) {
-        size_t cap = n > COL_ARENA_BLOCK ? n : COL_ARENA_BLOCK;
+        size_t cap = a->bytes < COL_ARENA_FIRST ? COL_ARENA_FIRST
+                     : a->bytes < COL_ARENA_BLOCK ? a->bytes : COL_ARENA_BLOCK;
 
+        if (cap < n)
+            cap = n;
+        if (n > COL_ARENA_MAX || a->bytes + sizeof(*b) + cap > COL_ARENA_MAX) {
+            a->over = 1; /* protobuf-c gives up: the message is refused */
+            return NULL;
+        }
         if ((b = malloc(sizeof(*b) + cap)) == NULL)
             return NULL;
         b->used = 0;
         b->cap = cap;
         b->next = a->blocks;
         a->blocks = b;
+        a->bytes += sizeof(*b) + cap;
     }
     b->used += n;
     return (char *)b->data + b->used - n;
@@ -60,22 +74,29 @@ col_arena_t *col_arena_new(void)
     return a;
 }
 
+/* Keep the largest block of at most the usual size: an arena used for one
+ * datagram after another settles on the size they need, with no malloc. */
 void col_arena_reset(col_arena_t *a)
 {
     col_block_t *keep = NULL, *b = a->blocks;
 
-    while (b) {
+    for (; b; b = b->next)
+        if (b->cap <= COL_ARENA_BLOCK && (keep == NULL || b->cap > keep->cap))
+            keep = b;
+    for (b = a->blocks; b;) {
         col_block_t *next = b->next;
 
-        if (next == NULL && b->cap == COL_ARENA_BLOCK) {
-            keep = b; /* the oldest, of the usual size */
-            keep->used = 0;
-        } else {
+        if (b != keep)
             free(b);
-        }
         b = next;
     }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
     a->blocks = keep;
+    a->bytes = keep ? sizeof(*keep) + keep->cap : 0;
+    a->over = 0;
 }
 
 void col_arena_free(col_arena_t *a)
@@ -85,6 +106,11 @@ void col_arena_free(col_arena_t *a)
     col_arena_reset(a);
     free(a->blocks);
     free(a);
+}
+
+size_t col_arena_bytes(const col_arena_t *a)
+{
+    return a->bytes;
 }
 
 uint64_t col_hash(const void *p, size_t n)
@@ -106,10 +132,44 @@ uint64_t col_hash(const void *p, size_t n)
     return h ^ (h >> 33);
 }
 
-col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t len)
+ProtobufCMessage *col_decode(const ProtobufCMessageDescriptor *desc, col_arena_t *a,
+                             const uint8_t *data, size_t len, col_decode_err_t *why)
 {
-    return opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
-        &a->alloc, len, data);
+    ProtobufCMessage *m;
+
+    switch (col_wire_check(desc, data, len)) {
+    case COL_WIRE_OK:
+        break;
+    case COL_WIRE_TOO_DEEP:
+        *why = COL_DECODE_TOO_DEEP;
+        return NULL;
+    default:
+        *why = COL_DECODE_MALFORMED;
+        return NULL;
+    }
+    m = protobuf_c_message_unpack(desc, &a->alloc, len, data);
+    *why = m ? COL_DECODE_OK : a->over ? COL_DECODE_TOO_BIG : COL_DECODE_MALFORMED;
+    return m;
+}
+
+col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t len,
+                                  col_decode_err_t *why)
+{
+    return (col_request_t *)col_decode(
+        &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor, a,
+        data, len, why);
+}
+
+const char *col_decode_reason(col_decode_err_t why)
+{
+    switch (why) {
+    case COL_DECODE_TOO_DEEP:
+        return "nests messages more than " COL_STR(COL_WIRE_DEPTH_MAX) " deep";
+    case COL_DECODE_TOO_BIG:
+        return "would take more than " COL_STR(COL_ARENA_MAX_MB) " MiB decoded";
+    default:
+        return "is not an OTLP ExportTraceServiceRequest";
+    }
 }
 
 #define COL_VALUE(v, what) \

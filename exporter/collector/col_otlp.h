@@ -38,13 +38,39 @@ void col_each_span(const col_request_t *r, col_span_fn fn, void *arg);
 /* Decoding into an arena: every allocation of one datagram's message
  * comes from one chain of blocks, and freeing it is freeing the chain
  * (decoding is the collector's hot path; malloc and free per field were a
- * third of it). col_arena_reset keeps the first block for the next one. */
+ * third of it). col_arena_reset keeps one block for the next one. An arena
+ * holds at most COL_ARENA_MAX_MB MiB: past it allocations fail, so a
+ * datagram of tiny repeated messages that would each take a large struct
+ * (or merge into quadratic copies) is refused, not decoded. */
+#define COL_ARENA_MAX_MB 64
+#define COL_ARENA_MAX ((size_t)COL_ARENA_MAX_MB << 20)
 typedef struct col_arena col_arena_t;
 col_arena_t *col_arena_new(void);
 void col_arena_reset(col_arena_t *a);
 void col_arena_free(col_arena_t *a);
-/* NULL if data is not an ExportTraceServiceRequest. */
-col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t len);
+/* Bytes the arena has taken from malloc. */
+size_t col_arena_bytes(const col_arena_t *a);
+
+/* Why a message from outside did not decode. */
+typedef enum {
+    COL_DECODE_OK,
+    COL_DECODE_MALFORMED, /* protobuf-c or the wire walk refused it */
+    COL_DECODE_TOO_DEEP,  /* nested past COL_WIRE_DEPTH_MAX */
+    COL_DECODE_TOO_BIG,   /* would take more than COL_ARENA_MAX decoded */
+} col_decode_err_t;
+
+/* The one way input is decoded: depth checked first (col_wire.h), then
+ * unpacked into a; NULL, with *why, if it is refused. */
+ProtobufCMessage *col_decode(const ProtobufCMessageDescriptor *desc, col_arena_t *a,
+                             const uint8_t *data, size_t len, col_decode_err_t *why);
+/* col_decode as an ExportTraceServiceRequest. */
+col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t len,
+                                  col_decode_err_t *why);
+/* For a log line: "<the datagram> nests messages more than 64 deep"... */
+const char *col_decode_reason(col_decode_err_t why);
+
+#define COL_STR_(x) #x
+#define COL_STR(x) COL_STR_(x)
 
 #define col_request_unpack(len, data) \
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, data)

@@ -16,11 +16,15 @@
     X(bad, "spanshim_collector_datagrams_dropped_total", "reason=\"not_otlp\"",               \
       "Datagrams dropped, by reason.")                                                        \
     X(oversized, "spanshim_collector_datagrams_dropped_total", "reason=\"oversized\"", NULL)  \
+    X(too_deep, "spanshim_collector_datagrams_dropped_total", "reason=\"too_deep\"", NULL)    \
+    X(too_big, "spanshim_collector_datagrams_dropped_total", "reason=\"too_big_decoded\"", NULL) \
     X(queue_full, "spanshim_collector_datagrams_dropped_total", "reason=\"queue_full\"", NULL) \
     X(refused_uid, "spanshim_collector_datagrams_dropped_total", "reason=\"refused_uid\"", NULL) \
     X(written, "spanshim_collector_jsonl_spans_total", NULL, "Spans written to the .jsonl file.") \
     X(write_errors, "spanshim_collector_jsonl_write_errors_total", NULL,                      \
-      "Batches the .jsonl file could not take.")
+      "Batches the .jsonl file could not take (none of the batch is left in it).")             \
+    X(unwritten, "spanshim_collector_jsonl_spans_not_written_total", NULL,                    \
+      "Spans of the batches the .jsonl file could not take.")
 
 typedef struct col_counts {
 #define COL_COUNT_FIELD(f, m, l, h) unsigned long long f;

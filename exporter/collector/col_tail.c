@@ -11,8 +11,10 @@
  *
  * Spans are held by reference into the decoded batches they came in (a
  * batch is freed when its last span is decided), in a hash of traces with
- * a list in order of last activity. Memory is bounded: past max_traces or
- * max_spans held, the least recently active trace is decided at once.
+ * a list in order of last activity. Memory is bounded: past max_traces,
+ * max_spans or max_bytes held (the bytes of the arenas the held batches
+ * were decoded into: what they really take, whatever their spans carry),
+ * the least recently active trace is decided at once.
  * Decisions are remembered (COL_DECIDED_MAX of them) so a span that comes
  * late follows its trace's fate.
  */
@@ -33,6 +35,7 @@ enum { COL_DROP = 0, COL_KEEP_ERROR, COL_KEEP_LATENCY, COL_KEEP_RATIO };
 typedef struct col_batch {
     col_arena_t *arena; /* where the request was decoded */
     size_t refs;
+    size_t bytes;       /* the arena's, counted in tl.bytes while held */
 } col_batch_t;
 
 typedef struct col_hspan {
@@ -63,7 +66,7 @@ static struct {
     col_tail_emit_fn emit;
     col_trace_t *hash[COL_TRACE_HASH];
     col_trace_t *oldest, *newest;
-    size_t traces, spans;
+    size_t traces, spans, bytes;
     col_decided_t *dhash[COL_TRACE_HASH];
     col_decided_t *dhead, **dtail;
     size_t decided;
@@ -145,6 +148,7 @@ static void col_decided_add(const uint8_t *id, uint8_t policy)
 static void col_batch_put(col_batch_t *b)
 {
     if (--b->refs == 0) {
+        tl.bytes -= b->bytes;
         col_arena_free(b->arena);
         free(b);
     }
@@ -418,6 +422,8 @@ void col_tail_add(col_request_t *r, col_arena_t *arena, uint64_t now_ms)
     }
     a.batch->arena = arena;
     a.batch->refs = 1; /* ours, while the spans are added */
+    a.batch->bytes = col_arena_bytes(arena) + sizeof(*a.batch);
+    tl.bytes += a.batch->bytes;
     col_each_span(r, col_tail_one, &a);
     col_batch_put(a.batch);
     col_tail_due(now_ms, 0);
@@ -427,7 +433,8 @@ void col_tail_due(uint64_t now_ms, int all)
 {
     while (tl.oldest) {
         col_trace_t *t = tl.oldest;
-        int over = tl.traces > tl.cfg.max_traces || tl.spans > tl.cfg.max_spans;
+        int over = tl.traces > tl.cfg.max_traces || tl.spans > tl.cfg.max_spans ||
+                   tl.bytes > tl.cfg.max_bytes;
 
         if (!all && !over && t->last_ms + (uint64_t)tl.cfg.wait_ms > now_ms)
             break;

@@ -16,6 +16,7 @@ typedef struct col_tail_cfg {
     double ratio;       /* keep this share of the others */
     size_t max_traces;  /* held at once; past it, the oldest are decided early */
     size_t max_spans;   /* the same, in spans */
+    size_t max_bytes;   /* the same, in bytes of the decoded batches held */
 } col_tail_cfg_t;
 
 /* What kept spans go to (the collector's sinks). */
@@ -26,7 +27,7 @@ typedef void (*col_tail_emit_fn)(const col_request_t *r, size_t spans);
     X(traces_kept_latency, "traces kept: a span was slower than the threshold") \
     X(traces_kept_probabilistic, "traces kept by the ratio")                 \
     X(traces_dropped, "traces dropped by the ratio")                         \
-    X(traces_decided_early, "traces decided before their wait: too many held") \
+    X(traces_decided_early, "traces decided before their wait: too many traces, spans or bytes held") \
     X(spans_kept, "spans kept")                                              \
     X(spans_dropped, "spans dropped")                                        \
     X(late_spans, "spans that came after their trace was decided")
