@@ -17,7 +17,8 @@ import tempfile
 import time
 import unittest
 
-from harness import COLLECTOR, PRELOAD, Collector, as_nobody
+from harness import COLLECTOR, PRELOAD, Collector, as_nobody, free_port
+from test_metrics import parse, scrape
 
 
 def capture_datagram():
@@ -44,15 +45,25 @@ def pb_len(field, data):
     return bytes([field << 3 | 2]) + bytes(n) + data
 
 
-def span_batch(name, attributes):
+def span_batch(name, attributes, values=()):
     """An ExportTraceServiceRequest with one span, built by hand, so its
-    strings can be any bytes at all."""
+    strings can be any bytes at all; values: (key, encoded AnyValue) too."""
     span = (pb_len(1, bytes(range(1, 17))) + pb_len(2, bytes(range(1, 9))) + pb_len(5, name) +
             bytes([6 << 3, 2]) + bytes([7 << 3 | 1]) + (10 ** 18).to_bytes(8, "little") +
             bytes([8 << 3 | 1]) + (10 ** 18 + 5).to_bytes(8, "little"))
     for key, value in attributes:
         span += pb_len(9, pb_len(1, key) + pb_len(2, pb_len(1, value)))
+    for key, value in values:
+        span += pb_len(9, pb_len(1, key) + pb_len(2, value))
     return pb_len(1, pb_len(2, pb_len(2, span)))
+
+
+def nested_arrays(depth):
+    """An AnyValue that is an array holding an array... depth times, then "x"."""
+    v = pb_len(1, b"x")
+    for _ in range(depth):
+        v = pb_len(5, pb_len(1, v))
+    return v
 
 
 class Hostile(unittest.TestCase):
@@ -90,6 +101,53 @@ class Hostile(unittest.TestCase):
         with open(col.jsonl) as f:
             for line in f:
                 json.loads(line)
+
+    def refused(self, datagrams, reason, log):
+        """Send datagrams, then a good span: the collector is alive, wrote
+        the good span (and those of datagrams[i] for i in `keep`), counted
+        the others under reason and logged why."""
+        port = free_port()
+        col = Collector(extra=["--metrics-listen", "127.0.0.1:%d" % port])
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        tx.connect(col.sock)
+        for d in datagrams:
+            self.assertLess(len(d), 256 * 1024)  # within the datagram cap
+            tx.send(d)
+        tx.send(span_batch(b"good", [(b"k", b"v")]))
+        tx.close()
+        got = col.wait_spans(1, timeout=30, pred=lambda s: s.get("name") == "good")
+        self.assertEqual([s["name"] for s in got], ["good"])
+        self.assertIsNone(col.proc.poll(), "collector still running")
+        m = parse(scrape(port)[1])
+        dropped = m[("spanshim_collector_datagrams_dropped_total", frozenset({("reason", reason)}))]
+        self.assertEqual(col.stop(), 0)
+        self.assertIn(log, col.stderr)
+        return col, dropped
+
+    def test_deep_nesting_refused(self):
+        # 5,000 nested arrays (35 KB) overflowed protobuf-c's stack. An
+        # attribute's AnyValue is the 6th message down; each array adds 2,
+        # so 29 arrays (64 deep) decode and 30 do not.
+        col, dropped = self.refused([span_batch(b"deep", [], [(b"k", nested_arrays(5000))]),
+                                     span_batch(b"d30", [], [(b"k", nested_arrays(30))]),
+                                     span_batch(b"d29", [], [(b"k", nested_arrays(29))])],
+                                    "too_deep", "nests messages more than 64 deep")
+        self.assertEqual(dropped, 2)
+        self.assertEqual(sorted(s["name"] for s in col.spans()), ["d29", "good"])
+        self.assertIn("2 nested too deep", col.stderr.splitlines()[-1])
+
+    def test_decoding_bounded_in_memory(self):
+        # A singular message field given again is merged with the one
+        # before, its repeated fields copied: 60,000 resources of one
+        # attribute each (240 KB) would take 14 GB decoded. 100,000 empty
+        # spans (200 KB) take about 20 MB: decoded.
+        merges = pb_len(1, pb_len(1, pb_len(1, b"")) * 60000)
+        empty = pb_len(1, pb_len(2, pb_len(2, b"") * 100000))
+        col, dropped = self.refused([merges, empty], "too_big_decoded",
+                                    "would take more than 64 MiB decoded")
+        self.assertEqual(dropped, 1)
+        self.assertIn("100001 spans in 3 datagrams", col.stderr.splitlines()[-1])
 
     def test_strings_escaped_and_utf8_checked(self):
         """Quotes, backslashes and control bytes are escaped; valid UTF-8
