@@ -108,6 +108,7 @@ class Hostile(unittest.TestCase):
         the others under reason and logged why."""
         port = free_port()
         col = Collector(extra=["--metrics-listen", "127.0.0.1:%d" % port])
+        self.addCleanup(col.proc.kill)  # if the test fails half way
         tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         tx.connect(col.sock)
@@ -295,6 +296,70 @@ class Hostile(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"already listens", r.stderr)
         col.stop()
+
+
+class FullDisk(unittest.TestCase):
+    """The .jsonl file on a full disk: a tmpfs of 256 KiB, mounted in a
+    private mount namespace of the collector's, reached from here through
+    /proc/PID/root."""
+
+    def counters(self):
+        m = parse(scrape(self.port)[1])
+        return lambda name: m[("spanshim_collector_" + name, frozenset())]
+
+    def send(self, first, n):
+        """n batches of one 3 KB span each, then until all are handled."""
+        for i in range(first, first + n):
+            self.tx.send(span_batch(b"span-%d" % i, [(b"pad", b"x" * (3000 + i))]))
+        deadline = time.time() + 30
+        while self.counters()("datagrams_total") < first + n and time.time() < deadline:
+            time.sleep(0.05)
+        return self.counters()
+
+    def test_full_disk_leaves_only_whole_batches(self):
+        self.assertEqual(os.getuid(), 0, "mounting a tmpfs needs root")
+        d = tempfile.mkdtemp(prefix="spanshim-disk.")
+        disk = os.path.join(d, "disk")
+        os.mkdir(disk)
+        sock, jsonl, self.port = os.path.join(d, "c.sock"), os.path.join(disk, "spans.jsonl"), free_port()
+        col = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", 'mount -t tmpfs -o size=256k tmpfs "$1" && shift && exec "$@"',
+             "sh", disk, COLLECTOR, "--socket", sock, "--jsonl", jsonl,
+             "--metrics-listen", "127.0.0.1:%d" % self.port], stderr=subprocess.PIPE)
+        self.addCleanup(col.kill)  # if the test fails half way (a no-op once it exited)
+        deadline = time.time() + 10
+        while not os.path.exists(sock) and time.time() < deadline and col.poll() is None:
+            time.sleep(0.01)
+        view = "/proc/%d/root" % col.pid  # the collector's mounts: its tmpfs
+        with open(view + disk + "/filler", "wb") as f:
+            f.write(b"\0" * 65536)
+        self.tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.tx.connect(sock)
+        full = self.send(0, 100)  # 330 KB of lines for 192 KiB free
+        self.assertGreater(full("jsonl_write_errors_total"), 0)
+        os.unlink(view + disk + "/filler")  # space again: writing resumes
+        c = self.send(100, 10)
+        with open(view + jsonl, "rb") as f:
+            data = f.read()
+        self.tx.close()
+        col.send_signal(signal.SIGTERM)
+        err = col.communicate(timeout=30)[1].decode()
+        self.assertEqual(col.returncode, 0)
+        names = []
+        for line in data.split(b"\n")[:-1]:  # every line whole OTLP JSON
+            req = json.loads(line)
+            names += [s["name"] for s in req["resourceSpans"][0]["scopeSpans"][0]["spans"]]
+        self.assertTrue(data.endswith(b"\n"))
+        written = full("jsonl_spans_total")
+        self.assertGreater(written, 20)
+        self.assertEqual(written + full("jsonl_spans_not_written_total"), 100)
+        self.assertEqual(c("jsonl_spans_total"), written + 10)
+        self.assertEqual(len(names), written + 10)
+        self.assertEqual(names[-10:], ["span-%d" % i for i in range(100, 110)])
+        last = err.splitlines()[-1]  # the totals say what the file holds
+        self.assertIn("110 spans in 110 datagrams, %d written to %s" % (written + 10, jsonl), last)
+        self.assertIn("%d batches (%d spans) not written" % (100 - written, 100 - written), last)
+        self.assertIn("No space left on device", err)
 
 
 if __name__ == "__main__":
