@@ -7,10 +7,12 @@ import base64
 import json
 import os
 import re
+import socket
 import time
 import unittest
 
 from harness import Collector, free_port, read_lines, start_app
+from test_collector import pb_len
 from test_metrics import parse, scrape
 
 TP = re.compile(rb"traceparent: 00-([0-9a-f]{32})-")
@@ -88,6 +90,43 @@ class Tail(unittest.TestCase):
         self.assertEqual(len({s["traceId"] for s in spans}), 8)
         self.assertEqual(len(spans), 16)
         self.assertEqual({s.attrs["spanshim.sampling.policy"] for s in spans}, {"probabilistic"})
+
+
+    def test_bounded_in_bytes(self):
+        # 3,000 traces of one span carrying 200 KB each: 600 MB, within
+        # the count caps. --tail-max-mb 16 holds about 80 of them; the
+        # others are decided early. The ratio drops them all; the errors
+        # are kept and written.
+        port = free_port()
+        col = Collector(extra=["--tail-sampling", "--tail-wait", "600000", "--tail-ratio", "0",
+                               "--tail-max-mb", "16", "--metrics-listen", "127.0.0.1:%d" % port])
+        self.addCleanup(col.proc.kill)  # if the test fails half way
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        tx.connect(col.sock)
+        pad = pb_len(9, pb_len(1, b"pad") + pb_len(2, pb_len(1, b"x" * 200000)))
+        handled = lambda: parse(scrape(port)[1])[("spanshim_collector_datagrams_total", frozenset())]
+        for i in range(3000):
+            error = pb_len(15, bytes([3 << 3, 2])) if i % 150 == 0 else b""
+            span = (pb_len(1, (i + 1).to_bytes(16, "big")) + pb_len(2, (i + 1).to_bytes(8, "big")) +
+                    pb_len(5, b"big-%d" % i) + pad + error)
+            tx.send(pb_len(1, pb_len(2, pb_len(2, span))))
+            if i % 50 == 49:  # at most 10 MB queued at a time
+                deadline = time.time() + 60
+                while handled() < i + 1 and time.time() < deadline:
+                    time.sleep(0.02)
+        tx.close()
+        with open("/proc/%d/status" % col.proc.pid) as f:
+            hwm = [int(l.split()[1]) for l in f if l.startswith("VmHWM")][0]
+        self.assertLess(hwm, 200 * 1024, "peak RSS %d KiB" % hwm)
+        m = parse(scrape(port)[1])
+        c = lambda n: m[("spanshim_collector_tail_%s_total" % n, frozenset())]
+        self.assertGreater(c("traces_decided_early"), 2800)
+        self.assertEqual(col.stop(), 0)
+        spans = col.spans()
+        self.assertEqual(sorted(s["name"] for s in spans), sorted("big-%d" % i for i in range(0, 3000, 150)))
+        self.assertEqual({s.attrs["spanshim.sampling.policy"] for s in spans}, {"error"})
+        self.assertEqual(len(spans[0].attrs["pad"]), 200000)
 
 
 if __name__ == "__main__":
