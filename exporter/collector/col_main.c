@@ -36,6 +36,7 @@
 #include "col_socket.h"
 #include "col_stats.h"
 #include "col_tail.h"
+#include "col_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -193,7 +194,9 @@ static void col_usage(FILE *f)
                "                 else for root /run/spanshim/spanshim.sock, for others\n"
                "                 $XDG_RUNTIME_DIR/spanshim.sock or /tmp/spanshim-UID/spanshim.sock);\n"
                "                 never replaces a file that is not its own stale socket\n"
-               "  --jsonl FILE   append each batch as one OTLP JSON line\n"
+               "  --jsonl FILE   append each batch as one OTLP JSON line (a batch the file\n"
+               "                 cannot take whole, as on a full disk, is cut back out of it,\n"
+               "                 dropped and counted; the next one tries again)\n"
                "  --print        print each trace as a tree once it is complete\n"
                "  --socket-group GROUP\n"
                "                 members of GROUP may send too (the socket is owner-only)\n"
@@ -216,7 +219,10 @@ static void col_usage(FILE *f)
                "                 _COMPRESSION=gzip, _CERTIFICATE)\n"
                "  --otlp-unix-socket PATH\n"
                "                 reach the OTLP endpoint through this Unix socket\n"
-               "  --quiet        no totals line at exit\n");
+               "  --quiet        no totals line at exit\n"
+               "Datagrams nested more than " COL_STR(COL_WIRE_DEPTH_MAX) " messages deep or that "
+               "would take more than\n" COL_STR(COL_ARENA_MAX_MB) " MiB decoded are refused, "
+               "counted and logged, as is anything not OTLP.\n");
 }
 
 static int col_open_jsonl(void)
