@@ -74,21 +74,32 @@ col_arena_t *col_arena_new(void)
     return a;
 }
 
-/* Keep the largest block of at most the usual size: an arena used for one
- * datagram after another settles on the size they need, with no malloc. */
+/* Keep one block, as large as the message just decoded needed (at most
+ * the usual size): an arena used for one datagram after another settles
+ * on the size they need, with no malloc per datagram. */
 void col_arena_reset(col_arena_t *a)
 {
-    col_block_t *keep = NULL, *b = a->blocks;
+    size_t want = 0;
+    col_block_t *keep = NULL, *b;
 
-    for (; b; b = b->next)
+    for (b = a->blocks; b; b = b->next) {
+        want += b->cap;
         if (b->cap <= COL_ARENA_BLOCK && (keep == NULL || b->cap > keep->cap))
             keep = b;
+    }
+    if (want > COL_ARENA_BLOCK)
+        want = COL_ARENA_BLOCK;
     for (b = a->blocks; b;) {
         col_block_t *next = b->next;
 
         if (b != keep)
             free(b);
         b = next;
+    }
+    if (keep && keep->cap < want) {
+        free(keep);
+        if ((keep = malloc(sizeof(*keep) + want)) != NULL)
+            keep->cap = want;
     }
     if (keep) {
         keep->used = 0;

@@ -3,7 +3,7 @@
  * COL_WIRE_DEPTH_MAX decodes and one more level does not; what cannot be
  * walked is refused; fields that are not messages are not descended; an
  * arena refuses what would take more than COL_ARENA_MAX; a small message
- * takes a small arena.
+ * takes a small arena, and one arena reused settles on one block.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,6 +155,18 @@ static void test_arena_bounded(void **state)
     a = col_arena_new();
     assert_non_null(col_decode(ANY, a, (const uint8_t *)"\x0a\x01x", 3, &why));
     assert_true(col_arena_bytes(a) <= 16 * 1024);
+    col_arena_free(a);
+    /* one arena for message after message settles on one block */
+    a = col_arena_new();
+    for (i = 0; i < 3; i++) {
+        size_t before = col_arena_bytes(a);
+
+        assert_non_null(col_decode(&opentelemetry__proto__trace__v1__resource_spans__descriptor,
+                                   a, rs, 4000, &why));
+        col_arena_reset(a);
+        if (i > 0)
+            assert_int_equal(col_arena_bytes(a), before);
+    }
     col_arena_free(a);
 }
 
