@@ -26,6 +26,7 @@
 #include "../../exporter/collector/col_metrics.h"
 #include "../../exporter/collector/col_print.h"
 #include "../../exporter/collector/col_tail.h"
+#include "../pb_varint.h"
 
 #define GEN_MAX (256 * 1024) /* the collector's datagram cap */
 #define GEN_DEPTH_MAX 12000
@@ -131,13 +132,8 @@ static int gen_put(uint8_t *buf, size_t *pos, const void *p, size_t n)
 static int gen_varint(uint8_t *buf, size_t *pos, uint64_t v)
 {
     uint8_t b[10];
-    size_t n = 0;
 
-    do {
-        b[n++] = (uint8_t)(v & 0x7f) | (v > 0x7f ? 0x80 : 0);
-        v >>= 7;
-    } while (v);
-    return gen_put(buf, pos, b, n);
+    return gen_put(buf, pos, b, pb_varint(b, v));
 }
 
 /* Encode the way from the inside out: the leaf's bytes, then each level's

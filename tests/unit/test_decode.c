@@ -16,6 +16,7 @@
 
 #include "../../exporter/collector/col_otlp.h"
 #include "../../exporter/collector/col_wire.h"
+#include "../pb_varint.h"
 
 #define ANY (&opentelemetry__proto__common__v1__any_value__descriptor)
 #define ARRAY (&opentelemetry__proto__common__v1__array_value__descriptor)
@@ -36,13 +37,8 @@ static void put(msg_t *m, const void *p, size_t n)
 static void put_varint(msg_t *m, uint64_t v)
 {
     uint8_t b[10];
-    size_t n = 0;
 
-    do {
-        b[n++] = (uint8_t)(v & 0x7f) | (v > 0x7f ? 0x80 : 0);
-        v >>= 7;
-    } while (v);
-    put(m, b, n);
+    put(m, b, pb_varint(b, v));
 }
 
 /* The message so far becomes field `field` (length-delimited) of a new one. */
