@@ -71,9 +71,7 @@ void col_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0. s is NUL-ended:
- * a NUL is no continuation byte, so the check stops there. */
-static size_t col_utf8_len(const unsigned char *s)
+size_t col_utf8_len(const unsigned char *s)
 {
     size_t len, i;
     uint32_t cp;

@@ -44,6 +44,11 @@ void col_buf_printf(col_buf_t *b, const char *fmt, ...) __attribute__((format(pr
 /* Append the JSON of r (no newline) to b. */
 void col_json_request(col_buf_t *b, const col_request_t *r);
 
+/* Length of the valid UTF-8 sequence at s (1..4; 1 for any ASCII byte),
+ * or 0. s is NUL-ended: a NUL is no continuation byte, so the check stops
+ * there. */
+size_t col_utf8_len(const unsigned char *s);
+
 /* Lowercase hex of bytes into out (2n + 1 bytes). */
 void col_hex(const uint8_t *p, size_t n, char *out);
 

@@ -334,7 +334,7 @@ static void col_emit(const col_request_t *r, size_t n)
         }
     }
     if (col_opt.print)
-        col_print_add(r, col_now_ms());
+        col_print_add(stdout, r, col_now_ms());
     if (col_opt.fwd.url)
         col_forward(r, n);
 }

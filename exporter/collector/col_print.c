@@ -1,32 +1,50 @@
 /*
  * col_print.c - the trace tree printer (see col_print.h).
+ *
+ * Traces are in a hash table keyed by trace id (col_hash: keyed, so no
+ * sender can pile them into one bucket) and in a list by last activity,
+ * oldest first: the quiet ones and the one to print early are at its
+ * head. A trace is printed from three sorted orders of its spans (by
+ * parent, by id, by start), so finding a span's children or whether its
+ * parent is there is a binary search, not a scan.
  */
+#define _GNU_SOURCE
 #include "col_print.h"
 #include "col_json.h"
+#include "col_term.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define COL_PRINT_HASH 16384 /* above the most traces held: one span each */
+#define COL_PRINT_COLS 64    /* columns of a name shown */
+#define COL_PRINT_TEXT (4 * COL_PRINT_COLS + 1)
+
+col_print_counts_t col_print_count;
+
 typedef struct col_pspan {
-    char trace[33], id[17], parent[17];
-    char service[64], name[64];
-    int kind, error;
+    char id[17], parent[17];
+    char service[COL_PRINT_TEXT], name[COL_PRINT_TEXT]; /* escaped */
+    uint8_t service_cols, name_cols;
+    uint8_t kind, error;
     int64_t status_code;
     uint64_t start, end;
-    int printed;
 } col_pspan_t;
 
 typedef struct col_ptrace {
     char trace[33];
+    struct col_ptrace *chain, *prev, *next;
     uint64_t last_ms;
     col_pspan_t *spans;
-    size_t n, cap;
-    struct col_ptrace *next;
+    size_t n, cap, cut;
 } col_ptrace_t;
 
-static col_ptrace_t *col_traces;
-static col_ptrace_t **col_traces_tail = &col_traces;
-static size_t col_held;
+static struct {
+    col_ptrace_t *hash[COL_PRINT_HASH];
+    col_ptrace_t *oldest, *newest;
+    size_t held;
+} pr;
 
 static void col_idhex(ProtobufCBinaryData d, char *out, size_t max)
 {
@@ -37,68 +55,152 @@ static void col_idhex(ProtobufCBinaryData d, char *out, size_t max)
     col_hex(d.data, d.len, out);
 }
 
+static unsigned col_trace_bucket(const char *trace)
+{
+    return (unsigned)(col_hash(trace, strlen(trace)) % COL_PRINT_HASH);
+}
+
+static void col_lru_unlink(col_ptrace_t *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        pr.oldest = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        pr.newest = t->prev;
+    t->prev = t->next = NULL;
+}
+
+static void col_lru_append(col_ptrace_t *t)
+{
+    t->prev = pr.newest;
+    if (pr.newest)
+        pr.newest->next = t;
+    else
+        pr.oldest = t;
+    pr.newest = t;
+}
+
 static col_ptrace_t *col_trace_for(const char *trace)
 {
+    unsigned b = col_trace_bucket(trace);
     col_ptrace_t *t;
 
-    for (t = col_traces; t; t = t->next)
+    for (t = pr.hash[b]; t; t = t->chain)
         if (strcmp(t->trace, trace) == 0)
             return t;
-    t = calloc(1, sizeof(*t));
-    if (t == NULL)
+    if ((t = calloc(1, sizeof(*t))) == NULL)
         return NULL;
     memcpy(t->trace, trace, sizeof(t->trace));
-    *col_traces_tail = t; /* oldest first, so traces print in arrival order */
-    col_traces_tail = &t->next;
+    t->chain = pr.hash[b];
+    pr.hash[b] = t;
+    col_lru_append(t);
     return t;
 }
 
-void col_print_add(const col_request_t *r, uint64_t now_ms)
-{
-    size_t i, j, k;
+static void col_print_trace(FILE *out, col_ptrace_t *t);
 
-    for (i = 0; i < r->n_resource_spans; i++) {
-        const col_resource_spans_t *rs = r->resource_spans[i];
+/* Print t and forget it. */
+static void col_trace_done(FILE *out, col_ptrace_t *t)
+{
+    col_ptrace_t **pp;
+
+    col_print_trace(out, t);
+    for (pp = &pr.hash[col_trace_bucket(t->trace)]; *pp; pp = &(*pp)->chain)
+        if (*pp == t) {
+            *pp = t->chain;
+            break;
+        }
+    col_lru_unlink(t);
+    pr.held -= t->n;
+    free(t->spans);
+    free(t);
+}
+
+/* A place for one more span of t, or NULL (counted) past its cap. */
+static col_pspan_t *col_trace_slot(col_ptrace_t *t)
+{
+    if (t->n == COL_PRINT_TRACE_SPANS) {
+        t->cut++;
+        col_print_count.spans_cut++;
+        return NULL;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4;
+        col_pspan_t *ns;
+
+        if (cap > COL_PRINT_TRACE_SPANS)
+            cap = COL_PRINT_TRACE_SPANS;
+        if ((ns = realloc(t->spans, cap * sizeof(*ns))) == NULL)
+            return NULL;
+        t->spans = ns;
+        t->cap = cap;
+    }
+    return &t->spans[t->n++];
+}
+
+typedef struct col_padd {
+    FILE *out;
+    uint64_t now_ms;
+    const col_resource_spans_t *rs; /* the resource whose service is in svc */
+    char svc[COL_PRINT_TEXT];
+    uint8_t svc_cols;
+} col_padd_t;
+
+static void col_print_one(const col_resource_spans_t *rs, const col_scope_spans_t *ss,
+                          const col_span_t *s, void *arg)
+{
+    col_padd_t *a = arg;
+    char trace[33];
+    col_ptrace_t *t;
+    col_pspan_t *p;
+
+    (void)ss;
+    col_idhex(s->trace_id, trace, 16);
+    if (trace[0] == '\0' || (t = col_trace_for(trace)) == NULL)
+        return;
+    t->last_ms = a->now_ms;
+    col_lru_unlink(t);
+    col_lru_append(t);
+    if ((p = col_trace_slot(t)) == NULL)
+        return;
+    if (a->rs != rs) { /* escaped once per resource, not per span */
         const char *svc = col_service(rs);
 
-        for (j = 0; j < rs->n_scope_spans; j++) {
-            for (k = 0; k < rs->scope_spans[j]->n_spans; k++) {
-                const col_span_t *s = rs->scope_spans[j]->spans[k];
-                char trace[33];
-                col_ptrace_t *t;
-                col_pspan_t *p;
-
-                col_idhex(s->trace_id, trace, 16);
-                if (trace[0] == '\0' || (t = col_trace_for(trace)) == NULL)
-                    continue;
-                if (t->n == t->cap) {
-                    size_t cap = t->cap ? t->cap * 2 : 8;
-                    col_pspan_t *ns = realloc(t->spans, cap * sizeof(*ns));
-
-                    if (ns == NULL)
-                        continue;
-                    t->spans = ns;
-                    t->cap = cap;
-                }
-                p = &t->spans[t->n++];
-                memset(p, 0, sizeof(*p));
-                memcpy(p->trace, trace, sizeof(trace));
-                col_idhex(s->span_id, p->id, 8);
-                col_idhex(s->parent_span_id, p->parent, 8);
-                snprintf(p->service, sizeof(p->service), "%s", svc ? svc : "?");
-                snprintf(p->name, sizeof(p->name), "%s", s->name ? s->name : "");
-                p->kind = (int)s->kind;
-                p->error = s->status && s->status->code == 2;
-                p->status_code = col_attr_int(s->attributes, s->n_attributes,
-                                              "http.response.status_code");
-                p->start = s->start_time_unix_nano;
-                p->end = s->end_time_unix_nano;
-                t->last_ms = now_ms;
-                col_held++;
-            }
-        }
+        a->rs = rs;
+        a->svc_cols = (uint8_t)col_term_text(a->svc, sizeof(a->svc), svc ? svc : "?",
+                                             COL_PRINT_COLS);
+    }
+    memcpy(p->service, a->svc, sizeof(p->service));
+    p->service_cols = a->svc_cols;
+    p->name_cols = (uint8_t)col_term_text(p->name, sizeof(p->name), s->name, COL_PRINT_COLS);
+    col_idhex(s->span_id, p->id, 8);
+    col_idhex(s->parent_span_id, p->parent, 8);
+    p->kind = s->kind >= 0 && s->kind <= 5 ? (uint8_t)s->kind : 6;
+    p->error = s->status && s->status->code == 2;
+    p->status_code = col_attr_int(s->attributes, s->n_attributes, "http.response.status_code");
+    p->start = s->start_time_unix_nano;
+    p->end = s->end_time_unix_nano;
+    pr.held++;
+    while (pr.held > COL_PRINT_MAX_SPANS && pr.oldest != t) {
+        col_print_count.traces_early++;
+        col_trace_done(a->out, pr.oldest);
     }
 }
+
+void col_print_add(FILE *out, const col_request_t *r, uint64_t now_ms)
+{
+    static col_padd_t a;
+
+    a.out = out;
+    a.now_ms = now_ms;
+    a.rs = NULL;
+    col_each_span(r, col_print_one, &a);
+}
+
+/* ---- printing one trace --------------------------------------------------- */
 
 static const char *col_kind_name(int k)
 {
@@ -108,46 +210,156 @@ static const char *col_kind_name(int k)
     return k >= 0 && k < 6 ? names[k] : "?";
 }
 
-static void col_print_children(FILE *out, col_ptrace_t *t, const char *parent, int depth)
+/* Orders of a trace's spans; ties go by arrival, as the spans came. */
+static int col_by_start(const void *a, const void *b, void *arg)
 {
-    for (;;) {
-        col_pspan_t *best = NULL;
-        char st[24];
-        size_t i;
+    const col_pspan_t *s = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
 
-        /* Children in start order; a span whose parent is absent is a root. */
-        for (i = 0; i < t->n; i++) {
-            col_pspan_t *s = &t->spans[i];
-            int child = 0;
+    if (s[i].start != s[j].start)
+        return s[i].start < s[j].start ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
 
-            if (s->printed)
-                continue;
-            if (parent) {
-                child = strcmp(s->parent, parent) == 0;
-            } else {
-                size_t j;
+static int col_by_parent(const void *a, const void *b, void *arg)
+{
+    const col_pspan_t *s = arg;
+    int c = strcmp(s[*(const size_t *)a].parent, s[*(const size_t *)b].parent);
 
-                child = 1;
-                for (j = 0; j < t->n && s->parent[0]; j++)
-                    if (strcmp(t->spans[j].id, s->parent) == 0)
-                        child = 0;
-            }
-            if (child && (best == NULL || s->start < best->start))
-                best = s;
-        }
-        if (best == NULL)
-            return;
-        best->printed = 1;
-        if (best->status_code)
-            snprintf(st, sizeof(st), "%lld", (long long)best->status_code);
+    return c ? c : col_by_start(a, b, arg);
+}
+
+static int col_by_id(const void *a, const void *b, void *arg)
+{
+    const col_pspan_t *s = arg;
+
+    return strcmp(s[*(const size_t *)a].id, s[*(const size_t *)b].id);
+}
+
+/* The first position in ord (sorted by field) whose span's field is >= key. */
+static size_t col_lower(const col_pspan_t *s, const size_t *ord, size_t n, size_t field,
+                        const char *key)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp((const char *)&s[ord[mid]] + field, key) < 0)
+            lo = mid + 1;
         else
-            snprintf(st, sizeof(st), "-");
-        fprintf(out, "%*s%-*s %-8s %-6s %-5s %3s %9.2f ms\n", 2 * depth + 2, "",
-                24 - 2 * depth > 8 ? 24 - 2 * depth : 8, best->service, best->name,
-                col_kind_name(best->kind), best->error ? "ERROR" : "ok", st,
-                best->end > best->start ? (double)(best->end - best->start) / 1e6 : 0.0);
-        col_print_children(out, t, best->id, depth + 1);
+            hi = mid;
     }
+    return lo;
+}
+
+/* text, then spaces up to width columns. */
+static void col_put_padded(FILE *out, const char *text, size_t cols, size_t width)
+{
+    fputs(text, out);
+    for (; cols < width; cols++)
+        fputc(' ', out);
+}
+
+static void col_print_line(FILE *out, const col_pspan_t *s, size_t depth)
+{
+    char st[24];
+
+    if (s->status_code)
+        snprintf(st, sizeof(st), "%lld", (long long)s->status_code);
+    else
+        snprintf(st, sizeof(st), "-");
+    fprintf(out, "%*s", (int)(2 * depth + 2), "");
+    col_put_padded(out, s->service, s->service_cols, 2 * depth < 16 ? 24 - 2 * depth : 8);
+    fputc(' ', out);
+    col_put_padded(out, s->name, s->name_cols, 8);
+    fprintf(out, " %-6s %-5s %3s %9.2f ms\n", col_kind_name(s->kind), s->error ? "ERROR" : "ok",
+            st, s->end > s->start ? (double)(s->end - s->start) / 1e6 : 0.0);
+}
+
+typedef struct col_tree {
+    const col_pspan_t *s;
+    size_t n;
+    size_t *by_parent, *by_id, *by_start;
+    uint8_t *printed;
+    struct col_frame {
+        size_t span, depth, next; /* next: position in by_parent of the next child */
+    } *stack;
+} col_tree_t;
+
+/* Print span i and everything under it, children in start order, each
+ * span once (ids may repeat, parents may form a cycle). */
+static void col_print_subtree(FILE *out, col_tree_t *tr, size_t i)
+{
+    size_t top = 0;
+
+    tr->printed[i] = 1;
+    col_print_line(out, &tr->s[i], 0);
+    tr->stack[top++] = (struct col_frame){
+        i, 0, col_lower(tr->s, tr->by_parent, tr->n, offsetof(col_pspan_t, parent), tr->s[i].id)};
+    while (top) {
+        struct col_frame *f = &tr->stack[top - 1];
+        size_t c;
+
+        if (tr->s[f->span].id[0] == '\0' || f->next == tr->n ||
+            strcmp(tr->s[tr->by_parent[f->next]].parent, tr->s[f->span].id) != 0) {
+            top--;
+            continue;
+        }
+        c = tr->by_parent[f->next++];
+        if (tr->printed[c])
+            continue;
+        tr->printed[c] = 1;
+        col_print_line(out, &tr->s[c], f->depth + 1);
+        tr->stack[top] = (struct col_frame){
+            c, f->depth + 1,
+            col_lower(tr->s, tr->by_parent, tr->n, offsetof(col_pspan_t, parent), tr->s[c].id)};
+        top++;
+    }
+}
+
+/* A span is a root if it has no parent, or its parent is not here. */
+static int col_is_root(const col_tree_t *tr, size_t i)
+{
+    const char *parent = tr->s[i].parent;
+    size_t k;
+
+    if (parent[0] == '\0')
+        return 1;
+    k = col_lower(tr->s, tr->by_id, tr->n, offsetof(col_pspan_t, id), parent);
+    return k == tr->n || strcmp(tr->s[tr->by_id[k]].id, parent) != 0;
+}
+
+static void col_print_tree(FILE *out, col_ptrace_t *t)
+{
+    col_tree_t tr = {t->spans, t->n, NULL, NULL, NULL, NULL, NULL};
+    size_t i, pass;
+
+    tr.by_parent = malloc(t->n * sizeof(size_t));
+    tr.by_id = malloc(t->n * sizeof(size_t));
+    tr.by_start = malloc(t->n * sizeof(size_t));
+    tr.printed = calloc(t->n, 1);
+    tr.stack = malloc(t->n * sizeof(*tr.stack));
+    if (!tr.by_parent || !tr.by_id || !tr.by_start || !tr.printed || !tr.stack) {
+        for (i = 0; i < t->n; i++) /* out of memory: as they came, flat */
+            col_print_line(out, &t->spans[i], 0);
+        goto done;
+    }
+    for (i = 0; i < t->n; i++)
+        tr.by_parent[i] = tr.by_id[i] = tr.by_start[i] = i;
+    qsort_r(tr.by_parent, t->n, sizeof(size_t), col_by_parent, t->spans);
+    qsort_r(tr.by_id, t->n, sizeof(size_t), col_by_id, t->spans);
+    qsort_r(tr.by_start, t->n, sizeof(size_t), col_by_start, t->spans);
+    /* The roots in start order; then what no root reached (a cycle). */
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < t->n; i++) {
+            size_t k = tr.by_start[i];
+
+            if (!tr.printed[k] && (pass == 1 || col_is_root(&tr, k)))
+                col_print_subtree(out, &tr, k);
+        }
+done:
+    free(tr.by_parent), free(tr.by_id), free(tr.by_start), free(tr.printed), free(tr.stack);
 }
 
 static void col_print_trace(FILE *out, col_ptrace_t *t)
@@ -161,31 +373,16 @@ static void col_print_trace(FILE *out, col_ptrace_t *t)
         if (t->spans[i].end > hi)
             hi = t->spans[i].end;
     }
-    fprintf(out, "trace %s  %zu span%s  %.2f ms\n", t->trace, t->n, t->n == 1 ? "" : "s",
-            hi > lo ? (double)(hi - lo) / 1e6 : 0.0);
-    col_print_children(out, t, NULL, 0);
+    fprintf(out, "trace %s  %zu span%s", t->trace, t->n, t->n == 1 ? "" : "s");
+    if (t->cut)
+        fprintf(out, " (%zu more not shown)", t->cut);
+    fprintf(out, "  %.2f ms\n", hi > lo ? (double)(hi - lo) / 1e6 : 0.0);
+    col_print_tree(out, t);
     fflush(out);
 }
 
 void col_print_due(FILE *out, uint64_t now_ms, int force)
 {
-    col_ptrace_t **pp = &col_traces;
-
-    while (*pp) {
-        col_ptrace_t *t = *pp;
-        int due = force || now_ms - t->last_ms >= COL_PRINT_QUIET_MS ||
-                  (col_held > COL_PRINT_MAX_SPANS && pp == &col_traces);
-
-        if (!due) {
-            pp = &t->next;
-            continue;
-        }
-        col_print_trace(out, t);
-        col_held -= t->n;
-        *pp = t->next;
-        if (col_traces_tail == &t->next)
-            col_traces_tail = pp;
-        free(t->spans);
-        free(t);
-    }
+    while (pr.oldest && (force || now_ms - pr.oldest->last_ms >= COL_PRINT_QUIET_MS))
+        col_trace_done(out, pr.oldest);
 }

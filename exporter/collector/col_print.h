@@ -5,8 +5,11 @@
  * COL_PRINT_QUIET_MS (the spans of one request arrive from several
  * processes within a moment of each other), then printed parent above
  * child, each line with service, span name, kind, status and duration.
- * At most COL_PRINT_MAX_SPANS are held; past that the oldest trace is
- * printed early.
+ * Work per span is bounded whatever comes in: traces are found through a
+ * hash table; at most COL_PRINT_MAX_SPANS are held, and a span past that
+ * prints the least recently active trace at once; a trace holds at most
+ * COL_PRINT_TRACE_SPANS (more are counted, not printed); a trace prints
+ * in O(n log n). Names are escaped for the terminal (col_term.h).
  */
 #ifndef COL_PRINT_H
 #define COL_PRINT_H
@@ -18,8 +21,22 @@
 
 #define COL_PRINT_QUIET_MS 500
 #define COL_PRINT_MAX_SPANS 10000
+#define COL_PRINT_TRACE_SPANS 1000
 
-void col_print_add(const col_request_t *r, uint64_t now_ms);
+#define COL_PRINT_COUNTERS(X)                                                       \
+    X(traces_early, "traces printed before they were quiet: too many spans held")  \
+    X(spans_cut, "spans not printed: their trace already held the most it may")
+
+typedef struct col_print_counts {
+#define COL_PRINT_FIELD(name, what) unsigned long long name;
+    COL_PRINT_COUNTERS(COL_PRINT_FIELD)
+#undef COL_PRINT_FIELD
+} col_print_counts_t;
+
+extern col_print_counts_t col_print_count;
+
+/* Hold r's spans; print to out what the caps push out. */
+void col_print_add(FILE *out, const col_request_t *r, uint64_t now_ms);
 /* Print traces quiet since now_ms - COL_PRINT_QUIET_MS (all if force). */
 void col_print_due(FILE *out, uint64_t now_ms, int force);
 

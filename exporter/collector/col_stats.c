@@ -4,6 +4,7 @@
 #include "col_stats.h"
 #include "col_forward.h"
 #include "col_metrics.h"
+#include "col_print.h"
 #include "col_tail.h"
 
 col_counts_t col_count;
@@ -25,4 +26,9 @@ void col_stats_render(col_buf_t *b)
                         COL_LOAD(col_tail_count.name));
     COL_TAIL_COUNTERS(COL_RENDER_TAIL)
 #undef COL_RENDER_TAIL
+#define COL_RENDER_PRINT(name, what) \
+    col_metrics_counter(b, "spanshim_collector_print_" #name "_total", NULL, what, \
+                        COL_LOAD(col_print_count.name));
+    COL_PRINT_COUNTERS(COL_RENDER_PRINT)
+#undef COL_RENDER_PRINT
 }
