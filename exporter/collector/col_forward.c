@@ -18,10 +18,17 @@
  * wait in a queue of at most queue_max bytes; past that they are dropped.
  * Every drop is counted by its reason. Delivery is at least once: an
  * endpoint that handles a request after the timeout gets it again.
+ *
+ * A stop has a deadline: retries come sooner (no backoff past the first
+ * step; a Retry-After only if it ends in time), and at the deadline the
+ * sending thread is left to itself, a request in flight or not. Each
+ * batch's spans are counted once, by the thread as it settles the batch
+ * or by the stop that gave up on it, under the lock.
  */
 #define _GNU_SOURCE
 #include "col_forward.h"
 #include "col_otlp.h"
+#include "col_term.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -63,6 +70,9 @@ static struct {
     size_t bytes;
     int stopping;
     uint64_t deadline_ms;
+    size_t inflight;    /* spans of the batch being sent */
+    int finished;       /* the sending thread is done */
+    int abandoned;      /* the stop gave up waiting: the thread counts no more */
     CURL *curl;
     struct curl_slist *headers;
     unsigned seed;
@@ -79,6 +89,18 @@ static uint64_t col_fwd_now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
+static void col_fwd_abstime(struct timespec *ts, uint64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
 }
 
 /* ---- configuration ------------------------------------------------------ */
@@ -265,6 +287,15 @@ static uint8_t *col_fwd_gzip(const uint8_t *in, size_t len, size_t *out_len)
 
 enum { COL_FWD_DONE, COL_FWD_RETRY, COL_FWD_DROP };
 
+/* How a batch ended: the counter its spans go to. */
+typedef enum {
+    COL_FWD_SENT,
+    COL_FWD_REFUSED,
+    COL_FWD_GAVE_UP,
+    COL_FWD_NO_MEMORY,
+    COL_FWD_SHUTDOWN
+} col_fwd_end_t;
+
 static int col_fwd_retryable_curl(CURLcode rc)
 {
     return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
@@ -296,22 +327,25 @@ static size_t col_fwd_partial(const col_resp_t *r)
                                        *m->partial_success->error_message))) {
         rejected = m->partial_success->rejected_spans > 0
                        ? (size_t)m->partial_success->rejected_spans : 0;
+        char msg[512];
+
+        col_term_text(msg, sizeof(msg), m->partial_success->error_message, 200);
         fprintf(stderr, "spanshim-collector: the OTLP endpoint rejected %zu spans of a batch: "
-                        "%s\n", rejected,
-                m->partial_success->error_message ? m->partial_success->error_message : "");
+                        "%s\n", rejected, msg);
     }
     col_arena_reset(arena);
     return rejected;
 }
 
-/* POST one body. *retry_ms: the endpoint's Retry-After, or -1. */
-static int col_fwd_post(const uint8_t *body, size_t len, size_t spans, long *retry_ms)
+/* POST one body. *retry_ms: the endpoint's Retry-After, or -1; *rejected:
+ * the spans a partial success rejected. */
+static int col_fwd_post(const uint8_t *body, size_t len, size_t spans, long *retry_ms,
+                        size_t *rejected)
 {
     static col_resp_t resp;
     CURLcode rc;
     long status = 0;
     curl_off_t after = -1;
-    size_t rejected;
 
     *retry_ms = -1;
     resp.len = 0;
@@ -327,11 +361,9 @@ static int col_fwd_post(const uint8_t *body, size_t len, size_t spans, long *ret
     }
     curl_easy_getinfo(fw.curl, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) {
-        rejected = col_fwd_partial(&resp);
-        if (rejected > spans)
-            rejected = spans;
-        COL_FWD_ADD(partial_rejected, rejected);
-        COL_FWD_ADD(exported_spans, spans - rejected);
+        *rejected = col_fwd_partial(&resp);
+        if (*rejected > spans)
+            *rejected = spans;
         return COL_FWD_DONE;
     }
     if (status == 429 || status == 502 || status == 503 || status == 504) {
@@ -358,8 +390,10 @@ static long col_fwd_backoff(int n)
     return base / 2 + (long)(rand_r(&fw.seed) % (unsigned)base);
 }
 
-/* Sleep ms unless the wait outlasts a stop's deadline (then 0). */
-static int col_fwd_wait(long ms)
+/* Sleep ms before a retry, unless the wait outlasts a stop's deadline
+ * (then 0). A stop cuts a backoff to its first step; the endpoint's own
+ * Retry-After (fixed) is kept. */
+static int col_fwd_wait(long ms, int fixed)
 {
     uint64_t until = col_fwd_now() + (uint64_t)ms;
     int ok = 1;
@@ -369,19 +403,15 @@ static int col_fwd_wait(long ms)
         uint64_t now = col_fwd_now();
         struct timespec ts;
 
+        if (fw.stopping && !fixed && until > now + COL_FWD_BACKOFF_MS)
+            until = now + COL_FWD_BACKOFF_MS;
         if (fw.stopping && until > fw.deadline_ms) {
             ok = 0;
             break;
         }
         if (now >= until)
             break;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t)((until - now) / 1000);
-        ts.tv_nsec += (long)((until - now) % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        col_fwd_abstime(&ts, until - now);
         pthread_cond_timedwait(&fw.cond, &fw.lock, &ts);
     }
     pthread_mutex_unlock(&fw.lock);
@@ -389,9 +419,11 @@ static int col_fwd_wait(long ms)
 }
 
 /* Send a batch until it is done, refused, or out of time. */
-static void col_fwd_send(const uint8_t *body, size_t len, size_t spans)
+static col_fwd_end_t col_fwd_send(const uint8_t *body, size_t len, size_t spans,
+                                  size_t *rejected)
 {
     uint64_t start = col_fwd_now();
+    col_fwd_end_t end = COL_FWD_SENT;
     uint8_t *gz = NULL;
     size_t gz_len = 0;
     int n;
@@ -402,28 +434,57 @@ static void col_fwd_send(const uint8_t *body, size_t len, size_t spans)
     }
     for (n = 0;; n++) {
         long after, delay;
-        int r = col_fwd_post(body, len, spans, &after);
+        int r = col_fwd_post(body, len, spans, &after, rejected);
 
         if (r == COL_FWD_DONE)
             break;
         if (r == COL_FWD_DROP) {
-            COL_FWD_ADD(dropped_rejected, spans);
+            end = COL_FWD_REFUSED;
             break;
         }
         delay = after >= 0 ? after : col_fwd_backoff(n);
         if (!col_fwd_stopping() && (long)(col_fwd_now() - start) + delay > fw.cfg.retry_max_ms) {
             fprintf(stderr, "spanshim-collector: %zu spans dropped after retrying for %ld s\n",
                     spans, (long)(col_fwd_now() - start) / 1000);
-            COL_FWD_ADD(dropped_retries, spans);
+            end = COL_FWD_GAVE_UP;
             break;
         }
-        if (!col_fwd_wait(delay)) {
-            COL_FWD_ADD(dropped_shutdown, spans);
+        if (!col_fwd_wait(delay, after >= 0)) {
+            end = COL_FWD_SHUTDOWN;
             break;
         }
         COL_FWD_ADD(retries, 1);
     }
     free(gz);
+    return end;
+}
+
+/* Count a batch's spans by how it ended, unless a stop already has. */
+static void col_fwd_settle(col_fwd_end_t end, size_t spans, size_t rejected)
+{
+    pthread_mutex_lock(&fw.lock);
+    if (!fw.abandoned) {
+        switch (end) {
+        case COL_FWD_SENT:
+            COL_FWD_ADD(partial_rejected, rejected);
+            COL_FWD_ADD(exported_spans, spans - rejected);
+            break;
+        case COL_FWD_REFUSED:
+            COL_FWD_ADD(dropped_rejected, spans);
+            break;
+        case COL_FWD_GAVE_UP:
+            COL_FWD_ADD(dropped_retries, spans);
+            break;
+        case COL_FWD_NO_MEMORY:
+            COL_FWD_ADD(dropped_queue_full, spans);
+            break;
+        case COL_FWD_SHUTDOWN:
+            COL_FWD_ADD(dropped_shutdown, spans);
+            break;
+        }
+    }
+    fw.inflight = 0;
+    pthread_mutex_unlock(&fw.lock);
 }
 
 /* ---- the sending thread ------------------------------------------------------ */
@@ -446,12 +507,7 @@ static col_item_t *col_fwd_take(size_t *len, size_t *spans)
                         now >= fw.head->at_ms + COL_FWD_LINGER_MS))
             break;
         wait = fw.head ? (long)(fw.head->at_ms + COL_FWD_LINGER_MS - now) : COL_FWD_LINGER_MS;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += wait * 1000000;
-        while (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        col_fwd_abstime(&ts, (uint64_t)wait);
         pthread_cond_timedwait(&fw.cond, &fw.lock, &ts);
     }
     first = fw.head;
@@ -464,6 +520,7 @@ static col_item_t *col_fwd_take(size_t *len, size_t *spans)
     if (fw.head == NULL)
         fw.tail = &fw.head;
     fw.bytes -= n;
+    fw.inflight = s;
     pthread_mutex_unlock(&fw.lock);
     *len = n;
     *spans = s;
@@ -489,16 +546,21 @@ static void *col_fwd_main(void *arg)
             free(items);
             items = next;
         }
-        if (body == NULL) {
-            COL_FWD_ADD(dropped_queue_full, spans);
-            continue;
-        }
-        if (col_fwd_stopping() && col_fwd_now() > __atomic_load_n(&fw.deadline_ms, __ATOMIC_ACQUIRE))
-            COL_FWD_ADD(dropped_shutdown, spans);
-        else
-            col_fwd_send(body, len, spans);
+        size_t rejected = 0;
+        col_fwd_end_t end = COL_FWD_NO_MEMORY;
+
+        if (body && col_fwd_stopping() &&
+            col_fwd_now() > __atomic_load_n(&fw.deadline_ms, __ATOMIC_ACQUIRE))
+            end = COL_FWD_SHUTDOWN;
+        else if (body)
+            end = col_fwd_send(body, len, spans, &rejected);
+        col_fwd_settle(end, spans, rejected);
         free(body);
     }
+    pthread_mutex_lock(&fw.lock);
+    fw.finished = 1;
+    pthread_cond_broadcast(&fw.cond);
+    pthread_mutex_unlock(&fw.lock);
     return NULL;
 }
 
@@ -559,15 +621,48 @@ void col_fwd_submit(const uint8_t *pb, size_t len, size_t spans)
     pthread_mutex_unlock(&fw.lock);
 }
 
-void col_fwd_stop(long deadline_ms)
+/* Give up on the sending thread: count what it holds and what waits. */
+static void col_fwd_abandon(void)
 {
+    size_t spans = fw.inflight;
+
+    while (fw.head) {
+        col_item_t *it = fw.head;
+
+        fw.head = it->next;
+        spans += it->spans;
+        free(it);
+    }
+    fw.tail = &fw.head;
+    fw.bytes = 0;
+    fw.abandoned = 1;
+    COL_FWD_ADD(dropped_shutdown, spans);
+}
+
+int col_fwd_stop(long deadline_ms)
+{
+    uint64_t deadline = col_fwd_now() + (uint64_t)deadline_ms;
+    int finished;
+
     pthread_mutex_lock(&fw.lock);
-    __atomic_store_n(&fw.deadline_ms, col_fwd_now() + (uint64_t)deadline_ms, __ATOMIC_RELEASE);
+    __atomic_store_n(&fw.deadline_ms, deadline, __ATOMIC_RELEASE);
     __atomic_store_n(&fw.stopping, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&fw.cond);
+    while (!fw.finished && col_fwd_now() < deadline) {
+        struct timespec ts;
+
+        col_fwd_abstime(&ts, deadline - col_fwd_now());
+        pthread_cond_timedwait(&fw.cond, &fw.lock, &ts);
+    }
+    finished = fw.finished;
+    if (!finished)
+        col_fwd_abandon(); /* a request may be in flight: the process exits under it */
     pthread_mutex_unlock(&fw.lock);
+    if (!finished)
+        return 0;
     pthread_join(fw.thread, NULL);
     curl_easy_cleanup(fw.curl);
     curl_slist_free_all(fw.headers);
     curl_global_cleanup();
+    return 1;
 }

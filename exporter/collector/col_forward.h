@@ -49,7 +49,10 @@ int col_fwd_start(const col_fwd_cfg_t *cfg);
  * bytes are copied. Dropped and counted if the queue is full. */
 void col_fwd_submit(const uint8_t *pb, size_t len, size_t spans);
 
-/* Send what is queued (trying until deadline_ms from now), then stop. */
-void col_fwd_stop(long deadline_ms);
+/* Send what is queued (trying until deadline_ms from now), then stop.
+ * Returns 0 if the sending thread was still busy at the deadline: what it
+ * held is counted as dropped at shutdown, and the caller must leave with
+ * _exit (the thread may be inside libcurl). */
+int col_fwd_stop(long deadline_ms);
 
 #endif

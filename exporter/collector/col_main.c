@@ -22,9 +22,16 @@
  * what decoding it may take is bounded (col_otlp.h); protobuf-c checks
  * every length against the datagram. A batch the file cannot take (a full
  * disk) leaves nothing of itself there. Where the socket is and what it
- * may replace: col_socket.h. SIGTERM or SIGINT: drain what is queued,
- * write it, print the totals, remove the socket (if it is still the one
- * bound), exit 0.
+ * may replace: col_socket.h.
+ *
+ * SIGTERM or SIGINT: stop within --stop-timeout (5 s, under Docker's 10),
+ * whatever the backlog. The first four fifths of it go to what is queued
+ * (in the kernel and in memory), batch by batch; what is left then is
+ * counted as unhandled, not handled. Then the traces tail sampling and
+ * --print hold are decided and written, forwarding gets what remains of
+ * the timeout (spans still unsent then are counted), the totals are
+ * printed, the socket removed (if it is still the one bound), and the
+ * exit status is 0.
  */
 #define _GNU_SOURCE
 #include "col_forward.h"
@@ -55,10 +62,11 @@
 #include <unistd.h>
 
 #define COL_DGRAM_MAX (256 * 1024)
-#define COL_FWD_GRACE_MS 10000 /* a stop waits this long past a request's timeout */
+#define COL_STOP_MS 5000 /* --stop-timeout's default */
 
 static volatile sig_atomic_t col_stop;
 static volatile sig_atomic_t col_reopen;
+static uint64_t col_stop_at; /* when a stop must be over; 0: none yet */
 
 
 #define COL_ALLOW_MAX 16
@@ -91,6 +99,7 @@ static struct {
     int tail;                 /* tail sampling, with tail_cfg */
     col_tail_cfg_t tail_cfg;
     col_fwd_cfg_t fwd;        /* fwd.url NULL: no forwarding */
+    long stop_ms;             /* a stop is over this long after the signal */
 } col_opt;
 
 /* Log a line about bad input: the first ones, then at most one a second,
@@ -114,6 +123,52 @@ static uint64_t col_now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The stop's deadline, fixed by whichever thread sees the signal first
+ * (0 while there is no stop). */
+static uint64_t col_stop_deadline(void)
+{
+    uint64_t at = __atomic_load_n(&col_stop_at, __ATOMIC_ACQUIRE), none = 0;
+
+    if (at || !col_stop)
+        return at;
+    at = col_now_ms() + (uint64_t)col_opt.stop_ms;
+    if (!__atomic_compare_exchange_n(&col_stop_at, &none, at, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        at = none;
+    return at;
+}
+
+/* Stopping, and the part of the stop for handling what is queued is over:
+ * the last fifth is for writing what the sinks hold and for forwarding. */
+static int col_stop_handling_over(void)
+{
+    uint64_t at = col_stop ? col_stop_deadline() : 0;
+
+    return at && col_now_ms() + (uint64_t)col_opt.stop_ms / 5 >= at;
+}
+
+/* What is left of the stop's time, in ms. */
+static long col_stop_left_ms(void)
+{
+    uint64_t at = col_stop_deadline(), now = col_now_ms();
+
+    return at > now ? (long)(at - now) : 0;
+}
+
+/* --stop-timeout SECONDS: not negative, at most a day. */
+static int col_stop_option(const char *v)
+{
+    char *end;
+    double s = strtod(v, &end);
+
+    if (*v == '\0' || *end != '\0' || !(s >= 0 && s <= 86400)) {
+        fprintf(stderr, "spanshim-collector: --stop-timeout needs seconds: %s\n", v);
+        return 0;
+    }
+    col_opt.stop_ms = (long)(s * 1000);
+    return 1;
 }
 
 static void col_on_signal(int sig)
@@ -219,6 +274,9 @@ static void col_usage(FILE *f)
                "                 _COMPRESSION=gzip, _CERTIFICATE)\n"
                "  --otlp-unix-socket PATH\n"
                "                 reach the OTLP endpoint through this Unix socket\n"
+               "  --stop-timeout SECONDS\n"
+               "                 after SIGTERM or SIGINT, exit within this time (5) whatever\n"
+               "                 is queued: what is still unhandled or unsent then is counted\n"
                "  --quiet        no totals line at exit\n"
                "Datagrams nested more than " COL_STR(COL_WIRE_DEPTH_MAX) " messages deep or that "
                "would take more than\n" COL_STR(COL_ARENA_MAX_MB) " MiB decoded are refused, "
@@ -482,6 +540,8 @@ static void *col_receiver(void *arg)
 
         if (!stopping && poll(&p, 1, 100) <= 0)
             continue;
+        if (stopping && col_stop_handling_over())
+            break; /* whatever keeps coming: the kernel keeps it */
         n = col_recv(fd, buf, &who);
         if (n >= 0)
             col_enqueue(buf, n, &who);
@@ -535,6 +595,14 @@ static void col_log_totals(col_buf_t *b)
     if (col_count.write_errors)
         col_buf_printf(b, ", %llu batches (%llu spans) not written", col_count.write_errors,
                        col_count.unwritten);
+    if (col_count.unhandled)
+        col_buf_printf(b, ", %llu datagrams not handled within the stop timeout",
+                       col_count.unhandled);
+    if (col_opt.print && (col_print_count.spans_cut || col_print_count.traces_early))
+        col_buf_printf(b, "; --print left out %llu spans (over %d in a trace), printed %llu "
+                          "traces early (over %d spans held)",
+                       col_print_count.spans_cut, COL_PRINT_TRACE_SPANS,
+                       col_print_count.traces_early, COL_PRINT_MAX_SPANS);
     if (col_opt.tail)
         col_buf_printf(b, "; tail sampling kept %llu traces (%llu errors, %llu slow, %llu by "
                           "ratio) and dropped %llu, %llu decided early",
@@ -574,15 +642,17 @@ int main(int argc, char **argv)
         {"tail-max-traces", required_argument, NULL, 'N'},
         {"tail-max-spans", required_argument, NULL, 'S'},
         {"tail-max-mb", required_argument, NULL, 'M'},
+        {"stop-timeout", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *unix_socket = NULL;
     struct sigaction sa;
     col_buf_t b = {0};
     pthread_t rx;
-    int c, fd, jfd, usage;
+    int c, fd, jfd, usage, fwd_done = 1;
 
     col_opt.queue_max = (size_t)256 << 20;
+    col_opt.stop_ms = COL_STOP_MS;
     col_opt.tail_cfg.wait_ms = 5000;
     col_opt.tail_cfg.latency_ms = 1000;
     col_opt.tail_cfg.ratio = 0.1;
@@ -625,6 +695,10 @@ int main(int argc, char **argv)
         case 'M':
         case 'S':
             if (!col_tail_option(c, optarg))
+                return 2;
+            break;
+        case 'O':
+            if (!col_stop_option(optarg))
                 return 2;
             break;
         case 'Q':
@@ -699,7 +773,10 @@ int main(int argc, char **argv)
         while (d) {
             col_dgram_t *next = d->next;
 
-            col_handle(d);
+            if (col_stop_handling_over())
+                COL_COUNT(unhandled, 1);
+            else
+                col_handle(d);
             free(d);
             d = next;
         }
@@ -724,12 +801,16 @@ int main(int argc, char **argv)
     pthread_join(rx, NULL);
     col_socket_remove();
     if (col_opt.fwd.url)
-        col_fwd_stop(col_opt.fwd.timeout_ms + COL_FWD_GRACE_MS); /* queued spans go first */
+        fwd_done = col_fwd_stop(col_stop_left_ms()); /* queued spans go first, within the stop */
     col_serve_stop();
     if (!col_opt.quiet || col_count.bad || col_count.too_deep || col_count.too_big ||
-        col_count.oversized || col_count.write_errors ||
-        col_count.queue_full || col_count.refused_uid)
+        col_count.oversized || col_count.write_errors || col_count.queue_full ||
+        col_count.refused_uid || col_count.unhandled)
         col_log_totals(&b);
     col_buf_free(&b);
+    if (!fwd_done) { /* the sending thread is still in libcurl: no exit handlers under it */
+        fflush(NULL);
+        _exit(0);
+    }
     return 0;
 }
