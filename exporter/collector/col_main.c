@@ -742,6 +742,7 @@ int main(int argc, char **argv)
         return 1;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = col_on_signal;
+    sa.sa_flags = SA_RESTART; /* a signal must not cut a line --print is writing */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);

@@ -1,0 +1,218 @@
+"""--print and the stop, against what a sender may do: a burst of distinct
+traces costs each span a bounded amount of work (SIGTERM right after
+200,000 of them ends in seconds, every span accounted for); a trace of many
+spans still prints as its tree, up to its cap; --stop-timeout bounds a stop
+whatever is queued, and a forwarding endpoint that never answers; a span
+and service name full of terminal controls print as visible escapes, one
+line per span."""
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import unittest
+
+from harness import Collector
+from test_collector import pb_len
+
+TOTALS = re.compile(r"spanshim-collector: (\d+) spans in (\d+) datagrams")
+UNHANDLED = re.compile(r"(\d+) datagrams not handled within the stop timeout")
+
+
+def fixed64(field, v):
+    return bytes([field << 3 | 1]) + v.to_bytes(8, "little")
+
+
+def span(trace, sid, name, parent=0, start=10 ** 18, dur=5000):
+    """A SERVER span; ids are numbers, 0 leaves the parent out."""
+    s = pb_len(1, trace.to_bytes(16, "big")) + pb_len(2, sid.to_bytes(8, "big"))
+    if parent:
+        s += pb_len(4, parent.to_bytes(8, "big"))
+    return (s + pb_len(5, name) + bytes([6 << 3, 2]) + fixed64(7, start) +
+            fixed64(8, start + dur))
+
+
+def batch(spans, service=None):
+    """An ExportTraceServiceRequest: one resource, one scope."""
+    rs = b""
+    if service is not None:
+        kv = pb_len(1, b"service.name") + pb_len(2, pb_len(1, service))
+        rs += pb_len(1, pb_len(1, kv))
+    rs += pb_len(2, b"".join(pb_len(2, s) for s in spans))
+    return pb_len(1, rs)
+
+
+def sender(col):
+    tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    tx.connect(col.sock)
+    return tx  # blocking: the kernel makes it wait rather than drop
+
+
+def stop_within(col, seconds):
+    """SIGTERM now; the collector must have exited within seconds."""
+    col.proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = col.proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        col.proc.kill()
+        col.proc.communicate()
+        raise AssertionError("the collector was still running %d s after SIGTERM" % seconds)
+    col.stdout, col.stderr = out.decode(errors="replace"), err.decode(errors="replace")
+    return col.proc.returncode
+
+
+def totals(col):
+    """(spans, datagrams handled, datagrams unhandled) from the exit line."""
+    last = col.stderr.splitlines()[-1]
+    m, u = TOTALS.search(last), UNHANDLED.search(last)
+    return int(m.group(1)), int(m.group(2)), int(u.group(1)) if u else 0
+
+
+def tree(spans):
+    """(depth, name) in the order --print draws them: roots (no parent,
+    or a parent not held) and then each span's children by start, ties by
+    arrival."""
+    ids = {s["id"] for s in spans}
+    order = sorted(range(len(spans)), key=lambda i: (spans[i]["start"], i))
+    kids = {}
+    for i in order:
+        kids.setdefault(spans[i]["parent"], []).append(i)
+    out, done = [], set()
+
+    def walk(i, depth):
+        stack = [(i, depth)]
+        while stack:
+            i, depth = stack.pop()
+            if i in done:
+                continue
+            done.add(i)
+            out.append((depth, spans[i]["name"]))
+            stack.extend((c, depth + 1) for c in reversed(kids.get(spans[i]["id"], [])))
+
+    for i in order:
+        if not spans[i]["parent"] or spans[i]["parent"] not in ids:
+            walk(i, 0)
+    return out
+
+
+def drawn(stdout):
+    """(depth, name) of each span line of --print."""
+    out = []
+    for line in stdout.splitlines():
+        if line.startswith("trace "):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        out.append(((indent - 2) // 2, line.split()[1]))
+    return out
+
+
+class Print(unittest.TestCase):
+    def test_burst_of_distinct_traces(self):
+        """200,000 traces of one span each, then SIGTERM at once: a list of
+        traces searched per span took minutes; a hash table takes seconds."""
+        n, per = 200000, 20
+        grams = [batch([span(t + 1, t + 1, b"GET") for t in range(i, i + per)])
+                 for i in range(0, n, per)]
+        col = Collector(extra=["--print"])
+        tx = sender(col)
+        for g in grams:
+            tx.send(g)
+        tx.close()
+        self.assertEqual(stop_within(col, 20), 0)
+        spans, handled, unhandled = totals(col)
+        self.assertEqual(handled + unhandled, len(grams), col.stderr)  # every datagram
+        self.assertEqual(spans, per * handled)
+        self.assertEqual(len(col.spans()), spans)  # every span handled is in the file
+        lines = col.stdout.splitlines()
+        self.assertEqual(sum(1 for l in lines if l.startswith("trace ")), spans)
+        self.assertEqual(len(lines), 2 * spans)  # a trace line and a span line each
+
+    def test_large_trace_prints_as_its_tree(self):
+        """1,200 spans of one trace in a random tree, in random order:
+        the first 1,000 printed as their tree, the rest counted."""
+        rnd = random.Random(12)
+        spans = []
+        for i in range(1200):
+            parent = spans[rnd.randrange(len(spans))]["id"] if spans and rnd.random() < 0.97 else 0
+            spans.append({"id": i + 1, "parent": parent, "name": "s%d" % i,
+                          "start": 10 ** 18 + rnd.randrange(400) * 1000})
+        spans[5]["parent"] = 99999  # a parent that never comes: a root
+        rnd.shuffle(spans)
+        col = Collector(extra=["--print"])
+        tx = sender(col)
+        for i in range(0, len(spans), 100):
+            tx.send(batch([span(7, s["id"], s["name"].encode(), s["parent"], s["start"])
+                           for s in spans[i:i + 100]], b"svc"))
+        tx.close()
+        col.wait_spans(len(spans))
+        self.assertEqual(col.stop(), 0)
+        head = col.stdout.splitlines()[0]
+        self.assertIn("1000 spans (200 more not shown)", head)
+        self.assertEqual(drawn(col.stdout), tree(spans[:1000]))
+        self.assertIn("--print left out 200 spans (over 1000 in a trace)",
+                      col.stderr.splitlines()[-1])
+
+    def test_stop_timeout_bounds_a_backlog(self):
+        """More queued than can be handled in --stop-timeout: the stop ends
+        in time and counts what it left."""
+        g = batch([span(1 + i, 1 + i, b"GET") for i in range(3000)])
+        col = Collector(extra=["--stop-timeout", "0.2"])
+        tx = sender(col)
+        for _ in range(600):
+            tx.send(g)
+        tx.close()
+        self.assertEqual(stop_within(col, 20), 0)
+        spans, handled, unhandled = totals(col)
+        self.assertGreater(unhandled, 0, col.stderr)
+        self.assertEqual(handled + unhandled, 600, col.stderr)
+        self.assertEqual(spans, 3000 * handled)
+        self.assertEqual(len(col.spans()), spans)
+
+    def test_stop_bounds_forwarding(self):
+        """An endpoint that takes the request and never answers (with a
+        60 s request timeout): the stop still ends within its 5 s, and
+        the batch is counted as unsent."""
+        hang = socket.socket()
+        hang.bind(("127.0.0.1", 0))
+        hang.listen(16)
+        col = Collector(env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % hang.getsockname()[1],
+                             "OTEL_EXPORTER_OTLP_TIMEOUT": "60000"})
+        tx = sender(col)
+        tx.send(batch([span(1 + i, 1 + i, b"GET") for i in range(10)]))
+        tx.close()
+        self.assertEqual(len(col.wait_spans(10)), 10)
+        conn, _ = hang.accept()  # the request is in flight
+        self.assertEqual(stop_within(col, 20), 0)
+        conn.close()
+        hang.close()
+        self.assertIn("10 unsent at exit", col.stderr.splitlines()[-1])
+
+    def test_terminal_controls_escaped(self):
+        """Names that would set the title, clear the screen, forge a line or
+        reverse the text print as visible escapes."""
+        evil = b"\x1b]0;pwned\x07\x1b[2J\r\nfake trace line\x9b1m\xe2\x80\xae\xc2\x9b!"
+        col = Collector(extra=["--print"])
+        tx = sender(col)
+        tx.send(batch([span(1, 1, evil)], b"svc" + evil))
+        tx.send(batch([span(2, 2, b"GET")], "caf\u00e9".encode()))
+        tx.send(batch([span(3, 3, b"GET")], b"cafe"))
+        tx.close()
+        col.wait_spans(3)
+        col.proc.send_signal(signal.SIGTERM)
+        out, err = col.proc.communicate(timeout=30)
+        for bad in (b"\x1b", b"\x07", b"\r", b"\x9b", b"\xe2\x80\xae", b"\xc2\x9b"):
+            self.assertNotIn(bad, out)
+        lines = out.decode().split("\n")[:-1]
+        self.assertEqual(len(lines), 6, out)  # a trace line and a span line each
+        self.assertEqual(sum(1 for l in lines if l.startswith("trace ")), 3)
+        shown = "\\x1b]0;pwned\\x07\\x1b[2J\\r\\nfake trace line\\x9b1m\\u202e\\u009b!"
+        self.assertIn("  svc" + shown + " " + shown + " server", lines[1])
+        # Columns line up whatever the bytes: the kind starts at one place.
+        self.assertEqual(lines[3].index("server"), lines[5].index("server"))
+        self.assertIn("caf\u00e9 ", lines[3])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
