@@ -154,24 +154,73 @@ static void col_batch_put(col_batch_t *b)
     }
 }
 
+/* A scope's spans in a trace's list: the run of one scope in the order by
+ * scope, and where the scope and its resource first appear. */
+typedef struct col_group {
+    const col_scope_spans_t *ss;
+    const col_resource_spans_t *rs;
+    size_t first, res_first, at, n;
+} col_group_t;
+
 /* The output request's parts, one allocation each, for n spans at most. */
 typedef struct col_out {
-    const col_scope_spans_t **scope_src;    /* distinct scopes, first seen first */
-    const col_resource_spans_t **scope_res; /* the resource of each */
-    const col_resource_spans_t **res_src;   /* distinct resources */
+    size_t *by_scope;                       /* span indexes, by scope then arrival */
+    col_group_t *groups;
     col_scope_spans_t *scopes, **scope_ptrs;
     col_resource_spans_t *res, **res_ptrs;
     col_span_t *copies, **span_ptrs;
     col_kv_t **attrs;                       /* n_attributes + 1 per span, laid end to end */
 } col_out_t;
 
-static size_t col_find(const void *const *a, size_t n, const void *p)
-{
-    size_t i;
+#define COL_CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
 
-    for (i = 0; i < n && a[i] != p; i++)
-        ;
-    return i;
+static int col_by_scope(const void *a, const void *b, void *arg)
+{
+    const col_hspan_t *s = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = COL_CMP((uintptr_t)s[i].ss, (uintptr_t)s[j].ss);
+
+    return c ? c : COL_CMP(i, j);
+}
+
+static int col_by_resource(const void *a, const void *b)
+{
+    const col_group_t *x = a, *y = b;
+    int c = COL_CMP((uintptr_t)x->rs, (uintptr_t)y->rs);
+
+    return c ? c : COL_CMP(x->first, y->first);
+}
+
+static int col_by_first_seen(const void *a, const void *b)
+{
+    const col_group_t *x = a, *y = b;
+    int c = COL_CMP(x->res_first, y->res_first);
+
+    return c ? c : COL_CMP(x->first, y->first);
+}
+
+/* Group spans[0..n) by scope, the groups by resource, each in the order
+ * first seen: three sorts, not a search per span. Returns the groups. */
+static size_t col_group(const col_hspan_t *spans, size_t n, col_out_t *o)
+{
+    size_t i, ng = 0;
+
+    for (i = 0; i < n; i++)
+        o->by_scope[i] = i;
+    qsort_r(o->by_scope, n, sizeof(size_t), col_by_scope, (void *)spans);
+    for (i = 0; i < n; i++) {
+        const col_hspan_t *h = &spans[o->by_scope[i]];
+
+        if (ng == 0 || o->groups[ng - 1].ss != h->ss)
+            o->groups[ng++] = (col_group_t){h->ss, h->rs, o->by_scope[i], 0, i, 0};
+        o->groups[ng - 1].n++;
+    }
+    qsort(o->groups, ng, sizeof(*o->groups), col_by_resource);
+    for (i = 0; i < ng; i++)
+        o->groups[i].res_first = i && o->groups[i - 1].rs == o->groups[i].rs
+                                     ? o->groups[i - 1].res_first : o->groups[i].first;
+    qsort(o->groups, ng, sizeof(*o->groups), col_by_first_seen);
+    return ng;
 }
 
 /* Emit spans[0..n) as one request, grouped by resource and scope as they
@@ -180,14 +229,14 @@ static size_t col_find(const void *const *a, size_t n, const void *p)
 static void col_tail_emit(const col_hspan_t *spans, size_t n, uint8_t policy)
 {
     col_out_t o;
-    size_t nattr = 0, nscope = 0, nres = 0, i, j, r, k = 0, kp = 0, ka = 0;
+    size_t nattr = 0, ng, nres = 0, i, g, k = 0, ka = 0;
+    col_resource_spans_t *R = NULL;
     col_request_t out;
 
     for (i = 0; i < n; i++)
         nattr += spans[i].s->n_attributes + 1;
-    o.scope_src = calloc(n, sizeof(*o.scope_src));
-    o.scope_res = calloc(n, sizeof(*o.scope_res));
-    o.res_src = calloc(n, sizeof(*o.res_src));
+    o.by_scope = calloc(n, sizeof(*o.by_scope));
+    o.groups = calloc(n, sizeof(*o.groups));
     o.scopes = calloc(n, sizeof(*o.scopes));
     o.scope_ptrs = calloc(n, sizeof(*o.scope_ptrs));
     o.res = calloc(n, sizeof(*o.res));
@@ -195,51 +244,40 @@ static void col_tail_emit(const col_hspan_t *spans, size_t n, uint8_t policy)
     o.copies = calloc(n, sizeof(*o.copies));
     o.span_ptrs = calloc(n, sizeof(*o.span_ptrs));
     o.attrs = calloc(nattr, sizeof(*o.attrs));
-    if (!o.scope_src || !o.scope_res || !o.res_src || !o.scopes || !o.scope_ptrs || !o.res ||
-        !o.res_ptrs || !o.copies || !o.span_ptrs || !o.attrs)
+    if (!o.by_scope || !o.groups || !o.scopes || !o.scope_ptrs || !o.res || !o.res_ptrs ||
+        !o.copies || !o.span_ptrs || !o.attrs)
         goto done;
-    for (i = 0; i < n; i++) {
-        if (col_find((const void *const *)o.scope_src, nscope, spans[i].ss) == nscope) {
-            o.scope_src[nscope] = spans[i].ss;
-            o.scope_res[nscope++] = spans[i].rs;
+    ng = col_group(spans, n, &o);
+    for (g = 0; g < ng; g++) {
+        const col_group_t *G = &o.groups[g];
+        col_scope_spans_t *S = &o.scopes[g];
+
+        if (g == 0 || o.groups[g - 1].rs != G->rs) { /* a resource's scopes are together */
+            R = &o.res[nres];
+            opentelemetry__proto__trace__v1__resource_spans__init(R);
+            R->resource = G->rs->resource;
+            R->schema_url = G->rs->schema_url;
+            R->scope_spans = o.scope_ptrs + g;
+            o.res_ptrs[nres++] = R;
         }
-        if (col_find((const void *const *)o.res_src, nres, spans[i].rs) == nres)
-            o.res_src[nres++] = spans[i].rs;
-    }
-    for (r = 0; r < nres; r++) {
-        col_resource_spans_t *R = &o.res[r];
+        opentelemetry__proto__trace__v1__scope_spans__init(S);
+        S->scope = G->ss->scope;
+        S->schema_url = G->ss->schema_url;
+        S->spans = o.span_ptrs + k;
+        o.scope_ptrs[g] = S;
+        R->n_scope_spans++;
+        for (i = G->at; i < G->at + G->n; i++) {
+            const col_span_t *src = spans[o.by_scope[i]].s;
 
-        opentelemetry__proto__trace__v1__resource_spans__init(R);
-        R->resource = o.res_src[r]->resource;
-        R->schema_url = o.res_src[r]->schema_url;
-        R->scope_spans = o.scope_ptrs + kp;
-        o.res_ptrs[r] = R;
-        for (j = 0; j < nscope; j++) {
-            col_scope_spans_t *S = &o.scopes[j];
-
-            if (o.scope_res[j] != o.res_src[r])
-                continue;
-            opentelemetry__proto__trace__v1__scope_spans__init(S);
-            S->scope = o.scope_src[j]->scope;
-            S->schema_url = o.scope_src[j]->schema_url;
-            S->spans = o.span_ptrs + k;
-            o.scope_ptrs[kp++] = S;
-            R->n_scope_spans++;
-            for (i = 0; i < n; i++) {
-                const col_span_t *src = spans[i].s;
-
-                if (spans[i].ss != o.scope_src[j])
-                    continue;
-                o.copies[k] = *src;
-                o.copies[k].attributes = o.attrs + ka;
-                memcpy(o.attrs + ka, src->attributes, src->n_attributes * sizeof(col_kv_t *));
-                ka += src->n_attributes;
-                o.attrs[ka++] = &col_policy_kv[policy];
-                o.copies[k].n_attributes = src->n_attributes + 1;
-                o.span_ptrs[k] = &o.copies[k];
-                S->n_spans++;
-                k++;
-            }
+            o.copies[k] = *src;
+            o.copies[k].attributes = o.attrs + ka;
+            memcpy(o.attrs + ka, src->attributes, src->n_attributes * sizeof(col_kv_t *));
+            ka += src->n_attributes;
+            o.attrs[ka++] = &col_policy_kv[policy];
+            o.copies[k].n_attributes = src->n_attributes + 1;
+            o.span_ptrs[k] = &o.copies[k];
+            S->n_spans++;
+            k++;
         }
     }
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&out);
@@ -247,8 +285,8 @@ static void col_tail_emit(const col_hspan_t *spans, size_t n, uint8_t policy)
     out.n_resource_spans = nres;
     tl.emit(&out, n);
 done:
-    free(o.scope_src), free(o.scope_res), free(o.res_src), free(o.scopes), free(o.scope_ptrs);
-    free(o.res), free(o.res_ptrs), free(o.copies), free(o.span_ptrs), free(o.attrs);
+    free(o.by_scope), free(o.groups), free(o.scopes), free(o.scope_ptrs), free(o.res);
+    free(o.res_ptrs), free(o.copies), free(o.span_ptrs), free(o.attrs);
 }
 
 /* ---- traces ------------------------------------------------------------------ */

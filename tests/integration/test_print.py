@@ -1,7 +1,8 @@
-"""--print and the stop, against what a sender may do: a burst of distinct
-traces costs each span a bounded amount of work (SIGTERM right after
-200,000 of them ends in seconds, every span accounted for); a trace of many
-spans still prints as its tree, up to its cap; --stop-timeout bounds a stop
+"""--print, tail sampling and the stop, against what a sender may do: a
+burst of distinct traces costs each span a bounded amount of work (SIGTERM
+right after 200,000 of them ends in seconds, every span accounted for); a
+trace of many spans still prints as its tree, up to its cap; tail sampling
+writes a trace of 150,000 spans from as many datagrams in seconds; --stop-timeout bounds a stop
 whatever is queued, and a forwarding endpoint that never answers; a span
 and service name full of terminal controls print as visible escapes, one
 line per span."""
@@ -188,6 +189,25 @@ class Print(unittest.TestCase):
         conn.close()
         hang.close()
         self.assertIn("10 unsent at exit", col.stderr.splitlines()[-1])
+
+    def test_tail_sampling_one_trace_from_many_datagrams(self):
+        """Tail sampling emits a trace grouped by resource and scope: found
+        by sorting, not by a search per span (150,000 spans of one trace,
+        each in its own datagram, took most of a minute to write)."""
+        n = 150000
+        grams = [batch([span(7, i + 1, b"GET")], b"svc") for i in range(n)]
+        col = Collector(extra=["--tail-sampling", "--tail-ratio", "1", "--tail-wait", "600000"])
+        tx = sender(col)
+        for g in grams:
+            tx.send(g)
+        tx.close()
+        self.assertEqual(stop_within(col, 20), 0)
+        spans, handled, unhandled = totals(col)
+        self.assertEqual((handled + unhandled, spans), (n, handled), col.stderr)
+        self.assertIn("tail sampling kept 1 traces", col.stderr.splitlines()[-1])
+        got = col.spans()
+        self.assertEqual(len(got), spans)
+        self.assertEqual([s["spanId"] for s in got], ["%016x" % (i + 1) for i in range(spans)])
 
     def test_terminal_controls_escaped(self):
         """Names that would set the title, clear the screen, forge a line or
