@@ -542,7 +542,7 @@ static void *col_receiver(void *arg)
         if (!stopping && poll(&p, 1, 100) <= 0)
             continue;
         if (stopping && col_stop_handling_over())
-            break; /* whatever keeps coming: the kernel keeps it */
+            break; /* what still comes is lost with the socket, uncounted */
         n = col_recv(fd, buf, &who);
         if (n >= 0)
             col_enqueue(buf, n, &who);

@@ -271,7 +271,8 @@ static void col_tail_emit(const col_hspan_t *spans, size_t n, uint8_t policy)
 
             o.copies[k] = *src;
             o.copies[k].attributes = o.attrs + ka;
-            memcpy(o.attrs + ka, src->attributes, src->n_attributes * sizeof(col_kv_t *));
+            if (src->n_attributes) /* none: attributes may be NULL */
+                memcpy(o.attrs + ka, src->attributes, src->n_attributes * sizeof(col_kv_t *));
             ka += src->n_attributes;
             o.attrs[ka++] = &col_policy_kv[policy];
             o.copies[k].n_attributes = src->n_attributes + 1;
