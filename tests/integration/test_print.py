@@ -51,6 +51,13 @@ def sender(col):
     return tx  # blocking: the kernel makes it wait rather than drop
 
 
+def send_all(col, grams):
+    tx = sender(col)
+    for g in grams:
+        tx.send(g)
+    tx.close()
+
+
 def stop_within(col, seconds):
     """SIGTERM now; the collector must have exited within seconds."""
     col.proc.send_signal(signal.SIGTERM)
@@ -110,6 +117,12 @@ def drawn(stdout):
 
 
 class Print(unittest.TestCase):
+    def burst(self, col, grams):
+        """Send every datagram, then SIGTERM at once: the exit line's totals."""
+        send_all(col, grams)
+        self.assertEqual(stop_within(col, 20), 0)
+        return totals(col)
+
     def test_burst_of_distinct_traces(self):
         """200,000 traces of one span each, then SIGTERM at once: a list of
         traces searched per span took minutes; a hash table takes seconds."""
@@ -117,12 +130,7 @@ class Print(unittest.TestCase):
         grams = [batch([span(t + 1, t + 1, b"GET") for t in range(i, i + per)])
                  for i in range(0, n, per)]
         col = Collector(extra=["--print"])
-        tx = sender(col)
-        for g in grams:
-            tx.send(g)
-        tx.close()
-        self.assertEqual(stop_within(col, 20), 0)
-        spans, handled, unhandled = totals(col)
+        spans, handled, unhandled = self.burst(col, grams)
         self.assertEqual(handled + unhandled, len(grams), col.stderr)  # every datagram
         self.assertEqual(spans, per * handled)
         self.assertEqual(len(col.spans()), spans)  # every span handled is in the file
@@ -142,11 +150,9 @@ class Print(unittest.TestCase):
         spans[5]["parent"] = 99999  # a parent that never comes: a root
         rnd.shuffle(spans)
         col = Collector(extra=["--print"])
-        tx = sender(col)
-        for i in range(0, len(spans), 100):
-            tx.send(batch([span(7, s["id"], s["name"].encode(), s["parent"], s["start"])
-                           for s in spans[i:i + 100]], b"svc"))
-        tx.close()
+        send_all(col, [batch([span(7, s["id"], s["name"].encode(), s["parent"], s["start"])
+                              for s in spans[i:i + 100]], b"svc")
+                       for i in range(0, len(spans), 100)])
         col.wait_spans(len(spans))
         self.assertEqual(col.stop(), 0)
         head = col.stdout.splitlines()[0]
@@ -160,12 +166,7 @@ class Print(unittest.TestCase):
         in time and counts what it left."""
         g = batch([span(1 + i, 1 + i, b"GET") for i in range(3000)])
         col = Collector(extra=["--stop-timeout", "0.2"])
-        tx = sender(col)
-        for _ in range(600):
-            tx.send(g)
-        tx.close()
-        self.assertEqual(stop_within(col, 20), 0)
-        spans, handled, unhandled = totals(col)
+        spans, handled, unhandled = self.burst(col, [g] * 600)
         self.assertGreater(unhandled, 0, col.stderr)
         self.assertEqual(handled + unhandled, 600, col.stderr)
         self.assertEqual(spans, 3000 * handled)
@@ -180,9 +181,7 @@ class Print(unittest.TestCase):
         hang.listen(16)
         col = Collector(env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % hang.getsockname()[1],
                              "OTEL_EXPORTER_OTLP_TIMEOUT": "60000"})
-        tx = sender(col)
-        tx.send(batch([span(1 + i, 1 + i, b"GET") for i in range(10)]))
-        tx.close()
+        send_all(col, [batch([span(1 + i, 1 + i, b"GET") for i in range(10)])])
         self.assertEqual(len(col.wait_spans(10)), 10)
         conn, _ = hang.accept()  # the request is in flight
         self.assertEqual(stop_within(col, 20), 0)
@@ -197,12 +196,7 @@ class Print(unittest.TestCase):
         n = 150000
         grams = [batch([span(7, i + 1, b"GET")], b"svc") for i in range(n)]
         col = Collector(extra=["--tail-sampling", "--tail-ratio", "1", "--tail-wait", "600000"])
-        tx = sender(col)
-        for g in grams:
-            tx.send(g)
-        tx.close()
-        self.assertEqual(stop_within(col, 20), 0)
-        spans, handled, unhandled = totals(col)
+        spans, handled, unhandled = self.burst(col, grams)
         self.assertEqual((handled + unhandled, spans), (n, handled), col.stderr)
         self.assertIn("tail sampling kept 1 traces", col.stderr.splitlines()[-1])
         got = col.spans()
@@ -214,11 +208,9 @@ class Print(unittest.TestCase):
         reverse the text print as visible escapes."""
         evil = b"\x1b]0;pwned\x07\x1b[2J\r\nfake trace line\x9b1m\xe2\x80\xae\xc2\x9b!"
         col = Collector(extra=["--print"])
-        tx = sender(col)
-        tx.send(batch([span(1, 1, evil)], b"svc" + evil))
-        tx.send(batch([span(2, 2, b"GET")], "caf\u00e9".encode()))
-        tx.send(batch([span(3, 3, b"GET")], b"cafe"))
-        tx.close()
+        send_all(col, [batch([span(1, 1, evil)], b"svc" + evil),
+                       batch([span(2, 2, b"GET")], "caf\u00e9".encode()),
+                       batch([span(3, 3, b"GET")], b"cafe")])
         col.wait_spans(3)
         col.proc.send_signal(signal.SIGTERM)
         out, err = col.proc.communicate(timeout=30)
