@@ -2,11 +2,10 @@
 burst of distinct traces costs each span a bounded amount of work (SIGTERM
 right after 200,000 of them ends in seconds, every span accounted for); a
 trace of many spans still prints as its tree, up to its cap; tail sampling
-writes a trace of 150,000 spans from as many datagrams in seconds; --stop-timeout bounds a stop
-whatever is queued, and a forwarding endpoint that never answers; a span
-and service name full of terminal controls print as visible escapes, one
-line per span."""
-import os
+writes a trace of 150,000 spans from as many datagrams in seconds;
+--stop-timeout bounds a stop whatever is queued, and a forwarding endpoint
+that never answers; a span and service name full of terminal controls
+print as visible escapes, one line per span."""
 import random
 import re
 import signal
@@ -44,15 +43,11 @@ def batch(spans, service=None):
     return pb_len(1, rs)
 
 
-def sender(col):
+def send_all(col, grams):
+    """Every datagram to col, blocking: the kernel makes it wait, not drop."""
     tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     tx.connect(col.sock)
-    return tx  # blocking: the kernel makes it wait rather than drop
-
-
-def send_all(col, grams):
-    tx = sender(col)
     for g in grams:
         tx.send(g)
     tx.close()
