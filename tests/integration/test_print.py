@@ -5,13 +5,16 @@ trace of many spans still prints as its tree, up to its cap; tail sampling
 writes a trace of 150,000 spans from as many datagrams in seconds;
 --stop-timeout bounds a stop whatever is queued, and a forwarding endpoint
 that never answers; a span and service name full of terminal controls
-print as visible escapes, one line per span."""
+print as visible escapes, one line per span, and so does an endpoint's
+message quoted in the log."""
 import random
 import re
 import signal
 import socket
 import subprocess
+import threading
 import unittest
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from harness import Collector
 from test_collector import pb_len
@@ -219,6 +222,35 @@ class Print(unittest.TestCase):
         # Columns line up whatever the bytes: the kind starts at one place.
         self.assertEqual(lines[3].index("server"), lines[5].index("server"))
         self.assertIn("caf\u00e9 ", lines[3])
+
+    def test_log_lines_escape_the_endpoint_message(self):
+        """An OTLP endpoint's partial-success message is quoted in the log:
+        escaped like a name."""
+        body = pb_len(1, bytes([1 << 3, 1]) + pb_len(2, b"\x1b]0;pwned\x07\r\nforged line"))
+
+        class Partial(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        srv = HTTPServer(("127.0.0.1", 0), Partial)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        col = Collector(env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % srv.server_port})
+        send_all(col, [batch([span(1, 1, b"GET")])])
+        col.wait_spans(1)
+        col.proc.send_signal(signal.SIGTERM)
+        _, err = col.proc.communicate(timeout=30)
+        srv.shutdown()
+        self.assertIn(b"rejected 1 spans of a batch: \\x1b]0;pwned\\x07\\r\\nforged line\n", err)
+        for bad in (b"\x1b", b"\x07", b"\r"):
+            self.assertNotIn(bad, err)
 
 
 if __name__ == "__main__":
