@@ -290,7 +290,7 @@ static int col_open_jsonl(void)
 
     if (col_opt.jsonl == NULL)
         return -1;
-    fd = open(col_opt.jsonl, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    fd = open(col_opt.jsonl, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         fprintf(stderr, "spanshim-collector: cannot open %s: %s\n", col_opt.jsonl,
                 strerror(errno));

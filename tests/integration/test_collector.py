@@ -193,6 +193,14 @@ class Hostile(unittest.TestCase):
         self.assertEqual(lines[1].split()[:5],
                          ["unknown_service:curl", "GET", "client", "ERROR", "-"])
 
+    def test_file_is_owner_only(self):
+        """Spans hold URLs, addresses and service names: the file is made 0600."""
+        col = Collector()
+        try:
+            self.assertEqual(stat.S_IMODE(os.stat(col.jsonl).st_mode), 0o600)
+        finally:
+            col.stop()
+
     def test_socket_permissions(self):
         col = Collector(extra=["--socket-group", "0"])
         st = os.stat(col.sock)
