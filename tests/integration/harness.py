@@ -95,6 +95,12 @@ def read_spans(path):
         return parse_lines(f.read(), [])
 
 
+# A span and nothing else: a connection to a port nobody listens on.
+FENCE = ("import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\n"
+         "port = s.getsockname()[1]\ns.close()\n"
+         "socket.socket().connect_ex(('127.0.0.1', port))\n")
+
+
 class Collector:
     """A spanshim-collector on a private socket writing a private .jsonl."""
 
@@ -162,6 +168,20 @@ class Collector:
             if len(got) >= n or time.time() > deadline:
                 return got
             time.sleep(0.05)
+
+    def fence(self):
+        """Return once everything sent before now is written. A traced process
+        makes one span (a refused connection) and exits; the collector takes
+        datagrams in the order they come, so once that span is in the file so
+        is every span a process that already exited sent. (A process still
+        running may hold spans in its batch: stop it first, or fence with a
+        later request of its own.)"""
+        self._fences = getattr(self, "_fences", 0) + 1
+        name = "fence-%d" % self._fences
+        self.run([PY, "-c", FENCE], service=name)
+        got = self.wait_spans(1, timeout=30, pred=lambda s: s.service == name)
+        if not got:
+            raise AssertionError("the fence span never came: is export working?")
 
     def stop(self):
         for p in self.procs:

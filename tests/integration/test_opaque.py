@@ -16,9 +16,9 @@ class Opaque(CollectorTest):
                          "redis is not installed")
     def test_redis(self):
         port = free_port()
-        self.col.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                        "--appendonly", "no", "--dir", self.col.dir], service="redis",
-                       SPANSHIM_LOG="debug")
+        server = self.col.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no", "--dir", self.col.dir],
+                                service="redis", SPANSHIM_LOG="debug")
         deadline = time.time() + 10
         while True:
             try:
@@ -41,7 +41,10 @@ class Opaque(CollectorTest):
         self.assertEqual(bench.returncode, 0, bench.stderr)
         self.assertIn(b"GET:", bench.stdout)
         self.assertNotIn(b"headers_injected", bench.stderr)
-        time.sleep(0.5)
+        server.terminate()  # its exit flushes whatever it holds
+        _, err = server.communicate(timeout=10)
+        self.assertIn(b"conns_opaque:", err)  # the shim was alive in it
+        self.col.fence()
         self.assertEqual([s for s in self.col.spans() if s.service.startswith("redis")], [])
 
     @unittest.skipUnless(os.path.exists("/bin/busybox"), "busybox-static is not installed")
@@ -85,7 +88,7 @@ class Opaque(CollectorTest):
         self.assertEqual(plain.returncode, 0, plain.stderr)
         self.assertEqual(traced.returncode, 0, traced.stderr)
         self.assertEqual(traced.stdout, plain.stdout)
-        time.sleep(0.5)
+        self.col.fence()
         self.assertEqual([s for s in self.col.spans()
                           if "setuid" in s.attrs.get("url.full", "")], [])
 
