@@ -3,6 +3,7 @@ refused connections, wget, and spans flushed before exec and _exit."""
 import base64
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -145,7 +146,9 @@ class Run(unittest.TestCase):
         raw = base64.b64decode(json.loads(read_lines(self.record)[before])["raw"])
         # No span of its own, so the inbound context goes on unchanged.
         self.assertIn(b"traceparent: " + tp.encode() + b"\r\n", raw)
-        time.sleep(0.6)
+        front.send_signal(signal.SIGINT)  # Python exits cleanly: a span it held is flushed
+        front.wait(timeout=10)
+        self.col.fence()
         self.assertEqual([s for s in self.col.spans() if s.service == "quiet-front"], [])
 
 
