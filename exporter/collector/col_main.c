@@ -606,12 +606,14 @@ static void col_log_totals(col_buf_t *b)
                        col_print_count.traces_early, COL_PRINT_MAX_SPANS);
     if (col_opt.tail)
         col_buf_printf(b, "; tail sampling kept %llu traces (%llu errors, %llu slow, %llu by "
-                          "ratio) and dropped %llu, %llu decided early",
+                          "ratio) and dropped %llu, %llu decided early, %llu spans held unwritten "
+                          "at the stop timeout",
                        col_tail_count.traces_kept_error + col_tail_count.traces_kept_latency +
                            col_tail_count.traces_kept_probabilistic,
                        col_tail_count.traces_kept_error, col_tail_count.traces_kept_latency,
                        col_tail_count.traces_kept_probabilistic, col_tail_count.traces_dropped,
-                       col_tail_count.traces_decided_early);
+                       col_tail_count.traces_decided_early,
+                       col_tail_count.spans_unwritten_at_stop);
     if (col_opt.fwd.url)
         col_buf_printf(b, "; forwarded to %s: %llu spans exported in %llu requests (%llu "
                           "retried), dropped %llu refused, %llu after retrying, %llu queue full, "
@@ -793,8 +795,10 @@ int main(int argc, char **argv)
                 }
             }
         }
-        if (col_opt.tail)
-            col_tail_due(col_now_ms(), done); /* on a stop, every trace held */
+        if (col_opt.tail && done)
+            col_tail_stop(col_now_ms, col_stop_deadline()); /* every trace held, in time */
+        else if (col_opt.tail)
+            col_tail_due(col_now_ms(), 0);
         if (col_opt.print)
             col_print_due(stdout, col_now_ms(), done);
         if (done)

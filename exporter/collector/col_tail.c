@@ -355,14 +355,19 @@ static void col_tail_count_policy(uint8_t policy, size_t spans, int trace_too)
         col_tail_count.spans_kept += spans;
 }
 
-static void col_trace_decide(col_trace_t *t)
+/* Decide t and let it go; with emit 0 (a stop whose time is over) it goes
+ * unwritten, counted. */
+static void col_trace_decide(col_trace_t *t, int emit)
 {
     uint8_t policy = col_tail_policy(t);
     col_trace_t **pp;
     size_t i;
 
-    col_tail_count_policy(policy, t->n, 1);
-    if (policy != COL_DROP)
+    if (!emit)
+        col_tail_count.spans_unwritten_at_stop += t->n;
+    else
+        col_tail_count_policy(policy, t->n, 1);
+    if (emit && policy != COL_DROP)
         col_tail_emit(t->spans, t->n, policy);
     col_decided_add(t->id, policy);
     col_lru_unlink(t);
@@ -479,6 +484,12 @@ void col_tail_due(uint64_t now_ms, int all)
             break;
         if (over && !all && t->last_ms + (uint64_t)tl.cfg.wait_ms > now_ms)
             col_tail_count.traces_decided_early++;
-        col_trace_decide(t);
+        col_trace_decide(t, 1);
     }
+}
+
+void col_tail_stop(uint64_t (*now_ms)(void), uint64_t deadline_ms)
+{
+    while (tl.oldest)
+        col_trace_decide(tl.oldest, now_ms() < deadline_ms);
 }

@@ -30,7 +30,8 @@ typedef void (*col_tail_emit_fn)(const col_request_t *r, size_t spans);
     X(traces_decided_early, "traces decided before their wait: too many traces, spans or bytes held") \
     X(spans_kept, "spans kept")                                              \
     X(spans_dropped, "spans dropped")                                        \
-    X(late_spans, "spans that came after their trace was decided")
+    X(late_spans, "spans that came after their trace was decided")          \
+    X(spans_unwritten_at_stop, "spans held when the stop timeout ended, not written")
 
 typedef struct col_tail_counts {
 #define COL_TAIL_FIELD(name, what) unsigned long long name;
@@ -48,5 +49,9 @@ void col_tail_add(col_request_t *r, col_arena_t *arena, uint64_t now_ms);
 
 /* Decide the traces whose wait is over (all of them if `all`). */
 void col_tail_due(uint64_t now_ms, int all);
+
+/* At a stop: decide every trace held, oldest first, while now_ms() is
+ * before deadline_ms; the rest go unwritten (spans_unwritten_at_stop). */
+void col_tail_stop(uint64_t (*now_ms)(void), uint64_t deadline_ms);
 
 #endif

@@ -13,11 +13,13 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 import unittest
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from harness import Collector
+from harness import Collector, free_port
 from test_collector import pb_len
+from test_metrics import parse, scrape
 
 TOTALS = re.compile(r"spanshim-collector: (\d+) spans in (\d+) datagrams")
 UNHANDLED = re.compile(r"(\d+) datagrams not handled within the stop timeout")
@@ -200,6 +202,28 @@ class Print(unittest.TestCase):
         got = col.spans()
         self.assertEqual(len(got), spans)
         self.assertEqual([s["spanId"] for s in got], ["%016x" % (i + 1) for i in range(spans)])
+
+    def test_stop_bounds_what_tail_sampling_holds(self):
+        """200,000 traces held (kept by ratio 1, each waiting ten minutes),
+        then a 0.2 s stop: what could not be written in time is counted as
+        unwritten, not written late."""
+        n, per = 200000, 50
+        grams = [batch([span(t + 1, t + 1, b"GET") for t in range(i, i + per)])
+                 for i in range(0, n, per)]
+        port = free_port()
+        col = Collector(extra=["--tail-sampling", "--tail-ratio", "1", "--tail-wait", "600000",
+                               "--tail-max-traces", "1000000", "--tail-max-spans", "1000000",
+                               "--stop-timeout", "0.2", "--metrics-listen", "127.0.0.1:%d" % port])
+        send_all(col, grams)
+        deadline = time.time() + 60
+        while parse(scrape(port)[1]).get(("spanshim_collector_spans_total", frozenset())) != n:
+            self.assertLess(time.time(), deadline, "the collector did not take every span")
+            time.sleep(0.1)
+        self.assertEqual(stop_within(col, 20), 0)
+        m = re.search(r"(\d+) spans held unwritten at the stop timeout", col.stderr.splitlines()[-1])
+        self.assertIsNotNone(m, col.stderr)
+        self.assertGreater(int(m.group(1)), 0)
+        self.assertEqual(len(col.spans()) + int(m.group(1)), n)
 
     def test_terminal_controls_escaped(self):
         """Names that would set the title, clear the screen, forge a line or
