@@ -24,6 +24,7 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(spans_dropped_off, "spans dropped: SPANSHIM_SOCKET unusable")           \
     X(spans_dropped_encode, "spans dropped: too large to encode")             \
     X(spans_dropped_memory, "spans dropped: connection state cap reached")    \
+    X(spans_inherited, "spans a fork child inherited, left to the parent")    \
     X(batches_sent, "datagrams sent")                                         \
     X(conns_http, "connections seen speaking HTTP")                           \
     X(conns_opaque, "connections passed through as not HTTP")                 \

@@ -1,5 +1,13 @@
 /*
  * ss_span.c - span records: allocation, context, ending (see ss_span.h).
+ *
+ * After fork, the child holds copies of the records its parent had open,
+ * with the same span ids (a connection inherited mid-request, a CGI child
+ * that closes its copy before it execs). A span is the process's that gave
+ * it its id: only that process exports it, so no span leaves twice. The
+ * child still carries its copies along (they keep a connection's requests
+ * and responses paired if it goes on serving it) and drops them at their
+ * end; what the child starts itself is its own.
  */
 #define _GNU_SOURCE
 #include "ss_span.h"
@@ -21,6 +29,9 @@
 static ss_lock_t ss_span_lock = SS_LOCK_INIT;
 static ss_span_t *ss_span_freelist;
 static unsigned ss_span_nfree;
+/* Forks since the shim was loaded into this process image: every process
+ * a record can be copied into has a higher count than the one it came from. */
+static uint32_t ss_span_fork_gen;
 
 ss_span_t *ss_span_alloc(void)
 {
@@ -71,6 +82,7 @@ void ss_span_after_fork(void)
     ss_lock_reset(&ss_span_lock);
     ss_span_freelist = NULL;
     ss_span_nfree = 0;
+    ss_span_fork_gen++;
 }
 
 uint64_t ss_now_ns(void)
@@ -100,22 +112,30 @@ void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)
     }
     ss_id_span(s->ctx.span_id);
     s->ctx.valid = 1;
+    s->fork_gen = ss_span_fork_gen;
     s->sampled = (uint8_t)(sampled && !ss_cfg.disabled);
     if (sampled)
         s->ctx.flags |= SS_FLAG_SAMPLED;
+}
+
+/* Is the ended record worth exporting? A failed connect sent no request,
+ * but the failure is news. */
+static int ss_span_is_news(const ss_span_t *s)
+{
+    return s->sampled && (s->head_done || (s->error_type[0] && s->kind == SS_KIND_CLIENT));
 }
 
 void ss_span_end(ss_span_t *s)
 {
     if (s->end_ns == 0)
         s->end_ns = ss_now_ns();
-    if (s->sampled && s->head_done) {
-        SS_COUNT(spans_recorded);
-        ex_batch_add(s);
-    } else if (s->sampled && s->error_type[0] && s->kind == SS_KIND_CLIENT) {
-        /* A failed connect: no request went out, but the failure is news. */
-        SS_COUNT(spans_recorded);
-        ex_batch_add(s);
+    if (ss_span_is_news(s)) {
+        if (s->fork_gen != ss_span_fork_gen) {
+            SS_COUNT(spans_inherited); /* the parent's: it exports its own copy */
+        } else {
+            SS_COUNT(spans_recorded);
+            ex_batch_add(s);
+        }
     }
     ss_span_free(s);
 }

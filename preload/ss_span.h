@@ -42,6 +42,7 @@ typedef struct ss_span {
     uint16_t peer_port;
     uint16_t local_port;
     uint64_t start_ns, end_ns;
+    uint32_t fork_gen;            /* ss_span_start_ctx's process (ss_span.c) */
     char peer_addr[108];
     char error_type[32];
     uint16_t ts_len;              /* tracestate carried (inbound, forwarded) */
@@ -61,12 +62,14 @@ typedef struct ss_span {
 
 ss_span_t *ss_span_alloc(void);
 void ss_span_free(ss_span_t *s);
+/* In a fork child: the records it holds from before are its parent's. */
 void ss_span_after_fork(void);
 
 /* Wall-clock now, in ns since the epoch. */
 uint64_t ss_now_ns(void);
 
-/* The exchange ended: stamp the end, export it if sampled, free it. */
+/* The exchange ended: stamp the end, export it if sampled and this
+ * process gave it its id, free it. */
 void ss_span_end(ss_span_t *s);
 
 /* Give the span its context, given the parent (NULL: a new trace). */
