@@ -308,3 +308,45 @@ def start_nginx(col, http="", server="", traced=True, extra_main="", connections
                   service="nginx", traced=traced)
     wait_port(port, p)
     return p, port
+
+
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+APACHE_MODULES = "/usr/lib/apache2/modules"
+APACHE_CONF = """
+ServerRoot "{dir}"
+DefaultRuntimeDir "{dir}"
+PidFile "{dir}/apache.pid"
+Mutex file:{dir} default
+ErrorLog "{dir}/apache-error.log"
+LoadModule mpm_prefork_module {modules}/mod_mpm_prefork.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+Listen 127.0.0.1:{port}
+ServerName 127.0.0.1
+User nobody
+Group nogroup
+"""
+
+
+def start_apache(col, conf, prepare=None):
+    """apache2 prefork (children as nobody when started as root) on a free
+    port, in a directory of its own that prepare(dir) fills first; conf is
+    the rest of its configuration, with {dir} and {modules} filled in.
+    Returns (process, port); stop it with stop_apache()."""
+    d = tempfile.mkdtemp(prefix="apache.", dir=col.dir)
+    os.chmod(d, 0o755)
+    if prepare:
+        prepare(d)
+    port = free_port()
+    path = os.path.join(d, "apache.conf")
+    with open(path, "w") as f:
+        f.write((APACHE_CONF + conf).format(dir=d, port=port, modules=APACHE_MODULES))
+    # A session of its own: at SIGTERM apache signals its whole process group.
+    p = col.start(["setsid", APACHE, "-f", path, "-DFOREGROUND"], service="apache2")
+    wait_port(port, p)
+    return p, port
+
+
+def stop_apache(p):
+    """SIGTERM, and wait until every child has gone with the parent."""
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=30)

@@ -10,33 +10,17 @@ status; no span id appears twice in the whole file."""
 import collections
 import http.client
 import os
-import shutil
-import signal
-import tempfile
 import unittest
 
-from harness import Collector, free_port, start_app, wait_port
+from harness import APACHE, Collector, start_apache, start_app, stop_apache
 
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-APACHE_MODULES = "/usr/lib/apache2/modules"
-
+# One child (no spares to stop), and a directory of CGI scripts.
 APACHE_CONF = """
-ServerRoot "{dir}"
-DefaultRuntimeDir "{dir}"
-PidFile "{dir}/apache.pid"
-Mutex file:{dir} default
-ErrorLog "{dir}/apache-error.log"
-LoadModule mpm_prefork_module {modules}/mod_mpm_prefork.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule alias_module {modules}/mod_alias.so
-LoadModule cgi_module {modules}/mod_cgi.so
-Listen 127.0.0.1:{port}
-ServerName 127.0.0.1
-User nobody
-Group nogroup
 StartServers 1
 MinSpareServers 1
 MaxSpareServers 1
+LoadModule alias_module {modules}/mod_alias.so
+LoadModule cgi_module {modules}/mod_cgi.so
 ScriptAlias /cgi-bin/ "{dir}/cgi-bin/"
 <Directory "{dir}/cgi-bin">
     Require all granted
@@ -47,6 +31,14 @@ ScriptAlias /cgi-bin/ "{dir}/cgi-bin/"
 CGI_SCRIPT = """#!/bin/sh
 printf 'Status: 201 Created\\r\\nContent-Type: text/plain\\r\\n\\r\\nmade by cgi\\n'
 """
+
+
+def cgi_bin(d):
+    os.makedirs(os.path.join(d, "cgi-bin"))
+    script = os.path.join(d, "cgi-bin", "made.cgi")
+    with open(script, "w") as f:
+        f.write(CGI_SCRIPT)
+    os.chmod(script, 0o755)
 
 
 def get(port, paths):
@@ -120,27 +112,13 @@ class Forked(unittest.TestCase):
 
     @unittest.skipUnless(os.path.exists(APACHE), "apache2 is not installed (apache2-bin)")
     def test_apache_prefork_cgi(self):
-        d = tempfile.mkdtemp(prefix="apache.", dir=self.col.dir)
-        os.chmod(d, 0o755)
-        os.makedirs(os.path.join(d, "cgi-bin"))
-        script = os.path.join(d, "cgi-bin", "made.cgi")
-        with open(script, "w") as f:
-            f.write(CGI_SCRIPT)
-        os.chmod(script, 0o755)
-        port = free_port()
-        conf = os.path.join(d, "apache.conf")
-        with open(conf, "w") as f:
-            f.write(APACHE_CONF.format(dir=d, port=port, modules=APACHE_MODULES))
-        # A session of its own: at SIGTERM apache signals its whole process group.
-        p = self.col.start(["setsid", APACHE, "-f", conf, "-DFOREGROUND"], service="apache2")
+        p, port = start_apache(self.col, APACHE_CONF, cgi_bin)
         try:
-            wait_port(port, p)
             self.assertEqual(get(port, ["/cgi-bin/made.cgi?n=1", "/cgi-bin/made.cgi?n=2"]),
                              [201, 201])
             self.assertEqual(get(port, ["/cgi-bin/made.cgi?n=3"]), [201])
         finally:
-            p.send_signal(signal.SIGTERM)
-            p.wait(timeout=30)
+            stop_apache(p)
         # The CGI children closed their copies and exec'd before the
         # script wrote a byte: a span of theirs left before apache's own.
         spans = self.server_spans("apache2", 3, "/cgi-bin/")

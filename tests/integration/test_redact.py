@@ -11,16 +11,10 @@ without the '*'."""
 import base64
 import json
 import os
-import shutil
-import signal
-import tempfile
 import unittest
 
-from harness import (NGINX, PY, CollectorTest, free_port, read_lines, start_app, start_nginx,
-                     wait_port)
-
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-APACHE_MODULES = "/usr/lib/apache2/modules"
+from harness import (APACHE, NGINX, PY, CollectorTest, read_lines, start_apache, start_app,
+                     start_nginx, stop_apache)
 
 QUERY = "user=bob&token=tk-9f8e7d&page=2&Signature=s1g%2Bv%3D&Password=hunter2"
 REDACTED = "user=bob&token=REDACTED&page=2&Signature=REDACTED&Password=REDACTED"
@@ -35,17 +29,6 @@ OPTIONS_STAR = ("import http.client, sys\n"
                 "r = c.getresponse(); r.read(); print(r.status, end='')\n")
 
 APACHE_CONF = """
-ServerRoot "{dir}"
-DefaultRuntimeDir "{dir}"
-PidFile "{dir}/apache.pid"
-Mutex file:{dir} default
-ErrorLog "{dir}/apache-error.log"
-LoadModule mpm_prefork_module {modules}/mod_mpm_prefork.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-Listen 127.0.0.1:{port}
-ServerName 127.0.0.1
-User nobody
-Group nogroup
 # More children than may stay idle: the parent stops the extra ones, each
 # by an `OPTIONS * HTTP/1.0` of its own to the listener.
 StartServers 4
@@ -161,17 +144,9 @@ class Redact(CollectorTest):
         # apache's parent wakes a child it stops with a request of its own:
         # `OPTIONS * HTTP/1.0`, no Host. Its CLIENT span's url.full is the
         # listener's address and nothing after it.
-        d = tempfile.mkdtemp(prefix="apache.", dir=self.col.dir)
-        os.chmod(d, 0o755)
-        os.makedirs(os.path.join(d, "htdocs"))
-        port = free_port()
-        conf = os.path.join(d, "apache.conf")
-        with open(conf, "w") as f:
-            f.write(APACHE_CONF.format(dir=d, port=port, modules=APACHE_MODULES))
-        # A session of its own: at SIGTERM apache signals its whole process group.
-        p = self.col.start(["setsid", APACHE, "-f", conf, "-DFOREGROUND"], service="apache2")
+        p, port = start_apache(self.col, APACHE_CONF,
+                               lambda d: os.makedirs(os.path.join(d, "htdocs")))
         try:
-            wait_port(port, p)
             url = "http://127.0.0.1:%d" % port
             got = self.col.wait_spans(1, timeout=30, pred=lambda s: s.service == "apache2"
                                       and s["kind"] == 3 and s["name"] == "OPTIONS")
@@ -181,8 +156,7 @@ class Redact(CollectorTest):
             self.assertEqual(srv.attrs["url.path"], "*")
             self.assertIn("(internal dummy connection)", srv.attrs["user_agent.original"])
         finally:
-            p.send_signal(signal.SIGTERM)
-            p.wait(timeout=30)
+            stop_apache(p)
 
 
 if __name__ == "__main__":
