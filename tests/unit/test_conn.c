@@ -28,6 +28,7 @@
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_fd.h"
+#include "unit_config.h"
 #include "wire.h"
 
 static int pair[2];
@@ -375,14 +376,6 @@ static void test_unsampled_still_propagated(void **state)
     unfollow();
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
-    ss_config_load();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,5 +393,5 @@ int main(void)
         cmocka_unit_test(test_unsampled_still_propagated),
     };
 
-    return cmocka_run_group_tests_name("conn", tests, setup, NULL);
+    return cmocka_run_group_tests_name("conn", tests, unit_config_setup, NULL);
 }

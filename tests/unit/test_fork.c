@@ -23,11 +23,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_fd.h"
 #include "../../preload/ss_log.h"
 #include "../../preload/ss_span.h"
+#include "unit_config.h"
 #include "wire.h"
 
 static const char req1[] = "GET /one HTTP/1.1\r\nHost: me\r\n\r\n";
@@ -141,14 +141,6 @@ static void test_no_fork_exports(void **state)
     assert_int_equal(ss_count.spans_inherited, inherited);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
-    ss_config_load();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,5 +150,5 @@ int main(void)
         cmocka_unit_test(test_head_finished_by_the_child),
     };
 
-    return cmocka_run_group_tests_name("fork", tests, setup, NULL);
+    return cmocka_run_group_tests_name("fork", tests, unit_config_setup, NULL);
 }

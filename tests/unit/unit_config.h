@@ -1,0 +1,22 @@
+/*
+ * unit_config.h - the configuration the connection tests run with: the
+ * defaults, and a collector socket that does not exist, so that spans are
+ * recorded and counted but go nowhere.
+ */
+#ifndef TEST_UNIT_CONFIG_H
+#define TEST_UNIT_CONFIG_H
+
+#include <stdlib.h>
+
+#include "../../preload/ss_config.h"
+
+/* A cmocka group setup. */
+static inline int unit_config_setup(void **state)
+{
+    (void)state;
+    setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
+    ss_config_load();
+    return 0;
+}
+
+#endif
