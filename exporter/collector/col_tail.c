@@ -303,7 +303,9 @@ static uint8_t col_tail_policy(const col_trace_t *t)
         return COL_KEEP_LATENCY;
     for (i = 9; i < 16; i++) /* 56 random bits, as W3C trace context's random flag means */
         r = r << 8 | t->id[i];
-    return (double)r < tl.cfg.ratio * 72057594037927936.0 ? COL_KEEP_RATIO : COL_DROP;
+    /* Compared as integers: a double holds 53 bits, and 2^56 - 1 as one is
+     * 2^56, which even a ratio of 1 would drop. */
+    return r < (uint64_t)(tl.cfg.ratio * 72057594037927936.0) ? COL_KEEP_RATIO : COL_DROP;
 }
 
 static void col_lru_unlink(col_trace_t *t)
@@ -492,4 +494,12 @@ void col_tail_stop(uint64_t (*now_ms)(void), uint64_t deadline_ms)
 {
     while (tl.oldest)
         col_trace_decide(tl.oldest, now_ms() < deadline_ms);
+}
+
+void col_tail_reset(void)
+{
+    col_tail_due(0, 1);
+    while (tl.dhead)
+        col_decided_forget_oldest();
+    memset(&col_tail_count, 0, sizeof(col_tail_count));
 }

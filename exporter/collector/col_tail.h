@@ -54,4 +54,9 @@ void col_tail_due(uint64_t now_ms, int all);
  * before deadline_ms; the rest go unwritten (spans_unwritten_at_stop). */
 void col_tail_stop(uint64_t (*now_ms)(void), uint64_t deadline_ms);
 
+/* For the unit tests, between one configuration and the next: decide what
+ * is held (as at a stop), forget the remembered decisions, zero the
+ * counters; col_tail_init may then be called again. */
+void col_tail_reset(void);
+
 #endif

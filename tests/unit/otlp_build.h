@@ -1,0 +1,180 @@
+/*
+ * otlp_build.h - requests for the unit tests of the collector's sinks,
+ * made as they arrive: a list of spans becomes an
+ * ExportTraceServiceRequest (one resource per service, in the order first
+ * named, one scope each), packed by protobuf-c and decoded into an arena
+ * by the collector's own decoder. Ids are numbers written big-endian, so
+ * a test says "trace 7, span 2 under span 1" and sets the bits tail
+ * sampling decides by.
+ */
+#ifndef TEST_OTLP_BUILD_H
+#define TEST_OTLP_BUILD_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../exporter/collector/col_otlp.h"
+
+typedef struct tspan {
+    const char *service; /* its resource's service.name; NULL: a resource without one */
+    uint64_t trace;      /* the trace id's bytes 0..7 */
+    uint64_t random;     /* its bytes 9..15: the 56 random bits */
+    uint64_t id, parent; /* span ids; 0 is none */
+    int kind;            /* the enum's number: 2 SERVER, 3 CLIENT */
+    int error;           /* status ERROR */
+    uint64_t start, end; /* ns */
+    const char *name;
+    const char *method;  /* http.request.method, if not NULL */
+    int64_t http_status; /* http.response.status_code, if not 0 */
+} tspan_t;
+
+#define TB_MS 1000000ull /* ns in a millisecond, for start and end */
+
+typedef struct tb_span {
+    col_span_t s;
+    Opentelemetry__Proto__Trace__V1__Status st;
+    uint8_t trace[16], id[8], parent[8];
+    col_kv_t kv[2], *kvp[2];
+    col_value_t v[2];
+} tb_span_t;
+
+typedef struct tb_res {
+    const char *service;
+    col_resource_spans_t rs;
+    col_resource_t res;
+    col_kv_t kv, *kvp;
+    col_value_t v;
+    col_scope_spans_t ss, *ssp;
+    col_scope_t scope;
+    col_span_t **spans;
+} tb_res_t;
+
+static inline void tb_be(uint8_t *out, uint64_t v, size_t n)
+{
+    while (n--) {
+        out[n] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static inline void tb_kv(col_kv_t *kv, col_value_t *v, const char *key)
+{
+    opentelemetry__proto__common__v1__key_value__init(kv);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    kv->key = (char *)key;
+    kv->value = v;
+}
+
+static inline void tb_span(tb_span_t *b, const tspan_t *t)
+{
+    col_span_t *s = &b->s;
+
+    opentelemetry__proto__trace__v1__span__init(s);
+    tb_be(b->trace, t->trace, 8);
+    b->trace[8] = 0xff; /* not one of the random bits */
+    tb_be(b->trace + 9, t->random, 7);
+    tb_be(b->id, t->id, 8);
+    tb_be(b->parent, t->parent, 8);
+    s->trace_id = (ProtobufCBinaryData){16, b->trace};
+    if (t->id)
+        s->span_id = (ProtobufCBinaryData){8, b->id};
+    if (t->parent)
+        s->parent_span_id = (ProtobufCBinaryData){8, b->parent};
+    s->name = (char *)(t->name ? t->name : "op");
+    s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)t->kind;
+    s->start_time_unix_nano = t->start;
+    s->end_time_unix_nano = t->end;
+    if (t->error) {
+        opentelemetry__proto__trace__v1__status__init(&b->st);
+        b->st.code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
+        s->status = &b->st;
+    }
+    s->attributes = b->kvp;
+    if (t->method) {
+        tb_kv(&b->kv[s->n_attributes], &b->v[s->n_attributes], "http.request.method");
+        b->v[s->n_attributes].value_case =
+            OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+        b->v[s->n_attributes].string_value = (char *)t->method;
+        b->kvp[s->n_attributes] = &b->kv[s->n_attributes];
+        s->n_attributes++;
+    }
+    if (t->http_status) {
+        tb_kv(&b->kv[s->n_attributes], &b->v[s->n_attributes], "http.response.status_code");
+        b->v[s->n_attributes].value_case =
+            OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+        b->v[s->n_attributes].int_value = t->http_status;
+        b->kvp[s->n_attributes] = &b->kv[s->n_attributes];
+        s->n_attributes++;
+    }
+}
+
+/* The resource of service svc among r[0..*nr), made if new. */
+static inline tb_res_t *tb_res(tb_res_t *r, size_t *nr, const char *svc, size_t max_spans)
+{
+    size_t i;
+    tb_res_t *x;
+
+    for (i = 0; i < *nr; i++)
+        if (r[i].service == svc || (r[i].service && svc && strcmp(r[i].service, svc) == 0))
+            return &r[i];
+    x = &r[(*nr)++];
+    x->service = svc;
+    opentelemetry__proto__trace__v1__resource_spans__init(&x->rs);
+    opentelemetry__proto__resource__v1__resource__init(&x->res);
+    opentelemetry__proto__trace__v1__scope_spans__init(&x->ss);
+    opentelemetry__proto__common__v1__instrumentation_scope__init(&x->scope);
+    if (svc) {
+        tb_kv(&x->kv, &x->v, "service.name");
+        x->v.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+        x->v.string_value = (char *)svc;
+        x->kvp = &x->kv;
+        x->res.attributes = &x->kvp;
+        x->res.n_attributes = 1;
+    }
+    x->scope.name = (char *)"test";
+    x->spans = calloc(max_spans, sizeof(*x->spans));
+    x->ss.scope = &x->scope;
+    x->ss.spans = x->spans;
+    x->ssp = &x->ss;
+    x->rs.resource = &x->res;
+    x->rs.scope_spans = &x->ssp;
+    x->rs.n_scope_spans = 1;
+    return x;
+}
+
+/* The request of spans t[0..n), decoded into a new arena (*arena: the
+ * caller's to free, or to hand to col_tail_add). */
+static inline col_request_t *tb_request(const tspan_t *t, size_t n, col_arena_t **arena)
+{
+    tb_span_t *sp = calloc(n, sizeof(*sp));
+    tb_res_t *rs = calloc(n, sizeof(*rs));
+    col_resource_spans_t **rsp = calloc(n, sizeof(*rsp));
+    col_request_t req, *out;
+    col_decode_err_t why;
+    size_t i, nr = 0, len;
+    uint8_t *bytes;
+
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&req);
+    for (i = 0; i < n; i++) {
+        tb_res_t *x = tb_res(rs, &nr, t[i].service, n);
+
+        tb_span(&sp[i], &t[i]);
+        x->spans[x->ss.n_spans++] = &sp[i].s;
+    }
+    for (i = 0; i < nr; i++)
+        rsp[i] = &rs[i].rs;
+    req.resource_spans = rsp;
+    req.n_resource_spans = nr;
+    len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(&req);
+    bytes = malloc(len + 1);
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(&req, bytes);
+    *arena = col_arena_new();
+    out = col_request_decode(*arena, bytes, len, &why);
+    for (i = 0; i < nr; i++)
+        free(rs[i].spans);
+    free(bytes), free(rsp), free(rs), free(sp);
+    return out;
+}
+
+#endif
