@@ -46,6 +46,9 @@ int col_buf_grow(col_buf_t *b, size_t more)
     return 1;
 }
 
+/* Short output (most: a number, an escape) goes through tmp; longer is
+ * formatted again straight into b, never cut (a cut line of /metrics ran
+ * into the next one). */
 void col_buf_printf(col_buf_t *b, const char *fmt, ...)
 {
     char tmp[256];
@@ -55,8 +58,18 @@ void col_buf_printf(col_buf_t *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n > 0)
-        col_buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+    if (n <= 0)
+        return;
+    if ((size_t)n < sizeof(tmp)) {
+        col_buf_put(b, tmp, (size_t)n);
+        return;
+    }
+    if (!col_buf_grow(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
 }
 
 void col_hex(const uint8_t *p, size_t n, char *out)

@@ -306,6 +306,36 @@ void col_metrics_add(const col_request_t *r, uint64_t now_ms)
     pthread_mutex_unlock(&col_m_lock);
 }
 
+static void col_table_clear(col_table_t *t)
+{
+    col_series_t *s, *next;
+
+    for (s = t->all; s; s = next) {
+        next = s->next;
+        free(s->labels);
+        free(s);
+    }
+    memset(t, 0, sizeof(*t));
+}
+
+void col_metrics_reset(void)
+{
+    pthread_mutex_lock(&col_m_lock);
+    col_table_clear(&col_span_series);
+    col_table_clear(&col_edge_series);
+    while (col_pend_head) {
+        col_pend_t *p = col_pend_head;
+
+        col_pend_head = p->fifo;
+        free(p);
+    }
+    col_pend_tail = &col_pend_head;
+    memset(col_pend_hash, 0, sizeof(col_pend_hash));
+    col_pend_n = 0;
+    col_unpaired = 0;
+    pthread_mutex_unlock(&col_m_lock);
+}
+
 /* ---- rendering ------------------------------------------------------------ */
 
 static void col_render_hist(col_buf_t *b, const char *name, const char *labels,

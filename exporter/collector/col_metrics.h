@@ -18,6 +18,10 @@ void col_metrics_add(const col_request_t *r, uint64_t now_ms);
 /* Append the span metrics and the service graph to b. */
 void col_metrics_render(col_buf_t *b);
 
+/* For the unit tests: forget every series and every span waiting for
+ * its other side, and zero the counts, as if nothing had come. */
+void col_metrics_reset(void);
+
 /* Append one counter in Prometheus text; HELP and TYPE lines too when
  * help is given (the first series of a family). */
 void col_metrics_counter(col_buf_t *b, const char *name, const char *labels, const char *help,
