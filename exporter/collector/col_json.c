@@ -367,11 +367,13 @@ static void col_json_span(col_buf_t *b, const col_span_t *s)
     }
     col_json_optstr(b, &first, "name", s->name);
     if (s->kind) {
+        int kind = (int)s->kind; /* an int32 on the wire; the enum's type is unsigned */
+
         col_json_key(b, &first, "kind");
-        if (s->kind >= 0)
-            col_buf_u64(b, (uint64_t)s->kind);
+        if (kind >= 0)
+            col_buf_u64(b, (uint64_t)kind);
         else
-            col_buf_printf(b, "%d", (int)s->kind); /* not a kind at all, but as sent */
+            col_buf_printf(b, "%d", kind); /* not a kind at all, but as sent */
     }
     col_json_u64(b, &first, "startTimeUnixNano", s->start_time_unix_nano);
     col_json_u64(b, &first, "endTimeUnixNano", s->end_time_unix_nano);

@@ -1,0 +1,317 @@
+/*
+ * test_json.c - the OTLP/JSON line of a request holding every field and
+ * every attribute type, compared whole: ids as lowercase hex, other bytes
+ * as base64, enums as numbers, 64-bit integers as decimal strings, default
+ * values left out, strings escaped (quotes, backslashes, controls, invalid
+ * UTF-8 as U+FFFD, valid UTF-8 as it is), doubles that JSON has no number
+ * for as the strings OTLP/JSON names; and col_utf8_len at each bound.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../exporter/collector/col_json.h"
+
+#define VALUE_CASE(x) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##x##_VALUE
+
+/* Storage for one attribute: its KeyValue and AnyValue. */
+typedef struct attr {
+    col_kv_t kv;
+    col_value_t v;
+} attr_t;
+
+static col_kv_t *attr(attr_t *a, const char *key)
+{
+    opentelemetry__proto__common__v1__key_value__init(&a->kv);
+    opentelemetry__proto__common__v1__any_value__init(&a->v);
+    a->kv.key = (char *)key;
+    a->kv.value = &a->v;
+    return &a->kv;
+}
+
+static col_kv_t *attr_str(attr_t *a, const char *key, const char *s)
+{
+    attr(a, key);
+    a->v.value_case = VALUE_CASE(STRING);
+    a->v.string_value = (char *)s;
+    return &a->kv;
+}
+
+static col_kv_t *attr_int(attr_t *a, const char *key, int64_t i)
+{
+    attr(a, key);
+    a->v.value_case = VALUE_CASE(INT);
+    a->v.int_value = i;
+    return &a->kv;
+}
+
+static col_kv_t *attr_double(attr_t *a, const char *key, double d)
+{
+    attr(a, key);
+    a->v.value_case = VALUE_CASE(DOUBLE);
+    a->v.double_value = d;
+    return &a->kv;
+}
+
+static col_kv_t *attr_bool(attr_t *a, const char *key, int b)
+{
+    attr(a, key);
+    a->v.value_case = VALUE_CASE(BOOL);
+    a->v.bool_value = b;
+    return &a->kv;
+}
+
+static col_kv_t *attr_bytes(attr_t *a, const char *key, const char *p, size_t n)
+{
+    attr(a, key);
+    a->v.value_case = VALUE_CASE(BYTES);
+    a->v.bytes_value = (ProtobufCBinaryData){n, (uint8_t *)p};
+    return &a->kv;
+}
+
+static const uint8_t trace_id[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t span_id[8] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7};
+static const uint8_t parent_id[8] = {0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88};
+
+#define ID(a) ((ProtobufCBinaryData){sizeof(a), (uint8_t *)(a)})
+
+static const char want_attrs[] =
+    "[{\"key\":\"s\",\"value\":{\"stringValue\":\"x \\\"q\\\" \\\\ \\u0009\\u001f\x7f"
+    "\xf0\x9f\x98\x80 \\ufffd\\ufffd\\ufffd \\ufffd\"}},"
+    "{\"key\":\"t\",\"value\":{\"boolValue\":true}},"
+    "{\"key\":\"f\",\"value\":{\"boolValue\":false}},"
+    "{\"key\":\"min\",\"value\":{\"intValue\":\"-9223372036854775808\"}},"
+    "{\"key\":\"big\",\"value\":{\"intValue\":\"9007199254740993\"}},"
+    "{\"key\":\"zero\",\"value\":{\"intValue\":\"0\"}},"
+    "{\"key\":\"d\",\"value\":{\"doubleValue\":2.5}},"
+    "{\"key\":\"tenth\",\"value\":{\"doubleValue\":0.10000000000000001}},"
+    "{\"key\":\"nan\",\"value\":{\"doubleValue\":\"NaN\"}},"
+    "{\"key\":\"inf\",\"value\":{\"doubleValue\":\"Infinity\"}},"
+    "{\"key\":\"-inf\",\"value\":{\"doubleValue\":\"-Infinity\"}},"
+    "{\"key\":\"arr\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"y\"},"
+    "{\"intValue\":\"7\"},{\"arrayValue\":{}}]}}},"
+    "{\"key\":\"kv\",\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":"
+    "{\"boolValue\":true}}]}}},"
+    "{\"key\":\"b3\",\"value\":{\"bytesValue\":\"AP8Q\"}},"
+    "{\"key\":\"b1\",\"value\":{\"bytesValue\":\"YQ==\"}},"
+    "{\"key\":\"b2\",\"value\":{\"bytesValue\":\"YWI=\"}},"
+    "{\"key\":\"unset\",\"value\":{}},"
+    "{\"key\":\"k\\\"ey\",\"value\":{\"stringValue\":\"\"}}]";
+
+static void test_every_field_and_type(void **state)
+{
+    attr_t a[18], inner[4], ev_attr, svc;
+    col_kv_t *attrs[18], *kv_inner[1], *ev_attrs[1], *res_attrs[1];
+    col_value_t *arr_values[3];
+    Opentelemetry__Proto__Common__V1__ArrayValue arr, empty;
+    Opentelemetry__Proto__Common__V1__KeyValueList kvl;
+    col_event_t ev[2], *evp[2] = {&ev[0], &ev[1]};
+    col_link_t link, *linkp[1] = {&link};
+    Opentelemetry__Proto__Trace__V1__Status st, st_default;
+    col_span_t span, bare, *spans[2] = {&span, &bare};
+    col_scope_t scope;
+    col_scope_spans_t ss, *ssp[1] = {&ss};
+    col_resource_t res;
+    col_resource_spans_t rs, empty_rs, *rsp[2] = {&rs, &empty_rs};
+    col_request_t req;
+    col_buf_t b = {0};
+    char want[8192];
+    size_t i = 0;
+
+    (void)state;
+    attrs[i] = attr_str(&a[i], "s", "x \"q\" \\ \t\x1f\x7f" "\xf0\x9f\x98\x80 \xed\xa0\x80 \xff"), i++;
+    attrs[i] = attr_bool(&a[i], "t", 1), i++;
+    attrs[i] = attr_bool(&a[i], "f", 0), i++;
+    attrs[i] = attr_int(&a[i], "min", INT64_MIN), i++;
+    attrs[i] = attr_int(&a[i], "big", 9007199254740993), i++; /* 2^53 + 1: no double holds it */
+    attrs[i] = attr_int(&a[i], "zero", 0), i++;
+    attrs[i] = attr_double(&a[i], "d", 2.5), i++;
+    attrs[i] = attr_double(&a[i], "tenth", 0.1), i++;
+    attrs[i] = attr_double(&a[i], "nan", NAN), i++;
+    attrs[i] = attr_double(&a[i], "inf", INFINITY), i++;
+    attrs[i] = attr_double(&a[i], "-inf", -INFINITY), i++;
+    opentelemetry__proto__common__v1__array_value__init(&arr);
+    opentelemetry__proto__common__v1__array_value__init(&empty);
+    attr_str(&inner[0], "", "y");
+    attr_int(&inner[1], "", 7);
+    attr(&inner[2], "");
+    inner[2].v.value_case = VALUE_CASE(ARRAY);
+    inner[2].v.array_value = &empty;
+    arr_values[0] = &inner[0].v, arr_values[1] = &inner[1].v, arr_values[2] = &inner[2].v;
+    arr.values = arr_values;
+    arr.n_values = 3;
+    attrs[i] = attr(&a[i], "arr"), a[i].v.value_case = VALUE_CASE(ARRAY);
+    a[i].v.array_value = &arr, i++;
+    opentelemetry__proto__common__v1__key_value_list__init(&kvl);
+    kv_inner[0] = attr_bool(&inner[3], "k", 1);
+    kvl.values = kv_inner;
+    kvl.n_values = 1;
+    attrs[i] = attr(&a[i], "kv"), a[i].v.value_case = VALUE_CASE(KVLIST);
+    a[i].v.kvlist_value = &kvl, i++;
+    attrs[i] = attr_bytes(&a[i], "b3", "\x00\xff\x10", 3), i++;
+    attrs[i] = attr_bytes(&a[i], "b1", "a", 1), i++;
+    attrs[i] = attr_bytes(&a[i], "b2", "ab", 2), i++;
+    attrs[i] = attr(&a[i], "unset"), i++;
+    attrs[i] = attr_str(&a[i], "k\"ey", ""), i++;
+    assert_int_equal(i, 18);
+
+    opentelemetry__proto__trace__v1__span__event__init(&ev[0]);
+    opentelemetry__proto__trace__v1__span__event__init(&ev[1]); /* all defaults: {} */
+    ev[0].time_unix_nano = 5;
+    ev[0].name = (char *)"ev";
+    ev_attrs[0] = attr_str(&ev_attr, "e", "1");
+    ev[0].attributes = ev_attrs;
+    ev[0].n_attributes = 1;
+    ev[0].dropped_attributes_count = 6;
+    opentelemetry__proto__trace__v1__span__link__init(&link);
+    link.trace_id = ID(trace_id);
+    link.span_id = ID(parent_id);
+    link.trace_state = (char *)"t";
+    link.flags = 1;
+    opentelemetry__proto__trace__v1__status__init(&st);
+    st.code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
+    st.message = (char *)"boom\"";
+    opentelemetry__proto__trace__v1__status__init(&st_default);
+
+    opentelemetry__proto__trace__v1__span__init(&span);
+    span.trace_id = ID(trace_id);
+    span.span_id = ID(span_id);
+    span.trace_state = (char *)"k=v";
+    span.parent_span_id = ID(parent_id);
+    span.flags = 257;
+    span.name = (char *)"GET \"/a\\b\"\n\x01 caf\xc3\xa9";
+    span.kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER;
+    span.start_time_unix_nano = 1700000000000000000ull;
+    span.end_time_unix_nano = UINT64_MAX;
+    span.attributes = attrs;
+    span.n_attributes = 18;
+    span.dropped_attributes_count = 3;
+    span.events = evp;
+    span.n_events = 2;
+    span.dropped_events_count = 1;
+    span.links = linkp;
+    span.n_links = 1;
+    span.dropped_links_count = 4;
+    span.status = &st;
+    opentelemetry__proto__trace__v1__span__init(&bare); /* defaults, but a status */
+    bare.status = &st_default;
+
+    opentelemetry__proto__common__v1__instrumentation_scope__init(&scope);
+    scope.name = (char *)"lib";
+    scope.version = (char *)"1.0";
+    opentelemetry__proto__trace__v1__scope_spans__init(&ss);
+    ss.scope = &scope;
+    ss.spans = spans;
+    ss.n_spans = 2;
+    opentelemetry__proto__resource__v1__resource__init(&res);
+    res_attrs[0] = attr_str(&svc, "service.name", "shop");
+    res.attributes = res_attrs;
+    res.n_attributes = 1;
+    res.dropped_attributes_count = 2;
+    opentelemetry__proto__trace__v1__resource_spans__init(&rs);
+    rs.resource = &res;
+    rs.scope_spans = ssp;
+    rs.n_scope_spans = 1;
+    rs.schema_url = (char *)"https://example.com/s";
+    opentelemetry__proto__trace__v1__resource_spans__init(&empty_rs);
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&req);
+    req.resource_spans = rsp;
+    req.n_resource_spans = 2;
+
+    col_json_request(&b, &req);
+    snprintf(want, sizeof(want),
+             "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\","
+             "\"value\":{\"stringValue\":\"shop\"}}],\"droppedAttributesCount\":2},"
+             "\"scopeSpans\":[{\"scope\":{\"name\":\"lib\",\"version\":\"1.0\"},\"spans\":["
+             "{\"traceId\":\"000102030405060708090a0b0c0d0e0f\",\"spanId\":\"a0a1a2a3a4a5a6a7\","
+             "\"traceState\":\"k=v\",\"parentSpanId\":\"ffeeddccbbaa9988\",\"flags\":257,"
+             "\"name\":\"GET \\\"/a\\\\b\\\"\\u000a\\u0001 caf\xc3\xa9\",\"kind\":2,"
+             "\"startTimeUnixNano\":\"1700000000000000000\","
+             "\"endTimeUnixNano\":\"18446744073709551615\","
+             "\"attributes\":%s,\"droppedAttributesCount\":3,"
+             "\"events\":[{\"timeUnixNano\":\"5\",\"name\":\"ev\",\"attributes\":[{\"key\":\"e\","
+             "\"value\":{\"stringValue\":\"1\"}}],\"droppedAttributesCount\":6},{}],"
+             "\"droppedEventsCount\":1,"
+             "\"links\":[{\"traceId\":\"000102030405060708090a0b0c0d0e0f\","
+             "\"spanId\":\"ffeeddccbbaa9988\",\"traceState\":\"t\",\"flags\":1}],"
+             "\"droppedLinksCount\":4,\"status\":{\"message\":\"boom\\\"\",\"code\":2}},"
+             "{\"status\":{}}]}],\"schemaUrl\":\"https://example.com/s\"},{}]}",
+             want_attrs);
+    assert_false(b.oom);
+    assert_string_equal(b.p, want);
+    col_buf_free(&b);
+}
+
+/* Ids of other lengths are written as sent: hex up to 64 bytes, base64 past. */
+static void test_odd_ids(void **state)
+{
+    static uint8_t long_id[65];
+    col_span_t span, *spans[1] = {&span};
+    col_scope_spans_t ss, *ssp[1] = {&ss};
+    col_resource_spans_t rs, *rsp[1] = {&rs};
+    col_request_t req;
+    col_buf_t b = {0};
+
+    (void)state;
+    opentelemetry__proto__trace__v1__span__init(&span);
+    span.trace_id = (ProtobufCBinaryData){3, (uint8_t *)"\x01\x02\xab"};
+    span.span_id = (ProtobufCBinaryData){sizeof(long_id), long_id};
+    span.kind = -1;
+    opentelemetry__proto__trace__v1__scope_spans__init(&ss);
+    ss.spans = spans;
+    ss.n_spans = 1;
+    opentelemetry__proto__trace__v1__resource_spans__init(&rs);
+    rs.scope_spans = ssp;
+    rs.n_scope_spans = 1;
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&req);
+    req.resource_spans = rsp;
+    req.n_resource_spans = 1;
+    col_json_request(&b, &req);
+    assert_string_equal(b.p, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0102ab\","
+                             "\"spanId\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"kind\":-1}]}]}]}");
+    col_buf_free(&b);
+}
+
+/* Valid UTF-8 passes whole; each boundary of what is not, refused. */
+static void test_utf8_boundaries(void **state)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+    } cases[] = {
+        {"a", 1},         {"\x7f", 1},         {"\x80", 0},         {"\xbf", 0},
+        {"\xc1\xbf", 0},  {"\xc2\x80", 2},      {"\xc2\x7f", 0},     {"\xc2", 0},
+        {"\xe0\x9f\xbf", 0}, {"\xe0\xa0\x80", 3}, {"\xed\x9f\xbf", 3}, {"\xed\xa0\x80", 0},
+        {"\xed\xbf\xbf", 0}, {"\xee\x80\x80", 3}, {"\xe2\x82", 0},
+        {"\xf0\x8f\xbf\xbf", 0}, {"\xf0\x90\x80\x80", 4}, {"\xf4\x8f\xbf\xbf", 4},
+        {"\xf4\x90\x80\x80", 0}, {"\xf8\x88\x80\x80\x80", 0},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t got = col_utf8_len((const unsigned char *)cases[i].s);
+
+        if (got != cases[i].len)
+            print_error("case %zu: %zu, not %zu\n", i, got, cases[i].len);
+        assert_int_equal(got, cases[i].len);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_field_and_type),
+        cmocka_unit_test(test_odd_ids),
+        cmocka_unit_test(test_utf8_boundaries),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
