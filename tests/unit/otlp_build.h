@@ -18,7 +18,7 @@
 
 typedef struct tspan {
     const char *service; /* its resource's service.name; NULL: a resource without one */
-    uint64_t trace;      /* the trace id's bytes 0..7 */
+    uint64_t trace;      /* the trace id's bytes 0..7 (byte 8 is 0xff) */
     uint64_t random;     /* its bytes 9..15: the 56 random bits */
     uint64_t id, parent; /* span ids; 0 is none */
     int kind;            /* the enum's number: 2 SERVER, 3 CLIENT */
@@ -166,9 +166,11 @@ static inline col_request_t *tb_request(const tspan_t *t, size_t n, col_arena_t 
         rsp[i] = &rs[i].rs;
     req.resource_spans = rsp;
     req.n_resource_spans = nr;
-    len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(&req);
+#define TB_REQ(f) opentelemetry__proto__collector__trace__v1__export_trace_service_request__##f
+    len = TB_REQ(get_packed_size)(&req);
     bytes = malloc(len + 1);
-    opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(&req, bytes);
+    TB_REQ(pack)(&req, bytes);
+#undef TB_REQ
     *arena = col_arena_new();
     out = col_request_decode(*arena, bytes, len, &why);
     for (i = 0; i < nr; i++)

@@ -26,53 +26,15 @@ typedef struct attr {
     col_value_t v;
 } attr_t;
 
-static col_kv_t *attr(attr_t *a, const char *key)
+/* a as key with a value of case vc, whose field the caller sets. */
+static col_value_t *attr(attr_t *a, const char *key, int vc)
 {
     opentelemetry__proto__common__v1__key_value__init(&a->kv);
     opentelemetry__proto__common__v1__any_value__init(&a->v);
     a->kv.key = (char *)key;
     a->kv.value = &a->v;
-    return &a->kv;
-}
-
-static col_kv_t *attr_str(attr_t *a, const char *key, const char *s)
-{
-    attr(a, key);
-    a->v.value_case = VALUE_CASE(STRING);
-    a->v.string_value = (char *)s;
-    return &a->kv;
-}
-
-static col_kv_t *attr_int(attr_t *a, const char *key, int64_t i)
-{
-    attr(a, key);
-    a->v.value_case = VALUE_CASE(INT);
-    a->v.int_value = i;
-    return &a->kv;
-}
-
-static col_kv_t *attr_double(attr_t *a, const char *key, double d)
-{
-    attr(a, key);
-    a->v.value_case = VALUE_CASE(DOUBLE);
-    a->v.double_value = d;
-    return &a->kv;
-}
-
-static col_kv_t *attr_bool(attr_t *a, const char *key, int b)
-{
-    attr(a, key);
-    a->v.value_case = VALUE_CASE(BOOL);
-    a->v.bool_value = b;
-    return &a->kv;
-}
-
-static col_kv_t *attr_bytes(attr_t *a, const char *key, const char *p, size_t n)
-{
-    attr(a, key);
-    a->v.value_case = VALUE_CASE(BYTES);
-    a->v.bytes_value = (ProtobufCBinaryData){n, (uint8_t *)p};
-    return &a->kv;
+    a->v.value_case = (Opentelemetry__Proto__Common__V1__AnyValue__ValueCase)vc;
+    return &a->v;
 }
 
 static const uint8_t trace_id[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -125,47 +87,48 @@ static void test_every_field_and_type(void **state)
     size_t i = 0;
 
     (void)state;
-    attrs[i] = attr_str(&a[i], "s", "x \"q\" \\ \t\x1f\x7f" "\xf0\x9f\x98\x80 \xed\xa0\x80 \xff"), i++;
-    attrs[i] = attr_bool(&a[i], "t", 1), i++;
-    attrs[i] = attr_bool(&a[i], "f", 0), i++;
-    attrs[i] = attr_int(&a[i], "min", INT64_MIN), i++;
-    attrs[i] = attr_int(&a[i], "big", 9007199254740993), i++; /* 2^53 + 1: no double holds it */
-    attrs[i] = attr_int(&a[i], "zero", 0), i++;
-    attrs[i] = attr_double(&a[i], "d", 2.5), i++;
-    attrs[i] = attr_double(&a[i], "tenth", 0.1), i++;
-    attrs[i] = attr_double(&a[i], "nan", NAN), i++;
-    attrs[i] = attr_double(&a[i], "inf", INFINITY), i++;
-    attrs[i] = attr_double(&a[i], "-inf", -INFINITY), i++;
+    /* The next of the span's attributes. */
+#define NEXT(key, vc) (attrs[i] = &a[i].kv, attr(&a[i++], key, VALUE_CASE(vc)))
+    NEXT("s", STRING)->string_value =
+        (char *)"x \"q\" \\ \t\x1f\x7f" "\xf0\x9f\x98\x80 \xed\xa0\x80 \xff";
+    NEXT("t", BOOL)->bool_value = 1;
+    NEXT("f", BOOL)->bool_value = 0;
+    NEXT("min", INT)->int_value = INT64_MIN;
+    NEXT("big", INT)->int_value = 9007199254740993; /* 2^53 + 1: no double holds it */
+    NEXT("zero", INT)->int_value = 0;
+    NEXT("d", DOUBLE)->double_value = 2.5;
+    NEXT("tenth", DOUBLE)->double_value = 0.1;
+    NEXT("nan", DOUBLE)->double_value = NAN;
+    NEXT("inf", DOUBLE)->double_value = INFINITY;
+    NEXT("-inf", DOUBLE)->double_value = -INFINITY;
     opentelemetry__proto__common__v1__array_value__init(&arr);
     opentelemetry__proto__common__v1__array_value__init(&empty);
-    attr_str(&inner[0], "", "y");
-    attr_int(&inner[1], "", 7);
-    attr(&inner[2], "");
-    inner[2].v.value_case = VALUE_CASE(ARRAY);
-    inner[2].v.array_value = &empty;
-    arr_values[0] = &inner[0].v, arr_values[1] = &inner[1].v, arr_values[2] = &inner[2].v;
+    (arr_values[0] = attr(&inner[0], "", VALUE_CASE(STRING)))->string_value = (char *)"y";
+    (arr_values[1] = attr(&inner[1], "", VALUE_CASE(INT)))->int_value = 7;
+    (arr_values[2] = attr(&inner[2], "", VALUE_CASE(ARRAY)))->array_value = &empty;
     arr.values = arr_values;
     arr.n_values = 3;
-    attrs[i] = attr(&a[i], "arr"), a[i].v.value_case = VALUE_CASE(ARRAY);
-    a[i].v.array_value = &arr, i++;
+    NEXT("arr", ARRAY)->array_value = &arr;
     opentelemetry__proto__common__v1__key_value_list__init(&kvl);
-    kv_inner[0] = attr_bool(&inner[3], "k", 1);
+    attr(&inner[3], "k", VALUE_CASE(BOOL))->bool_value = 1;
+    kv_inner[0] = &inner[3].kv;
     kvl.values = kv_inner;
     kvl.n_values = 1;
-    attrs[i] = attr(&a[i], "kv"), a[i].v.value_case = VALUE_CASE(KVLIST);
-    a[i].v.kvlist_value = &kvl, i++;
-    attrs[i] = attr_bytes(&a[i], "b3", "\x00\xff\x10", 3), i++;
-    attrs[i] = attr_bytes(&a[i], "b1", "a", 1), i++;
-    attrs[i] = attr_bytes(&a[i], "b2", "ab", 2), i++;
-    attrs[i] = attr(&a[i], "unset"), i++;
-    attrs[i] = attr_str(&a[i], "k\"ey", ""), i++;
+    NEXT("kv", KVLIST)->kvlist_value = &kvl;
+    NEXT("b3", BYTES)->bytes_value = (ProtobufCBinaryData){3, (uint8_t *)"\x00\xff\x10"};
+    NEXT("b1", BYTES)->bytes_value = (ProtobufCBinaryData){1, (uint8_t *)"a"};
+    NEXT("b2", BYTES)->bytes_value = (ProtobufCBinaryData){2, (uint8_t *)"ab"};
+    attrs[i] = &a[i].kv, attr(&a[i++], "unset", 0); /* no value at all */
+    NEXT("k\"ey", STRING)->string_value = (char *)"";
+#undef NEXT
     assert_int_equal(i, 18);
 
     opentelemetry__proto__trace__v1__span__event__init(&ev[0]);
     opentelemetry__proto__trace__v1__span__event__init(&ev[1]); /* all defaults: {} */
     ev[0].time_unix_nano = 5;
     ev[0].name = (char *)"ev";
-    ev_attrs[0] = attr_str(&ev_attr, "e", "1");
+    attr(&ev_attr, "e", VALUE_CASE(STRING))->string_value = (char *)"1";
+    ev_attrs[0] = &ev_attr.kv;
     ev[0].attributes = ev_attrs;
     ev[0].n_attributes = 1;
     ev[0].dropped_attributes_count = 6;
@@ -210,7 +173,8 @@ static void test_every_field_and_type(void **state)
     ss.spans = spans;
     ss.n_spans = 2;
     opentelemetry__proto__resource__v1__resource__init(&res);
-    res_attrs[0] = attr_str(&svc, "service.name", "shop");
+    attr(&svc, "service.name", VALUE_CASE(STRING))->string_value = (char *)"shop";
+    res_attrs[0] = &svc.kv;
     res.attributes = res_attrs;
     res.n_attributes = 1;
     res.dropped_attributes_count = 2;
@@ -273,7 +237,8 @@ static void test_odd_ids(void **state)
     req.resource_spans = rsp;
     req.n_resource_spans = 1;
     col_json_request(&b, &req);
-    assert_string_equal(b.p, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0102ab\","
+    assert_string_equal(b.p, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":["
+                             "{\"traceId\":\"0102ab\","
                              "\"spanId\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
                              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"kind\":-1}]}]}]}");
     col_buf_free(&b);

@@ -2,9 +2,9 @@
  * test_metrics.c - the span metrics and the service graph, read back from
  * the rendered Prometheus text, with a clock the test moves: calls and
  * histogram buckets by the documented labels, errors, label escaping and
- * the series cap, lines of any length whole; a CLIENT span paired with the SERVER span under it from
- * another resource in either order, and a half whose other never comes
- * counted unpaired once its wait is over.
+ * the series cap, lines of any length whole; a CLIENT span paired with
+ * the SERVER span under it from another resource in either order, and a
+ * half whose other never comes counted unpaired once its wait is over.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,7 +104,8 @@ static void test_calls_and_buckets_by_labels(void **state)
     assert_line("traces_span_metrics_duration_seconds_bucket{" SHOP_GET ",le=\"+Inf\"} 2");
     assert_line("traces_span_metrics_duration_seconds_sum{" SHOP_GET "} 0.4");
     assert_line("traces_span_metrics_duration_seconds_count{" SHOP_GET "} 2");
-    assert_line("traces_span_metrics_calls_total{service_name=\"shop\",span_kind=\"SPAN_KIND_SERVER\","
+    assert_line("traces_span_metrics_calls_total{service_name=\"shop\","
+                "span_kind=\"SPAN_KIND_SERVER\","
                 "status_code=\"STATUS_CODE_UNSET\",http_request_method=\"POST\","
                 "http_response_status_code=\"200\"} 1");
     assert_line("# TYPE traces_span_metrics_duration_seconds histogram");
@@ -122,13 +123,15 @@ static void test_errors_and_odd_labels(void **state)
 
     (void)state;
     add(t, 3, 0);
-    assert_line("traces_span_metrics_calls_total{service_name=\"shop\",span_kind=\"SPAN_KIND_CLIENT\","
+    assert_line("traces_span_metrics_calls_total{service_name=\"shop\","
+                "span_kind=\"SPAN_KIND_CLIENT\","
                 "status_code=\"STATUS_CODE_ERROR\",http_request_method=\"GET\","
                 "http_response_status_code=\"503\"} 1");
     /* No service: unknown_service; a kind past the enum: unspecified; a
      * status past three digits: none; more than 10 s: only in +Inf. */
 #define ODD "service_name=\"unknown_service\",span_kind=\"SPAN_KIND_UNSPECIFIED\"," \
-            "status_code=\"STATUS_CODE_UNSET\",http_request_method=\"\",http_response_status_code=\"\""
+            "status_code=\"STATUS_CODE_UNSET\",http_request_method=\"\","               \
+            "http_response_status_code=\"\""
     assert_line("traces_span_metrics_calls_total{" ODD "} 1");
     assert_line("traces_span_metrics_duration_seconds_bucket{" ODD ",le=\"10\"} 0");
     assert_line("traces_span_metrics_duration_seconds_bucket{" ODD ",le=\"+Inf\"} 1");
@@ -185,7 +188,8 @@ static void test_series_cap(void **state)
     add(t, 2, 0);
     assert_line("spanshim_collector_metric_series_dropped_total 1");
     assert_no("service_name=\"s10000\"");
-    assert_line("traces_span_metrics_calls_total{service_name=\"s9999\",span_kind=\"SPAN_KIND_SERVER\","
+    assert_line("traces_span_metrics_calls_total{service_name=\"s9999\","
+                "span_kind=\"SPAN_KIND_SERVER\","
                 "status_code=\"STATUS_CODE_UNSET\",http_request_method=\"\","
                 "http_response_status_code=\"\"} 2");
 }

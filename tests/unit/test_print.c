@@ -87,8 +87,9 @@ static void test_printed_once_quiet(void **state)
     col_print_due(out, 1000 + QUIET - 1, 0);
     assert_string_equal(printed(), "");
     col_print_due(out, 1000 + QUIET, 0);
-    assert_string_equal(printed(), "trace " TRACE("01") "  1 span  1.00 ms\n"
-                                   "  svc                      GET      server ok      -      1.00 ms\n");
+    assert_string_equal(printed(),
+                        "trace " TRACE("01") "  1 span  1.00 ms\n"
+                        "  svc                      GET      server ok      -      1.00 ms\n");
     col_print_due(out, 1000 + 2 * QUIET - 101, 0);
     assert_int_equal(count(printed(), "trace "), 1);
     col_print_due(out, 1000 + 2 * QUIET - 100, 0);
@@ -103,18 +104,18 @@ static void test_tree_parents_above_children_in_start_order(void **state)
     tspan_t late[] = {
         {.service = "back", .trace = 7, .id = 0x50, .parent = 0x30, .kind = 3, .error = 1,
          .start = 1025 * TB_MS, .end = 1030 * TB_MS, .name = "db"},
-        {.service = "back", .trace = 7, .id = 0x30, .parent = 0x20, .kind = 2, .start = 1020 * TB_MS,
-         .end = 1040 * TB_MS, .name = "GET /b", .http_status = 200},
+        {.service = "back", .trace = 7, .id = 0x30, .parent = 0x20, .kind = 2,
+         .start = 1020 * TB_MS, .end = 1040 * TB_MS, .name = "GET /b", .http_status = 200},
     };
     tspan_t rest[] = {
-        {.service = "front", .trace = 7, .id = 0x20, .parent = 0x10, .kind = 3, .start = 1010 * TB_MS,
-         .end = 1050 * TB_MS, .name = "call b"},
-        {.service = "other", .trace = 7, .id = 0x60, .parent = 0x15, .kind = 1, .start = 999 * TB_MS,
-         .end = 1002 * TB_MS, .name = "lost"},
+        {.service = "front", .trace = 7, .id = 0x20, .parent = 0x10, .kind = 3,
+         .start = 1010 * TB_MS, .end = 1050 * TB_MS, .name = "call b"},
+        {.service = "other", .trace = 7, .id = 0x60, .parent = 0x15, .kind = 1,
+         .start = 999 * TB_MS, .end = 1002 * TB_MS, .name = "lost"},
         {.service = "front", .trace = 7, .id = 0x10, .kind = 2, .start = 1000 * TB_MS,
          .end = 1100 * TB_MS, .name = "GET /", .http_status = 200},
-        {.service = "front", .trace = 7, .id = 0x40, .parent = 0x10, .kind = 1, .start = 1005 * TB_MS,
-         .end = 1008 * TB_MS, .name = "render"},
+        {.service = "front", .trace = 7, .id = 0x40, .parent = 0x10, .kind = 1,
+         .start = 1005 * TB_MS, .end = 1008 * TB_MS, .name = "render"},
     };
 
     (void)state;
@@ -145,9 +146,10 @@ static void test_cycle_printed_once(void **state)
     (void)state;
     add(t, 2, 0);
     col_print_due(out, QUIET, 0);
-    assert_string_equal(printed(), "trace " TRACE("03") "  2 spans  2.00 ms\n"
-                                   "  a                        y        unspecified ok      -      2.00 ms\n"
-                                   "    a                      x        unspecified ok      -      1.00 ms\n");
+    assert_string_equal(printed(),
+                        "trace " TRACE("03") "  2 spans  2.00 ms\n"
+                        "  a                        y        unspecified ok      -      2.00 ms\n"
+                        "    a                      x        unspecified ok      -      1.00 ms\n");
 }
 
 /* Spans first..first+n of trace `trace`, in one request. */
@@ -190,7 +192,8 @@ static void test_trace_cap_line(void **state)
     add_many(2, COL_PRINT_TRACE_SPANS + 1, 2, 0);
     col_print_due(out, QUIET, 0);
     assert_non_null(strstr(printed(), "trace " TRACE("01") "  1000 spans  1.00 ms\n"));
-    assert_non_null(strstr(printed(), "trace " TRACE("02") "  1000 spans (2 more not shown)  1.00 ms\n"));
+    assert_non_null(
+        strstr(printed(), "trace " TRACE("02") "  1000 spans (2 more not shown)  1.00 ms\n"));
     assert_int_equal(count(printed(), "\n"), 2 + 2 * COL_PRINT_TRACE_SPANS);
     assert_int_equal(col_print_count.spans_cut, 2);
 }
