@@ -336,6 +336,36 @@ static void test_stop_decides_everything(void **state)
     assert_int_equal(col_tail_count.traces_decided_early, 0);
 }
 
+/* A clock that moves 1 ms each time it is read. */
+static uint64_t ticks;
+
+static uint64_t tick(void)
+{
+    return ticks++;
+}
+
+static void test_stop_writes_until_its_deadline(void **state)
+{
+    col_tail_cfg_t c = cfg_default();
+
+    (void)state;
+    c.ratio = 1.0;
+    start(&c);
+    add_one(1, 1, "t1", 0);
+    add_one(2, 1, "t2", 1);
+    add_one(3, 1, "t3", 2);
+    add_one(4, 1, "t4", 3);
+    ticks = 100;
+    col_tail_stop(tick, 102); /* time for two traces, the oldest */
+    assert_int_equal(n_kept, 2);
+    assert_string_equal(kept[0].name, "t1");
+    assert_string_equal(kept[1].name, "t2");
+    assert_int_equal(col_tail_count.spans_kept, 2);
+    assert_int_equal(col_tail_count.spans_unwritten_at_stop, 2);
+    col_tail_due(1000, 1); /* nothing is left held */
+    assert_int_equal(n_kept, 2);
+}
+
 static void test_policy_attribute_added_last(void **state)
 {
     col_tail_cfg_t c = cfg_default();
@@ -382,6 +412,7 @@ int main(void)
         cmocka_unit_test_teardown(test_early_past_max_bytes, teardown),
         cmocka_unit_test_teardown(test_late_span_follows_decision, teardown),
         cmocka_unit_test_teardown(test_stop_decides_everything, teardown),
+        cmocka_unit_test_teardown(test_stop_writes_until_its_deadline, teardown),
         cmocka_unit_test_teardown(test_policy_attribute_added_last, teardown),
     };
 
