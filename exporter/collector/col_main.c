@@ -17,7 +17,10 @@
  * group that may send too (traced programs that drop privileges, like
  * nginx workers). The kernel tells the receiver each sender's pid and uid
  * (SO_PASSCRED); --allow-uid restricts senders to the uids listed, and log
- * lines about bad input name the sender. Nothing in a datagram is trusted:
+ * lines about bad input name the sender. --allow-descendants-of PID (what
+ * `spanshim run` gives its private collector) opens the socket to every
+ * uid and accepts only PID's descendants, whatever uid they became, and
+ * the collector's own uid (col_lineage.h). Nothing in a datagram is trusted:
  * its nesting is bounded before protobuf-c decodes it (col_wire.c), and
  * what decoding it may take is bounded (col_otlp.h); protobuf-c checks
  * every length against the datagram. A batch the file cannot take (a full
@@ -36,6 +39,7 @@
 #define _GNU_SOURCE
 #include "col_forward.h"
 #include "col_json.h"
+#include "col_lineage.h"
 #include "col_otlp.h"
 #include "col_metrics.h"
 #include "col_print.h"
@@ -53,6 +57,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +100,7 @@ static struct {
     size_t queue_max;         /* bytes of datagrams waiting to be handled */
     uid_t allow[COL_ALLOW_MAX];
     int n_allow;              /* 0: any uid that can open the socket */
+    pid_t descendants_of;     /* accept this process's descendants; 0: no */
     const char *metrics_listen; /* serve /metrics here; NULL: no metrics */
     int tail;                 /* tail sampling, with tail_cfg */
     col_tail_cfg_t tail_cfg;
@@ -242,6 +248,22 @@ static int col_parse_uids(char *list)
     return 1;
 }
 
+/* --allow-descendants-of PID: a process that exists now. */
+static int col_parse_root(const char *v)
+{
+    char *end, path[64];
+    long pid = strtol(v, &end, 10);
+
+    snprintf(path, sizeof(path), "/proc/%ld", pid);
+    if (*v == '\0' || *end != '\0' || pid <= 0 || pid > INT32_MAX || access(path, F_OK) < 0) {
+        fprintf(stderr, "spanshim-collector: --allow-descendants-of needs the pid of a running "
+                        "process, not %s\n", v);
+        return 0;
+    }
+    col_opt.descendants_of = (pid_t)pid;
+    return 1;
+}
+
 static void col_usage(FILE *f)
 {
     fprintf(f, "usage: spanshim-collector [--socket PATH] [--jsonl FILE] [--print] [OPTIONS]\n"
@@ -258,6 +280,10 @@ static void col_usage(FILE *f)
                "                 members of GROUP may send too (the socket is owner-only)\n"
                "  --allow-uid UID[,UID...]\n"
                "                 accept datagrams only from these users (repeatable)\n"
+               "  --allow-descendants-of PID\n"
+               "                 any uid may reach the socket, but only datagrams from PID,\n"
+               "                 its descendants (whatever user they became) and this\n"
+               "                 collector's uid are accepted (how `spanshim run` starts it)\n"
                "  --queue-mb N   hold at most N MiB of datagrams not yet handled (256)\n"
                "  --metrics-listen HOST:PORT\n"
                "                 serve span metrics, the service graph and counters at\n"
@@ -459,17 +485,37 @@ static int col_uid_allowed(uid_t uid)
     return 0;
 }
 
+/* Why the sender may not write; NULL if it may (counted if not). */
+static const char *col_sender_refused(const struct ucred *who)
+{
+    col_lineage_t v;
+
+    if (col_opt.descendants_of == 0) {
+        if (col_uid_allowed(who->uid))
+            return NULL;
+        COL_COUNT(refused_uid, 1);
+        return "not an allowed uid";
+    }
+    if (col_opt.n_allow && col_uid_allowed(who->uid))
+        return NULL;
+    v = col_lineage_check(who->pid, who->uid);
+    if (col_lineage_accepted(v))
+        return NULL;
+    COL_COUNT(refused_lineage, 1);
+    return v == COL_LINEAGE_OUTSIDE ? "not the traced program or a process it started"
+                                    : "gone before it could be checked, and no process of the "
+                                      "traced program ran as that uid";
+}
+
 static void col_enqueue(const uint8_t *data, ssize_t n, const struct ucred *who)
 {
     col_dgram_t *d = NULL;
+    const char *refused = col_sender_refused(who);
 
-    if (!col_uid_allowed(who->uid)) {
-        pthread_mutex_lock(&col_q_lock);
-        COL_COUNT(refused_uid, 1);
-        pthread_mutex_unlock(&col_q_lock);
+    if (refused) {
         if (col_log_allowed())
-            fprintf(stderr, "spanshim-collector: refused a datagram from pid %d uid %u: not an "
-                            "allowed uid\n", (int)who->pid, (unsigned)who->uid);
+            fprintf(stderr, "spanshim-collector: refused a datagram from pid %d uid %u: %s\n",
+                    (int)who->pid, (unsigned)who->uid, refused);
         return;
     }
     if (n <= COL_DGRAM_MAX)
@@ -593,6 +639,9 @@ static void col_log_totals(col_buf_t *b)
                       "%llu oversized, %llu dropped behind, %llu from refused uids",
                    col_count.bad, col_count.too_deep, col_count.too_big, col_count.oversized,
                    col_count.queue_full, col_count.refused_uid);
+    if (col_opt.descendants_of)
+        col_buf_printf(b, ", %llu from outside pid %d's processes", col_count.refused_lineage,
+                       (int)col_opt.descendants_of);
     if (col_count.write_errors)
         col_buf_printf(b, ", %llu batches (%llu spans) not written", col_count.write_errors,
                        col_count.unwritten);
@@ -636,6 +685,7 @@ int main(int argc, char **argv)
         {"otlp-unix-socket", required_argument, NULL, 'u'},
         {"socket-group", required_argument, NULL, 'g'},
         {"allow-uid", required_argument, NULL, 'a'},
+        {"allow-descendants-of", required_argument, NULL, 'D'},
         {"queue-mb", required_argument, NULL, 'Q'},
         {"metrics-listen", required_argument, NULL, 'm'},
         {"tail-sampling", no_argument, NULL, 'T'},
@@ -715,6 +765,10 @@ int main(int argc, char **argv)
             if (!col_parse_uids(optarg))
                 return 2;
             break;
+        case 'D':
+            if (!col_parse_root(optarg))
+                return 2;
+            break;
         case 'h':
             col_usage(stdout);
             return 0;
@@ -740,7 +794,9 @@ int main(int argc, char **argv)
     col_sink.b = &b;
     if (col_opt.tail)
         col_tail_init(&col_opt.tail_cfg, col_emit);
-    fd = col_socket_bind(col_opt.socket_path, col_opt.socket_group);
+    if (col_opt.descendants_of)
+        col_lineage_init(col_opt.descendants_of, geteuid(), "/proc");
+    fd = col_socket_bind(col_opt.socket_path, col_opt.socket_group, col_opt.descendants_of != 0);
     if (fd < 0)
         return 1;
     memset(&sa, 0, sizeof(sa));
@@ -811,7 +867,7 @@ int main(int argc, char **argv)
     col_serve_stop();
     if (!col_opt.quiet || col_count.bad || col_count.too_deep || col_count.too_big ||
         col_count.oversized || col_count.write_errors || col_count.queue_full ||
-        col_count.refused_uid || col_count.unhandled)
+        col_count.refused_uid || col_count.refused_lineage || col_count.unhandled)
         col_log_totals(&b);
     col_buf_free(&b);
     if (!fwd_done) { /* the sending thread is still in libcurl: no exit handlers under it */

@@ -60,13 +60,16 @@ const char *col_socket_path(const char *option, int *usage)
     return def;
 }
 
-/* Owner-only, or owner and group (which must exist). */
-static int col_socket_access(const char *path, const char *group)
+/* Owner-only, or owner and group (which must exist), or anyone's to
+ * reach when the collector itself decides who may write. */
+static int col_socket_access(const char *path, const char *group, int anyone)
 {
     struct group *g;
     char *end = NULL;
     long gid;
 
+    if (anyone)
+        return chmod(path, 0666) == 0;
     if (group == NULL)
         return chmod(path, 0600) == 0;
     g = getgrnam(group);
@@ -157,7 +160,7 @@ static int col_put_in_place(const char *tmp, const char *path, int state)
     return 1;
 }
 
-int col_socket_bind(const char *path, const char *group)
+int col_socket_bind(const char *path, const char *group, int anyone)
 {
     struct sockaddr_un sa, tmp;
     int fd, state, size = 8 << 20;
@@ -183,7 +186,7 @@ int col_socket_bind(const char *path, const char *group)
                 strerror(errno));
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-    if (!col_socket_access(tmp.sun_path, group) ||
+    if (!col_socket_access(tmp.sun_path, group, anyone) ||
         !col_put_in_place(tmp.sun_path, path, state)) {
         close(fd);
         unlink(tmp.sun_path);

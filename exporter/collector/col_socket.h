@@ -2,7 +2,8 @@
  * col_socket.h - the collector's socket: where, bound how, removed when.
  *
  * It is bound under a temporary name, given its permissions (owner-only,
- * or owner and --socket-group) and moved into place, so it never exists
+ * or owner and --socket-group, or anyone's when the collector checks each
+ * sender itself: --allow-descendants-of) and moved into place, so it never exists
  * at its path with others. It never replaces or removes a file that is
  * not its own socket: a path that holds anything but a socket, a socket
  * of another uid, or a live collector is refused; only a stale socket of
@@ -17,8 +18,8 @@
  * use; *usage is then 1 when the value given was unusable. */
 const char *col_socket_path(const char *option, int *usage);
 
-/* The bound socket, or -1 after an error line. */
-int col_socket_bind(const char *path, const char *group);
+/* The bound socket, or -1 after an error line; anyone: mode 0666. */
+int col_socket_bind(const char *path, const char *group, int anyone);
 
 /* At exit: unlink the path if it is still the socket bound there. */
 void col_socket_remove(void);

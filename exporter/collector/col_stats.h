@@ -21,6 +21,8 @@
     X(queue_full, "spanshim_collector_datagrams_dropped_total", "reason=\"queue_full\"", NULL) \
     X(refused_uid, "spanshim_collector_datagrams_dropped_total", "reason=\"refused_uid\"", NULL) \
     X(unhandled, "spanshim_collector_datagrams_dropped_total", "reason=\"stop_timeout\"", NULL) \
+    X(refused_lineage, "spanshim_collector_datagrams_dropped_total",                          \
+      "reason=\"not_descendant\"", NULL)                                                      \
     X(written, "spanshim_collector_jsonl_spans_total", NULL, "Spans written to the .jsonl file.") \
     X(write_errors, "spanshim_collector_jsonl_write_errors_total", NULL,                      \
       "Batches the .jsonl file could not take (none of the batch is left in it).")             \
