@@ -9,6 +9,13 @@
  * a file of its own, a private collector is started on a socket in a
  * fresh 0700 temporary directory and stopped, after it has written
  * everything, when CMD ends. An unusable SPANSHIM_SOCKET is an error.
+ *
+ * Run as root, CMD may be a server whose workers become another user
+ * (nginx's nobody, apache's www-data): then the directory is 0711, the
+ * collector's socket anyone's to reach, and the collector accepts only
+ * datagrams from this process's descendants (--allow-descendants-of) and
+ * root's. This process is a child subreaper meanwhile, so a descendant
+ * whose parent exits (a daemon's double fork) stays one, and is reaped.
  * The exit status is CMD's (128 + signal if it was killed).
  *
  * It is written to be a container's PID 1 (ENTRYPOINT ["spanshim", "run",
@@ -23,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -137,9 +145,10 @@ static int sr_find_collector(char out[EX_SOCKPATH_MAX])
     return r == EX_SOCK_TRUSTED && sr_collector_listens(out);
 }
 
-static pid_t sr_start_collector(const char *dir, const char *sock, const char *jsonl, int print)
+static pid_t sr_start_collector(const char *dir, const char *sock, const char *jsonl, int print,
+                                pid_t descendants_of)
 {
-    char exe[PATH_MAX + 32];
+    char exe[PATH_MAX + 32], root[24];
     pid_t pid;
     int i;
 
@@ -148,7 +157,7 @@ static pid_t sr_start_collector(const char *dir, const char *sock, const char *j
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        char *argv[8];
+        char *argv[10];
         int n = 0;
 
         /* Its own process group: a Ctrl-C for CMD must not stop it early. */
@@ -161,6 +170,11 @@ static pid_t sr_start_collector(const char *dir, const char *sock, const char *j
         argv[n++] = (char *)jsonl;
         if (print)
             argv[n++] = "--print";
+        if (descendants_of > 0) {
+            snprintf(root, sizeof(root), "%d", (int)descendants_of);
+            argv[n++] = "--allow-descendants-of";
+            argv[n++] = root;
+        }
         argv[n] = NULL;
         execv(exe, argv);
         execvp("spanshim-collector", argv);
@@ -179,6 +193,22 @@ static pid_t sr_start_collector(const char *dir, const char *sock, const char *j
     }
     kill(pid, SIGTERM);
     return -1;
+}
+
+/* As root, CMD's workers may become any user: the directory lets them
+ * reach the socket (nobody but root can change it), and the collector
+ * checks that each sender descends from this process. Its pid, or 0. */
+static pid_t sr_open_to_descendants(const char *tmpdir)
+{
+    if (geteuid() != 0)
+        return 0;
+    if (chmod(tmpdir, 0711) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        fprintf(stderr, "spanshim: cannot open %s to CMD's other users (%s); only root's "
+                        "processes will be traced\n", tmpdir, strerror(errno));
+        chmod(tmpdir, 0700);
+        return 0;
+    }
+    return getpid();
 }
 
 static int sr_status(int st)
@@ -254,7 +284,7 @@ static int sr_run(int argc, char **argv)
             return 1;
         }
         snprintf(private_sock, sizeof(private_sock), "%s/collector.sock", tmpdir);
-        collector = sr_start_collector(dir, private_sock, jsonl, print);
+        collector = sr_start_collector(dir, private_sock, jsonl, print, sr_open_to_descendants(tmpdir));
         if (collector < 0) {
             fprintf(stderr, "spanshim: could not start a collector; running untraced\n");
             rmdir(tmpdir);
