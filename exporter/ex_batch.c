@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "ex_batch.h"
+#include "ex_loss.h"
 #include "ex_otlp.h"
 #include "ex_transport.h"
 #include "../preload/ss_config.h"
@@ -97,6 +98,7 @@ static int ex_flush_locked(int mode)
     struct iovec iov[2];
     struct msghdr msg;
     size_t env_len;
+    ex_tx_t res;
 
     if (ex_spans_n == 0)
         return 1;
@@ -108,7 +110,7 @@ static int ex_flush_locked(int mode)
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    switch (ex_transport_send(&msg)) {
+    switch ((res = ex_transport_send(&msg))) {
     case EX_TX_SENT:
         SS_COUNT_N(spans_exported, ex_spans_n);
         SS_COUNT(batches_sent);
@@ -131,6 +133,7 @@ static int ex_flush_locked(int mode)
     default:
         SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
     }
+    ex_loss_note(res, ex_spans_n);
     ex_spans_len = 0;
     ex_spans_n = 0;
     return 1;
@@ -215,6 +218,13 @@ void ex_batch_add(const ss_span_t *s)
     errno = saved;
 }
 
+void ex_batch_tell_losses(void)
+{
+    ss_lock(&ex_lock);
+    ex_loss_report();
+    ss_unlock(&ex_lock);
+}
+
 void ex_batch_after_fork(int may_start_thread)
 {
     ss_lock_reset(&ex_lock);
@@ -222,5 +232,6 @@ void ex_batch_after_fork(int may_start_thread)
     ex_spans_n = 0;
     ex_thread_started = !may_start_thread; /* threads do not survive fork */
     ex_transport_after_fork();
+    ex_loss_after_fork();
     ex_encode_resource();      /* a new process.pid */
 }

@@ -24,6 +24,8 @@
 void ex_batch_init(int argc, char **argv);
 void ex_batch_add(const ss_span_t *s);
 void ex_batch_flush(void);
+/* At exit, after the last flush: how many spans this process lost (ex_loss.h). */
+void ex_batch_tell_losses(void);
 /* In a fork child; may_start_thread is 0 when the parent had threads. */
 void ex_batch_after_fork(int may_start_thread);
 

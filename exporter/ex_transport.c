@@ -9,8 +9,11 @@
  * Who gets the spans: at every connect and reconnect the path is checked
  * (ex_sockpath: a socket of root's, this user's or a configured uid's, in
  * directories nobody else can change), and after connecting it must still
- * be the socket that was checked. A refused socket gets nothing, and the
- * reason is logged once.
+ * be the socket that was checked. A refused socket gets nothing.
+ *
+ * Every failure leaves a sentence with the reason and the path
+ * (ex_transport_why), which ex_loss says once, at the default level, when
+ * spans are dropped for it.
  *
  * The program's descriptors: the socket is kept only where the soft
  * RLIMIT_NOFILE leaves room for it at EX_FD_MIN and above. Below that
@@ -35,6 +38,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -49,9 +54,10 @@ static dev_t ex_fd_dev;
 static ino_t ex_fd_ino;
 static uint64_t ex_retry_ns;     /* no reconnect attempt before this */
 static ex_tx_t ex_retry_why;     /* what the last failed attempt found */
-static int ex_refusals;          /* refused sockets so far (the first is logged) */
 static int ex_keep_off;          /* the kept socket gave way: one per batch from now on */
 static ss_lock_t ex_tx_lock = SS_LOCK_INIT;
+static char ex_path[EX_SOCKPATH_MAX];      /* what the socket is connected to */
+static char ex_why[EX_SOCKPATH_MAX + 160]; /* the last failure, said by ex_loss */
 
 static void ex_close_fd(void)
 {
@@ -69,11 +75,29 @@ static int ex_fd_ours(void)
            st.st_ino == ex_fd_ino;
 }
 
+const char *ex_transport_why(void)
+{
+    return ex_why;
+}
+
+/* Remember why spans cannot go, and log it at debug level: ex_loss says
+ * it to the user once. */
+static ex_tx_t ex_failed(ex_tx_t res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static ex_tx_t ex_failed(ex_tx_t res, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ex_why, sizeof(ex_why), fmt, ap);
+    va_end(ap);
+    ss_log(SS_LOG_DEBUG, "export: %s", ex_why);
+    return res;
+}
+
 static ex_tx_t ex_refuse(const char *path, const char *why)
 {
-    ss_log(ex_refusals++ ? SS_LOG_DEBUG : SS_LOG_ERROR, "not sending spans to %s: %s", path,
-           why);
-    return EX_TX_UNTRUSTED;
+    return ex_failed(EX_TX_UNTRUSTED, "not sending spans to %s: %s", path, why);
 }
 
 /* The collector's path, checked now. */
@@ -88,10 +112,12 @@ static ex_tx_t ex_resolve(char path[EX_SOCKPATH_MAX], dev_t *dev, ino_t *ino)
                          dev, ino, why, sizeof(why));
     if (r == EX_SOCK_REFUSED)
         return ex_refuse(path, why);
-    if (r == EX_SOCK_ABSENT) {
-        ss_log(SS_LOG_INFO, "no collector at %s; spans are dropped", path);
-        return EX_TX_NOCOLLECTOR;
-    }
+    if (r == EX_SOCK_ABSENT && ss_cfg.socket_path[0])
+        return ex_failed(EX_TX_NOCOLLECTOR, "cannot reach the collector at %s: %s", path,
+                         strerror(errno));
+    if (r == EX_SOCK_ABSENT)
+        return ex_failed(EX_TX_NOCOLLECTOR, "no collector at %s or the other default places",
+                         path);
     return EX_TX_SENT;
 }
 
@@ -138,18 +164,16 @@ static int ex_open(int *keep, ex_tx_t *res)
     if (fd >= 0)
         fd = ex_place(fd, keep);
     if (fd < 0) {
-        *res = EX_TX_FDLIMIT;
-        ss_log(SS_LOG_INFO, "the fd table is nearly full; spans are dropped");
+        *res = ex_failed(EX_TX_FDLIMIT, "the fd table is nearly full: no socket for %s", path);
         return -1;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, path, strlen(path));
     if (ss_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        ss_log(SS_LOG_INFO, "no collector at %s (%s); spans are dropped", path,
-               strerror(errno));
+        *res = ex_failed(EX_TX_NOCOLLECTOR, "cannot reach the collector at %s: %s", path,
+                         strerror(errno));
         ss_real_close(fd);
-        *res = EX_TX_NOCOLLECTOR;
         return -1;
     }
     /* Connected to what the path held a moment ago: still the one checked? */
@@ -158,6 +182,7 @@ static int ex_open(int *keep, ex_tx_t *res)
         *res = ex_refuse(path, "it was replaced while connecting");
         return -1;
     }
+    memcpy(ex_path, path, sizeof(ex_path));
     return fd;
 }
 
@@ -213,12 +238,13 @@ static ex_tx_t ex_send_locked(const struct msghdr *msg)
         if (r >= 0)
             return EX_TX_SENT;
         if (err == EAGAIN || err == ENOBUFS)
-            return EX_TX_BUSY;
-        ss_log(SS_LOG_DEBUG, "export: send failed (%s), reconnecting", strerror(err));
+            return ex_failed(EX_TX_BUSY, "the collector at %s is not keeping up: %s", ex_path,
+                             strerror(err));
+        res = ex_failed(EX_TX_NOCOLLECTOR, "cannot send to the collector at %s: %s", ex_path,
+                        strerror(err));
         if (fd == ex_fd)
             ex_close_fd();
         ex_retry_ns = 0;
-        res = EX_TX_NOCOLLECTOR;
     }
     return res;
 }

@@ -23,6 +23,9 @@ typedef enum {
 } ex_tx_t;
 
 ex_tx_t ex_transport_send(const struct msghdr *msg);
+/* Why the last send that failed did: a sentence with the socket's path
+ * ("cannot reach the collector at PATH: Connection refused"). */
+const char *ex_transport_why(void);
 /* In a fork child: the parent may have been waiting to reconnect. */
 void ex_transport_after_fork(void);
 

@@ -19,6 +19,7 @@
 #include "ss_tls.h"
 #include "ss_curl.h"
 #include "../exporter/ex_batch.h"
+#include "../exporter/ex_loss.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -63,6 +64,7 @@ static int ss_thread_count(void)
 static void ss_before_fork(void)
 {
     ss_fork_threads = ss_thread_count();
+    ex_loss_before_fork(); /* "said once" is for the children too */
 }
 
 static void ss_after_fork_child(void)
@@ -84,6 +86,7 @@ static void ss_at_exit(void)
 {
     ss_busy++;
     ex_batch_flush();
+    ex_batch_tell_losses();
     ss_log_counters();
     ss_busy--;
 }

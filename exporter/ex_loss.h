@@ -1,0 +1,30 @@
+/*
+ * ex_loss.h - spans that never reached the collector, told to the user.
+ *
+ * A traced program whose collector cannot be reached (no socket, EACCES,
+ * ECONNREFUSED, a full socket, a socket not trusted) would otherwise lose
+ * every span in silence. The first loss is said once at the default log
+ * level, with the reason and the socket's path (ex_transport_why), and at
+ * exit a process that lost spans says how many, by reason.
+ *
+ * Once means once for a process and the children it forks: prefork
+ * servers lose spans in each of their workers, and fifty workers saying
+ * the same line is noise. The flag lives on a page shared with the
+ * children, mapped at the first fork (nothing for programs that never
+ * fork). A program that execs starts over: it is another program.
+ */
+#ifndef EX_LOSS_H
+#define EX_LOSS_H
+
+#include "ex_transport.h"
+
+/* n spans were dropped for the reason res (not EX_TX_SENT). */
+void ex_loss_note(ex_tx_t res, unsigned n);
+/* At exit: the line with the count, if this process lost any. */
+void ex_loss_report(void);
+/* Before fork: the "said" flag shared with the child from now on. */
+void ex_loss_before_fork(void);
+/* In a fork child: its own count, from zero. */
+void ex_loss_after_fork(void);
+
+#endif
