@@ -5,14 +5,24 @@
  * 22, clock ticks since boot), after a command name that may hold spaces
  * and parentheses, so fields are counted from its last ')'. /proc/PID/status
  * gives its real uid, the one the kernel puts in SCM_CREDENTIALS.
+ *
+ * A gone sender's uid may be new to the collector because the traced
+ * program's workers of that uid have not sent yet (a CGI's curl ends
+ * before the request that ran it). Then the tree is searched from the
+ * root down (/proc/PID/task/TID/children), and every uid its live
+ * processes run as is learnt: at most COL_LINEAGE_SCAN processes, at most
+ * once every COL_LINEAGE_SCAN_MS, so a flood of such datagrams costs
+ * little.
  */
 #define _GNU_SOURCE
 #include "col_lineage.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What a walk found for one process (a pid with its start time). */
@@ -30,6 +40,8 @@ static struct {
     col_verdict_t cache[COL_LINEAGE_CACHE];
     uid_t known[COL_LINEAGE_UIDS];
     unsigned n_known;
+    unsigned long long scanned_ms; /* the last search of the tree; 0: none yet */
+    pid_t queue[COL_LINEAGE_SCAN]; /* that search's processes */
 } col_lin;
 
 void col_lineage_init(pid_t root, uid_t own_uid, const char *proc)
@@ -77,8 +89,8 @@ static int col_read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
     return end != p + 1;
 }
 
-/* Is uid pid's real uid now? */
-static int col_real_uid_is(pid_t pid, uid_t uid)
+/* pid's real uid; 0 if it is gone. */
+static int col_read_uid(pid_t pid, uid_t *uid)
 {
     char buf[2048], *line, *end;
     unsigned long v;
@@ -87,7 +99,16 @@ static int col_real_uid_is(pid_t pid, uid_t uid)
         (line = strstr(buf, "\nUid:")) == NULL)
         return 0;
     v = strtoul(line + 5, &end, 10);
-    return end != line + 5 && (uid_t)v == uid;
+    *uid = (uid_t)v;
+    return end != line + 5;
+}
+
+/* Is uid pid's real uid now? */
+static int col_real_uid_is(pid_t pid, uid_t uid)
+{
+    uid_t now;
+
+    return col_read_uid(pid, &now) && now == uid;
 }
 
 static int col_uid_known(uid_t uid)
@@ -125,9 +146,65 @@ static int col_descends(pid_t pid, pid_t ppid)
     return 0; /* deeper than any real tree: a loop, or not ours */
 }
 
+/* pid's children (every thread's) appended to the queue, as room allows. */
+static void col_queue_children(pid_t pid, unsigned *n)
+{
+    char path[320], buf[4096], name[64], *p, *end;
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "%s/%d/task", col_lin.proc, (int)pid);
+    if ((d = opendir(path)) == NULL)
+        return;
+    while ((e = readdir(d)) != NULL && *n < COL_LINEAGE_SCAN) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(name, sizeof(name), "task/%.20s/children", e->d_name);
+        if (col_read_proc(pid, name, buf, sizeof(buf)) <= 0)
+            continue;
+        for (p = buf; *n < COL_LINEAGE_SCAN; p = end) {
+            long child = strtol(p, &end, 10);
+
+            if (end == p || child <= 0)
+                break;
+            col_lin.queue[(*n)++] = (pid_t)child;
+        }
+    }
+    closedir(d);
+}
+
+static unsigned long long col_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+/* Learn the uid of every live process of the tree, from the root down. */
+static void col_learn_tree_uids(void)
+{
+    unsigned long long now = col_mono_ms();
+    unsigned head = 0, n = 0;
+
+    if (col_lin.scanned_ms && now - col_lin.scanned_ms < COL_LINEAGE_SCAN_MS)
+        return;
+    col_lin.scanned_ms = now ? now : 1;
+    col_lin.queue[n++] = col_lin.root;
+    for (; head < n; head++) {
+        uid_t uid;
+
+        if (head > 0 && col_read_uid(col_lin.queue[head], &uid))
+            col_uid_remember(uid);
+        col_queue_children(col_lin.queue[head], &n);
+    }
+}
+
 /* pid cannot be looked at: only its uid says anything. */
 static col_lineage_t col_gone(uid_t uid)
 {
+    if (!col_uid_known(uid))
+        col_learn_tree_uids();
     return col_uid_known(uid) ? COL_LINEAGE_KNOWN_UID : COL_LINEAGE_UNKNOWN;
 }
 

@@ -16,9 +16,11 @@
  * names a process of another uid than the kernel reported counts as gone.
  * A sender gone before its datagram is read (a short-lived curl run by a
  * daemon) cannot be walked: it is accepted only if its uid is one a
- * verified descendant had, or the collector's own. So no uid the traced
- * program never became can write, and a process of one it did become can
- * only if it exits before it is looked at.
+ * verified descendant had or a live process of the tree has, or the
+ * collector's own. So no uid the traced program never became can write,
+ * and a process of one it did become only if it exits before it is
+ * looked at. (A gone sender of a uid no process of the tree has, as a
+ * root daemon's one curl run as nobody, is refused and logged.)
  *
  * Called from the collector's receiving thread only; no locks. Every walk
  * is bounded (COL_LINEAGE_DEPTH parents), and so are both tables.
@@ -31,6 +33,8 @@
 #define COL_LINEAGE_DEPTH 128 /* parent links followed at most */
 #define COL_LINEAGE_CACHE 512 /* verdicts kept, by pid */
 #define COL_LINEAGE_UIDS 32   /* uids of verified descendants remembered */
+#define COL_LINEAGE_SCAN 4096 /* processes of the tree searched for uids */
+#define COL_LINEAGE_SCAN_MS 100 /* between two searches at least */
 
 typedef enum {
     COL_LINEAGE_OWN_UID,    /* runs as the collector's uid */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -135,6 +136,44 @@ static void test_gone_sender_by_uid(void **state)
     assert_int_equal(col_lineage_check(0, ALICE), COL_LINEAGE_UNKNOWN); /* pid unknown */
 }
 
+/* pid's thread tid has these children (/proc/PID/task/TID/children). */
+static void children(int pid, int tid, const char *list)
+{
+    char dir[160], name[64];
+
+    snprintf(dir, sizeof(dir), "%s/%d/task", proc, pid);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof(dir), "%s/%d/task/%d", proc, pid, tid);
+    mkdir(dir, 0755);
+    snprintf(name, sizeof(name), "task/%d/children", tid);
+    put(pid, name, list);
+}
+
+static void test_gone_sender_uid_found_in_the_tree(void **state)
+{
+    struct timespec later = {0, (COL_LINEAGE_SCAN_MS + 50) * 1000000L};
+
+    (void)state;
+    tree();
+    children(ROOT, ROOT, "200 ");
+    children(200, 200, "201 ");
+    children(200, 210, "202 "); /* forked by another thread of the master */
+    process(202, 200, 700, 33);
+    /* A CGI's curl of uid 33 is gone before its datagram is read, and no
+     * process of uid 33 has sent yet: the tree has one, the worker 202. */
+    assert_int_equal(col_lineage_check(700, 33), COL_LINEAGE_KNOWN_UID);
+    /* Alice's processes are not in the tree: her uid is not learnt. */
+    children(1, 1, "100 300");
+    nanosleep(&later, NULL);
+    assert_int_equal(col_lineage_check(701, ALICE), COL_LINEAGE_UNKNOWN);
+    /* The tree is searched again only after COL_LINEAGE_SCAN_MS. */
+    process(203, 200, 800, 44);
+    children(200, 200, "201 203");
+    assert_int_equal(col_lineage_check(702, 44), COL_LINEAGE_UNKNOWN);
+    nanosleep(&later, NULL);
+    assert_int_equal(col_lineage_check(702, 44), COL_LINEAGE_KNOWN_UID);
+}
+
 static void test_reused_pid(void **state)
 {
     (void)state;
@@ -199,6 +238,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_descendants_of_any_uid, make_proc, remove_proc),
         cmocka_unit_test_setup_teardown(test_others_refused, make_proc, remove_proc),
         cmocka_unit_test_setup_teardown(test_gone_sender_by_uid, make_proc, remove_proc),
+        cmocka_unit_test_setup_teardown(test_gone_sender_uid_found_in_the_tree, make_proc,
+                                        remove_proc),
         cmocka_unit_test_setup_teardown(test_reused_pid, make_proc, remove_proc),
         cmocka_unit_test_setup_teardown(test_verdict_kept, make_proc, remove_proc),
         cmocka_unit_test_setup_teardown(test_loops_and_depth_are_bounded, make_proc,
