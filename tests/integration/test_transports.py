@@ -1,15 +1,19 @@
 """The same exchange over IPv6 and over a Unix stream socket, keep-alive with
 several requests on one connection, 100-continue, and what happens to spans
-when no collector listens or the collector cannot keep up."""
+when no collector listens or the collector cannot keep up: counted, and
+said once at the default level with the reason and the socket's path (once
+for a process and the children it forks), and at exit how many were lost."""
 import os
 import resource
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 
-from harness import APPS, LIB, PRELOAD, PY, CollectorTest, read_lines, start_app
+from harness import (APPS, LIB, PRELOAD, PY, Collector, CollectorTest, as_nobody, read_lines,
+                     start_app)
 
 # A span (a refused connection), then, when the test says so, the soft fd
 # limit raised to argv[2] (if given) and sockets opened until EMFILE and
@@ -41,6 +45,64 @@ span()
 sys.stdout.flush()
 os._exit(0)
 """
+
+
+# Two spans (refused connections) in two batches: the first leaves from
+# the flush thread, the second at exit.
+TWO_BATCHES = """
+import socket, time
+def span():
+    try:
+        socket.create_connection(("127.0.0.1", 1))
+    except OSError:
+        pass
+span()
+time.sleep(0.6)
+span()
+"""
+
+# A parent that makes no span (or one, with "first") forks four children
+# that make one each and exit.
+FORKED = """
+import os, socket, sys, time
+def span():
+    try:
+        socket.create_connection(("127.0.0.1", 1))
+    except OSError:
+        pass
+if sys.argv[1:] == ["first"]:
+    span()
+    time.sleep(0.6)
+kids = []
+for i in range(4):
+    pid = os.fork()
+    if pid == 0:
+        span()
+        sys.exit(0)
+    kids.append(pid)
+for k in kids:
+    os.waitpid(k, 0)
+"""
+SAID = b"; spans are dropped (said once, counted at exit)"
+# Another user cannot run a Python under root's home (pyenv): the system's.
+SYSTEM_PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else PY
+
+
+def stuck_socket(path):
+    """A "collector" that never reads, its queue already full."""
+    stuck = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.bind(path)
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    filler.connect(path)
+    filler.setblocking(False)
+    try:
+        while True:
+            filler.send(b"x" * 512)
+    except BlockingIOError:
+        pass  # the queue is full
+    filler.close()
+    return stuck
 
 
 def fd_limit(soft, hard):
@@ -241,18 +303,7 @@ class Transports(CollectorTest):
         # A "collector" that never reads: its queue fills, sends would block,
         # and the shim drops and counts instead of stalling the program.
         path = os.path.join(self.col.dir, "stuck.sock")
-        stuck = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stuck.bind(path)
-        filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        filler.connect(path)
-        filler.setblocking(False)
-        try:
-            while True:
-                filler.send(b"x" * 512)
-        except BlockingIOError:
-            pass  # the queue is full
-        filler.close()
+        stuck = stuck_socket(path)
         record = os.path.join(self.col.dir, "full.record")
         _, port = start_app(self.col, "backend.py", [record], traced=False)
         code = ("import urllib.request, sys\n"
@@ -264,6 +315,88 @@ class Transports(CollectorTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"spans_dropped_full: 20", r.stderr)
         stuck.close()
+
+
+
+class Unreachable(unittest.TestCase):
+    """At the default log level: the first loss said once, with the reason
+    and the path; at exit, how many spans were lost."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="spanshim-unreachable.")
+        os.chmod(cls.dir, 0o755)  # nobody must reach the socket's directory
+
+    def traced(self, path, argv, preexec_fn=None):
+        env = dict(os.environ, LD_PRELOAD=PRELOAD, SPANSHIM_SOCKET=path)
+        env.pop("SPANSHIM_LOG", None)
+        r = subprocess.run(argv, env=env, capture_output=True, timeout=60,
+                           preexec_fn=preexec_fn)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stderr.splitlines()
+        return ([l for l in lines if SAID in l],
+                [l for l in lines if b" lost (" in l])
+
+    def assert_told(self, path, reason, lost, preexec_fn=None):
+        said, exit_line = self.traced(path, [SYSTEM_PY, "-c", TWO_BATCHES], preexec_fn)
+        self.assertEqual(len(said), 1, said)
+        self.assertIn(reason % path.encode() + SAID, said[0])
+        self.assertEqual(len(exit_line), 1, exit_line)
+        self.assertIn(b"2 spans lost (2 with %s); the last failure: " % lost, exit_line[0])
+        self.assertIn(reason % path.encode(), exit_line[0])
+
+    def test_no_socket(self):
+        self.assert_told(os.path.join(self.dir, "absent.sock"),
+                         b"cannot reach the collector at %s: No such file or directory",
+                         b"no collector reached")
+
+    def test_nobody_listens(self):
+        path = os.path.join(self.dir, "stale.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        s.close()  # the file stays: a collector that died
+        self.assert_told(path, b"cannot reach the collector at %s: Connection refused",
+                         b"no collector reached")
+
+    @unittest.skipUnless(os.getuid() == 0, "needs root to run as another user")
+    def test_socket_of_root_only(self):
+        path = os.path.join(self.dir, "root-only.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        os.chmod(path, 0o600)  # nginx's workers, before --socket-group
+        try:
+            self.assert_told(path, b"cannot reach the collector at %s: Permission denied",
+                             b"no collector reached", as_nobody)
+        finally:
+            s.close()
+
+    def test_full_socket(self):
+        stuck = stuck_socket(os.path.join(self.dir, "full.sock"))
+        try:
+            self.assert_told(stuck.getsockname(),
+                             b"the collector at %s is not keeping up: Resource temporarily "
+                             b"unavailable", b"the collector's socket full")
+        finally:
+            stuck.close()
+
+    def test_forked_children_say_it_once(self):
+        path = os.path.join(self.dir, "forked.sock")
+        for first, exits in (([], 4), (["first"], 5)):
+            said, lost = self.traced(path, [PY, "-c", FORKED, *first])
+            self.assertEqual(len(said), 1, said)  # not once per worker
+            self.assertEqual(len(lost), exits, lost)  # each process its own count
+            self.assertEqual(len({l.split(b"]")[0] for l in lost}), exits)
+            for l in lost:
+                self.assertIn(b": 1 span lost (1 with no collector reached)", l)
+
+    def test_quiet_when_spans_arrive(self):
+        col = Collector()
+        try:
+            said, lost = self.traced(col.sock, [PY, "-c", TWO_BATCHES])
+            self.assertEqual((said, lost), ([], []))
+            self.assertEqual(len(col.wait_spans(2)), 2)
+        finally:
+            col.stop()
 
 
 if __name__ == "__main__":
