@@ -53,8 +53,7 @@ void ex_loss_report(void)
                             len ? ", " : "", ex_lost[r], ex_lost_why[r]);
     }
     if (total)
-        ss_log(SS_LOG_ERROR, "%llu span%s lost (%s); the last failure: %s", total,
-               total == 1 ? "" : "s", parts, ex_transport_why());
+        ss_log(SS_LOG_ERROR, "%llu span%s lost (%s)", total, total == 1 ? "" : "s", parts);
 }
 
 void ex_loss_before_fork(void)

@@ -5,7 +5,8 @@
  * ECONNREFUSED, a full socket, a socket not trusted) would otherwise lose
  * every span in silence. The first loss is said once at the default log
  * level, with the reason and the socket's path (ex_transport_why), and at
- * exit a process that lost spans says how many, by reason.
+ * exit a process that lost spans says how many, by reason (the reason's
+ * sentence is the first line's: not repeated).
  *
  * Once means once for a process and the children it forks: prefork
  * servers lose spans in each of their workers, and fifty workers saying
