@@ -58,7 +58,9 @@ static void sr_usage(FILE *f)
                "$XDG_RUNTIME_DIR/spanshim.sock, /tmp/spanshim-UID/spanshim.sock and\n"
                "/run/spanshim/spanshim.sock that holds one), spans go to ./spanshim-traces.jsonl.\n"
                "Trusted: sockets of root, of this user and of the uids in\n"
-               "$SPANSHIM_COLLECTOR_UID (UID[,UID...]), in directories only they can change.\n");
+               "$SPANSHIM_COLLECTOR_UID (UID[,UID...]), in directories only they can change.\n"
+               "Run as root, CMD's descendants are traced whatever user they become (nginx,\n"
+               "apache workers); the private collector refuses every other process.\n");
 }
 
 /* The directory this executable is in. */
