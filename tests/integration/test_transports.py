@@ -15,18 +15,22 @@ import unittest
 from harness import (APPS, LIB, PRELOAD, PY, Collector, CollectorTest, as_nobody, read_lines,
                      start_app)
 
-# A span (a refused connection), then, when the test says so, the soft fd
-# limit raised to argv[2] (if given) and sockets opened until EMFILE and
-# their count printed; the last argv[1] of them
-# closed (-1: all), and a second span; the rest stay open to the end
-# (os._exit: no finalizer closes them before the shim's last flush).
-FD_TABLE = """
-import errno, os, resource, socket, sys
+# span(): one CLIENT span, of a refused connection.
+SPAN = """
+import errno, os, resource, socket, sys, time
 def span():
     try:
         socket.create_connection(("127.0.0.1", 1))
     except OSError:
         pass
+"""
+
+# A span, then, when the test says so, the soft fd limit raised to argv[2]
+# (if given) and sockets opened until EMFILE and their count printed; the
+# last argv[1] of them closed (-1: all), and a second span; the rest stay
+# open to the end (os._exit: no finalizer closes them before the shim's
+# last flush).
+FD_TABLE = SPAN + """
 span()
 sys.stdin.readline()
 if len(sys.argv) > 2:
@@ -47,15 +51,9 @@ os._exit(0)
 """
 
 
-# Two spans (refused connections) in two batches: the first leaves from
-# the flush thread, the second at exit.
-TWO_BATCHES = """
-import socket, time
-def span():
-    try:
-        socket.create_connection(("127.0.0.1", 1))
-    except OSError:
-        pass
+# Two spans in two batches: the first leaves from the flush thread, the
+# second at exit.
+TWO_BATCHES = SPAN + """
 span()
 time.sleep(0.6)
 span()
@@ -63,13 +61,7 @@ span()
 
 # A parent that makes no span (or one, with "first") forks four children
 # that make one each and exit.
-FORKED = """
-import os, socket, sys, time
-def span():
-    try:
-        socket.create_connection(("127.0.0.1", 1))
-    except OSError:
-        pass
+FORKED = SPAN + """
 if sys.argv[1:] == ["first"]:
     span()
     time.sleep(0.6)
