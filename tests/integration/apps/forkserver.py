@@ -5,6 +5,11 @@ parent-serves: the parent reads the request head, forks a helper that
   closes what it inherited before it execs), then answers itself.
 child-serves: inetd style: the parent forks at once and closes its copy;
   the child serves every request on the connection (keep-alive) and exits.
+child-execs: the parent reads the request head and forks a child that
+  execs a shell writing the whole response to the inherited connection (as
+  a non-parsed-header CGI does); the parent writes nothing, waits for the
+  child and closes. The body is the time the shell wrote it (ns since the
+  epoch) and a newline.
 
 Each response's status is the number in the request's path (/status/201).
 
@@ -45,6 +50,26 @@ def parent_serves(conn):
     conn.close()
 
 
+# The shell's response: the status from argv, the body its clock.
+EXEC_RESPONSE = ('printf "HTTP/1.1 %s Whatever\\r\\nContent-Length: 20\\r\\n'
+                 'Connection: close\\r\\n\\r\\n%s\\n" "$1" "$(date +%s%N)"')
+
+
+def child_execs(conn):
+    head, _ = read_head(conn, b"")
+    if head is None:
+        conn.close()
+        return
+    path = head.split(b" ", 2)[1].decode()
+    code = path.rsplit("/", 1)[1] if path.startswith("/status/") else "200"
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(conn.fileno(), 1)
+        os.execv("/bin/sh", ["sh", "-c", EXEC_RESPONSE, "sh", code])
+    os.waitpid(pid, 0)
+    conn.close()
+
+
 def child_serves(conn):
     if os.fork() != 0:
         conn.close()
@@ -61,7 +86,8 @@ def child_serves(conn):
 
 def main():
     port_file, mode = sys.argv[1], sys.argv[2]
-    serve = {"parent-serves": parent_serves, "child-serves": child_serves}[mode]
+    serve = {"parent-serves": parent_serves, "child-serves": child_serves,
+             "child-execs": child_execs}[mode]
     signal.signal(signal.SIGCHLD, signal.SIG_IGN if mode == "child-serves" else signal.SIG_DFL)
     lsock = socket.socket()
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
