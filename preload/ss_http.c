@@ -151,6 +151,14 @@ int ss_http_idle(const ss_http_t *p)
     return p->state == SS_S_START;
 }
 
+uint16_t ss_http_status(const ss_http_t *p)
+{
+    /* Every state after STATUS is past the status line (DEAD is last). */
+    if (p->kind != SS_HTTP_RESPONSE || p->state <= SS_S_STATUS || p->state == SS_S_DEAD)
+        return 0;
+    return p->status;
+}
+
 static void ss_http_begin(ss_http_t *p)
 {
     p->hdr = SS_H_OTHER;

@@ -105,6 +105,10 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
  * 0: nothing was in progress; -1: a message was cut short. */
 int ss_http_eof(ss_http_t *p);
 
+/* The status code of the response being parsed once its status line is
+ * whole, before its head is (0 until then, between messages, for requests). */
+uint16_t ss_http_status(const ss_http_t *p);
+
 /* 1 while the parser is between messages. */
 int ss_http_idle(const ss_http_t *p);
 

@@ -293,6 +293,51 @@ static void test_responses(void **state)
     assert_int_equal(t.status[4], 201);
 }
 
+/* Feed all of s; the last event. */
+static ss_http_ev_t feed_all(ss_http_t *p, const char *s, size_t n)
+{
+    ss_http_ev_t ev = SS_HTTP_EV_NONE;
+
+    while (n) {
+        size_t used = ss_http_feed(p, s, n, &ev);
+
+        s += used;
+        n -= used;
+    }
+    return ev;
+}
+
+/* The status is known once the status line is whole, head or not (python's
+ * http.server --cgi writes only that line and two headers itself), fed
+ * whole or a byte at a time; not before, not between messages. */
+static void test_status_before_head(void **state)
+{
+    static const char part[] = "HTTP/1.0 200 Script output follows\r\nServer: x\r\n";
+    static const char line_cut[] = "HTTP/1.1 404";
+    ss_http_t p;
+    size_t i;
+
+    (void)state;
+    ss_http_init(&p, SS_HTTP_RESPONSE);
+    assert_int_equal(ss_http_status(&p), 0);
+    assert_int_equal(feed_all(&p, part, sizeof(part) - 1), SS_HTTP_EV_NONE);
+    assert_int_equal(ss_http_status(&p), 200);
+
+    ss_http_init(&p, SS_HTTP_RESPONSE);
+    for (i = 0; i < sizeof(line_cut) - 1; i++) {
+        feed_all(&p, line_cut + i, 1);
+        assert_int_equal(ss_http_status(&p), 0); /* "404" may go on: "4041" */
+    }
+    feed_all(&p, "\r", 1);
+    assert_int_equal(ss_http_status(&p), 404);
+    feed_all(&p, "\n\r\nbody", 7);
+    assert_int_equal(ss_http_status(&p), 404); /* in a body delimited by the close */
+
+    ss_http_init(&p, SS_HTTP_REQUEST);
+    feed_all(&p, "GET / HTTP/1.1\r\n", 16);
+    assert_int_equal(ss_http_status(&p), 0);
+}
+
 /* Messages as real programs write them. */
 static void test_real_messages(void **state)
 {
@@ -401,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_not_http),
         cmocka_unit_test(test_cl_repeated_same_value),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_status_before_head),
         cmocka_unit_test(test_real_messages),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_word_edges),
