@@ -119,7 +119,21 @@ HK_EXPORT void closefrom(int lowfd)
 
 HK_EXPORT int shutdown(int fd, int how)
 {
-    return ss_real_shutdown(fd, how);
+    uint64_t at;
+    int rc, err;
+
+    if (how == SHUT_RD || !hk_follows(fd) || ss_in_vfork_child())
+        return ss_real_shutdown(fd, how);
+    at = ss_now_ns(); /* the peer may see the end before shutdown returns */
+    rc = ss_real_shutdown(fd, how);
+    if (rc == 0) {
+        err = errno;
+        ss_busy++;
+        ss_conn_on_shutdown(fd, at);
+        ss_busy--;
+        errno = err;
+    }
+    return rc;
 }
 
 static int hk_duped(int oldfd, int newfd)

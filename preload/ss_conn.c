@@ -252,14 +252,41 @@ void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
     ss_span_end(s);
 }
 
+/* The response in progress gives the first open exchange its status as
+ * soon as its status line has passed, whole head or not: that is what the
+ * peer got (python's http.server --cgi writes the status line, its CGI
+ * child the rest of the head). */
+static void ss_conn_take_status_line(ss_conn_t *c)
+{
+    uint16_t st = ss_http_status(&c->resp);
+
+    if (st && c->q_head && c->q_head->response_begun)
+        c->q_head->status_code = st;
+}
+
+/* The program closed the connection of s, an exchange it served but had
+ * not answered whole (it is still open), after it forked: the child it
+ * forked (a CGI program with the socket as its stdout) may hold the
+ * connection and write the rest, which this process never sees. The
+ * answer is not known missing. */
+static int ss_conn_left_to_child(const ss_span_t *s)
+{
+    int left = s->kind == SS_KIND_SERVER && ss_span_forked_since(s);
+
+    if (left)
+        SS_COUNT(responses_left_to_child);
+    return left;
+}
+
 /* End every open exchange: with error_type (a reset, a truncation), or,
  * when error_type is NULL (the program closed the connection), as it is if
- * its response had begun (the program chose not to read the rest) and with
- * "no_response" if not. */
+ * its response had begun (the program chose not to read the rest) or a
+ * child it forked may be answering it, and with "no_response" if not. */
 void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
 {
     ss_span_t *s;
 
+    ss_conn_take_status_line(c);
     while ((s = ss_conn_dequeue(c)) != NULL) {
         const char *e = error_type;
 
@@ -268,7 +295,7 @@ void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
             continue;
         }
         if (e == NULL)
-            e = s->response_begun ? "" : "no_response";
+            e = ss_conn_left_to_child(s) || s->response_begun ? "" : "no_response";
         if (s->error_type[0] == '\0')
             strncpy(s->error_type, e, sizeof(s->error_type) - 1);
         ss_conn_finish(c, s);
@@ -593,6 +620,28 @@ void ss_conn_on_close(int fd)
         ss_conn_fail_all(c, NULL);
         ss_unlock(&c->lock);
     }
+    ss_fd_put(c);
+}
+
+/* A server that shuts its write side has sent all it will on the
+ * connection, and so has any child holding a copy of it: the client reads
+ * the end of a response delimited by the close now, not at the close
+ * (python's http.server shuts down, then closes). A client's shutdown is a
+ * half-close before the response: it ends nothing. */
+void ss_conn_on_shutdown(int fd, uint64_t at_ns)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+    ss_span_t *s;
+
+    if (c == NULL)
+        return;
+    ss_lock(&c->lock);
+    if (c->role == SS_ROLE_SERVER) {
+        for (s = c->q_head; s; s = s->next)
+            s->end_ns = at_ns;
+        ss_conn_fail_all(c, NULL);
+    }
+    ss_unlock(&c->lock);
     ss_fd_put(c);
 }
 

@@ -69,6 +69,8 @@ void ss_conn_after_fork(ss_conn_t *c);
 /* A new fd number appeared (socket, accept, dup...): forget the old one. */
 void ss_conn_on_new_fd(int fd);
 void ss_conn_on_close(int fd);
+/* The program shut fd's write side (SHUT_WR, SHUT_RDWR) at at_ns. */
+void ss_conn_on_shutdown(int fd, uint64_t at_ns);
 void ss_conn_on_dup(int oldfd, int newfd);
 void ss_conn_on_connect(int fd, const struct sockaddr *addr, socklen_t len, int rc, int err);
 void ss_conn_on_accept(int fd, const struct sockaddr *addr, socklen_t len);

@@ -67,6 +67,11 @@ static void ss_before_fork(void)
     ex_loss_before_fork(); /* "said once" is for the children too */
 }
 
+static void ss_after_fork_parent(void)
+{
+    ss_span_forked();
+}
+
 static void ss_after_fork_child(void)
 {
     ss_pid = (pid_t)syscall(SYS_getpid);
@@ -136,7 +141,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     ss_config_load();
     ex_batch_init(argc, argv);
     ss_fdlimit_init();
-    pthread_atfork(ss_before_fork, NULL, ss_after_fork_child);
+    pthread_atfork(ss_before_fork, ss_after_fork_parent, ss_after_fork_child);
     atexit(ss_at_exit);
     ss_busy--;
     __atomic_store_n(&ss_ready, 1, __ATOMIC_RELEASE);

@@ -7,7 +7,9 @@
  * it its id: only that process exports it, so no span leaves twice. The
  * child still carries its copies along (they keep a connection's requests
  * and responses paired if it goes on serving it) and drops them at their
- * end; what the child starts itself is its own.
+ * end; what the child starts itself is its own. The parent, for its part,
+ * counts its forks: a child may have written (part of) the answer to a
+ * request the parent read before it forked (see ss_conn_fail_all).
  */
 #define _GNU_SOURCE
 #include "ss_span.h"
@@ -32,6 +34,8 @@ static unsigned ss_span_nfree;
 /* Forks since the shim was loaded into this process image: every process
  * a record can be copied into has a higher count than the one it came from. */
 static uint32_t ss_span_fork_gen;
+/* Forks this process has made (counted in the parent, any thread). */
+static uint32_t ss_span_forks_made;
 
 ss_span_t *ss_span_alloc(void)
 {
@@ -85,6 +89,16 @@ void ss_span_after_fork(void)
     ss_span_fork_gen++;
 }
 
+void ss_span_forked(void)
+{
+    __atomic_add_fetch(&ss_span_forks_made, 1, __ATOMIC_RELAXED);
+}
+
+int ss_span_forked_since(const ss_span_t *s)
+{
+    return s->forks_made != __atomic_load_n(&ss_span_forks_made, __ATOMIC_RELAXED);
+}
+
 uint64_t ss_now_ns(void)
 {
     struct timespec ts;
@@ -113,6 +127,7 @@ void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)
     ss_id_span(s->ctx.span_id);
     s->ctx.valid = 1;
     s->fork_gen = ss_span_fork_gen;
+    s->forks_made = __atomic_load_n(&ss_span_forks_made, __ATOMIC_RELAXED);
     s->sampled = (uint8_t)(sampled && !ss_cfg.disabled);
     if (sampled)
         s->ctx.flags |= SS_FLAG_SAMPLED;

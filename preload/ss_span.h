@@ -43,6 +43,7 @@ typedef struct ss_span {
     uint16_t local_port;
     uint64_t start_ns, end_ns;
     uint32_t fork_gen;            /* ss_span_start_ctx's process (ss_span.c) */
+    uint32_t forks_made;          /* forks its process had made by then */
     char peer_addr[108];
     char error_type[32];
     uint16_t ts_len;              /* tracestate carried (inbound, forwarded) */
@@ -64,6 +65,10 @@ ss_span_t *ss_span_alloc(void);
 void ss_span_free(ss_span_t *s);
 /* In a fork child: the records it holds from before are its parent's. */
 void ss_span_after_fork(void);
+/* In the parent, after fork: a child shares whatever it had open. */
+void ss_span_forked(void);
+/* 1 if s's process has forked since s got its context. */
+int ss_span_forked_since(const ss_span_t *s);
 
 /* Wall-clock now, in ns since the epoch. */
 uint64_t ss_now_ns(void);

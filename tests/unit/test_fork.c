@@ -6,6 +6,9 @@
  * ss_span_after_fork(), which is what the shim's fork handler runs in a
  * child: what was open before is the parent's and is never exported here,
  * however it ends; what the child starts on the connection is its own.
+ * The parent's side is simulated by ss_span_forked(), its fork handler: a
+ * request it had not answered whole when it forked may be the child's to
+ * answer, through the descriptor it inherited (a CGI program).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -56,14 +59,19 @@ static void app_recv(int fd, const char *p, size_t n)
     ss_conn_on_recv(fd, &v, 1, (ssize_t)n, 0, 0);
 }
 
-static void app_answer(int fd)
+static void app_send(int fd, const char *p, size_t n)
 {
     static wire_t w;
 
     memset(&w, 0, sizeof(w));
     w.limit = 4096;
-    wire_app_send(fd, resp, sizeof(resp) - 1, sizeof(resp) - 1, &w);
-    assert_int_equal(w.len, sizeof(resp) - 1); /* a server's bytes go out as they are */
+    wire_app_send(fd, p, n, n, &w);
+    assert_int_equal(w.len, n); /* a server's bytes go out as they are */
+}
+
+static void app_answer(int fd)
+{
+    app_send(fd, resp, sizeof(resp) - 1);
 }
 
 static void app_close(int fd)
@@ -130,6 +138,7 @@ static void test_head_finished_by_the_child(void **state)
 static void test_no_fork_exports(void **state)
 {
     uint64_t recorded = ss_count.spans_recorded, inherited = ss_count.spans_inherited;
+    uint64_t left = ss_count.responses_left_to_child;
     int fd = accepted();
 
     (void)state;
@@ -139,6 +148,55 @@ static void test_no_fork_exports(void **state)
     app_close(fd); /* no answer: no_response */
     assert_int_equal(ss_count.spans_recorded, recorded + 2);
     assert_int_equal(ss_count.spans_inherited, inherited);
+    assert_int_equal(ss_count.responses_left_to_child, left);
+}
+
+/* The parent forked after it read the request, wrote nothing (its exec'd
+ * child answers through the socket) and closed: its span, not in error. */
+static void test_parent_leaves_answer_to_child(void **state)
+{
+    uint64_t recorded = ss_count.spans_recorded, left = ss_count.responses_left_to_child;
+    int fd = accepted();
+
+    (void)state;
+    app_recv(fd, req1, sizeof(req1) - 1);
+    ss_span_forked();
+    app_close(fd);
+    assert_int_equal(ss_count.spans_recorded, recorded + 1);
+    assert_int_equal(ss_count.responses_left_to_child, left + 1);
+}
+
+/* A fork before the request was read leaves it the parent's to answer. */
+static void test_fork_before_request(void **state)
+{
+    uint64_t left = ss_count.responses_left_to_child;
+    int fd = accepted();
+
+    (void)state;
+    ss_span_forked();
+    app_recv(fd, req1, sizeof(req1) - 1);
+    app_close(fd); /* no answer: no_response */
+    assert_int_equal(ss_count.responses_left_to_child, left);
+}
+
+/* python's http.server --cgi: the status line and two headers, then the
+ * fork; the parent shuts its write side after the child exited. The span
+ * ends there, before the close. */
+static void test_shutdown_ends_head_left_to_child(void **state)
+{
+    static const char line[] = "HTTP/1.0 200 Script output follows\r\nServer: x\r\n";
+    uint64_t recorded = ss_count.spans_recorded, left = ss_count.responses_left_to_child;
+    int fd = accepted();
+
+    (void)state;
+    app_recv(fd, req1, sizeof(req1) - 1);
+    app_send(fd, line, sizeof(line) - 1);
+    ss_span_forked();
+    ss_conn_on_shutdown(fd, ss_now_ns());
+    assert_int_equal(ss_count.spans_recorded, recorded + 1);
+    assert_int_equal(ss_count.responses_left_to_child, left + 1);
+    app_close(fd);
+    assert_int_equal(ss_count.spans_recorded, recorded + 1);
 }
 
 int main(void)
@@ -148,6 +206,9 @@ int main(void)
         cmocka_unit_test(test_child_close_ends_nothing),
         cmocka_unit_test(test_child_serves_on),
         cmocka_unit_test(test_head_finished_by_the_child),
+        cmocka_unit_test(test_parent_leaves_answer_to_child),
+        cmocka_unit_test(test_fork_before_request),
+        cmocka_unit_test(test_shutdown_ends_head_left_to_child),
     };
 
     return cmocka_run_group_tests_name("fork", tests, unit_config_setup, NULL);
