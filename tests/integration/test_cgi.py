@@ -10,13 +10,17 @@ exec'd child writes the whole response (the parent writes nothing) is the
 other half. Each request gives one SERVER span, from the process that read
 it, child of curl's CLIENT span, never in error, with the status the client
 got when the parent wrote the status line, ending after the child's last
-byte; no span id appears twice."""
+byte; no span id appears twice. apache2's mod_cgi reads the script's output
+through a pipe and writes the head itself, with the script's Status: the
+same scripts give their own codes there."""
 import collections
 import http.client
 import os
+import tempfile
 import unittest
 
-from harness import PY, Collector, free_port, start_app, wait_port
+from harness import PY, Collector, free_port, start_apache, start_app, stop_apache, wait_port
+from test_forked import APACHE_CONF
 
 # Each script's body is the time it wrote it (ns since the epoch): the
 # server span must end after that.
@@ -28,17 +32,15 @@ printf 'Status: 404 Not Found\\r\\nContent-Type: text/plain\\r\\n\\r\\n%s\\n' "$
 """
 
 
-def cgi_dir(parent):
-    d = os.path.join(parent, "www")
+def cgi_bin(d):
+    """The scripts in d/cgi-bin, for servers that run them as nobody."""
     os.makedirs(os.path.join(d, "cgi-bin"))
-    os.chmod(d, 0o755)
     os.chmod(os.path.join(d, "cgi-bin"), 0o755)
     for name, text in (("ok.sh", OK_CGI), ("nf.sh", NOT_FOUND_CGI)):
         path = os.path.join(d, "cgi-bin", name)
         with open(path, "w") as f:
             f.write(text)
-        os.chmod(path, 0o755)  # as root, http.server runs the script as nobody
-    return d
+        os.chmod(path, 0o755)
 
 
 def ns(span, key):
@@ -70,37 +72,62 @@ class ChildWrites(unittest.TestCase):
         self.assertGreaterEqual(ns(span, "end"), wrote_ns)
         self.assertLessEqual(ns(span, "start"), ns(span, "end"))
 
-    def test_http_server_cgi(self):
-        port = free_port()
-        p = self.col.start([PY, "-m", "http.server", "--cgi", "--bind", "127.0.0.1",
-                            "--directory", cgi_dir(self.col.dir), str(port)],
-                           service="cgi-server")
-        wait_port(port, p)
+    def curl_scripts(self, port, codes):
+        """curl (traced) each script in codes, {script: code}; the time each
+        script wrote its body, by script."""
         wrote = {}
-        for script in ("ok.sh", "nf.sh"):
+        for script, want in codes.items():
             url = "http://127.0.0.1:%d/cgi-bin/%s?by=curl" % (port, script)
             r = self.col.run(["curl", "-sS", "-w", " %{http_code}", url], service="curl")
             self.assertEqual(r.returncode, 0, r.stderr)
             body, code = r.stdout.decode().split()
-            self.assertEqual(code, "200", "http.server's status line is what the client gets")
+            self.assertEqual(int(code), want, script)
             wrote[script] = int(body)
-        spans = self.server_spans("cgi-server", 2)
+        return wrote
+
+    def assert_curls_children(self, spans, codes, wrote):
+        """One server span per script, curl's child, with the code curl got."""
         clients = {s["spanId"]: s for s in self.col.spans()
                    if s.service == "curl" and s["kind"] == 3}
         self.assertEqual(sorted(s.attrs["url.path"] for s in spans),
-                         ["/cgi-bin/nf.sh", "/cgi-bin/ok.sh"])
+                         sorted("/cgi-bin/" + name for name in codes))
         for s in spans:
-            self.assertEqual(s.res["process.pid"], p.pid)
-            self.assertEqual(s.attrs.get("http.response.status_code"), 200, s.attrs)
-            self.assert_whole(s, wrote[os.path.basename(s.attrs["url.path"])])
+            script = os.path.basename(s.attrs["url.path"])
+            self.assertEqual(s.attrs.get("http.response.status_code"), codes[script], s.attrs)
+            self.assert_whole(s, wrote[script])
             client = clients.get(s.get("parentSpanId"))
             self.assertIsNotNone(client, "the server span is curl's child")
             self.assertEqual(client["traceId"], s["traceId"])
-            self.assertEqual(client.attrs.get("http.response.status_code"), 200)
-            # curl read the end after the parent's close, the span's end.
+            self.assertEqual(client.attrs.get("http.response.status_code"), codes[script])
+            # curl read the end after the server's shutdown, the span's end.
             self.assertLessEqual(ns(client, "start"), ns(s, "start"))
             self.assertLessEqual(ns(s, "end"), ns(client, "end"))
         self.assert_ids_unique()
+
+    def test_http_server_cgi(self):
+        d = tempfile.mkdtemp(prefix="www.", dir=self.col.dir)
+        os.chmod(d, 0o755)
+        cgi_bin(d)
+        port = free_port()
+        p = self.col.start([PY, "-m", "http.server", "--cgi", "--bind", "127.0.0.1",
+                            "--directory", d, str(port)], service="cgi-server")
+        wait_port(port, p)
+        # http.server's status line is what the client gets, whatever the script says.
+        codes = {"ok.sh": 200, "nf.sh": 200}
+        wrote = self.curl_scripts(port, codes)
+        spans = self.server_spans("cgi-server", 2)
+        for s in spans:
+            self.assertEqual(s.res["process.pid"], p.pid)
+        self.assert_curls_children(spans, codes, wrote)
+
+    def test_apache_mod_cgi(self):
+        p, port = start_apache(self.col, APACHE_CONF, cgi_bin)
+        codes = {"ok.sh": 200, "nf.sh": 404}
+        try:
+            wrote = self.curl_scripts(port, codes)
+        finally:
+            stop_apache(p)
+        self.assert_curls_children(self.server_spans("apache2", 2), codes, wrote)
 
     def test_exec_child_writes_whole_response(self):
         p, port = start_app(self.col, "forkserver.py", ["child-execs"], service="fork-execs")
