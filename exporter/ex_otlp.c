@@ -158,6 +158,20 @@ EX_INLINE uint8_t *ex_kv_int(uint8_t *p, ex_str_t key, int64_t v)
     return p + ex_varint(p, (uint64_t)v);
 }
 
+EX_INLINE uint8_t *ex_kv_true(uint8_t *p, ex_str_t key)
+{
+    *p++ = EX_KV_TAG;
+    *p++ = (uint8_t)(2 + key.n + 4);
+    *p++ = 1 << 3 | PB_WT_STRING;
+    *p++ = (uint8_t)key.n;
+    p = ex_copy(p, key.p, key.n);
+    *p++ = 2 << 3 | PB_WT_STRING;
+    *p++ = 2;
+    *p++ = 2 << 3 | PB_WT_VARINT; /* AnyValue.bool_value */
+    *p++ = 1;
+    return p;
+}
+
 /* The method as http.request.method wants it: known ones as they are. */
 static int ex_known_method(ex_str_t m)
 {
@@ -399,6 +413,8 @@ static uint8_t *ex_put_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f
                       : s->head_minor ? EX_LIT("1.1") : EX_LIT("1.0"));
     if (s->resend_count)
         p = ex_kv_int(p, EX_LIT("http.request.resend_count"), s->resend_count);
+    if (s->parent_ambiguous) /* see ss_serving.h */
+        p = ex_kv_true(p, EX_LIT("spanshim.parent.ambiguous"));
     return ex_kv_str(p, EX_LIT("error.type"), f->error_type);
 }
 
@@ -446,14 +462,14 @@ static ex_str_t ex_status(unsigned code, char out[8])
     return (ex_str_t){out, 3};
 }
 
-/* The most bytes a span can take: at most 16 attributes of at most 50
+/* The most bytes a span can take: at most 17 attributes of at most 50
  * bytes of framing and key, their values (the method twice, the URL, the
  * target's parts, the address, the peer three times, the user agent, an
  * error), the trace state, and under 200 bytes of fixed fields. A query
  * grows when its values are redacted (EX_REDACT_ROOM). */
 #define EX_URL_MAX (SS_HTTP_HOST_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) + 64)
 #define EX_SPAN_WORST                                                                    \
-    (16 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) +   \
+    (17 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) +   \
      SS_HTTP_HOST_MAX +                                                                    \
      3 * sizeof(((ss_span_t *)0)->peer_addr) + SS_HTTP_UA_MAX + sizeof(((ss_span_t *)0)->error_type) + \
      SS_TS_FORWARD_MAX + 200)

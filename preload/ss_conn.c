@@ -16,9 +16,11 @@
 #include "ss_config.h"
 #include "ss_fd.h"
 #include "ss_h2.h"
+#include "ss_hint.h"
 #include "ss_inbound.h"
 #include "ss_log.h"
 #include "ss_real.h"
+#include "ss_serving.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,11 +59,27 @@ int ss_conn_in_library(void)
     return ss_lib_depth > 0;
 }
 
-int ss_conn_thread_ctx(ss_ctx_t *out)
+/* The parent of a request this thread sends with nothing better to go
+ * by: the server span it serves, if it serves only that one (see
+ * ss_serving.h); s, if given, is marked when there were several. */
+static const ss_ctx_t *ss_conn_guess_parent(ss_span_t *s)
 {
     if (!ss_cur.active)
+        return NULL;
+    if (ss_serving_alone())
+        return &ss_cur.ctx;
+    if (s)
+        s->parent_ambiguous = 1;
+    return NULL;
+}
+
+int ss_conn_thread_ctx(ss_ctx_t *out)
+{
+    const ss_ctx_t *cur = ss_conn_guess_parent(NULL);
+
+    if (cur == NULL)
         return 0;
-    *out = ss_cur.ctx;
+    *out = *cur;
     return 1;
 }
 
@@ -322,14 +340,16 @@ ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
     s->local_port = c->local_port;
     memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
     if (s->kind == SS_KIND_CLIENT) {
-        /* The parent is whatever this thread is serving right now. */
+        /* The parent is what this thread is serving right now, if one. */
+        const ss_ctx_t *parent = ss_conn_guess_parent(s);
+
         if (ss_cfg.disabled) {
-            if (ss_cur.active)
-                s->ctx = ss_cur.ctx; /* propagate the inbound context as is */
+            if (parent)
+                s->ctx = *parent; /* propagate the inbound context as is */
         } else {
-            ss_span_start_ctx(s, ss_cur.active ? &ss_cur.ctx : NULL, 0);
+            ss_span_start_ctx(s, parent, 0);
         }
-        if (ss_cur.active && ss_cur.ts_len) {
+        if (parent && ss_cur.ts_len) {
             memcpy(s->ts, ss_cur.ts, ss_cur.ts_len + 1u);
             s->ts_len = ss_cur.ts_len;
         }
@@ -340,12 +360,14 @@ ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
 
 static void ss_conn_req_begin(ss_conn_t *c)
 {
+    uint32_t seq = c->role == SS_ROLE_SERVER ? ++c->req_seq : 0;
     ss_span_t *s;
 
     c->req_cur = NULL;
     c->req.head = NULL;
     if ((s = ss_conn_exchange_new(c, SS_CONN_PENDING_MAX)) == NULL)
         return;
+    s->seq = seq; /* what the Node module counts too (ss_hint.h) */
     c->req.head = &s->head;
     c->req_cur = s;
 }
@@ -400,22 +422,53 @@ static void ss_conn_splice_replace(ss_span_t *s, uint64_t at)
     SS_COUNT(headers_replaced);
 }
 
+/* The Node module's hint named the server span this request belongs to:
+ * its child, or a new trace's root if that request is no longer served. */
+static void ss_conn_client_hinted(ss_span_t *s, const ss_hint_t *hint)
+{
+    ss_ctx_t parent;
+
+    s->parent_ambiguous = 0;
+    s->ts_len = 0;
+    if (ss_hint_resolve(hint, &parent, s->ts, &s->ts_len)) {
+        SS_COUNT(hints_resolved);
+        if (ss_cfg.disabled)
+            s->ctx = parent;
+        else
+            ss_span_start_ctx(s, &parent, 0);
+    } else {
+        SS_COUNT(hints_unresolved);
+        s->ts_len = 0;
+        ss_span_start_ctx(s, NULL, 0);
+    }
+}
+
 static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
 {
     const ss_http_head_t *h = &s->head;
     ss_ctx_t parent;
+    ss_hint_t hint;
 
     if (ss_lib_depth > 0) {
         s->sampled = 0; /* libcurl's transfer span covers it, header and all */
         return;
     }
+    if (ss_conn_has_tp(h) && h->tp_pos >= c->out_sent && ss_hint_parse(h->tp, &hint)) {
+        /* Never left on the wire, whatever else is off. */
+        ss_conn_client_hinted(s, &hint);
+        ss_conn_splice_replace(s, h->tp_pos);
+        return;
+    }
     if (!ss_cfg.propagate || !s->ctx.valid)
         return;
     if (h->tp_count == 0) {
+        if (s->parent_ambiguous)
+            SS_COUNT(parents_ambiguous);
         ss_conn_splice_insert(s, c->req.pos);
     } else if (ss_conn_has_tp(h) && h->tp_pos >= c->out_sent && ss_inbound_find(h->tp, &parent)) {
         /* A copy of what a request being served here came with: this
          * request belongs to that server span, whoever sends it. */
+        s->parent_ambiguous = 0;
         if (!ss_cfg.disabled) {
             if (!ss_cur.active || memcmp(ss_cur.ctx.span_id, parent.span_id, 8) != 0)
                 s->ts_len = 0; /* its tracestate was copied along too */
@@ -445,6 +498,8 @@ void ss_conn_server_head_end(ss_span_t *s)
     } else {
         ss_span_start_ctx(s, ok ? &parent : NULL, 1);
     }
+    if (!s->serving_slot)
+        s->serving_slot = ss_serving_begin();
     ss_cur.active = s->ctx.valid;
     ss_cur.ctx = s->ctx;
     if (ok && ss_conn_has_tp(h))
@@ -679,7 +734,9 @@ static void ss_conn_connect_failed(ss_conn_t *c, int err)
     s->start_ns = c->connect_ns;
     s->peer_port = c->peer_port;
     memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
-    ss_span_start_ctx(s, ss_cur.active ? &ss_cur.ctx : NULL, 0);
+    ss_span_start_ctx(s, ss_conn_guess_parent(s), 0);
+    if (s->parent_ambiguous)
+        SS_COUNT(parents_ambiguous);
     strncpy(s->error_type, ss_errno_name(err, buf, sizeof(buf)), sizeof(s->error_type) - 1);
     ss_span_end(s);
 }

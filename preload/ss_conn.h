@@ -45,6 +45,7 @@ typedef struct ss_conn {
     uint8_t is_unix;
     uint8_t is_tls;              /* followed by its TLS session, not its fd */
     uint8_t pending;             /* exchanges in the queue */
+    uint32_t req_seq;            /* server: HTTP/1 requests begun so far */
     uint16_t peer_port;
     uint16_t local_port;
     char peer_addr[108];

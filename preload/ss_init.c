@@ -13,6 +13,7 @@
 #include "ss_id.h"
 #include "ss_inbound.h"
 #include "ss_log.h"
+#include "ss_node.h"
 #include "ss_real.h"
 #include "ss_conn.h"
 #include "ss_span.h"
@@ -141,6 +142,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     ss_config_load();
     ex_batch_init(argc, argv);
     ss_fdlimit_init();
+    ss_node_setup();
     pthread_atfork(ss_before_fork, ss_after_fork_parent, ss_after_fork_child);
     atexit(ss_at_exit);
     ss_busy--;

@@ -18,6 +18,7 @@
 #include "ss_id.h"
 #include "ss_lock.h"
 #include "ss_log.h"
+#include "ss_serving.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -68,6 +69,7 @@ void ss_span_free(ss_span_t *s)
 {
     if (s == NULL)
         return;
+    ss_serving_end(s->serving_slot);
     ss_lock(&ss_span_lock);
     if (ss_span_nfree < SS_SPAN_FREE_MAX) {
         s->next = ss_span_freelist;

@@ -44,6 +44,9 @@ typedef struct ss_span {
     uint64_t start_ns, end_ns;
     uint32_t fork_gen;            /* ss_span_start_ctx's process (ss_span.c) */
     uint32_t forks_made;          /* forks its process had made by then */
+    uint32_t seq;                 /* server, HTTP/1: its number on the connection, from 1 */
+    uint16_t serving_slot;        /* server: counted in flight there (ss_serving.h) */
+    uint8_t parent_ambiguous;     /* client: its thread served several, none chosen */
     char peer_addr[108];
     char error_type[32];
     uint16_t ts_len;              /* tracestate carried (inbound, forwarded) */

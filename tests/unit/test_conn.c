@@ -179,13 +179,13 @@ static void test_own_traceparent_untouched(void **state)
 }
 
 /* A server request sets this thread's context; a request sent while
- * serving continues its trace, and a copy of the inbound header is replaced. */
-static void serve_ts(const char *inbound_tp, const char *inbound_ts)
+ * serving continues its trace, and a copy of the inbound header is replaced.
+ * serve_open leaves the request in flight on sp[0] (no response yet). */
+static void serve_open(const char *inbound_tp, const char *inbound_ts, int sp[2])
 {
     char req[1024];
     struct iovec v;
     struct sockaddr_in sa;
-    int sp[2];
 
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
@@ -198,6 +198,20 @@ static void serve_ts(const char *inbound_tp, const char *inbound_ts)
     v.iov_base = req;
     v.iov_len = strlen(req);
     ss_conn_on_recv(sp[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
+}
+
+static void serve_ts(const char *inbound_tp, const char *inbound_ts)
+{
+    int sp[2];
+
+    serve_open(inbound_tp, inbound_ts, sp);
+    close(sp[0]);
+    close(sp[1]);
+}
+
+static void serve_close(int sp[2])
+{
+    ss_conn_on_close(sp[0]);
     close(sp[0]);
     close(sp[1]);
 }
@@ -324,6 +338,97 @@ static void test_event_loop_copy_names_its_request(void **state)
     unfollow();
 }
 
+/* A request whose traceparent is the Node module's hint, naming the
+ * request read first on fd in_fd; what goes on the wire, NUL-ended. */
+static const char *send_hinted(int in_fd, unsigned seq)
+{
+    char req[256];
+    static wire_t w;
+    size_t len;
+    int fd;
+
+    len = (size_t)snprintf(req, sizeof(req),
+                           "GET /up HTTP/1.1\r\nHost: up\r\n"
+                           "traceparent: 00-5350414e5348494d%08x00000000-00000000%08x-00\r\n\r\n",
+                           (unsigned)in_fd, seq);
+    fd = follow_client();
+    memset(&w, 0, sizeof(w));
+    w.limit = 9;
+    wire_app_send(fd, req, len, len, &w);
+    assert_int_equal(w.len, len); /* replaced in place */
+    assert_memory_equal(w.out, req, (size_t)(strstr(req, "00-5350") - req));
+    w.out[w.len] = '\0';
+    assert_null(strstr(w.out, "5350414e5348494d"));
+    unfollow();
+    return w.out;
+}
+
+/* An event loop serves A and B at once; the hint names which one sends. */
+static void test_hint_names_its_request(void **state)
+{
+    static const char a[] = "00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-aaaaaaaaaaaaaaaa-01";
+    static const char b[] = "00-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-bbbbbbbbbbbbbbbb-01";
+    int sa[2], sb[2];
+
+    (void)state;
+    serve_open(a, NULL, sa);
+    serve_open(b, NULL, sb);
+    assert_non_null(strstr(send_hinted(sa[0], 1), "traceparent: 00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-"));
+    assert_non_null(strstr(send_hinted(sb[0], 1), "traceparent: 00-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-"));
+    /* No second request on A's connection: a new trace, a valid header. */
+    assert_null(strstr(send_hinted(sa[0], 2), "aaaaaaaaaaaaaaaa"));
+    serve_close(sa);
+    serve_close(sb);
+}
+
+/* A hint naming nothing being served (the connection closed, or no such
+ * fd) still gives way to a valid traceparent of a new trace. */
+static void test_hint_unresolved_replaced(void **state)
+{
+    static const char a[] = "00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-aaaaaaaaaaaaaaaa-01";
+    const char *out;
+    int sa[2], in_fd;
+    ss_ctx_t ctx;
+
+    (void)state;
+    serve_open(a, NULL, sa);
+    in_fd = sa[0];
+    serve_close(sa);
+    out = send_hinted(in_fd, 1);
+    assert_null(strstr(out, "aaaaaaaaaaaaaaaa"));
+    assert_true(ss_tp_parse(strstr(out, "traceparent: ") + 13, 55, &ctx));
+    out = send_hinted(-1, 1); /* the module's "connection closed" */
+    assert_true(ss_tp_parse(strstr(out, "traceparent: ") + 13, 55, &ctx));
+}
+
+/* Without a hint, a thread serving two requests at once guesses neither. */
+static void test_several_in_flight_no_parent(void **state)
+{
+    static const char a[] = "00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-aaaaaaaaaaaaaaaa-01";
+    static const char b[] = "00-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-bbbbbbbbbbbbbbbb-01";
+    static const char req[] = "GET /out HTTP/1.1\r\nHost: b\r\n\r\n";
+    static wire_t w;
+    char tp[56];
+    int sa[2], sb[2], fd;
+    ss_ctx_t cur;
+
+    (void)state;
+    serve_open(a, NULL, sa);
+    serve_open(b, NULL, sb);
+    assert_false(ss_conn_thread_ctx(&cur));
+    fd = follow_client();
+    memset(&w, 0, sizeof(w));
+    w.limit = 4096;
+    wire_app_send(fd, req, sizeof(req) - 1, sizeof(req) - 1, &w);
+    expect_injected(req, sizeof(req) - 1, &w, tp);
+    assert_memory_not_equal(tp + 3, a + 3, 32);
+    assert_memory_not_equal(tp + 3, b + 3, 32);
+    serve_close(sa); /* one left in flight: it is the parent again */
+    assert_true(ss_conn_thread_ctx(&cur));
+    unfollow();
+    serve_close(sb);
+}
+
 static void test_not_http_let_go(void **state)
 {
     static const char resp_cmd[] = "*1\r\n$4\r\nPING\r\n";
@@ -388,6 +493,9 @@ int main(void)
         cmocka_unit_test(test_context_processing_model),
         cmocka_unit_test(test_copied_traceparent_replaced),
         cmocka_unit_test(test_event_loop_copy_names_its_request),
+        cmocka_unit_test(test_hint_names_its_request),
+        cmocka_unit_test(test_hint_unresolved_replaced),
+        cmocka_unit_test(test_several_in_flight_no_parent),
         cmocka_unit_test(test_not_http_let_go),
         cmocka_unit_test(test_propagation_off),
         cmocka_unit_test(test_unsampled_still_propagated),
