@@ -210,6 +210,16 @@ def as_nobody():
     os.setuid(nobody.pw_uid)
 
 
+def python_with(module):
+    """An interpreter that can import module (a Debian python3-* package
+    where the test's own Python has no such package), or None."""
+    for py in (PY, "/usr/bin/python3"):
+        if os.path.exists(py) and subprocess.run([py, "-c", "import " + module],
+                                                 capture_output=True).returncode == 0:
+            return py
+    return None
+
+
 def start_app(col, script, args, service=None, traced=True, python=PY, **extra):
     """Start apps/<script> and return (process, port) once it listens."""
     port_file = os.path.join(col.dir, "%s.%d.port" % (script, len(col.procs)))

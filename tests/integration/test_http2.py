@@ -14,21 +14,13 @@ import shutil
 import subprocess
 import unittest
 
-from harness import BUILD, NGINX, PY, CollectorTest, read_lines, start_app, start_nginx, free_port
+from harness import (BUILD, NGINX, PY, CollectorTest, free_port, python_with, read_lines,
+                     start_app, start_nginx)
 
 CURLPROBE = os.path.join(BUILD, "tests", "curlprobe")
 
 
-def python_with_h2():
-    """An interpreter that has the h2 library (Debian's python3-h2)."""
-    for py in (PY, "/usr/bin/python3"):
-        if os.path.exists(py) and subprocess.run([py, "-c", "import h2"],
-                                                 capture_output=True).returncode == 0:
-            return py
-    return None
-
-
-H2PY = python_with_h2()
+H2PY = python_with("h2")  # Debian's python3-h2
 
 TP = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]")
 TP_LINE = re.compile(rb"traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]\r\n")
