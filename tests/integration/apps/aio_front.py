@@ -1,7 +1,9 @@
 """An aiohttp service: every request waits until COUNT requests are in
-flight on its event loop, then each calls the backend from the loop.
+flight on its event loop, then each calls the backend from the loop, and
+none answers before all have called (so COUNT are in flight at each call).
 
-GET /call?id=N&count=C -> once C requests wait: GET backend /aio?id=N; 200
+GET /call?id=N&count=C -> once C requests wait: GET backend /aio?id=N;
+                          once C have called: 200
 
 usage: aio_front.py PORT_FILE BACKEND_PORT
 """
@@ -12,26 +14,28 @@ import sys
 import aiohttp
 from aiohttp import web
 
-waiting = {"n": 0, "event": None}
+barriers = {}
 
 
-async def gathered(count):
-    """Return once `count` requests are here (all of them in flight)."""
-    if waiting["event"] is None or waiting["event"].is_set():
-        waiting["n"], waiting["event"] = 0, asyncio.Event()
-    event = waiting["event"]
-    waiting["n"] += 1
-    if waiting["n"] >= count:
-        event.set()
-    await asyncio.wait_for(event.wait(), 30)
+async def gathered(where, count):
+    """Return once `count` requests have come to `where`."""
+    b = barriers.get(where)
+    if b is None or b["event"].is_set():
+        b = barriers[where] = {"n": 0, "event": asyncio.Event()}
+    b["n"] += 1
+    if b["n"] >= count:
+        b["event"].set()
+    await asyncio.wait_for(b["event"].wait(), 30)
 
 
 async def call(request):
     ident = request.query["id"]
-    await gathered(int(request.query.get("count", "1")))
+    count = int(request.query.get("count", "1"))
+    await gathered("before", count)
     async with aiohttp.ClientSession() as session:
         async with session.get("http://127.0.0.1:%d/aio?id=%s" % (BACKEND, ident)) as r:
             await r.read()
+    await gathered("after", count)
     return web.Response(text="ok")
 
 
