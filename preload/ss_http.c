@@ -159,6 +159,11 @@ uint16_t ss_http_status(const ss_http_t *p)
     return p->status;
 }
 
+int ss_http_in_tp_value(const ss_http_t *p)
+{
+    return p->state == SS_S_HDR_VALUE && p->hdr == SS_H_TRACEPARENT && p->head != NULL;
+}
+
 static void ss_http_begin(ss_http_t *p)
 {
     p->hdr = SS_H_OTHER;
@@ -735,6 +740,13 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             if (i == len)
                 goto out;
             c = s[i];
+            if (c != 0 && p->hdr == SS_H_TRACEPARENT && p->head != NULL) {
+                /* Reported at the line end, which is read next as the end
+                 * of a value nobody follows. */
+                ss_http_value_done(p);
+                *ev = SS_HTTP_EV_TP_END;
+                goto out;
+            }
             if (c == 0 || !ss_http_value_done(p))
                 goto dead;
             if (c == '\r' && i + 1 < len && s[i + 1] == '\n') { /* the line end whole */

@@ -11,6 +11,9 @@
  *   SS_HTTP_EV_BEGIN     the next byte is the first of a new message;
  *   SS_HTTP_EV_HEAD_END  the next byte starts the empty line that ends the
  *                        header block (where a header can be inserted);
+ *   SS_HTTP_EV_TP_END    the next byte ends the line of a request head's
+ *                        first traceparent: its value is whole in the
+ *                        head's fields;
  *   SS_HTTP_EV_END       the message ended just before the returned offset;
  *   SS_HTTP_EV_ERROR     the stream is not HTTP/1.x: stop feeding it.
  * SS_HTTP_EV_NONE means all input was used with no event.
@@ -44,6 +47,7 @@ typedef enum {
     SS_HTTP_EV_HEAD_END,
     SS_HTTP_EV_END,
     SS_HTTP_EV_ERROR,
+    SS_HTTP_EV_TP_END,
 } ss_http_ev_t;
 
 /* A captured string: bytes, length, and whether the cap cut it. */
@@ -111,5 +115,9 @@ uint16_t ss_http_status(const ss_http_t *p);
 
 /* 1 while the parser is between messages. */
 int ss_http_idle(const ss_http_t *p);
+
+/* 1 while the input so far ends inside the value of a request head's first
+ * traceparent (its first byte seen, at head->tp_pos; not its line end). */
+int ss_http_in_tp_value(const ss_http_t *p);
 
 #endif

@@ -88,7 +88,7 @@ static void run(const hcase_t *c, size_t split, size_t step, trace_t *t)
 static void expect_events(const hcase_t *c, const trace_t *t)
 {
     size_t i, n = strlen(c->expect);
-    static const char code[] = {'-', 'B', 'H', 'E', 'X'};
+    static const char code[] = {'-', 'B', 'H', 'E', 'X', 'T'};
 
     for (i = 0; i < n && i < (size_t)t->n; i++)
         if (code[t->ev[i]] != c->expect[i])
@@ -146,13 +146,14 @@ static void test_get_with_context(void **state)
         "X-Other: y\r\n"
         "TRACESTATE: b=2 , c=3\r\n"
         "\r\n";
-    hcase_t c = {"get", SS_HTTP_REQUEST, req, 0, "BHE", 0, 0};
+    hcase_t c = {"get", SS_HTTP_REQUEST, req, 0, "BTHE", 0, 0};
     trace_t t;
     const ss_http_head_t *h;
 
     (void)state;
     check_case(&c, &t);
-    assert_int_equal(t.at[1], strlen(req) - 2); /* HEAD_END is at the empty line */
+    assert_int_equal(t.at[1], strstr(req, "-01\r\n") + 3 - req); /* TP_END at its line end */
+    assert_int_equal(t.at[2], strlen(req) - 2); /* HEAD_END is at the empty line */
     h = &t.heads[0];
     FIELD_EQ(h, method, "GET");
     FIELD_EQ(h, target, "/a/b?x=1");
