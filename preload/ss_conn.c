@@ -244,6 +244,8 @@ static uint16_t ss_sockaddr_port(const struct sockaddr_storage *ss)
 /* Stop following fd: the connection is not (or no longer) HTTP. */
 void ss_conn_let_go(ss_conn_t *c, int fd)
 {
+    if (!c->is_tls)
+        ss_conn_send_owed(c, fd);
     c->mode = SS_MODE_OPAQUE;
     ss_conn_drop_queue(c);
     ss_conn_h2_free(c);
@@ -410,15 +412,26 @@ static void ss_conn_splice_insert(ss_span_t *s, uint64_t at)
 }
 
 /* The program forwards the traceparent it received (a proxy copying the
- * inbound headers): put this span's in its place, byte for byte. */
+ * inbound headers): put this span's in its place (at, the value's first
+ * byte), byte for byte. Value bytes held back so far (ss_send.c) are the
+ * splice's first bytes, each where it belongs: ours go over them, any
+ * held whitespace after the value stays, and the splice replaces what of
+ * the value is still to come. */
 static void ss_conn_splice_replace(ss_span_t *s, uint64_t at)
 {
-    ss_tp_format(&s->ctx, s->splice);
-    s->splice_at = at;
-    s->splice_len = SS_TP_LEN;
-    s->splice_del = SS_TP_LEN;
+    uint16_t held = s->splice_held ? s->splice_len : 0;
+    char tp[SS_TP_LEN + 1];
+
+    ss_tp_format(&s->ctx, tp);
+    memcpy(s->splice, tp, SS_TP_LEN);
+    s->splice_at = at + held;
+    s->splice_len = held > SS_TP_LEN ? held : SS_TP_LEN;
+    s->splice_del = held < SS_TP_LEN ? (uint16_t)(SS_TP_LEN - held) : 0;
     s->splice_done = 0;
+    s->splice_owed = held;
+    s->splice_held = 0;
     s->splice_armed = 1;
+    s->tp_copied = 1;
     SS_COUNT(headers_replaced);
 }
 
@@ -443,31 +456,48 @@ static void ss_conn_client_hinted(ss_span_t *s, const ss_hint_t *hint)
     }
 }
 
-static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
+/* Whether the head's first traceparent may still be replaced: this
+ * exchange propagates, the value is not cut, and none of it went out. */
+static int ss_conn_tp_open(const ss_conn_t *c, const ss_span_t *s)
+{
+    const ss_http_head_t *h = &s->head;
+
+    return ss_lib_depth == 0 && ss_cfg.propagate && s->ctx.valid && h->tp_count == 1 &&
+           !h->tp_trunc && (s->splice_held || h->tp_pos >= c->out_sent);
+}
+
+int ss_conn_tp_may_be_copy(const ss_conn_t *c, const ss_span_t *s)
+{
+    const ss_http_head_t *h = &s->head;
+    size_t n = h->tp_len, i;
+
+    if (!ss_conn_tp_open(c, s))
+        return 0;
+    for (i = SS_TP_LEN; i < n; i++)
+        if (h->tp[i] != ' ' && h->tp[i] != '\t')
+            return 0; /* longer than a traceparent: what follows it is not OWS */
+    return ss_inbound_has_prefix(h->tp, n < SS_TP_LEN ? n : SS_TP_LEN) ||
+           ss_hint_has_prefix(h->tp, n < SS_TP_LEN ? n : SS_TP_LEN);
+}
+
+/* The head's first traceparent value ended. A copy of what a request being
+ * served here came with: this request belongs to that server span, whoever
+ * sends it, and its context goes in the copy's place. Decided here, at the
+ * line's end and not the head's, so that a head written in pieces gets the
+ * very bytes it would written whole: its value is held back until now at
+ * most (ss_send.c), and anything still held goes as it is if no copy. */
+static void ss_conn_client_tp_end(ss_conn_t *c, ss_span_t *s)
 {
     const ss_http_head_t *h = &s->head;
     ss_ctx_t parent;
     ss_hint_t hint;
 
-    if (ss_lib_depth > 0) {
-        s->sampled = 0; /* libcurl's transfer span covers it, header and all */
-        return;
-    }
-    if (ss_conn_has_tp(h) && h->tp_pos >= c->out_sent && ss_hint_parse(h->tp, &hint)) {
-        /* Never left on the wire, whatever else is off. */
+    if (ss_lib_depth == 0 && ss_conn_has_tp(h) && (s->splice_held || h->tp_pos >= c->out_sent) &&
+        ss_hint_parse(h->tp, &hint)) {
+        /* The Node module's hint: never left on the wire, whatever else is off. */
         ss_conn_client_hinted(s, &hint);
         ss_conn_splice_replace(s, h->tp_pos);
-        return;
-    }
-    if (!ss_cfg.propagate || !s->ctx.valid)
-        return;
-    if (h->tp_count == 0) {
-        if (s->parent_ambiguous)
-            SS_COUNT(parents_ambiguous);
-        ss_conn_splice_insert(s, c->req.pos);
-    } else if (ss_conn_has_tp(h) && h->tp_pos >= c->out_sent && ss_inbound_find(h->tp, &parent)) {
-        /* A copy of what a request being served here came with: this
-         * request belongs to that server span, whoever sends it. */
+    } else if (ss_conn_tp_open(c, s) && h->tp_len == SS_TP_LEN && ss_inbound_find(h->tp, &parent)) {
         s->parent_ambiguous = 0;
         if (!ss_cfg.disabled) {
             if (!ss_cur.active || memcmp(ss_cur.ctx.span_id, parent.span_id, 8) != 0)
@@ -477,7 +507,25 @@ static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
             s->ctx = parent;
         }
         ss_conn_splice_replace(s, h->tp_pos);
-    } else {
+    }
+    s->splice_held = 0;
+}
+
+static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
+{
+    const ss_http_head_t *h = &s->head;
+
+    if (ss_lib_depth > 0) {
+        s->sampled = 0; /* libcurl's transfer span covers it, header and all */
+        return;
+    }
+    if (!ss_cfg.propagate || !s->ctx.valid)
+        return;
+    if (h->tp_count == 0) {
+        if (s->parent_ambiguous)
+            SS_COUNT(parents_ambiguous);
+        ss_conn_splice_insert(s, c->req.pos);
+    } else if (!s->tp_copied) {
         /* The program traces itself: leave its header and its span alone. */
         s->sampled = 0;
         SS_COUNT(headers_own);
@@ -521,6 +569,10 @@ static int ss_conn_feed_h1_req(ss_conn_t *c, const char *p, size_t n)
         switch (ev) {
         case SS_HTTP_EV_BEGIN:
             ss_conn_req_begin(c);
+            break;
+        case SS_HTTP_EV_TP_END:
+            if (c->req_cur && c->role == SS_ROLE_CLIENT)
+                ss_conn_client_tp_end(c, c->req_cur);
             break;
         case SS_HTTP_EV_HEAD_END:
             ss_conn_mark_http(c);
@@ -648,6 +700,7 @@ int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
         case SS_HTTP_EV_ERROR:
             SS_COUNT(http_errors);
             return 0;
+        case SS_HTTP_EV_TP_END: /* request heads only */
         case SS_HTTP_EV_NONE:
             break;
         }
@@ -672,6 +725,8 @@ void ss_conn_on_close(int fd)
         ss_lock(&c->lock);
         if (c->mode == SS_MODE_CONNECTING)
             c->mode = SS_MODE_OPAQUE;
+        if (!c->is_tls)
+            ss_conn_send_owed(c, fd);
         ss_conn_fail_all(c, NULL);
         ss_unlock(&c->lock);
     }

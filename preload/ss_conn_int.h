@@ -12,6 +12,14 @@
 int ss_conn_feed_req(ss_conn_t *c, const char *p, size_t n);
 int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n);
 
+/* While a request head's first traceparent value is still coming: could it
+ * be a copy the shim would replace, so its bytes must be held back? */
+int ss_conn_tp_may_be_copy(const ss_conn_t *c, const ss_span_t *s);
+
+/* Bytes held back that the program was told went out go now, as they are,
+ * straight to fd (best effort: the connection is let go or closing). */
+void ss_conn_send_owed(ss_conn_t *c, int fd);
+
 /* Stop following fd: the connection is not (or no longer) HTTP. */
 void ss_conn_let_go(ss_conn_t *c, int fd);
 

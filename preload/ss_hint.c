@@ -14,11 +14,20 @@ static uint32_t ss_be32(const uint8_t *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+#define SS_HINT_START "00-5350414e5348494d" /* version, then "SPANSHIM" in hex */
+
+int ss_hint_has_prefix(const char *tp, size_t n)
+{
+    size_t start = sizeof(SS_HINT_START) - 1;
+
+    return memcmp(tp, SS_HINT_START, n < start ? n : start) == 0;
+}
+
 int ss_hint_parse(const char *tp, ss_hint_t *h)
 {
     ss_ctx_t c;
 
-    if (memcmp(tp, "00-5350414e5348494d", 19) != 0 || !ss_tp_parse(tp, SS_TP_LEN, &c) ||
+    if (memcmp(tp, SS_HINT_START, sizeof(SS_HINT_START) - 1) != 0 || !ss_tp_parse(tp, SS_TP_LEN, &c) ||
         memcmp(c.trace_id, ss_hint_mark, 8) != 0 || ss_be32(c.span_id) != 0 || c.flags)
         return 0;
     h->fd = ss_be32(c.trace_id + 8);

@@ -20,6 +20,7 @@
 #ifndef SS_HINT_H
 #define SS_HINT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ss_tctx.h"
@@ -29,6 +30,9 @@ typedef struct ss_hint {
     uint16_t peer_port, local_port;
     uint32_t seq;
 } ss_hint_t;
+
+/* Could tp's first n bytes be the start of a hint? */
+int ss_hint_has_prefix(const char *tp, size_t n);
 
 /* Is tp (SS_TP_LEN bytes) a hint? Fills h when it is. */
 int ss_hint_parse(const char *tp, ss_hint_t *h);

@@ -90,6 +90,18 @@ int ss_inbound_find(const char *tp, ss_ctx_t *ctx)
     return found;
 }
 
+int ss_inbound_has_prefix(const char *p, size_t n)
+{
+    int i, j, found = 0;
+
+    ss_lock(&ss_inbound_lock);
+    for (i = 0; i < SS_INBOUND_SETS && !found; i++)
+        for (j = 0; j < SS_INBOUND_WAYS && !found; j++)
+            found = ss_inbound[i][j].used && memcmp(ss_inbound[i][j].tp, p, n) == 0;
+    ss_unlock(&ss_inbound_lock);
+    return found;
+}
+
 void ss_inbound_remove(const char *tp, const uint8_t span_id[8])
 {
     ss_inbound_entry_t *set = ss_inbound[ss_inbound_set(tp)];

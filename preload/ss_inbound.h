@@ -15,6 +15,8 @@
 #ifndef SS_INBOUND_H
 #define SS_INBOUND_H
 
+#include <stddef.h>
+
 #include "ss_tctx.h"
 
 #define SS_INBOUND_SETS 128
@@ -26,6 +28,11 @@ void ss_inbound_add(const char *tp, const ss_ctx_t *ctx);
 
 /* The server span serving the request that came with tp, if any. */
 int ss_inbound_find(const char *tp, ss_ctx_t *ctx);
+
+/* Whether the n bytes at p (n <= SS_TP_LEN) begin the traceparent of some
+ * request being served: a value still coming may be a copy. A scan of the
+ * whole table, for the rare write that ends inside a traceparent. */
+int ss_inbound_has_prefix(const char *p, size_t n);
 
 /* The server span that came with tp has ended. */
 void ss_inbound_remove(const char *tp, const uint8_t span_id[8]);

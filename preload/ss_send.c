@@ -8,6 +8,18 @@
  * mapped back to application bytes. Injected bytes the kernel did not take
  * stay armed and go first on the next call. On a server connection the
  * response goes out as it is and only what the kernel took is parsed.
+ *
+ * A head may come in any number of writes, split anywhere, and must come
+ * out as it would written whole. Whether its traceparent is a copy to
+ * replace is known when the value's line ends (ss_conn.c); bytes already
+ * sent cannot change. So a write that ends inside a traceparent value that
+ * may still be a copy (some request being served came with a value that
+ * begins so) holds those value bytes back: the program is told they went
+ * out, as a kernel's buffer would take them, and they wait in the span's
+ * splice, armed, with nothing allowed after them. The line's end releases
+ * them, replaced or as they are, to go first on that call. They are at most
+ * a value's worth (64 bytes, the parser's cap), and they go out straight
+ * when the connection is let go or closed before that.
  */
 #define _GNU_SOURCE
 #include "ss_conn.h"
@@ -74,14 +86,14 @@ static int ss_plan_push(ss_plan_t *pl, const void *base, size_t len, ss_span_t *
     return 1;
 }
 
-/* Lay out the application bytes of iov from byte `skip` on (which is stream
- * offset out_sent) with every armed splice in its place. A plan may stop
- * early (a splice that replaces bytes beyond this call, or no more iovec
- * room): that is a short write. */
+/* Lay out the application bytes of iov from byte `skip` up to byte `len`
+ * (skip is stream offset out_sent) with every armed splice in its place. A
+ * plan may stop early (a splice that replaces bytes beyond this call, held
+ * bytes, or no more iovec room): that is a short write. */
 static void ss_conn_plan(ss_conn_t *c, const struct iovec *iov, int cnt, size_t skip,
-                         ss_plan_t *pl)
+                         size_t len, ss_plan_t *pl)
 {
-    uint64_t off = c->out_sent, end = c->out_sent + ss_iov_total(iov, cnt) - skip;
+    uint64_t off = c->out_sent, end = c->out_sent + len - skip;
     ss_span_t *s = c->q_head;
     int i = 0;
     size_t in = skip; /* position inside iov[i] */
@@ -113,7 +125,7 @@ static void ss_conn_plan(ss_conn_t *c, const struct iovec *iov, int cnt, size_t 
                 in = 0;
             }
         }
-        if (s == NULL || s->splice_at + s->splice_del > end)
+        if (s == NULL || s->splice_held || s->splice_at + s->splice_del > end)
             return;
         if (!ss_plan_push(pl, s->splice + s->splice_done,
                           (size_t)(s->splice_len - s->splice_done), s))
@@ -167,6 +179,98 @@ static size_t ss_conn_commit(ss_conn_t *c, const ss_plan_t *pl, size_t r)
     return app;
 }
 
+/* How many of this call's last bytes (of total) to hold back: those of a
+ * traceparent value that is still coming and may be a copy. A hold that
+ * can no longer be one ends here: its bytes go first, as they are. */
+static size_t ss_conn_hold_len(ss_conn_t *c, size_t total)
+{
+    ss_span_t *s = c->req_cur;
+    uint64_t from, end = c->out_sent + total;
+
+    if (s == NULL || c->h2 != NULL)
+        return 0;
+    if (!ss_http_in_tp_value(&c->req) || !ss_conn_tp_may_be_copy(c, s)) {
+        s->splice_held = 0;
+        return 0;
+    }
+    from = s->splice_held ? c->out_sent : s->head.tp_pos;
+    return from >= c->out_sent && from < end ? (size_t)(end - from) : 0;
+}
+
+/* Take the last n of total bytes of iov into s's held splice: they are the
+ * program's, told as sent, and wait at out_sent for the value's end. */
+static void ss_conn_hold(ss_conn_t *c, ss_span_t *s, const struct iovec *iov, int cnt,
+                         size_t total, size_t n)
+{
+    size_t skip = total - n;
+    int i;
+
+    if (!s->splice_held)
+        s->splice_len = 0;
+    c->out_sent += n;
+    for (i = 0; i < cnt && n; i++) {
+        size_t k = iov[i].iov_len;
+
+        if (skip >= k) {
+            skip -= k;
+            continue;
+        }
+        k -= skip;
+        if (k > n)
+            k = n;
+        memcpy(s->splice + s->splice_len, (const char *)iov[i].iov_base + skip, k);
+        s->splice_len = (uint16_t)(s->splice_len + k);
+        n -= k;
+        skip = 0;
+    }
+    s->splice_at = c->out_sent;
+    s->splice_del = 0;
+    s->splice_done = 0;
+    s->splice_owed = s->splice_len;
+    s->splice_held = 1;
+    s->splice_armed = 1;
+}
+
+/* Whether a splice is armed (to go, or going) on c. */
+static int ss_conn_splicing(const ss_conn_t *c)
+{
+    const ss_span_t *s;
+
+    for (s = c->q_head; s; s = s->next)
+        if (s->splice_armed)
+            return 1;
+    return 0;
+}
+
+/* Held bytes go as they are, first. */
+static void ss_conn_unhold(ss_conn_t *c)
+{
+    ss_span_t *s;
+
+    for (s = c->q_head; s; s = s->next)
+        s->splice_held = 0;
+}
+
+void ss_conn_send_owed(ss_conn_t *c, int fd)
+{
+    ss_span_t *s;
+
+    for (s = c->q_head; s; s = s->next) {
+        while (s->splice_armed && s->splice_done < s->splice_owed) {
+            ssize_t r = ss_real_write(fd, s->splice + s->splice_done,
+                                      (size_t)(s->splice_owed - s->splice_done));
+
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                SS_COUNT(held_lost);
+                break;
+            }
+            s->splice_done = (uint16_t)(s->splice_done + r);
+        }
+    }
+}
+
 static int ss_fd_nonblocking(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -180,20 +284,26 @@ static int ss_fd_nonblocking(int fd)
 static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
                                    int nonblock_flag, ss_sendfn_t fn, void *arg)
 {
-    size_t total = ss_iov_total(iov, cnt), done = 0;
+    size_t total = ss_iov_total(iov, cnt), done = 0, hold = 0, len;
     int nonblock = nonblock_flag ? 1 : -1; /* -1: not asked yet */
+    int http = ss_conn_lookahead(c, iov, cnt);
     ss_plan_t pl;
     ssize_t r;
     int err;
 
-    if (!ss_conn_lookahead(c, iov, cnt)) {
+    if (!http && !ss_conn_splicing(c)) {
         ss_conn_let_go(c, fd);
         ss_unlock(&c->lock);
         return fn(arg, iov, cnt);
     }
-    for (;;) {
-        ss_conn_plan(c, iov, cnt, done, &pl);
-        if (pl.cnt == 0 && total > 0)
+    if (http)
+        hold = ss_conn_hold_len(c, total);
+    else
+        ss_conn_unhold(c); /* not HTTP after all: what is armed goes first */
+    len = total - hold;
+    while (len > 0 || hold == 0) {
+        ss_conn_plan(c, iov, cnt, done, len, &pl);
+        if (pl.cnt == 0 && len > 0)
             break;
         ss_unlock(&c->lock);
         r = fn(arg, pl.iov, pl.cnt);
@@ -211,7 +321,7 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
             return r;
         }
         done += ss_conn_commit(c, &pl, (size_t)r);
-        if (done == total || r == 0)
+        if (done == len || r == 0)
             break;
         if (nonblock < 0)
             nonblock = ss_fd_nonblocking(fd);
@@ -223,6 +333,12 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
             return -1;
         }
     }
+    if (hold && done == len) {
+        ss_conn_hold(c, c->req_cur, iov, cnt, total, hold);
+        done = total;
+    }
+    if (!http && !ss_conn_splicing(c))
+        ss_conn_let_go(c, fd);
     ss_unlock(&c->lock);
     return (ssize_t)done;
 }
@@ -295,6 +411,7 @@ static int ss_conn_flush_splice(ss_conn_t *c, int fd)
     ss_span_t *s;
 
     for (s = c->q_head; s; s = s->next) {
+        s->splice_held = 0; /* a file is no traceparent value: held bytes go as they are */
         if (!s->splice_armed || s->splice_at != c->out_sent || s->splice_del)
             continue;
         while (s->splice_done < s->splice_len) {

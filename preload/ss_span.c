@@ -59,8 +59,8 @@ ss_span_t *ss_span_alloc(void)
     s->ts[0] = '\0';
     ss_http_head_reset(&s->head);
     s->splice_at = 0;
-    s->splice_len = s->splice_del = s->splice_done = 0;
-    s->splice_armed = 0;
+    s->splice_len = s->splice_del = s->splice_done = s->splice_owed = 0;
+    s->splice_armed = s->splice_held = s->tp_copied = 0;
     s->next = NULL;
     return s;
 }

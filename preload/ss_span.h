@@ -58,7 +58,11 @@ typedef struct ss_span {
     uint16_t splice_len;          /* bytes to insert */
     uint16_t splice_del;          /* application bytes they replace */
     uint16_t splice_done;         /* inserted bytes already sent */
+    uint16_t splice_owed;         /* its first bytes stand for application bytes the
+                                   * program was told went out (held, see ss_send.c) */
     uint8_t splice_armed;
+    uint8_t splice_held;          /* application bytes held back: nothing goes after them */
+    uint8_t tp_copied;            /* the head's traceparent was a copy, replaced */
     char splice[SS_SPLICE_MAX];
 
     struct ss_span *next;         /* queue of a connection, or free list */

@@ -28,6 +28,7 @@
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_fd.h"
+#include "../../preload/ss_log.h"
 #include "unit_config.h"
 #include "wire.h"
 
@@ -481,6 +482,205 @@ static void test_unsampled_still_propagated(void **state)
     unfollow();
 }
 
+/* ---- heads written in pieces ------------------------------------------ */
+
+/* A proxy's head: the copied traceparent among other lines (tinyproxy's
+ * order), or none. Each piece is written by one call. */
+#define PIECES_IN "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+static const char pieces_copy[] = "GET /fwd HTTP/1.1\r\nHost: up:81\r\nConnection: close\r\n"
+                                  "Via: 1.1 t\r\ntraceparent: " PIECES_IN "\r\nAccept: */*\r\n\r\n";
+static const char pieces_plain[] = "GET /fwd HTTP/1.1\r\nHost: up:81\r\nConnection: close\r\n"
+                                   "Via: 1.1 t\r\nAccept: */*\r\n\r\n";
+
+typedef struct pieces_run {
+    wire_t w;
+    char span_hex[17], parent_hex[17];
+    int pending, sampled, has_parent;
+} pieces_run_t;
+
+/* The wire with the one traceparent value in it masked (ids are random). */
+static void mask_tp(wire_t *w)
+{
+    char *v = memmem(w->out, w->len, "traceparent: ", 13);
+
+    assert_non_null(v);
+    assert_true((size_t)(v - w->out) + 13 + 55 <= w->len);
+    memset(v + 13, 'x', 55);
+}
+
+/* Write msg in the pieces that cuts[0..n) end, each in one call: a blocking
+ * socket takes every piece whole, a non-blocking one is written again after
+ * a short count or EAGAIN, as programs do. The kernel takes `limit` bytes
+ * per call. The request's span is looked at before the connection ends. */
+static void send_pieces(const char *msg, size_t len, const size_t *cuts, int n, size_t limit,
+                        int nonblock, pieces_run_t *run)
+{
+    int fd = follow_client(), i;
+    size_t from = 0;
+    ss_conn_t *c;
+
+    memset(run, 0, sizeof(*run));
+    run->w.limit = limit;
+    if (nonblock)
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+    for (i = 0; i <= n; i++) {
+        size_t to = i < n ? cuts[i] : len;
+
+        if (nonblock) {
+            wire_app_send(fd, msg + from, to - from, to - from, &run->w);
+        } else {
+            struct iovec v = {(void *)(msg + from), to - from};
+
+            assert_int_equal(ss_conn_send(fd, &v, 1, 0, wire_send, &run->w), to - from);
+        }
+        from = to;
+    }
+    c = ss_fd_get(fd);
+    assert_non_null(c);
+    run->pending = c->pending;
+    if (c->q_head) {
+        run->sampled = c->q_head->sampled;
+        run->has_parent = c->q_head->has_parent;
+        ss_hex(c->q_head->ctx.span_id, 8, run->span_hex);
+        ss_hex(c->q_head->parent_id, 8, run->parent_hex);
+    }
+    ss_fd_put(c);
+    ss_conn_on_close(pair[0]);
+    close(pair[0]);
+    close(pair[1]);
+}
+
+/* One split against the whole write: the same bytes on the wire apart from
+ * the random ids, one sampled CLIENT span, and its id in the header; a
+ * copy is replaced by a child of the request being served. */
+static void expect_as_whole(const char *msg, size_t len, const pieces_run_t *whole,
+                            const size_t *cuts, int n, size_t limit, int nonblock,
+                            const char *server_hex)
+{
+    static pieces_run_t run;
+    uint64_t replaced = ss_count.headers_replaced, own = ss_count.headers_own;
+    const char *v;
+
+    send_pieces(msg, len, cuts, n, limit, nonblock, &run);
+    v = memmem(run.w.out, run.w.len, "traceparent: ", 13);
+    assert_non_null(v);
+    assert_memory_equal(v + 13 + 36, run.span_hex, 16);
+    if (server_hex) {
+        assert_memory_equal(v + 13, PIECES_IN, 36); /* same trace */
+        assert_true(run.has_parent);
+        assert_memory_equal(run.parent_hex, server_hex, 16);
+        assert_int_equal(ss_count.headers_replaced, replaced + 1);
+    }
+    assert_int_equal(ss_count.headers_own, own);
+    assert_int_equal(run.pending, 1);
+    assert_true(run.sampled);
+    mask_tp(&run.w);
+    if (run.w.len != whole->w.len || memcmp(run.w.out, whole->w.out, run.w.len) != 0)
+        fail_msg("cut at %zu %zu (limit %zu, %s): the wire differs from the whole head's",
+                 cuts[0], n > 1 ? cuts[1] : 0, limit, nonblock ? "non-blocking" : "blocking");
+}
+
+/* Every split of msg into 2 and 3 pieces, and one line per write. */
+static void every_split(const char *msg, const char *server_hex)
+{
+    static pieces_run_t whole;
+    size_t len = strlen(msg), cuts[64], i, j, k;
+    static const size_t limits[] = {1, 7, 4096};
+    int n = 0;
+
+    send_pieces(msg, len, NULL, 0, 4096, 0, &whole);
+    assert_int_equal(whole.w.len, len + (server_hex ? 0 : 13 + 55 + 2));
+    mask_tp(&whole.w);
+    for (i = 1; i < len; i++)
+        for (k = 0; k < sizeof(limits) / sizeof(limits[0]); k++) {
+            expect_as_whole(msg, len, &whole, &i, 1, limits[k], 0, server_hex);
+            expect_as_whole(msg, len, &whole, &i, 1, limits[k], 1, server_hex);
+        }
+    for (i = 1; i < len; i++)
+        for (j = i + 1; j < len; j++) {
+            cuts[0] = i;
+            cuts[1] = j;
+            expect_as_whole(msg, len, &whole, cuts, 2, 4096, 0, server_hex);
+            expect_as_whole(msg, len, &whole, cuts, 2, 3, 1, server_hex);
+        }
+    for (i = 0; i + 1 < len; i++) /* one header line per write, "\r\n" last */
+        if (msg[i] == '\r' && msg[i + 1] == '\n')
+            cuts[n++] = i + 2;
+    n--; /* the last line end is the message's end */
+    expect_as_whole(msg, len, &whole, cuts, n, 4096, 0, server_hex);
+    expect_as_whole(msg, len, &whole, cuts, n, 2, 1, server_hex);
+}
+
+static void test_pieces_copy_replaced(void **state)
+{
+    ss_ctx_t cur;
+    char hex[17];
+
+    (void)state;
+    serve(PIECES_IN);
+    assert_true(ss_conn_thread_ctx(&cur));
+    ss_hex(cur.span_id, 8, hex);
+    every_split(pieces_copy, hex);
+    ss_conn_thread_reset();
+}
+
+static void test_pieces_header_added(void **state)
+{
+    (void)state;
+    serve(PIECES_IN); /* a request being served: there is something to hold for */
+    every_split(pieces_plain, NULL);
+    ss_conn_thread_reset();
+}
+
+/* A traceparent the program set itself, written in pieces, goes as it is
+ * and the span is the program's own. */
+static void test_pieces_own_untouched(void **state)
+{
+    static const char own[] = "GET / HTTP/1.1\r\nHost: a\r\n"
+                              "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-2222222222222222-01\r\n\r\n";
+    static pieces_run_t run;
+    size_t len = sizeof(own) - 1, i;
+    uint64_t before;
+
+    (void)state;
+    serve(PIECES_IN); /* same trace, other parent: a prefix matches for a while */
+    for (i = 1; i < len; i++) {
+        before = ss_count.headers_own;
+        send_pieces(own, len, &i, 1, 5, 0, &run);
+        assert_int_equal(run.w.len, len);
+        assert_memory_equal(run.w.out, own, len);
+        assert_false(run.sampled);
+        assert_int_equal(ss_count.headers_own, before + 1);
+    }
+    ss_conn_thread_reset();
+}
+
+/* A write that ends inside a value that may be a copy is told it all went
+ * out; if the program closes then, the bytes held back still go first. */
+static void test_pieces_held_sent_at_close(void **state)
+{
+    static const char part[] = "GET / HTTP/1.1\r\nHost: a\r\ntraceparent: 00-4bf92f3577b34da6";
+    static wire_t w;
+    struct iovec v = {(void *)part, sizeof(part) - 1};
+    char got[64];
+    int fd;
+
+    (void)state;
+    serve(PIECES_IN);
+    fd = follow_client();
+    memset(&w, 0, sizeof(w));
+    w.limit = 4096;
+    assert_int_equal(ss_conn_send(fd, &v, 1, 0, wire_send, &w), sizeof(part) - 1);
+    assert_int_equal(w.len, sizeof(part) - 1 - 19); /* the value's 19 bytes wait */
+    assert_memory_equal(w.out, part, w.len);
+    ss_conn_on_close(fd);
+    assert_int_equal(read(pair[1], got, sizeof(got)), 19);
+    assert_memory_equal(got, part + w.len, 19);
+    close(pair[0]);
+    close(pair[1]);
+    ss_conn_thread_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +699,10 @@ int main(void)
         cmocka_unit_test(test_not_http_let_go),
         cmocka_unit_test(test_propagation_off),
         cmocka_unit_test(test_unsampled_still_propagated),
+        cmocka_unit_test(test_pieces_copy_replaced),
+        cmocka_unit_test(test_pieces_header_added),
+        cmocka_unit_test(test_pieces_own_untouched),
+        cmocka_unit_test(test_pieces_held_sent_at_close),
     };
 
     return cmocka_run_group_tests_name("conn", tests, unit_config_setup, NULL);
