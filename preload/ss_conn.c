@@ -142,6 +142,7 @@ ss_conn_t *ss_conn_new_tls(int fd, int server)
 void ss_conn_end(ss_conn_t *c)
 {
     ss_lock(&c->lock);
+    ss_conn_send_owed(c, -1);
     ss_conn_fail_all(c, NULL);
     c->mode = SS_MODE_OPAQUE;
     ss_unlock(&c->lock);

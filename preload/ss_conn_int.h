@@ -17,7 +17,8 @@ int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n);
 int ss_conn_tp_may_be_copy(const ss_conn_t *c, const ss_span_t *s);
 
 /* Bytes held back that the program was told went out go now, as they are,
- * straight to fd (best effort: the connection is let go or closing). */
+ * straight to socket fd (best effort: the connection is let go or closing;
+ * fd -1: they cannot, a TLS session ended). What does not go is counted. */
 void ss_conn_send_owed(ss_conn_t *c, int fd);
 
 /* Stop following fd: the connection is not (or no longer) HTTP. */

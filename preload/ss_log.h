@@ -35,7 +35,7 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(hints_resolved, "Node module hints that named a request being served")  \
     X(hints_unresolved, "Node module hints for a request no longer served")   \
     X(parents_ambiguous, "requests sent while several were served: no parent") \
-    X(held_lost, "request bytes held back at a close the socket would not take") \
+    X(held_lost, "request heads whose held-back bytes never went out")        \
     X(http_errors, "malformed HTTP after a valid start")                    \
     X(conns_h2, "connections seen speaking HTTP/2")                           \
     X(h2_untraced, "HTTP/2 connections let go: no HPACK decoder")             \

@@ -253,14 +253,17 @@ static void ss_conn_unhold(ss_conn_t *c)
 
 void ss_conn_send_owed(ss_conn_t *c, int fd)
 {
+    int err = errno;
     ss_span_t *s;
 
     for (s = c->q_head; s; s = s->next) {
         while (s->splice_armed && s->splice_done < s->splice_owed) {
-            ssize_t r = ss_real_write(fd, s->splice + s->splice_done,
-                                      (size_t)(s->splice_owed - s->splice_done));
+            ssize_t r = fd < 0 ? -1
+                               : ss_real_send(fd, s->splice + s->splice_done,
+                                              (size_t)(s->splice_owed - s->splice_done),
+                                              MSG_NOSIGNAL);
 
-            if (r < 0 && errno == EINTR)
+            if (r < 0 && fd >= 0 && errno == EINTR)
                 continue;
             if (r <= 0) {
                 SS_COUNT(held_lost);
@@ -269,6 +272,7 @@ void ss_conn_send_owed(ss_conn_t *c, int fd)
             s->splice_done = (uint16_t)(s->splice_done + r);
         }
     }
+    errno = err;
 }
 
 static int ss_fd_nonblocking(int fd)
