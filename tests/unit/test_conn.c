@@ -681,6 +681,53 @@ static void test_pieces_held_sent_at_close(void **state)
     ss_conn_thread_reset();
 }
 
+/* Bytes held back go first when what follows shows the stream is not HTTP,
+ * and the connection is let go only after them. */
+static void test_pieces_held_then_not_http(void **state)
+{
+    static const char part[] = "GET / HTTP/1.1\r\nHost: a\r\ntraceparent: 00-4bf92f35";
+    static const char rest[] = "\0\1\2 not HTTP";
+    static wire_t w;
+    struct iovec v = {(void *)part, sizeof(part) - 1};
+    int fd;
+
+    (void)state;
+    serve(PIECES_IN);
+    fd = follow_client();
+    memset(&w, 0, sizeof(w));
+    w.limit = 3;
+    assert_int_equal(ss_conn_send(fd, &v, 1, 0, wire_send, &w), sizeof(part) - 1);
+    assert_int_equal(w.len, sizeof(part) - 1 - 11);
+    v.iov_base = (void *)rest;
+    v.iov_len = sizeof(rest) - 1;
+    assert_int_equal(ss_conn_send(fd, &v, 1, 0, wire_send, &w), sizeof(rest) - 1);
+    assert_int_equal(w.len, sizeof(part) - 1 + sizeof(rest) - 1);
+    assert_memory_equal(w.out, part, sizeof(part) - 1);
+    assert_memory_equal(w.out + sizeof(part) - 1, rest, sizeof(rest) - 1);
+    assert_false(ss_fd_followed(fd));
+    unfollow();
+}
+
+/* With two traceparent lines the first, a copy, is replaced at its line's
+ * end whatever follows, and the span that went out in it is kept. */
+static void test_pieces_second_traceparent(void **state)
+{
+    static const char req[] = "GET / HTTP/1.1\r\ntraceparent: " PIECES_IN "\r\n"
+                              "traceparent: 00-11111111111111111111111111111111-2222222222222222-01\r\n\r\n";
+    static pieces_run_t run;
+    size_t len = sizeof(req) - 1, at = (size_t)(strstr(req, "\r\ntraceparent: 00-1") - req);
+
+    (void)state;
+    serve(PIECES_IN);
+    send_pieces(req, len, &at, 1, 4096, 0, &run);
+    assert_int_equal(run.w.len, len);
+    assert_null(memmem(run.w.out, run.w.len, PIECES_IN, 55));
+    assert_memory_equal(run.w.out + at - 55 + 36, run.span_hex, 16);
+    assert_memory_equal(run.w.out + at, req + at, len - at);
+    assert_true(run.sampled);
+    ss_conn_thread_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +750,8 @@ int main(void)
         cmocka_unit_test(test_pieces_header_added),
         cmocka_unit_test(test_pieces_own_untouched),
         cmocka_unit_test(test_pieces_held_sent_at_close),
+        cmocka_unit_test(test_pieces_held_then_not_http),
+        cmocka_unit_test(test_pieces_second_traceparent),
     };
 
     return cmocka_run_group_tests_name("conn", tests, unit_config_setup, NULL);
