@@ -105,6 +105,7 @@ static ss_conn_t *ss_conn_new(uint8_t role, uint8_t mode)
     c->mode = mode;
     ss_http_init(&c->req, SS_HTTP_REQUEST);
     ss_http_init(&c->resp, SS_HTTP_RESPONSE);
+    c->req.want_tp_end = role == SS_ROLE_CLIENT; /* where a copy is replaced */
     return c;
 }
 

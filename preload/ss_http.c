@@ -545,6 +545,7 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
 {
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
+    int ev_tp;
 
     if (buf == NULL)
         return ss_http_skip(p, len, ev);
@@ -740,15 +741,15 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             if (i == len)
                 goto out;
             c = s[i];
-            if (c != 0 && p->hdr == SS_H_TRACEPARENT && p->head != NULL) {
+            ev_tp = p->hdr == SS_H_TRACEPARENT && p->want_tp_end && p->head != NULL;
+            if (c == 0 || !ss_http_value_done(p))
+                goto dead;
+            if (ev_tp) {
                 /* Reported at the line end, which is read next as the end
                  * of a value nobody follows. */
-                ss_http_value_done(p);
                 *ev = SS_HTTP_EV_TP_END;
                 goto out;
             }
-            if (c == 0 || !ss_http_value_done(p))
-                goto dead;
             if (c == '\r' && i + 1 < len && s[i + 1] == '\n') { /* the line end whole */
                 p->state = SS_S_HDR_START;
                 i += 2;

@@ -13,7 +13,7 @@
  *                        header block (where a header can be inserted);
  *   SS_HTTP_EV_TP_END    the next byte ends the line of a request head's
  *                        first traceparent: its value is whole in the
- *                        head's fields;
+ *                        head's fields (only if want_tp_end is set);
  *   SS_HTTP_EV_END       the message ended just before the returned offset;
  *   SS_HTTP_EV_ERROR     the stream is not HTTP/1.x: stop feeding it.
  * SS_HTTP_EV_NONE means all input was used with no event.
@@ -88,6 +88,7 @@ typedef struct ss_http {
     uint16_t status;      /* responses */
     uint8_t chunked, has_cl, conn_close, conn_keep_alive, upgrade;
     uint8_t skip_body;    /* set by the caller for a response to HEAD */
+    uint8_t want_tp_end;  /* set by the caller: report SS_HTTP_EV_TP_END */
     uint64_t cl;          /* Content-Length value */
     uint64_t remaining;   /* private: body or chunk bytes still to come */
     uint64_t pos;         /* stream offset of the next byte */

@@ -29,6 +29,7 @@ static void parse(const uint8_t *d, size_t len, int kind, int head_resp, size_t 
 
     memset(r, 0, sizeof(*r));
     ss_http_init(&p, kind);
+    p.want_tp_end = 1;
     while (off < len) {
         size_t end = off + step < len ? off + step : len, used;
         ss_http_ev_t ev;

@@ -46,6 +46,7 @@ static void run(const hcase_t *c, size_t split, size_t step, trace_t *t)
 
     memset(t, 0, sizeof(*t));
     ss_http_init(&p, c->kind);
+    p.want_tp_end = 1;
     while (off < len) {
         size_t end = step ? off + step : (off < split ? split : len);
         size_t n;
