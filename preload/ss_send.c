@@ -257,6 +257,8 @@ void ss_conn_send_owed(ss_conn_t *c, int fd)
     ss_span_t *s;
 
     for (s = c->q_head; s; s = s->next) {
+        if (!ss_span_is_own(s))
+            continue; /* a fork child's copy: its parent holds the same bytes */
         while (s->splice_armed && s->splice_done < s->splice_owed) {
             ssize_t r = fd < 0 ? -1
                                : ss_real_send(fd, s->splice + s->splice_done,

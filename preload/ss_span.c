@@ -135,6 +135,11 @@ void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)
         s->ctx.flags |= SS_FLAG_SAMPLED;
 }
 
+int ss_span_is_own(const ss_span_t *s)
+{
+    return s->fork_gen == ss_span_fork_gen;
+}
+
 /* Is the ended record worth exporting? A failed connect sent no request,
  * but the failure is news. */
 static int ss_span_is_news(const ss_span_t *s)
@@ -147,7 +152,7 @@ void ss_span_end(ss_span_t *s)
     if (s->end_ns == 0)
         s->end_ns = ss_now_ns();
     if (ss_span_is_news(s)) {
-        if (s->fork_gen != ss_span_fork_gen) {
+        if (!ss_span_is_own(s)) {
             SS_COUNT(spans_inherited); /* the parent's: it exports its own copy */
         } else {
             SS_COUNT(spans_recorded);

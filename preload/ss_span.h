@@ -77,6 +77,9 @@ void ss_span_forked(void);
 /* 1 if s's process has forked since s got its context. */
 int ss_span_forked_since(const ss_span_t *s);
 
+/* Whether this process gave s its id (not a copy a fork child inherited). */
+int ss_span_is_own(const ss_span_t *s);
+
 /* Wall-clock now, in ns since the epoch. */
 uint64_t ss_now_ns(void);
 
