@@ -17,8 +17,9 @@ int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n);
 int ss_conn_tp_may_be_copy(const ss_conn_t *c, const ss_span_t *s);
 
 /* Bytes held back that the program was told went out go now, as they are,
- * straight to socket fd (best effort: the connection is let go or closing;
- * fd -1: they cannot, a TLS session ended). What does not go is counted.
+ * straight to socket fd, without waiting (best effort: the connection is
+ * let go or closing; fd -1: they cannot, a TLS session ended). What does
+ * not go is counted.
  * A fork child's copies are its parent's to send. */
 void ss_conn_send_owed(ss_conn_t *c, int fd);
 

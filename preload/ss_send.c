@@ -263,7 +263,7 @@ void ss_conn_send_owed(ss_conn_t *c, int fd)
             ssize_t r = fd < 0 ? -1
                                : ss_real_send(fd, s->splice + s->splice_done,
                                               (size_t)(s->splice_owed - s->splice_done),
-                                              MSG_NOSIGNAL);
+                                              MSG_NOSIGNAL | MSG_DONTWAIT);
 
             if (r < 0 && fd >= 0 && errno == EINTR)
                 continue;
