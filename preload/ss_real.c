@@ -43,7 +43,7 @@ static void ss_real_resolve(void)
 }
 
 /* A library function, from the copy the program itself loaded. */
-static void *ss_real_lib_sym(const char *name)
+void *ss_real_lib_sym(const char *name)
 {
     static const char *const libs[] = {"libssl.so.3", "libssl.so.1.1", "libgnutls.so.30",
                                        "libcurl.so.4", "libcurl-gnutls.so.4", "libssl.so",

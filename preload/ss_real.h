@@ -23,6 +23,10 @@ struct mmsghdr;
 #define SS_HOOK_NORET(name, params, args, raw) _Noreturn void ss_real_##name params;
 #include "hooks.def"
 
+/* What the hook of name calls: the next definition after the shim, or the
+ * one in the copy of its library the program loaded (NULL: none). */
+void *ss_real_lib_sym(const char *name);
+
 /* Resolve every symbol now (idempotent). */
 void ss_real_init(void);
 
