@@ -321,6 +321,11 @@ static void ss_deep_object(const struct ss_deep_obj *o, void *root)
            err ? ", some could not be (left as they were)" : "");
 }
 
+void ss_deep_after_fork(void)
+{
+    ss_deep_lock = (ss_lock_t)SS_LOCK_INIT;
+}
+
 void ss_deep_patch(unsigned before, void *handle)
 {
     struct ss_deep_walk w = {0, before, 0};

@@ -22,4 +22,7 @@ unsigned ss_deep_count(void);
  * returned handle) through the hooks. Errors leave an object as it was. */
 void ss_deep_patch(unsigned before, void *handle);
 
+/* In a fork child: the lock, which a thread that did not come may hold. */
+void ss_deep_after_fork(void);
+
 #endif

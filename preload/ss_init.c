@@ -19,6 +19,7 @@
 #include "ss_span.h"
 #include "ss_tls.h"
 #include "ss_curl.h"
+#include "ss_deep.h"
 #include "../exporter/ex_batch.h"
 #include "../exporter/ex_loss.h"
 
@@ -82,6 +83,7 @@ static void ss_after_fork_child(void)
     ss_span_after_fork();
     ss_tls_after_fork();
     ss_curl_after_fork();
+    ss_deep_after_fork();
     /* A child of a multi-threaded process must not start threads (pitfall:
      * locks held by threads that did not come along); its spans leave with
      * later ones, and at exit or exec. */

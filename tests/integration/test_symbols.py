@@ -21,6 +21,7 @@ class Symbols(unittest.TestCase):
         exported = {parts[-1].split("@")[0] for parts in dynsyms("--defined-only")}
         self.assertEqual(exported, hooks)
         self.assertIn("__read_chk", exported)
+        self.assertIn("dlopen", exported)  # RTLD_DEEPBIND libraries (hk_dl.c)
         self.assertFalse(any(s.startswith("pb_") for s in exported))
 
     def test_undefined_symbols_come_from_glibc(self):
