@@ -28,8 +28,12 @@ void *hk_dlopen_deep(const char *file, int mode)
         return ss_real_dlopen(file, mode); /* nothing new is loaded */
     before = ss_deep_count();
     h = ss_real_dlopen(file, mode);
-    if (h)
+    if (h) {
+        int err = errno;
+
         ss_deep_patch(before, h);
+        errno = err;
+    }
     return h;
 }
 

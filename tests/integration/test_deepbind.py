@@ -15,12 +15,16 @@ from harness import BUILD, CollectorTest, read_lines, start_app
 PHP = "/usr/bin/php"
 PROBE = os.path.join(BUILD, "tests", "deepprobe")
 
-# One GET through php-curl; prints the status and the body's length.
+# One GET through php-curl; prints the status, the body's length and the
+# protections of curl.so's mappings (its RELRO pages read-only again).
 PHP_GET = """<?php
 $c = curl_init($argv[1]);
 curl_setopt($c, CURLOPT_RETURNTRANSFER, true);
 $body = curl_exec($c);
 echo curl_getinfo($c, CURLINFO_RESPONSE_CODE), " ", strlen($body), "\\n";
+foreach (file("/proc/self/maps") as $line)
+    if (strpos($line, "/curl.so") !== false)
+        echo explode(" ", $line)[1], " ";
 """
 
 
@@ -73,6 +77,7 @@ class DeepBind(CollectorTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, plain.stdout)
         self.assertTrue(r.stdout.startswith(b"200 "), r.stdout)
+        self.assertIn(b"r--p", r.stdout)
         # The extension really came in RTLD_DEEPBIND and was led through.
         self.assertRegex(r.stderr.decode(), r"RTLD_DEEPBIND \S*/curl\.so: [1-9]")
         span = self.assert_traced("php-curl", record)
