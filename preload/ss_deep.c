@@ -33,10 +33,10 @@
 #include "ss_log.h"
 #include "ss_real.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__LP64__)
 #define SS_DEEP_JUMP_SLOT R_X86_64_JUMP_SLOT
 #define SS_DEEP_GLOB_DAT R_X86_64_GLOB_DAT
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && defined(__LP64__)
 #define SS_DEEP_JUMP_SLOT R_AARCH64_JUMP_SLOT
 #define SS_DEEP_GLOB_DAT R_AARCH64_GLOB_DAT
 #endif
@@ -254,6 +254,28 @@ static void *ss_deep_target(const struct ss_deep_obj *o, void *root, void *v, co
     return v;
 }
 
+#ifdef SS_DEEP_JUMP_SLOT
+/* One relocation: 1 if it leads to its hook now, 0 if it is not one to
+ * touch, -1 if it could not be changed. */
+static int ss_deep_entry(const struct ss_deep_obj *o, void *root, const struct ss_deep_dyn *d,
+                         const ElfW(Rela) *r)
+{
+    unsigned type = ELF64_R_TYPE(r->r_info);
+    const ElfW(Sym) *s = &d->sym[ELF64_R_SYM(r->r_info)];
+    void **slot = (void **)(o->base + r->r_offset);
+    const struct ss_deep_hook *h;
+    void *v;
+
+    if ((type != SS_DEEP_JUMP_SLOT && type != SS_DEEP_GLOB_DAT) || s->st_name >= d->strsz ||
+        (h = ss_deep_find(d->str + s->st_name)) == NULL || h->hook == NULL ||
+        !ss_deep_in(o, (uintptr_t)slot, sizeof(*slot), 0))
+        return 0;
+    v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (v == h->hook || ss_deep_target(o, root, v, h->name) != ss_real_lib_sym(h->name))
+        return 0;
+    return ss_deep_store(o, slot, h->hook) == 0 ? 1 : -1;
+}
+
 /* Redirect the entries of one relocation table; -1 if one could not be. */
 static int ss_deep_relocs(const struct ss_deep_obj *o, void *root, const struct ss_deep_dyn *d,
                           const ElfW(Rela) *r, size_t size, unsigned *done)
@@ -262,31 +284,23 @@ static int ss_deep_relocs(const struct ss_deep_obj *o, void *root, const struct 
     int err = 0;
 
     for (i = 0; i < n; i++) {
-#ifdef SS_DEEP_JUMP_SLOT
-        unsigned type = ELF64_R_TYPE(r[i].r_info);
-        const ElfW(Sym) *s = &d->sym[ELF64_R_SYM(r[i].r_info)];
-        const struct ss_deep_hook *h;
-        void **slot = (void **)(o->base + r[i].r_offset);
-        void *v;
+        int k = ss_deep_entry(o, root, d, &r[i]);
 
-        if ((type != SS_DEEP_JUMP_SLOT && type != SS_DEEP_GLOB_DAT) || s->st_name >= d->strsz ||
-            (h = ss_deep_find(d->str + s->st_name)) == NULL || h->hook == NULL ||
-            !ss_deep_in(o, (uintptr_t)slot, sizeof(*slot), 0))
-            continue;
-        v = __atomic_load_n(slot, __ATOMIC_RELAXED);
-        if (v == h->hook || ss_deep_target(o, root, v, h->name) != ss_real_lib_sym(h->name))
-            continue;
-        if (ss_deep_store(o, slot, h->hook) != 0)
+        if (k < 0)
             err = -1;
         else
-            ++*done;
-#else
-        (void)o, (void)root, (void)d, (void)done;
-        err = -1;
-#endif
+            *done += (unsigned)k;
     }
     return err;
 }
+#else
+static int ss_deep_relocs(const struct ss_deep_obj *o, void *root, const struct ss_deep_dyn *d,
+                          const ElfW(Rela) *r, size_t size, unsigned *done)
+{
+    (void)o, (void)root, (void)d, (void)r, (void)size, (void)done;
+    return -1; /* relocation types not known here: left as it was */
+}
+#endif
 
 /* Never the shim, the C library or the dynamic linker: their bindings are
  * what the hooks stand on. (None is ever new; this is a guard.) */
