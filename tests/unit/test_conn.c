@@ -36,14 +36,7 @@ static int pair[2];
 
 static int follow_client(void)
 {
-    struct sockaddr_in sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(8080);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
-    ss_conn_on_connect(pair[0], (struct sockaddr *)&sa, sizeof(sa), 0, 0);
+    assert_int_equal(wire_pair(pair, 0, 8080), 0);
     assert_true(ss_fd_followed(pair[0]));
     return pair[0];
 }
@@ -186,13 +179,8 @@ static void serve_open(const char *inbound_tp, const char *inbound_ts, int sp[2]
 {
     char req[1024];
     struct iovec v;
-    struct sockaddr_in sa;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-    ss_conn_on_accept(sp[0], (struct sockaddr *)&sa, sizeof(sa));
+    assert_int_equal(wire_pair(sp, 1, 0), 0);
     snprintf(req, sizeof(req), "GET /in HTTP/1.1\r\nHost: me\r\ntraceparent: %s\r\n%s%s%s\r\n",
              inbound_tp, inbound_ts ? "tracestate: " : "", inbound_ts ? inbound_ts : "",
              inbound_ts ? "\r\n" : "");

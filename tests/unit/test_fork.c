@@ -41,13 +41,7 @@ static int sp[2];
 
 static int accepted(void)
 {
-    struct sockaddr_in sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-    ss_conn_on_accept(sp[0], (struct sockaddr *)&sa, sizeof(sa));
+    assert_int_equal(wire_pair(sp, 1, 0), 0);
     assert_true(ss_fd_followed(sp[0]));
     return sp[0];
 }

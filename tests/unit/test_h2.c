@@ -281,17 +281,7 @@ static int sp[2];
 
 static int follow_as(int server)
 {
-    struct sockaddr_in sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(8080);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-    if (server)
-        ss_conn_on_accept(sp[0], (struct sockaddr *)&sa, sizeof(sa));
-    else
-        ss_conn_on_connect(sp[0], (struct sockaddr *)&sa, sizeof(sa), 0, 0);
+    assert_int_equal(wire_pair(sp, server, 8080), 0);
     assert_true(ss_fd_followed(sp[0]));
     return sp[0];
 }

@@ -7,11 +7,33 @@
 #ifndef TEST_WIRE_H
 #define TEST_WIRE_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "../../preload/ss_conn.h"
+
+/* A connected socketpair whose first end the shim follows as a connection
+ * with 127.0.0.1:port, accepted (server) or made (client). 0 when done. */
+static inline int wire_pair(int sp[2], int server, uint16_t port)
+{
+    struct sockaddr_in sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0)
+        return -1;
+    if (server)
+        ss_conn_on_accept(sp[0], (struct sockaddr *)&sa, sizeof(sa));
+    else
+        ss_conn_on_connect(sp[0], (struct sockaddr *)&sa, sizeof(sa), 0, 0);
+    return 0;
+}
 
 typedef struct wire {
     char out[65536];
