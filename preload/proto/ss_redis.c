@@ -1,0 +1,608 @@
+/*
+ * ss_redis.c - follows a Redis connection from the client's side: reads
+ * the replies (every RESP2 and RESP3 type, streamed ones included) with an
+ * explicit nesting counter, tells pushed frames from replies, and matches
+ * each reply to the oldest command waiting for one, reporting it as one
+ * operation. Payloads are skipped where they pass; only the first bytes of
+ * a reply are kept, to know an error's prefix or a confirmation's kind.
+ * The commands are read by ss_redis_cmd.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ss_redis_int.h"
+
+enum { I_TYPE, I_LINE, I_LF, I_PAYLOAD, I_PCR, I_PLF, I_CHUNK };
+
+#define RESP_MAX_LEN (1LL << 40)
+
+static const char *const confirm_word[] = {
+    "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
+};
+
+void ss_redis_init(ss_redis_t *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->queued_db = -1;
+    strcpy(s->ns, "0");
+}
+
+const char *ss_redis_why(const ss_redis_t *s)
+{
+    return s->why ? s->why : "";
+}
+
+uint64_t ss_redis_untraced(const ss_redis_t *s)
+{
+    return s->untraced;
+}
+
+static int fail(ss_redis_t *s, const char *why)
+{
+    s->why = why;
+    s->dead = 1;
+    return 0;
+}
+
+/* ---- the matcher ---- */
+
+void ss_redis_written(ss_redis_t *s)
+{
+    ss_redis_cmd_t *c = &s->out.cur;
+
+    if (c->kind == SS_RK_MONITOR || c->kind == SS_RK_NOREPLY) {
+        s->draining = 1;
+        s->why = c->kind == SS_RK_MONITOR ? "MONITOR: what follows is not replies"
+                                          : "CLIENT REPLY OFF/SKIP: replies may never come";
+        if (c->kind == SS_RK_NOREPLY)
+            return;                  /* no reply to wait for */
+    }
+    if (!s->out.traced) {
+        if (SS_RK_IS_SUB(c->kind))
+            fail(s, "pipeline past its depth at a command with one reply per channel");
+        s->untraced_pending++;
+        s->untraced++;
+        return;
+    }
+    s->fifo[(s->head + s->count) % SS_REDIS_PENDING_MAX] = *c;
+    s->count++;
+}
+
+static ss_redis_cmd_t *head(ss_redis_t *s)
+{
+    return s->count ? &s->fifo[s->head] : NULL;
+}
+
+/* The follower ends where MONITOR or CLIENT REPLY OFF/SKIP leaves nothing
+ * to match (s->why says which). */
+static void end_if_drained(ss_redis_t *s)
+{
+    if (s->draining && !s->count && !s->untraced_pending)
+        s->dead = 1;
+}
+
+static void pop(ss_redis_t *s)
+{
+    s->head = (s->head + 1) % SS_REDIS_PENDING_MAX;
+    s->count--;
+    s->confirmed = 0;
+    end_if_drained(s);
+}
+
+/* Append to a bounded string; returns 0 when it did not fit whole. */
+static int append(char *dst, size_t cap, const char *src)
+{
+    size_t l = strlen(dst), m = strlen(src);
+
+    if (l + m + 1 > cap)
+        return 0;
+    memcpy(dst + l, src, m + 1);
+    return 1;
+}
+
+static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
+{
+    uint64_t n = c->nargs;
+
+    snprintf(q, cap, "%s", c->name);
+    if (c->kind == SS_RK_AUTH || c->kind == SS_RK_HELLO) {
+        if (n)
+            append(q, cap, " ?");    /* not even how many */
+        return;
+    }
+    if (c->has_key) {
+        append(q, cap, " ");
+        append(q, cap, c->key);
+    }
+    while (n-- && append(q, cap, " ?"))
+        ;
+}
+
+static int cap_is(const ss_redis_in_t *in, const char *word)
+{
+    return strcmp(in->cap, word) == 0;
+}
+
+static int is_error(const ss_redis_in_t *in)
+{
+    return in->top == '-' || in->top == '!';
+}
+
+static int is_aggregate(uint8_t t)
+{
+    return t == '*' || t == '>' || t == '%' || t == '~';
+}
+
+/* What the reply to a command changes on the connection. */
+static void apply(ss_redis_t *s, const ss_redis_cmd_t *c, ss_db_op_t *op)
+{
+    ss_redis_in_t *in = &s->in;
+    int queued = in->top == '+' && cap_is(in, "QUEUED");
+
+    if (queued) {
+        if (s->queued++ == 0)
+            snprintf(s->multi_name, sizeof(s->multi_name), "%s", c->name);
+        else if (strcmp(s->multi_name, c->name) != 0)
+            s->multi_mixed = 1;
+    }
+    if (is_error(in))
+        return;
+    switch (c->kind) {
+    case SS_RK_SELECT:
+        if (queued)
+            s->queued_db = c->num;
+        else if (c->num >= 0)
+            snprintf(s->ns, sizeof(s->ns), "%lld", (long long)c->num);
+        break;
+    case SS_RK_HELLO:
+        if (!queued && (c->num == 2 || c->num == 3))
+            s->resp3 = c->num == 3;
+        break;
+    case SS_RK_EXEC:
+        if (s->queued >= 2)
+            op->batch_size = s->queued;
+        snprintf(op->summary, sizeof(op->summary), "MULTI%s%s",
+                 s->queued && !s->multi_mixed ? " " : "",
+                 s->queued && !s->multi_mixed ? s->multi_name : "");
+        if (is_aggregate(in->top) && s->queued_db >= 0)
+            snprintf(s->ns, sizeof(s->ns), "%lld", (long long)s->queued_db);
+        /* fall through */
+    case SS_RK_MULTI:
+    case SS_RK_DISCARD:
+        s->queued = 0;
+        s->multi_mixed = 0;
+        s->queued_db = -1;
+        break;
+    case SS_RK_RESET:
+        s->queued = 0;
+        s->queued_db = -1;
+        s->resp3 = 0;
+        s->chans = s->pats = s->shards = 0;
+        strcpy(s->ns, "0");
+        break;
+    }
+}
+
+/* An error's prefix: its first word, as it may be shown. */
+static void status_of(const ss_redis_in_t *in, char *dst, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < cap && in->cap[i] && in->cap[i] != ' '; i++)
+        dst[i] = in->cap[i];
+    dst[i] = '\0';
+}
+
+static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *sink)
+{
+    ss_db_op_t op;
+
+    memset(&op, 0, sizeof(op));
+    op.tag = c->tag;
+    snprintf(op.operation, sizeof(op.operation), "%s", c->name);
+    query_text(c, op.query_text, sizeof(op.query_text));
+    apply(s, c, &op);
+    snprintf(op.namespace_, sizeof(op.namespace_), "%s", s->ns);
+    if (is_error(&s->in)) {
+        op.error = 1;
+        status_of(&s->in, op.status_code, sizeof(op.status_code));
+    }
+    if (sink && sink->done)
+        sink->done(sink->arg, &op);
+}
+
+/* A reply with no traced command waiting: one of the untraced ones. */
+static void untraced_reply(ss_redis_t *s)
+{
+    ss_redis_in_t *in = &s->in;
+
+    if (!s->untraced_pending) {
+        fail(s, "reply without a command");
+        return;
+    }
+    s->untraced_pending--;
+    end_if_drained(s);
+    if (in->top == '+' && cap_is(in, "QUEUED"))
+        s->queued++;
+}
+
+/* Which subscription confirmation the reply is, 0 none (1 + the kind's offset). */
+static int confirmation(const ss_redis_in_t *in)
+{
+    if (in->top != '>' && in->top != '*')
+        return 0;
+    for (int i = 0; i < 6; i++)
+        if (strcmp(in->cap, confirm_word[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* A confirmation updates the counts of subscriptions it speaks for. */
+static void count_subscriptions(ss_redis_t *s, int which)
+{
+    int64_t n = s->in.third < 0 ? 0 : s->in.third > 0xffffff ? 0xffffff : s->in.third;
+    int kind = (which - 1) % 3;      /* 0 channels, 1 patterns, 2 shard channels */
+
+    if (kind == 2)
+        s->shards = (uint32_t)n;
+    else if (kind == 0)
+        s->chans = n > s->pats ? (uint32_t)(n - s->pats) : 0;
+    else
+        s->pats = n > s->chans ? (uint32_t)(n - s->chans) : 0;
+}
+
+/* The confirmation is the head command's: complete it once all came. */
+static void confirm(ss_redis_t *s, int which, const ss_db_sink_t *sink)
+{
+    ss_redis_cmd_t *c = head(s);
+    uint64_t want = c->nargs + c->has_key;
+    uint32_t left = which == 4 ? s->chans : which == 5 ? s->pats : s->shards;
+
+    s->confirmed++;
+    if (want ? s->confirmed >= want : left == 0) {
+        report(s, c, sink);
+        pop(s);
+    }
+}
+
+static int subscribed(const ss_redis_t *s)
+{
+    return s->chans || s->pats || s->shards;
+}
+
+/* A whole value at depth 0: a reply, a push, or a confirmation. */
+static void reply_done(ss_redis_t *s, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+    ss_redis_cmd_t *c = head(s);
+    int which = (in->top == '>' || (in->top == '*' && !s->resp3)) ? confirmation(in) : 0;
+    int was_subscribed = subscribed(s);
+
+    if (which)
+        count_subscriptions(s, which);
+    if (which && c && c->kind == SS_RK_SUBSCRIBE + which - 1) {
+        confirm(s, which, sink);
+        return;
+    }
+    if (in->top == '>')
+        return;                      /* RESP3 push */
+    if (in->top == '*' && !s->resp3 && was_subscribed &&
+        (which || cap_is(in, "message") || cap_is(in, "pmessage") || cap_is(in, "smessage")))
+        return;                      /* RESP2 push while subscribed */
+    if (!c) {
+        untraced_reply(s);
+        return;
+    }
+    report(s, c, sink);
+    pop(s);
+}
+
+/* ---- the reply reader ---- */
+
+static int reading_top_element(const ss_redis_in_t *in, uint32_t idx)
+{
+    return in->depth == 1 && !in->stk[0].attr && in->stk[0].idx == idx &&
+           (in->top == '*' || in->top == '>');
+}
+
+/* Keep the first bytes of a top-level line, a top-level blob error, or
+ * the first element of a top-level array. */
+static void capture(ss_redis_in_t *in, const uint8_t *p, size_t n)
+{
+    int keep = in->depth == 0 ? in->type == '+' || in->type == '-' || in->type == '!'
+                              : reading_top_element(in, 0) && (in->type == '+' || in->type == '$');
+
+    for (size_t i = 0; keep && i < n && in->cap_len + 1 < SS_REDIS_CAP_MAX; i++)
+        in->cap[in->cap_len++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+}
+
+/* A value is complete: count it in its aggregate, and so on upwards. */
+static void value_done(ss_redis_t *s, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+
+    for (;;) {
+        if (in->depth == 0) {
+            reply_done(s, sink);
+            return;
+        }
+        ss_redis_level_t *e = &in->stk[in->depth - 1];
+        e->idx++;
+        if (e->left < 0 || --e->left > 0)
+            return;
+        in->depth--;
+        if (e->attr)
+            return;                  /* an attribute is not a value */
+    }
+}
+
+/* A streamed aggregate's end marker. */
+static int end_marker(ss_redis_t *s, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+
+    if (in->depth == 0 || in->stk[in->depth - 1].left >= 0)
+        return fail(s, "end marker outside a streamed aggregate");
+    in->depth--;
+    if (!in->stk[in->depth].attr)
+        value_done(s, sink);
+    return 1;
+}
+
+static int open_aggregate(ss_redis_t *s, int64_t elems, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+    int attr = in->type == '|';
+
+    if (elems == 0) {
+        if (!attr)
+            value_done(s, sink);
+        return 1;
+    }
+    if (in->depth >= SS_REDIS_DEPTH_MAX)
+        return fail(s, "reply nested too deep");
+    in->stk[in->depth].left = elems;
+    in->stk[in->depth].idx = 0;
+    in->stk[in->depth].attr = (uint8_t)attr;
+    in->depth++;
+    return 1;
+}
+
+/* A header line is read whole: what it says comes next. */
+static int line_read(ss_redis_t *s, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+    uint8_t t = in->type;
+    int streamed = in->digits == 0 && in->neg == '?';
+    int64_t v = in->neg == 1 ? -in->num : in->num;
+
+    in->st = I_TYPE;
+    switch (t) {
+    case '+': case '-': case ',': case '(': case '#': case '_':
+        value_done(s, sink);
+        return 1;
+    case '.':
+        return end_marker(s, sink);
+    }
+    if (!streamed && in->digits == 0)
+        return fail(s, "bad number in a reply");
+    if (t == ':') {
+        if (reading_top_element(in, 2))
+            in->third = v;
+        value_done(s, sink);
+        return 1;
+    }
+    if (v > RESP_MAX_LEN)
+        return fail(s, "reply length too large");
+    if (t == '$' || t == '=' || t == '!' || t == ';') {
+        if (streamed && t == '$') {
+            in->st = I_CHUNK;
+            return 1;
+        }
+        if (streamed || (v < 0 && t == ';'))
+            return fail(s, "bad string length in a reply");
+        if (v < 0 || (t == ';' && v == 0)) {
+            value_done(s, sink);     /* a null, or the last chunk */
+            return 1;
+        }
+        in->left = (uint64_t)v;
+        in->st = I_PAYLOAD;
+        return 1;
+    }
+    if (streamed)
+        return open_aggregate(s, -1, sink);
+    if (v < 0) {
+        value_done(s, sink);         /* a null array */
+        return 1;
+    }
+    return open_aggregate(s, t == '%' || t == '|' ? v * 2 : v, sink);
+}
+
+/* A byte of a header line: numbers are read, other lines captured. */
+static int line_byte(ss_redis_t *s, uint8_t c)
+{
+    ss_redis_in_t *in = &s->in;
+
+    if (c == '\r') {
+        in->st = I_LF;
+        return 1;
+    }
+    switch (in->type) {
+    case '+': case '-':
+        capture(in, &c, 1);
+        return 1;
+    case ',': case '(': case '#': case '_': case '.':
+        return 1;
+    }
+    if (c == '?' && in->digits == 0 && !in->neg) {
+        in->neg = '?';
+        return 1;
+    }
+    if (c == '-' && in->digits == 0 && !in->neg) {
+        in->neg = 1;
+        return 1;
+    }
+    if (c < '0' || c > '9' || in->neg == '?' || ++in->digits > 19)
+        return fail(s, "bad number in a reply");
+    in->num = in->num * 10 + (c - '0');
+    return 1;
+}
+
+static int type_byte(ss_redis_t *s, uint8_t c)
+{
+    ss_redis_in_t *in = &s->in;
+
+    if (!strchr("+-:$*_,#!=(%~>|.", c) || c == 0)
+        return fail(s, "not a RESP reply");
+    if (in->depth == 0) {            /* a reply (or its attribute) begins */
+        in->top = c;
+        in->cap_len = 0;
+        in->third = -1;
+        memset(in->cap, 0, sizeof(in->cap));
+    }
+    in->type = c;
+    in->num = 0;
+    in->neg = 0;
+    in->digits = 0;
+    in->st = I_LINE;
+    return 1;
+}
+
+static int reply_byte(ss_redis_t *s, uint8_t c, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+
+    switch (in->st) {
+    case I_TYPE:
+        return type_byte(s, c);
+    case I_CHUNK:
+        if (c != ';')
+            return fail(s, "bad chunk in a streamed string");
+        in->type = ';';
+        in->num = 0;
+        in->neg = 0;
+        in->digits = 0;
+        in->st = I_LINE;
+        return 1;
+    case I_LINE:
+        return line_byte(s, c);
+    case I_LF:
+        return c == '\n' ? line_read(s, sink) : fail(s, "bad line end in a reply");
+    case I_PCR:
+        return c == '\r' ? (in->st = I_PLF, 1) : fail(s, "string longer than its length");
+    case I_PLF:
+        if (c != '\n')
+            return fail(s, "bad line end in a reply");
+        if (in->type == ';') {
+            in->st = I_CHUNK;
+            return 1;
+        }
+        in->st = I_TYPE;
+        value_done(s, sink);
+        return 1;
+    }
+    return fail(s, "reply reader lost");
+}
+
+static int reply_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+    size_t i = 0;
+
+    while (i < n && !s->dead) {
+        if (in->st == I_PAYLOAD) {   /* skipped where it passes */
+            size_t take = n - i < in->left ? n - i : (size_t)in->left;
+            capture(in, p + i, take);
+            in->left -= take;
+            i += take;
+            if (!in->left)
+                in->st = I_PCR;
+            continue;
+        }
+        if (!reply_byte(s, p[i++], sink))
+            return 0;
+    }
+    return !s->dead;
+}
+
+int ss_redis_feed(ss_redis_t *s, ss_db_dir_t dir, const uint8_t *p, size_t n,
+                  const ss_db_sink_t *sink)
+{
+    int ok;
+
+    if (s->dead)
+        return 0;
+    ok = dir == SS_DB_OUT ? ss_redis_cmd_feed(s, p, n, sink) : reply_feed(s, p, n, sink);
+    end_if_drained(s);
+    return ok && !s->dead;
+}
+
+/* ---- detection ---- */
+
+static const char *const inline_words[] = {
+    "PING", "AUTH", "HELLO", "SELECT", "INFO", "ECHO", "QUIT", "SET", "GET", "DEL", "EXISTS",
+    "INCR", "DECR", "KEYS", "SCAN", "MGET", "MSET", "MULTI", "FLUSHALL", "FLUSHDB", "DBSIZE",
+    "SUBSCRIBE", "PSUBSCRIBE", "PUBLISH", "MONITOR", "CLIENT", "CONFIG", "COMMAND", "LPUSH",
+    "RPUSH", "LRANGE", "HGET", "HSET", "HGETALL", "SADD", "ZADD", "EXPIRE", "TTL", "TYPE", NULL,
+};
+
+/* "GET /x HTTP/1.1" is HTTP, not Redis: a GET line must end without it. */
+static int http_like(const uint8_t *p, size_t n)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+
+    if (!nl)
+        return n < 256 ? -1 : 1;
+    for (const uint8_t *q = p; q + 6 <= nl; q++)
+        if (memcmp(q, " HTTP/", 6) == 0)
+            return 1;
+    return 0;
+}
+
+static int detect_inline(const uint8_t *p, size_t n)
+{
+    size_t w = 0;
+
+    while (w < n && w < 16 && ((p[w] | 0x20) >= 'a' && (p[w] | 0x20) <= 'z'))
+        w++;
+    if (w == n && w < 16)
+        return -1;
+    if (w == 0 || (p[w] != ' ' && p[w] != '\r' && p[w] != '\n'))
+        return 0;
+    for (int i = 0; inline_words[i]; i++) {
+        if (strlen(inline_words[i]) != w || strncasecmp(inline_words[i], (const char *)p, w))
+            continue;
+        if (w == 3 && strncasecmp((const char *)p, "GET", 3) == 0) {
+            int h = http_like(p, n);
+            return h < 0 ? -1 : !h;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+int ss_redis_detect(const uint8_t *p, size_t n, ss_db_dir_t dir)
+{
+    size_t i = 1;
+
+    if (dir != SS_DB_OUT)
+        return 0;
+    if (n == 0)
+        return -1;
+    if (p[0] != '*')
+        return detect_inline(p, n);
+    while (i < n && i < 12 && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (i == n)
+        return i < 12 ? -1 : 0;
+    if (i == 1 || p[i] != '\r')
+        return 0;
+    if (++i == n)
+        return -1;
+    if (p[i] != '\n')
+        return 0;
+    if (++i == n)
+        return -1;
+    return p[i] == '$';
+}

@@ -1,0 +1,346 @@
+/*
+ * ss_redis_cmd.c - reads the commands the program writes to Redis: RESP
+ * arrays of bulk strings and inline lines, split anywhere. It keeps the
+ * name (and a container's subcommand), the key, and the count of the other
+ * arguments; argument bytes are skipped where they pass, never copied
+ * except for the key, and never for AUTH and HELLO. A command's first byte
+ * asks the sink for a tag when there is room for it in the FIFO.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "ss_redis_int.h"
+
+enum { O_START, O_COUNT, O_COUNT_LF, O_DOLLAR, O_BLEN, O_BLEN_LF, O_PAYLOAD, O_PAY_CR,
+       O_PAY_LF, O_INLINE, O_DRAIN };
+enum { R_NAME, R_SUB, R_KEY, R_NUM, R_MODE, R_ARG };
+
+#define RESP_MAX_COUNT (1LL << 31)
+#define RESP_MAX_BULK (1LL << 40)
+
+char ss_redis_shown(uint8_t c)
+{
+    return c > 0x20 && c < 0x7f ? (char)c : '?';
+}
+
+/* Commands whose first argument is not a key: every argument is shown '?'. */
+static const char *const keyless[] = {
+    "PING", "ECHO", "SELECT", "INFO", "DBSIZE", "FLUSHALL", "FLUSHDB", "MULTI", "EXEC",
+    "DISCARD", "QUIT", "RESET", "TIME", "SAVE", "BGSAVE", "BGREWRITEAOF", "LASTSAVE",
+    "SHUTDOWN", "MONITOR", "SWAPDB", "WAIT", "WAITAOF", "KEYS", "SCAN", "RANDOMKEY", "EVAL",
+    "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "REPLICAOF", "SLAVEOF", "ROLE",
+    "READONLY", "READWRITE", "ASKING", "LOLWUT", "FAILOVER", "PSYNC", "SYNC", "REPLCONF",
+    "UNWATCH", NULL,
+};
+/* Commands named with their subcommand; the first four take a key after it. */
+static const char *const containers[] = {
+    "OBJECT", "XINFO", "XGROUP", "MEMORY", "CLIENT", "CONFIG", "CLUSTER", "COMMAND", "SCRIPT",
+    "FUNCTION", "ACL", "DEBUG", "MODULE", "PUBSUB", "LATENCY", "SLOWLOG", NULL,
+};
+#define KEYED_CONTAINERS 4
+
+static const struct { const char *name; uint8_t kind; } kinds[] = {
+    {"AUTH", SS_RK_AUTH}, {"HELLO", SS_RK_HELLO}, {"SELECT", SS_RK_SELECT},
+    {"MULTI", SS_RK_MULTI}, {"EXEC", SS_RK_EXEC}, {"DISCARD", SS_RK_DISCARD},
+    {"RESET", SS_RK_RESET}, {"MONITOR", SS_RK_MONITOR}, {"SUBSCRIBE", SS_RK_SUBSCRIBE},
+    {"PSUBSCRIBE", SS_RK_PSUBSCRIBE}, {"SSUBSCRIBE", SS_RK_SSUBSCRIBE},
+    {"UNSUBSCRIBE", SS_RK_UNSUBSCRIBE}, {"PUNSUBSCRIBE", SS_RK_PUNSUBSCRIBE},
+    {"SUNSUBSCRIBE", SS_RK_SUNSUBSCRIBE},
+};
+
+static int listed(const char *const *list, const char *name)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcasecmp(list[i], name) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* The command's name is read: its kind and where its key is. */
+static void name_read(ss_redis_out_t *o)
+{
+    int c = listed(containers, o->cur.name);
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcasecmp(kinds[i].name, o->cur.name) == 0)
+            o->cur.kind = kinds[i].kind;
+    o->container = c != 0;
+    if (c)
+        o->key_at = c <= KEYED_CONTAINERS ? 2 : 0;
+    else
+        o->key_at = listed(keyless, o->cur.name) || o->cur.kind == SS_RK_AUTH ||
+                    o->cur.kind == SS_RK_HELLO ? 0 : 1;
+}
+
+static void arg_begin(ss_redis_out_t *o)
+{
+    uint8_t k = o->cur.kind;
+
+    o->len = 0;
+    o->neg = 0;
+    o->digits = 0;
+    if (o->argi == 0)
+        o->role = R_NAME;
+    else if (o->argi == 1 && o->container)
+        o->role = R_SUB;
+    else if (o->argi == 1 && (k == SS_RK_SELECT || k == SS_RK_HELLO))
+        o->role = R_NUM;
+    else if (o->argi == 2 && o->container && strcasecmp(o->cur.name, "CLIENT REPLY") == 0)
+        o->role = R_MODE;
+    else if (o->key_at && o->argi == o->key_at)
+        o->role = R_KEY;
+    else
+        o->role = R_ARG;
+    if (o->role == R_NUM)
+        o->cur.num = 0;
+    if (o->role == R_SUB) {
+        size_t l = strlen(o->cur.name);
+        if (l + 1 < sizeof(o->cur.name))
+            o->cur.name[l] = ' ';
+        o->len = (uint32_t)l + 1;
+    }
+    if (o->role == R_MODE || o->role == R_ARG || o->role == R_NUM)
+        o->cur.nargs++;
+}
+
+/* Keep what the argument's role asks for from bytes of it. */
+static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
+{
+    char *dst = NULL;
+    size_t cap = 0;
+
+    switch (o->role) {
+    case R_NAME: case R_SUB: dst = o->cur.name; cap = sizeof(o->cur.name); break;
+    case R_KEY: dst = o->cur.key; cap = sizeof(o->cur.key); break;
+    case R_MODE: dst = o->sub; cap = sizeof(o->sub); break;
+    case R_NUM:
+        for (size_t i = 0; i < n && o->cur.num >= 0; i++) {
+            if (p[i] < '0' || p[i] > '9' || o->cur.num > 100000000)
+                o->cur.num = -1;
+            else
+                o->cur.num = o->cur.num * 10 + (p[i] - '0');
+        }
+        return;
+    default: return;
+    }
+    for (size_t i = 0; i < n && o->len + 1 < cap; i++)
+        dst[o->len++] = ss_redis_shown(p[i]);
+    dst[o->len < cap ? o->len : cap - 1] = '\0';
+}
+
+static void arg_end(ss_redis_out_t *o)
+{
+    if (o->role == R_NAME)
+        name_read(o);
+    else if (o->role == R_KEY)
+        o->cur.has_key = 1;
+    else if (o->role == R_MODE &&
+             (strcasecmp(o->sub, "OFF") == 0 || strcasecmp(o->sub, "SKIP") == 0))
+        o->cur.kind = SS_RK_NOREPLY;
+    o->argi++;
+}
+
+/* A command's first byte. */
+static void cmd_begin(ss_redis_t *s, const ss_db_sink_t *sink)
+{
+    ss_redis_out_t *o = &s->out;
+
+    memset(&o->cur, 0, sizeof(o->cur));
+    memset(o->sub, 0, sizeof(o->sub));
+    o->cur.num = -1;
+    o->argi = 0;
+    o->argc = 0;
+    o->container = 0;
+    o->key_at = 0;
+    o->traced = s->count < SS_REDIS_PENDING_MAX && s->untraced_pending == 0;
+    if (o->traced && sink && sink->start)
+        o->cur.tag = sink->start(sink->arg);
+}
+
+static void cmd_end(ss_redis_t *s)
+{
+    s->out.st = O_START;
+    if (s->out.argi)
+        ss_redis_written(s);
+    if (s->draining)
+        s->out.st = O_DRAIN;
+}
+
+/* A decimal of a RESP header; 0 when it is not one. */
+static int digit(ss_redis_out_t *o, uint8_t c)
+{
+    if (c == '-' && o->digits == 0 && !o->neg) {
+        o->neg = 1;
+        return 1;
+    }
+    if (c < '0' || c > '9' || ++o->digits > 19)
+        return 0;
+    o->num = o->num * 10 + (c - '0');
+    return o->num <= RESP_MAX_BULK;
+}
+
+static int fail(ss_redis_t *s, const char *why)
+{
+    s->why = why;
+    s->dead = 1;
+    return 0;
+}
+
+static void inline_word_end(ss_redis_out_t *o)
+{
+    if (o->word) {
+        arg_end(o);
+        o->word = 0;
+        o->quote = 0;
+    }
+}
+
+/* One byte of an inline command line (words, "quoted" or 'quoted'). */
+static void inline_byte(ss_redis_t *s, uint8_t c)
+{
+    ss_redis_out_t *o = &s->out;
+
+    if (c == '\n') {
+        inline_word_end(o);
+        cmd_end(s);
+        return;
+    }
+    if (o->quote == 'e') {          /* the byte after a backslash */
+        o->quote = '"';
+        arg_take(o, &c, 1);
+        return;
+    }
+    if (o->quote) {
+        if (c == '\\' && o->quote == '"')
+            o->quote = 'e';
+        else if (c == o->quote)
+            o->quote = 0;
+        else
+            arg_take(o, &c, 1);
+        return;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+        inline_word_end(o);
+        return;
+    }
+    if (!o->word) {
+        o->word = 1;
+        arg_begin(o);
+    }
+    if (c == '"' || c == '\'')
+        o->quote = c;
+    else
+        arg_take(o, &c, 1);
+}
+
+static void header_begin(ss_redis_out_t *o, uint8_t st)
+{
+    o->st = st;
+    o->num = 0;
+    o->neg = 0;
+    o->digits = 0;
+}
+
+/* The byte that starts a command: '*' a RESP array, else an inline line. */
+static void start_byte(ss_redis_t *s, uint8_t c, const ss_db_sink_t *sink)
+{
+    ss_redis_out_t *o = &s->out;
+
+    if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+        return;                      /* blank before an inline command */
+    cmd_begin(s, sink);
+    if (c == '*') {
+        header_begin(o, O_COUNT);
+        return;
+    }
+    o->st = O_INLINE;
+    o->word = 0;
+    o->quote = 0;
+    inline_byte(s, c);
+}
+
+/* The array's count is read. */
+static int count_read(ss_redis_t *s)
+{
+    ss_redis_out_t *o = &s->out;
+
+    if (o->neg || o->num == 0) {     /* the server ignores it: no reply */
+        o->st = O_START;
+        return 1;
+    }
+    if (o->num > RESP_MAX_COUNT)
+        return fail(s, "command with too many arguments");
+    o->argc = (uint64_t)o->num;
+    o->st = O_DOLLAR;
+    return 1;
+}
+
+static int resp_byte(ss_redis_t *s, uint8_t c)
+{
+    ss_redis_out_t *o = &s->out;
+
+    switch (o->st) {
+    case O_COUNT:
+        if (c == '\r') { o->st = O_COUNT_LF; return 1; }
+        return digit(o, c) ? 1 : fail(s, "bad array count in a command");
+    case O_COUNT_LF:
+        return c == '\n' ? count_read(s) : fail(s, "bad line end in a command");
+    case O_DOLLAR:
+        if (c != '$')
+            return fail(s, "command argument is not a bulk string");
+        header_begin(o, O_BLEN);
+        return 1;
+    case O_BLEN:
+        if (c == '\r') { o->st = O_BLEN_LF; return 1; }
+        return digit(o, c) && !o->neg ? 1 : fail(s, "bad bulk length in a command");
+    case O_BLEN_LF:
+        if (c != '\n' || o->digits == 0)
+            return fail(s, "bad line end in a command");
+        o->left = (uint64_t)o->num;
+        arg_begin(o);
+        o->st = o->left ? O_PAYLOAD : O_PAY_CR;
+        return 1;
+    case O_PAY_CR:
+        return c == '\r' ? (o->st = O_PAY_LF, 1) : fail(s, "bulk string longer than its length");
+    case O_PAY_LF:
+        if (c != '\n')
+            return fail(s, "bad line end in a command");
+        arg_end(o);
+        if (o->argi == o->argc)
+            cmd_end(s);
+        else
+            o->st = O_DOLLAR;
+        return 1;
+    }
+    return fail(s, "command reader lost");
+}
+
+int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
+{
+    ss_redis_out_t *o = &s->out;
+    size_t i = 0;
+
+    while (i < n) {
+        if (o->st == O_DRAIN)
+            return 1;
+        if (o->st == O_PAYLOAD) {    /* argument bytes: kept or skipped whole */
+            size_t take = n - i < o->left ? n - i : (size_t)o->left;
+            arg_take(o, p + i, take);
+            o->left -= take;
+            i += take;
+            if (!o->left)
+                o->st = O_PAY_CR;
+            continue;
+        }
+        uint8_t c = p[i++];
+        if (o->st == O_START)
+            start_byte(s, c, sink);
+        else if (o->st == O_INLINE)
+            inline_byte(s, c);
+        else if (!resp_byte(s, c))
+            return 0;
+        if (s->dead)
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,39 @@
+/*
+ * ss_redis_int.h - what the two halves of the Redis follower share: the
+ * kinds of command whose replies are read differently, and the hand-over
+ * from the command reader (ss_redis_cmd.c) to the matcher (ss_redis.c).
+ */
+#ifndef SS_REDIS_INT_H
+#define SS_REDIS_INT_H
+
+#include "ss_redis.h"
+
+enum {
+    SS_RK_PLAIN = 0,
+    SS_RK_AUTH,        /* arguments hidden */
+    SS_RK_HELLO,       /* arguments hidden; num: the protocol asked for */
+    SS_RK_SELECT,      /* num: the index */
+    SS_RK_MULTI,
+    SS_RK_EXEC,
+    SS_RK_DISCARD,
+    SS_RK_RESET,
+    SS_RK_MONITOR,     /* replies after it are not replies */
+    SS_RK_NOREPLY,     /* CLIENT REPLY OFF / SKIP */
+    SS_RK_SUBSCRIBE,   /* the six below: one confirmation per channel */
+    SS_RK_PSUBSCRIBE,
+    SS_RK_SSUBSCRIBE,
+    SS_RK_UNSUBSCRIBE,
+    SS_RK_PUNSUBSCRIBE,
+    SS_RK_SUNSUBSCRIBE,
+};
+
+#define SS_RK_IS_SUB(k) ((k) >= SS_RK_SUBSCRIBE && (k) <= SS_RK_SUNSUBSCRIBE)
+
+/* The command reader: 1 go on, 0 let go (s->why set). */
+int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink);
+/* The matcher takes a command written whole (s->out.cur). */
+void ss_redis_written(ss_redis_t *s);
+/* Bytes of a key or name as they may be shown: printable ASCII, else '?'. */
+char ss_redis_shown(uint8_t c);
+
+#endif
