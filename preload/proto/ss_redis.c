@@ -134,11 +134,11 @@ static int is_aggregate(uint8_t t)
     return t == '*' || t == '>' || t == '%' || t == '~';
 }
 
-/* What the reply to a command changes on the connection. */
-static void apply(ss_redis_t *s, const ss_redis_cmd_t *c, ss_db_op_t *op)
+/* MULTI ... EXEC: the commands answered +QUEUED make EXEC's batch. */
+static void track_multi(ss_redis_t *s, const ss_redis_cmd_t *c, int queued, ss_db_op_t *op)
 {
     ss_redis_in_t *in = &s->in;
-    int queued = in->top == '+' && cap_is(in, "QUEUED");
+    int one_name = s->queued && !s->multi_mixed;
 
     if (queued) {
         if (s->queued++ == 0)
@@ -146,6 +146,29 @@ static void apply(ss_redis_t *s, const ss_redis_cmd_t *c, ss_db_op_t *op)
         else if (strcmp(s->multi_name, c->name) != 0)
             s->multi_mixed = 1;
     }
+    if (c->kind == SS_RK_EXEC) {     /* the batch, whether it ran or not */
+        if (s->queued >= 2)
+            op->batch_size = s->queued;
+        snprintf(op->summary, sizeof(op->summary), "MULTI%s%s", one_name ? " " : "",
+                 one_name ? s->multi_name : "");
+        if (is_aggregate(in->top) && s->queued_db >= 0)
+            snprintf(s->ns, sizeof(s->ns), "%lld", (long long)s->queued_db);
+    }
+    if (c->kind == SS_RK_EXEC || c->kind == SS_RK_DISCARD ||
+        (c->kind == SS_RK_MULTI && !is_error(in))) {
+        s->queued = 0;
+        s->multi_mixed = 0;
+        s->queued_db = -1;
+    }
+}
+
+/* What the reply to a command changes on the connection. */
+static void apply(ss_redis_t *s, const ss_redis_cmd_t *c, ss_db_op_t *op)
+{
+    ss_redis_in_t *in = &s->in;
+    int queued = in->top == '+' && cap_is(in, "QUEUED");
+
+    track_multi(s, c, queued, op);
     if (is_error(in))
         return;
     switch (c->kind) {
@@ -158,21 +181,6 @@ static void apply(ss_redis_t *s, const ss_redis_cmd_t *c, ss_db_op_t *op)
     case SS_RK_HELLO:
         if (!queued && (c->num == 2 || c->num == 3))
             s->resp3 = c->num == 3;
-        break;
-    case SS_RK_EXEC:
-        if (s->queued >= 2)
-            op->batch_size = s->queued;
-        snprintf(op->summary, sizeof(op->summary), "MULTI%s%s",
-                 s->queued && !s->multi_mixed ? " " : "",
-                 s->queued && !s->multi_mixed ? s->multi_name : "");
-        if (is_aggregate(in->top) && s->queued_db >= 0)
-            snprintf(s->ns, sizeof(s->ns), "%lld", (long long)s->queued_db);
-        /* fall through */
-    case SS_RK_MULTI:
-    case SS_RK_DISCARD:
-        s->queued = 0;
-        s->multi_mixed = 0;
-        s->queued_db = -1;
         break;
     case SS_RK_RESET:
         s->queued = 0;
@@ -445,7 +453,8 @@ static int line_byte(ss_redis_t *s, uint8_t c)
     }
     if (c < '0' || c > '9' || in->neg == '?' || ++in->digits > 19)
         return fail(s, "bad number in a reply");
-    in->num = in->num * 10 + (c - '0');
+    if (in->num <= RESP_MAX_LEN)     /* past it, only its being past counts */
+        in->num = in->num * 10 + (c - '0');
     return 1;
 }
 

@@ -362,6 +362,26 @@ static void test_select_in_multi_and_reset(void **st)
     check(w, expect);
 }
 
+/* An aborted transaction is still its batch; the next one starts afresh. */
+static void test_exec_abort(void **st)
+{
+    static const wire_t w[] = {
+        {SS_DB_OUT, "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+                    "*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$3\r\nFOO\r\n"
+                    "*1\r\n$4\r\nEXEC\r\n*1\r\n$4\r\nEXEC\r\n"},
+        {SS_DB_IN, "+OK\r\n+QUEUED\r\n+QUEUED\r\n-ERR unknown command 'FOO'\r\n"
+                   "-EXECABORT Transaction discarded because of previous errors.\r\n"
+                   "-ERR EXEC without MULTI\r\n"},
+        {0, NULL}};
+    static const char *const expect[] = {
+        "MULTI|MULTI|0||0|0|", "SET|SET a ?|0||0|0|", "SET|SET b ?|0||0|0|",
+        "FOO|FOO|0|ERR|1|0|", "EXEC|EXEC|0|EXECABORT|1|2|MULTI SET", "EXEC|EXEC|0|ERR|1|0|MULTI",
+        NULL};
+
+    (void)st;
+    check(w, expect);
+}
+
 static void test_monitor_lets_go(void **st)
 {
     static const wire_t w[] = {
@@ -469,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_pipeline_past_fifo),
         cmocka_unit_test(test_select_in_multi_and_reset),
+        cmocka_unit_test(test_exec_abort),
         cmocka_unit_test(test_monitor_lets_go),
         cmocka_unit_test(test_client_reply_off),
         cmocka_unit_test(test_let_go),
