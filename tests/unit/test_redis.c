@@ -195,6 +195,50 @@ static void test_pubsub_resp3(void **st)
     check(py_resp3, expect);
 }
 
+/* A message pushed between two confirmations; UNSUBSCRIBE with nothing
+ * subscribed (one confirmation, a null channel); shard channels in RESP3
+ * with the server's own sunsubscribe pushed. */
+static void test_pubsub_edges(void **st)
+{
+    static const wire_t w[] = {
+        {SS_DB_OUT, "*1\r\n$11\r\nUNSUBSCRIBE\r\n*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n"
+                    "$1\r\nb\r\n"},
+        {SS_DB_IN, "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"
+                   "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+                   "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n"
+                   "*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"},
+        {SS_DB_OUT, "*3\r\n$11\r\nUNSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n"
+                    "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n*2\r\n$10\r\nSSUBSCRIBE\r\n$1\r\ns\r\n"
+                    "*2\r\n$3\r\nGET\r\n$1\r\ns\r\n"},
+        {SS_DB_IN, "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n"
+                   "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n"
+                   "%1\r\n$5\r\nproto\r\n:3\r\n>3\r\n$10\r\nssubscribe\r\n$1\r\ns\r\n:1\r\n"
+                   ">3\r\n$12\r\nsunsubscribe\r\n$1\r\ns\r\n:0\r\n"
+                   "*3\r\n$7\r\nmessage\r\n$1\r\nx\r\n$1\r\ny\r\n"},
+        {0, NULL}};
+    static const char *const expect[] = {
+        "UNSUBSCRIBE|UNSUBSCRIBE|0||0|0|", "SUBSCRIBE|SUBSCRIBE a ?|0||0|0|",
+        "UNSUBSCRIBE|UNSUBSCRIBE a ?|0||0|0|", "HELLO|HELLO ?|0||0|0|",
+        "SSUBSCRIBE|SSUBSCRIBE s|0||0|0|", "GET|GET s|0||0|0|", NULL};
+    static const wire_t deep[] = {
+        {SS_DB_OUT, "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n"
+                    "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n"
+                    "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n"},
+        {0, NULL}};
+    static char past[SS_REDIS_PENDING_MAX / 8 * 112 + 64];
+    wire_t overflow[] = {{SS_DB_OUT, past}, {0, NULL}};
+    static const char *const e_overflow[] = {
+        "LETGO pipeline past its depth at a command with one reply per channel", NULL};
+
+    (void)st;
+    check(w, expect);
+    past[0] = '\0';
+    for (int i = 0; i < SS_REDIS_PENDING_MAX / 8; i++)
+        strcat(past, deep[0].bytes);
+    strcat(past, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n");
+    check(overflow, e_overflow);
+}
+
 /* No field of any operation holds a password the recordings carry. */
 static void test_no_password(void **st)
 {
@@ -481,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_benchmark_pipelines),
         cmocka_unit_test(test_pubsub_resp2),
         cmocka_unit_test(test_pubsub_resp3),
+        cmocka_unit_test(test_pubsub_edges),
         cmocka_unit_test(test_no_password),
         cmocka_unit_test(test_inline),
         cmocka_unit_test(test_errors),
