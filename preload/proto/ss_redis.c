@@ -521,9 +521,8 @@ static int reply_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sin
 
     while (i < n && !s->dead) {
         if (in->st == I_PAYLOAD) {   /* skipped where it passes */
-            size_t take = n - i < in->left ? n - i : (size_t)in->left;
+            size_t take = ss_redis_take(&in->left, n - i);
             capture(in, p + i, take);
-            in->left -= take;
             i += take;
             if (!in->left)
                 in->st = I_PCR;

@@ -23,6 +23,14 @@ char ss_redis_shown(uint8_t c)
     return c > 0x20 && c < 0x7f ? (char)c : '?';
 }
 
+size_t ss_redis_take(uint64_t *left, size_t avail)
+{
+    size_t take = avail < *left ? avail : (size_t)*left;
+
+    *left -= take;
+    return take;
+}
+
 /* Commands whose first argument is not a key: every argument is shown '?'. */
 static const char *const keyless[] = {
     "PING", "ECHO", "SELECT", "INFO", "DBSIZE", "FLUSHALL", "FLUSHDB", "MULTI", "EXEC",
@@ -324,9 +332,8 @@ int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sin
         if (o->st == O_DRAIN)
             return 1;
         if (o->st == O_PAYLOAD) {    /* argument bytes: kept or skipped whole */
-            size_t take = n - i < o->left ? n - i : (size_t)o->left;
+            size_t take = ss_redis_take(&o->left, n - i);
             arg_take(o, p + i, take);
-            o->left -= take;
             i += take;
             if (!o->left)
                 o->st = O_PAY_CR;
