@@ -8,11 +8,15 @@
  *  - db.operation.name: the command as written (`GET`, `get`); for the
  *    container commands (CLIENT, CONFIG, CLUSTER, XINFO, OBJECT, ...) the
  *    command and its subcommand as written (`CLIENT SETNAME`).
- *  - db.query.text: the name, then the key as written (printable ASCII;
- *    other bytes become `?`), every other argument `?`. Commands without a
- *    key (PING, SELECT, EVAL, KEYS, CONFIG ...) have every argument `?`.
- *    AUTH and HELLO show at most one `?` whatever follows: neither their
- *    values nor their count are recorded.
+ *  - db.query.text: the name, then the key as written (up to
+ *    SS_REDIS_KEY_MAX - 1 bytes of printable ASCII; space and other bytes
+ *    become `?`), every other argument `?`, cut at SS_DB_QUERY_MAX. The key
+ *    is the first argument (the first channel for SUBSCRIBE and PUBLISH;
+ *    after the subcommand for OBJECT, XINFO, XGROUP, MEMORY); commands
+ *    without one (PING, SELECT, EVAL, KEYS, SCAN, CONFIG, CLIENT ...) have
+ *    every argument `?`. AUTH and HELLO show at most one `?` whatever
+ *    follows: neither their values nor their count are recorded, and their
+ *    argument bytes are never copied anywhere.
  *  - db.namespace: the index of the last SELECT the server accepted ("0"
  *    at first; RESET goes back to "0").
  *  - an error reply (`-` or RESP3 `!`): status_code its first word, error=1.
