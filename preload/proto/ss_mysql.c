@@ -1029,9 +1029,10 @@ static int packet_begin(ss_mysql_t *s, ss_db_dir_t dir)
         s->out_kind = OUT_RESPONSE;
         walk_start(s, W_FIXED);
     } else if (s->phase == PH_COMMAND && !s->infile) {
-        if (s->wire[SS_DB_OUT].seq != 0)
-            return fail(s, "sequence");
-        s->out_kind = OUT_CMD;
+        if (s->wire[SS_DB_OUT].seq == 0)
+            s->out_kind = OUT_CMD;
+        else if (!(s->fifo_len && reply_kind(fifo_at(s, 0)->cmd) == R_AUTH))
+            return fail(s, "sequence"); /* else COM_CHANGE_USER's auth data */
     }
     return 1;
 }

@@ -350,6 +350,109 @@ static void test_unknown_statement(void **state)
     assert_int_equal(whole.st.unknown_stmt, 1);
 }
 
+/* ---- a MySQL 8 conversation made from the protocol documents ---- */
+
+typedef struct conv {
+    seg_t segs[64];
+    size_t n, used;
+    uint8_t mem[8192];
+} conv_t;
+
+static conv_t conv;
+
+/* One packet as its own segment. */
+static void pkt(int in, uint8_t seq, const void *payload, size_t n)
+{
+    uint8_t *p = conv.mem + conv.used;
+
+    assert_true(conv.n < 64 && conv.used + 4 + n <= sizeof(conv.mem));
+    p[0] = (uint8_t)n;
+    p[1] = (uint8_t)(n >> 8);
+    p[2] = (uint8_t)(n >> 16);
+    p[3] = seq;
+    memcpy(p + 4, payload, n);
+    conv.segs[conv.n++] = (seg_t){in, p, 4 + n};
+    conv.used += 4 + n;
+}
+
+#define PKT(in, seq, lit) pkt(in, seq, lit, sizeof(lit) - 1)
+
+/* PROTOCOL_41, SECURE_CONNECTION, CONNECT_WITH_DB, PLUGIN_AUTH(_LENENC),
+ * MULTI_STATEMENTS / RESULTS, TRANSACTIONS, DEPRECATE_EOF,
+ * QUERY_ATTRIBUTES, and bit 0 (MySQL, not MariaDB). */
+#define CAPS "\x09\xa2\x2b\x09"
+
+static void mysql8_conversation(void)
+{
+    memset(&conv, 0, sizeof(conv));
+    PKT(1, 0, "\x0a" "8.0.36\0" "\x08\0\0\0" "abcdefgh\0" "\x09\xa2" "\xff" "\x02\0" "\x2b\x09"
+              "\x15" "\0\0\0\0\0\0\0\0\0\0" "ijklmnopqrst\0" "caching_sha2_password");
+    PKT(0, 1, CAPS "\0\0\0\x01" "\xff" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+              "app\0" "\x20" "0123456789abcdef0123456789abcdef" "inventory\0"
+              "caching_sha2_password");
+    PKT(1, 2, "\x01\x03"); /* fast auth: the password was right */
+    PKT(1, 3, "\x00\x00\x00\x02\x00\x00\x00");
+    /* COM_QUERY with (empty) query attributes; a result set ending in OK 0xfe */
+    PKT(0, 0, "\x03\x00\x01" "SELECT name FROM items WHERE id = 7");
+    PKT(1, 1, "\x01");
+    PKT(1, 2, "\x03" "def" "\x09" "inventory" "\x05" "items" "\x05" "items" "\x04" "name"
+              "\x04" "name" "\x0c" "\x21\x00\x50\x00\x00\x00\xfd\x00\x00\x00\x00\x00");
+    PKT(1, 3, "\x03" "box");
+    PKT(1, 4, "\xfe\x00\x00\x02\x00\x00\x00");
+    /* an error, SQLSTATE marker and all */
+    PKT(0, 0, "\x03\x00\x01" "SELECT nope FROM items");
+    PKT(1, 1, "\xff\x1e\x04#42S22Unknown column 'nope' in 'field list'");
+    /* COM_CHANGE_USER with an auth switch on the way */
+    PKT(0, 0, "\x11" "bob\0" "\x14" "01234567890123456789" "shop\0" "\x21\x00"
+              "mysql_native_password\0");
+    PKT(1, 1, "\xfe" "mysql_native_password\0" "01234567890123456789");
+    PKT(0, 2, "abcdefghijabcdefghij");
+    PKT(1, 3, "\x00\x00\x00\x02\x00\x00\x00");
+    PKT(0, 0, "\x0e");
+    PKT(1, 1, "\x00\x00\x00\x02\x00\x00\x00");
+    /* prepared: PREPARE_OK with one parameter and one column, no EOFs */
+    PKT(0, 0, "\x16" "SELECT name FROM items WHERE id = ?");
+    PKT(1, 1, "\x00\x05\x00\x00\x00\x01\x00\x01\x00\x00\x00\x00");
+    PKT(1, 2, "\x03" "def" "\0\0\0\x01?\0\x0c\x3f\0\0\0\0\0\x08\x80\0\0\0\0");
+    PKT(1, 3, "\x03" "def" "\0\0\0\x04name\0\x0c\x21\0\0\0\0\0\xfd\0\0\0\0\0");
+    PKT(0, 0, "\x18\x05\x00\x00\x00\x00\x00" "long data never waited for");
+    PKT(0, 0, "\x17\x05\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00\x07\0\0\0\0\0\0\0");
+    PKT(1, 1, "\x01");
+    PKT(1, 2, "\x03" "def" "\0\0\0\x04name\0\x0c\x21\0\0\0\0\0\xfd\0\0\0\0\0");
+    PKT(1, 3, "\x00\x00\x03" "box");
+    PKT(1, 4, "\xfe\x00\x00\x02\x00\x00\x00");
+    PKT(0, 0, "\x1a\x05\x00\x00\x00");
+    PKT(1, 1, "\x00\x00\x00\x02\x00\x00\x00");
+    PKT(0, 0, "\x09");
+    PKT(1, 1, "Uptime: 5  Threads: 1  Questions: 9");
+    PKT(0, 0, "\x01");
+}
+
+static void test_mysql8(void **state)
+{
+    (void)state;
+    mysql8_conversation();
+    every_split(conv.segs, conv.n);
+    assert_int_equal(whole.rc, 1);
+    assert_string_equal(ss_mysql_system(&whole.st), "mysql");
+    assert_int_equal(whole.got.n, 8);
+    assert_string_equal(op(0)->namespace_, "inventory");
+    assert_string_equal(op(0)->query_text, "SELECT name FROM items WHERE id = ?");
+    assert_int_equal(op(0)->error, 0);
+    assert_int_equal(op(1)->error, 1);
+    assert_string_equal(op(1)->status_code, "1054");
+    assert_string_equal(op(2)->operation, "COM_CHANGE_USER");
+    assert_string_equal(op(2)->namespace_, "shop");
+    assert_string_equal(op(3)->operation, "COM_PING");
+    assert_string_equal(op(3)->namespace_, "shop");
+    assert_string_equal(op(4)->query_text, "SELECT name FROM items WHERE id = ?");
+    assert_string_equal(op(5)->query_text, "SELECT name FROM items WHERE id = ?");
+    assert_string_equal(op(5)->collection, "items");
+    assert_string_equal(op(6)->operation, "COM_STMT_RESET");
+    assert_string_equal(op(7)->operation, "COM_STATISTICS");
+    assert_int_equal(whole.st.unknown_stmt, 0);
+}
+
 static void test_detect(void **state)
 {
     static const uint8_t http[] = "HTTP/1.1 200 OK\r\n\r\n";
@@ -378,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_large_packet),
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_unknown_statement),
+        cmocka_unit_test(test_mysql8),
         cmocka_unit_test(test_detect),
     };
 
