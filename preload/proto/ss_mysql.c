@@ -15,8 +15,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "ss_mysql_text.h"
 #include "ss_sql.h"
 
 /* Capability flags (the MariaDB extended ones are shifted above bit 31). */
@@ -370,28 +370,23 @@ static int stmt_slot(const ss_mysql_t *s, uint32_t id)
     return at;
 }
 
+/* What a statement's text says, from one operation to another. */
+static void copy_text_attrs(ss_db_op_t *dst, const ss_db_op_t *src)
+{
+    memcpy(dst->operation, src->operation, sizeof(dst->operation));
+    memcpy(dst->collection, src->collection, sizeof(dst->collection));
+    memcpy(dst->query_text, src->query_text, sizeof(dst->query_text));
+    memcpy(dst->summary, src->summary, sizeof(dst->summary));
+}
+
 static void stmt_put(ss_mysql_t *s, uint32_t id, const ss_db_op_t *op)
 {
     ss_mysql_stmt_t *st = &s->stmts[stmt_slot(s, id)];
 
     st->id = id;
     st->used = ++s->clock;
-    memcpy(st->operation, op->operation, sizeof(st->operation));
-    memcpy(st->collection, op->collection, sizeof(st->collection));
-    memcpy(st->query_text, op->query_text, sizeof(st->query_text));
-    memcpy(st->summary, op->summary, sizeof(st->summary));
+    copy_text_attrs(&st->attrs, op);
     s->last_stmt = id;
-}
-
-static void stmt_get(ss_mysql_t *s, int i, ss_db_op_t *op)
-{
-    ss_mysql_stmt_t *st = &s->stmts[i];
-
-    st->used = ++s->clock;
-    memcpy(op->operation, st->operation, sizeof(op->operation));
-    memcpy(op->collection, st->collection, sizeof(op->collection));
-    memcpy(op->query_text, st->query_text, sizeof(op->query_text));
-    memcpy(op->summary, st->summary, sizeof(op->summary));
 }
 
 /* ---- the FIFO of commands awaiting replies ---- */
@@ -547,75 +542,6 @@ static size_t text_usable(const ss_mysql_t *s, size_t from)
     return n - from;
 }
 
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* The statements in a multi-statement text: the `;` outside quotes and
- * comments with something after them, plus one. */
-static uint32_t statements(const char *q, size_t n)
-{
-    uint32_t count = 1;
-    int pending = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        char c = q[i];
-
-        if (c == '\'' || c == '"' || c == '`') {
-            for (i++; i < n && q[i] != c; i++)
-                if (q[i] == '\\' && c != '`')
-                    i++;
-        } else if (c == '#' || (c == '-' && i + 2 < n && q[i + 1] == '-' && is_space(q[i + 2]))) {
-            while (i < n && q[i] != '\n')
-                i++;
-        } else if (c == '/' && i + 1 < n && q[i + 1] == '*') {
-            for (i += 2; i + 1 < n && !(q[i] == '*' && q[i + 1] == '/'); i++)
-                ;
-            i++;
-        } else if (c == ';') {
-            pending = 1;
-        } else if (pending && !is_space(c)) {
-            count++;
-            pending = 0;
-        }
-    }
-    return count;
-}
-
-/* `USE db` alone: the database, copied into out. */
-static int use_db(const char *q, size_t n, char *out, size_t cap)
-{
-    size_t i = 0, start, end;
-
-    while (i < n && is_space(q[i]))
-        i++;
-    if (n - i < 4 || strncasecmp(q + i, "use", 3) != 0 || !(is_space(q[i + 3]) || q[i + 3] == '`'))
-        return 0;
-    for (i += 3; i < n && is_space(q[i]); i++)
-        ;
-    if (i < n && q[i] == '`') {
-        start = ++i;
-        while (i < n && q[i] != '`')
-            i++;
-        if (i == n)
-            return 0;
-        end = i++;
-    } else {
-        start = i;
-        while (i < n && (q[i] == '_' || q[i] == '$' || (q[i] >= '0' && q[i] <= '9') ||
-                         ((q[i] | 0x20) >= 'a' && (q[i] | 0x20) <= 'z') || (q[i] & 0x80)))
-            i++;
-        end = i;
-    }
-    while (i < n && (is_space(q[i]) || q[i] == ';'))
-        i++;
-    if (i != n || end == start)
-        return 0;
-    copy_str(out, cap, q + start, end - start);
-    return 1;
-}
-
 static void describe_query(ss_mysql_t *s, ss_mysql_pending_t *e, ss_db_op_t *op)
 {
     long from = query_start(s);
@@ -630,13 +556,13 @@ static void describe_query(ss_mysql_t *s, ss_mysql_pending_t *e, ss_db_op_t *op)
     }
     q = s->text + from;
     n = text_usable(s, (size_t)from);
-    if (use_db(q, n, db, sizeof(db))) {
+    if (ss_mysql_use_db(q, n, db, sizeof(db))) {
         e->sets_db = 1;
         if (op)
             memcpy(op->namespace_, db, sizeof(db));
     }
     if (op) {
-        uint32_t k = statements(q, n);
+        uint32_t k = ss_mysql_statements(q, n);
 
         ss_sql_describe(q, n, SS_SQL_MYSQL, 0, op);
         op->batch_size = k > 1 ? k : 0;
@@ -652,11 +578,7 @@ static void describe_stmt(ss_mysql_t *s, uint8_t cmd, ss_db_op_t *op)
         for (unsigned k = s->fifo_len; k-- > 0;) {
             ss_mysql_pending_t *e = fifo_at(s, k);
             if (e->cmd == COM_STMT_PREPARE && op_of(s, e)) {
-                ss_db_op_t *p = op_of(s, e);
-                memcpy(op->operation, p->operation, sizeof(op->operation));
-                memcpy(op->collection, p->collection, sizeof(op->collection));
-                memcpy(op->query_text, p->query_text, sizeof(op->query_text));
-                memcpy(op->summary, p->summary, sizeof(op->summary));
+                copy_text_attrs(op, op_of(s, e));
                 return;
             }
         }
@@ -664,7 +586,8 @@ static void describe_stmt(ss_mysql_t *s, uint8_t cmd, ss_db_op_t *op)
     }
     i = stmt_find(s, id);
     if (i >= 0) {
-        stmt_get(s, i, op);
+        s->stmts[i].used = ++s->clock;
+        copy_text_attrs(op, &s->stmts[i].attrs);
         return;
     }
     s->unknown_stmt++;

@@ -48,11 +48,8 @@ typedef struct ss_mysql_wire {
 /* A prepared statement's attributes, from its COM_STMT_PREPARE. */
 typedef struct ss_mysql_stmt {
     uint32_t id;
-    uint32_t used; /* 0: free; else the clock of its last use */
-    char operation[SS_DB_OPERATION_MAX];
-    char collection[SS_DB_COLLECTION_MAX];
-    char query_text[SS_DB_QUERY_MAX];
-    char summary[SS_DB_SUMMARY_MAX];
+    uint32_t used;     /* 0: free; else the clock of its last use */
+    ss_db_op_t attrs;  /* operation, collection, query_text, summary */
 } ss_mysql_stmt_t;
 
 /* A command sent and not yet answered. */

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "../../preload/proto/ss_mysql.h"
-#include "../../preload/proto/ss_sql.h"
+#include "../../preload/proto/ss_mysql_text.h"
 #include "mysql_recorded.h"
 
 
@@ -469,6 +469,37 @@ static void test_detect(void **state)
     assert_int_equal(ss_mysql_detect(rec_error_3, sizeof(rec_error_3), SS_DB_IN), 0);
 }
 
+/* ---- what the follower reads in SQL text itself ---- */
+
+static void test_statements_and_use(void **state)
+{
+    char db[8];
+
+    (void)state;
+#define STMTS(q) ss_mysql_statements(q, sizeof(q) - 1)
+    assert_int_equal(STMTS("SELECT 1"), 1);
+    assert_int_equal(STMTS("SELECT 1;"), 1);
+    assert_int_equal(STMTS("SELECT 1 ;  \n"), 1);
+    assert_int_equal(STMTS("SELECT 1; SELECT 2;SELECT 3"), 3);
+    assert_int_equal(STMTS("SELECT ';', \";\", `a;b`, 'it\\'s;' FROM t"), 1);
+    assert_int_equal(STMTS("SELECT 1 -- ; SELECT 2\n"), 1);
+    assert_int_equal(STMTS("SELECT 1 # ;x\n; SELECT 2"), 2);
+    assert_int_equal(STMTS("SELECT /* ; x */ 1; /* c */"), 1); /* a comment is no statement */
+    assert_int_equal(STMTS("SELECT 'unterminated; SELECT 2"), 1);
+#define USE(q) ss_mysql_use_db(q, sizeof(q) - 1, db, sizeof(db))
+    assert_true(USE("USE shop"));
+    assert_string_equal(db, "shop");
+    assert_true(USE("  use `my db` ;"));
+    assert_string_equal(db, "my db");
+    assert_true(USE("USE averylongname")); /* cut to the field */
+    assert_string_equal(db, "averylo");
+    assert_false(USE("USE shop; SELECT 1"));
+    assert_false(USE("USER shop"));
+    assert_false(USE("USE `open"));
+    assert_false(USE("USE "));
+    assert_false(USE("SELECT 1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_unknown_statement),
         cmocka_unit_test(test_mysql8),
         cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_statements_and_use),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
