@@ -910,7 +910,7 @@ static int in_end(ss_mysql_t *s, const ss_db_sink_t *sink)
     case PH_COMMAND:
         return reply_packet(s, sink);
     case PH_QUIT:
-        return 1;
+        return s->fifo_len ? reply_packet(s, sink) : 1; /* replies still owed */
     default:
         return fail(s, "handshake"); /* the server spoke out of turn */
     }
@@ -924,7 +924,7 @@ static uint16_t head_cap(const ss_mysql_t *s, uint8_t b)
 
     if (s->phase == PH_START)
         return SS_MYSQL_HEAD_MAX;
-    if (s->phase != PH_COMMAND)
+    if (s->phase < PH_COMMAND)
         return b == 0x00 || b == 0xff ? 32 : 1;
     kind = s->fifo_len ? reply_kind(s->fifo[s->fifo_head].cmd) : R_NONE;
     if (s->rs == RS_COLDEF || s->rs == RS_SKIP)

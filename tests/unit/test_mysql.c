@@ -332,6 +332,23 @@ static void test_pipeline(void **state)
     assert_string_equal(whole.why, "pipeline");
 }
 
+/* COM_QUIT sent before the reply to the command ahead of it was read:
+ * that reply still ends its operation. */
+static void test_quit_behind_a_command(void **state)
+{
+    static const uint8_t ping_quit[] = {1, 0, 0, 0, 0x0e, 1, 0, 0, 0, 0x01};
+    static const uint8_t ok[] = {7, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
+
+    (void)state;
+    handshake(&whole);
+    feed(&whole, 0, ping_quit, sizeof(ping_quit));
+    feed(&whole, 1, ok, sizeof(ok));
+    assert_int_equal(whole.rc, 1);
+    assert_int_equal(whole.got.starts, 1);
+    assert_int_equal(whole.got.n, 1);
+    assert_string_equal(op(0)->operation, "COM_PING");
+}
+
 /* COM_STMT_EXECUTE of an id never prepared: an operation without text. */
 static void test_unknown_statement(void **state)
 {
@@ -511,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_ssl_request),
         cmocka_unit_test(test_large_packet),
         cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_quit_behind_a_command),
         cmocka_unit_test(test_unknown_statement),
         cmocka_unit_test(test_mysql8),
         cmocka_unit_test(test_detect),
