@@ -905,7 +905,7 @@ static int in_end(ss_mysql_t *s, const ss_db_sink_t *sink)
             return 1;
         }
         if (s->head_len >= 1 && s->head[0] == 0xff)
-            return fail(s, "auth");
+            return fail(s, "auth_error");
         return 1; /* auth switch, more data */
     case PH_COMMAND:
         return reply_packet(s, sink);

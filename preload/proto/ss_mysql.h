@@ -12,12 +12,27 @@
  * text), COM_PING, COM_QUIT, COM_CHANGE_USER and the other one-reply
  * commands. Result sets are counted past, never copied.
  *
- * It lets go (ss_mysql_feed returns 0, ss_mysql_why says why) when the
- * stream turns to TLS after the SSL request ("tls": the TLS hooks see the
- * plaintext; ss_mysql_tls resumes this state on it), when compression is
- * negotiated ("compressed": the bytes pass untouched), and when it cannot
- * follow (a greeting it does not know, a broken frame, a reply it did not
- * expect, a replication stream, a pipeline deeper than its FIFO).
+ * A command's start() is called at its command byte (the first byte of
+ * its payload); commands the server never answers (COM_QUIT,
+ * COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA) get none. done() comes when
+ * the reply's last packet was read: for COM_QUERY, the last result set
+ * (SERVER_MORE_RESULTS_EXISTS clear). db.operation.name is the SQL's, or
+ * the command's name (COM_PING, COM_INIT_DB, COM_CHANGE_USER...) when
+ * there is no SQL text. Past SS_MYSQL_OPS commands awaiting replies, the
+ * next go untraced (counted in `untraced`) and their replies are still
+ * read in order.
+ *
+ * It lets go (ss_mysql_feed returns 0, ss_mysql_why says why) when:
+ *   "tls"         the SSL request was sent: the TLS hooks see the
+ *                 plaintext, and ss_mysql_tls resumes this state on it;
+ *   "compressed"  CLIENT_COMPRESS (or zstd) on both sides: bytes untouched;
+ *   "metadata"    MySQL's optional result set metadata was negotiated;
+ *   "protocol"    the client speaks the pre-4.1 protocol;
+ *   "greeting", "handshake"  not a protocol 10 greeting and answer;
+ *   "auth_error"  the server refused the login;
+ *   "sequence", "command", "reply"  a frame, command or reply out of
+ *                 place (replication and unknown commands included);
+ *   "pipeline"    more than SS_MYSQL_PENDING commands awaiting replies.
  */
 #ifndef SS_MYSQL_H
 #define SS_MYSQL_H
