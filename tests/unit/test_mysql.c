@@ -449,6 +449,13 @@ static void mysql8_conversation(void)
     PKT(0, 0, "\x19\x05\x00\x00\x00");
     PKT(0, 0, "\x17\x05\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00\x07\0\0\0\0\0\0\0");
     PKT(1, 1, "\xff\xdb\x04#HY000Unknown prepared statement handler");
+    /* a procedure: a result set, more results, then its OK; one statement */
+    PKT(0, 0, "\x03\x00\x01" "CALL restock(3)");
+    PKT(1, 1, "\x01");
+    PKT(1, 2, "\x03" "def" "\0\0\0\x04name\0\x0c\x21\0\0\0\0\0\xfd\0\0\0\0\0");
+    PKT(1, 3, "\x03" "box");
+    PKT(1, 4, "\xfe\x00\x00\x0a\x00\x00\x00");
+    PKT(1, 5, "\x00\x01\x00\x02\x00\x00\x00");
     PKT(0, 0, "\x01");
 }
 
@@ -459,7 +466,7 @@ static void test_mysql8(void **state)
     every_split(conv.segs, conv.n);
     assert_int_equal(whole.rc, 1);
     assert_string_equal(ss_mysql_system(&whole.st), "mysql");
-    assert_int_equal(whole.got.n, 9);
+    assert_int_equal(whole.got.n, 10);
     assert_string_equal(op(0)->namespace_, "inventory");
     assert_string_equal(op(0)->query_text, "SELECT name FROM items WHERE id = ?");
     assert_int_equal(op(0)->error, 0);
@@ -478,6 +485,9 @@ static void test_mysql8(void **state)
     assert_string_equal(op(8)->query_text, "");
     assert_string_equal(op(8)->status_code, "1243");
     assert_int_equal(whole.st.unknown_stmt, 1);
+    assert_string_equal(op(9)->operation, "CALL");
+    assert_int_equal(op(9)->batch_size, 0);
+    assert_int_equal(op(9)->error, 0);
 }
 
 static void test_detect(void **state)
