@@ -402,6 +402,11 @@ static void pkt(int in, uint8_t seq, const void *payload, size_t n)
  * QUERY_ATTRIBUTES, and bit 0 (MySQL, not MariaDB). */
 #define CAPS "\x09\xa2\x2b\x09"
 
+#define OK_AUTOCOMMIT "\x00\x00\x00\x02\x00\x00\x00"
+#define COLDEF_NAME "\x03" "def" "\0\0\0\x04name\0\x0c\x21\0\0\0\0\0\xfd\0\0\0\0\0"
+/* statement 5, no cursor, once, one BIGINT parameter: 7 */
+#define EXECUTE_5_WITH_7 "\x17\x05\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00\x07\0\0\0\0\0\0\0"
+
 static void mysql8_conversation(void)
 {
     memset(&conv, 0, sizeof(conv));
@@ -411,7 +416,7 @@ static void mysql8_conversation(void)
               "app\0" "\x20" "0123456789abcdef0123456789abcdef" "inventory\0"
               "caching_sha2_password");
     PKT(1, 2, "\x01\x03"); /* fast auth: the password was right */
-    PKT(1, 3, "\x00\x00\x00\x02\x00\x00\x00");
+    PKT(1, 3, OK_AUTOCOMMIT);
     /* COM_QUERY with (empty) query attributes; a result set ending in OK 0xfe */
     PKT(0, 0, "\x03\x00\x01" "SELECT name FROM items WHERE id = 7");
     PKT(1, 1, "\x01");
@@ -427,32 +432,32 @@ static void mysql8_conversation(void)
               "mysql_native_password\0");
     PKT(1, 1, "\xfe" "mysql_native_password\0" "01234567890123456789");
     PKT(0, 2, "abcdefghijabcdefghij");
-    PKT(1, 3, "\x00\x00\x00\x02\x00\x00\x00");
+    PKT(1, 3, OK_AUTOCOMMIT);
     PKT(0, 0, "\x0e");
-    PKT(1, 1, "\x00\x00\x00\x02\x00\x00\x00");
+    PKT(1, 1, OK_AUTOCOMMIT);
     /* prepared: PREPARE_OK with one parameter and one column, no EOFs */
     PKT(0, 0, "\x16" "SELECT name FROM items WHERE id = ?");
     PKT(1, 1, "\x00\x05\x00\x00\x00\x01\x00\x01\x00\x00\x00\x00");
     PKT(1, 2, "\x03" "def" "\0\0\0\x01?\0\x0c\x3f\0\0\0\0\0\x08\x80\0\0\0\0");
-    PKT(1, 3, "\x03" "def" "\0\0\0\x04name\0\x0c\x21\0\0\0\0\0\xfd\0\0\0\0\0");
+    PKT(1, 3, COLDEF_NAME);
     PKT(0, 0, "\x18\x05\x00\x00\x00\x00\x00" "long data never waited for");
-    PKT(0, 0, "\x17\x05\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00\x07\0\0\0\0\0\0\0");
+    PKT(0, 0, EXECUTE_5_WITH_7);
     PKT(1, 1, "\x01");
-    PKT(1, 2, "\x03" "def" "\0\0\0\x04name\0\x0c\x21\0\0\0\0\0\xfd\0\0\0\0\0");
+    PKT(1, 2, COLDEF_NAME);
     PKT(1, 3, "\x00\x00\x03" "box");
     PKT(1, 4, "\xfe\x00\x00\x02\x00\x00\x00");
     PKT(0, 0, "\x1a\x05\x00\x00\x00");
-    PKT(1, 1, "\x00\x00\x00\x02\x00\x00\x00");
+    PKT(1, 1, OK_AUTOCOMMIT);
     PKT(0, 0, "\x09");
     PKT(1, 1, "Uptime: 5  Threads: 1  Questions: 9");
     /* closed (no reply), then executed: the server and the follower forgot it */
     PKT(0, 0, "\x19\x05\x00\x00\x00");
-    PKT(0, 0, "\x17\x05\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00\x07\0\0\0\0\0\0\0");
+    PKT(0, 0, EXECUTE_5_WITH_7);
     PKT(1, 1, "\xff\xdb\x04#HY000Unknown prepared statement handler");
     /* a procedure: a result set, more results, then its OK; one statement */
     PKT(0, 0, "\x03\x00\x01" "CALL restock(3)");
     PKT(1, 1, "\x01");
-    PKT(1, 2, "\x03" "def" "\0\0\0\x04name\0\x0c\x21\0\0\0\0\0\xfd\0\0\0\0\0");
+    PKT(1, 2, COLDEF_NAME);
     PKT(1, 3, "\x03" "box");
     PKT(1, 4, "\xfe\x00\x00\x0a\x00\x00\x00");
     PKT(1, 5, "\x00\x01\x00\x02\x00\x00\x00");
