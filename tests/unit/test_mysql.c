@@ -21,25 +21,6 @@
 #include "mysql_recorded.h"
 
 
-/* STUB until ss_sql.c is merged: the text as given, the first word as
- * the operation. */
-void ss_sql_describe(const char *q, size_t n, ss_sql_dialect_t dialect, int parameterized,
-                     ss_db_op_t *op)
-{
-    size_t w = 0;
-
-    (void)dialect;
-    (void)parameterized;
-    if (n >= sizeof(op->query_text))
-        n = sizeof(op->query_text) - 1;
-    memcpy(op->query_text, q, n);
-    op->query_text[n] = '\0';
-    while (w < n && w < sizeof(op->operation) - 1 && q[w] != ' ')
-        w++;
-    memcpy(op->operation, q, w);
-    op->operation[w] = '\0';
-}
-
 #define MAX_OPS 32
 
 typedef struct got {
