@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../preload/proto/ss_pg.h"
+#include "pg_pgbench.h"
 
 #define OUT SS_DB_OUT
 #define IN SS_DB_IN
@@ -26,7 +27,7 @@ typedef struct {
 } seg_t;
 
 typedef struct {
-    seg_t seg[40];
+    seg_t seg[80];
     size_t n;
 } conv_t;
 
@@ -35,7 +36,7 @@ typedef struct {
 static seg_t *seg_for(conv_t *c, ss_db_dir_t dir)
 {
     if (c->n == 0 || c->seg[c->n - 1].dir != dir) {
-        assert_true(c->n < 40);
+        assert_true(c->n < 80);
         c->seg[c->n].dir = dir;
         c->seg[c->n].n = 0;
         c->n++;
@@ -501,6 +502,83 @@ static void test_fifo_bound(void **state)
     assert_non_null(strstr(log_buf, "done 8 ns=shop op=SELECT coll= sum=SELECT text=SELECT ?\n"));
 }
 
+/* What the recorded pgbench run reports (test_recorded_pgbench). */
+#define RECORDED_WANT \
+    "start 1\n" \
+    "done 1 ns=bench op=BEGIN coll= sum=BEGIN text=BEGIN;\n" \
+    "start 2\n" \
+    "done 2 ns=bench op=BEGIN coll= sum=BEGIN text=BEGIN;\n" \
+    "start 3\n" \
+    "done 3 ns=bench op=UPDATE coll=pgbench_accounts sum=UPDATE pgbench_accounts text=UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;\n" \
+    "start 4\n" \
+    "done 4 ns=bench op=UPDATE coll=pgbench_accounts sum=UPDATE pgbench_accounts text=UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;\n" \
+    "start 5\n" \
+    "done 5 ns=bench op=SELECT coll=pgbench_accounts sum=SELECT pgbench_accounts text=SELECT abalance FROM pgbench_accounts WHERE aid = $1;\n" \
+    "start 6\n" \
+    "done 6 ns=bench op=SELECT coll=pgbench_accounts sum=SELECT pgbench_accounts text=SELECT abalance FROM pgbench_accounts WHERE aid = $1;\n" \
+    "start 7\n" \
+    "done 7 ns=bench op=UPDATE coll=pgbench_tellers sum=UPDATE pgbench_tellers text=UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2;\n" \
+    "start 8\n" \
+    "done 8 ns=bench op=UPDATE coll=pgbench_tellers sum=UPDATE pgbench_tellers text=UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2;\n" \
+    "start 9\n" \
+    "done 9 ns=bench op=UPDATE coll=pgbench_branches sum=UPDATE pgbench_branches text=UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2;\n" \
+    "start 10\n" \
+    "done 10 ns=bench op=UPDATE coll=pgbench_branches sum=UPDATE pgbench_branches text=UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2;\n" \
+    "start 11\n" \
+    "done 11 ns=bench op=INSERT coll=pgbench_history sum=INSERT pgbench_history text=INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP);\n" \
+    "start 12\n" \
+    "done 12 ns=bench op=INSERT coll=pgbench_history sum=INSERT pgbench_history text=INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP);\n" \
+    "start 13\n" \
+    "done 13 ns=bench op=END coll= sum=END text=END;\n" \
+    "start 14\n" \
+    "done 14 ns=bench op=END coll= sum=END text=END;\n" \
+    "start 15\n" \
+    "done 15 ns=bench op=BEGIN coll= sum=BEGIN text=BEGIN;\n" \
+    "start 16\n" \
+    "done 16 ns=bench op=UPDATE coll=pgbench_accounts sum=UPDATE pgbench_accounts text=UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;\n" \
+    "start 17\n" \
+    "done 17 ns=bench op=SELECT coll=pgbench_accounts sum=SELECT pgbench_accounts text=SELECT abalance FROM pgbench_accounts WHERE aid = $1;\n" \
+    "start 18\n" \
+    "done 18 ns=bench op=UPDATE coll=pgbench_tellers sum=UPDATE pgbench_tellers text=UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2;\n" \
+    "start 19\n" \
+    "done 19 ns=bench op=UPDATE coll=pgbench_branches sum=UPDATE pgbench_branches text=UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2;\n" \
+    "start 20\n" \
+    "done 20 ns=bench op=INSERT coll=pgbench_history sum=INSERT pgbench_history text=INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP);\n" \
+    "start 21\n" \
+    "done 21 ns=bench op=END coll= sum=END text=END;\n" \
+    "start 22\n" \
+    "done 22 ns=bench op=BEGIN coll= sum=BEGIN text=BEGIN;\n" \
+    "start 23\n" \
+    "done 23 ns=bench op=UPDATE coll=pgbench_accounts sum=UPDATE pgbench_accounts text=UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;\n" \
+    "start 24\n" \
+    "done 24 ns=bench op=SELECT coll=pgbench_accounts sum=SELECT pgbench_accounts text=SELECT abalance FROM pgbench_accounts WHERE aid = $1;\n" \
+    "start 25\n" \
+    "done 25 ns=bench op=UPDATE coll=pgbench_tellers sum=UPDATE pgbench_tellers text=UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2;\n" \
+    "start 26\n" \
+    "done 26 ns=bench op=UPDATE coll=pgbench_branches sum=UPDATE pgbench_branches text=UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2;\n" \
+    "start 27\n" \
+    "done 27 ns=bench op=INSERT coll=pgbench_history sum=INSERT pgbench_history text=INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP);\n" \
+    "start 28\n" \
+    "done 28 ns=bench op=END coll= sum=END text=END;\n"
+
+/* pgbench's prepared mode: each statement prepared once in a round trip
+ * of its own (Parse, Sync: a span to its ReadyForQuery), then executed by
+ * name; the SSLRequest refused. */
+static void test_recorded_pgbench(void **state)
+{
+    static conv_t c;
+    size_t k;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    for (k = 0; k < sizeof(pgbench_prepared) / sizeof(*pgbench_prepared); k++)
+        put(seg_for(&c, pgbench_prepared[k].in ? IN : OUT), pgbench_prepared[k].b,
+            pgbench_prepared[k].n);
+    expect(&c, 1, NULL, RECORDED_WANT);
+    assert_int_equal(starts, 28);
+    assert_int_equal(dones, 28);
+}
+
 static void test_detect(void **state)
 {
     static const uint8_t startup_msg[] = {0, 0, 0, 40, 0, 3, 0, 0, 'u'};
@@ -535,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_ssl_refused_then_clear),
         cmocka_unit_test(test_let_go),
         cmocka_unit_test(test_fifo_bound),
+        cmocka_unit_test(test_recorded_pgbench),
         cmocka_unit_test(test_detect),
     };
 
