@@ -95,6 +95,13 @@ static void rows(conv_t *c, const char *tag, size_t tag_len)
 
 #define ROWS(c, lit) rows(c, lit, sizeof(lit) - 1)
 
+/* ParseComplete, BindComplete */
+static void parsed_and_bound(conv_t *c)
+{
+    M(c, IN, '1', "");
+    M(c, IN, '2', "");
+}
+
 /* ---- feeding ------------------------------------------------------------- */
 
 static char log_buf[16384];
@@ -285,8 +292,7 @@ static void test_extended_unnamed(void **state)
     M(&c, OUT, 'D', "P\0");
     M(&c, OUT, 'E', "\0\0\0\0\0");
     M(&c, OUT, 'S', "");
-    M(&c, IN, '1', "");
-    M(&c, IN, '2', "");
+    parsed_and_bound(&c);
     ROWS(&c, "SELECT 2\0");
     M(&c, IN, 'Z', "I");
     expect(&c, 1, NULL,
@@ -362,11 +368,9 @@ static void test_pipelined(void **state)
 
     (void)state;
     pipelined(&c);
-    M(&c, IN, '1', "");
-    M(&c, IN, '2', "");
+    parsed_and_bound(&c);
     M(&c, IN, 'C', "INSERT 0 1\0");
-    M(&c, IN, '1', "");
-    M(&c, IN, '2', "");
+    parsed_and_bound(&c);
     ROWS(&c, "SELECT 2\0");
     M(&c, IN, 'Z', "I");
     expect(&c, 1, NULL,
@@ -382,8 +386,7 @@ static void test_pipelined_error_skips_to_sync(void **state)
 
     (void)state;
     pipelined(&c);
-    M(&c, IN, '1', "");
-    M(&c, IN, '2', "");
+    parsed_and_bound(&c);
     M(&c, IN, 'E', "SERROR\0VERROR\0C23505\0Mduplicate key\0Dsecret\0\0");
     M(&c, IN, 'Z', "I");
     M(&c, OUT, 'Q', "SELECT 1\0");
