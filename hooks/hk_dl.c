@@ -19,6 +19,17 @@
 
 void *hk_dlopen_deep(const char *file, int mode);
 
+/* The real dlopen, for the stub to jump to itself: through ss_real_dlopen
+ * the caller the real one sees would depend on the compiler making that
+ * call a tail call (it does not at -O0). NULL until the shim's constructor
+ * ran; until then the stub goes through ss_real_dlopen. */
+__attribute__((visibility("hidden"))) void *hk_dlopen_next;
+
+__attribute__((constructor)) static void hk_dl_init(void)
+{
+    __atomic_store_n(&hk_dlopen_next, dlsym(RTLD_NEXT, "dlopen"), __ATOMIC_RELEASE);
+}
+
 void *hk_dlopen_deep(const char *file, int mode)
 {
     unsigned before;
@@ -48,7 +59,10 @@ __asm__(".text\n"
         "dlopen:\n"
         "    testl $" HK_STR(RTLD_DEEPBIND) ", %esi\n"
         "    jnz hk_dlopen_deep\n"
-        "    jmp ss_real_dlopen\n"
+        "    movq hk_dlopen_next(%rip), %rax\n"
+        "    testq %rax, %rax\n"
+        "    jz ss_real_dlopen\n"
+        "    jmp *%rax\n"
         ".size dlopen, .-dlopen\n");
 #elif defined(__aarch64__)
 __asm__(".text\n"
@@ -58,7 +72,11 @@ __asm__(".text\n"
         "dlopen:\n"
         "    tst w1, #" HK_STR(RTLD_DEEPBIND) "\n"
         "    b.ne hk_dlopen_deep\n"
-        "    b ss_real_dlopen\n"
+        "    adrp x16, hk_dlopen_next\n"
+        "    ldr x16, [x16, :lo12:hk_dlopen_next]\n"
+        "    cbz x16, 1f\n"
+        "    br x16\n"
+        "1:  b ss_real_dlopen\n"
         ".size dlopen, .-dlopen\n");
 #else
 /* Elsewhere a call: the caller the real dlopen sees is the shim. */

@@ -13,7 +13,12 @@ import unittest
 from harness import BUILD, CollectorTest, read_lines, start_app
 
 PHP = "/usr/bin/php"
-PROBE = os.path.join(BUILD, "tests", "deepprobe")
+# The probe built plain and with -D_FORTIFY_SOURCE=2 -O2: every test runs both.
+PROBES = [os.path.join(BUILD, "tests", p) for p in ("deepprobe", "deepprobe_fortify")]
+
+
+def service_of(mode, probe):
+    return "deep-%s-%s" % (mode, os.path.basename(probe))
 
 # One GET through php-curl; prints the status, the body's length and the
 # protections of curl.so's mappings (its RELRO pages read-only again).
@@ -85,25 +90,27 @@ class DeepBind(CollectorTest):
         self.assertEqual(span.attrs.get("http.response.status_code"), 200)
         self.assertIsNone(traceparent(heads(plain_record)[0]))
 
-    def probe(self, mode, traced):
-        record, port = self.backend("probe-%s-%s" % (mode, traced))
-        argv = [PROBE, mode, str(port)]
+    def probe(self, mode, traced, probe):
+        record, port = self.backend("probe-%s-%s-%s" % (mode, traced, os.path.basename(probe)))
+        argv = [probe, mode, str(port)]
         if traced:
-            r = self.col.run(argv, service="deep-" + mode)
+            r = self.col.run(argv, service=service_of(mode, probe))
         else:
             r = subprocess.run(argv, capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         return dict(kv.split("=") for kv in r.stdout.decode().split()), record
 
     def check_deepbind(self, mode):
-        plain, _ = self.probe(mode, False)
-        got, record = self.probe(mode, True)
-        # The library's own symbol preference is what RTLD_DEEPBIND gives it:
-        # its deep_who over the program's, its dup over libc's (and the shim's).
-        self.assertEqual(plain, {"who": "library", "dup": "-42", "status": "200"})
-        self.assertEqual(got, plain)
-        span = self.assert_traced("deep-" + mode, record)
-        self.assertEqual(span.attrs.get("url.full"), "http://deep/deep")
+        for probe in PROBES:
+            plain, _ = self.probe(mode, False, probe)
+            got, record = self.probe(mode, True, probe)
+            # The library's own symbol preference is what RTLD_DEEPBIND gives
+            # it: its deep_who over the program's, its dup over libc's (and
+            # the shim's).
+            self.assertEqual(plain, {"who": "library", "dup": "-42", "status": "200"}, probe)
+            self.assertEqual(got, plain, probe)
+            span = self.assert_traced(service_of(mode, probe), record)
+            self.assertEqual(span.attrs.get("url.full"), "http://deep/deep")
 
     def test_deepbind_now(self):
         self.check_deepbind("now")
@@ -114,11 +121,12 @@ class DeepBind(CollectorTest):
     def test_bare_name_through_the_callers_runpath(self):
         # Without RTLD_DEEPBIND the real dlopen still sees the program as
         # its caller: a bare name is found through the program's RUNPATH.
-        plain, _ = self.probe("bare", False)
-        got, record = self.probe("bare", True)
-        self.assertEqual(plain["who"], "program")
-        self.assertEqual((got["who"], got["status"]), ("program", "200"))
-        self.assert_traced("deep-bare", record)
+        for probe in PROBES:
+            plain, _ = self.probe("bare", False, probe)
+            got, record = self.probe("bare", True, probe)
+            self.assertEqual(plain["who"], "program", probe)
+            self.assertEqual((got["who"], got["status"]), ("program", "200"), probe)
+            self.assert_traced(service_of("bare", probe), record)
 
 
 if __name__ == "__main__":
