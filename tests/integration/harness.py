@@ -2,11 +2,13 @@
 and the spans the collector wrote, read back from its OTLP JSON lines.
 
 The build directory comes from SPANSHIM_BUILD (set by ctest)."""
+import atexit
 import json
 import os
 import pwd
 import shutil
 import socket
+import stat
 import signal
 import subprocess
 import sys
@@ -16,11 +18,41 @@ import unittest
 
 BUILD = os.environ.get("SPANSHIM_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
 BUILD = os.path.abspath(BUILD)
-LIB = os.path.join(BUILD, "libspanshim.so")
+
+
+def _others_can_enter(path):
+    """Can a user other than the owner reach files below path (every
+    directory up to / searchable by others)?"""
+    while True:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+def _shim_dir():
+    """Where the shim, the collector and the launcher are run from. Tests run
+    some of them as other users (nobody, workers that drop privileges): when
+    the build lies in a directory only its owner can enter (a clone under a
+    0700 directory), they run from copies in a directory anyone can enter."""
+    if os.geteuid() != 0 or _others_can_enter(BUILD):
+        return BUILD
+    d = tempfile.mkdtemp(prefix="spanshim-build.")
+    os.chmod(d, 0o755)
+    for name in ("libspanshim.so", "spanshim-collector", "spanshim", "spanshim-node.js"):
+        if os.path.exists(os.path.join(BUILD, name)):
+            shutil.copy2(os.path.join(BUILD, name), d)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
+SHIM_DIR = _shim_dir()
+LIB = os.path.join(SHIM_DIR, "libspanshim.so")
 # A sanitizer build needs its runtime preloaded ahead of the shim.
 PRELOAD = os.environ.get("SPANSHIM_PRELOAD_PREFIX", "") + LIB
-COLLECTOR = os.path.join(BUILD, "spanshim-collector")
-SPANSHIM = os.path.join(BUILD, "spanshim")
+COLLECTOR = os.path.join(SHIM_DIR, "spanshim-collector")
+SPANSHIM = os.path.join(SHIM_DIR, "spanshim")
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 PY = sys.executable
 

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import unittest
 
-from harness import BUILD, PY, Collector, python_with, read_lines, start_app
+from harness import PY, SHIM_DIR, Collector, python_with, read_lines, start_app
 
 NODE = shutil.which("node") or shutil.which("nodejs") or "node"
 TP_LINE = re.compile(rb"\r\ntraceparent: *([^\r]*)\r\n", re.I)
@@ -132,7 +132,7 @@ class Loops(unittest.TestCase):
         self.assertEqual(json.loads(got.stdout), "--no-deprecation")
 
     def test_module_without_the_shim_does_nothing(self):
-        env = dict(os.environ, NODE_OPTIONS='--require "%s"' % os.path.join(BUILD,
+        env = dict(os.environ, NODE_OPTIONS='--require "%s"' % os.path.join(SHIM_DIR,
                                                                            "spanshim-node.js"))
         env.pop("LD_PRELOAD", None)
         r = subprocess.run([NODE, "-e", NODE_ALONE, str(self.bport)], env=env,
