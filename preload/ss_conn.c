@@ -15,7 +15,7 @@
 #include "ss_conn_int.h"
 #include "ss_config.h"
 #include "ss_fd.h"
-#include "ss_h2.h"
+#include "proto/ss_h2.h"
 #include "ss_hint.h"
 #include "ss_inbound.h"
 #include "ss_log.h"
@@ -188,7 +188,7 @@ void ss_conn_remove(ss_conn_t *c, ss_span_t *s)
         c->q_tail = prev;
     if (c->req_cur == s)
         c->req_cur = NULL;
-    if (c->req.head == &s->head)
+    if (c->req.head == &s->http.head)
         c->req.head = NULL;
     c->pending--;
     s->next = NULL;
@@ -265,8 +265,8 @@ static int ss_conn_has_tp(const ss_http_head_t *h)
 
 void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
 {
-    if (s->kind == SS_KIND_SERVER && ss_conn_has_tp(&s->head) && s->head_done)
-        ss_inbound_remove(s->head.tp, s->ctx.span_id);
+    if (s->kind == SS_KIND_SERVER && ss_conn_has_tp(&s->http.head) && s->http.head_done)
+        ss_inbound_remove(s->http.head.tp, s->ctx.span_id);
     if (s->kind == SS_KIND_SERVER && ss_cur.active &&
         memcmp(ss_cur.ctx.span_id, s->ctx.span_id, 8) == 0)
         ss_cur.active = 0;
@@ -282,8 +282,8 @@ static void ss_conn_take_status_line(ss_conn_t *c)
 {
     uint16_t st = ss_http_status(&c->resp);
 
-    if (st && c->q_head && c->q_head->response_begun)
-        c->q_head->status_code = st;
+    if (st && c->q_head && c->q_head->http.response_begun)
+        c->q_head->http.status_code = st;
 }
 
 /* The program closed the connection of s, an exchange it served but had
@@ -312,12 +312,12 @@ void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
     while ((s = ss_conn_dequeue(c)) != NULL) {
         const char *e = error_type;
 
-        if (!s->head_done) {
+        if (!s->http.head_done) {
             ss_span_free(s);
             continue;
         }
         if (e == NULL)
-            e = ss_conn_left_to_child(s) || s->response_begun ? "" : "no_response";
+            e = ss_conn_left_to_child(s) || s->http.response_begun ? "" : "no_response";
         if (s->error_type[0] == '\0')
             strncpy(s->error_type, e, sizeof(s->error_type) - 1);
         ss_conn_finish(c, s);
@@ -371,8 +371,8 @@ static void ss_conn_req_begin(ss_conn_t *c)
     c->req.head = NULL;
     if ((s = ss_conn_exchange_new(c, SS_CONN_PENDING_MAX)) == NULL)
         return;
-    s->seq = seq; /* what the Node module counts too (ss_hint.h) */
-    c->req.head = &s->head;
+    s->http.seq = seq; /* what the Node module counts too (ss_hint.h) */
+    c->req.head = &s->http.head;
     c->req_cur = s;
 }
 
@@ -433,7 +433,7 @@ static void ss_conn_splice_replace(ss_span_t *s, uint64_t at)
     s->splice_owed = held;
     s->splice_held = 0;
     s->splice_armed = 1;
-    s->tp_copied = 1;
+    s->http.tp_copied = 1;
     SS_COUNT(headers_replaced);
 }
 
@@ -462,7 +462,7 @@ static void ss_conn_client_hinted(ss_span_t *s, const ss_hint_t *hint)
  * exchange propagates, the value is not cut, and none of it went out. */
 static int ss_conn_tp_open(const ss_conn_t *c, const ss_span_t *s)
 {
-    const ss_http_head_t *h = &s->head;
+    const ss_http_head_t *h = &s->http.head;
 
     return ss_lib_depth == 0 && ss_cfg.propagate && s->ctx.valid && h->tp_count == 1 &&
            !h->tp_trunc && (s->splice_held || h->tp_pos >= c->out_sent);
@@ -470,7 +470,7 @@ static int ss_conn_tp_open(const ss_conn_t *c, const ss_span_t *s)
 
 int ss_conn_tp_may_be_copy(const ss_conn_t *c, const ss_span_t *s)
 {
-    const ss_http_head_t *h = &s->head;
+    const ss_http_head_t *h = &s->http.head;
     size_t n = h->tp_len, i;
 
     if (!ss_conn_tp_open(c, s))
@@ -490,7 +490,7 @@ int ss_conn_tp_may_be_copy(const ss_conn_t *c, const ss_span_t *s)
  * most (ss_send.c), and anything still held goes as it is if no copy. */
 static void ss_conn_client_tp_end(ss_conn_t *c, ss_span_t *s)
 {
-    const ss_http_head_t *h = &s->head;
+    const ss_http_head_t *h = &s->http.head;
     ss_ctx_t parent;
     ss_hint_t hint;
 
@@ -515,7 +515,7 @@ static void ss_conn_client_tp_end(ss_conn_t *c, ss_span_t *s)
 
 static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
 {
-    const ss_http_head_t *h = &s->head;
+    const ss_http_head_t *h = &s->http.head;
 
     if (ss_lib_depth > 0) {
         s->sampled = 0; /* libcurl's transfer span covers it, header and all */
@@ -527,7 +527,7 @@ static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
         if (s->parent_ambiguous)
             SS_COUNT(parents_ambiguous);
         ss_conn_splice_insert(s, c->req.pos);
-    } else if (!s->tp_copied) {
+    } else if (!s->http.tp_copied) {
         /* The program traces itself: leave its header and its span alone. */
         s->sampled = 0;
         SS_COUNT(headers_own);
@@ -536,7 +536,7 @@ static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
 
 void ss_conn_server_head_end(ss_span_t *s)
 {
-    const ss_http_head_t *h = &s->head;
+    const ss_http_head_t *h = &s->http.head;
     ss_ctx_t parent;
     int ok = h->tp_count == 1 && ss_tp_parse(h->tp, h->tp_len, &parent);
 
@@ -579,8 +579,8 @@ static int ss_conn_feed_h1_req(ss_conn_t *c, const char *p, size_t n)
         case SS_HTTP_EV_HEAD_END:
             ss_conn_mark_http(c);
             if (c->req_cur) {
-                c->req_cur->head_done = 1;
-                c->req_cur->head_minor = c->req.vminor;
+                c->req_cur->http.head_done = 1;
+                c->req_cur->http.head_minor = c->req.vminor;
                 if (c->role == SS_ROLE_CLIENT)
                     ss_conn_client_head_end(c, c->req_cur);
                 else
@@ -650,7 +650,7 @@ static int ss_conn_is_method(const ss_span_t *s, const char *m)
 {
     size_t n = strlen(m);
 
-    return s->head.method_len == n && memcmp(s->head.method, m, n) == 0;
+    return s->http.head.method_len == n && memcmp(s->http.head.method, m, n) == 0;
 }
 
 /* Feed response bytes (p NULL: n unseen body bytes); returns 0 if the
@@ -674,16 +674,16 @@ int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
         n -= used;
         switch (ev) {
         case SS_HTTP_EV_BEGIN:
-            if (s == NULL || !s->head_done) {
+            if (s == NULL || !s->http.head_done) {
                 SS_COUNT(http_errors);
                 return 0; /* a response to nothing we saw */
             }
-            s->response_begun = 1;
+            s->http.response_begun = 1;
             c->resp.skip_body = ss_conn_is_method(s, "HEAD");
             break;
         case SS_HTTP_EV_HEAD_END:
             if (s)
-                s->status_code = c->resp.status;
+                s->http.status_code = c->resp.status;
             break;
         case SS_HTTP_EV_END: {
             uint16_t st = c->resp.status;
@@ -788,6 +788,7 @@ static void ss_conn_connect_failed(ss_conn_t *c, int err)
     if (c->is_unix || ss_cfg.disabled || ss_lib_depth > 0 || (s = ss_span_alloc()) == NULL)
         return;
     s->kind = SS_KIND_CLIENT;
+    s->type = SS_SPAN_CONNECT;
     s->start_ns = c->connect_ns;
     s->peer_port = c->peer_port;
     memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));

@@ -25,7 +25,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "ss_http.h"
+#include "proto/ss_http.h"
 #include "ss_lock.h"
 #include "ss_span.h"
 

@@ -21,7 +21,7 @@
 #include "ss_conn.h"
 #include "ss_conn_int.h"
 #include "ss_config.h"
-#include "ss_h2.h"
+#include "proto/ss_h2.h"
 #include "ss_log.h"
 
 #include <stdlib.h>
@@ -72,7 +72,7 @@ static ss_span_t *ss_conn_h2_find(ss_conn_t *c, uint32_t stream)
     ss_span_t *s;
 
     for (s = c->q_head; s; s = s->next)
-        if (s->stream_id == stream)
+        if (s->http.stream_id == stream)
             return s;
     return NULL;
 }
@@ -110,7 +110,7 @@ static int ss_field_is(const ss_hpack_field_t *f, const char *name)
 /* A request field: the pseudo-headers are the request line. */
 static void ss_conn_h2_req_field(ss_span_t *s, const ss_hpack_field_t *f)
 {
-    ss_http_head_t *h = &s->head;
+    ss_http_head_t *h = &s->http.head;
 
     if (ss_field_is(f, ":method")) {
         SS_HEAD_SET(h, method, f);
@@ -136,7 +136,7 @@ static void ss_conn_h2_status_field(ss_span_t *s, const ss_hpack_field_t *f)
     if (ss_field_is(f, ":status") && f->value_len == 3 && f->value[0] >= '1' &&
         f->value[0] <= '9' && f->value[1] >= '0' && f->value[1] <= '9' && f->value[2] >= '0' &&
         f->value[2] <= '9')
-        s->status_code = (uint16_t)((f->value[0] - '0') * 100 + (f->value[1] - '0') * 10 +
+        s->http.status_code = (uint16_t)((f->value[0] - '0') * 100 + (f->value[1] - '0') * 10 +
                                     (f->value[2] - '0'));
 }
 
@@ -184,13 +184,13 @@ static void ss_conn_h2_head_end(ss_conn_t *c, ss_span_t *s)
 {
     ss_h2_dir_t *d = &c->h2->req;
 
-    s->head_done = 1;
+    s->http.head_done = 1;
     ss_conn_mark_http(c);
     if (c->role == SS_ROLE_SERVER) {
         ss_conn_server_head_end(s);
     } else if (ss_conn_in_library()) {
         s->sampled = 0; /* libcurl's transfer span covers it */
-    } else if (s->head.tp_count) {
+    } else if (s->http.head.tp_count) {
         /* The program's own (or a copy: HPACK cannot be rewritten in
          * place, so a forwarded one stays the program's). */
         s->sampled = 0;
@@ -207,7 +207,7 @@ static void ss_conn_h2_head_end(ss_conn_t *c, ss_span_t *s)
  * then ends when the write that ends it started). */
 static void ss_conn_h2_end(ss_conn_t *c, ss_span_t *s, const char *error_type, int answered)
 {
-    if (s == NULL || !s->head_done)
+    if (s == NULL || !s->http.head_done)
         return;
     if (c->h2->resp_span == s)
         c->h2->resp_span = NULL;
@@ -236,7 +236,7 @@ void ss_conn_h2_eof(ss_conn_t *c)
 
     for (s = c->q_head; s; s = s->next)
         if (s->error_type[0] == '\0')
-            strncpy(s->error_type, s->response_begun ? "response_truncated" : "no_response",
+            strncpy(s->error_type, s->http.response_begun ? "response_truncated" : "no_response",
                     sizeof(s->error_type) - 1);
     ss_conn_fail_all(c, NULL);
 }
@@ -252,8 +252,8 @@ static void ss_conn_h2_req_headers(ss_conn_t *c, ss_h2_dir_t *d)
         return; /* trailers, or a push promise: nothing to record */
     if ((s = ss_conn_exchange_new(c, SS_H2_STREAMS_MAX)) == NULL)
         return;
-    s->stream_id = d->stream;
-    s->http_version = 20;
+    s->http.stream_id = d->stream;
+    s->http.http_version = 20;
     c->h2->req_span = s;
     if (c->role == SS_ROLE_CLIENT)
         ss_h2_copy_start(d, (uint8_t *)s->splice, ss_conn_h2_copy_cap(s));
@@ -314,7 +314,7 @@ int ss_conn_h2_feed_resp(ss_conn_t *c, const char *p, size_t n)
         case SS_H2_EV_HEADERS:
             h->resp_span = h->resp.type == SS_H2_HEADERS ? ss_conn_h2_find(c, h->resp.stream) : NULL;
             if (h->resp_span)
-                h->resp_span->response_begun = 1;
+                h->resp_span->http.response_begun = 1;
             break;
         case SS_H2_EV_FIELD:
             if (h->resp_span)

@@ -248,10 +248,10 @@ void ss_curl_end(void *h, int result)
         char url[SS_HTTP_TARGET_MAX];
 
         snprintf(url, sizeof(url), "http://%s", c->url);
-        ss_curl_set(s->head.target, &s->head.target_len, sizeof(s->head.target), url);
+        ss_curl_set(s->http.head.target, &s->http.head.target_len, sizeof(s->http.head.target), url);
         ss_curl_authority(url, host, sizeof(host));
     } else {
-        ss_curl_set(s->head.target, &s->head.target_len, sizeof(s->head.target), c->url);
+        ss_curl_set(s->http.head.target, &s->http.head.target_len, sizeof(s->http.head.target), c->url);
         ss_curl_authority(c->url, host, sizeof(host));
     }
     ss_unlock(&ss_curl_lock);
@@ -267,15 +267,15 @@ void ss_curl_end(void *h, int result)
         ss_curl_copy(s->peer_addr, sizeof(s->peer_addr), ip);
         s->peer_port = (uint16_t)port;
     }
-    ss_curl_set(s->head.method, &s->head.method_len, sizeof(s->head.method),
+    ss_curl_set(s->http.head.method, &s->http.head.method_len, sizeof(s->http.head.method),
                 method && *method ? method : "GET");
-    ss_curl_set(s->head.host, &s->head.host_len, sizeof(s->head.host), host);
-    s->head_done = 1;
+    ss_curl_set(s->http.head.host, &s->http.head.host_len, sizeof(s->http.head.host), host);
+    s->http.head_done = 1;
     /* CURL_HTTP_VERSION_1_0 = 1, 1_1 = 2, 2_0 = 3, 3 = 30 */
-    s->http_version = version == 1 ? 10 : version == 3 ? 20 : version == 30 ? 30 : 11;
-    s->head_minor = version == 1 ? 0 : 1;
-    s->status_code = (uint16_t)code;
-    s->resend_count = (uint16_t)redirects;
+    s->http.http_version = version == 1 ? 10 : version == 3 ? 20 : version == 30 ? 30 : 11;
+    s->http.head_minor = version == 1 ? 0 : 1;
+    s->http.status_code = (uint16_t)code;
+    s->http.resend_count = (uint16_t)redirects;
     if (result != 0)
         snprintf(s->error_type, sizeof(s->error_type), "%s",
                  ss_curl_error_type(result, os_errno, buf, sizeof(buf)));

@@ -43,7 +43,7 @@ static const ss_span_t *ss_hint_find(const ss_conn_t *c, uint32_t seq)
     const ss_span_t *s;
 
     for (s = c->q_head; s; s = s->next)
-        if (s->kind == SS_KIND_SERVER && s->head_done && s->seq == seq && s->ctx.valid)
+        if (s->kind == SS_KIND_SERVER && s->http.head_done && s->http.seq == seq && s->ctx.valid)
             return s;
     return NULL;
 }

@@ -193,7 +193,7 @@ static size_t ss_conn_hold_len(ss_conn_t *c, size_t total)
         s->splice_held = 0;
         return 0;
     }
-    from = s->splice_held ? c->out_sent : s->head.tp_pos;
+    from = s->splice_held ? c->out_sent : s->http.head.tp_pos;
     return from >= c->out_sent && from < end ? (size_t)(end - from) : 0;
 }
 

@@ -57,10 +57,13 @@ ss_span_t *ss_span_alloc(void)
     memset(s, 0, offsetof(ss_span_t, ts));
     s->ts_len = 0;
     s->ts[0] = '\0';
-    ss_http_head_reset(&s->head);
+    s->server_name[0] = '\0';
     s->splice_at = 0;
     s->splice_len = s->splice_del = s->splice_done = s->splice_owed = 0;
-    s->splice_armed = s->splice_held = s->tp_copied = 0;
+    s->splice_armed = s->splice_held = 0;
+    /* HTTP is the common case; other protocols fill their part whole. */
+    memset(&s->http, 0, offsetof(ss_span_http_t, head));
+    ss_http_head_reset(&s->http.head);
     s->next = NULL;
     return s;
 }
@@ -140,11 +143,16 @@ int ss_span_is_own(const ss_span_t *s)
     return s->fork_gen == ss_span_fork_gen;
 }
 
-/* Is the ended record worth exporting? A failed connect sent no request,
- * but the failure is news. */
+/* Is the ended record worth exporting? An HTTP exchange is once its
+ * request head passed; a failed connect sent nothing, but the failure is
+ * news; the other protocols end only operations that began. */
 static int ss_span_is_news(const ss_span_t *s)
 {
-    return s->sampled && (s->head_done || (s->error_type[0] && s->kind == SS_KIND_CLIENT));
+    if (!s->sampled)
+        return 0;
+    if (s->type == SS_SPAN_HTTP)
+        return s->http.head_done || (s->error_type[0] && s->kind == SS_KIND_CLIENT);
+    return 1;
 }
 
 void ss_span_end(ss_span_t *s)

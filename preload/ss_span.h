@@ -1,8 +1,12 @@
 /*
- * ss_span.h - one HTTP exchange as a span record.
+ * ss_span.h - one exchange as a span record: a common part (context,
+ * kind, times, peer, error), the send path's splice, and the part of its
+ * protocol (s->type says which: proto/ss_http_span.h, proto/ss_db.h,
+ * proto/ss_dns_span.h).
  *
  * A record is filled as the bytes pass (request head, then response
- * status) and handed to the exporter when the exchange ends; the exporter
+ * status; a command, then its reply) and handed to the exporter when the
+ * exchange ends; the exporter
  * encodes it at once, so the record can be reused right after. Records
  * come from a small free list, so the hot path does not call malloc once
  * the process has warmed up.
@@ -12,10 +16,20 @@
 
 #include <stdint.h>
 
-#include "ss_http.h"
 #include "ss_tctx.h"
+#include "proto/ss_db.h"
+#include "proto/ss_dns_span.h"
+#include "proto/ss_http_span.h"
 
 enum { SS_KIND_SERVER = 2, SS_KIND_CLIENT = 3 };
+
+/* Which protocol part a record holds. */
+enum {
+    SS_SPAN_HTTP = 0,             /* s->http */
+    SS_SPAN_CONNECT,              /* a connect that failed: the common part only */
+    SS_SPAN_DB,                   /* s->db */
+    SS_SPAN_DNS,                  /* s->dns */
+};
 
 /* Room for "traceparent: <55>\r\ntracestate: <512>\r\n" in HTTP/1, and in
  * HTTP/2 for the rewritten last frame of a request's header block: a
@@ -29,29 +43,22 @@ typedef struct ss_span {
     uint8_t has_parent;
     uint8_t parent_remote;        /* parent came from another process */
     uint8_t kind;                 /* SS_KIND_* */
+    uint8_t type;                 /* SS_SPAN_*: the protocol part */
     uint8_t sampled;
-    uint8_t head_done;            /* request head parsed: this is HTTP */
-    uint8_t response_begun;
     uint8_t is_unix;              /* over a Unix socket */
     uint8_t is_tls;               /* inside TLS: https */
-    uint8_t head_minor;           /* HTTP/1.x of the request */
-    uint16_t status_code;
-    uint16_t resend_count;        /* libcurl: redirects followed */
-    uint8_t http_version;         /* 10, 11, 20, 30; 0: from head_minor */
-    uint32_t stream_id;           /* HTTP/2: the exchange's stream */
     uint16_t peer_port;
     uint16_t local_port;
     uint64_t start_ns, end_ns;
     uint32_t fork_gen;            /* ss_span_start_ctx's process (ss_span.c) */
     uint32_t forks_made;          /* forks its process had made by then */
-    uint32_t seq;                 /* server, HTTP/1: its number on the connection, from 1 */
     uint16_t serving_slot;        /* server: counted in flight there (ss_serving.h) */
     uint8_t parent_ambiguous;     /* client: its thread served several, none chosen */
     char peer_addr[108];
     char error_type[32];
     uint16_t ts_len;              /* tracestate carried (inbound, forwarded) */
     char ts[SS_TS_FORWARD_MAX + 1];
-    ss_http_head_t head;          /* the request line and headers */
+    char server_name[SS_DNS_NAME_MAX]; /* the name the program resolved for the peer, or "" */
 
     /* Client side: bytes to splice into the request stream. */
     uint64_t splice_at;           /* stream offset of the splice */
@@ -62,8 +69,13 @@ typedef struct ss_span {
                                    * program was told went out (held, see ss_send.c) */
     uint8_t splice_armed;
     uint8_t splice_held;          /* application bytes held back: nothing goes after them */
-    uint8_t tp_copied;            /* the head's traceparent was a copy, replaced */
     char splice[SS_SPLICE_MAX];
+
+    union {                       /* the protocol's part, by type */
+        ss_span_http_t http;
+        ss_span_db_t db;
+        ss_span_dns_t dns;
+    };
 
     struct ss_span *next;         /* queue of a connection, or free list */
 } ss_span_t;

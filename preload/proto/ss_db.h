@@ -45,6 +45,13 @@ typedef struct ss_db_op {
     uint8_t error;                               /* the server answered with an error */
 } ss_db_op_t;
 
+/* The database part of a span record: which system, and the operation. */
+typedef struct ss_span_db {
+    const char *system;                          /* db.system.name: a static string */
+    uint16_t default_port;                       /* server.port is left out when it is this */
+    ss_db_op_t op;
+} ss_span_db_t;
+
 typedef struct ss_db_sink {
     void *arg;
     /* The byte just fed begins a command: a tag for it (the core keeps its

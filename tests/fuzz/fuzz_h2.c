@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../preload/ss_h2.h"
+#include "../../preload/proto/ss_h2.h"
 
 #define MAX_EV 2048
 

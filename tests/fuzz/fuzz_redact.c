@@ -134,16 +134,16 @@ static void check_span(const char *q, size_t n, uint8_t flags)
     for (kind = SS_KIND_SERVER; kind <= SS_KIND_CLIENT; kind++) {
         memset(&s, 0, sizeof(s));
         s.kind = (uint8_t)kind;
-        s.head_done = 1;
-        memcpy(s.head.method, flags & 8 ? "CONNECT" : "OPTIONS", 7);
-        s.head.method_len = 7;
+        s.http.head_done = 1;
+        memcpy(s.http.head.method, flags & 8 ? "CONNECT" : "OPTIONS", 7);
+        s.http.head.method_len = 7;
         tn = pn + n < SS_HTTP_TARGET_MAX ? pn + n : SS_HTTP_TARGET_MAX;
-        memcpy(s.head.target, pre, pn);
-        memcpy(s.head.target + pn, q, tn - pn);
-        s.head.target_len = (uint16_t)tn;
+        memcpy(s.http.head.target, pre, pn);
+        memcpy(s.http.head.target + pn, q, tn - pn);
+        s.http.head.target_len = (uint16_t)tn;
         if (flags & 16) {
-            memset(s.head.host, 'h', SS_HTTP_HOST_MAX);
-            s.head.host_len = SS_HTTP_HOST_MAX;
+            memset(s.http.head.host, 'h', SS_HTTP_HOST_MAX);
+            s.http.head.host_len = SS_HTTP_HOST_MAX;
         } else {
             strcpy(s.peer_addr, "::1");
         }

@@ -28,8 +28,8 @@
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_fd.h"
-#include "../../preload/ss_h2.h"
-#include "../../preload/ss_hpack.h"
+#include "../../preload/proto/ss_h2.h"
+#include "../../preload/proto/ss_hpack.h"
 #include "../../preload/ss_log.h"
 #include "wire.h"
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../preload/ss_http.h"
+#include "../../preload/proto/ss_http.h"
 
 #define MAX_EV 32
 #define MAX_MSG 8

@@ -19,16 +19,16 @@
 static void fill_head(ss_span_t *s, const char *method, const char *target, const char *host,
                       const char *ua)
 {
-    s->head.method_len = (uint16_t)strlen(method);
-    memcpy(s->head.method, method, s->head.method_len);
-    s->head.target_len = (uint16_t)strlen(target);
-    memcpy(s->head.target, target, s->head.target_len);
-    s->head.host_len = (uint16_t)strlen(host);
-    memcpy(s->head.host, host, s->head.host_len);
-    s->head.ua_len = (uint16_t)strlen(ua);
-    memcpy(s->head.ua, ua, s->head.ua_len);
-    s->head_done = 1;
-    s->head_minor = 1;
+    s->http.head.method_len = (uint16_t)strlen(method);
+    memcpy(s->http.head.method, method, s->http.head.method_len);
+    s->http.head.target_len = (uint16_t)strlen(target);
+    memcpy(s->http.head.target, target, s->http.head.target_len);
+    s->http.head.host_len = (uint16_t)strlen(host);
+    memcpy(s->http.head.host, host, s->http.head.host_len);
+    s->http.head.ua_len = (uint16_t)strlen(ua);
+    memcpy(s->http.head.ua, ua, s->http.head.ua_len);
+    s->http.head_done = 1;
+    s->http.head_minor = 1;
 }
 
 /* Encode spans into one request the way the exporter does, then decode. */
@@ -131,7 +131,7 @@ static void test_server_span(void **state)
     s.kind = SS_KIND_SERVER;
     s.start_ns = 1700000000000000001ull;
     s.end_ns = 1700000000000500002ull;
-    s.status_code = 503;
+    s.http.status_code = 503;
     s.peer_port = 51234;
     s.local_port = 8080;
     strcpy(s.peer_addr, "10.1.2.3");
@@ -192,15 +192,15 @@ static void test_client_spans(void **state)
     s[0].kind = SS_KIND_CLIENT;
     s[0].ctx.trace_id[0] = s[0].ctx.span_id[0] = 1;
     s[0].ctx.flags = 1;
-    s[0].status_code = 404;
+    s[0].http.status_code = 404;
     strcpy(s[0].peer_addr, "127.0.0.1");
     s[0].peer_port = 9000;
     fill_head(&s[0], "POST", "/api?q=1", "[::1]:9000", "");
     /* An absolute-form target with credentials, unknown method, HTTP/1.0. */
     s[1] = s[0];
-    s[1].status_code = 200;
+    s[1].http.status_code = 200;
     fill_head(&s[1], "PURGE", "http://user:secret@cache.local/x", "cache.local", "");
-    s[1].head_minor = 0;
+    s[1].http.head_minor = 0;
     /* A refused connect: no request. */
     s[2].kind = SS_KIND_CLIENT;
     s[2].ctx.trace_id[0] = s[2].ctx.span_id[0] = 2;
@@ -209,7 +209,7 @@ static void test_client_spans(void **state)
     strcpy(s[2].error_type, "ECONNREFUSED");
     /* No Host header. */
     s[3] = s[0];
-    s[3].status_code = 200;
+    s[3].http.status_code = 200;
     fill_head(&s[3], "GET", "/", "", "");
 
     r = roundtrip(s, 4);
@@ -257,7 +257,7 @@ static col_request_t *one_span(int kind, const char *method, const char *target,
     memset(&s, 0, sizeof(s));
     s.kind = (uint8_t)kind;
     s.ctx.trace_id[0] = s.ctx.span_id[0] = 1;
-    s.status_code = 200;
+    s.http.status_code = 200;
     strcpy(s.peer_addr, "127.0.0.1");
     s.peer_port = 28082;
     s.local_port = 28082;
@@ -361,18 +361,18 @@ static void test_redacted_span_worst_case(void **state)
     for (kind = SS_KIND_SERVER; kind <= SS_KIND_CLIENT; kind++) {
         memset(&s, 0, sizeof(s));
         s.kind = (uint8_t)kind;
-        s.head_done = 1;
-        s.head.method_len = 3;
-        memcpy(s.head.method, "GET", 3);
-        s.head.target[0] = '/';
-        s.head.target[1] = '?';
+        s.http.head_done = 1;
+        s.http.head.method_len = 3;
+        memcpy(s.http.head.method, "GET", 3);
+        s.http.head.target[0] = '/';
+        s.http.head.target[1] = '?';
         for (i = 2; i < SS_HTTP_TARGET_MAX; i++)
-            s.head.target[i] = "t=1&"[(i - 2) % 4];
-        s.head.target_len = SS_HTTP_TARGET_MAX;
-        memset(s.head.host, 'h', SS_HTTP_HOST_MAX);
-        s.head.host_len = SS_HTTP_HOST_MAX;
-        memset(s.head.ua, 'u', SS_HTTP_UA_MAX);
-        s.head.ua_len = SS_HTTP_UA_MAX;
+            s.http.head.target[i] = "t=1&"[(i - 2) % 4];
+        s.http.head.target_len = SS_HTTP_TARGET_MAX;
+        memset(s.http.head.host, 'h', SS_HTTP_HOST_MAX);
+        s.http.head.host_len = SS_HTTP_HOST_MAX;
+        memset(s.http.head.ua, 'u', SS_HTTP_UA_MAX);
+        s.http.head.ua_len = SS_HTTP_UA_MAX;
         memset(s.peer_addr, 'p', sizeof(s.peer_addr) - 1);
         memset(s.error_type, 'e', sizeof(s.error_type) - 1);
         memset(s.ts, 's', SS_TS_FORWARD_MAX);

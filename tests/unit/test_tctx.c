@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../preload/ss_http.h"
+#include "../../preload/proto/ss_http.h"
 #include "../../preload/ss_tctx.h"
 
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -29,12 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SS_HTTP_METHOD_MAX 24
-#define SS_HTTP_TARGET_MAX 512
-#define SS_HTTP_HOST_MAX 256
-#define SS_HTTP_UA_MAX 256
-#define SS_HTTP_TP_MAX 64
-#define SS_HTTP_TS_MAX 1024
+#include "ss_http_span.h"
 
 typedef enum {
     SS_HTTP_REQUEST = 0,
@@ -49,30 +44,6 @@ typedef enum {
     SS_HTTP_EV_ERROR,
     SS_HTTP_EV_TP_END,
 } ss_http_ev_t;
-
-/* A captured string: bytes, length, and whether the cap cut it. */
-#define SS_HTTP_FIELD(name, cap) \
-    char name[cap];              \
-    uint16_t name##_len;         \
-    uint8_t name##_trunc
-
-/* The captured fields, one table for the struct and for ss_http_head_reset. */
-#define SS_HTTP_HEAD_FIELDS(X)           \
-    X(method, SS_HTTP_METHOD_MAX)        \
-    X(target, SS_HTTP_TARGET_MAX)        \
-    X(host, SS_HTTP_HOST_MAX)            \
-    X(ua, SS_HTTP_UA_MAX)                \
-    X(tp, SS_HTTP_TP_MAX)                \
-    X(ts, SS_HTTP_TS_MAX)
-
-#define SS_HTTP_HEAD_MEMBER(name, cap) SS_HTTP_FIELD(name, cap);
-
-typedef struct ss_http_head {
-    SS_HTTP_HEAD_FIELDS(SS_HTTP_HEAD_MEMBER)
-    uint8_t tp_count;     /* traceparent header lines seen */
-    uint8_t ts_count;     /* tracestate header lines seen */
-    uint64_t tp_pos;      /* stream offset of the first traceparent value */
-} ss_http_head_t;
 
 typedef struct ss_http {
     uint8_t kind;         /* ss_http_kind_t */
@@ -96,10 +67,6 @@ typedef struct ss_http {
 } ss_http_t;
 
 void ss_http_init(ss_http_t *p, ss_http_kind_t kind);
-
-/* Empty a head: lengths, caps and counts back to zero. The bytes are left
- * as they are (about 2 KiB); every reader goes by the lengths. */
-void ss_http_head_reset(ss_http_head_t *h);
 
 /* Use at most len bytes of buf; stop at the first event (see above).
  * buf NULL means len bytes went by unseen (sendfile): that is fine inside a

@@ -137,15 +137,6 @@ void ss_http_init(ss_http_t *p, ss_http_kind_t kind)
     p->state = SS_S_START;
 }
 
-void ss_http_head_reset(ss_http_head_t *h)
-{
-#define SS_HTTP_EMPTY(name, cap) h->name##_len = 0, h->name##_trunc = 0;
-    SS_HTTP_HEAD_FIELDS(SS_HTTP_EMPTY)
-#undef SS_HTTP_EMPTY
-    h->tp_count = h->ts_count = 0;
-    h->tp_pos = 0;
-}
-
 int ss_http_idle(const ss_http_t *p)
 {
     return p->state == SS_S_START;

@@ -18,7 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "ss_hpack.h"
-#include "ss_log.h"
+#include "../ss_log.h"
 
 #include <dlfcn.h>
 #include <nghttp2/nghttp2.h>
