@@ -1,38 +1,50 @@
 /*
- * ss_conn.c - the protocol logic of a followed connection (see ss_conn.h).
- *
- * Four streams meet here: requests we send (client), responses we read
- * (client), requests we read (server), responses we send (server). Both
- * roles share one queue of exchanges per connection: a request creates one
- * when its first byte passes, the matching response (the first still open;
- * HTTP/1 answers in order) ends it. The thread that read a request's head
- * remembers that server span as the parent for the requests it then makes.
- * The send path, where trace headers are spliced in, is ss_send.c; HTTP/2,
- * recognised here by its preface, is ss_conn_h2.c.
+ * ss_conn.c - the protocol-neutral core of a followed connection (see
+ * ss_conn.h): its life from connect() or accept() to close(), detection of
+ * its protocol from the first bytes (the table in proto/ss_protos.def),
+ * feeding each direction to that protocol's module (ss_proto.h), the
+ * queue of exchanges, and the thread's current server context, which
+ * makes what a thread sends while it serves a request that request's
+ * children, whatever the protocol. The send path is ss_send.c.
  */
 #define _GNU_SOURCE
 #include "ss_conn.h"
 #include "ss_conn_int.h"
 #include "ss_config.h"
 #include "ss_fd.h"
-#include "proto/ss_h2.h"
-#include "ss_hint.h"
-#include "ss_inbound.h"
 #include "ss_log.h"
+#include "ss_proto.h"
 #include "ss_real.h"
 #include "ss_serving.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+_Static_assert(offsetof(ss_conn_t, refs) == 0 && offsetof(ss_conn_t, fds) == sizeof(int),
+               "the fd table counts references at the start of a connection (ss_fd.h)");
+
+/* The protocols, in the order they are asked (proto/ss_protos.def). */
+#define SS_PROTO_DB(var, name, prefix, state, system, port) SS_PROTO(var)
+#define SS_PROTO(var) extern const ss_proto_t var;
+#include "proto/ss_protos.def"
+#undef SS_PROTO
+static const ss_proto_t *const ss_protos[] = {
+#define SS_PROTO(var) &var,
+#include "proto/ss_protos.def"
+#undef SS_PROTO
+};
+#undef SS_PROTO_DB
+#define SS_NPROTOS (sizeof(ss_protos) / sizeof(ss_protos[0]))
+
 /* The server span this thread last started serving: the parent of what it
- * sends, unless the request carries a copy of another one's traceparent
- * (see ss_inbound.h). */
+ * sends, unless a protocol knows better (HTTP: a copy of another one's
+ * traceparent, see ss_inbound.h). */
 static __thread struct {
     uint8_t active;
     ss_ctx_t ctx;
@@ -59,15 +71,36 @@ int ss_conn_in_library(void)
     return ss_lib_depth > 0;
 }
 
+void ss_conn_serving(const ss_ctx_t *ctx, const char *ts, uint16_t ts_len)
+{
+    ss_cur.active = ctx->valid;
+    ss_cur.ctx = *ctx;
+    ss_cur.ts_len = ts_len;
+    memcpy(ss_cur.ts, ts, ts_len);
+    ss_cur.ts[ts_len] = '\0';
+}
+
+int ss_conn_serving_is(const uint8_t span_id[8])
+{
+    return ss_cur.active && memcmp(ss_cur.ctx.span_id, span_id, 8) == 0;
+}
+
 /* The parent of a request this thread sends with nothing better to go
  * by: the server span it serves, if it serves only that one (see
  * ss_serving.h); s, if given, is marked when there were several. */
-static const ss_ctx_t *ss_conn_guess_parent(ss_span_t *s)
+const ss_ctx_t *ss_conn_parent_now(ss_span_t *s, const char **ts, uint16_t *ts_len)
 {
+    if (ts) {
+        *ts = ss_cur.ts;
+        *ts_len = 0;
+    }
     if (!ss_cur.active)
         return NULL;
-    if (ss_serving_alone())
+    if (ss_serving_alone()) {
+        if (ts_len)
+            *ts_len = ss_cur.ts_len;
         return &ss_cur.ctx;
+    }
     if (s)
         s->parent_ambiguous = 1;
     return NULL;
@@ -75,7 +108,7 @@ static const ss_ctx_t *ss_conn_guess_parent(ss_span_t *s)
 
 int ss_conn_thread_ctx(ss_ctx_t *out)
 {
-    const ss_ctx_t *cur = ss_conn_guess_parent(NULL);
+    const ss_ctx_t *cur = ss_conn_parent_now(NULL, NULL, NULL);
 
     if (cur == NULL)
         return 0;
@@ -103,24 +136,23 @@ static ss_conn_t *ss_conn_new(uint8_t role, uint8_t mode)
     c->refs = 1; /* the creator's */
     c->role = role;
     c->mode = mode;
-    ss_http_init(&c->req, SS_HTTP_REQUEST);
-    ss_http_init(&c->resp, SS_HTTP_RESPONSE);
-    c->req.want_tp_end = role == SS_ROLE_CLIENT; /* where a copy is replaced */
     return c;
 }
 
 static void ss_conn_drop_queue(ss_conn_t *c)
 {
-    while (c->q_head) {
-        ss_span_t *s = c->q_head;
+    while (c->q_head)
+        ss_conn_drop(c, c->q_head);
+}
 
-        c->q_head = s->next;
-        ss_span_free(s);
+/* The protocol's state goes, and what it had queued. */
+static void ss_conn_close_proto(ss_conn_t *c)
+{
+    ss_conn_drop_queue(c);
+    if (c->proto) {
+        c->proto->close(c);
+        c->ps = NULL;
     }
-    c->q_tail = NULL;
-    c->req_cur = NULL;
-    c->pending = 0;
-    c->req.head = NULL;
 }
 
 ss_conn_t *ss_conn_new_tls(int fd, int server)
@@ -151,8 +183,7 @@ void ss_conn_end(ss_conn_t *c)
 
 void ss_conn_free(ss_conn_t *c)
 {
-    ss_conn_drop_queue(c);
-    ss_conn_h2_free(c);
+    ss_conn_close_proto(c);
     free(c);
 }
 
@@ -160,6 +191,8 @@ void ss_conn_after_fork(ss_conn_t *c)
 {
     ss_lock_reset(&c->lock);
 }
+
+/* ---- the queue of exchanges ---------------------------------------------- */
 
 static void ss_conn_enqueue(ss_conn_t *c, ss_span_t *s)
 {
@@ -172,7 +205,6 @@ static void ss_conn_enqueue(ss_conn_t *c, ss_span_t *s)
     c->pending++;
 }
 
-/* Take s out of the queue, wherever it is (HTTP/2 streams end in any order). */
 void ss_conn_remove(ss_conn_t *c, ss_span_t *s)
 {
     ss_span_t **pp = &c->q_head, *prev = NULL;
@@ -186,21 +218,77 @@ void ss_conn_remove(ss_conn_t *c, ss_span_t *s)
     *pp = s->next;
     if (c->q_tail == s)
         c->q_tail = prev;
-    if (c->req_cur == s)
-        c->req_cur = NULL;
-    if (c->req.head == &s->http.head)
-        c->req.head = NULL;
+    if (c->proto && c->proto->forget)
+        c->proto->forget(c, s);
     c->pending--;
     s->next = NULL;
 }
 
-static ss_span_t *ss_conn_dequeue(ss_conn_t *c)
+ss_span_t *ss_conn_dequeue(ss_conn_t *c)
 {
     ss_span_t *s = c->q_head;
 
     if (s)
         ss_conn_remove(c, s);
     return s;
+}
+
+void ss_conn_drop(ss_conn_t *c, ss_span_t *s)
+{
+    ss_conn_remove(c, s);
+    ss_span_free(s);
+}
+
+void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
+{
+    ss_conn_remove(c, s);
+    if (s->kind == SS_KIND_SERVER && ss_cur.active &&
+        memcmp(ss_cur.ctx.span_id, s->ctx.span_id, 8) == 0)
+        ss_cur.active = 0;
+    ss_span_end(s);
+}
+
+ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
+{
+    ss_span_t *s = NULL;
+
+    if (c->pending >= cap || (s = ss_span_alloc()) == NULL) {
+        SS_COUNT(spans_dropped_memory);
+        return NULL;
+    }
+    s->kind = c->role == SS_ROLE_CLIENT ? SS_KIND_CLIENT : SS_KIND_SERVER;
+    s->start_ns = ss_now_ns();
+    s->is_unix = c->is_unix;
+    s->is_tls = c->is_tls;
+    s->peer_port = c->peer_port;
+    s->local_port = c->local_port;
+    memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
+    if (s->kind == SS_KIND_CLIENT) {
+        /* The parent is what this thread is serving right now, if one. */
+        const char *ts;
+        uint16_t ts_len;
+        const ss_ctx_t *parent = ss_conn_parent_now(s, &ts, &ts_len);
+
+        if (ss_cfg.disabled) {
+            if (parent)
+                s->ctx = *parent; /* propagate the inbound context as is */
+        } else {
+            ss_span_start_ctx(s, parent, 0);
+        }
+        if (ts_len) {
+            memcpy(s->ts, ts, ts_len + 1u);
+            s->ts_len = ts_len;
+        }
+    }
+    ss_conn_enqueue(c, s);
+    return s;
+}
+
+void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
+{
+    if (c->proto)
+        c->proto->fail(c, error_type);
+    ss_conn_drop_queue(c); /* what the protocol did not end is not news */
 }
 
 static void ss_conn_peer_from(ss_conn_t *c, const struct sockaddr *sa, socklen_t len)
@@ -243,471 +331,118 @@ static uint16_t ss_sockaddr_port(const struct sockaddr_storage *ss)
     return 0;
 }
 
-/* Stop following fd: the connection is not (or no longer) HTTP. */
+/* Stop following fd: no protocol, or its module can no longer follow. */
 void ss_conn_let_go(ss_conn_t *c, int fd)
 {
     if (!c->is_tls)
         ss_conn_send_owed(c, fd);
     c->mode = SS_MODE_OPAQUE;
-    ss_conn_drop_queue(c);
-    ss_conn_h2_free(c);
+    ss_conn_close_proto(c);
+    c->proto = NULL;
     if (!c->is_tls) /* a TLS session is let go where it is kept (ss_tls.c) */
         ss_fd_put(ss_fd_take(fd));
 }
 
-/* ---- ending exchanges ---------------------------------------------------- */
+/* ---- detection and feeding ----------------------------------------------- */
 
-/* A request head with exactly one traceparent of the version-00 length. */
-static int ss_conn_has_tp(const ss_http_head_t *h)
+/* The module that follows c, asked in table order: the first that says
+ * yes while none before it still needs more bytes. NULL: none yet (*more
+ * set if one may still say yes). */
+static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, int *more)
 {
-    return h->tp_count == 1 && !h->tp_trunc && h->tp_len == SS_TP_LEN;
-}
+    const uint8_t *p = c->det[dir];
+    size_t n = c->det_len[dir], i;
 
-void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
-{
-    if (s->kind == SS_KIND_SERVER && ss_conn_has_tp(&s->http.head) && s->http.head_done)
-        ss_inbound_remove(s->http.head.tp, s->ctx.span_id);
-    if (s->kind == SS_KIND_SERVER && ss_cur.active &&
-        memcmp(ss_cur.ctx.span_id, s->ctx.span_id, 8) == 0)
-        ss_cur.active = 0;
-    (void)c;
-    ss_span_end(s);
-}
+    *more = 0;
+    for (i = 0; i < SS_NPROTOS; i++) {
+        const ss_proto_t *pr = ss_protos[i];
+        int r;
 
-/* The response in progress gives the first open exchange its status as
- * soon as its status line has passed, whole head or not: that is what the
- * peer got (python's http.server --cgi writes the status line, its CGI
- * child the rest of the head). */
-static void ss_conn_take_status_line(ss_conn_t *c)
-{
-    uint16_t st = ss_http_status(&c->resp);
-
-    if (st && c->q_head && c->q_head->http.response_begun)
-        c->q_head->http.status_code = st;
-}
-
-/* The program closed the connection of s, an exchange it served but had
- * not answered whole (it is still open), after it forked: the child it
- * forked (a CGI program with the socket as its stdout) may hold the
- * connection and write the rest, which this process never sees. The
- * answer is not known missing. */
-static int ss_conn_left_to_child(const ss_span_t *s)
-{
-    int left = s->kind == SS_KIND_SERVER && ss_span_forked_since(s);
-
-    if (left)
-        SS_COUNT(responses_left_to_child);
-    return left;
-}
-
-/* End every open exchange: with error_type (a reset, a truncation), or,
- * when error_type is NULL (the program closed the connection), as it is if
- * its response had begun (the program chose not to read the rest) or a
- * child it forked may be answering it, and with "no_response" if not. */
-void ss_conn_fail_all(ss_conn_t *c, const char *error_type)
-{
-    ss_span_t *s;
-
-    ss_conn_take_status_line(c);
-    while ((s = ss_conn_dequeue(c)) != NULL) {
-        const char *e = error_type;
-
-        if (!s->http.head_done) {
-            ss_span_free(s);
+        if (!(pr->roles & c->role))
             continue;
-        }
-        if (e == NULL)
-            e = ss_conn_left_to_child(s) || s->http.response_begun ? "" : "no_response";
-        if (s->error_type[0] == '\0')
-            strncpy(s->error_type, e, sizeof(s->error_type) - 1);
-        ss_conn_finish(c, s);
+        r = pr->detect(c, dir, p, n);
+        if (r < 0 && n >= SS_DETECT_MAX)
+            r = 0; /* it had all detection keeps */
+        if (r > 0 && !*more)
+            return pr;
+        if (r != 0)
+            *more = 1;
     }
+    return NULL;
 }
 
-/* ---- the request direction ------------------------------------------- */
-
-/* A new exchange at the end of the queue, its context started if this
- * side sends the request; NULL when `cap` are open or memory is short. */
-ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
+/* Start following with pr: the bytes detection kept go first, in the
+ * order they passed. 0: let go. */
+static int ss_conn_open(ss_conn_t *c, const ss_proto_t *pr)
 {
-    ss_span_t *s = NULL;
+    int d0 = c->det_first, d1 = !d0;
 
-    if (c->pending >= cap || (s = ss_span_alloc()) == NULL) {
+    if (!pr->open(c)) {
         SS_COUNT(spans_dropped_memory);
-        return NULL;
-    }
-    s->kind = c->role == SS_ROLE_CLIENT ? SS_KIND_CLIENT : SS_KIND_SERVER;
-    s->start_ns = ss_now_ns();
-    s->is_unix = c->is_unix;
-    s->is_tls = c->is_tls;
-    s->peer_port = c->peer_port;
-    s->local_port = c->local_port;
-    memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
-    if (s->kind == SS_KIND_CLIENT) {
-        /* The parent is what this thread is serving right now, if one. */
-        const ss_ctx_t *parent = ss_conn_guess_parent(s);
-
-        if (ss_cfg.disabled) {
-            if (parent)
-                s->ctx = *parent; /* propagate the inbound context as is */
-        } else {
-            ss_span_start_ctx(s, parent, 0);
-        }
-        if (parent && ss_cur.ts_len) {
-            memcpy(s->ts, ss_cur.ts, ss_cur.ts_len + 1u);
-            s->ts_len = ss_cur.ts_len;
-        }
-    }
-    ss_conn_enqueue(c, s);
-    return s;
-}
-
-static void ss_conn_req_begin(ss_conn_t *c)
-{
-    uint32_t seq = c->role == SS_ROLE_SERVER ? ++c->req_seq : 0;
-    ss_span_t *s;
-
-    c->req_cur = NULL;
-    c->req.head = NULL;
-    if ((s = ss_conn_exchange_new(c, SS_CONN_PENDING_MAX)) == NULL)
-        return;
-    s->http.seq = seq; /* what the Node module counts too (ss_hint.h) */
-    c->req.head = &s->http.head;
-    c->req_cur = s;
-}
-
-void ss_conn_mark_http(ss_conn_t *c)
-{
-    if (c->mode != SS_MODE_HTTP) {
-        c->mode = SS_MODE_HTTP;
-        SS_COUNT(conns_http);
-    }
-}
-
-/* Lay out "traceparent: ...\r\n[tracestate: ...\r\n]" to insert at `at`. */
-static void ss_conn_splice_insert(ss_span_t *s, uint64_t at)
-{
-    char tp[SS_TP_LEN + 1];
-    size_t n = 0;
-
-    ss_tp_format(&s->ctx, tp);
-    memcpy(s->splice + n, "traceparent: ", 13);
-    n += 13;
-    memcpy(s->splice + n, tp, SS_TP_LEN);
-    n += SS_TP_LEN;
-    memcpy(s->splice + n, "\r\n", 2);
-    n += 2;
-    if (s->ts_len) {
-        memcpy(s->splice + n, "tracestate: ", 12);
-        n += 12;
-        memcpy(s->splice + n, s->ts, s->ts_len);
-        n += s->ts_len;
-        memcpy(s->splice + n, "\r\n", 2);
-        n += 2;
-    }
-    s->splice_at = at;
-    s->splice_len = (uint16_t)n;
-    s->splice_del = 0;
-    s->splice_done = 0;
-    s->splice_armed = 1;
-    SS_COUNT(headers_injected);
-}
-
-/* The program forwards the traceparent it received (a proxy copying the
- * inbound headers): put this span's in its place (at, the value's first
- * byte), byte for byte. Value bytes held back so far (ss_send.c) are the
- * splice's first bytes, each where it belongs: ours go over them, any
- * held whitespace after the value stays, and the splice replaces what of
- * the value is still to come. */
-static void ss_conn_splice_replace(ss_span_t *s, uint64_t at)
-{
-    uint16_t held = s->splice_held ? s->splice_len : 0;
-    char tp[SS_TP_LEN + 1];
-
-    ss_tp_format(&s->ctx, tp);
-    memcpy(s->splice, tp, SS_TP_LEN);
-    s->splice_at = at + held;
-    s->splice_len = held > SS_TP_LEN ? held : SS_TP_LEN;
-    s->splice_del = held < SS_TP_LEN ? (uint16_t)(SS_TP_LEN - held) : 0;
-    s->splice_done = 0;
-    s->splice_owed = held;
-    s->splice_held = 0;
-    s->splice_armed = 1;
-    s->http.tp_copied = 1;
-    SS_COUNT(headers_replaced);
-}
-
-/* The Node module's hint named the server span this request belongs to:
- * its child, or a new trace's root if that request is no longer served. */
-static void ss_conn_client_hinted(ss_span_t *s, const ss_hint_t *hint)
-{
-    ss_ctx_t parent;
-
-    s->parent_ambiguous = 0;
-    s->ts_len = 0;
-    if (ss_hint_resolve(hint, &parent, s->ts, &s->ts_len)) {
-        SS_COUNT(hints_resolved);
-        if (ss_cfg.disabled)
-            s->ctx = parent;
-        else
-            ss_span_start_ctx(s, &parent, 0);
-    } else {
-        SS_COUNT(hints_unresolved);
-        s->ts_len = 0;
-        ss_span_start_ctx(s, NULL, 0);
-    }
-}
-
-/* Whether the head's first traceparent may still be replaced: this
- * exchange propagates, the value is not cut, and none of it went out. */
-static int ss_conn_tp_open(const ss_conn_t *c, const ss_span_t *s)
-{
-    const ss_http_head_t *h = &s->http.head;
-
-    return ss_lib_depth == 0 && ss_cfg.propagate && s->ctx.valid && h->tp_count == 1 &&
-           !h->tp_trunc && (s->splice_held || h->tp_pos >= c->out_sent);
-}
-
-int ss_conn_tp_may_be_copy(const ss_conn_t *c, const ss_span_t *s)
-{
-    const ss_http_head_t *h = &s->http.head;
-    size_t n = h->tp_len, i;
-
-    if (!ss_conn_tp_open(c, s))
         return 0;
-    for (i = SS_TP_LEN; i < n; i++)
-        if (h->tp[i] != ' ' && h->tp[i] != '\t')
-            return 0; /* longer than a traceparent: what follows it is not OWS */
-    return ss_inbound_has_prefix(h->tp, n < SS_TP_LEN ? n : SS_TP_LEN) ||
-           ss_hint_has_prefix(h->tp, n < SS_TP_LEN ? n : SS_TP_LEN);
-}
-
-/* The head's first traceparent value ended. A copy of what a request being
- * served here came with: this request belongs to that server span, whoever
- * sends it, and its context goes in the copy's place. Decided here, at the
- * line's end and not the head's, so that a head written in pieces gets the
- * very bytes it would written whole: its value is held back until now at
- * most (ss_send.c), and anything still held goes as it is if no copy. */
-static void ss_conn_client_tp_end(ss_conn_t *c, ss_span_t *s)
-{
-    const ss_http_head_t *h = &s->http.head;
-    ss_ctx_t parent;
-    ss_hint_t hint;
-
-    if (ss_lib_depth == 0 && ss_conn_has_tp(h) && (s->splice_held || h->tp_pos >= c->out_sent) &&
-        ss_hint_parse(h->tp, &hint)) {
-        /* The Node module's hint: never left on the wire, whatever else is off. */
-        ss_conn_client_hinted(s, &hint);
-        ss_conn_splice_replace(s, h->tp_pos);
-    } else if (ss_conn_tp_open(c, s) && h->tp_len == SS_TP_LEN && ss_inbound_find(h->tp, &parent)) {
-        s->parent_ambiguous = 0;
-        if (!ss_cfg.disabled) {
-            if (!ss_cur.active || memcmp(ss_cur.ctx.span_id, parent.span_id, 8) != 0)
-                s->ts_len = 0; /* its tracestate was copied along too */
-            ss_span_start_ctx(s, &parent, 0);
-        } else {
-            s->ctx = parent;
-        }
-        ss_conn_splice_replace(s, h->tp_pos);
     }
-    s->splice_held = 0;
-}
-
-static void ss_conn_client_head_end(ss_conn_t *c, ss_span_t *s)
-{
-    const ss_http_head_t *h = &s->http.head;
-
-    if (ss_lib_depth > 0) {
-        s->sampled = 0; /* libcurl's transfer span covers it, header and all */
-        return;
-    }
-    if (!ss_cfg.propagate || !s->ctx.valid)
-        return;
-    if (h->tp_count == 0) {
-        if (s->parent_ambiguous)
-            SS_COUNT(parents_ambiguous);
-        ss_conn_splice_insert(s, c->req.pos);
-    } else if (!s->http.tp_copied) {
-        /* The program traces itself: leave its header and its span alone. */
-        s->sampled = 0;
-        SS_COUNT(headers_own);
-    }
-}
-
-void ss_conn_server_head_end(ss_span_t *s)
-{
-    const ss_http_head_t *h = &s->http.head;
-    ss_ctx_t parent;
-    int ok = h->tp_count == 1 && ss_tp_parse(h->tp, h->tp_len, &parent);
-
-    if (ok && h->ts_count)
-        s->ts_len = (uint16_t)ss_ts_forward(h->ts, h->ts_len, h->ts_trunc, s->ts);
-    if (ss_cfg.disabled) {
-        if (ok)
-            s->ctx = parent;
-    } else {
-        ss_span_start_ctx(s, ok ? &parent : NULL, 1);
-    }
-    if (!s->serving_slot)
-        s->serving_slot = ss_serving_begin();
-    ss_cur.active = s->ctx.valid;
-    ss_cur.ctx = s->ctx;
-    if (ok && ss_conn_has_tp(h))
-        ss_inbound_add(h->tp, &s->ctx);
-    ss_cur.ts_len = s->ts_len;
-    memcpy(ss_cur.ts, s->ts, s->ts_len + 1u);
-}
-
-/* Feed request bytes to the HTTP/1 parser. */
-static int ss_conn_feed_h1_req(ss_conn_t *c, const char *p, size_t n)
-{
-    while (n) {
-        ss_http_ev_t ev;
-        size_t used = ss_http_feed(&c->req, p, n, &ev);
-
-        if (p)
-            p += used; /* NULL: bytes that went by unseen (sendfile) */
-        n -= used;
-        switch (ev) {
-        case SS_HTTP_EV_BEGIN:
-            ss_conn_req_begin(c);
-            break;
-        case SS_HTTP_EV_TP_END:
-            if (c->req_cur && c->role == SS_ROLE_CLIENT)
-                ss_conn_client_tp_end(c, c->req_cur);
-            break;
-        case SS_HTTP_EV_HEAD_END:
-            ss_conn_mark_http(c);
-            if (c->req_cur) {
-                c->req_cur->http.head_done = 1;
-                c->req_cur->http.head_minor = c->req.vminor;
-                if (c->role == SS_ROLE_CLIENT)
-                    ss_conn_client_head_end(c, c->req_cur);
-                else
-                    ss_conn_server_head_end(c->req_cur);
-            }
-            break;
-        case SS_HTTP_EV_END:
-            c->req_cur = NULL;
-            c->req.head = NULL;
-            break;
-        case SS_HTTP_EV_ERROR:
-            if (c->mode == SS_MODE_HTTP)
-                SS_COUNT(http_errors);
-            else
-                SS_COUNT(conns_opaque);
-            return 0;
-        case SS_HTTP_EV_NONE:
-            break;
-        }
-    }
+    c->proto = pr;
+    c->mode = SS_MODE_FOLLOW;
+    if (c->det_len[d0] && !pr->feed(c, d0, (const char *)c->det[d0], c->det_len[d0]))
+        return 0;
+    if (c->det_len[d1] && !pr->feed(c, d1, (const char *)c->det[d1], c->det_len[d1]))
+        return 0;
     return 1;
 }
 
-uint64_t ss_conn_req_pos(const ss_conn_t *c)
+/* Bytes of a connection whose protocol is not known yet: kept (a
+ * detection's worth) until a module says it is its. 0: none will. */
+static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
 {
-    if (c->h2_pre < SS_H2_PREFACE_LEN)
-        return c->h2_pre; /* held back from both parsers so far */
-    return c->h2 ? ss_conn_h2_req_pos(c) : c->req.pos;
-}
+    const ss_proto_t *pr;
+    size_t k;
+    int more;
 
-/* Feed request bytes (p NULL: n unseen body bytes); returns 0 if the
- * stream turned out not to be HTTP. The first bytes may be the HTTP/2
- * preface: they are held back from the HTTP/1 parser while they match
- * it, and handed to it after all if they stop matching (unless the other
- * side already spoke HTTP/2). */
-int ss_conn_feed_req(ss_conn_t *c, const char *p, size_t n)
-{
-    size_t m, k;
-
-    if (c->h2_pre < SS_H2_PREFACE_LEN && n) {
-        m = p ? ss_h2_preface_match(p, n, c->h2_pre) : 0;
-        if (m < n && c->h2_pre + m < SS_H2_PREFACE_LEN) {
-            if (c->h2)
-                return 0;
-            k = c->h2_pre;
-            c->h2_pre = SS_CONN_NOT_H2;
-            if (k && !ss_conn_feed_h1_req(c, SS_H2_PREFACE, k))
-                return 0;
-            return ss_conn_feed_h1_req(c, p, n);
-        }
-        c->h2_pre = (uint8_t)(c->h2_pre + m);
-        p += m;
-        n -= m;
-        if (c->h2_pre < SS_H2_PREFACE_LEN)
+    if (p == NULL)
+        return 0; /* sendfile first: not a protocol the shim follows */
+    if (c->det_len[0] == 0 && c->det_len[1] == 0)
+        c->det_first = (uint8_t)dir;
+    k = SS_DETECT_MAX - c->det_len[dir];
+    if (k > n)
+        k = n;
+    memcpy(c->det[dir] + c->det_len[dir], p, k);
+    c->det_len[dir] = (uint8_t)(c->det_len[dir] + k);
+    pr = ss_conn_detect_in(c, dir, &more);
+    if (pr == NULL) {
+        if (more && k == n)
             return 1;
-        if (c->h2 == NULL && !ss_conn_h2_start(c))
-            return 0;
-    }
-    if (c->h2)
-        return ss_conn_h2_feed_req(c, p, n);
-    return ss_conn_feed_h1_req(c, p, n);
-}
-
-/* ---- the response direction ------------------------------------------- */
-
-static int ss_conn_is_method(const ss_span_t *s, const char *m)
-{
-    size_t n = strlen(m);
-
-    return s->http.head.method_len == n && memcmp(s->http.head.method, m, n) == 0;
-}
-
-/* Feed response bytes (p NULL: n unseen body bytes); returns 0 if the
- * connection must be let go. */
-int ss_conn_feed_resp(ss_conn_t *c, const char *p, size_t n)
-{
-    /* An HTTP/2 server may send its SETTINGS before reading the client's
-     * preface (it knows the protocol from TLS's ALPN). */
-    if (c->h2 == NULL && c->h2_pre < SS_H2_PREFACE_LEN && c->resp.pos == 0 && p &&
-        ss_h2_server_preface(p, n) && !ss_conn_h2_start(c))
+        SS_COUNT(conns_opaque);
         return 0;
-    if (c->h2)
-        return ss_conn_h2_feed_resp(c, p, n);
-    while (n) {
-        ss_http_ev_t ev;
-        size_t used = ss_http_feed(&c->resp, p, n, &ev);
-        ss_span_t *s = c->q_head;
-
-        if (p)
-            p += used; /* NULL: bytes that went by unseen (sendfile) */
-        n -= used;
-        switch (ev) {
-        case SS_HTTP_EV_BEGIN:
-            if (s == NULL || !s->http.head_done) {
-                SS_COUNT(http_errors);
-                return 0; /* a response to nothing we saw */
-            }
-            s->http.response_begun = 1;
-            c->resp.skip_body = ss_conn_is_method(s, "HEAD");
-            break;
-        case SS_HTTP_EV_HEAD_END:
-            if (s)
-                s->http.status_code = c->resp.status;
-            break;
-        case SS_HTTP_EV_END: {
-            uint16_t st = c->resp.status;
-            int tunnel = st == 101 || (s && ss_conn_is_method(s, "CONNECT") && st / 100 == 2);
-
-            if (st >= 100 && st < 200 && st != 101)
-                break; /* interim: the final response is still to come */
-            if (s && c->role == SS_ROLE_SERVER)
-                s->end_ns = c->write_ns; /* the peer may read it before write() returns */
-            if (s)
-                ss_conn_finish(c, ss_conn_dequeue(c));
-            if (tunnel)
-                return 0; /* what follows is not HTTP/1 */
-            break;
-        }
-        case SS_HTTP_EV_ERROR:
-            SS_COUNT(http_errors);
-            return 0;
-        case SS_HTTP_EV_TP_END: /* request heads only */
-        case SS_HTTP_EV_NONE:
-            break;
-        }
     }
-    return 1;
+    c->det_len[dir] = (uint8_t)(c->det_len[dir] - k); /* this call's go below, whole */
+    if (!ss_conn_open(c, pr))
+        return 0;
+    return pr->feed(c, dir, p, n);
+}
+
+/* Why a module stopped: counted, and said at debug level. */
+static void ss_conn_stopped(ss_conn_t *c)
+{
+    const char *why = c->proto->why ? c->proto->why(c) : NULL;
+
+    SS_COUNT(conns_let_go);
+    ss_log(SS_LOG_DEBUG, "%s connection to %s let go: %s", c->proto->name,
+           c->peer_addr[0] ? c->peer_addr : "a peer", why ? why : "unknown");
+}
+
+int ss_conn_feed(ss_conn_t *c, int dir, const char *p, size_t n)
+{
+    int keep;
+
+    if (n == 0)
+        return 1;
+    c->fed[dir] += n;
+    if (c->mode != SS_MODE_FOLLOW)
+        return ss_conn_detect(c, dir, p, n);
+    keep = c->proto->feed(c, dir, p, n);
+    if (!keep)
+        ss_conn_stopped(c);
+    return keep;
 }
 
 /* ---- descriptors ------------------------------------------------------ */
@@ -792,7 +527,7 @@ static void ss_conn_connect_failed(ss_conn_t *c, int err)
     s->start_ns = c->connect_ns;
     s->peer_port = c->peer_port;
     memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
-    ss_span_start_ctx(s, ss_conn_guess_parent(s), 0);
+    ss_span_start_ctx(s, ss_conn_parent_now(s, NULL, NULL), 0);
     if (s->parent_ambiguous)
         SS_COUNT(parents_ambiguous);
     strncpy(s->error_type, ss_errno_name(err, buf, sizeof(buf)), sizeof(s->error_type) - 1);
@@ -901,18 +636,11 @@ void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssi
         for (i = 0; i < cnt && left && keep; i++) {
             size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
 
-            keep = c->role == SS_ROLE_CLIENT ? ss_conn_feed_resp(c, iov[i].iov_base, n)
-                                             : ss_conn_feed_req(c, iov[i].iov_base, n);
+            keep = ss_conn_feed(c, SS_DIR_IN, iov[i].iov_base, n);
             left -= n;
         }
-    } else if (r == 0 && c->role == SS_ROLE_CLIENT && c->h2) {
-        ss_conn_h2_eof(c);
-    } else if (r == 0 && c->role == SS_ROLE_CLIENT) {
-        int e = ss_http_eof(&c->resp);
-
-        if (e == 1 && c->q_head)
-            ss_conn_finish(c, ss_conn_dequeue(c));
-        ss_conn_fail_all(c, e < 0 ? "response_truncated" : "no_response");
+    } else if (r == 0 && c->proto) {
+        c->proto->eof(c);
     } else if (r < 0) {
         ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
     }

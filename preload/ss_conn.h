@@ -1,21 +1,23 @@
 /*
- * ss_conn.h - one followed connection: HTTP both ways, spans, injection.
+ * ss_conn.h - one followed connection: a descriptor, references, a lock,
+ * and a queue of exchanges; what its bytes mean is its protocol's.
  *
- * The hooks in hooks/ call these functions around the real libc call; all
- * protocol logic lives here so it can be driven directly by unit tests.
- * A connection is followed from connect() (client role: we send requests)
- * or accept() (server role: we receive them) until its first bytes show it
- * is not HTTP, when it is dropped and costs nothing more.
+ * The hooks in hooks/ call these functions around the real libc call; the
+ * logic lives here so it can be driven directly by unit tests. A
+ * connection is followed from connect() (client role) or accept() (server
+ * role). Its first bytes, in either direction, pick its protocol from the
+ * table (proto/ss_protos.def, the interface in ss_proto.h): every byte is
+ * then fed to that protocol's module, which turns exchanges into spans.
+ * Bytes no protocol recognises let the connection go: it costs nothing
+ * more. Detection only looks: it never delays, holds or alters a byte.
  *
- * A connection that opens with the HTTP/2 preface is followed frame by
- * frame instead (ss_conn_h2.c), one exchange per stream.
- *
- * Sending on a client connection is a plan and a commit: ss_conn_send()
- * parses the application's bytes ahead, lays out the iovec to send with the
- * trace headers spliced in, calls the real function once, and maps the
- * kernel's count back to application bytes, so the program only ever sees
- * counts of its own bytes. Injected bytes the kernel did not take are sent
- * first on the next call.
+ * Sending on a client connection is a plan and a commit (ss_send.c): the
+ * application's bytes are fed ahead, the iovec to send is laid out with
+ * the splices the protocol armed (HTTP's trace headers) in their places,
+ * the real function runs once, and the kernel's count is mapped back to
+ * application bytes, so the program only ever sees counts of its own
+ * bytes. Injected bytes the kernel did not take are sent first on the
+ * next call.
  */
 #ifndef SS_CONN_H
 #define SS_CONN_H
@@ -25,19 +27,22 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "proto/ss_http.h"
 #include "ss_lock.h"
 #include "ss_span.h"
 
 enum { SS_ROLE_CLIENT = 1, SS_ROLE_SERVER = 2 };
-enum { SS_MODE_CONNECTING = 1, SS_MODE_DETECT, SS_MODE_HTTP, SS_MODE_OPAQUE };
+/* CONNECTING: connect() is under way; DETECT: no protocol yet; FOLLOW:
+ * c->proto follows it; OPAQUE: let go (no protocol, or it stopped). */
+enum { SS_MODE_CONNECTING = 1, SS_MODE_DETECT, SS_MODE_FOLLOW, SS_MODE_OPAQUE };
+/* The two directions, as the program sees them. */
+enum { SS_DIR_OUT = 0, SS_DIR_IN = 1 };
 
-#define SS_CONN_PENDING_MAX 8    /* HTTP/1 exchanges in flight on one connection */
+#define SS_DETECT_MAX 64         /* first bytes of a direction kept while detecting */
 
-typedef struct ss_conn_h2 ss_conn_h2_t; /* HTTP/2 state (ss_conn_h2.c) */
+typedef struct ss_proto ss_proto_t; /* a protocol's module (ss_proto.h) */
 
 typedef struct ss_conn {
-    int refs;                    /* fd-table slots + hooks at work */
+    int refs;                    /* fd-table slots + hooks at work (first: ss_fd.h) */
     int fds;                     /* fd-table slots */
     ss_lock_t lock;
     uint8_t role;
@@ -45,20 +50,20 @@ typedef struct ss_conn {
     uint8_t is_unix;
     uint8_t is_tls;              /* followed by its TLS session, not its fd */
     uint8_t pending;             /* exchanges in the queue */
-    uint32_t req_seq;            /* server: HTTP/1 requests begun so far */
     uint16_t peer_port;
     uint16_t local_port;
     char peer_addr[108];
-    ss_http_t req;               /* the request direction */
-    ss_http_t resp;              /* the response direction */
     ss_span_t *q_head, *q_tail;  /* exchanges in order, oldest first */
-    ss_span_t *req_cur;          /* exchange whose request is being parsed */
+    uint64_t fed[2];             /* bytes of each direction fed (detection included) */
     uint64_t out_sent;           /* client: application bytes the kernel took */
     uint64_t connect_ns;         /* client: when connect() was called */
     uint64_t write_ns;           /* server: when the current write started */
     size_t tls_skip;             /* TLS: bytes of a failed SSL_write already sent */
-    ss_conn_h2_t *h2;            /* HTTP/2: set once the preface was seen */
-    uint8_t h2_pre;              /* preface bytes matched so far (SS_CONN_NOT_H2: ruled out) */
+    const ss_proto_t *proto;     /* FOLLOW: the protocol */
+    void *ps;                    /* FOLLOW: its state */
+    uint8_t det_len[2];          /* DETECT: first bytes of each direction kept */
+    uint8_t det_first;           /* DETECT: the direction that spoke first */
+    uint8_t det[2][SS_DETECT_MAX];
 } ss_conn_t;
 
 /* Sends an iovec for real: writev, or sendmsg with the caller's flags. */

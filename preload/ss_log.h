@@ -28,7 +28,9 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(responses_left_to_child, "server spans closed unanswered after a fork") \
     X(batches_sent, "datagrams sent")                                         \
     X(conns_http, "connections seen speaking HTTP")                           \
-    X(conns_opaque, "connections passed through as not HTTP")                 \
+    X(conns_opaque, "connections passed through: no protocol recognised")     \
+    X(conns_db, "connections seen speaking a database protocol")              \
+    X(conns_let_go, "connections let go: their protocol could not follow on") \
     X(headers_injected, "traceparent headers added")                          \
     X(headers_replaced, "copied traceparent headers replaced")                \
     X(headers_own, "requests left with the program's own traceparent")        \

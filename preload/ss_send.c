@@ -26,6 +26,7 @@
 #include "ss_conn_int.h"
 #include "ss_fd.h"
 #include "ss_log.h"
+#include "ss_proto.h"
 #include "ss_real.h"
 
 #include <errno.h>
@@ -50,10 +51,10 @@ static size_t ss_iov_total(const struct iovec *iov, int cnt)
     return t;
 }
 
-/* Parse the application bytes the request parser has not seen yet. */
+/* Feed the application bytes the protocol has not seen yet. */
 static int ss_conn_lookahead(ss_conn_t *c, const struct iovec *iov, int cnt)
 {
-    uint64_t skip = ss_conn_req_pos(c) - c->out_sent;
+    uint64_t skip = c->fed[SS_DIR_OUT] - c->out_sent;
     int i;
 
     for (i = 0; i < cnt; i++) {
@@ -67,7 +68,7 @@ static int ss_conn_lookahead(ss_conn_t *c, const struct iovec *iov, int cnt)
         p += skip;
         n -= (size_t)skip;
         skip = 0;
-        if (!ss_conn_feed_req(c, p, n))
+        if (!ss_conn_feed(c, SS_DIR_OUT, p, n))
             return 0;
     }
     return 1;
@@ -179,22 +180,15 @@ static size_t ss_conn_commit(ss_conn_t *c, const ss_plan_t *pl, size_t r)
     return app;
 }
 
-/* How many of this call's last bytes (of total) to hold back: those of a
- * traceparent value that is still coming and may be a copy. A hold that
- * can no longer be one ends here: its bytes go first, as they are. */
-static size_t ss_conn_hold_len(ss_conn_t *c, size_t total)
+/* How many of this call's last bytes (of total) to hold back, and into
+ * which exchange's splice: the protocol's to say (HTTP/1: those of a
+ * traceparent value that is still coming and may be a copy). */
+static size_t ss_conn_hold_len(ss_conn_t *c, size_t total, ss_span_t **into)
 {
-    ss_span_t *s = c->req_cur;
-    uint64_t from, end = c->out_sent + total;
-
-    if (s == NULL || c->h2 != NULL)
+    *into = NULL;
+    if (c->proto == NULL || c->proto->hold == NULL)
         return 0;
-    if (!ss_http_in_tp_value(&c->req) || !ss_conn_tp_may_be_copy(c, s)) {
-        s->splice_held = 0;
-        return 0;
-    }
-    from = s->splice_held ? c->out_sent : s->http.head.tp_pos;
-    return from >= c->out_sent && from < end ? (size_t)(end - from) : 0;
+    return c->proto->hold(c, total, into);
 }
 
 /* Take the last n of total bytes of iov into s's held splice: they are the
@@ -292,20 +286,21 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
 {
     size_t total = ss_iov_total(iov, cnt), done = 0, hold = 0, len;
     int nonblock = nonblock_flag ? 1 : -1; /* -1: not asked yet */
-    int http = ss_conn_lookahead(c, iov, cnt);
+    int keep = ss_conn_lookahead(c, iov, cnt);
+    ss_span_t *hold_in = NULL;
     ss_plan_t pl;
     ssize_t r;
     int err;
 
-    if (!http && !ss_conn_splicing(c)) {
+    if (!keep && !ss_conn_splicing(c)) {
         ss_conn_let_go(c, fd);
         ss_unlock(&c->lock);
         return fn(arg, iov, cnt);
     }
-    if (http)
-        hold = ss_conn_hold_len(c, total);
+    if (keep)
+        hold = ss_conn_hold_len(c, total, &hold_in);
     else
-        ss_conn_unhold(c); /* not HTTP after all: what is armed goes first */
+        ss_conn_unhold(c); /* let go after all: what is armed goes first */
     len = total - hold;
     while (len > 0 || hold == 0) {
         ss_conn_plan(c, iov, cnt, done, len, &pl);
@@ -340,10 +335,10 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
         }
     }
     if (hold && done == len) {
-        ss_conn_hold(c, c->req_cur, iov, cnt, total, hold);
+        ss_conn_hold(c, hold_in, iov, cnt, total, hold);
         done = total;
     }
-    if (!http && !ss_conn_splicing(c))
+    if (!keep && !ss_conn_splicing(c))
         ss_conn_let_go(c, fd);
     ss_unlock(&c->lock);
     return (ssize_t)done;
@@ -377,7 +372,7 @@ ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
         for (i = 0; i < cnt && left && keep; i++) {
             size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
 
-            keep = ss_conn_feed_resp(c, iov[i].iov_base, n);
+            keep = ss_conn_feed(c, SS_DIR_OUT, iov[i].iov_base, n);
             left -= n;
         }
     } else if (r < 0 && !ss_errno_transient(err)) {
@@ -462,12 +457,9 @@ ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
     err = errno;
     if (r > 0) {
         ss_lock(&c->lock);
-        if (c->role == SS_ROLE_CLIENT) {
-            keep = ss_conn_feed_req(c, NULL, (size_t)r);
+        keep = ss_conn_feed(c, SS_DIR_OUT, NULL, (size_t)r);
+        if (c->role == SS_ROLE_CLIENT)
             c->out_sent += (uint64_t)r;
-        } else {
-            keep = ss_conn_feed_resp(c, NULL, (size_t)r);
-        }
         if (!keep)
             ss_conn_let_go(c, out);
         ss_unlock(&c->lock);

@@ -1,0 +1,175 @@
+/*
+ * ss_db_conn.c - database connections: a database module (ss_db.h) behind
+ * the protocol interface (ss_proto.h), one span per operation.
+ *
+ * The module reads the bytes and says when a command began (its first
+ * byte was written) and when an operation completed (its reply was read
+ * whole). A command's beginning makes an exchange in the connection's
+ * queue, a CLIENT span whose parent is what the thread serves right then;
+ * the operation's attributes fill it when it completes. Replies come in
+ * the order commands went, so the span is found from the queue's head;
+ * older ones left before it got no reply of their own (a Redis command
+ * after CLIENT REPLY OFF, an extended-protocol message that answers with
+ * nothing) and are dropped, never ended with another's reply.
+ *
+ * The database is the traced program's server, so only client
+ * connections are followed. Each line SS_PROTO_DB of ss_protos.def is
+ * turned here into the module's ss_proto_t.
+ */
+#define _GNU_SOURCE
+#include "../ss_log.h"
+#include "../ss_proto.h"
+#include "ss_db.h"
+#include "ss_mysql.h"
+#include "ss_pg.h"
+#include "ss_redis.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SS_DB_SPANS_MAX 32 /* operations awaiting their replies, traced */
+
+/* What every database connection has, before its module's state. */
+typedef struct ss_db_conn {
+    ss_conn_t *c;
+    ss_db_sink_t sink;
+    uint64_t tag;             /* the last command's */
+    const char *why;          /* why it stopped, when the module did not say */
+    const char *(*system)(const void *st); /* db.system.name */
+    uint16_t port;            /* the default server.port */
+    _Alignas(16) uint8_t st[]; /* the module's state */
+} ss_db_conn_t;
+
+#define DB(c) ((ss_db_conn_t *)(c)->ps)
+
+static uint64_t ss_db_start(void *arg)
+{
+    ss_db_conn_t *d = arg;
+    ss_span_t *s = ss_conn_exchange_new(d->c, SS_DB_SPANS_MAX);
+
+    if (s == NULL)
+        return 0;
+    s->type = SS_SPAN_DB;
+    s->db.op.tag = ++d->tag;
+    return d->tag;
+}
+
+static void ss_db_done(void *arg, const ss_db_op_t *op)
+{
+    ss_db_conn_t *d = arg;
+    ss_conn_t *c = d->c;
+    ss_span_t *s;
+
+    if (op->tag == 0)
+        return; /* its command got no span */
+    while ((s = c->q_head) != NULL && s->db.op.tag < op->tag)
+        ss_conn_drop(c, s); /* never answered on its own */
+    if (s == NULL || s->db.op.tag != op->tag)
+        return;
+    s->db.op = *op;
+    s->db.system = d->system(d->st);
+    s->db.default_port = d->port;
+    ss_conn_finish(c, s);
+}
+
+static int ss_db_open(ss_conn_t *c, size_t size, void (*init)(void *st),
+                      const char *(*system)(const void *st), uint16_t port)
+{
+    ss_db_conn_t *d = malloc(sizeof(*d) + size);
+
+    if (d == NULL)
+        return 0;
+    d->c = c;
+    d->sink.arg = d;
+    d->sink.start = ss_db_start;
+    d->sink.done = ss_db_done;
+    d->tag = 0;
+    d->why = NULL;
+    d->system = system;
+    d->port = port;
+    init(d->st);
+    c->ps = d;
+    SS_COUNT(conns_db);
+    return 1;
+}
+
+/* An operation still open when the connection failed (a reset, the
+ * server's close) ends with that error; when the program closed it, an
+ * answer not read is not known missing: dropped. */
+static void ss_db_fail(ss_conn_t *c, const char *error_type)
+{
+    ss_span_t *s;
+
+    while ((s = ss_conn_dequeue(c)) != NULL) {
+        if (error_type == NULL || error_type[0] == '\0') {
+            ss_span_free(s);
+            continue;
+        }
+        s->db.system = DB(c)->system(DB(c)->st);
+        s->db.default_port = DB(c)->port;
+        strncpy(s->error_type, error_type, sizeof(s->error_type) - 1);
+        ss_conn_finish(c, s);
+    }
+}
+
+static void ss_db_eof(ss_conn_t *c)
+{
+    ss_db_fail(c, "no_response");
+}
+
+static void ss_db_close(ss_conn_t *c)
+{
+    free(c->ps);
+}
+
+/* ---- the table's database lines ------------------------------------------ */
+
+#define SS_PROTO(var)
+#define SS_PROTO_DB(var, pname, prefix, type, system_expr, port)                                \
+    static int var##_detect(const ss_conn_t *c, int dir, const uint8_t *p, size_t n)          \
+    {                                                                                          \
+        (void)c;                                                                               \
+        return prefix##_detect(p, n, (ss_db_dir_t)dir);                                        \
+    }                                                                                          \
+    static void var##_init(void *st)                                                           \
+    {                                                                                          \
+        prefix##_init((type *)st);                                                             \
+    }                                                                                          \
+    static const char *var##_system(const void *vst)                                           \
+    {                                                                                          \
+        const type *st = vst;                                                                  \
+        (void)st;                                                                              \
+        return system_expr;                                                                    \
+    }                                                                                          \
+    static int var##_open(ss_conn_t *c)                                                        \
+    {                                                                                          \
+        return ss_db_open(c, sizeof(type), var##_init, var##_system, port);                    \
+    }                                                                                          \
+    static int var##_feed(ss_conn_t *c, int dir, const char *p, size_t n)                     \
+    {                                                                                          \
+        ss_db_conn_t *d = DB(c);                                                               \
+        if (p == NULL) {                                                                       \
+            d->why = "sendfile";                                                               \
+            return 0;                                                                          \
+        }                                                                                      \
+        return prefix##_feed((type *)d->st, (ss_db_dir_t)dir, (const uint8_t *)p, n, &d->sink); \
+    }                                                                                          \
+    static const char *var##_why(const ss_conn_t *c)                                          \
+    {                                                                                          \
+        const char *w = prefix##_why((const type *)DB(c)->st);                                 \
+        return w ? w : DB(c)->why;                                                             \
+    }                                                                                          \
+    const ss_proto_t var = {                                                                   \
+        .name = pname,                                                                         \
+        .roles = SS_ROLE_CLIENT,                                                               \
+        .detect = var##_detect,                                                                \
+        .open = var##_open,                                                                    \
+        .feed = var##_feed,                                                                    \
+        .eof = ss_db_eof,                                                                      \
+        .fail = ss_db_fail,                                                                    \
+        .why = var##_why,                                                                      \
+        .close = ss_db_close,                                                                  \
+    };
+#include "ss_protos.def"
+#undef SS_PROTO
+#undef SS_PROTO_DB

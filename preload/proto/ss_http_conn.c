@@ -1,0 +1,86 @@
+/*
+ * ss_http_conn.c - what the HTTP/1 and HTTP/2 modules share (see
+ * ss_http_conn.h).
+ */
+#define _GNU_SOURCE
+#include "ss_http_conn.h"
+#include "../ss_config.h"
+#include "../ss_inbound.h"
+#include "../ss_log.h"
+#include "../ss_serving.h"
+
+#include <string.h>
+
+int ss_http_conn_has_tp(const ss_http_head_t *h)
+{
+    return h->tp_count == 1 && !h->tp_trunc && h->tp_len == SS_TP_LEN;
+}
+
+void ss_http_conn_server_head_end(ss_span_t *s)
+{
+    const ss_http_head_t *h = &s->http.head;
+    ss_ctx_t parent;
+    int ok = h->tp_count == 1 && ss_tp_parse(h->tp, h->tp_len, &parent);
+
+    if (ok && h->ts_count)
+        s->ts_len = (uint16_t)ss_ts_forward(h->ts, h->ts_len, h->ts_trunc, s->ts);
+    if (ss_cfg.disabled) {
+        if (ok)
+            s->ctx = parent;
+    } else {
+        ss_span_start_ctx(s, ok ? &parent : NULL, 1);
+    }
+    if (!s->serving_slot)
+        s->serving_slot = ss_serving_begin();
+    ss_conn_serving(&s->ctx, s->ts, s->ts_len);
+    if (ok && ss_http_conn_has_tp(h))
+        ss_inbound_add(h->tp, &s->ctx);
+}
+
+void ss_http_conn_mark(uint8_t *seen)
+{
+    if (!*seen) {
+        *seen = 1;
+        SS_COUNT(conns_http);
+    }
+}
+
+void ss_http_conn_finish(ss_conn_t *c, ss_span_t *s)
+{
+    if (s->kind == SS_KIND_SERVER && ss_http_conn_has_tp(&s->http.head) && s->http.head_done)
+        ss_inbound_remove(s->http.head.tp, s->ctx.span_id);
+    ss_conn_finish(c, s);
+}
+
+/* The program closed the connection of s, an exchange it served but had
+ * not answered whole (it is still open), after it forked: the child it
+ * forked (a CGI program with the socket as its stdout) may hold the
+ * connection and write the rest, which this process never sees. The
+ * answer is not known missing. */
+static int ss_http_conn_left_to_child(const ss_span_t *s)
+{
+    int left = s->kind == SS_KIND_SERVER && ss_span_forked_since(s);
+
+    if (left)
+        SS_COUNT(responses_left_to_child);
+    return left;
+}
+
+void ss_http_conn_fail(ss_conn_t *c, const char *error_type)
+{
+    ss_span_t *s;
+
+    while ((s = ss_conn_dequeue(c)) != NULL) {
+        const char *e = error_type;
+
+        if (!s->http.head_done) {
+            ss_span_free(s);
+            continue;
+        }
+        if (e == NULL)
+            e = ss_http_conn_left_to_child(s) || s->http.response_begun ? "" : "no_response";
+        if (s->error_type[0] == '\0')
+            strncpy(s->error_type, e, sizeof(s->error_type) - 1);
+        ss_http_conn_finish(c, s);
+    }
+}

@@ -1,0 +1,32 @@
+/*
+ * ss_http_conn.h - what the HTTP/1 and HTTP/2 modules (ss_http1.c,
+ * ss_http2.c) share: a server exchange's context from its request head,
+ * ending exchanges, and the rules for what an unanswered one was.
+ */
+#ifndef SS_HTTP_CONN_H
+#define SS_HTTP_CONN_H
+
+#include "../ss_proto.h"
+
+#define SS_HTTP_PENDING_MAX 8    /* HTTP/1 exchanges in flight on one connection */
+#define SS_H2_STREAMS_MAX 128    /* HTTP/2 exchanges in flight on one connection */
+
+/* A request head with exactly one traceparent of the version-00 length. */
+int ss_http_conn_has_tp(const ss_http_head_t *h);
+
+/* A server exchange's head is whole: its context (the traceparent's
+ * child, or a new trace), and it is what this thread now serves. */
+void ss_http_conn_server_head_end(ss_span_t *s);
+
+/* The connection speaks HTTP (counted once, *seen its flag). */
+void ss_http_conn_mark(uint8_t *seen);
+
+/* End s and export it. */
+void ss_http_conn_finish(ss_conn_t *c, ss_span_t *s);
+
+/* End every open exchange (ss_proto_t.fail): with error_type, or, when
+ * NULL (the program closed the connection), as it is if its response had
+ * begun or a child it forked may be answering it, "no_response" if not. */
+void ss_http_conn_fail(ss_conn_t *c, const char *error_type);
+
+#endif
