@@ -77,7 +77,7 @@ static ssize_t hk_tls_write(void *ssl, const void *buf, size_t num, hk_tls_write
         a.last = 1;
         r = ss_conn_send_on(c, fd, &v, 1, 0, hk_tls_sendfn, &a);
         if (r < 0) {
-            ss_fd_put(c);
+            ss_conn_put(c);
             ss_busy--;
             return a.last <= 0 ? a.last : -1;
         }
@@ -87,12 +87,12 @@ static ssize_t hk_tls_write(void *ssl, const void *buf, size_t num, hk_tls_write
         }
         c->tls_skip = skip + (size_t)r; /* a part went out */
         if (a.last <= 0) {
-            ss_fd_put(c);
+            ss_conn_put(c);
             ss_busy--;
             return a.last;
         }
     }
-    ss_fd_put(c);
+    ss_conn_put(c);
     ss_busy--;
     errno = saved;
     return num;
@@ -140,7 +140,7 @@ static void hk_tls_read_done(void *ssl, void *buf, ssize_t r, ss_tls_describe_t 
         v.iov_base = buf;
         v.iov_len = (size_t)r;
         ss_conn_recv_on(c, fd, &v, 1, r, 0); /* 0: the peer closed the session */
-        ss_fd_put(c);
+        ss_conn_put(c);
     }
     ss_busy--;
     errno = err;

@@ -187,6 +187,12 @@ void ss_conn_free(ss_conn_t *c)
     free(c);
 }
 
+void ss_conn_put(ss_conn_t *c)
+{
+    if (ss_fd_unref(c))
+        ss_conn_free(c);
+}
+
 void ss_conn_after_fork(ss_conn_t *c)
 {
     ss_lock_reset(&c->lock);
@@ -340,15 +346,17 @@ void ss_conn_let_go(ss_conn_t *c, int fd)
     ss_conn_close_proto(c);
     c->proto = NULL;
     if (!c->is_tls) /* a TLS session is let go where it is kept (ss_tls.c) */
-        ss_fd_put(ss_fd_take(fd));
+        ss_conn_put(ss_fd_take(fd));
 }
 
 /* ---- detection and feeding ----------------------------------------------- */
 
-/* The module that follows c, asked in table order: the first that says
- * yes while none before it still needs more bytes. NULL: none yet (*more
- * set if one may still say yes). */
-static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, int *more)
+/* The module that follows c, asked in table order about the bytes kept
+ * of direction dir: the first that says yes while none before it still
+ * needs more bytes. NULL: none yet (*more set if one may still say yes).
+ * `whole`: the other side answered, so what dir sent is a whole message
+ * and needing more means no. */
+static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, int whole, int *more)
 {
     const uint8_t *p = c->det[dir];
     size_t n = c->det_len[dir], i;
@@ -361,8 +369,8 @@ static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, int *more)
         if (!(pr->roles & c->role))
             continue;
         r = pr->detect(c, dir, p, n);
-        if (r < 0 && n >= SS_DETECT_MAX)
-            r = 0; /* it had all detection keeps */
+        if (r < 0 && (whole || n >= SS_DETECT_MAX))
+            r = 0; /* it had all there is, or all detection keeps */
         if (r > 0 && !*more)
             return pr;
         if (r != 0)
@@ -394,27 +402,31 @@ static int ss_conn_open(ss_conn_t *c, const ss_proto_t *pr)
  * detection's worth) until a module says it is its. 0: none will. */
 static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
 {
-    const ss_proto_t *pr;
+    const ss_proto_t *pr = NULL;
     size_t k;
-    int more;
+    int more = 0;
 
     if (p == NULL)
         return 0; /* sendfile first: not a protocol the shim follows */
     if (c->det_len[0] == 0 && c->det_len[1] == 0)
         c->det_first = (uint8_t)dir;
+    if (c->det_len[!dir]) /* the other side spoke first, and this answers it */
+        pr = ss_conn_detect_in(c, !dir, 1, &more);
     k = SS_DETECT_MAX - c->det_len[dir];
     if (k > n)
         k = n;
-    memcpy(c->det[dir] + c->det_len[dir], p, k);
-    c->det_len[dir] = (uint8_t)(c->det_len[dir] + k);
-    pr = ss_conn_detect_in(c, dir, &more);
     if (pr == NULL) {
-        if (more && k == n)
-            return 1;
-        SS_COUNT(conns_opaque);
-        return 0;
+        memcpy(c->det[dir] + c->det_len[dir], p, k);
+        c->det_len[dir] = (uint8_t)(c->det_len[dir] + k);
+        pr = ss_conn_detect_in(c, dir, 0, &more);
+        if (pr == NULL) {
+            if (more && k == n)
+                return 1;
+            SS_COUNT(conns_opaque);
+            return 0;
+        }
+        c->det_len[dir] = (uint8_t)(c->det_len[dir] - k); /* this call's go below, whole */
     }
-    c->det_len[dir] = (uint8_t)(c->det_len[dir] - k); /* this call's go below, whole */
     if (!ss_conn_open(c, pr))
         return 0;
     return pr->feed(c, dir, p, n);
@@ -449,7 +461,7 @@ int ss_conn_feed(ss_conn_t *c, int dir, const char *p, size_t n)
 
 void ss_conn_on_new_fd(int fd)
 {
-    ss_fd_put(ss_fd_take(fd));
+    ss_conn_put(ss_fd_take(fd));
 }
 
 void ss_conn_on_close(int fd)
@@ -467,7 +479,7 @@ void ss_conn_on_close(int fd)
         ss_conn_fail_all(c, NULL);
         ss_unlock(&c->lock);
     }
-    ss_fd_put(c);
+    ss_conn_put(c);
 }
 
 /* A server that shuts its write side has sent all it will on the
@@ -489,7 +501,7 @@ void ss_conn_on_shutdown(int fd, uint64_t at_ns)
         ss_conn_fail_all(c, NULL);
     }
     ss_unlock(&c->lock);
-    ss_fd_put(c);
+    ss_conn_put(c);
 }
 
 void ss_conn_on_dup(int oldfd, int newfd)
@@ -500,8 +512,8 @@ void ss_conn_on_dup(int oldfd, int newfd)
     c = ss_fd_get(oldfd);
     if (c == NULL)
         return;
-    ss_fd_put(ss_fd_set(newfd, c));
-    ss_fd_put(c);
+    ss_conn_put(ss_fd_set(newfd, c));
+    ss_conn_put(c);
 }
 
 static int ss_conn_stream_type(int fd)
@@ -560,8 +572,8 @@ void ss_conn_on_connect(int fd, const struct sockaddr *addr, socklen_t len, int 
         return;
     ss_conn_peer_from(c, addr, len);
     c->connect_ns = ss_now_ns();
-    ss_fd_put(ss_fd_set(fd, c)); /* replaces nothing: socket() cleared the slot */
-    ss_fd_put(c);                /* the table holds it now */
+    ss_conn_put(ss_fd_set(fd, c)); /* replaces nothing: socket() cleared the slot */
+    ss_conn_put(c);                /* the table holds it now */
 }
 
 void ss_conn_on_accept(int fd, const struct sockaddr *addr, socklen_t len)
@@ -584,8 +596,8 @@ void ss_conn_on_accept(int fd, const struct sockaddr *addr, socklen_t len)
         if (ss.ss_family == AF_UNIX)
             c->is_unix = 1;
     }
-    ss_fd_put(ss_fd_set(fd, c));
-    ss_fd_put(c);
+    ss_conn_put(ss_fd_set(fd, c));
+    ss_conn_put(c);
 }
 
 void ss_conn_on_sockerr(int fd, int err)
@@ -604,7 +616,7 @@ void ss_conn_on_sockerr(int fd, int err)
         }
     }
     ss_unlock(&c->lock);
-    ss_fd_put(c);
+    ss_conn_put(c);
 }
 
 /* ---- receiving -------------------------------------------------------- */
@@ -662,7 +674,7 @@ void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int er
     if (c == NULL)
         return;
     ss_conn_recv_on(c, fd, iov, cnt, r, err);
-    ss_fd_put(c);
+    ss_conn_put(c);
 }
 
 void ss_conn_forget(int fd)
@@ -674,7 +686,7 @@ void ss_conn_forget(int fd)
     ss_lock(&c->lock);
     ss_conn_let_go(c, fd);
     ss_unlock(&c->lock);
-    ss_fd_put(c);
+    ss_conn_put(c);
 }
 
 static void ss_conn_close_one(int fd)

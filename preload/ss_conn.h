@@ -69,6 +69,8 @@ typedef struct ss_conn {
 /* Sends an iovec for real: writev, or sendmsg with the caller's flags. */
 typedef ssize_t (*ss_sendfn_t)(void *arg, const struct iovec *iov, int cnt);
 
+/* Drop a reference (c may be NULL); the last one frees the connection. */
+void ss_conn_put(ss_conn_t *c);
 void ss_conn_free(ss_conn_t *c);
 void ss_conn_after_fork(ss_conn_t *c);
 

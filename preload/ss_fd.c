@@ -9,12 +9,14 @@
  */
 #define _GNU_SOURCE
 #include "ss_fd.h"
-#include "ss_conn.h"
 #include "ss_lock.h"
 
 #include <stdlib.h>
 
 #define SS_FD_STRIPES 64
+
+/* A connection's counts, at its start (ss_fd.h). */
+#define SS_FD_COUNTS(c) ((ss_fd_counts_t *)(void *)(c))
 
 struct ss_conn **ss_fd_chunks[SS_FD_MAX / SS_FD_CHUNK];
 static ss_lock_t ss_fd_locks[SS_FD_STRIPES];
@@ -60,7 +62,7 @@ struct ss_conn *ss_fd_get(int fd)
     ss_fd_lock(fd);
     c = *slot;
     if (c)
-        __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&SS_FD_COUNTS(c)->refs, 1, __ATOMIC_RELAXED);
     ss_fd_unlock(fd);
     return c;
 }
@@ -72,14 +74,14 @@ struct ss_conn *ss_fd_set(int fd, struct ss_conn *c)
 
     if (slot == NULL)
         return NULL; /* fd out of range: not followed */
-    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&c->fds, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&SS_FD_COUNTS(c)->refs, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&SS_FD_COUNTS(c)->fds, 1, __ATOMIC_RELAXED);
     ss_fd_lock(fd);
     old = *slot;
     __atomic_store_n(slot, c, __ATOMIC_RELEASE);
     ss_fd_unlock(fd);
     if (old)
-        __atomic_sub_fetch(&old->fds, 1, __ATOMIC_ACQ_REL);
+        __atomic_sub_fetch(&SS_FD_COUNTS(old)->fds, 1, __ATOMIC_ACQ_REL);
     return old;
 }
 
@@ -95,14 +97,13 @@ struct ss_conn *ss_fd_take(int fd)
     __atomic_store_n(slot, NULL, __ATOMIC_RELEASE);
     ss_fd_unlock(fd);
     if (c)
-        __atomic_sub_fetch(&c->fds, 1, __ATOMIC_ACQ_REL);
+        __atomic_sub_fetch(&SS_FD_COUNTS(c)->fds, 1, __ATOMIC_ACQ_REL);
     return c;
 }
 
-void ss_fd_put(struct ss_conn *c)
+int ss_fd_unref(struct ss_conn *c)
 {
-    if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        ss_conn_free(c);
+    return c && __atomic_sub_fetch(&SS_FD_COUNTS(c)->refs, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
 void ss_fd_each(unsigned first, unsigned last, void (*fn)(int fd))
@@ -125,7 +126,7 @@ void ss_fd_each(unsigned first, unsigned last, void (*fn)(int fd))
     }
 }
 
-void ss_fd_after_fork(void)
+void ss_fd_after_fork(void (*each)(struct ss_conn *c))
 {
     size_t i, j;
 
@@ -138,6 +139,6 @@ void ss_fd_after_fork(void)
             continue;
         for (j = 0; j < SS_FD_CHUNK; j++)
             if (chunk[j])
-                ss_conn_after_fork(chunk[j]);
+                each(chunk[j]);
     }
 }

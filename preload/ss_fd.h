@@ -6,11 +6,19 @@
  * (the path every non-HTTP, non-socket call takes). Followed connections
  * are reference-counted: a hook holds a reference across its work, so a
  * close() racing in another thread never frees what a hook still uses.
+ * The table knows nothing of what a connection is beyond its two counts,
+ * which it begins with; what frees one is the connection's (ss_conn_put).
  */
 #ifndef SS_FD_H
 #define SS_FD_H
 
 struct ss_conn;
+
+/* The start of every connection the table holds. */
+typedef struct ss_fd_counts {
+    int refs;                    /* fd-table slots + hooks at work */
+    int fds;                     /* fd-table slots */
+} ss_fd_counts_t;
 
 #define SS_FD_MAX (1 << 20)
 #define SS_FD_CHUNK 1024
@@ -41,13 +49,15 @@ struct ss_conn *ss_fd_set(int fd, struct ss_conn *c);
 /* Remove whatever is on fd; the caller owns the returned table reference. */
 struct ss_conn *ss_fd_take(int fd);
 
-/* Drop a reference; the last one frees the connection. */
-void ss_fd_put(struct ss_conn *c);
+/* Drop a reference (c may be NULL): 1 if it was the last, and the caller
+ * frees the connection. */
+int ss_fd_unref(struct ss_conn *c);
 
 /* Call fn for every followed fd in [first, last] (only chunks in use). */
 void ss_fd_each(unsigned first, unsigned last, void (*fn)(int fd));
 
-/* In a fork child: other threads' locks are gone with them. */
-void ss_fd_after_fork(void);
+/* In a fork child: other threads' locks are gone with them; `each` runs
+ * for every connection in the table. */
+void ss_fd_after_fork(void (*each)(struct ss_conn *c));
 
 #endif

@@ -60,7 +60,7 @@ int ss_hint_resolve(const ss_hint_t *h, ss_ctx_t *parent, char *ts, uint16_t *ts
      * connection's is taken here (a role never changes), and whoever holds
      * one of those takes no other connection's, so no two wait on each other. */
     if (c->role != SS_ROLE_SERVER) {
-        ss_fd_put(c);
+        ss_conn_put(c);
         return 0;
     }
     ss_lock(&c->lock);
@@ -73,6 +73,6 @@ int ss_hint_resolve(const ss_hint_t *h, ss_ctx_t *parent, char *ts, uint16_t *ts
         found = 1;
     }
     ss_unlock(&c->lock);
-    ss_fd_put(c);
+    ss_conn_put(c);
     return found;
 }

@@ -78,7 +78,7 @@ static void ss_after_fork_child(void)
 {
     ss_pid = (pid_t)syscall(SYS_getpid);
     ss_id_after_fork();
-    ss_fd_after_fork();
+    ss_fd_after_fork(ss_conn_after_fork);
     ss_inbound_after_fork();
     ss_span_after_fork();
     ss_tls_after_fork();

@@ -398,7 +398,7 @@ ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag
         return fn(arg, iov, cnt);
     r = ss_conn_send_on(c, fd, iov, cnt, nonblock_flag, fn, arg);
     err = errno;
-    ss_fd_put(c);
+    ss_conn_put(c);
     errno = err;
     return r;
 }
@@ -446,7 +446,7 @@ ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
     if (c->role == SS_ROLE_CLIENT && !ss_conn_flush_splice(c, out)) {
         err = errno;
         ss_unlock(&c->lock);
-        ss_fd_put(c);
+        ss_conn_put(c);
         errno = err;
         return -1;
     }
@@ -464,7 +464,7 @@ ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
             ss_conn_let_go(c, out);
         ss_unlock(&c->lock);
     }
-    ss_fd_put(c);
+    ss_conn_put(c);
     errno = err;
     return r;
 }

@@ -103,7 +103,7 @@ void ss_tls_free(void *ssl)
     if (n == NULL)
         return;
     ss_conn_end(n->conn);
-    ss_fd_put(n->conn);
+    ss_conn_put(n->conn);
     free(n);
 }
 

@@ -163,6 +163,11 @@ static int detect_greeting(const uint8_t *p, size_t n)
  * capabilities and 19 zero bytes of filler where they belong. */
 static int detect_response(const uint8_t *p, size_t n)
 {
+    if (n > 3 && p[3] != 1 && p[3] != 2)
+        return 0;
+    for (size_t i = 4 + 9; i < 4 + 28 && i < n; i++)
+        if (p[i] != 0)
+            return 0;
     if (n < 4 + 32)
         return -1;
     if (le24(p) < 32 || (p[3] != 1 && p[3] != 2) || !(le32(p + 4) & CLIENT_PROTOCOL_41))

@@ -103,7 +103,7 @@ static void serve(void)
         abort();
     ss_conn_on_accept(sp[0], (struct sockaddr *)&sa, sizeof(sa));
     ss_conn_on_recv(sp[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
-    ss_fd_put(ss_fd_take(sp[0])); /* forgotten, not closed: its span stays open */
+    ss_conn_put(ss_fd_take(sp[0])); /* forgotten, not closed: its span stays open */
     close(sp[0]);
     close(sp[1]);
 }

@@ -532,7 +532,7 @@ static void send_pieces(const char *msg, size_t len, const size_t *cuts, int n, 
         ss_hex(c->q_head->ctx.span_id, 8, run->span_hex);
         ss_hex(c->q_head->parent_id, 8, run->parent_hex);
     }
-    ss_fd_put(c);
+    ss_conn_put(c);
     ss_conn_on_close(pair[0]);
     close(pair[0]);
     close(pair[1]);
