@@ -7,17 +7,29 @@
  * so dashboards made for them work unchanged:
  *
  *   traces_span_metrics_calls_total{service_name, span_kind, status_code,
- *       http_request_method, http_response_status_code}
+ *       http_request_method, http_response_status_code,
+ *       db_system_name, db_operation_name}
  *   traces_span_metrics_duration_seconds (histogram, same labels)
- *   traces_service_graph_request_total{client, server}
- *   traces_service_graph_request_failed_total{client, server}
+ *   traces_service_graph_request_total{client, server[, connection_type]}
+ *   traces_service_graph_request_failed_total{client, server[, ...]}
  *   traces_service_graph_request_server_seconds, ..._client_seconds
+ *
+ * The last four span labels are the connector's configured dimensions
+ * (the attribute's name, dots made underscores): as there, a span without
+ * the attribute has no such label, so an HTTP series has no db_ labels
+ * and a database series no http_ ones.
  *
  * A graph edge is a CLIENT span and the SERVER span whose parent it is,
  * whichever arrives first; the first waits (at most COL_PEND_MS, and at
  * most COL_PEND_MAX of them) for the other. Errors: status code ERROR on
- * either side. Series are capped (COL_SERIES_MAX per family); label
- * values come from the input, so they are cut and escaped.
+ * either side. A database CLIENT span (db.system.name) has no SERVER
+ * span to wait for: as the connector does for a span with a database
+ * name, it is an edge at once, to a node named from the span itself
+ * (col_db_node), with connection_type="database" and the client's
+ * duration on both sides. A DNS lookup (dns.question.name) is no request
+ * to a service: it is no edge and waits for nothing. Series are capped
+ * (COL_SERIES_MAX per family); label values come from the input, so they
+ * are cut and escaped.
  */
 #define _GNU_SOURCE
 #include "col_metrics.h"
@@ -135,6 +147,13 @@ static void col_label(col_buf_t *b, const char *name, const char *v)
     col_buf_put(b, "\"", 1);
 }
 
+/* A dimension: name="value" if the span has a value, else no label. */
+static void col_dimension(col_buf_t *b, const char *name, const char *v)
+{
+    if (v && v[0])
+        col_label(b, name, v);
+}
+
 /* ---- span metrics --------------------------------------------------------- */
 
 static const char *col_kind_label(int k)
@@ -173,9 +192,13 @@ static void col_metrics_span(const col_resource_spans_t *rs, const col_span_t *s
     col_label(lb, "service_name", svc ? svc : "unknown_service");
     col_label(lb, "span_kind", col_kind_label((int)s->kind));
     col_label(lb, "status_code", status[st]);
-    col_label(lb, "http_request_method",
-              col_attr_str(s->attributes, s->n_attributes, "http.request.method"));
-    col_label(lb, "http_response_status_code", codes);
+    col_dimension(lb, "http_request_method",
+                  col_attr_str(s->attributes, s->n_attributes, "http.request.method"));
+    col_dimension(lb, "http_response_status_code", codes);
+    col_dimension(lb, "db_system_name",
+                  col_attr_str(s->attributes, s->n_attributes, "db.system.name"));
+    col_dimension(lb, "db_operation_name",
+                  col_attr_str(s->attributes, s->n_attributes, "db.operation.name"));
     col_buf_put(lb, "", 1);
     if (lb->oom || (se = col_series_get(&col_span_series, lb->p)) == NULL)
         return;
@@ -221,14 +244,16 @@ static void col_pend_expire(uint64_t now_ms)
     }
 }
 
-static void col_edge(const char *client, const char *server, int error, double server_s,
-                     double client_s, col_buf_t *lb)
+/* One request client -> server; type: connection_type, NULL for none. */
+static void col_edge(const char *client, const char *server, const char *type, int error,
+                     double server_s, double client_s, col_buf_t *lb)
 {
     col_series_t *se;
 
     col_buf_reset(lb);
     col_label(lb, "client", client);
     col_label(lb, "server", server);
+    col_dimension(lb, "connection_type", type);
     col_buf_put(lb, "", 1);
     if (lb->oom || (se = col_series_get(&col_edge_series, lb->p)) == NULL)
         return;
@@ -236,6 +261,55 @@ static void col_edge(const char *client, const char *server, int error, double s
     se->failed += error != 0;
     col_hist_add(&se->h, server_s);
     col_hist_add(&se->h2, client_s);
+}
+
+/* "host:port", "[v6]:port" or "host" (no port, or 0) into buf. */
+static const char *col_host_port(char *buf, size_t cap, const char *host, int64_t port)
+{
+    if (port <= 0 || port > 65535)
+        return host;
+    snprintf(buf, cap, strchr(host, ':') ? "[%.*s]:%lld" : "%.*s:%lld", COL_LABEL_MAX, host,
+             (long long)port);
+    return buf;
+}
+
+/* The node a database CLIENT span called, named from its attributes the
+ * way Tempo's service graph (which the connector follows) names one:
+ * peer.service, else server.address (with server.port, which the shim
+ * sets only when it is not the system's default), else
+ * network.peer.address:network.peer.port, else db.namespace, else
+ * db.system.name. */
+static const char *col_db_node(const col_span_t *s, char *buf, size_t cap)
+{
+    col_kv_t **kv = s->attributes;
+    size_t n = s->n_attributes;
+    const char *v;
+
+    if ((v = col_attr_str(kv, n, "peer.service")) != NULL && v[0])
+        return v;
+    if ((v = col_attr_str(kv, n, "server.address")) != NULL && v[0])
+        return col_host_port(buf, cap, v, col_attr_int(kv, n, "server.port"));
+    if ((v = col_attr_str(kv, n, "network.peer.address")) != NULL && v[0])
+        return col_host_port(buf, cap, v, col_attr_int(kv, n, "network.peer.port"));
+    if ((v = col_attr_str(kv, n, "db.namespace")) != NULL && v[0])
+        return v;
+    return col_attr_str(kv, n, "db.system.name");
+}
+
+/* A CLIENT span no SERVER span will answer: a database call is an edge
+ * now; a name lookup is none. Returns whether s was one of them. */
+static int col_graph_alone(const col_resource_spans_t *rs, const col_span_t *s, col_buf_t *lb)
+{
+    const char *system = col_attr_str(s->attributes, s->n_attributes, "db.system.name");
+    const char *svc = col_service(rs);
+    char node[COL_LABEL_MAX + 32];
+
+    if (system && system[0]) {
+        col_edge(svc ? svc : "unknown_service", col_db_node(s, node, sizeof(node)), "database",
+                 col_span_error(s), col_span_seconds(s), col_span_seconds(s), lb);
+        return 1;
+    }
+    return col_attr_str(s->attributes, s->n_attributes, "dns.question.name") != NULL;
 }
 
 static void col_metrics_graph(const col_resource_spans_t *rs, const col_span_t *s,
@@ -246,7 +320,8 @@ static void col_metrics_graph(const col_resource_spans_t *rs, const col_span_t *
     const char *svc = col_service(rs);
     col_pend_t **pp, *p;
 
-    if ((s->kind != 2 && s->kind != 3) || id->len != 8)
+    if ((s->kind != 2 && s->kind != 3) || (client && col_graph_alone(rs, s, lb)) ||
+        id->len != 8)
         return;
     for (pp = &col_pend_hash[col_pend_bucket(id->data)]; (p = *pp) != NULL; pp = &p->chain) {
         if (memcmp(p->id, id->data, 8) != 0)
@@ -256,11 +331,11 @@ static void col_metrics_graph(const col_resource_spans_t *rs, const col_span_t *
         *pp = p->chain;
         p->live = 0;
         if (client)
-            col_edge(svc ? svc : "unknown_service", p->service, p->error || col_span_error(s),
-                     p->seconds, col_span_seconds(s), lb);
+            col_edge(svc ? svc : "unknown_service", p->service, NULL,
+                     p->error || col_span_error(s), p->seconds, col_span_seconds(s), lb);
         else
-            col_edge(p->service, svc ? svc : "unknown_service", p->error || col_span_error(s),
-                     col_span_seconds(s), p->seconds, lb);
+            col_edge(p->service, svc ? svc : "unknown_service", NULL,
+                     p->error || col_span_error(s), col_span_seconds(s), p->seconds, lb);
         return;
     }
     if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -373,7 +448,7 @@ void col_metrics_render(col_buf_t *b)
     for (s = col_span_series.all; s; s = s->next)
         col_render_hist(b, "traces_span_metrics_duration_seconds", s->labels, &s->h);
     col_buf_puts(b, "# HELP traces_service_graph_request_total Requests from one service to "
-                    "another (a CLIENT span and its SERVER child).\n"
+                    "another (a CLIENT span and its SERVER child), or to a database.\n"
                     "# TYPE traces_service_graph_request_total counter\n");
     for (s = col_edge_series.all; s; s = s->next)
         col_buf_printf(b, "traces_service_graph_request_total{%s} %llu\n", s->labels, s->calls);

@@ -27,16 +27,21 @@ typedef struct tspan {
     const char *name;
     const char *method;  /* http.request.method, if not NULL */
     int64_t http_status; /* http.response.status_code, if not 0 */
+    /* A database or DNS client span's attributes, each if not NULL / 0. */
+    const char *db_system, *db_operation, *db_namespace, *db_query, *db_status;
+    const char *server_address, *peer_address, *error_type, *dns_name;
+    int64_t server_port, peer_port;
 } tspan_t;
 
 #define TB_MS 1000000ull /* ns in a millisecond, for start and end */
+#define TB_ATTRS 13      /* the attributes a tspan_t can have */
 
 typedef struct tb_span {
     col_span_t s;
     Opentelemetry__Proto__Trace__V1__Status st;
     uint8_t trace[16], id[8], parent[8];
-    col_kv_t kv[2], *kvp[2];
-    col_value_t v[2];
+    col_kv_t kv[TB_ATTRS], *kvp[TB_ATTRS];
+    col_value_t v[TB_ATTRS];
 } tb_span_t;
 
 typedef struct tb_res {
@@ -66,6 +71,38 @@ static inline void tb_kv(col_kv_t *kv, col_value_t *v, const char *key)
     kv->value = v;
 }
 
+/* The next attribute of b's span, key. */
+static inline col_value_t *tb_attr(tb_span_t *b, const char *key)
+{
+    size_t i = b->s.n_attributes++;
+
+    tb_kv(&b->kv[i], &b->v[i], key);
+    b->kvp[i] = &b->kv[i];
+    return &b->v[i];
+}
+
+static inline void tb_str(tb_span_t *b, const char *key, const char *v)
+{
+    col_value_t *x;
+
+    if (v == NULL)
+        return;
+    x = tb_attr(b, key);
+    x->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+    x->string_value = (char *)v;
+}
+
+static inline void tb_int(tb_span_t *b, const char *key, int64_t v)
+{
+    col_value_t *x;
+
+    if (v == 0)
+        return;
+    x = tb_attr(b, key);
+    x->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+    x->int_value = v;
+}
+
 static inline void tb_span(tb_span_t *b, const tspan_t *t)
 {
     col_span_t *s = &b->s;
@@ -91,22 +128,19 @@ static inline void tb_span(tb_span_t *b, const tspan_t *t)
         s->status = &b->st;
     }
     s->attributes = b->kvp;
-    if (t->method) {
-        tb_kv(&b->kv[s->n_attributes], &b->v[s->n_attributes], "http.request.method");
-        b->v[s->n_attributes].value_case =
-            OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-        b->v[s->n_attributes].string_value = (char *)t->method;
-        b->kvp[s->n_attributes] = &b->kv[s->n_attributes];
-        s->n_attributes++;
-    }
-    if (t->http_status) {
-        tb_kv(&b->kv[s->n_attributes], &b->v[s->n_attributes], "http.response.status_code");
-        b->v[s->n_attributes].value_case =
-            OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
-        b->v[s->n_attributes].int_value = t->http_status;
-        b->kvp[s->n_attributes] = &b->kv[s->n_attributes];
-        s->n_attributes++;
-    }
+    tb_str(b, "http.request.method", t->method);
+    tb_int(b, "http.response.status_code", t->http_status);
+    tb_str(b, "db.system.name", t->db_system);
+    tb_str(b, "db.operation.name", t->db_operation);
+    tb_str(b, "db.namespace", t->db_namespace);
+    tb_str(b, "db.query.text", t->db_query);
+    tb_str(b, "db.response.status_code", t->db_status);
+    tb_str(b, "server.address", t->server_address);
+    tb_int(b, "server.port", t->server_port);
+    tb_str(b, "network.peer.address", t->peer_address);
+    tb_int(b, "network.peer.port", t->peer_port);
+    tb_str(b, "error.type", t->error_type);
+    tb_str(b, "dns.question.name", t->dns_name);
 }
 
 /* The resource of service svc among r[0..*nr), made if new. */

@@ -128,16 +128,15 @@ static void test_errors_and_odd_labels(void **state)
                 "status_code=\"STATUS_CODE_ERROR\",http_request_method=\"GET\","
                 "http_response_status_code=\"503\"} 1");
     /* No service: unknown_service; a kind past the enum: unspecified; a
-     * status past three digits: none; more than 10 s: only in +Inf. */
+     * status past three digits: none, no label, as no method is; more
+     * than 10 s: only in +Inf. */
 #define ODD "service_name=\"unknown_service\",span_kind=\"SPAN_KIND_UNSPECIFIED\"," \
-            "status_code=\"STATUS_CODE_UNSET\",http_request_method=\"\","               \
-            "http_response_status_code=\"\""
+            "status_code=\"STATUS_CODE_UNSET\""
     assert_line("traces_span_metrics_calls_total{" ODD "} 1");
     assert_line("traces_span_metrics_duration_seconds_bucket{" ODD ",le=\"10\"} 0");
     assert_line("traces_span_metrics_duration_seconds_bucket{" ODD ",le=\"+Inf\"} 1");
     assert_line("traces_span_metrics_calls_total{service_name=\"a\\\"b\\\\c\\nd\","
-                "span_kind=\"SPAN_KIND_INTERNAL\",status_code=\"STATUS_CODE_UNSET\","
-                "http_request_method=\"\",http_response_status_code=\"\"} 1");
+                "span_kind=\"SPAN_KIND_INTERNAL\",status_code=\"STATUS_CODE_UNSET\"} 1");
 }
 
 /* Each label value cut at 128 bytes; the lines, however long, whole. */
@@ -157,7 +156,7 @@ static void test_long_labels_cut_lines_whole(void **state)
              "status_code=\"STATUS_CODE_UNSET\",http_request_method=\"", svc);
     for (i = 0; i < 128; i++)
         strcat(labels, "\\\"");
-    strcat(labels, "\",http_response_status_code=\"\"");
+    strcat(labels, "\"");
     snprintf(want, sizeof(want), "traces_span_metrics_calls_total{%s} 1", labels);
     assert_line(want);
     snprintf(want, sizeof(want), "traces_span_metrics_duration_seconds_bucket{%s,le=\"+Inf\"} 1",
@@ -189,9 +188,7 @@ static void test_series_cap(void **state)
     assert_line("spanshim_collector_metric_series_dropped_total 1");
     assert_no("service_name=\"s10000\"");
     assert_line("traces_span_metrics_calls_total{service_name=\"s9999\","
-                "span_kind=\"SPAN_KIND_SERVER\","
-                "status_code=\"STATUS_CODE_UNSET\",http_request_method=\"\","
-                "http_response_status_code=\"\"} 2");
+                "span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_UNSET\"} 2");
 }
 
 #define EDGE "client=\"front\",server=\"back\""
@@ -276,6 +273,102 @@ static void test_graph_only_client_and_server(void **state)
     assert_line("spanshim_collector_graph_unpaired_total 1"); /* the server */
 }
 
+/* db.system.name and db.operation.name are dimensions, named as the
+ * spanmetrics connector names them; a span without one has no label. */
+static void test_database_dimensions(void **state)
+{
+    tspan_t t[] = {
+        {.service = "shop", .trace = 1, .id = 1, .kind = 3, .end = 1, .db_system = "postgresql",
+         .db_operation = "SELECT", .server_address = "db"},
+        {.service = "shop", .trace = 1, .id = 2, .kind = 3, .end = 1, .db_system = "postgresql",
+         .db_operation = "SELECT", .server_address = "db"},
+        {.service = "shop", .trace = 1, .id = 3, .kind = 3, .end = 1, .error = 1,
+         .db_system = "redis", .db_operation = "G\"E\\T", .db_status = "WRONGTYPE"},
+        {.service = "shop", .trace = 1, .id = 4, .kind = 3, .end = 1, .db_system = "mysql"},
+        {.service = "shop", .trace = 1, .id = 5, .kind = 2, .end = 1, .method = "GET",
+         .http_status = 200},
+    };
+
+    (void)state;
+    add(t, 5, 0);
+#define SHOP_CLIENT "service_name=\"shop\",span_kind=\"SPAN_KIND_CLIENT\","
+    assert_line("traces_span_metrics_calls_total{" SHOP_CLIENT "status_code=\"STATUS_CODE_UNSET\","
+                "db_system_name=\"postgresql\",db_operation_name=\"SELECT\"} 2");
+    assert_line("traces_span_metrics_duration_seconds_count{" SHOP_CLIENT
+                "status_code=\"STATUS_CODE_UNSET\",db_system_name=\"postgresql\","
+                "db_operation_name=\"SELECT\"} 2");
+    assert_line("traces_span_metrics_calls_total{" SHOP_CLIENT "status_code=\"STATUS_CODE_ERROR\","
+                "db_system_name=\"redis\",db_operation_name=\"G\\\"E\\\\T\"} 1");
+    /* A query of several operations has none: no label. */
+    assert_line("traces_span_metrics_calls_total{" SHOP_CLIENT "status_code=\"STATUS_CODE_UNSET\","
+                "db_system_name=\"mysql\"} 1");
+    /* An HTTP series has no db_ labels. */
+    assert_line("traces_span_metrics_calls_total{" SHOP_GET "} 1");
+}
+
+#define DB_EDGE(server) "client=\"shop\",server=\"" server "\",connection_type=\"database\""
+
+/* A database CLIENT span is an edge at once, to a node named from its
+ * attributes, its duration on both sides; it waits for no SERVER span. */
+static void test_graph_database_edge_at_once(void **state)
+{
+    char longname[300], want[600];
+    tspan_t t[] = {
+        {.service = "shop", .trace = 1, .id = 0x10, .parent = 1, .kind = 3, .start = SECOND,
+         .end = SECOND + 20 * TB_MS, .db_system = "postgresql", .db_namespace = "orders",
+         .server_address = "pg.internal", .peer_address = "10.0.0.5", .peer_port = 5432},
+        {.service = "shop", .trace = 1, .id = 0x11, .parent = 1, .kind = 3, .error = 1,
+         .start = SECOND, .end = SECOND + 200 * TB_MS, .db_system = "postgresql",
+         .db_status = "42P01", .server_address = "pg.internal"},
+        {.service = "shop", .trace = 1, .id = 0x12, .kind = 3, .db_system = "redis",
+         .server_address = "cache", .server_port = 6380},
+        {.service = "shop", .trace = 1, .id = 0x13, .kind = 3, .db_system = "redis",
+         .peer_address = "::1", .peer_port = 6379},
+        {.service = "shop", .trace = 1, .id = 0x14, .kind = 3, .db_system = "mysql",
+         .db_namespace = "shopdb"},
+        {.service = "shop", .trace = 1, .id = 0x15, .kind = 3, .db_system = "mariadb"},
+        {.service = "shop", .trace = 1, .id = 0x16, .kind = 3, .db_system = "redis",
+         .server_address = longname, .server_port = 7000},
+    };
+
+    (void)state;
+    memset(longname, 'h', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    add(t, 7, 0);
+    assert_line("traces_service_graph_request_total{" DB_EDGE("pg.internal") "} 2");
+    assert_line("traces_service_graph_request_failed_total{" DB_EDGE("pg.internal") "} 1");
+    assert_line("traces_service_graph_request_client_seconds_sum{" DB_EDGE("pg.internal") "} 0.22");
+    assert_line("traces_service_graph_request_server_seconds_sum{" DB_EDGE("pg.internal") "} 0.22");
+    assert_line("traces_service_graph_request_server_seconds_bucket{" DB_EDGE("pg.internal")
+                ",le=\"0.025\"} 1");
+    assert_line("traces_service_graph_request_total{" DB_EDGE("cache:6380") "} 1");
+    assert_line("traces_service_graph_request_total{" DB_EDGE("[::1]:6379") "} 1");
+    assert_line("traces_service_graph_request_total{" DB_EDGE("shopdb") "} 1");
+    assert_line("traces_service_graph_request_total{" DB_EDGE("mariadb") "} 1");
+    snprintf(want, sizeof(want), "traces_service_graph_request_total{" DB_EDGE("%.128s") "} 1",
+             longname); /* cut like every label */
+    assert_line(want);
+    add(&other, 1, 3 * PEND_MS); /* the clock past every wait: nothing waited */
+    assert_line("spanshim_collector_graph_unpaired_total 0");
+    assert_line("traces_service_graph_request_total{" DB_EDGE("pg.internal") "} 2");
+}
+
+/* A name lookup is a CLIENT span no server answers: no edge, no wait. */
+static void test_graph_dns_waits_for_nothing(void **state)
+{
+    tspan_t dns = {.service = "shop", .trace = 1, .id = 0x30, .parent = 1, .kind = 3,
+                   .name = "getaddrinfo", .dns_name = "pg.internal"};
+    tspan_t lone = client;
+
+    (void)state;
+    add(&dns, 1, 0);
+    add(&lone, 1, 0);
+    assert_non_null(strstr(render(), "_total{" SHOP_CLIENT)); /* the lookup was counted */
+    add(&other, 1, 3 * PEND_MS);
+    assert_line("spanshim_collector_graph_unpaired_total 1"); /* the HTTP client only */
+    assert_no("traces_service_graph_request_total{");
+}
+
 static void test_counter_text(void **state)
 {
     (void)state;
@@ -297,6 +390,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_graph_half_expires_after_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graph_resent_half_waits_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graph_only_client_and_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_dimensions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graph_database_edge_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graph_dns_waits_for_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_text, setup, teardown),
     };
 
