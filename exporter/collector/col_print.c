@@ -20,15 +20,18 @@
 #define COL_PRINT_HASH 16384 /* above the most traces held: one span each */
 #define COL_PRINT_COLS 64    /* columns of a name shown */
 #define COL_PRINT_TEXT (4 * COL_PRINT_COLS + 1)
+#define COL_PRINT_CODE_COLS 16  /* of a status: 503, 42P01, WRONGTYPE, ECONNRESET */
+#define COL_PRINT_QUERY_COLS 60 /* of a failed query's text, "..." included */
 
 col_print_counts_t col_print_count;
 
 typedef struct col_pspan {
     char id[17], parent[17];
     char service[COL_PRINT_TEXT], name[COL_PRINT_TEXT]; /* escaped */
-    uint8_t service_cols, name_cols;
+    char code[4 * COL_PRINT_CODE_COLS + 1];   /* escaped; "" for none */
+    char query[4 * COL_PRINT_QUERY_COLS + 1]; /* escaped; failed queries only */
+    uint8_t service_cols, name_cols, code_cols;
     uint8_t kind, error;
-    int64_t status_code;
     uint64_t start, end;
 } col_pspan_t;
 
@@ -149,6 +152,55 @@ typedef struct col_padd {
     uint8_t svc_cols;
 } col_padd_t;
 
+/* The query's text on one line (each run of blanks one space, none at
+ * either end), escaped, cut with "..." past COL_PRINT_QUERY_COLS. */
+static void col_query_short(char *out, size_t cap, const char *text)
+{
+    char flat[4 * (COL_PRINT_QUERY_COLS + 1) + 1]; /* enough input for one column more */
+    size_t n = 0;
+
+    for (; *text && n < sizeof(flat) - 1; text++) {
+        int blank = *text == ' ' || *text == '\t' || *text == '\n' || *text == '\r';
+
+        if (!blank)
+            flat[n++] = *text;
+        else if (n && flat[n - 1] != ' ')
+            flat[n++] = ' ';
+    }
+    if (n && flat[n - 1] == ' ')
+        n--;
+    flat[n] = '\0';
+    if (col_term_text(out, cap, flat, COL_PRINT_QUERY_COLS + 1) > COL_PRINT_QUERY_COLS) {
+        col_term_text(out, cap - 3, flat, COL_PRINT_QUERY_COLS - 3);
+        strcat(out, "...");
+    }
+}
+
+/* What the status column and the end of the line show: the HTTP status;
+ * for a database span its status code (else error.type) and, when it
+ * failed, the query. */
+static void col_status_of(col_pspan_t *p, const col_span_t *s)
+{
+    int64_t http = col_attr_int(s->attributes, s->n_attributes, "http.response.status_code");
+    const char *code = NULL, *query = NULL;
+    char num[24];
+
+    if (http) {
+        snprintf(num, sizeof(num), "%lld", (long long)http);
+        code = num;
+    } else if (col_attr_str(s->attributes, s->n_attributes, "db.system.name")) {
+        code = col_attr_str(s->attributes, s->n_attributes, "db.response.status_code");
+        if (code == NULL && p->error)
+            code = col_attr_str(s->attributes, s->n_attributes, "error.type");
+        if (p->error)
+            query = col_attr_str(s->attributes, s->n_attributes, "db.query.text");
+    }
+    p->code_cols = (uint8_t)col_term_text(p->code, sizeof(p->code), code, COL_PRINT_CODE_COLS);
+    p->query[0] = '\0';
+    if (query)
+        col_query_short(p->query, sizeof(p->query), query);
+}
+
 static void col_print_one(const col_resource_spans_t *rs, const col_scope_spans_t *ss,
                           const col_span_t *s, void *arg)
 {
@@ -180,7 +232,7 @@ static void col_print_one(const col_resource_spans_t *rs, const col_scope_spans_
     col_idhex(s->parent_span_id, p->parent, 8);
     p->kind = s->kind >= 0 && s->kind <= 5 ? (uint8_t)s->kind : 6;
     p->error = s->status && s->status->code == 2;
-    p->status_code = col_attr_int(s->attributes, s->n_attributes, "http.response.status_code");
+    col_status_of(p, s);
     p->start = s->start_time_unix_nano;
     p->end = s->end_time_unix_nano;
     pr.held++;
@@ -263,18 +315,20 @@ static void col_put_padded(FILE *out, const char *text, size_t cols, size_t widt
 
 static void col_print_line(FILE *out, const col_pspan_t *s, size_t depth)
 {
-    char st[24];
+    size_t cols = s->code[0] ? s->code_cols : 1;
 
-    if (s->status_code)
-        snprintf(st, sizeof(st), "%lld", (long long)s->status_code);
-    else
-        snprintf(st, sizeof(st), "-");
     fprintf(out, "%*s", (int)(2 * depth + 2), "");
     col_put_padded(out, s->service, s->service_cols, 2 * depth < 16 ? 24 - 2 * depth : 8);
     fputc(' ', out);
     col_put_padded(out, s->name, s->name_cols, 8);
-    fprintf(out, " %-6s %-5s %3s %9.2f ms\n", col_kind_name(s->kind), s->error ? "ERROR" : "ok",
-            st, s->end > s->start ? (double)(s->end - s->start) / 1e6 : 0.0);
+    fprintf(out, " %-6s %-5s ", col_kind_name(s->kind), s->error ? "ERROR" : "ok");
+    for (; cols < 3; cols++) /* right-aligned in three columns, as "%3s" */
+        fputc(' ', out);
+    fputs(s->code[0] ? s->code : "-", out);
+    fprintf(out, " %9.2f ms", s->end > s->start ? (double)(s->end - s->start) / 1e6 : 0.0);
+    if (s->query[0])
+        fprintf(out, "  %s", s->query);
+    fputc('\n', out);
 }
 
 typedef struct col_tree {

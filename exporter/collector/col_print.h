@@ -4,12 +4,15 @@
  * Spans are held per trace until the trace has been quiet for
  * COL_PRINT_QUIET_MS (the spans of one request arrive from several
  * processes within a moment of each other), then printed parent above
- * child, each line with service, span name, kind, status and duration.
+ * child, each line with service, span name, kind, status, the HTTP
+ * status (a database span's status code, or error.type, when it failed)
+ * and duration, then a failed database span's query, on one line and cut.
  * Work per span is bounded whatever comes in: traces are found through a
  * hash table; at most COL_PRINT_MAX_SPANS are held, and a span past that
  * prints the least recently active trace at once; a trace holds at most
  * COL_PRINT_TRACE_SPANS (more are counted, not printed); a trace prints
- * in O(n log n). Names are escaped for the terminal (col_term.h).
+ * in O(n log n). Names, codes and queries are escaped for the terminal
+ * (col_term.h).
  */
 #ifndef COL_PRINT_H
 #define COL_PRINT_H

@@ -152,6 +152,52 @@ static void test_cycle_printed_once(void **state)
                         "    a                      x        unspecified ok      -      1.00 ms\n");
 }
 
+/* A database span: its name, and when it failed its status code (else
+ * error.type) where HTTP's status is and its query, on one line, cut and
+ * escaped, after the duration. */
+static void test_database_spans(void **state)
+{
+    char long_query[200];
+    tspan_t t[] = {
+        {.service = "shop", .trace = 8, .id = 1, .kind = 2, .start = 1000 * TB_MS,
+         .end = 1100 * TB_MS, .name = "GET /", .http_status = 500, .error = 1},
+        {.service = "shop", .trace = 8, .id = 2, .parent = 1, .kind = 3, .start = 1010 * TB_MS,
+         .end = 1012 * TB_MS, .name = "SELECT users", .db_system = "postgresql",
+         .db_query = "SELECT * FROM users WHERE id = ?"},
+        {.service = "shop", .trace = 8, .id = 3, .parent = 1, .kind = 3, .start = 1020 * TB_MS,
+         .end = 1021 * TB_MS, .name = "SELECT nosuch", .db_system = "postgresql", .error = 1,
+         .db_status = "42P01", .error_type = "42P01",
+         .db_query = "SELECT *\n  FROM nosuch\tWHERE\r\n id = ?  "},
+        {.service = "shop", .trace = 8, .id = 4, .parent = 1, .kind = 3, .start = 1030 * TB_MS,
+         .end = 1031 * TB_MS, .name = "GET", .db_system = "redis", .error = 1,
+         .error_type = "ECONNRESET", .db_query = "GET \x1b]0;x\x07"},
+        {.service = "shop", .trace = 8, .id = 5, .parent = 1, .kind = 3, .start = 1040 * TB_MS,
+         .end = 1041 * TB_MS, .name = "INSERT t", .db_system = "mysql", .error = 1,
+         .db_status = "1062", .db_query = long_query},
+        {.service = "shop", .trace = 8, .id = 6, .parent = 1, .kind = 3, .start = 1050 * TB_MS,
+         .end = 1051 * TB_MS, .name = "SET", .db_system = "redis", .error = 1,
+         .db_status = "WRONGTYPE"},
+    };
+
+    (void)state;
+    snprintf(long_query, sizeof(long_query), "INSERT INTO t (a, b, c, d, e, f, g) VALUES %s",
+             "(?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)");
+    add(t, 6, 0);
+    col_print_due(out, QUIET, 0);
+    assert_string_equal(
+        printed(),
+        "trace " TRACE("08") "  6 spans  100.00 ms\n"
+        "  shop                     GET /    server ERROR 500    100.00 ms\n"
+        "    shop                   SELECT users client ok      -      2.00 ms\n"
+        "    shop                   SELECT nosuch client ERROR 42P01      1.00 ms"
+        "  SELECT * FROM nosuch WHERE id = ?\n"
+        "    shop                   GET      client ERROR ECONNRESET      1.00 ms"
+        "  GET \\x1b]0;x\\x07\n"
+        "    shop                   INSERT t client ERROR 1062      1.00 ms"
+        "  INSERT INTO t (a, b, c, d, e, f, g) VALUES (?, ?, ?, ?, ?...\n"
+        "    shop                   SET      client ERROR WRONGTYPE      1.00 ms\n");
+}
+
 /* Spans first..first+n of trace `trace`, in one request. */
 static void add_many(uint64_t trace, uint64_t first, size_t n, uint64_t now_ms)
 {
@@ -217,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tree_parents_above_children_in_start_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cycle_printed_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_cap_prints_oldest_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_cap_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_force_at_stop, setup, teardown),
