@@ -17,6 +17,7 @@ import tempfile
 import time
 import unittest
 
+from crafted import pb_len
 from harness import COLLECTOR, PRELOAD, Collector, as_nobody, free_port
 from test_metrics import parse, scrape
 
@@ -33,16 +34,6 @@ def capture_datagram():
     data = s.recv(1 << 20)
     s.close()
     return data
-
-
-def pb_len(field, data):
-    """A length-delimited protobuf field."""
-    n, v = bytearray(), len(data)
-    while v >= 0x80:
-        n.append(v & 0x7f | 0x80)
-        v >>= 7
-    n.append(v)
-    return bytes([field << 3 | 2]) + bytes(n) + data
 
 
 def span_batch(name, attributes, values=()):
