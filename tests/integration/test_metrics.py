@@ -8,6 +8,7 @@ import subprocess
 import time
 import unittest
 
+from crafted import batch, send_all, span
 from harness import Collector, free_port, start_app
 
 LINE = re.compile(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$')
@@ -93,6 +94,83 @@ class Metrics(unittest.TestCase):
         self.assertEqual(scrape(port, "/other")[0], 404)
         self.assertEqual(col.stop(), 0)
 
+    def send_database_spans(self):
+        """A collector serving metrics, given a request's spans as the shim
+        sends them: its SERVER span, 3 PostgreSQL queries (1 failed), a
+        Redis command, a name lookup; and an HTTP CLIENT span no server
+        answers. Returns the collector and its metrics' port."""
+        port = free_port()
+        col = Collector(extra=["--metrics-listen", "127.0.0.1:%d" % port])
+        pg = [("db.system.name", "postgresql"), ("db.operation.name", "SELECT"),
+              ("db.collection.name", "users"), ("db.namespace", "shop"),
+              ("server.address", "pg.internal"), ("network.peer.address", "10.0.0.5"),
+              ("network.peer.port", 5432)]
+        failed = [("db.response.status_code", "42P01"), ("error.type", "42P01")]
+        redis = [("db.system.name", "redis"), ("db.operation.name", "GET"),
+                 ("server.address", "cache"), ("server.port", 6380), ("db.namespace", "0")]
+        send_all(col, [batch([
+            span(1, 1, b"GET /", attrs=[("http.request.method", "GET"),
+                                        ("http.response.status_code", 200)]),
+            span(1, 2, b"SELECT users", 1, kind=3, dur=2000000, attrs=pg),
+            span(1, 3, b"SELECT users", 1, kind=3, attrs=pg),
+            span(1, 4, b"SELECT nosuch", 1, kind=3, attrs=pg + failed, error=True),
+            span(1, 5, b"GET", 1, kind=3, attrs=redis),
+            span(1, 6, b"getaddrinfo", 1, kind=3, attrs=[("dns.question.name", "pg.internal")]),
+            span(2, 7, b"GET", 0x99, kind=3, attrs=[("http.request.method", "GET")]),
+        ], b"shop")])
+        self.assertEqual(len(col.wait_spans(7)), 7)
+        return col, port
+
+    def test_database_span_metrics(self):
+        """db_system_name and db_operation_name label a database span's
+        series, and no http_ label does; an HTTP series has no db_ label."""
+        col, port = self.send_database_spans()
+        m = parse(scrape(port)[1])
+
+        def calls(**labels):
+            return m.get(("traces_span_metrics_calls_total", frozenset(labels.items())))
+
+        client = {"service_name": "shop", "span_kind": "SPAN_KIND_CLIENT"}
+        self.assertEqual(calls(**client, status_code="STATUS_CODE_UNSET",
+                               db_system_name="postgresql", db_operation_name="SELECT"), 2)
+        self.assertEqual(calls(**client, status_code="STATUS_CODE_ERROR",
+                               db_system_name="postgresql", db_operation_name="SELECT"), 1)
+        self.assertEqual(calls(**client, status_code="STATUS_CODE_UNSET",
+                               db_system_name="redis", db_operation_name="GET"), 1)
+        self.assertEqual(calls(service_name="shop", span_kind="SPAN_KIND_SERVER",
+                               status_code="STATUS_CODE_UNSET", http_request_method="GET",
+                               http_response_status_code="200"), 1)
+        self.assertEqual(calls(**client, status_code="STATUS_CODE_UNSET"), 1)  # the lookup
+        self.assertEqual(sum(v for (name, _), v in m.items()
+                             if name == "traces_span_metrics_calls_total"), 7)
+        self.assertEqual(col.stop(), 0)
+
+    def test_database_service_graph(self):
+        """An edge to the database at once, with its requests, failures and
+        durations; neither a database span nor a name lookup waits for a
+        SERVER span: once every wait is over, only the lone HTTP CLIENT
+        span is unpaired."""
+        col, port = self.send_database_spans()
+        m = parse(scrape(port)[1])
+
+        def edge(server):
+            return frozenset({("client", "shop"), ("server", server),
+                              ("connection_type", "database")})
+
+        self.assertEqual(m.get(("traces_service_graph_request_total", edge("pg.internal"))), 3)
+        self.assertEqual(m[("traces_service_graph_request_failed_total", edge("pg.internal"))], 1)
+        self.assertEqual(m[("traces_service_graph_request_client_seconds_count",
+                            edge("pg.internal"))], 3)
+        self.assertEqual(m[("traces_service_graph_request_server_seconds_bucket",
+                            edge("pg.internal") | {("le", "0.001")})], 2)
+        self.assertEqual(m[("traces_service_graph_request_total", edge("cache:6380"))], 1)
+        self.assertEqual(len([k for k in m if k[0] == "traces_service_graph_request_total"]), 2)
+        time.sleep(10.5)  # every wait over; the next span ends them
+        send_all(col, [batch([span(3, 8, b"GET")], b"shop")])
+        self.assertEqual(len(col.wait_spans(8)), 8)
+        m = parse(scrape(port)[1])
+        self.assertEqual(m[("spanshim_collector_graph_unpaired_total", frozenset())], 1)
+        self.assertEqual(col.stop(), 0)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

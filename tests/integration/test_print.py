@@ -17,45 +17,12 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+from crafted import batch, pb_len, send_all, span
 from harness import Collector, free_port
-from test_collector import pb_len
 from test_metrics import parse, scrape
 
 TOTALS = re.compile(r"spanshim-collector: (\d+) spans in (\d+) datagrams")
 UNHANDLED = re.compile(r"(\d+) datagrams not handled within the stop timeout")
-
-
-def fixed64(field, v):
-    return bytes([field << 3 | 1]) + v.to_bytes(8, "little")
-
-
-def span(trace, sid, name, parent=0, start=10 ** 18, dur=5000):
-    """A SERVER span; ids are numbers, 0 leaves the parent out."""
-    s = pb_len(1, trace.to_bytes(16, "big")) + pb_len(2, sid.to_bytes(8, "big"))
-    if parent:
-        s += pb_len(4, parent.to_bytes(8, "big"))
-    return (s + pb_len(5, name) + bytes([6 << 3, 2]) + fixed64(7, start) +
-            fixed64(8, start + dur))
-
-
-def batch(spans, service=None):
-    """An ExportTraceServiceRequest: one resource, one scope."""
-    rs = b""
-    if service is not None:
-        kv = pb_len(1, b"service.name") + pb_len(2, pb_len(1, service))
-        rs += pb_len(1, pb_len(1, kv))
-    rs += pb_len(2, b"".join(pb_len(2, s) for s in spans))
-    return pb_len(1, rs)
-
-
-def send_all(col, grams):
-    """Every datagram to col, blocking: the kernel makes it wait, not drop."""
-    tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    tx.connect(col.sock)
-    for g in grams:
-        tx.send(g)
-    tx.close()
 
 
 def stop_within(col, seconds):
@@ -246,6 +213,40 @@ class Print(unittest.TestCase):
         # Columns line up whatever the bytes: the kind starts at one place.
         self.assertEqual(lines[3].index("server"), lines[5].index("server"))
         self.assertIn("caf\u00e9 ", lines[3])
+
+    def test_database_spans(self):
+        """A database span reads like an HTTP one: its name, and when it
+        failed its status code where HTTP's status is and its query after
+        the duration, on the span's one line, cut, terminal controls
+        escaped."""
+        pg = [("db.system.name", "postgresql"), ("server.address", "pg.internal")]
+        query = "SELECT *\n  FROM nosuch\x1b[2J\r\nWHERE id = ? AND name IN (?)" + " OR x = ?" * 20
+        col = Collector(extra=["--print"])
+        send_all(col, [batch([
+            span(1, 1, b"GET /orders", attrs=[("http.response.status_code", 500)], error=True),
+            span(1, 2, b"SELECT users", 1, start=10 ** 18 + 1, kind=3,
+                 attrs=pg + [("db.query.text", "SELECT * FROM users WHERE id = ?")]),
+            span(1, 3, b"SELECT nosuch", 1, start=10 ** 18 + 2, kind=3, error=True,
+                 attrs=pg + [("db.query.text", query), ("db.response.status_code", "42P01"),
+                             ("error.type", "42P01")]),
+            span(1, 4, b"GET", 1, start=10 ** 18 + 3, kind=3, error=True,
+                 attrs=[("db.system.name", "redis"), ("db.query.text", "GET ?"),
+                        ("error.type", "ECONNRESET")]),
+        ], b"shop")])
+        col.wait_spans(4)
+        col.proc.send_signal(signal.SIGTERM)
+        out, _ = col.proc.communicate(timeout=30)
+        self.assertNotIn(b"\x1b", out)
+        lines = out.decode().split("\n")[:-1]
+        self.assertEqual(len(lines), 5, out)  # the trace, then one line per span
+        self.assertRegex(lines[1], r"^  shop +GET /orders server ERROR 500 +0\.01 ms$")
+        self.assertRegex(lines[2], r"^    shop +SELECT users client ok +- +0\.01 ms$")
+        self.assertRegex(lines[3], r"^    shop +SELECT nosuch client ERROR 42P01 +0\.01 ms  ")
+        shown = lines[3].split(" ms  ", 1)[1]  # on one line, blanks run together, cut
+        self.assertTrue(shown.startswith("SELECT * FROM nosuch\\x1b[2J WHERE id = ? AND"), shown)
+        self.assertTrue(shown.endswith("..."), shown)
+        self.assertLessEqual(len(shown), 60)
+        self.assertRegex(lines[4], r"^    shop +GET +client ERROR ECONNRESET +0\.01 ms  GET \?$")
 
     def test_log_lines_escape_the_endpoint_message(self):
         """An OTLP endpoint's partial-success message is quoted in the log:
