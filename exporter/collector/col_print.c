@@ -20,7 +20,7 @@
 #define COL_PRINT_HASH 16384 /* above the most traces held: one span each */
 #define COL_PRINT_COLS 64    /* columns of a name shown */
 #define COL_PRINT_TEXT (4 * COL_PRINT_COLS + 1)
-#define COL_PRINT_CODE_COLS 16  /* of a status: 503, 42P01, WRONGTYPE, ECONNRESET */
+#define COL_PRINT_CODE_COLS 24  /* of a status: 503, 42P01, WRONGTYPE, response_truncated */
 #define COL_PRINT_QUERY_COLS 60 /* of a failed query's text, "..." included */
 
 col_print_counts_t col_print_count;
@@ -190,7 +190,7 @@ static void col_status_of(col_pspan_t *p, const col_span_t *s)
         code = num;
     } else if (col_attr_str(s->attributes, s->n_attributes, "db.system.name")) {
         code = col_attr_str(s->attributes, s->n_attributes, "db.response.status_code");
-        if (code == NULL && p->error)
+        if ((code == NULL || code[0] == '\0') && p->error)
             code = col_attr_str(s->attributes, s->n_attributes, "error.type");
         if (p->error)
             query = col_attr_str(s->attributes, s->n_attributes, "db.query.text");

@@ -71,36 +71,30 @@ static inline void tb_kv(col_kv_t *kv, col_value_t *v, const char *key)
     kv->value = v;
 }
 
-/* The next attribute of b's span, key. */
-static inline col_value_t *tb_attr(tb_span_t *b, const char *key)
+/* The next attribute of b's span: key, a value of type vc. */
+static inline col_value_t *tb_attr(tb_span_t *b, const char *key,
+                                   Opentelemetry__Proto__Common__V1__AnyValue__ValueCase vc)
 {
     size_t i = b->s.n_attributes++;
 
     tb_kv(&b->kv[i], &b->v[i], key);
+    b->v[i].value_case = vc;
     b->kvp[i] = &b->kv[i];
     return &b->v[i];
 }
 
+#define TB_VC(type) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##type##_VALUE
+
 static inline void tb_str(tb_span_t *b, const char *key, const char *v)
 {
-    col_value_t *x;
-
-    if (v == NULL)
-        return;
-    x = tb_attr(b, key);
-    x->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-    x->string_value = (char *)v;
+    if (v)
+        tb_attr(b, key, TB_VC(STRING))->string_value = (char *)v;
 }
 
 static inline void tb_int(tb_span_t *b, const char *key, int64_t v)
 {
-    col_value_t *x;
-
-    if (v == 0)
-        return;
-    x = tb_attr(b, key);
-    x->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
-    x->int_value = v;
+    if (v)
+        tb_attr(b, key, TB_VC(INT))->int_value = v;
 }
 
 static inline void tb_span(tb_span_t *b, const tspan_t *t)

@@ -152,9 +152,10 @@ static void test_cycle_printed_once(void **state)
                         "    a                      x        unspecified ok      -      1.00 ms\n");
 }
 
-/* A database span: its name, and when it failed its status code (else
- * error.type) where HTTP's status is and its query, on one line, cut and
- * escaped, after the duration. */
+/* A database span: its name, and when it failed its status code (else,
+ * or when it is empty, error.type) where HTTP's status is, cut at 24
+ * columns, and its query, on one line, cut and escaped, after the
+ * duration. */
 static void test_database_spans(void **state)
 {
     char long_query[200];
@@ -177,16 +178,22 @@ static void test_database_spans(void **state)
         {.service = "shop", .trace = 8, .id = 6, .parent = 1, .kind = 3, .start = 1050 * TB_MS,
          .end = 1051 * TB_MS, .name = "SET", .db_system = "redis", .error = 1,
          .db_status = "WRONGTYPE"},
+        {.service = "shop", .trace = 8, .id = 7, .parent = 1, .kind = 3, .start = 1060 * TB_MS,
+         .end = 1061 * TB_MS, .name = "GET", .db_system = "redis", .error = 1, .db_status = "",
+         .error_type = "response_truncated"},
+        {.service = "shop", .trace = 8, .id = 8, .parent = 1, .kind = 3, .start = 1070 * TB_MS,
+         .end = 1071 * TB_MS, .name = "GET", .db_system = "redis", .error = 1,
+         .db_status = "\x1b[2JNOT_A_CODE_BUT_VERY_LONG_INDEED"},
     };
 
     (void)state;
     snprintf(long_query, sizeof(long_query), "INSERT INTO t (a, b, c, d, e, f, g) VALUES %s",
              "(?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)");
-    add(t, 6, 0);
+    add(t, 8, 0);
     col_print_due(out, QUIET, 0);
     assert_string_equal(
         printed(),
-        "trace " TRACE("08") "  6 spans  100.00 ms\n"
+        "trace " TRACE("08") "  8 spans  100.00 ms\n"
         "  shop                     GET /    server ERROR 500    100.00 ms\n"
         "    shop                   SELECT users client ok      -      2.00 ms\n"
         "    shop                   SELECT nosuch client ERROR 42P01      1.00 ms"
@@ -195,7 +202,9 @@ static void test_database_spans(void **state)
         "  GET \\x1b]0;x\\x07\n"
         "    shop                   INSERT t client ERROR 1062      1.00 ms"
         "  INSERT INTO t (a, b, c, d, e, f, g) VALUES (?, ?, ?, ?, ?...\n"
-        "    shop                   SET      client ERROR WRONGTYPE      1.00 ms\n");
+        "    shop                   SET      client ERROR WRONGTYPE      1.00 ms\n"
+        "    shop                   GET      client ERROR response_truncated      1.00 ms\n"
+        "    shop                   GET      client ERROR \\x1b[2JNOT_A_CODE_BUT_VE      1.00 ms\n");
 }
 
 /* Spans first..first+n of trace `trace`, in one request. */
