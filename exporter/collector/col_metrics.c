@@ -273,10 +273,11 @@ static const char *col_host_port(char *buf, size_t cap, const char *host, int64_
     return buf;
 }
 
-/* The node a database CLIENT span called, named from its attributes the
- * way Tempo's service graph (which the connector follows) names one:
- * peer.service, else server.address (with server.port, which the shim
- * sets only when it is not the system's default), else
+/* The node a database CLIENT span called, named from its attributes as
+ * Tempo's service graph (the connector's origin) names one; the connector
+ * itself takes db.namespace, which for Redis is a number and is the same
+ * for many servers. peer.service, else server.address (with server.port,
+ * which the shim sets only when it is not the system's default), else
  * network.peer.address:network.peer.port, else db.namespace, else
  * db.system.name. */
 static const char *col_db_node(const col_span_t *s, char *buf, size_t cap)
