@@ -893,9 +893,12 @@ static int reply_packet(ss_mysql_t *s, const ss_db_sink_t *sink)
         if (s->head_len && (s->head[0] == 0x00 || is_err(s, &code)))
             finish(s, sink, s->head[0] == 0xff, code);
         return 1; /* auth switch, more data */
-    default:
-        finish(s, sink, is_err(s, &code), code);
+    default: {
+        int err = is_err(s, &code); /* before code is read: arguments have no order */
+
+        finish(s, sink, err, code);
         return 1;
+    }
     }
 }
 

@@ -351,6 +351,22 @@ static void test_unknown_statement(void **state)
     assert_int_equal(whole.st.unknown_stmt, 1);
 }
 
+/* An ERR answering a one-reply command gives its number: COM_INIT_DB of
+ * a database that is not there (PyMySQL's select_db). */
+static void test_init_db_error(void **state)
+{
+    static const uint8_t init_db[] = {8, 0, 0, 0, 0x02, 'n', 'o', 'w', 'h', 'e', 'r', 'e'};
+    static const uint8_t err[] = {16,  0,   0,   1,   0xff, 0x19, 0x04, '#', '4', '2',
+                                  '0', '0', '0', 'U', 'n',  'k',  'n',  'o', 'w', 'n'};
+
+    (void)state;
+    exchange(init_db, sizeof(init_db), err, sizeof(err));
+    assert_int_equal(whole.got.n, 1);
+    assert_string_equal(op(0)->operation, "COM_INIT_DB");
+    assert_int_equal(op(0)->error, 1);
+    assert_string_equal(op(0)->status_code, "1049");
+}
+
 /* ---- a MySQL 8 conversation made from the protocol documents ---- */
 
 typedef struct conv {
@@ -536,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_quit_behind_a_command),
         cmocka_unit_test(test_unknown_statement),
+        cmocka_unit_test(test_init_db_error),
         cmocka_unit_test(test_mysql8),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_statements_and_use),
