@@ -1,0 +1,160 @@
+"""MariaDB under the shim with real clients: the mariadb client (queries,
+an error, USE sent as COM_INIT_DB, a multi-statement query), PyMySQL
+(which interpolates parameters itself: plain COM_QUERY text, sanitized),
+and a query made while an HTTP request is served. Each client sees exactly
+what it sees untraced; each command is one CLIENT span, and the server's
+greeting says MariaDB, so db.system.name is `mariadb`."""
+import unittest
+
+import dbservers
+from dbservers import ServerTest, db_attrs
+from harness import python_with
+
+
+def my(namespace, operation=None, collection=None, text=None, summary=None, status=None,
+       batch=None):
+    return db_attrs("mariadb", namespace, operation, collection, text, summary, status, batch)
+
+
+# The client splits its input at the delimiter: one COM_QUERY each; `USE`
+# is its own command (it asks for the database first); --force goes on
+# past the error.
+CLIENT_SCRIPT = b"""CREATE TABLE items (id INT PRIMARY KEY, name TEXT);
+INSERT INTO items VALUES (1, 'secret-1'), (2, 'two');
+SELECT name FROM items WHERE id = 2;
+SELECT * FROM nope;
+USE other;
+SELECT COUNT(*) FROM shop.items;
+delimiter //
+SELECT 1; SELECT name FROM shop.items WHERE id = 1//
+delimiter ;
+DROP TABLE shop.items;
+"""
+CLIENT_SPANS = [
+    my("shop", "CREATE TABLE", "items", "CREATE TABLE items (id INT PRIMARY KEY, name TEXT)",
+       "CREATE TABLE items"),
+    my("shop", "INSERT", "items", "INSERT INTO items VALUES (?, ?), (?, ?)", "INSERT items"),
+    my("shop", "SELECT", "items", "SELECT name FROM items WHERE id = ?", "SELECT items"),
+    my("shop", "SELECT", "nope", "SELECT * FROM nope", "SELECT nope", status="1146"),
+    my("shop", "SELECT", None, "SELECT DATABASE()", "SELECT"),
+    my("other", "COM_INIT_DB"),
+    my("other", "SELECT", "shop.items", "SELECT COUNT(*) FROM shop.items", "SELECT shop.items"),
+    my("other", None, None, "SELECT ?; SELECT name FROM shop.items WHERE id = ?",
+       "SELECT SELECT shop.items", batch=2),
+    my("other", "DROP TABLE", "shop.items", "DROP TABLE shop.items", "DROP TABLE shop.items"),
+]
+
+PYMYSQL = """
+import sys
+import pymysql
+from pymysql.constants import CLIENT
+c = pymysql.connect(host='127.0.0.1', port=%d, user='root', password='secret-pw',
+                    database='shop', client_flag=CLIENT.MULTI_STATEMENTS)
+cur = c.cursor()
+cur.execute('CREATE TEMPORARY TABLE kv (k INT PRIMARY KEY, v TEXT)')
+cur.executemany('INSERT INTO kv (k, v) VALUES (%%s, %%s)', [(1, 'secret-a'), (2, 'b')])
+cur.execute('SELECT v FROM kv WHERE k = %%s AND v <> %%s', (1, 'secret-x'))
+print(cur.fetchall())
+c.commit()
+try:
+    cur.execute('INSERT INTO kv (k, v) VALUES (%%s, %%s)', (1, 'secret-dup'))
+except pymysql.Error as e:
+    print(e.args[0])
+try:
+    c.select_db('nowhere')
+except pymysql.Error as e:
+    print(e.args[0])
+c.select_db('other')
+c.ping(reconnect=False)
+cur.execute('SELECT 1; SELECT 2')
+print(cur.fetchall())
+cur.nextset()
+print(cur.fetchall())
+c.close()
+"""
+PYMYSQL_OUT = b"(('secret-a',),)\n1062\n1049\n((1,),)\n((2,),)\n"
+
+
+class MariaDB(ServerTest):
+    SERVER = dbservers.MariaDB
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db.sql("CREATE DATABASE other; CREATE TABLE menu (id INT PRIMARY KEY, name TEXT);"
+                   "INSERT INTO menu VALUES (7, 'pierogi')")
+
+    def client_session(self, service):
+        r = self.same_output(self.db.client("-D", "shop", "--force"), service,
+                             input=CLIENT_SCRIPT)
+        self.assertEqual(r.stdout, b"name\ntwo\nCOUNT(*)\n2\n1\n1\nname\nsecret-1\n")
+        self.assertIn(b"ERROR 1146 (42S02) at line 4", r.stderr)
+        return r
+
+    def test_client_output_unchanged(self):
+        self.client_session("mariadb-output")
+        # an error's exit status, and the same over the server's Unix socket
+        self.same_output(self.db.client("-e", "SELECT * FROM shop.nope"), "mariadb-error")
+        r = self.same_output(["mariadb", "--no-defaults", "-S",
+                              self.db.run_dir + "/mysqld.sock", "-u", "root", "-N", "-e",
+                              "SELECT 40 + 2"], "mariadb-unix")
+        self.assertEqual(r.stdout, b"42\n")
+
+    def test_client_spans(self):
+        self.client_session("mariadb")
+        spans = self.db_spans("mariadb", "mariadb")
+        self.assertEqual(len(spans), len(CLIENT_SPANS), [s["name"] for s in spans])
+        for span, want in zip(spans, CLIENT_SPANS):
+            self.assert_db_span(span, want)
+        self.assertEqual(spans[5]["name"], "COM_INIT_DB other")
+        self.assert_roots(spans)
+        self.assert_no_secret(spans, "secret-")
+
+    def pymysql(self, service):
+        python = python_with("pymysql")
+        self.assertIsNotNone(python, "python3-pymysql is not installed (scripts/setup)")
+        r = self.same_output([python, "-c", PYMYSQL % self.db.port], service)
+        self.assertEqual((r.returncode, r.stdout), (0, PYMYSQL_OUT), r.stderr)
+
+    def test_pymysql_output_unchanged(self):
+        self.pymysql("pymysql-output")
+
+    def test_pymysql_spans(self):
+        # PyMySQL puts the parameters into the text itself (executemany: one
+        # INSERT of both rows); the password is in no span
+        self.pymysql("pymysql")
+        spans = self.db_spans("pymysql", "mariadb")
+        want = [
+            my("shop", "SET", None, "SET AUTOCOMMIT = ?", "SET"),
+            my("shop", "CREATE TABLE", "kv",
+               "CREATE TEMPORARY TABLE kv (k INT PRIMARY KEY, v TEXT)", "CREATE TABLE kv"),
+            my("shop", "INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?),(?, ?)",
+               "INSERT kv"),
+            my("shop", "SELECT", "kv", "SELECT v FROM kv WHERE k = ? AND v <> ?", "SELECT kv"),
+            my("shop", "COMMIT", None, "COMMIT", "COMMIT"),
+            my("shop", "INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?)", "INSERT kv",
+               status="1062"),
+            my("nowhere", "COM_INIT_DB", status="1049"),
+            my("other", "COM_INIT_DB"),
+            my("other", "COM_PING"),
+            my("other", None, None, "SELECT ?; SELECT ?", "SELECT SELECT", batch=2),
+        ]
+        self.assertEqual(len(spans), len(want), [s["name"] for s in spans])
+        for span, w in zip(spans, want):
+            self.assert_db_span(span, w)
+        self.assertEqual(spans[8]["name"], "COM_PING other")
+        self.assert_roots(spans)
+        self.assert_no_secret(spans, "secret-")
+
+    def test_query_of_a_served_request(self):
+        status, body, server, service = self.served("mysql", "pymysql", 7)
+        self.assertEqual((status, body), (200, b'{"name": "pierogi"}'))
+        spans = self.db_spans(service, "mariadb", running=1)
+        self.assertEqual(len(spans), 1, spans)
+        self.assert_db_span(spans[0], my("shop", "SELECT", "menu",
+                                         "SELECT name FROM menu WHERE id = ?", "SELECT menu"))
+        self.assert_children_of(spans, server)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
