@@ -94,8 +94,8 @@ class Server:
         return path
 
     def env(self):
-        if self.traced:
-            return self.col.env(self.service)
+        if self.traced:  # its log says the shim is there
+            return self.col.env(self.service, SPANSHIM_LOG="debug")
         env = dict(os.environ)
         env.pop("LD_PRELOAD", None)
         return env
