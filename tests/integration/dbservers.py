@@ -341,7 +341,8 @@ class ServerTest(unittest.TestCase):
             self.col.fence()
             got = [s for s in self.col.spans()
                    if s.service == service and s.attrs.get("db.system.name") == system]
-        return sorted(got, key=lambda s: int(s["startTimeUnixNano"]))
+        # by start; pipelined commands written at once, by end
+        return sorted(got, key=lambda s: (int(s["startTimeUnixNano"]), int(s["endTimeUnixNano"])))
 
     def served(self, kind, module, item, *args):
         """apps/db_app.py (traced, with an interpreter that has module) looks
