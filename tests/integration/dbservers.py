@@ -330,6 +330,14 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(traced.stderr, plain.stderr)
         return traced
 
+    def python_client(self, module, code, service, stdout):
+        """code run by a Python that has module (a Debian python3-* package),
+        untraced and traced: the same output, stdout."""
+        python = python_with(module)
+        self.assertIsNotNone(python, "no python3 with %s (scripts/setup installs it)" % module)
+        r = self.same_output([python, "-c", code], service)
+        self.assertEqual((r.returncode, r.stdout), (0, stdout), r.stderr)
+
     def db_spans(self, service, system, running=0):
         """The database spans of service, sorted by their start: all of
         them once the programs of service have exited, or at least
@@ -369,6 +377,12 @@ class ServerTest(unittest.TestCase):
         for s in spans:
             self.assertEqual((s["traceId"], s.get("parentSpanId")),
                              (parent["traceId"], parent["spanId"]), s)
+
+    def assert_db_spans(self, spans, wants):
+        """spans are one each of wants (assert_db_span), in order."""
+        self.assertEqual(len(spans), len(wants), [s["name"] for s in spans])
+        for span, want in zip(spans, wants):
+            self.assert_db_span(span, want)
 
     def assert_db_span(self, span, want, name=None):
         """span is a CLIENT span to this server whose db.*, server.*,

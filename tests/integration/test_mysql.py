@@ -8,7 +8,6 @@ import unittest
 
 import dbservers
 from dbservers import ServerTest, db_attrs
-from harness import python_with
 
 
 def my(namespace, operation=None, collection=None, text=None, summary=None, status=None,
@@ -103,18 +102,13 @@ class MariaDB(ServerTest):
     def test_client_spans(self):
         self.client_session("mariadb")
         spans = self.db_spans("mariadb", "mariadb")
-        self.assertEqual(len(spans), len(CLIENT_SPANS), [s["name"] for s in spans])
-        for span, want in zip(spans, CLIENT_SPANS):
-            self.assert_db_span(span, want)
+        self.assert_db_spans(spans, CLIENT_SPANS)
         self.assertEqual(spans[5]["name"], "COM_INIT_DB other")
         self.assert_roots(spans)
         self.assert_no_secret(spans, "secret-")
 
     def pymysql(self, service):
-        python = python_with("pymysql")
-        self.assertIsNotNone(python, "python3-pymysql is not installed (scripts/setup)")
-        r = self.same_output([python, "-c", PYMYSQL % self.db.port], service)
-        self.assertEqual((r.returncode, r.stdout), (0, PYMYSQL_OUT), r.stderr)
+        self.python_client("pymysql", PYMYSQL % self.db.port, service, PYMYSQL_OUT)
 
     def test_pymysql_output_unchanged(self):
         self.pymysql("pymysql-output")
@@ -139,9 +133,7 @@ class MariaDB(ServerTest):
             my("other", "COM_PING"),
             my("other", None, None, "SELECT ?; SELECT ?", "SELECT SELECT", batch=2),
         ]
-        self.assertEqual(len(spans), len(want), [s["name"] for s in spans])
-        for span, w in zip(spans, want):
-            self.assert_db_span(span, w)
+        self.assert_db_spans(spans, want)
         self.assertEqual(spans[8]["name"], "COM_PING other")
         self.assert_roots(spans)
         self.assert_no_secret(spans, "secret-")

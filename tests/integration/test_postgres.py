@@ -9,7 +9,6 @@ import unittest
 
 import dbservers
 from dbservers import ServerTest, db_attrs
-from harness import python_with
 
 
 def pg(operation=None, collection=None, text=None, summary=None, status=None, batch=None):
@@ -107,9 +106,7 @@ class Postgres(ServerTest):
     def test_psql_spans(self):
         self.psql_session("psql")
         spans = self.db_spans("psql", "postgresql")
-        self.assertEqual(len(spans), len(PSQL_SPANS), [s["name"] for s in spans])
-        for span, want in zip(spans, PSQL_SPANS):
-            self.assert_db_span(span, want)
+        self.assert_db_spans(spans, PSQL_SPANS)
         self.assertEqual(spans[3]["name"], "SELECT nope")
         self.assertEqual(spans[6]["name"], "SELECT SELECT")
         self.assert_roots(spans)
@@ -156,22 +153,24 @@ class Postgres(ServerTest):
         self.assert_tpcb(spans[PGBENCH_SETUP:], sanitized)
         self.assert_roots(spans)
 
-    def test_pgbench_select_only(self):
-        spans = self.pgbench("pgbench-select", "-S")
+    def pgbench_select_only(self, service, text, *args):
+        """pgbench -S: after its own queries, the SELECT of each transaction."""
+        spans = self.pgbench(service, "-S", *args)
         self.assertEqual(len(spans), PGBENCH_SETUP + 3, [s["name"] for s in spans])
         for span in spans[PGBENCH_SETUP:]:
-            self.assert_db_span(span, pg("SELECT", "pgbench_accounts",
-                                         "SELECT abalance FROM pgbench_accounts WHERE aid = ?;",
+            self.assert_db_span(span, pg("SELECT", "pgbench_accounts", text,
                                          "SELECT pgbench_accounts"))
+        self.assert_roots(spans)
+
+    def test_pgbench_select_only(self):
+        self.pgbench_select_only("pgbench-select",
+                                 "SELECT abalance FROM pgbench_accounts WHERE aid = ?;")
 
     def test_pgbench_extended(self):
         # Parse, Bind, Describe, Execute, Sync of an unnamed statement each time
-        spans = self.pgbench("pgbench-extended", "-S", "-M", "extended")
-        self.assertEqual(len(spans), PGBENCH_SETUP + 3, [s["name"] for s in spans])
-        for span in spans[PGBENCH_SETUP:]:
-            self.assert_db_span(span, pg("SELECT", "pgbench_accounts",
-                                         "SELECT abalance FROM pgbench_accounts WHERE aid = $1;",
-                                         "SELECT pgbench_accounts"))
+        self.pgbench_select_only("pgbench-extended",
+                                 "SELECT abalance FROM pgbench_accounts WHERE aid = $1;",
+                                 "-M", "extended")
 
     def test_pgbench_prepared(self):
         # each statement prepared (named) in a round trip of its own before
@@ -187,12 +186,8 @@ class Postgres(ServerTest):
         self.assert_roots(spans)
 
     def psycopg2(self, service):
-        python = python_with("psycopg2")
-        self.assertIsNotNone(python, "python3-psycopg2 is not installed (scripts/setup)")
-        r = self.same_output([python, "-c", PSYCOPG2 % self.db.port], service)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout, b"[('secret-a',)]\n23505\n")
-        return r
+        self.python_client("psycopg2", PSYCOPG2 % self.db.port, service,
+                           b"[('secret-a',)]\n23505\n")
 
     def test_psycopg2_output_unchanged(self):
         self.psycopg2("psycopg2-output")
@@ -212,9 +207,7 @@ class Postgres(ServerTest):
                 pg("BEGIN", None, "BEGIN", "BEGIN"),
                 dict(insert, **{"db.response.status_code": "23505", "error.type": "23505"}),
                 pg("ROLLBACK", None, "ROLLBACK", "ROLLBACK")]
-        self.assertEqual(len(spans), len(want), [s["name"] for s in spans])
-        for span, w in zip(spans, want):
-            self.assert_db_span(span, w)
+        self.assert_db_spans(spans, want)
         self.assert_roots(spans)
         self.assert_no_secret(spans, "secret-")
 

@@ -12,7 +12,6 @@ import unittest
 
 import dbservers
 from dbservers import ServerTest, db_attrs
-from harness import python_with
 
 
 def rd(namespace, operation, text, status=None, batch=None, summary=None):
@@ -118,9 +117,7 @@ class Redis(ServerTest):
         spans = self.db_spans("redis-cli", "redis")
         want = [AUTH, rd("0", "SET", "SET k ?"), AUTH, rd("0", "GET", "GET k"),
                 AUTH, rd("0", "LPUSH", "LPUSH k ?", status="WRONGTYPE")] + CLI_SPANS
-        self.assertEqual(len(spans), len(want), [s["name"] for s in spans])
-        for span, w in zip(spans, want):
-            self.assert_db_span(span, w)
+        self.assert_db_spans(spans, want)
         self.assertEqual([spans[k]["name"] for k in (0, 1, 8, 14)],
                          ["AUTH 0", "SET 0", "SELECT 3", "MULTI"])
         self.assert_roots(spans)
@@ -232,11 +229,8 @@ class Redis(ServerTest):
         self.assert_no_server_span()
 
     def redis_py(self, service):
-        python = python_with("redis")
-        self.assertIsNotNone(python, "python3-redis is not installed (scripts/setup)")
-        r = self.same_output([python, "-c", REDIS_PY % (self.db.port, self.db.password)],
-                             service)
-        self.assertEqual((r.returncode, r.stdout), (0, REDIS_PY_OUT), r.stderr)
+        self.python_client("redis", REDIS_PY % (self.db.port, self.db.password), service,
+                           REDIS_PY_OUT)
 
     def test_redis_py_output_unchanged(self):
         self.redis_py("redis-py-output")
@@ -244,9 +238,7 @@ class Redis(ServerTest):
     def test_redis_py_spans(self):
         self.redis_py("redis-py")
         spans = self.db_spans("redis-py", "redis")
-        self.assertEqual(len(spans), len(REDIS_PY_SPANS), [s["name"] for s in spans])
-        for span, w in zip(spans, REDIS_PY_SPANS):
-            self.assert_db_span(span, w)
+        self.assert_db_spans(spans, REDIS_PY_SPANS)
         self.assert_roots(spans)
         self.assert_no_secret(spans, self.db.password, "secret-")
 

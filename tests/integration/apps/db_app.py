@@ -15,30 +15,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 
-def lookup_postgresql(item):
-    import psycopg2
-    conn = psycopg2.connect(host="127.0.0.1", port=DB_PORT, user="postgres", dbname="shop")
+def select_name(conn, item):
+    """The name of item on conn (a DB-API connection), which it closes."""
     try:
-        conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("SELECT name FROM menu WHERE id = %s", (item,))
             row = cur.fetchone()
         return row and row[0]
     finally:
         conn.close()
+
+
+def lookup_postgresql(item):
+    import psycopg2
+    conn = psycopg2.connect(host="127.0.0.1", port=DB_PORT, user="postgres", dbname="shop")
+    conn.autocommit = True
+    return select_name(conn, item)
 
 
 def lookup_mysql(item):
     import pymysql
-    conn = pymysql.connect(host="127.0.0.1", port=DB_PORT, user="root", database="shop",
-                           autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT name FROM menu WHERE id = %s", (item,))
-            row = cur.fetchone()
-        return row and row[0]
-    finally:
-        conn.close()
+    return select_name(pymysql.connect(host="127.0.0.1", port=DB_PORT, user="root",
+                                       database="shop", autocommit=True), item)
 
 
 def lookup_redis(item):
