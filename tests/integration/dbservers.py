@@ -8,6 +8,7 @@ root, and CI runs as root), from directories nobody owns; they run traced,
 as the host they stand for would, so that what the clients see is what a
 traced server sends. Also here: what the tests check of a database span."""
 import atexit
+import ctypes
 import os
 import pwd
 import shutil
@@ -43,13 +44,20 @@ def _owner():
     return nobody.pw_uid, nobody.pw_gid
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
 def _become_owner():
-    """preexec_fn: drop to the servers' user (nothing to do unless root)."""
+    """preexec_fn: drop to the servers' user (nothing to do unless root),
+    then die with the test (killed at a timeout, its cleanups never run).
+    In that order: a change of user clears the parent-death signal."""
     uid, gid = _owner()
     if os.geteuid() == 0:
         os.setgid(gid)
         os.setgroups([])
         os.setuid(uid)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def pg_bin(name):
