@@ -186,6 +186,11 @@ typedef struct ex_db_facts {
     char name[SS_DB_SUMMARY_MAX + 8];
 } ex_db_facts_t;
 
+/* ... of a DNS span (ex_otlp_dns.c): its name, put together. */
+typedef struct ex_dns_facts {
+    char name[24 + SS_DNS_NAME_MAX];
+} ex_dns_facts_t;
+
 /* What a span's fields are made from, decided once. */
 typedef struct ex_facts {
     ex_str_t name;                /* Span.name */
@@ -194,6 +199,7 @@ typedef struct ex_facts {
     union {
         ex_http_facts_t http;
         ex_db_facts_t db;
+        ex_dns_facts_t dns;
     };
 } ex_facts_t;
 

@@ -286,6 +286,7 @@ ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
             s->ts_len = ts_len;
         }
     }
+    ss_dns_exchange(s, &c->dns);
     ss_conn_enqueue(c, s);
     return s;
 }
@@ -302,6 +303,8 @@ static void ss_conn_peer_from(ss_conn_t *c, const struct sockaddr *sa, socklen_t
     c->peer_addr[0] = '\0';
     if (sa == NULL)
         return;
+    if (c->role == SS_ROLE_CLIENT)
+        ss_dns_conn_named(&c->dns, sa, len);
     if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
@@ -540,6 +543,7 @@ static void ss_conn_connect_failed(ss_conn_t *c, int err)
     s->peer_port = c->peer_port;
     memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
     ss_span_start_ctx(s, ss_conn_parent_now(s, NULL, NULL), 0);
+    ss_dns_exchange(s, &c->dns);
     if (s->parent_ambiguous)
         SS_COUNT(parents_ambiguous);
     strncpy(s->error_type, ss_errno_name(err, buf, sizeof(buf)), sizeof(s->error_type) - 1);

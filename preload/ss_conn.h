@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "ss_dns.h"
 #include "ss_lock.h"
 #include "ss_span.h"
 
@@ -53,6 +54,7 @@ typedef struct ss_conn {
     uint16_t peer_port;
     uint16_t local_port;
     char peer_addr[108];
+    ss_dns_conn_t dns;           /* client: the name the program resolved for the peer */
     ss_span_t *q_head, *q_tail;  /* exchanges in order, oldest first */
     uint64_t fed[2];             /* bytes of each direction fed (detection included) */
     uint64_t out_sent;           /* client: application bytes the kernel took */

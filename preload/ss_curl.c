@@ -9,6 +9,7 @@
 #include "ss_curl.h"
 #include "ss_config.h"
 #include "ss_conn.h"
+#include "ss_dns.h"
 #include "ss_lock.h"
 #include "ss_log.h"
 #include "ss_real.h"
@@ -279,6 +280,7 @@ void ss_curl_end(void *h, int result)
     if (result != 0)
         snprintf(s->error_type, sizeof(s->error_type), "%s",
                  ss_curl_error_type(result, os_errno, buf, sizeof(buf)));
+    ss_dns_adopt(s, host, s->is_unix ? NULL : ip); /* curl resolved in a thread of its own */
     ss_span_end(s);
 }
 

@@ -19,6 +19,7 @@
 #include "ss_span.h"
 #include "ss_tls.h"
 #include "ss_curl.h"
+#include "ss_dns.h"
 #include "ss_deep.h"
 #include "../exporter/ex_batch.h"
 #include "../exporter/ex_loss.h"
@@ -83,6 +84,7 @@ static void ss_after_fork_child(void)
     ss_span_after_fork();
     ss_tls_after_fork();
     ss_curl_after_fork();
+    ss_dns_after_fork();
     ss_deep_after_fork();
     /* A child of a multi-threaded process must not start threads (pitfall:
      * locks held by threads that did not come along); its spans leave with
@@ -93,6 +95,7 @@ static void ss_after_fork_child(void)
 static void ss_at_exit(void)
 {
     ss_busy++;
+    ss_dns_flush();
     ex_batch_flush();
     ex_batch_tell_losses();
     ss_log_counters();
@@ -115,6 +118,7 @@ void ss_flush_now(void)
     if (!ss_ready || ss_busy || ss_in_vfork_child())
         return;
     ss_busy++;
+    ss_dns_flush();
     ex_batch_flush();
     ss_busy--;
 }

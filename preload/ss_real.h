@@ -11,6 +11,7 @@
 #define SS_REAL_H
 
 #include <signal.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/socket.h>
