@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,6 +36,7 @@ typedef struct ss_dns_addr {
 
 typedef struct ss_dns_entry {
     uint64_t at_ns;                      /* when the lookup ended */
+    const char *kept;                    /* name, as connections carry it (or NULL) */
     ss_span_t *waiting;                  /* its span, waiting for its request */
     uint8_t naddrs;
     ss_dns_addr_t addrs[SS_DNS_LISTED_MAX];
@@ -45,6 +47,11 @@ static ss_lock_t ss_dns_lock = SS_LOCK_INIT;
 static ss_dns_entry_t ss_dns_table[SS_DNS_TABLE_MAX];
 static unsigned ss_dns_next;             /* the entry the next new name takes */
 static int ss_dns_used;                  /* an entry was ever filled: connects look */
+/* Names connections point to: never freed, so a connection's stays valid
+ * however long it lives; bounded, so a program resolving names without
+ * end costs at most SS_DNS_NAMES_MAX of them. */
+static const char *ss_dns_kept[SS_DNS_NAMES_MAX];
+static unsigned ss_dns_nkept;
 
 void (*ss_dns_sink)(ss_span_t *s);
 
@@ -297,6 +304,23 @@ static void ss_dns_expire(uint64_t now, ss_span_t **out)
     }
 }
 
+/* name, kept for good (NULL: no room); call with ss_dns_lock held. */
+static const char *ss_dns_keep(const char *name)
+{
+    size_t n = strlen(name) + 1;
+    unsigned i;
+    char *p;
+
+    for (i = 0; i < ss_dns_nkept; i++)
+        if (strcasecmp(ss_dns_kept[i], name) == 0)
+            return ss_dns_kept[i];
+    if (ss_dns_nkept == SS_DNS_NAMES_MAX || (p = malloc(n)) == NULL)
+        return NULL;
+    memcpy(p, name, n);
+    ss_dns_kept[ss_dns_nkept++] = p;
+    return p;
+}
+
 /* A forward lookup of name gave addrs; waiting is its span when it had
  * no request to belong to. */
 static void ss_dns_remember(const char *name, const ss_dns_addr_t *addrs, unsigned n,
@@ -321,6 +345,7 @@ static void ss_dns_remember(const char *name, const ss_dns_addr_t *addrs, unsign
     e->naddrs = (uint8_t)(n < SS_DNS_LISTED_MAX ? n : SS_DNS_LISTED_MAX);
     memcpy(e->addrs, addrs, e->naddrs * sizeof(addrs[0]));
     memcpy(e->name, name, strlen(name) + 1);
+    e->kept = n ? ss_dns_keep(name) : NULL;
     __atomic_store_n(&ss_dns_used, 1, __ATOMIC_RELAXED);
     ss_unlock(&ss_dns_lock);
     ss_dns_send_alone(alone);
@@ -461,13 +486,13 @@ void ss_dns_conn_named(ss_dns_conn_t *d, const struct sockaddr *sa, socklen_t le
     ss_dns_addr_t k;
     ss_dns_entry_t *e;
 
-    d->name[0] = '\0';
+    d->name = NULL;
     d->waiting = 0;
     if (!__atomic_load_n(&ss_dns_used, __ATOMIC_RELAXED) || !ss_dns_key_sockaddr(sa, len, &k))
         return;
     ss_lock(&ss_dns_lock);
-    if ((e = ss_dns_find_addr(&k)) != NULL) {
-        memcpy(d->name, e->name, strlen(e->name) + 1);
+    if ((e = ss_dns_find_addr(&k)) != NULL && e->kept) {
+        d->name = e->kept;
         d->waiting = e->waiting != NULL;
     }
     ss_unlock(&ss_dns_lock);

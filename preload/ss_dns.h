@@ -14,7 +14,8 @@
  *
  * A small process-wide table keeps the recent lookups, so a connection
  * made to an address a name gave carries the name (server.address of its
- * spans, whatever the protocol). No lookup is made for a numeric address
+ * spans, whatever the protocol); the first SS_DNS_NAMES_MAX distinct
+ * names can be carried (a connection points to a copy kept for good). No lookup is made for a numeric address
  * (AI_NUMERICHOST, "10.0.0.1"): no span.
  */
 #ifndef SS_DNS_H
@@ -27,11 +28,13 @@
 #include "ss_span.h"
 
 #define SS_DNS_TABLE_MAX 64                 /* lookups remembered */
+#define SS_DNS_NAMES_MAX 512                /* distinct names connections can carry */
 #define SS_DNS_WAIT_NS (10ull * 1000000000) /* a lookup waits this long for its request */
 
 /* What a connection knows of its peer's name (ss_conn_t.dns). */
 typedef struct ss_dns_conn {
-    char name[SS_DNS_NAME_MAX];  /* the name the program resolved for the peer, or "" */
+    const char *name;            /* the name the program resolved for the peer, or NULL
+                                  * (kept for the life of the process: see ss_dns.c) */
     uint8_t waiting;             /* its lookup waits for the first exchange */
 } ss_dns_conn_t;
 
@@ -67,7 +70,7 @@ void ss_dns_conn_named(ss_dns_conn_t *d, const struct sockaddr *sa, socklen_t le
 void ss_dns_exchange_named(ss_span_t *s, ss_dns_conn_t *d);
 static inline void ss_dns_exchange(ss_span_t *s, ss_dns_conn_t *d)
 {
-    if (__builtin_expect(d->name[0] != '\0', 0))
+    if (__builtin_expect(d->name != NULL, 0))
         ss_dns_exchange_named(s, d);
 }
 
