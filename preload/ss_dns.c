@@ -557,6 +557,8 @@ void ss_dns_after_fork(void)
     unsigned i;
 
     ss_lock_reset(&ss_dns_lock);
-    for (i = 0; i < SS_DNS_TABLE_MAX; i++)
-        ss_dns_table[i].waiting = NULL; /* the parent sends them; the names stay */
+    for (i = 0; i < SS_DNS_TABLE_MAX; i++) { /* the parent sends them; the names stay */
+        ss_span_free(ss_dns_table[i].waiting);
+        ss_dns_table[i].waiting = NULL;
+    }
 }

@@ -81,7 +81,8 @@ void ss_dns_adopt(const ss_span_t *parent, const char *name, const char *addr);
 
 /* At exit or exec: every lookup still waiting leaves. */
 void ss_dns_flush(void);
-/* In a fork child: the waiting lookups are the parent's to send. */
+/* In a fork child (after ss_span_after_fork): the waiting lookups are
+ * the parent's to send. */
 void ss_dns_after_fork(void);
 
 /* Tests: where finished spans go instead of the exporter (NULL: export). */
