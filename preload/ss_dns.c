@@ -14,7 +14,7 @@
 #include "ss_dns.h"
 #include "ss_config.h"
 #include "ss_conn.h"
-#include "ss_conn_int.h"
+#include "ss_proto.h"
 #include "ss_lock.h"
 #include "ss_log.h"
 
@@ -500,17 +500,29 @@ void ss_dns_conn_named(ss_dns_conn_t *d, const struct sockaddr *sa, socklen_t le
 
 void ss_dns_exchange_named(ss_span_t *s, ss_dns_conn_t *d)
 {
-    ss_span_t *w;
-
     memcpy(s->server_name, d->name, strlen(d->name) + 1);
     if (!d->waiting)
         return;
     d->waiting = 0;
     /* In libcurl its transfer claims it (ss_dns_adopt), not the socket's. */
-    if (!s->ctx.valid || ss_conn_in_library())
+    if (!s->ctx.valid || s->dns_child || ss_conn_in_library())
         return;
-    if ((w = ss_dns_claim(NULL, d->name, ss_now_ns())) != NULL)
+    s->dns_child = ss_dns_claim(NULL, d->name, ss_now_ns());
+}
+
+void ss_dns_parent_ends(ss_span_t *s, int exported)
+{
+    ss_span_t *w = s->dns_child;
+
+    s->dns_child = NULL;
+    if (!ss_span_is_own(s)) { /* a fork child's copy: the parent sends the lookup */
+        ss_span_free(w);
+    } else if (exported) {
         ss_dns_send_child(w, s);
+    } else {
+        w->next = NULL;
+        ss_dns_send_alone(w); /* its parent leaves no span */
+    }
 }
 
 void ss_dns_adopt(const ss_span_t *parent, const char *name, const char *addr)

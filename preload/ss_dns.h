@@ -9,7 +9,8 @@
  * for what it was made for: the first exchange on a connection to one of
  * the addresses it gave (ss_dns_exchange), or the libcurl transfer that
  * connected there or asked for the name (ss_dns_adopt). It becomes that
- * span's child; one nobody claims within SS_DNS_WAIT_NS, or pushed out of
+ * span's child, with the context the span ends with (an HTTP request may
+ * take another parent once its head is read); one nobody claims within SS_DNS_WAIT_NS, or pushed out of
  * the table, or still waiting at exit, leaves as a trace of its own.
  *
  * A small process-wide table keeps the recent lookups, so a connection
@@ -73,6 +74,10 @@ static inline void ss_dns_exchange(ss_span_t *s, ss_dns_conn_t *d)
     if (__builtin_expect(d->name != NULL, 0))
         ss_dns_exchange_named(s, d);
 }
+
+/* s ends (exported: it leaves as a span) or is dropped: the lookup
+ * claimed for it leaves, as its child if it does. */
+void ss_dns_parent_ends(ss_span_t *s, int exported);
 
 /* The libcurl transfer parent connected to addr (text, may be NULL or
  * "") for the URL's host (name, or name:port): the lookup waiting for

@@ -15,6 +15,7 @@
 #include "ss_span.h"
 #include "../exporter/ex_batch.h"
 #include "ss_config.h"
+#include "ss_dns.h"
 #include "ss_id.h"
 #include "ss_lock.h"
 #include "ss_log.h"
@@ -72,6 +73,8 @@ void ss_span_free(ss_span_t *s)
 {
     if (s == NULL)
         return;
+    if (s->dns_child)
+        ss_dns_parent_ends(s, 0);
     ss_serving_end(s->serving_slot);
     ss_lock(&ss_span_lock);
     if (ss_span_nfree < SS_SPAN_FREE_MAX) {
@@ -157,9 +160,14 @@ static int ss_span_is_news(const ss_span_t *s)
 
 void ss_span_end(ss_span_t *s)
 {
+    int news;
+
     if (s->end_ns == 0)
         s->end_ns = ss_now_ns();
-    if (ss_span_is_news(s)) {
+    news = ss_span_is_news(s);
+    if (s->dns_child)
+        ss_dns_parent_ends(s, news);
+    if (news) {
         if (!ss_span_is_own(s)) {
             SS_COUNT(spans_inherited); /* the parent's: it exports its own copy */
         } else {

@@ -54,6 +54,8 @@ typedef struct ss_span {
     uint32_t forks_made;          /* forks its process had made by then */
     uint16_t serving_slot;        /* server: counted in flight there (ss_serving.h) */
     uint8_t parent_ambiguous;     /* client: its thread served several, none chosen */
+    struct ss_span *dns_child;    /* the lookup made for this exchange: sent as its child
+                                   * when it ends, with its final context (ss_dns.h) */
     char peer_addr[108];
     char error_type[32];
     uint16_t ts_len;              /* tracestate carried (inbound, forwarded) */

@@ -5,7 +5,8 @@
   SERVER span; a numeric address makes no lookup and no span.
 - A client resolves "localhost" outside any request, then connects: the
   lookup is a child of the exchange it was made for, and the name is the
-  exchange's server.address (HTTP without a Host header; a refused connect).
+  exchange's server.address (HTTP without a Host header; a refused connect;
+  redis-cli's commands).
 - curl and a libcurl program resolve in a thread of their own: the lookup is
   a child of the transfer's span, a failed one of the failed transfer's.
 - dnsprobe calls every hooked function: it sees the same results traced and
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import unittest
 
+import dbservers
 from harness import BUILD, PY, CollectorTest, free_port, wait_port
 
 DNSPROBE = os.path.join(BUILD, "tests", "dnsprobe")
@@ -167,6 +169,25 @@ class Dns(CollectorTest):
             self.assertEqual(s["traceId"], parent["traceId"])
             # made just before the connection
             self.assertLessEqual(int(s["endTimeUnixNano"]), int(parent["endTimeUnixNano"]))
+
+    def test_a_database_client_names_its_server(self):
+        db = dbservers.Redis(self.col, traced=False).start()
+        self.addCleanup(db.stop)
+        argv = ["redis-cli", "-h", "localhost", "-p", str(db.port), "-a", db.password,
+                "--no-auth-warning", "PING"]
+        r = self.col.run(argv, service="dns-redis-cli")
+        self.assertEqual(r.stdout, b"PONG\n", r.stderr)
+        self.col.fence()
+        spans = [s for s in self.col.spans() if s.service == "dns-redis-cli"]
+        commands = [s for s in spans if s.attrs.get("db.system.name") == "redis"]
+        self.assertEqual(sorted(s.attrs["db.operation.name"] for s in commands), ["AUTH", "PING"])
+        for s in commands:
+            self.assertEqual(s.attrs["server.address"], "localhost")
+            self.assertEqual(s.attrs["network.peer.address"], "127.0.0.1")
+        dns = self.dns_spans("dns-redis-cli")
+        self.assertEqual([s["name"] for s in dns], ["getaddrinfo localhost"])
+        # the first command, or a connect to another address localhost has (::1)
+        self.assertIn(dns[0]["parentSpanId"], [s["spanId"] for s in spans])
 
     def curl_children(self, service):
         """{transfer span: [its DNS children]} of service's spans."""

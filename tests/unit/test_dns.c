@@ -3,8 +3,8 @@
  * results a hook would pass: a lookup that times out, answers counted
  * once, which lookups make none, gethostbyname_r's ERANGE retries as one
  * lookup, the table of recent lookups (a connection's name, the span that
- * waits for its exchange or libcurl transfer, expiry, eviction, exit,
- * fork), and the encoding, read back with the collector's decoder.
+ * waits for its exchange, sent with the exchange's final context, or for a
+ * libcurl transfer, expiry, eviction, exit, fork), and the encoding, read back with the collector's decoder.
  *
  * Spans go to a sink that keeps copies instead of to the exporter.
  */
@@ -109,6 +109,7 @@ static ss_span_t *exchange_span(void)
 
     assert_non_null(s);
     s->kind = SS_KIND_CLIENT;
+    s->type = SS_SPAN_CONNECT; /* the common part only: always news */
     ss_span_start_ctx(s, NULL, 0);
     return s;
 }
@@ -239,7 +240,7 @@ static void test_a_connection_gets_the_name_and_its_exchange_the_lookup(void **s
 {
     struct sockaddr_in sa = sin4("10.9.0.1");
     ss_dns_conn_t d;
-    ss_span_t *s = exchange_span();
+    ss_span_t *s = exchange_span(), *next = exchange_span(), parent;
 
     (void)state;
     resolved("db.internal", "10.9.0.1", ss_now_ns());
@@ -249,13 +250,33 @@ static void test_a_connection_gets_the_name_and_its_exchange_the_lookup(void **s
     assert_true(d.waiting);
     ss_dns_exchange(s, &d);
     assert_string_equal(s->server_name, "db.internal");
+    assert_int_equal(nsunk, 0); /* it leaves with the exchange */
+    ss_span_start_ctx(s, NULL, 0); /* the exchange took another parent (a hint) */
+    parent = *s;
+    ss_span_end(s);
     assert_int_equal(nsunk, 1);
     assert_string_equal(sunk[0].dns.name, "db.internal");
-    assert_child_of(&sunk[0], s);
-    ss_dns_exchange(s, &d); /* the next exchange: the name, no lookup */
+    assert_child_of(&sunk[0], &parent);
+    ss_dns_exchange(next, &d); /* the next exchange: the name, no lookup */
+    assert_string_equal(next->server_name, "db.internal");
+    ss_span_end(next);
     assert_int_equal(nsunk, 1);
-    assert_string_equal(s->server_name, "db.internal");
-    ss_span_free(s);
+}
+
+static void test_a_dropped_exchange_lets_its_lookup_leave_alone(void **state)
+{
+    struct sockaddr_in sa = sin4("10.9.0.4");
+    ss_dns_conn_t d;
+    ss_span_t *s = exchange_span();
+
+    (void)state;
+    resolved("dropped.internal", "10.9.0.4", ss_now_ns());
+    ss_dns_conn_named(&d, (struct sockaddr *)&sa, sizeof(sa));
+    ss_dns_exchange(s, &d);
+    ss_span_free(s); /* never ended: no span of its own */
+    assert_int_equal(nsunk, 1);
+    assert_string_equal(sunk[0].dns.name, "dropped.internal");
+    assert_false(sunk[0].has_parent);
 }
 
 static void test_a_v4_mapped_peer_is_its_v4_address(void **state)
@@ -483,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_name_is_bounded_and_escaped, reset),
         cmocka_unit_test_setup(test_erange_retries_are_one_lookup, reset),
         cmocka_unit_test_setup(test_a_connection_gets_the_name_and_its_exchange_the_lookup, reset),
+        cmocka_unit_test_setup(test_a_dropped_exchange_lets_its_lookup_leave_alone, reset),
         cmocka_unit_test_setup(test_a_v4_mapped_peer_is_its_v4_address, reset),
         cmocka_unit_test_setup(test_an_unknown_peer_has_no_name, reset),
         cmocka_unit_test_setup(test_a_stale_lookup_leaves_alone, reset),
