@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 
 #include "../../exporter/collector/col_otlp.h"
 #include "../../exporter/ex_otlp.h"
@@ -471,6 +472,57 @@ static void test_a_reverse_lookup_is_named_by_its_call(void **state)
     opentelemetry__proto__trace__v1__scope_spans__free_unpacked(ss, NULL);
 }
 
+/* Threads resolving, connecting and ending exchanges at once: every
+ * lookup leaves exactly once (claimed, pushed out or flushed). */
+#define RACERS 4
+#define RACES 300
+
+static int raced;
+
+static void count_sink(ss_span_t *s)
+{
+    __atomic_add_fetch(&raced, 1, __ATOMIC_RELAXED);
+    ss_span_free(s);
+}
+
+static void *racer(void *arg)
+{
+    long t = (long)arg;
+    char name[32], addr[32];
+    int i;
+
+    for (i = 0; i < RACES; i++) {
+        struct sockaddr_in sa;
+        ss_dns_conn_t d;
+        ss_span_t *s = exchange_span();
+
+        snprintf(name, sizeof(name), "r%ld-%d.internal", t, i % 40);
+        snprintf(addr, sizeof(addr), "10.2.%ld.%d", t, i % 40 + 1);
+        resolved(name, addr, ss_now_ns());
+        sa = sin4(addr);
+        ss_dns_conn_named(&d, (struct sockaddr *)&sa, sizeof(sa));
+        ss_dns_exchange(s, &d);
+        ss_span_end(s);
+    }
+    return NULL;
+}
+
+static void test_threads_lose_and_double_nothing(void **state)
+{
+    pthread_t th[RACERS];
+    long t;
+
+    (void)state;
+    ss_dns_sink = count_sink;
+    for (t = 0; t < RACERS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, racer, (void *)t), 0);
+    for (t = 0; t < RACERS; t++)
+        pthread_join(th[t], NULL);
+    ss_dns_flush();
+    ss_dns_sink = sink;
+    assert_int_equal(raced, RACERS * RACES);
+}
+
 /* Last: it fills the names kept for connections. */
 static void test_names_kept_for_connections_are_bounded(void **state)
 {
@@ -514,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_reverse_lookup_asks_for_the_address, reset),
         cmocka_unit_test_setup(test_the_encoding, reset),
         cmocka_unit_test_setup(test_a_reverse_lookup_is_named_by_its_call, reset),
+        cmocka_unit_test_setup(test_threads_lose_and_double_nothing, reset),
         cmocka_unit_test_setup(test_names_kept_for_connections_are_bounded, reset),
     };
 
