@@ -19,7 +19,9 @@ that does not answer from taking long)."""
 import os
 import socket
 import subprocess
+import time
 import unittest
+import urllib.request
 
 import dbservers
 from harness import BUILD, PY, CollectorTest, free_port, wait_port
@@ -111,11 +113,11 @@ class Dns(CollectorTest):
             f.write(SERVER)
         port_file = os.path.join(self.col.dir, "dns_server.port")
         self.col.start([PY, script, port_file], service="dns-server", **FAST)
-        while not os.path.exists(port_file):
-            subprocess.run(["sleep", "0.05"])
+        deadline = time.time() + 30
+        while not os.path.exists(port_file) and time.time() < deadline:
+            time.sleep(0.05)
         with open(port_file) as f:
             port = int(f.read())
-        import urllib.request
         for _ in range(2):  # the second request's spans come after all of the first's
             with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=60) as r:
                 self.assertEqual(r.read().decode(), "127.0.0.1 127.0.0.1 failed localhost")
