@@ -6,7 +6,9 @@ the foreground, and always stopped (a test class starts one and shares it).
 The servers run as nobody when the suite runs as root (PostgreSQL refuses
 root, and CI runs as root), from directories nobody owns; they run traced,
 as the host they stand for would, so that what the clients see is what a
-traced server sends. Also here: what the tests check of a database span."""
+traced server sends. With tls, a server also offers TLS, with a
+self-signed certificate made at start. Also here: what the tests check of
+a database span."""
 import atexit
 import ctypes
 import os
@@ -83,9 +85,10 @@ class Server:
     service = None
     stop_signal = signal.SIGTERM
 
-    def __init__(self, col, traced=True):
+    def __init__(self, col, traced=True, tls=False):
         self.col = col
         self.traced = traced
+        self.tls = tls
         self.port = free_port()
         self.proc = None
         self.top = tempfile.mkdtemp(prefix=self.name + ".", dir=col.dir)
@@ -157,6 +160,19 @@ class Server:
             if p.returncode is None:
                 p.wait()
 
+    def certificate(self):
+        """A self-signed certificate and its key in the data directory, for
+        the server's user only: (certificate path, key path)."""
+        cert, key = os.path.join(self.dir, "server.crt"), os.path.join(self.dir, "server.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                        "/CN=localhost", "-keyout", key, "-out", cert],
+                       env=self.untraced_env(), check=True, capture_output=True, timeout=60)
+        for path in (cert, key):
+            os.chown(path, *_owner())
+            os.chmod(path, 0o600)
+        return cert, key
+
     def log_text(self):
         with open(self.log, errors="replace") as f:
             return f.read()
@@ -190,9 +206,13 @@ class Postgres(Server):
                     "--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C"], check=True)
 
     def argv(self):
-        return [pg_bin("postgres"), "-D", self.dir, "-h", "127.0.0.1", "-p", str(self.port),
+        argv = [pg_bin("postgres"), "-D", self.dir, "-h", "127.0.0.1", "-p", str(self.port),
                 "-k", self.run_dir, "-c", "fsync=off", "-c", "synchronous_commit=off",
                 "-c", "full_page_writes=off", "-c", "max_connections=30"]
+        if self.tls:
+            cert, key = self.certificate()
+            argv += ["-c", "ssl=on", "-c", "ssl_cert_file=" + cert, "-c", "ssl_key_file=" + key]
+        return argv
 
     def ready(self):
         r = subprocess.run(self.psql("postgres") + ["-c", "SELECT 1"], env=self.untraced_env(),
@@ -233,7 +253,13 @@ class MariaDB(Server):
                 "--tmpdir=" + self.run_dir, "--port=%d" % self.port,
                 "--bind-address=127.0.0.1", "--skip-grant-tables", "--skip-name-resolve",
                 "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-                "--innodb-log-file-size=4M", "--max-connections=30"]
+                "--innodb-log-file-size=4M", "--max-connections=30"] + self.tls_options()
+
+    def tls_options(self):
+        if not self.tls:
+            return []
+        cert, key = self.certificate()
+        return ["--ssl-cert=" + cert, "--ssl-key=" + key]
 
     def ready(self):
         r = subprocess.run(self.client() + ["-e", "CREATE DATABASE IF NOT EXISTS shop"],
@@ -306,12 +332,13 @@ class ServerTest(unittest.TestCase):
     """A test class sharing one collector and one server (SERVER) across its
     tests; both go at the end even when starting failed halfway."""
     SERVER = None
+    TLS = False  # the server offers TLS too
 
     @classmethod
     def setUpClass(cls):
         cls.col = Collector()
         cls.addClassCleanup(cls.col.stop)
-        cls.db = cls.SERVER(cls.col)
+        cls.db = cls.SERVER(cls.col, tls=cls.TLS)
         cls.addClassCleanup(cls.db.stop)
         cls.db.start()
 

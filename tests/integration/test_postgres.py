@@ -3,12 +3,21 @@ error, COPY both ways, a multi-statement query, a Unix socket), pgbench
 (simple, extended and prepared query modes), psycopg2 (which interpolates
 parameters itself and sends simple queries), and a query made while an
 HTTP request is served. Each client sees exactly what it sees untraced;
-each operation is one CLIENT span with sanitized text."""
+each operation is one CLIENT span with sanitized text.
+
+Encryption: libpq asks for TLS first (SSLRequest) unless told not to; a
+server without TLS answers 'N' and the session goes on in plaintext on
+the socket. A server with TLS answers 'S': the session, StartupMessage
+first, is then the TLS session's plaintext, which the OpenSSL hooks see,
+with the same spans. GSSAPI encryption refused ('N') goes on in plaintext
+too."""
+import os
 import re
 import unittest
 
 import dbservers
 from dbservers import ServerTest, db_attrs
+from harness import APPS, PY
 
 
 def pg(operation=None, collection=None, text=None, summary=None, status=None, batch=None):
@@ -58,9 +67,14 @@ TPCB = [("BEGIN", None, "BEGIN;", "BEGIN"),
          "CURRENT_TIMESTAMP);", "INSERT pgbench_history"),
         ("END", None, "END;", "END")]
 
+# Whether the session asking is encrypted with TLS, as the server sees it.
+SSL_IN_USE = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+SSL_IN_USE_SPAN = pg("SELECT", "pg_stat_ssl", SSL_IN_USE, "SELECT pg_stat_ssl")
+
+# %d the port, %s more connect() arguments
 PSYCOPG2 = """
 import psycopg2
-c = psycopg2.connect(host='127.0.0.1', port=%d, user='postgres', dbname='shop')
+c = psycopg2.connect(host='127.0.0.1', port=%d, user='postgres', dbname='shop'%s)
 cur = c.cursor()
 cur.execute('CREATE TEMP TABLE kv (k int PRIMARY KEY, v text)')
 cur.executemany('INSERT INTO kv (k, v) VALUES (%%s, %%s)', [(1, 'secret-a'), (2, 'b')])
@@ -74,6 +88,18 @@ except psycopg2.Error as e:
 c.rollback()
 c.close()
 """
+PSYCOPG2_OUT = b"[('secret-a',)]\n23505\n"
+PSYCOPG2_INSERT = pg("INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?)", "INSERT kv")
+PSYCOPG2_SPANS = [
+    pg("BEGIN", None, "BEGIN", "BEGIN"),
+    pg("CREATE TABLE", "kv", "CREATE TEMP TABLE kv (k int PRIMARY KEY, v text)",
+       "CREATE TABLE kv"),
+    PSYCOPG2_INSERT, PSYCOPG2_INSERT,
+    pg("SELECT", "kv", "SELECT v FROM kv WHERE k = ? AND v <> ?", "SELECT kv"),
+    pg("COMMIT", None, "COMMIT", "COMMIT"),
+    pg("BEGIN", None, "BEGIN", "BEGIN"),
+    dict(PSYCOPG2_INSERT, **{"db.response.status_code": "23505", "error.type": "23505"}),
+    pg("ROLLBACK", None, "ROLLBACK", "ROLLBACK")]
 
 
 class Postgres(ServerTest):
@@ -104,6 +130,7 @@ class Postgres(ServerTest):
         self.assertIn(b"division by zero", r.stderr)
 
     def test_psql_spans(self):
+        # over TCP: psql's SSLRequest first (sslmode=prefer), refused ('N')
         self.psql_session("psql")
         spans = self.db_spans("psql", "postgresql")
         self.assert_db_spans(spans, PSQL_SPANS)
@@ -186,8 +213,7 @@ class Postgres(ServerTest):
         self.assert_roots(spans)
 
     def psycopg2(self, service):
-        self.python_client("psycopg2", PSYCOPG2 % self.db.port, service,
-                           b"[('secret-a',)]\n23505\n")
+        self.python_client("psycopg2", PSYCOPG2 % (self.db.port, ""), service, PSYCOPG2_OUT)
 
     def test_psycopg2_output_unchanged(self):
         self.psycopg2("psycopg2-output")
@@ -197,17 +223,7 @@ class Postgres(ServerTest):
         # queries: the literals are sanitized like any other text
         self.psycopg2("psycopg2")
         spans = self.db_spans("psycopg2", "postgresql")
-        insert = pg("INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?)", "INSERT kv")
-        want = [pg("BEGIN", None, "BEGIN", "BEGIN"),
-                pg("CREATE TABLE", "kv", "CREATE TEMP TABLE kv (k int PRIMARY KEY, v text)",
-                   "CREATE TABLE kv"),
-                insert, insert,
-                pg("SELECT", "kv", "SELECT v FROM kv WHERE k = ? AND v <> ?", "SELECT kv"),
-                pg("COMMIT", None, "COMMIT", "COMMIT"),
-                pg("BEGIN", None, "BEGIN", "BEGIN"),
-                dict(insert, **{"db.response.status_code": "23505", "error.type": "23505"}),
-                pg("ROLLBACK", None, "ROLLBACK", "ROLLBACK")]
-        self.assert_db_spans(spans, want)
+        self.assert_db_spans(spans, PSYCOPG2_SPANS)
         self.assert_roots(spans)
         self.assert_no_secret(spans, "secret-")
 
@@ -219,6 +235,53 @@ class Postgres(ServerTest):
         self.assert_db_span(spans[0], pg("SELECT", "menu", "SELECT name FROM menu WHERE id = ?",
                                          "SELECT menu"))
         self.assert_children_of(spans, server)
+
+    def test_tls_refused(self):
+        # sslmode=prefer (psql's default) asks, the server has no TLS: 'N',
+        # and the session goes on in plaintext
+        r = self.same_output(self.db.psql() + ["-At", "-c", SSL_IN_USE], "psql-prefer",
+                             PGSSLMODE="prefer")
+        self.assertEqual(r.stdout, b"f\n", r.stderr)
+        self.assert_db_spans(self.db_spans("psql-prefer", "postgresql"), [SSL_IN_USE_SPAN])
+
+    def test_gssenc_refused(self):
+        # GSSENCRequest, then SSLRequest, both refused on the Unix socket
+        sock = os.path.join(self.db.run_dir, ".s.PGSQL.%d" % self.db.port)
+        r = self.same_output([PY, os.path.join(APPS, "pg_refused.py"), sock, "postgres", "shop",
+                              "SELECT 40 + 2"], "pg-refused")
+        self.assertEqual((r.returncode, r.stdout), (0, b"N\nN\n42\n"), r.stderr)
+        spans = self.db_spans("pg-refused", "postgresql")
+        self.assert_db_spans(spans, [dict(pg("SELECT", None, "SELECT ? + ?", "SELECT"), **{
+            "server.address": None, "server.port": None, "network.peer.address": sock,
+            "network.peer.port": None})])
+
+
+class PostgresTLS(ServerTest):
+    """A server with TLS, and clients that require it: psql's session and
+    psycopg2's give the spans they give in plaintext."""
+    SERVER = dbservers.Postgres
+    TLS = True
+
+    def test_psql_spans(self):
+        r = self.same_output(self.db.psql() + ["-At", "-c", SSL_IN_USE], "psql-tls-in-use",
+                             PGSSLMODE="require")
+        self.assertEqual(r.stdout, b"t\n", r.stderr)
+        self.assert_db_spans(self.db_spans("psql-tls-in-use", "postgresql"), [SSL_IN_USE_SPAN])
+        r = self.same_output(self.db.psql() + PSQL_SESSION, "psql-tls", input=COPY_ROWS,
+                             PGSSLMODE="require")
+        self.assertIn(b"3\tsecret-3\n4\tfour\n", r.stdout)
+        spans = self.db_spans("psql-tls", "postgresql")
+        self.assert_db_spans(spans, PSQL_SPANS)
+        self.assert_roots(spans)
+        self.assert_no_secret(spans, "secret-")
+
+    def test_psycopg2_spans(self):
+        self.python_client("psycopg2", PSYCOPG2 % (self.db.port, ", sslmode='require'"),
+                           "psycopg2-tls", PSYCOPG2_OUT)
+        spans = self.db_spans("psycopg2-tls", "postgresql")
+        self.assert_db_spans(spans, PSYCOPG2_SPANS)
+        self.assert_roots(spans)
+        self.assert_no_secret(spans, "secret-")
 
 
 if __name__ == "__main__":
