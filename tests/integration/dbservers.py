@@ -374,16 +374,18 @@ class ServerTest(unittest.TestCase):
         self.assertEqual((r.returncode, r.stdout), (0, stdout), r.stderr)
 
     def db_spans(self, service, system, running=0):
-        """The database spans of service, sorted by their start: all of
-        them once the programs of service have exited, or at least
-        `running` of a program still running."""
+        """The database spans of service (of system; None: of any), sorted
+        by their start: all of them once the programs of service have
+        exited, or at least `running` of a program still running."""
+        def wanted(s):
+            return s.service == service and "db.system.name" in s.attrs and \
+                system in (None, s.attrs["db.system.name"])
+
         if running:
-            got = self.col.wait_spans(running, timeout=15, pred=lambda s: s.service == service
-                                      and s.attrs.get("db.system.name") == system)
+            got = self.col.wait_spans(running, timeout=15, pred=wanted)
         else:
             self.col.fence()
-            got = [s for s in self.col.spans()
-                   if s.service == service and s.attrs.get("db.system.name") == system]
+            got = [s for s in self.col.spans() if wanted(s)]
         # by start; pipelined commands written at once, by end
         return sorted(got, key=lambda s: (int(s["startTimeUnixNano"]), int(s["endTimeUnixNano"])))
 

@@ -3,7 +3,11 @@ an error, USE sent as COM_INIT_DB, a multi-statement query), PyMySQL
 (which interpolates parameters itself: plain COM_QUERY text, sanitized),
 and a query made while an HTTP request is served. Each client sees exactly
 what it sees untraced; each command is one CLIENT span, and the server's
-greeting says MariaDB, so db.system.name is `mariadb`."""
+greeting says MariaDB, so db.system.name is `mariadb`.
+
+Over TLS (the SSL request after the greeting) the clients give the same
+spans: the TLS session's plaintext begins with the HandshakeResponse41,
+and the greeting, before it on the socket, still names the system."""
 import unittest
 
 import dbservers
@@ -43,12 +47,13 @@ CLIENT_SPANS = [
     my("other", "DROP TABLE", "shop.items", "DROP TABLE shop.items", "DROP TABLE shop.items"),
 ]
 
+# %d the port, %s more connect() arguments
 PYMYSQL = """
 import sys
 import pymysql
 from pymysql.constants import CLIENT
 c = pymysql.connect(host='127.0.0.1', port=%d, user='root', password='secret-pw',
-                    database='shop', client_flag=CLIENT.MULTI_STATEMENTS)
+                    database='shop', client_flag=CLIENT.MULTI_STATEMENTS%s)
 cur = c.cursor()
 cur.execute('CREATE TEMPORARY TABLE kv (k INT PRIMARY KEY, v TEXT)')
 cur.executemany('INSERT INTO kv (k, v) VALUES (%%s, %%s)', [(1, 'secret-a'), (2, 'b')])
@@ -72,6 +77,35 @@ print(cur.fetchall())
 c.close()
 """
 PYMYSQL_OUT = b"(('secret-a',),)\n1062\n1049\n((1,),)\n((2,),)\n"
+# PyMySQL puts the parameters into the text itself (executemany: one
+# INSERT of both rows)
+PYMYSQL_SPANS = [
+    my("shop", "SET", None, "SET AUTOCOMMIT = ?", "SET"),
+    my("shop", "CREATE TABLE", "kv", "CREATE TEMPORARY TABLE kv (k INT PRIMARY KEY, v TEXT)",
+       "CREATE TABLE kv"),
+    my("shop", "INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?),(?, ?)", "INSERT kv"),
+    my("shop", "SELECT", "kv", "SELECT v FROM kv WHERE k = ? AND v <> ?", "SELECT kv"),
+    my("shop", "COMMIT", None, "COMMIT", "COMMIT"),
+    my("shop", "INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?)", "INSERT kv",
+       status="1062"),
+    my("nowhere", "COM_INIT_DB", status="1049"),
+    my("other", "COM_INIT_DB"),
+    my("other", "COM_PING"),
+    my("other", None, None, "SELECT ?; SELECT ?", "SELECT SELECT", batch=2),
+]
+
+# Whether the session asking is encrypted with TLS: the version, or nothing.
+SSL_IN_USE = b"SHOW SESSION STATUS LIKE 'Ssl_version'"
+SSL_IN_USE_SPAN = my("shop", "SHOW", None, "SHOW SESSION STATUS LIKE ?", "SHOW")
+
+
+def client_session(test, service, *args):
+    """The mariadb client (with args) runs CLIENT_SCRIPT in database shop."""
+    r = test.same_output(test.db.client("-D", "shop", "--force", *args), service,
+                         input=CLIENT_SCRIPT)
+    test.assertEqual(r.stdout, b"name\ntwo\nCOUNT(*)\n2\n1\n1\nname\nsecret-1\n")
+    test.assertIn(b"ERROR 1146 (42S02) at line 4", r.stderr)
+    return r
 
 
 class MariaDB(ServerTest):
@@ -83,15 +117,8 @@ class MariaDB(ServerTest):
         cls.db.sql("CREATE DATABASE other; CREATE TABLE menu (id INT PRIMARY KEY, name TEXT);"
                    "INSERT INTO menu VALUES (7, 'pierogi')")
 
-    def client_session(self, service):
-        r = self.same_output(self.db.client("-D", "shop", "--force"), service,
-                             input=CLIENT_SCRIPT)
-        self.assertEqual(r.stdout, b"name\ntwo\nCOUNT(*)\n2\n1\n1\nname\nsecret-1\n")
-        self.assertIn(b"ERROR 1146 (42S02) at line 4", r.stderr)
-        return r
-
     def test_client_output_unchanged(self):
-        self.client_session("mariadb-output")
+        client_session(self, "mariadb-output")
         # an error's exit status, and the same over the server's Unix socket
         self.same_output(self.db.client("-e", "SELECT * FROM shop.nope"), "mariadb-error")
         r = self.same_output(["mariadb", "--no-defaults", "-S",
@@ -100,7 +127,7 @@ class MariaDB(ServerTest):
         self.assertEqual(r.stdout, b"42\n")
 
     def test_client_spans(self):
-        self.client_session("mariadb")
+        client_session(self, "mariadb")
         spans = self.db_spans("mariadb", "mariadb")
         self.assert_db_spans(spans, CLIENT_SPANS)
         self.assertEqual(spans[5]["name"], "COM_INIT_DB other")
@@ -108,32 +135,16 @@ class MariaDB(ServerTest):
         self.assert_no_secret(spans, "secret-")
 
     def pymysql(self, service):
-        self.python_client("pymysql", PYMYSQL % self.db.port, service, PYMYSQL_OUT)
+        self.python_client("pymysql", PYMYSQL % (self.db.port, ""), service, PYMYSQL_OUT)
 
     def test_pymysql_output_unchanged(self):
         self.pymysql("pymysql-output")
 
     def test_pymysql_spans(self):
-        # PyMySQL puts the parameters into the text itself (executemany: one
-        # INSERT of both rows); the password is in no span
+        # the password is in no span
         self.pymysql("pymysql")
         spans = self.db_spans("pymysql", "mariadb")
-        want = [
-            my("shop", "SET", None, "SET AUTOCOMMIT = ?", "SET"),
-            my("shop", "CREATE TABLE", "kv",
-               "CREATE TEMPORARY TABLE kv (k INT PRIMARY KEY, v TEXT)", "CREATE TABLE kv"),
-            my("shop", "INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?),(?, ?)",
-               "INSERT kv"),
-            my("shop", "SELECT", "kv", "SELECT v FROM kv WHERE k = ? AND v <> ?", "SELECT kv"),
-            my("shop", "COMMIT", None, "COMMIT", "COMMIT"),
-            my("shop", "INSERT", "kv", "INSERT INTO kv (k, v) VALUES (?, ?)", "INSERT kv",
-               status="1062"),
-            my("nowhere", "COM_INIT_DB", status="1049"),
-            my("other", "COM_INIT_DB"),
-            my("other", "COM_PING"),
-            my("other", None, None, "SELECT ?; SELECT ?", "SELECT SELECT", batch=2),
-        ]
-        self.assert_db_spans(spans, want)
+        self.assert_db_spans(spans, PYMYSQL_SPANS)
         self.assertEqual(spans[8]["name"], "COM_PING other")
         self.assert_roots(spans)
         self.assert_no_secret(spans, "secret-")
@@ -146,6 +157,39 @@ class MariaDB(ServerTest):
         self.assert_db_span(spans[0], my("shop", "SELECT", "menu",
                                          "SELECT name FROM menu WHERE id = ?", "SELECT menu"))
         self.assert_children_of(spans, server)
+
+
+class MariaDBTLS(ServerTest):
+    """A server with TLS, and clients that ask for it: the mariadb client's
+    session and PyMySQL's give the spans they give in plaintext, `mariadb`
+    as well (the spans of any system are taken, so that a wrong one shows)."""
+    SERVER = dbservers.MariaDB
+    TLS = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db.sql("CREATE DATABASE other")
+
+    def test_client_spans(self):
+        r = self.same_output(self.db.client("--ssl", "-D", "shop", "-N", "-e", SSL_IN_USE),
+                             "mariadb-tls-in-use")
+        self.assertRegex(r.stdout, rb"^Ssl_version\tTLSv1\.[0-9]\n$", r.stderr)
+        self.assert_db_spans(self.db_spans("mariadb-tls-in-use", None), [SSL_IN_USE_SPAN])
+        client_session(self, "mariadb-tls", "--ssl")
+        spans = self.db_spans("mariadb-tls", None)
+        self.assert_db_spans(spans, CLIENT_SPANS)
+        self.assert_roots(spans)
+        self.assert_no_secret(spans, "secret-")
+
+    def test_pymysql_spans(self):
+        # a certificate nobody vouches for: ssl with neither CA nor host check
+        self.python_client("pymysql", PYMYSQL % (self.db.port, ", ssl={'check_hostname': False}"),
+                           "pymysql-tls", PYMYSQL_OUT)
+        spans = self.db_spans("pymysql-tls", None)
+        self.assert_db_spans(spans, PYMYSQL_SPANS)
+        self.assert_roots(spans)
+        self.assert_no_secret(spans, "secret-")
 
 
 if __name__ == "__main__":
