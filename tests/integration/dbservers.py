@@ -421,6 +421,14 @@ class ServerTest(unittest.TestCase):
         for span, want in zip(spans, wants):
             self.assert_db_span(span, want)
 
+    def assert_session_spans(self, service, system, wants):
+        """The database spans of service (of system; None: of any) are one
+        each of wants, each the root of a trace, no `secret-` in them."""
+        spans = self.db_spans(service, system)
+        self.assert_db_spans(spans, wants)
+        self.assert_roots(spans)
+        self.assert_no_secret(spans, "secret-")
+
     def assert_db_span(self, span, want, name=None):
         """span is a CLIENT span to this server whose db.*, server.*,
         network.peer.* and error.type attributes are exactly want over the

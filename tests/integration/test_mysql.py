@@ -177,19 +177,13 @@ class MariaDBTLS(ServerTest):
         self.assertRegex(r.stdout, rb"^Ssl_version\tTLSv1\.[0-9]\n$", r.stderr)
         self.assert_db_spans(self.db_spans("mariadb-tls-in-use", None), [SSL_IN_USE_SPAN])
         client_session(self, "mariadb-tls", "--ssl")
-        spans = self.db_spans("mariadb-tls", None)
-        self.assert_db_spans(spans, CLIENT_SPANS)
-        self.assert_roots(spans)
-        self.assert_no_secret(spans, "secret-")
+        self.assert_session_spans("mariadb-tls", None, CLIENT_SPANS)
 
     def test_pymysql_spans(self):
         # a certificate nobody vouches for: ssl with neither CA nor host check
         self.python_client("pymysql", PYMYSQL % (self.db.port, ", ssl={'check_hostname': False}"),
                            "pymysql-tls", PYMYSQL_OUT)
-        spans = self.db_spans("pymysql-tls", None)
-        self.assert_db_spans(spans, PYMYSQL_SPANS)
-        self.assert_roots(spans)
-        self.assert_no_secret(spans, "secret-")
+        self.assert_session_spans("pymysql-tls", None, PYMYSQL_SPANS)
 
 
 if __name__ == "__main__":

@@ -270,18 +270,12 @@ class PostgresTLS(ServerTest):
         r = self.same_output(self.db.psql() + PSQL_SESSION, "psql-tls", input=COPY_ROWS,
                              PGSSLMODE="require")
         self.assertIn(b"3\tsecret-3\n4\tfour\n", r.stdout)
-        spans = self.db_spans("psql-tls", "postgresql")
-        self.assert_db_spans(spans, PSQL_SPANS)
-        self.assert_roots(spans)
-        self.assert_no_secret(spans, "secret-")
+        self.assert_session_spans("psql-tls", "postgresql", PSQL_SPANS)
 
     def test_psycopg2_spans(self):
         self.python_client("psycopg2", PSYCOPG2 % (self.db.port, ", sslmode='require'"),
                            "psycopg2-tls", PSYCOPG2_OUT)
-        spans = self.db_spans("psycopg2-tls", "postgresql")
-        self.assert_db_spans(spans, PSYCOPG2_SPANS)
-        self.assert_roots(spans)
-        self.assert_no_secret(spans, "secret-")
+        self.assert_session_spans("psycopg2-tls", "postgresql", PSYCOPG2_SPANS)
 
 
 if __name__ == "__main__":
