@@ -44,20 +44,27 @@ static int ss_http1_tchar(uint8_t ch)
            (ch && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
-/* A request line's method and its space; a server never speaks first. */
+/* A request line: a method, a space, and " HTTP/" before the line ends (a
+ * Redis inline command, "SET k v", is none). A line longer than detection
+ * looks at is taken for one. A server never speaks first. */
 static int ss_http1_detect(const ss_conn_t *c, int dir, const uint8_t *p, size_t n)
 {
+    const uint8_t *nl;
     size_t i;
 
     if (!ss_http1_is_req(c, dir))
         return 0;
-    for (i = 0; i < n && i <= SS_HTTP_METHOD_MAX; i++) {
-        if (p[i] == ' ')
-            return i > 0;
+    for (i = 0; i < n && i <= SS_HTTP_METHOD_MAX && p[i] != ' '; i++)
         if (!ss_http1_tchar(p[i]))
             return 0;
-    }
-    return i > SS_HTTP_METHOD_MAX ? 0 : -1;
+    if (i > SS_HTTP_METHOD_MAX || (i < n && i == 0))
+        return 0;
+    if (i == n)
+        return -1;
+    nl = memchr(p + i, '\n', n - i);
+    if (nl == NULL)
+        return n >= SS_DETECT_MAX ? 1 : -1;
+    return memmem(p + i, (size_t)(nl - (p + i)), " HTTP/", 6) != NULL;
 }
 
 static int ss_http1_open(ss_conn_t *c)

@@ -434,6 +434,40 @@ static void test_not_http_let_go(void **state)
     unfollow();
 }
 
+/* A Redis inline command reads like a request line up to its end, which
+ * has no " HTTP/": it is Redis's, written in any pieces; an HTTP request
+ * line whose end detection does not see yet is still HTTP's. */
+static void test_inline_command_not_http(void **state)
+{
+    static const char cmd[] = "SET greeting hello\r\n";
+    static const char req[] = "GET /a-rather-long-path/that/goes/on/and/on/past/what/detection/keeps?x=1 "
+                              "HTTP/1.1\r\nHost: a\r\n\r\n";
+    static wire_t w;
+    size_t chunk;
+
+    (void)state;
+    for (chunk = 1; chunk <= sizeof(cmd) - 1; chunk++) {
+        uint64_t db = ss_count.conns_db, injected = ss_count.headers_injected;
+        int fd = follow_client();
+
+        memset(&w, 0, sizeof(w));
+        w.limit = 4096;
+        wire_app_send(fd, cmd, sizeof(cmd) - 1, chunk, &w);
+        assert_int_equal(w.len, sizeof(cmd) - 1);
+        assert_memory_equal(w.out, cmd, w.len);
+        assert_int_equal(ss_count.conns_db, db + 1);
+        assert_true(ss_fd_followed(fd));
+        unfollow();
+
+        fd = follow_client();
+        memset(&w, 0, sizeof(w));
+        w.limit = 4096;
+        wire_app_send(fd, req, sizeof(req) - 1, chunk, &w);
+        assert_int_equal(ss_count.headers_injected, injected + 1);
+        unfollow();
+    }
+}
+
 static void test_propagation_off(void **state)
 {
     static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -736,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_hint_unresolved_replaced),
         cmocka_unit_test(test_several_in_flight_no_parent),
         cmocka_unit_test(test_not_http_let_go),
+        cmocka_unit_test(test_inline_command_not_http),
         cmocka_unit_test(test_propagation_off),
         cmocka_unit_test(test_unsampled_still_propagated),
         cmocka_unit_test(test_pieces_copy_replaced),
