@@ -30,7 +30,7 @@ _Static_assert(offsetof(ss_conn_t, refs) == 0 && offsetof(ss_conn_t, fds) == siz
                "the fd table counts references at the start of a connection (ss_fd.h)");
 
 /* The protocols, in the order they are asked (proto/ss_protos.def). */
-#define SS_PROTO_DB(var, name, prefix, state, system, port) SS_PROTO(var)
+#define SS_PROTO_DB(var, name, prefix, state, system, tls, port) SS_PROTO(var)
 #define SS_PROTO(var) extern const ss_proto_t var;
 #include "proto/ss_protos.def"
 #undef SS_PROTO
@@ -125,6 +125,7 @@ void ss_conn_thread_reset(void)
 
 static void ss_conn_peer_from(ss_conn_t *c, const struct sockaddr *sa, socklen_t len);
 static uint16_t ss_sockaddr_port(const struct sockaddr_storage *ss);
+static void ss_conn_take_from_fd(ss_conn_t *c, int fd);
 
 static ss_conn_t *ss_conn_new(uint8_t role, uint8_t mode)
 {
@@ -169,6 +170,8 @@ ss_conn_t *ss_conn_new_tls(int fd, int server)
     sl = sizeof(ss);
     if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         c->local_port = ss_sockaddr_port(&ss);
+    if (fd >= 0)
+        ss_conn_take_from_fd(c, fd);
     return c;
 }
 
@@ -340,16 +343,63 @@ static uint16_t ss_sockaddr_port(const struct sockaddr_storage *ss)
     return 0;
 }
 
-/* Stop following fd: no protocol, or its module can no longer follow. */
+/* Whether c's module stopped because its conversation goes on inside TLS
+ * and can be carried there (ss_proto_t.tls). */
+static int ss_conn_to_tls(const ss_conn_t *c)
+{
+    const char *why;
+
+    if (c->proto == NULL || c->proto->tls == NULL || c->is_tls || c->proto->why == NULL)
+        return 0;
+    why = c->proto->why(c);
+    return why && strcmp(why, "tls") == 0;
+}
+
+/* Stop following fd: no protocol, or its module can no longer follow. A
+ * module whose conversation goes on inside TLS keeps its state on the fd,
+ * passing every byte, until the TLS session takes it (ss_conn_new_tls) or
+ * the fd closes. */
 void ss_conn_let_go(ss_conn_t *c, int fd)
 {
     if (!c->is_tls)
         ss_conn_send_owed(c, fd);
     c->mode = SS_MODE_OPAQUE;
+    if (ss_conn_to_tls(c)) {
+        ss_conn_drop_queue(c);
+        return;
+    }
     ss_conn_close_proto(c);
     c->proto = NULL;
     if (!c->is_tls) /* a TLS session is let go where it is kept (ss_tls.c) */
         ss_conn_put(ss_fd_take(fd));
+}
+
+/* The TLS session on fd goes on with the conversation its socket's
+ * module kept (ss_conn_let_go): its state moves to c. */
+static void ss_conn_take_from_fd(ss_conn_t *c, int fd)
+{
+    ss_conn_t *old = ss_fd_get(fd);
+
+    if (old == NULL)
+        return;
+    ss_lock(&old->lock);
+    if (old->mode == SS_MODE_OPAQUE && ss_conn_to_tls(old)) {
+        c->proto = old->proto;
+        c->ps = old->ps;
+        old->proto = NULL;
+        old->ps = NULL;
+        c->mode = SS_MODE_FOLLOW;
+        if (c->proto->tls(c)) {
+            ss_log(SS_LOG_DEBUG, "%s connection to %s goes on inside TLS", c->proto->name,
+                   c->peer_addr[0] ? c->peer_addr : "a peer");
+        } else {
+            ss_conn_close_proto(c);
+            c->proto = NULL;
+            c->mode = SS_MODE_DETECT;
+        }
+    }
+    ss_unlock(&old->lock);
+    ss_conn_put(old);
 }
 
 /* ---- detection and feeding ----------------------------------------------- */
@@ -435,11 +485,14 @@ static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
     return pr->feed(c, dir, p, n);
 }
 
-/* Why a module stopped: counted, and said at debug level. */
+/* Why a module stopped: counted, and said at debug level (not when its
+ * conversation goes on inside TLS). */
 static void ss_conn_stopped(ss_conn_t *c)
 {
     const char *why = c->proto->why ? c->proto->why(c) : NULL;
 
+    if (ss_conn_to_tls(c))
+        return;
     SS_COUNT(conns_let_go);
     ss_log(SS_LOG_DEBUG, "%s connection to %s let go: %s", c->proto->name,
            c->peer_addr[0] ? c->peer_addr : "a peer", why ? why : "unknown");
@@ -449,8 +502,8 @@ int ss_conn_feed(ss_conn_t *c, int dir, const char *p, size_t n)
 {
     int keep;
 
-    if (n == 0)
-        return 1;
+    if (n == 0 || c->mode == SS_MODE_OPAQUE)
+        return 1; /* let go, its state kept for TLS (ss_conn_let_go) */
     c->fed[dir] += n;
     if (c->mode != SS_MODE_FOLLOW)
         return ss_conn_detect(c, dir, p, n);

@@ -47,6 +47,11 @@ struct ss_proto {
     size_t (*hold)(ss_conn_t *c, size_t total, ss_span_t **into);
     /* Why feed() returned 0: a short word, or NULL. */
     const char *(*why)(const ss_conn_t *c);
+    /* Optional: the module stopped because the conversation goes on inside
+     * TLS (why() "tls"), and c, the TLS session's connection, now holds
+     * its state: go on with the plaintext from there. 0: it cannot (the
+     * session's first bytes are then detected afresh). */
+    int (*tls)(ss_conn_t *c);
     /* s leaves the queue: forget any pointer into it (optional). */
     void (*forget)(ss_conn_t *c, ss_span_t *s);
     /* Free c->ps (c->ps NULL: nothing). */

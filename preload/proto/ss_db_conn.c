@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SS_DB_SPANS_MAX 32 /* operations awaiting their replies, traced */
+#define SS_DB_SPANS_MAX 64 /* operations awaiting their replies, traced (Redis pipelines as deep) */
 
 /* What every database connection has, before its module's state. */
 typedef struct ss_db_conn {
@@ -125,7 +125,7 @@ static void ss_db_close(ss_conn_t *c)
 /* ---- the table's database lines ------------------------------------------ */
 
 #define SS_PROTO(var)
-#define SS_PROTO_DB(var, pname, prefix, type, system_expr, port)                                \
+#define SS_PROTO_DB(var, pname, prefix, type, system_expr, tls_expr, port)                      \
     static int var##_detect(const ss_conn_t *c, int dir, const uint8_t *p, size_t n)          \
     {                                                                                          \
         (void)c;                                                                               \
@@ -140,6 +140,13 @@ static void ss_db_close(ss_conn_t *c)
         const type *st = vst;                                                                  \
         (void)st;                                                                              \
         return system_expr;                                                                    \
+    }                                                                                          \
+    static int var##_tls(ss_conn_t *c)                                                         \
+    {                                                                                          \
+        type *st = (type *)DB(c)->st;                                                          \
+        (void)st;                                                                              \
+        DB(c)->c = c;                                                                          \
+        return tls_expr;                                                                       \
     }                                                                                          \
     static int var##_open(ss_conn_t *c)                                                        \
     {                                                                                          \
@@ -168,6 +175,7 @@ static void ss_db_close(ss_conn_t *c)
         .eof = ss_db_eof,                                                                      \
         .fail = ss_db_fail,                                                                    \
         .why = var##_why,                                                                      \
+        .tls = var##_tls,                                                                      \
         .close = ss_db_close,                                                                  \
     };
 #include "ss_protos.def"
