@@ -9,7 +9,7 @@
 #include "ex_transport.h"
 #include "../preload/ss_config.h"
 #include "../preload/ss_log.h"
-#include "../preload/ss_lock.h"
+#include "../common/ss_lock.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -32,7 +32,7 @@
 #include "ex_transport.h"
 #include "ex_sockpath.h"
 #include "../preload/ss_config.h"
-#include "../preload/ss_lock.h"
+#include "../common/ss_lock.h"
 #include "../preload/ss_log.h"
 #include "../preload/ss_real.h"
 

@@ -14,6 +14,12 @@
  * Not recursive, no owner: as with the default pthread mutex, taking a
  * lock twice in one thread deadlocks. A child after fork() sets its locks
  * back to SS_LOCK_INIT (another thread of the parent may have held one).
+ *
+ * It lives in common/, below preload/ and exporter/ alike: both lock on
+ * their hot path (the batch takes one per span), it depends on nothing but
+ * atomics and the futex call, and handed to the exporter through its host
+ * interface (exporter/ex_host.h) it would become a call through a pointer
+ * on every span instead of one inline compare-and-swap.
  */
 #ifndef SS_LOCK_H
 #define SS_LOCK_H
