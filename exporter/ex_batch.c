@@ -1,14 +1,14 @@
 /*
  * ex_batch.c - batching spans into datagrams (see ex_batch.h); the socket
- * they leave on is ex_transport's.
+ * they leave on is ex_transport's. It keeps the host the exporter was
+ * started with (ex_host.h).
  */
 #define _GNU_SOURCE
 #include "ex_batch.h"
+#include "ex_host.h"
 #include "ex_loss.h"
 #include "ex_otlp.h"
 #include "ex_transport.h"
-#include "../preload/ss_config.h"
-#include "../preload/ss_log.h"
 #include "../common/ss_lock.h"
 
 #include <errno.h>
@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+ex_host_t ex_host;
 
 static ss_lock_t ex_lock = SS_LOCK_INIT;
 static uint8_t ex_spans[EX_BATCH_MAX];
@@ -51,13 +53,13 @@ static void ex_encode_resource(void)
         host[sizeof(host) - 1] = '\0';
         p.host_name = host;
     }
-    if (ss_cfg.command_args && ex_argv) {
+    if (ex_host.command_args && ex_argv) {
         p.argv = ex_argv;
         p.argc = ex_argc;
     }
     v = getenv("OTEL_RESOURCE_ATTRIBUTES");
     if (v && *v && !ex_otlp_parse_resource_attrs(v, extra, sizeof(extra)))
-        ss_log(SS_LOG_WARN, "OTEL_RESOURCE_ATTRIBUTES could not be decoded; ignored");
+        ex_host.log(EX_LOG_WARN, "OTEL_RESOURCE_ATTRIBUTES could not be decoded; ignored");
     p.extra = extra;
     v = getenv("OTEL_SERVICE_NAME");
     if (v == NULL || *v == '\0') {
@@ -78,8 +80,9 @@ static void ex_encode_resource(void)
     }
 }
 
-void ex_batch_init(int argc, char **argv)
+void ex_batch_init(const ex_host_t *host, int argc, char **argv)
 {
+    ex_host = *host;
     ex_argc = argc;
     ex_argv = argv;
     ex_encode_resource();
@@ -110,29 +113,13 @@ static int ex_flush_locked(int mode)
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    switch ((res = ex_transport_send(&msg))) {
-    case EX_TX_SENT:
-        SS_COUNT_N(spans_exported, ex_spans_n);
-        SS_COUNT(batches_sent);
-        break;
-    case EX_TX_BUSY:
-        /* The collector is behind: a batch with room left waits for it. */
-        if (mode == EX_KEEP_IF_FULL && ex_spans_len + EX_SPAN_MAX <= EX_BATCH_MAX)
-            return 0;
-        SS_COUNT_N(spans_dropped_full, ex_spans_n);
-        break;
-    case EX_TX_UNTRUSTED:
-        SS_COUNT_N(spans_dropped_untrusted, ex_spans_n);
-        break;
-    case EX_TX_FDLIMIT:
-        SS_COUNT_N(spans_dropped_fdlimit, ex_spans_n);
-        break;
-    case EX_TX_OFF:
-        SS_COUNT_N(spans_dropped_off, ex_spans_n);
-        break;
-    default:
-        SS_COUNT_N(spans_dropped_nocollector, ex_spans_n);
-    }
+    res = ex_transport_send(&msg);
+    /* The collector is behind: a batch with room left waits for it. */
+    if (res == EX_TX_BUSY && mode == EX_KEEP_IF_FULL && ex_spans_len + EX_SPAN_MAX <= EX_BATCH_MAX)
+        return 0;
+    ex_count(ex_host.spans[res], ex_spans_n);
+    if (res == EX_TX_SENT)
+        ex_count(ex_host.batches_sent, 1);
     ex_loss_note(res, ex_spans_n);
     ex_spans_len = 0;
     ex_spans_n = 0;
@@ -187,7 +174,7 @@ static void ex_start_flusher(void)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 64 * 1024);
     if (pthread_create(&t, &attr, ex_flusher, NULL) != 0)
-        ss_log(SS_LOG_INFO, "no flush thread; spans leave with later ones or at exit");
+        ex_host.log(EX_LOG_INFO, "no flush thread; spans leave with later ones or at exit");
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -199,7 +186,7 @@ void ex_batch_add(const ss_span_t *s)
     int saved = errno;
 
     if (n == 0) {
-        SS_COUNT(spans_dropped_encode);
+        ex_count(ex_host.spans_unencodable, 1);
         return;
     }
     ss_lock(&ex_lock);

@@ -20,8 +20,11 @@
 #define EX_FLUSH_MS 200
 #define EX_BATCH_MAX (60 * 1024)
 
-/* Process identity for the resource; argv may be NULL. */
-void ex_batch_init(int argc, char **argv);
+struct ex_host;
+
+/* Before anything else: what the exporter is given of its host (copied;
+ * ex_host.h), and the process identity for the resource (argv may be NULL). */
+void ex_batch_init(const struct ex_host *host, int argc, char **argv);
 void ex_batch_add(const ss_span_t *s);
 void ex_batch_flush(void);
 /* At exit, after the last flush: how many spans this process lost (ex_loss.h). */

@@ -1,12 +1,12 @@
 /*
  * ex_loss.c - lost spans said once, and counted at exit (see ex_loss.h).
  *
- * Both lines go through ss_log (the real write() to stderr) at
- * SS_LOG_ERROR, the default level; SPANSHIM_LOG=off silences them.
+ * Both lines go through the host's log (the real write() to stderr) at
+ * EX_LOG_ERROR, the default level; SPANSHIM_LOG=off silences them.
  */
 #define _GNU_SOURCE
 #include "ex_loss.h"
-#include "../preload/ss_log.h"
+#include "ex_host.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ void ex_loss_note(ex_tx_t res, unsigned n)
     __atomic_add_fetch(&ex_lost[res], n, __ATOMIC_RELAXED);
     /* An unusable SPANSHIM_SOCKET was said when it was read. */
     if (res != EX_TX_OFF && !__atomic_exchange_n(said, 1, __ATOMIC_RELAXED))
-        ss_log(SS_LOG_ERROR, "%s; spans are dropped (said once, counted at exit)",
+        ex_host.log(EX_LOG_ERROR, "%s; spans are dropped (said once, counted at exit)",
                ex_transport_why());
 }
 
@@ -53,7 +53,7 @@ void ex_loss_report(void)
                             len ? ", " : "", ex_lost[r], ex_lost_why[r]);
     }
     if (total)
-        ss_log(SS_LOG_ERROR, "%llu span%s lost (%s)", total, total == 1 ? "" : "s", parts);
+        ex_host.log(EX_LOG_ERROR, "%llu span%s lost (%s)", total, total == 1 ? "" : "s", parts);
 }
 
 void ex_loss_before_fork(void)

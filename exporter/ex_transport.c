@@ -30,11 +30,9 @@
  */
 #define _GNU_SOURCE
 #include "ex_transport.h"
+#include "ex_host.h"
 #include "ex_sockpath.h"
-#include "../preload/ss_config.h"
 #include "../common/ss_lock.h"
-#include "../preload/ss_log.h"
-#include "../preload/ss_real.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +60,7 @@ static char ex_why[EX_SOCKPATH_MAX + 160]; /* the last failure, said by ex_loss 
 static void ex_close_fd(void)
 {
     if (ex_fd >= 0)
-        ss_real_close(ex_fd);
+        ex_host.close(ex_fd);
     ex_fd = -1;
 }
 
@@ -91,7 +89,7 @@ static ex_tx_t ex_failed(ex_tx_t res, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ex_why, sizeof(ex_why), fmt, ap);
     va_end(ap);
-    ss_log(SS_LOG_DEBUG, "export: %s", ex_why);
+    ex_host.log(EX_LOG_DEBUG, "export: %s", ex_why);
     return res;
 }
 
@@ -106,13 +104,13 @@ static ex_tx_t ex_resolve(char path[EX_SOCKPATH_MAX], dev_t *dev, ino_t *ino)
     char why[256];
     int r;
 
-    if (ss_cfg.export_off)
+    if (ex_host.export_off)
         return EX_TX_OFF;
-    r = ex_sockpath_find(ss_cfg.socket_path, ss_cfg.runtime_dir, &ss_cfg.collector_uids, path,
+    r = ex_sockpath_find(ex_host.socket_path, ex_host.runtime_dir, ex_host.collector_uids, path,
                          dev, ino, why, sizeof(why));
     if (r == EX_SOCK_REFUSED)
         return ex_refuse(path, why);
-    if (r == EX_SOCK_ABSENT && ss_cfg.socket_path[0])
+    if (r == EX_SOCK_ABSENT && ex_host.socket_path[0])
         return ex_failed(EX_TX_NOCOLLECTOR, "cannot reach the collector at %s: %s", path,
                          strerror(errno));
     if (r == EX_SOCK_ABSENT)
@@ -134,15 +132,15 @@ static int ex_place(int fd, int *keep)
         limit = rl.rlim_cur;
     *keep = 0;
     if (!ex_keep_off && (limit == RLIM_INFINITY || limit > EX_FD_MIN + EX_FD_SPARE)) {
-        high = ss_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)EX_FD_MIN);
+        high = ex_host.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)EX_FD_MIN);
         if (high >= 0) {
-            ss_real_close(fd);
+            ex_host.close(fd);
             *keep = 1;
             return high;
         }
     }
     if (limit != RLIM_INFINITY && (rlim_t)fd + EX_FD_SPARE >= limit) {
-        ss_real_close(fd);
+        ex_host.close(fd);
         return -1;
     }
     return fd;
@@ -160,7 +158,7 @@ static int ex_open(int *keep, ex_tx_t *res)
 
     if ((*res = ex_resolve(path, &dev, &ino)) != EX_TX_SENT)
         return -1;
-    fd = ss_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fd = ex_host.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd >= 0)
         fd = ex_place(fd, keep);
     if (fd < 0) {
@@ -170,15 +168,15 @@ static int ex_open(int *keep, ex_tx_t *res)
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, path, strlen(path));
-    if (ss_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (ex_host.connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         *res = ex_failed(EX_TX_NOCOLLECTOR, "cannot reach the collector at %s: %s", path,
                          strerror(errno));
-        ss_real_close(fd);
+        ex_host.close(fd);
         return -1;
     }
     /* Connected to what the path held a moment ago: still the one checked? */
     if (lstat(path, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
-        ss_real_close(fd);
+        ex_host.close(fd);
         *res = ex_refuse(path, "it was replaced while connecting");
         return -1;
     }
@@ -198,7 +196,7 @@ static int ex_connected(ex_tx_t *res)
         ex_fd = -1; /* the program owns that number now: leave it alone */
     }
     if (ex_mono_ns() < ex_retry_ns) {
-        ss_log(SS_LOG_DEBUG, "export: waiting to reconnect");
+        ex_host.log(EX_LOG_DEBUG, "export: waiting to reconnect");
         *res = ex_retry_why;
         return -1;
     }
@@ -231,10 +229,10 @@ static ex_tx_t ex_send_locked(const struct msghdr *msg)
 
         if (fd < 0)
             return res;
-        r = ss_real_sendmsg(fd, msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        r = ex_host.sendmsg(fd, msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         err = errno;
         if (fd != ex_fd)
-            ss_real_close(fd); /* a socket for this batch only */
+            ex_host.close(fd); /* a socket for this batch only */
         if (r >= 0)
             return EX_TX_SENT;
         if (err == EAGAIN || err == ENOBUFS)

@@ -5,7 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
-#include "../exporter/ex_transport.h"
+#include "../preload/ss_export.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -68,7 +68,7 @@ static void hk_forget(int fd)
 {
     int err = errno;
 
-    ex_transport_fd_closed(fd);
+    ss_export_fd_closed(fd);
     if (hk_follows(fd) && !ss_in_vfork_child()) {
         ss_busy++;
         ss_conn_on_close(fd);
@@ -95,7 +95,7 @@ static void hk_forget_range(unsigned first, unsigned last)
 {
     int err = errno;
 
-    ex_transport_fds_closed(first, last);
+    ss_export_fds_closed(first, last);
     if (ss_busy == 0 && !ss_in_vfork_child()) {
         ss_busy++;
         ss_conn_on_close_range(first, last);
@@ -161,21 +161,21 @@ HK_EXPORT int dup(int fd)
 HK_EXPORT int dup2(int oldfd, int newfd)
 {
     if (oldfd != newfd)
-        ex_transport_fd_closed(newfd);
+        ss_export_fd_closed(newfd);
     return hk_duped(oldfd, ss_real_dup2(oldfd, newfd));
 }
 
 HK_EXPORT int __dup2(int oldfd, int newfd)
 {
     if (oldfd != newfd)
-        ex_transport_fd_closed(newfd);
+        ss_export_fd_closed(newfd);
     return hk_duped(oldfd, ss_real___dup2(oldfd, newfd));
 }
 
 HK_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     if (oldfd != newfd)
-        ex_transport_fd_closed(newfd);
+        ss_export_fd_closed(newfd);
     return hk_duped(oldfd, ss_real_dup3(oldfd, newfd, flags));
 }
 

@@ -21,6 +21,7 @@
 #include "ss_curl.h"
 #include "ss_dns.h"
 #include "ss_deep.h"
+#include "ss_export.h"
 #include "../exporter/ex_batch.h"
 #include "../exporter/ex_loss.h"
 
@@ -146,7 +147,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     ss_real_init();
     ss_pid = (pid_t)syscall(SYS_getpid);
     ss_config_load();
-    ex_batch_init(argc, argv);
+    ss_export_init(argc, argv);
     ss_fdlimit_init();
     ss_node_setup();
     pthread_atfork(ss_before_fork, ss_after_fork_parent, ss_after_fork_child);

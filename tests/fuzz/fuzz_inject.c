@@ -28,6 +28,7 @@
 
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
+#include "../../preload/ss_export.h"
 #include "../../preload/ss_fd.h"
 
 #define SERVED "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -264,6 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ready) {
         setenv("SPANSHIM_SOCKET", "/nonexistent/fuzz.sock", 1);
         ss_config_load();
+        ss_export_init(0, NULL);
         serve();
         ready = 1;
     }

@@ -27,6 +27,7 @@
 
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
+#include "../../preload/ss_export.h"
 #include "../../preload/ss_fd.h"
 #include "../../preload/proto/ss_h2.h"
 #include "../../preload/proto/ss_hpack.h"
@@ -573,6 +574,7 @@ static int setup(void **state)
     (void)state;
     setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
     ss_config_load();
+    ss_export_init(0, NULL);
     return ss_hpack_available() ? 0 : -1;
 }
 

@@ -25,6 +25,7 @@
 #include "../../exporter/ex_batch.h"
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
+#include "../../preload/ss_export.h"
 #include "../../preload/ss_log.h"
 
 #define THREADS 8
@@ -135,6 +136,6 @@ int main(void)
 
     setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
     ss_config_load();
-    ex_batch_init(0, NULL);
+    ss_export_init(0, NULL);
     return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * unit_config.h - the configuration the connection tests run with: the
  * defaults, and a collector socket that does not exist, so that spans are
- * recorded and counted but go nowhere.
+ * recorded and counted but go nowhere; and the exporter hosted as the shim
+ * hosts it.
  */
 #ifndef TEST_UNIT_CONFIG_H
 #define TEST_UNIT_CONFIG_H
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 
 #include "../../preload/ss_config.h"
+#include "../../preload/ss_export.h"
 
 /* A cmocka group setup. */
 static inline int unit_config_setup(void **state)
@@ -16,6 +18,7 @@ static inline int unit_config_setup(void **state)
     (void)state;
     setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
     ss_config_load();
+    ss_export_init(0, NULL);
     return 0;
 }
 
