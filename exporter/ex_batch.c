@@ -9,7 +9,7 @@
 #include "ex_loss.h"
 #include "ex_otlp.h"
 #include "ex_transport.h"
-#include "../common/ss_lock.h"
+#include "ss_lock.h"
 
 #include <errno.h>
 #include <limits.h>

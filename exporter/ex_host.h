@@ -2,8 +2,8 @@
  * ex_host.h - what the exporter needs from the program it runs in, handed
  * to it once at start (ex_batch_init).
  *
- * Dependencies point one way: hooks -> preload -> exporter, with common/
- * (the lock) below all of them. So the exporter includes nothing of
+ * Dependencies point one way: hooks -> preload -> exporter (the lock,
+ * ss_lock.h, at the bottom). So the exporter includes nothing of
  * preload/ but the span records it encodes (ss_span.h); whatever else it
  * needs of its host is given to it here, filled in by preload/ss_export.c:
  * - the log line: the shim's (real write() to stderr, at SPANSHIM_LOG's

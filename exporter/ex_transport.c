@@ -32,7 +32,7 @@
 #include "ex_transport.h"
 #include "ex_host.h"
 #include "ex_sockpath.h"
-#include "../common/ss_lock.h"
+#include "ss_lock.h"
 
 #include <errno.h>
 #include <fcntl.h>

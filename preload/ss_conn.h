@@ -28,7 +28,7 @@
 #include <sys/uio.h>
 
 #include "ss_dns.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 #include "ss_span.h"
 
 enum { SS_ROLE_CLIENT = 1, SS_ROLE_SERVER = 2 };

@@ -10,7 +10,7 @@
 #include "ss_config.h"
 #include "ss_conn.h"
 #include "ss_dns.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 #include "ss_log.h"
 #include "ss_real.h"
 #include "ss_span.h"

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "ss_init.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 #include "ss_log.h"
 #include "ss_real.h"
 

@@ -15,7 +15,7 @@
 #include "ss_config.h"
 #include "ss_conn.h"
 #include "ss_proto.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 #include "ss_log.h"
 
 #include <arpa/inet.h>

@@ -1,8 +1,8 @@
 /*
  * ss_export.h - the exporter as preload hosts it.
  *
- * Dependencies point one way: hooks -> preload -> exporter, with common/
- * below all three. The exporter reaches nothing of preload/ but the span
+ * Dependencies point one way: hooks -> preload -> exporter (the lock,
+ * exporter/ss_lock.h, at the bottom). The exporter reaches nothing of preload/ but the span
  * records: what it needs of its host (the log line, the real socket calls,
  * the configuration, the counters) it is handed here at start
  * (exporter/ex_host.h). And the hooks reach the exporter only through

@@ -9,7 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "ss_fd.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
  * ss_inbound.c - the table of requests being served (see ss_inbound.h).
  */
 #include "ss_inbound.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 
 #include <string.h>
 

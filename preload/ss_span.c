@@ -17,7 +17,7 @@
 #include "ss_config.h"
 #include "ss_dns.h"
 #include "ss_id.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 #include "ss_log.h"
 #include "ss_serving.h"
 

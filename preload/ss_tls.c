@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #include "ss_tls.h"
 #include "ss_fd.h"
-#include "../common/ss_lock.h"
+#include "../exporter/ss_lock.h"
 #include "ss_real.h"
 
 #include <stdint.h>

@@ -1,19 +1,17 @@
 """The shim's folders depend on each other one way only:
 
-    hooks/ -> preload/ -> exporter/, and common/ below all three.
+    hooks/ -> preload/ -> exporter/
 
-Every quoted #include of every file under hooks/, preload/, exporter/ and
-common/ is resolved the way the compiler does (next to the file, else on the
+Every quoted #include of every file under hooks/, preload/ and exporter/
+is resolved the way the compiler does (next to the file, else on the
 include path) and checked against what its folder may include:
 
-    hooks/     hooks/, preload/, common/ (the exporter only through preload)
-    preload/   preload/, exporter/, common/, and hooks/hooks.def, the table
-               the real-function table is generated from
-    exporter/  exporter/, common/, and the span records it encodes:
-               preload/ss_span.h and what that header includes of preload/
-               (everything else it needs of its host it is handed at start,
-               exporter/ex_host.h)
-    common/    common/ only
+    hooks/     hooks/, preload/ (the exporter only through preload)
+    preload/   preload/, exporter/, and hooks/hooks.def, the table the
+               real-function table is generated from
+    exporter/  exporter/, and the span records it encodes: preload/ss_span.h
+               and what that header includes of preload/ (everything else
+               it needs of its host it is handed at start, exporter/ex_host.h)
 
 usage: layers.py [SOURCE_DIR]   (default: the checkout this file is in)
 Exit status 1, with one line per include that breaks the rule."""
@@ -21,16 +19,15 @@ import os
 import re
 import sys
 
-FOLDERS = ("hooks", "preload", "exporter", "common")
+FOLDERS = ("hooks", "preload", "exporter")
 EXTRA = {
     "preload": " and hooks/hooks.def",
     "exporter": " and the span records (preload/ss_span.h and its own includes)",
 }
 ALLOWED = {
-    "hooks": ("hooks", "preload", "common"),
-    "preload": ("preload", "exporter", "common"),
-    "exporter": ("exporter", "common"),
-    "common": ("common",),
+    "hooks": ("hooks", "preload"),
+    "preload": ("preload", "exporter"),
+    "exporter": ("exporter",),
 }
 PRELOAD_MAY_INCLUDE = ("hooks/hooks.def",)
 SPAN_RECORDS = "preload/ss_span.h"

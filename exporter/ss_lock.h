@@ -15,11 +15,12 @@
  * lock twice in one thread deadlocks. A child after fork() sets its locks
  * back to SS_LOCK_INIT (another thread of the parent may have held one).
  *
- * It lives in common/, below preload/ and exporter/ alike: both lock on
- * their hot path (the batch takes one per span), it depends on nothing but
- * atomics and the futex call, and handed to the exporter through its host
- * interface (exporter/ex_host.h) it would become a call through a pointer
- * on every span instead of one inline compare-and-swap.
+ * It lives in exporter/, the bottom of the layers (hooks -> preload ->
+ * exporter), so that both preload/ and the exporter take it inline: both
+ * lock on their hot path (the batch takes one per span), it depends on
+ * nothing but atomics and the futex call, and handed to the exporter
+ * through its host interface (ex_host.h) it would become a call through a
+ * pointer on every span instead of one inline compare-and-swap.
  */
 #ifndef SS_LOCK_H
 #define SS_LOCK_H
