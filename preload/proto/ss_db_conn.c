@@ -93,6 +93,16 @@ static int ss_db_open(ss_conn_t *c, size_t size, void (*init)(void *st),
     return 1;
 }
 
+/* An operation that never completed has no attributes of its own: its
+ * record may be a reused one, still holding another operation's. */
+static void ss_db_op_clear(ss_db_op_t *op)
+{
+    op->operation[0] = op->collection[0] = op->namespace_[0] = '\0';
+    op->query_text[0] = op->summary[0] = op->status_code[0] = '\0';
+    op->batch_size = 0;
+    op->error = 0;
+}
+
 /* An operation still open when the connection failed (a reset, the
  * server's close) ends with that error; when the program closed it, an
  * answer not read is not known missing: dropped. */
@@ -105,6 +115,7 @@ static void ss_db_fail(ss_conn_t *c, const char *error_type)
             ss_span_free(s);
             continue;
         }
+        ss_db_op_clear(&s->db.op);
         s->db.system = DB(c)->system(DB(c)->st);
         s->db.default_port = DB(c)->port;
         strncpy(s->error_type, error_type, sizeof(s->error_type) - 1);

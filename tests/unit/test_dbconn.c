@@ -1,0 +1,542 @@
+/*
+ * test_dbconn.c - the database modules behind the connection core: the
+ * recorded conversations of test_redis, test_pg and test_mysql (and a few
+ * written ones) driven through ss_conn_send / ss_conn_on_recv whole, split
+ * at every byte and a few bytes at a time (dbconn_run.h). Each must give
+ * the same spans, exactly as exported (names, db.* attributes, errors,
+ * server.port only off the default port, children of the server span the
+ * thread serves), the bytes on the wire exactly the program's, and the
+ * same fate: followed, let go and counted, or never taken.
+ */
+#define _GNU_SOURCE
+#pragma GCC diagnostic ignored "-Wunused-function" /* DEV */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "../../preload/ss_config.h"
+#include "../../preload/ss_proto.h"
+#include "unit_config.h"
+
+/* redis_wire.h names its type as wire.h does */
+#define wire redis_wire
+#define wire_t redis_wire_t
+#include "redis_wire.h"
+#undef wire
+#undef wire_t
+#include "mysql_recorded.h"
+#include "pg_pgbench.h"
+
+#include "dbconn_run.h"
+
+static dbc_conv_t conv;
+
+/* ---- the server span the database spans belong to ---------------------- */
+
+static int srv[2];
+
+static int serving(void **state)
+{
+    static const char req[] = "GET /in HTTP/1.1\r\nHost: me\r\n"
+                              "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n";
+    struct iovec v = {(void *)req, sizeof(req) - 1};
+
+    (void)state;
+    assert_int_equal(wire_pair(srv, 1, 0), 0);
+    ss_conn_on_recv(srv[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
+    assert_true(ss_conn_thread_ctx(&dbc_parent));
+    return 0;
+}
+
+static int served(void **state)
+{
+    (void)state;
+    ss_conn_on_close(srv[0]);
+    close(srv[0]);
+    close(srv[1]);
+    ss_conn_thread_reset();
+    memset(&dbc_parent, 0, sizeof(dbc_parent));
+    return 0;
+}
+
+/* ---- conversations ------------------------------------------------------- */
+
+static void from_redis(const redis_wire_t *w)
+{
+    conv.n = 0;
+    for (; w->bytes; w++)
+        dbc_add(&conv, w->dir == SS_DB_IN, w->bytes, strlen(w->bytes));
+}
+
+static void from_mysql(const seg_t *s, size_t n)
+{
+    conv.n = 0;
+    for (size_t i = 0; i < n; i++)
+        dbc_add(&conv, s[i].in, s[i].p, s[i].n);
+}
+
+#define FROM_MYSQL(rec) from_mysql(rec, sizeof(rec) / sizeof(rec[0]))
+
+static void from_pgbench(void)
+{
+    conv.n = 0;
+    for (size_t i = 0; i < sizeof(pgbench_prepared) / sizeof(pgbench_prepared[0]); i++)
+        dbc_add(&conv, pgbench_prepared[i].in, pgbench_prepared[i].b, pgbench_prepared[i].n);
+}
+
+/* PostgreSQL messages written from the protocol document, each direction's
+ * run of messages one segment (one write, one read). */
+static uint8_t pg_bytes[16384];
+static size_t pg_len;
+
+static void pg_msg(int in, char type, const void *body, size_t len)
+{
+    uint32_t n = (uint32_t)len + 4;
+    uint8_t *p = pg_bytes + pg_len;
+    dbc_seg_t *last = conv.n ? &conv.seg[conv.n - 1] : NULL;
+
+    assert_true(pg_len + len + 5 <= sizeof(pg_bytes));
+    if (type)
+        *p++ = (uint8_t)type;
+    *p++ = (uint8_t)(n >> 24);
+    *p++ = (uint8_t)(n >> 16);
+    *p++ = (uint8_t)(n >> 8);
+    *p++ = (uint8_t)n;
+    memcpy(p, body, len);
+    p += len;
+    if (last && last->in == in && last->p + last->n == pg_bytes + pg_len)
+        last->n += (size_t)(p - (pg_bytes + pg_len));
+    else
+        dbc_add(&conv, in, pg_bytes + pg_len, (size_t)(p - (pg_bytes + pg_len)));
+    pg_len = (size_t)(p - pg_bytes);
+}
+
+#define PG(in, type, lit) pg_msg(in, type, lit, sizeof(lit) - 1)
+
+static void pg_start(void)
+{
+    conv.n = 0;
+    pg_len = 0;
+    PG(0, 0, "\0\3\0\0user\0app\0database\0shop\0\0");
+    PG(1, 'R', "\0\0\0\0");
+    PG(1, 'S', "server_version\00016.2\0");
+    PG(1, 'K', "\0\0\4\322\1\2\3\4");
+    PG(1, 'Z', "I");
+}
+
+/* ---- Redis ----------------------------------------------------------------- */
+
+#define PEER(port) "server.address=127.0.0.1 network.peer.address=127.0.0.1 network.peer.port=" #port
+#define R6379 PEER(6379)
+
+static void dump(const char *what, const dbc_out_t *o)
+{
+    if (getenv("DBCONN_DUMP"))
+        printf("== %s: spans %d followed %d let_go %llu opaque %llu db %llu\n%s", what, o->spans,
+               o->followed, (unsigned long long)o->let_go, (unsigned long long)o->opaque,
+               (unsigned long long)o->db, o->log);
+}
+
+/* redis-cli's session: every kind of reply, errors with their prefix,
+ * SELECT giving db.namespace, MULTI/EXEC a batch; the default port left out. */
+static void test_redis_cli(void **state)
+{
+    static const char *const want[] = {
+        "SET 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=SET db.query.text=SET k ? " R6379,
+        "GET 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=GET db.query.text=GET k " R6379,
+        "LPUSH 0|3|2|served|db.system.name=redis db.namespace=0 db.operation.name=LPUSH db.query.text=LPUSH k ? db.response.status_code=WRONGTYPE " R6379 " error.type=WRONGTYPE",
+        "SELECT 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=SELECT db.query.text=SELECT ? " R6379,
+        "SELECT 2|3|2|served|db.system.name=redis db.namespace=2 db.operation.name=SELECT db.query.text=SELECT ? db.response.status_code=ERR " R6379 " error.type=ERR",
+        "GET 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=GET db.query.text=GET k " R6379,
+        "AUTH 2|3|2|served|db.system.name=redis db.namespace=2 db.operation.name=AUTH db.query.text=AUTH ? db.response.status_code=ERR " R6379 " error.type=ERR",
+        "MULTI 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=MULTI db.query.text=MULTI " R6379,
+        "SET 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=SET db.query.text=SET a ? " R6379,
+        "INCR 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=INCR db.query.text=INCR a " R6379,
+        "MULTI|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=EXEC db.query.summary=MULTI db.query.text=EXEC db.operation.batch.size=2 " R6379,
+        "EVAL 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=EVAL db.query.text=EVAL ? ? " R6379,
+        "HELLO 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=HELLO db.query.text=HELLO ? " R6379,
+        "HSET 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=HSET db.query.text=HSET h ? ? " R6379,
+        "HGETALL 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=HGETALL db.query.text=HGETALL h " R6379,
+        "DEL 2|3|0|served|db.system.name=redis db.namespace=2 db.operation.name=DEL db.query.text=DEL k ? ? " R6379,
+        NULL};
+    const dbc_out_t *o;
+
+    (void)state;
+    from_redis(cli_session);
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("cli", o);
+    dbc_expect(o, want);
+    assert_true(o->followed);
+    assert_int_equal(o->db, 1);
+    assert_int_equal(o->let_go + o->opaque, 0);
+    assert_null(strstr(o->log, "secretpw"));
+}
+
+/* Off the default port, server.port says which; with no request served,
+ * a span is a trace of its own. */
+static void test_redis_port_and_root(void **state)
+{
+    static const char *const want[] = {
+        "SET 0|3|0|root|db.system.name=redis db.namespace=0 db.operation.name=SET db.query.text=SET k ? "
+        "server.address=127.0.0.1 server.port=6380 network.peer.address=127.0.0.1 network.peer.port=6380",
+        NULL};
+
+    (void)state;
+    from_redis(cli_session);
+    conv.n = 2;
+    dbc_expect(dbc_every_split(&conv, 6380, 0, DBC_CLOSE), want);
+}
+
+/* redis-benchmark -P 16: sixteen commands in one write, sixteen replies
+ * in one read, matched in order. */
+static void test_redis_pipelines(void **state)
+{
+    const redis_wire_t *convs[] = {bench_config, bench_set, bench_get};
+    const char *first[] = {
+        "CONFIG GET 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=CONFIG GET db.query.text=CONFIG GET ? " R6379 "\n",
+        "SET 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=SET db.query.text=SET key:__rand_int__ ? " R6379 "\n",
+        "GET 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=GET db.query.text=GET key:__rand_int__ " R6379 "\n"};
+    const int spans[] = {2, 16, 16};
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        const dbc_out_t *o;
+        const char *p;
+        int n = 0;
+
+        from_redis(convs[i]);
+        o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+        dump("bench", o);
+        assert_int_equal(o->spans, spans[i]);
+        for (p = o->log; *p; p += strlen(first[i]), n++)
+            assert_memory_equal(p, first[i], strlen(first[i]));
+        assert_int_equal(n, spans[i]);
+    }
+}
+
+/* redis-py: a MULTI/EXEC pipeline in one write, pub/sub with pushed
+ * messages (no span each), RESP3 after HELLO 3; no password anywhere. */
+static void test_redis_py(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    from_redis(py_resp2);
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("py2", o);
+    assert_int_equal(o->spans, 14);
+    assert_non_null(strstr(o->log, "\nMULTI|3|0|served|db.system.name=redis db.namespace=0 "
+                                   "db.operation.name=EXEC db.query.summary=MULTI db.query.text=EXEC "
+                                   "db.operation.batch.size=3 "));
+    assert_non_null(strstr(o->log, "\nSUBSCRIBE 0|3|0|served|"));
+    from_redis(py_resp3);
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("py3", o);
+    assert_int_equal(o->spans, 17);
+    assert_null(strstr(o->log, "secretpw"));
+    assert_null(strstr(o->log, "nopass-secret"));
+    assert_int_equal(o->let_go, 0);
+}
+
+/* ---- PostgreSQL ---------------------------------------------------------- */
+
+#define P5432 PEER(5432)
+
+/* pgbench -M prepared: the SSLRequest answered N goes on in plaintext,
+ * the StartupMessage names the database, each statement prepared once
+ * and executed by name. */
+static void test_pg_pgbench(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    from_pgbench();
+    o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
+    dump("pgbench", o);
+    assert_int_equal(o->spans, 28);
+    assert_true(o->followed);
+    assert_memory_equal(o->log, "BEGIN|3|0|served|db.system.name=postgresql db.namespace=bench "
+                        "db.operation.name=BEGIN db.query.summary=BEGIN db.query.text=BEGIN; " P5432 "\n",
+                        strlen("BEGIN|3|0|served|db.system.name=postgresql db.namespace=bench "
+                               "db.operation.name=BEGIN db.query.summary=BEGIN db.query.text=BEGIN; " P5432 "\n"));
+    assert_non_null(strstr(o->log, "\nUPDATE pgbench_accounts|3|0|served|db.system.name=postgresql "
+                                   "db.namespace=bench db.collection.name=pgbench_accounts "
+                                   "db.operation.name=UPDATE db.query.summary=UPDATE pgbench_accounts "
+                                   "db.query.text=UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2; "));
+}
+
+/* Extended queries pipelined before one Sync, answered in order; then a
+ * pipeline whose first statement fails: both end with its SQLSTATE. */
+static void test_pg_pipelined(void **state)
+{
+    static const char *const want[] = {
+        "INSERT a|3|0|served|db.system.name=postgresql db.namespace=shop db.collection.name=a db.operation.name=INSERT db.query.summary=INSERT a db.query.text=INSERT INTO a (x) VALUES ($1) " P5432,
+        "SELECT b|3|0|served|db.system.name=postgresql db.namespace=shop db.collection.name=b db.operation.name=SELECT db.query.summary=SELECT b db.query.text=SELECT x FROM b " P5432,
+        "INSERT a|3|2|served|db.system.name=postgresql db.namespace=shop db.collection.name=a db.operation.name=INSERT db.query.summary=INSERT a db.query.text=INSERT INTO a (x) VALUES ($1) db.response.status_code=23505 " P5432 " error.type=23505",
+        "SELECT b|3|2|served|db.system.name=postgresql db.namespace=shop db.collection.name=b db.operation.name=SELECT db.query.summary=SELECT b db.query.text=SELECT x FROM b db.response.status_code=23505 " P5432 " error.type=23505",
+        "SELECT|3|0|served|db.system.name=postgresql db.namespace=shop db.operation.name=SELECT db.query.summary=SELECT db.query.text=SELECT ? " P5432,
+        NULL};
+    int round;
+
+    (void)state;
+    pg_start();
+    for (round = 0; round < 2; round++) {
+        PG(0, 'P', "\0INSERT INTO a (x) VALUES ($1)\0\0\0");
+        PG(0, 'B', "\0\0\0\0\0\1\0\0\0\6secret\0\0");
+        PG(0, 'E', "\0\0\0\0\0");
+        PG(0, 'P', "\0SELECT x FROM b\0\0\0");
+        PG(0, 'B', "\0\0\0\0\0\0\0\0");
+        PG(0, 'D', "P\0");
+        PG(0, 'E', "\0\0\0\0\0");
+        PG(0, 'S', "");
+        PG(1, '1', "");
+        PG(1, '2', "");
+        if (round == 1) {
+            PG(1, 'E', "SERROR\0VERROR\0C23505\0Mduplicate key\0Dsecret\0\0");
+            PG(1, 'Z', "I");
+            break;
+        }
+        PG(1, 'C', "INSERT 0 1\0");
+        PG(1, '1', "");
+        PG(1, '2', "");
+        PG(1, 'T', "\0\1x\0\0\0@\1\0\1\0\0\0\27\0\4\377\377\377\377\0\0");
+        PG(1, 'D', "\0\1\0\0\0\6secret");
+        PG(1, 'C', "SELECT 1\0");
+        PG(1, 'Z', "I");
+    }
+    PG(0, 'Q', "SELECT 1\0");
+    PG(1, 'T', "\0\1x\0\0\0@\1\0\1\0\0\0\27\0\4\377\377\377\377\0\0");
+    PG(1, 'D', "\0\1\0\0\0\1" "1");
+    PG(1, 'C', "SELECT 1\0");
+    PG(1, 'Z', "I");
+    dbc_expect(dbc_every_split(&conv, 5432, 0, DBC_CLOSE), want);
+    assert_null(strstr(dbc_whole.log, "secret"));
+}
+
+/* The ways a PostgreSQL connection is let go, each counted once: a
+ * corrupt stream, SSLRequest answered S (the TLS hooks take over). */
+static void test_pg_let_go(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    pg_start();
+    PG(0, 'Q', "SELECT 1\0");
+    PG(1, 'Z', "I"); /* an empty answer to nothing: fine */
+    dbc_add(&conv, 0, "Q\0\0\0\3", 5); /* a length below 4 */
+    o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
+    dump("corrupt", o);
+    assert_int_equal(o->let_go, 1);
+    assert_false(o->followed);
+
+    conv.n = 0;
+    pg_len = 0;
+    PG(0, 0, "\x04\xd2\x16\x2f");
+    dbc_add(&conv, 1, "S", 1);
+    dbc_add(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11); /* ClientHello */
+    o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
+    dump("ssl S", o);
+    assert_int_equal(o->let_go, 1);
+    assert_false(o->followed);
+    assert_int_equal(o->spans, 0);
+
+    conv.n = 0;
+    pg_len = 0;
+    PG(0, 0, "\0\2\0\0user\0x\0\0"); /* protocol 2 */
+    o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
+    dump("proto2", o);
+    assert_false(o->followed);
+    assert_int_equal(o->let_go + o->opaque, 1);
+}
+
+/* The plaintext of a TLS session that began with SSLRequest: it starts
+ * with the StartupMessage, and is followed from there. */
+static void test_pg_tls_plaintext(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    pg_start();
+    PG(0, 'Q', "SELECT * FROM t WHERE a = 'x'\0");
+    PG(1, 'C', "SELECT 0\0");
+    PG(1, 'Z', "I");
+    o = dbc_every_split(&conv, 5432, 1, DBC_CLOSE);
+    dump("pg tls", o);
+    assert_int_equal(o->spans, 1);
+    assert_string_equal(o->log, "SELECT t|3|0|served|db.system.name=postgresql db.namespace=shop "
+                                "db.collection.name=t db.operation.name=SELECT "
+                                "db.query.summary=SELECT t db.query.text=SELECT * FROM t WHERE a = ? "
+                                P5432 "\n");
+}
+
+/* ---- MySQL / MariaDB -------------------------------------------------------- */
+
+#define M3306 PEER(3306)
+
+/* The greeting is read first; the handshake's database is db.namespace;
+ * MariaDB by its greeting; ERR packets give the error number. */
+static void test_mysql_recorded(void **state)
+{
+    static const char *const want_query[] = {
+        "SELECT users|3|0|served|db.system.name=mariadb db.namespace=shop db.collection.name=users db.operation.name=SELECT db.query.summary=SELECT users db.query.text=SELECT id, name FROM users WHERE id = ? " M3306,
+        NULL};
+    static const char *const want_error[] = {
+        "SELECT missing|3|2|served|db.system.name=mariadb db.namespace=shop db.collection.name=missing db.operation.name=SELECT db.query.summary=SELECT missing db.query.text=SELECT * FROM missing db.response.status_code=1146 " M3306 " error.type=1146",
+        NULL};
+    const dbc_out_t *o;
+
+    (void)state;
+    FROM_MYSQL(rec_query);
+    o = dbc_every_split(&conv, 3306, 0, DBC_CLOSE);
+    dump("query", o);
+    dbc_expect(o, want_query);
+    FROM_MYSQL(rec_error);
+    o = dbc_every_split(&conv, 3306, 0, DBC_CLOSE);
+    dump("error", o);
+    dbc_expect(o, want_error);
+    FROM_MYSQL(rec_pymysql);
+    o = dbc_every_split(&conv, 3306, 0, DBC_CLOSE);
+    dump("pymysql", o);
+    assert_int_equal(o->spans, 6);
+    FROM_MYSQL(rec_multi);
+    o = dbc_every_split(&conv, 3306, 0, DBC_CLOSE);
+    dump("multi", o);
+    assert_int_equal(o->spans, 5);
+    assert_non_null(strstr(o->log, "db.operation.batch.size=2"));
+}
+
+/* A compressed connection is let go at the handshake, counted, its bytes
+ * untouched. */
+static void test_mysql_compressed(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    FROM_MYSQL(rec_compressed);
+    o = dbc_every_split(&conv, 3306, 0, DBC_CLOSE);
+    dump("compressed", o);
+    assert_int_equal(o->spans, 0);
+    assert_int_equal(o->let_go, 1);
+    assert_int_equal(o->db, 1);
+    assert_false(o->followed);
+}
+
+/* After the SSL request the TLS session's plaintext begins with the full
+ * HandshakeResponse41 (sequence 2): followed from there. */
+static void test_mysql_tls_plaintext(void **state)
+{
+    static uint8_t resp[sizeof(rec_query_1)], ok[sizeof(rec_query_2)];
+    const dbc_out_t *o;
+
+    (void)state;
+    memcpy(resp, rec_query_1, sizeof(resp));
+    resp[3] = 2;
+    resp[4 + 1] |= 0x08; /* CLIENT_SSL */
+    memcpy(ok, rec_query_2, sizeof(ok));
+    ok[3] = 3;
+    conv.n = 0;
+    dbc_add(&conv, 0, resp, sizeof(resp));
+    dbc_add(&conv, 1, ok, sizeof(ok));
+    for (size_t i = 3; i < sizeof(rec_query) / sizeof(rec_query[0]); i++)
+        dbc_add(&conv, rec_query[i].in, rec_query[i].p, rec_query[i].n);
+    o = dbc_every_split(&conv, 3306, 1, DBC_CLOSE);
+    dump("mysql tls", o);
+    assert_int_equal(o->spans, 1);
+    assert_non_null(strstr(o->log, "db.namespace=shop db.collection.name=users db.operation.name=SELECT"));
+}
+
+/* ---- the end of a connection with an operation in flight ------------------- */
+
+static void in_flight(void)
+{
+    from_redis(cli_session);
+    conv.n = 3; /* SET answered, GET written */
+}
+
+static void test_ends(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    in_flight();
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE); /* the program closed it: not news */
+    dump("close", o);
+    assert_int_equal(o->spans, 1);
+    in_flight();
+    o = dbc_every_split(&conv, 6379, 0, DBC_EOF);
+    dump("eof", o);
+    assert_int_equal(o->spans, 2);
+    /* what never completed has no attributes but the connection's (not
+     * another operation's, whose record it may reuse) */
+    assert_non_null(strstr(o->log, "\n127.0.0.1:6379|3|2|served|db.system.name=redis " R6379
+                                   " error.type=no_response\n"));
+    in_flight();
+    o = dbc_every_split(&conv, 6379, 0, DBC_RESET);
+    dump("reset", o);
+    assert_int_equal(o->spans, 2);
+    assert_non_null(strstr(o->log, "\n127.0.0.1:6379|3|2|served|db.system.name=redis " R6379
+                                   " error.type=ECONNRESET\n"));
+}
+
+/* Commands never answered leave no span and take no other's reply: an
+ * empty command (*0), and CLIENT REPLY OFF, after which the follower lets
+ * go (counted). */
+static void test_never_answered(void **state)
+{
+    static const char *const want[] = {
+        "PING 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=PING db.query.text=PING " R6379,
+        "PING 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=PING db.query.text=PING " R6379,
+        NULL};
+    const dbc_out_t *o;
+
+    (void)state;
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "*1\r\n$4\r\nPING\r\n");
+    DBC_LIT(&conv, 1, "+PONG\r\n");
+    DBC_LIT(&conv, 0, "*0\r\n*1\r\n$4\r\nPING\r\n");
+    DBC_LIT(&conv, 1, "+PONG\r\n");
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("*0", o);
+    dbc_expect(o, want);
+    assert_true(o->followed);
+
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n"
+                      "$3\r\nOFF\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nc\r\n");
+    DBC_LIT(&conv, 1, "$1\r\nA\r\n");
+    DBC_LIT(&conv, 0, "*1\r\n$4\r\nPING\r\n");
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("reply off", o);
+    assert_int_equal(o->spans, 1);
+    assert_int_equal(o->let_go, 1);
+    assert_false(o->followed);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_redis_cli, serving, served),
+        cmocka_unit_test(test_redis_port_and_root),
+        cmocka_unit_test_setup_teardown(test_redis_pipelines, serving, served),
+        cmocka_unit_test_setup_teardown(test_redis_py, serving, served),
+        cmocka_unit_test_setup_teardown(test_pg_pgbench, serving, served),
+        cmocka_unit_test_setup_teardown(test_pg_pipelined, serving, served),
+        cmocka_unit_test_setup_teardown(test_pg_let_go, serving, served),
+        cmocka_unit_test_setup_teardown(test_pg_tls_plaintext, serving, served),
+        cmocka_unit_test_setup_teardown(test_mysql_recorded, serving, served),
+        cmocka_unit_test_setup_teardown(test_mysql_compressed, serving, served),
+        cmocka_unit_test_setup_teardown(test_mysql_tls_plaintext, serving, served),
+        cmocka_unit_test_setup_teardown(test_ends, serving, served),
+        cmocka_unit_test_setup_teardown(test_never_answered, serving, served),
+    };
+
+    return cmocka_run_group_tests_name("dbconn", tests, unit_config_setup, NULL);
+}
