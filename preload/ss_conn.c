@@ -432,8 +432,12 @@ static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, int whole, int
     return NULL;
 }
 
+static void ss_conn_stopped(ss_conn_t *c);
+
 /* Start following with pr: the bytes detection kept go first, in the
- * order they passed. 0: let go. */
+ * order they passed. 0: let go (a module that stops on them already is
+ * counted as one that stops later: how the bytes were split must not
+ * change which counter says why). */
 static int ss_conn_open(ss_conn_t *c, const ss_proto_t *pr)
 {
     int d0 = c->det_first, d1 = !d0;
@@ -444,10 +448,11 @@ static int ss_conn_open(ss_conn_t *c, const ss_proto_t *pr)
     }
     c->proto = pr;
     c->mode = SS_MODE_FOLLOW;
-    if (c->det_len[d0] && !pr->feed(c, d0, (const char *)c->det[d0], c->det_len[d0]))
+    if ((c->det_len[d0] && !pr->feed(c, d0, (const char *)c->det[d0], c->det_len[d0])) ||
+        (c->det_len[d1] && !pr->feed(c, d1, (const char *)c->det[d1], c->det_len[d1]))) {
+        ss_conn_stopped(c);
         return 0;
-    if (c->det_len[d1] && !pr->feed(c, d1, (const char *)c->det[d1], c->det_len[d1]))
-        return 0;
+    }
     return 1;
 }
 
@@ -482,7 +487,11 @@ static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
     }
     if (!ss_conn_open(c, pr))
         return 0;
-    return pr->feed(c, dir, p, n);
+    if (!pr->feed(c, dir, p, n)) {
+        ss_conn_stopped(c);
+        return 0;
+    }
+    return 1;
 }
 
 /* Why a module stopped: counted, and said at debug level (not when its
