@@ -9,7 +9,6 @@
  * same fate: followed, let go and counted, or never taken.
  */
 #define _GNU_SOURCE
-#pragma GCC diagnostic ignored "-Wunused-function" /* DEV */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -337,6 +336,15 @@ static void test_pg_let_go(void **state)
     assert_int_equal(o->let_go, 1);
     assert_false(o->followed);
 
+    /* corrupt in the very write detection decides on: counted the same */
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "\0\0\0\x10\0\3\0\0user\0a\0\0Q\0\0\0\3");
+    o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
+    dump("corrupt at once", o);
+    assert_int_equal(o->let_go, 1);
+    assert_int_equal(o->db, 1);
+    assert_false(o->followed);
+
     conv.n = 0;
     pg_len = 0;
     PG(0, 0, "\x04\xd2\x16\x2f");
@@ -520,6 +528,121 @@ static void test_never_answered(void **state)
     assert_false(o->followed);
 }
 
+/* ---- detection through the core ------------------------------------------- */
+
+/* The protocol following fd now ("" none). */
+static const char *proto_of(int fd)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+    const char *name = c && c->proto ? c->proto->name : "";
+
+    ss_conn_put(c);
+    return name;
+}
+
+/* HTTP/1 and HTTP/2 keep their connections: the first writes of each,
+ * a byte at a time, are taken by their module and HTTP/1's gets its
+ * traceparent. */
+static void test_detect_http_wins(void **state)
+{
+    static const char h1[] = "GET /orders HTTP/1.1\r\nHost: shop\r\n\r\n";
+    static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    static wire_t w;
+    int sp[2];
+
+    (void)state;
+    assert_int_equal(wire_pair(sp, 0, 6379), 0); /* even on Redis's port */
+    memset(&w, 0, sizeof(w));
+    w.limit = 4096;
+    wire_app_send(sp[0], h1, sizeof(h1) - 1, 1, &w);
+    assert_string_equal(proto_of(sp[0]), "http1");
+    assert_int_equal(w.len, sizeof(h1) - 1 + 13 + 55 + 2);
+    ss_conn_on_close(sp[0]);
+    close(sp[0]);
+    close(sp[1]);
+    assert_int_equal(wire_pair(sp, 0, 5432), 0);
+    memset(&w, 0, sizeof(w));
+    w.limit = 4096;
+    wire_app_send(sp[0], h2, sizeof(h2) - 1, 1, &w);
+    assert_string_equal(proto_of(sp[0]), "http2");
+    assert_int_equal(w.len, sizeof(h2) - 1);
+    assert_memory_equal(w.out, h2, w.len);
+    ss_conn_on_close(sp[0]);
+    close(sp[0]);
+    close(sp[1]);
+}
+
+/* Redis inline commands are Redis's, however they are split, though
+ * their first word and a space read as a request line so far. */
+static void test_detect_redis_inline(void **state)
+{
+    static const char *const want[] = {
+        "PING 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=PING db.query.text=PING " R6379,
+        "GET 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=GET db.query.text=GET k " R6379,
+        NULL};
+    static const char *const want_get[] = {want[1], want[0], NULL};
+    const dbc_out_t *o;
+
+    (void)state;
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "PING\r\n");
+    DBC_LIT(&conv, 1, "+PONG\r\n");
+    DBC_LIT(&conv, 0, "GET k\r\n");
+    DBC_LIT(&conv, 1, "$-1\r\n");
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("inline", o);
+    dbc_expect(o, want);
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "GET k\r\n");
+    DBC_LIT(&conv, 1, "$-1\r\n");
+    DBC_LIT(&conv, 0, "PING\r\n");
+    DBC_LIT(&conv, 1, "+PONG\r\n");
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("inline get", o);
+    dbc_expect(o, want_get);
+}
+
+/* What no module knows is let go at once and counted, whichever side
+ * speaks first, its bytes as they were. */
+static void test_detect_unknown(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    conv.n = 0;
+    DBC_LIT(&conv, 1, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+    DBC_LIT(&conv, 0, "SSH-2.0-OpenSSH_9.2p1\r\n");
+    o = dbc_every_split(&conv, 22, 0, DBC_CLOSE);
+    dump("ssh", o);
+    assert_int_equal(o->opaque, 1);
+    assert_int_equal(o->db + o->let_go, 0);
+    assert_false(o->followed);
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" /* a ClientHello */
+                      "\x5b\x91\x3e\x07\xc4\x12\x8a\x6d\xf0\x33\x19\xa2\x4e\x77\x0c\xd5"
+                      "\x81\x2f\x64\xb9\x10\xe3\x58\x9c\x27\x4a\xbe\x06\x73\xcd\x95\x1f");
+    o = dbc_every_split(&conv, 443, 0, DBC_CLOSE);
+    assert_int_equal(o->opaque, 1);
+    assert_false(o->followed);
+}
+
+/* A write some module still wonders about is settled by the answer: it
+ * was a whole message, so "more" means no. */
+static void test_detect_answer_settles(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "*1\r");
+    DBC_LIT(&conv, 1, "-ERR Protocol error\r\n");
+    o = dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    dump("settles", o);
+    assert_int_equal(o->opaque, 1);
+    assert_false(o->followed);
+    assert_int_equal(o->spans, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +659,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mysql_tls_plaintext, serving, served),
         cmocka_unit_test_setup_teardown(test_ends, serving, served),
         cmocka_unit_test_setup_teardown(test_never_answered, serving, served),
+        cmocka_unit_test_setup_teardown(test_detect_http_wins, serving, served),
+        cmocka_unit_test_setup_teardown(test_detect_redis_inline, serving, served),
+        cmocka_unit_test(test_detect_unknown),
+        cmocka_unit_test(test_detect_answer_settles),
     };
 
     return cmocka_run_group_tests_name("dbconn", tests, unit_config_setup, NULL);
