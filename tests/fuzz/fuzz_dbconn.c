@@ -18,7 +18,6 @@
  * could have begun (one per byte written).
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_fd.h"
 #include "../../preload/ss_log.h"
+#include "../unit/conn_io.h"
 
 typedef struct run {
     uint64_t spans, hash, out_bytes;
@@ -121,19 +121,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void piece(run_t *r, ss_conn_t *tls, int in, const uint8_t *p, size_t n)
 {
     static uint8_t buf[256];
-    struct iovec v = {buf, n};
 
     memcpy(buf, p, n);
     if (in) {
-        if (tls)
-            ss_conn_recv_on(tls, -1, &v, 1, (ssize_t)n, 0);
-        else
-            ss_conn_on_recv(sp[0], &v, 1, (ssize_t)n, 0, 0);
+        conn_io_read(tls, sp[0], buf, n);
     } else {
-        ssize_t k = tls ? ss_conn_send_on(tls, -1, &v, 1, 0, take, r)
-                        : ss_conn_send(sp[0], &v, 1, 0, take, r);
-
-        if (k != (ssize_t)n)
+        if (conn_io_write(tls, sp[0], buf, n, take, r) != (ssize_t)n)
             abort();
         r->out_bytes += n;
     }
@@ -192,15 +185,8 @@ static void feed(const uint8_t *data, size_t size, size_t step, run_t *r)
     if (r->wire_len != want_len || memcmp(r->wire, want, want_len) != 0)
         abort();
     free(want);
-    if ((mode >> 3) & 3) {
-        struct iovec v = {NULL, 0};
-        ssize_t end = ((mode >> 3) & 3) == 1 ? 0 : -1;
-
-        if (tls)
-            ss_conn_recv_on(tls, -1, &v, 1, end, ECONNRESET);
-        else
-            ss_conn_on_recv(sp[0], &v, 1, end, ECONNRESET, 0);
-    }
+    if ((mode >> 3) & 3)
+        conn_io_peer_end(tls, sp[0], ((mode >> 3) & 3) == 1);
     if (tls) {
         ss_conn_end(tls);
         ss_conn_put(tls);

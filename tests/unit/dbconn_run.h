@@ -25,6 +25,7 @@
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_fd.h"
 #include "../../preload/ss_log.h"
+#include "conn_io.h"
 #include "wire.h"
 
 /* One segment: read (in) or written by the program. */
@@ -157,17 +158,12 @@ static size_t dbc_want_len;
 static void dbc_piece(ss_conn_t *tls, int fd, int in, const uint8_t *p, size_t n)
 {
     static uint8_t buf[65536];
-    struct iovec v = {buf, n};
 
     memcpy(buf, p, n);
     if (in) {
-        if (tls)
-            ss_conn_recv_on(tls, -1, &v, 1, (ssize_t)n, 0);
-        else
-            ss_conn_on_recv(fd, &v, 1, (ssize_t)n, 0, 0);
+        conn_io_read(tls, fd, buf, n);
     } else {
-        ssize_t r = tls ? ss_conn_send_on(tls, -1, &v, 1, 0, wire_send, &dbc_w)
-                        : ss_conn_send(fd, &v, 1, 0, wire_send, &dbc_w);
+        ssize_t r = conn_io_write(tls, fd, buf, n, wire_send, &dbc_w);
 
         if (r != (ssize_t)n)
             fail_msg("a write of %zu bytes returned %zd", n, r);
@@ -227,15 +223,8 @@ static void dbc_run(const dbc_conv_t *c, uint16_t port, int tls_side, size_t cut
     if (dbc_w.len != dbc_want_len || memcmp(dbc_w.out, dbc_want, dbc_want_len) != 0)
         fail_msg("cut %zu step %zu: the wire is not what the program wrote", cut, step);
     o->followed = tls ? tls->mode != SS_MODE_OPAQUE : ss_fd_followed(fd);
-    if (end != DBC_CLOSE) {
-        struct iovec v = {NULL, 0};
-        ssize_t r = end == DBC_EOF ? 0 : -1;
-
-        if (tls)
-            ss_conn_recv_on(tls, -1, &v, 1, r, ECONNRESET);
-        else
-            ss_conn_on_recv(fd, &v, 1, r, ECONNRESET, 0);
-    }
+    if (end != DBC_CLOSE)
+        conn_io_peer_end(tls, fd, end == DBC_EOF);
     if (tls) {
         ss_conn_end(tls);
         ss_conn_put(tls);
@@ -282,6 +271,13 @@ static const dbc_out_t *dbc_every_split(const dbc_conv_t *c, uint16_t port, int 
         dbc_run(c, port, tls, 0, steps[cut], end, &dbc_part);
         dbc_same(&dbc_whole, &dbc_part, 0, steps[cut]);
     }
+    return &dbc_whole;
+}
+
+/* The conversation once, whole, ended by the program's close. */
+static const dbc_out_t *dbc_run_one(const dbc_conv_t *c, uint16_t port)
+{
+    dbc_run(c, port, 0, 0, 0, DBC_CLOSE, &dbc_whole);
     return &dbc_whole;
 }
 

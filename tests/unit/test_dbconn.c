@@ -19,8 +19,6 @@
 
 #include <cmocka.h>
 
-#include <errno.h>
-
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_proto.h"
 #include "unit_config.h"
@@ -135,6 +133,7 @@ static void pg_start(void)
 
 #define PEER(port) "server.address=127.0.0.1 network.peer.address=127.0.0.1 network.peer.port=" #port
 #define R6379 PEER(6379)
+#define R_PING "PING 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=PING db.query.text=PING " R6379
 
 static void dump(const char *what, const dbc_out_t *o)
 {
@@ -243,6 +242,40 @@ static void test_redis_py(void **state)
     assert_null(strstr(o->log, "secretpw"));
     assert_null(strstr(o->log, "nopass-secret"));
     assert_int_equal(o->let_go, 0);
+}
+
+/* A pipeline deeper than the spans a connection keeps open: the first
+ * ones are traced, the rest go untraced (counted), and the replies still
+ * pair with their own commands, so what follows is traced again. */
+static void test_redis_pipeline_past_cap(void **state)
+{
+    static char pings[40 * 14 + 1], pongs[40 * 7 + 1];
+    char want[DBC_LOG_MAX];
+    size_t len = 0;
+    uint64_t dropped = ss_count.spans_dropped_memory;
+    const dbc_out_t *o;
+
+    (void)state;
+    pings[0] = pongs[0] = '\0';
+    for (int i = 0; i < 40; i++) {
+        strcat(pings, "*1\r\n$4\r\nPING\r\n");
+        strcat(pongs, "+PONG\r\n");
+    }
+    conv.n = 0;
+    dbc_add(&conv, 0, pings, strlen(pings));
+    dbc_add(&conv, 1, pongs, strlen(pongs));
+    DBC_LIT(&conv, 0, "*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n");
+    DBC_LIT(&conv, 1, "-ERR not an integer\r\n");
+    o = dbc_run_one(&conv, 6379);
+    assert_int_equal(ss_count.spans_dropped_memory - dropped, 8);
+    for (int i = 0; i < 32; i++)
+        len += (size_t)snprintf(want + len, sizeof(want) - len, "%s\n", R_PING);
+    snprintf(want + len, sizeof(want) - len,
+             "INCR 0|3|2|served|db.system.name=redis db.namespace=0 db.operation.name=INCR "
+             "db.query.text=INCR z db.response.status_code=ERR " R6379 " error.type=ERR\n");
+    assert_string_equal(o->log, want);
+    dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
+    assert_string_equal(dbc_whole.log, want);
 }
 
 /* ---- PostgreSQL ---------------------------------------------------------- */
@@ -358,11 +391,12 @@ static void test_pg_let_go(void **state)
 
     conv.n = 0;
     pg_len = 0;
-    PG(0, 0, "\0\2\0\0user\0x\0\0"); /* protocol 2 */
+    PG(0, 0, "\0\2\0\0user\0x\0\0"); /* protocol 2: not taken at all */
     o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
     dump("proto2", o);
     assert_false(o->followed);
-    assert_int_equal(o->let_go + o->opaque, 1);
+    assert_int_equal(o->opaque, 1);
+    assert_int_equal(o->let_go + o->db, 0);
 }
 
 /* The plaintext of a TLS session that began with SSLRequest: it starts
@@ -500,8 +534,8 @@ static void test_ends(void **state)
 static void test_never_answered(void **state)
 {
     static const char *const want[] = {
-        "PING 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=PING db.query.text=PING " R6379,
-        "PING 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=PING db.query.text=PING " R6379,
+        R_PING,
+        R_PING,
         NULL};
     const dbc_out_t *o;
 
@@ -577,7 +611,7 @@ static void test_detect_http_wins(void **state)
 static void test_detect_redis_inline(void **state)
 {
     static const char *const want[] = {
-        "PING 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=PING db.query.text=PING " R6379,
+        R_PING,
         "GET 0|3|0|served|db.system.name=redis db.namespace=0 db.operation.name=GET db.query.text=GET k " R6379,
         NULL};
     static const char *const want_get[] = {want[1], want[0], NULL};
@@ -650,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_redis_port_and_root),
         cmocka_unit_test_setup_teardown(test_redis_pipelines, serving, served),
         cmocka_unit_test_setup_teardown(test_redis_py, serving, served),
+        cmocka_unit_test_setup_teardown(test_redis_pipeline_past_cap, serving, served),
         cmocka_unit_test_setup_teardown(test_pg_pgbench, serving, served),
         cmocka_unit_test_setup_teardown(test_pg_pipelined, serving, served),
         cmocka_unit_test_setup_teardown(test_pg_let_go, serving, served),
