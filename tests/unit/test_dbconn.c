@@ -581,6 +581,9 @@ static void test_detect_http_wins(void **state)
 {
     static const char h1[] = "GET /orders HTTP/1.1\r\nHost: shop\r\n\r\n";
     static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    static const char long_line[] = "GET /search?q=0123456789012345678901234567890123456789"
+                                    "0123456789012345678901234567890123456789 HTTP/1.1\r\n"
+                                    "Host: shop\r\n\r\n";
     static wire_t w;
     int sp[2];
 
@@ -591,6 +594,16 @@ static void test_detect_http_wins(void **state)
     wire_app_send(sp[0], h1, sizeof(h1) - 1, 1, &w);
     assert_string_equal(proto_of(sp[0]), "http1");
     assert_int_equal(w.len, sizeof(h1) - 1 + 13 + 55 + 2);
+    ss_conn_on_close(sp[0]);
+    close(sp[0]);
+    close(sp[1]);
+    /* a request line longer than detection keeps is still HTTP/1's */
+    assert_int_equal(wire_pair(sp, 0, 8080), 0);
+    memset(&w, 0, sizeof(w));
+    w.limit = 4096;
+    wire_app_send(sp[0], long_line, sizeof(long_line) - 1, 1, &w);
+    assert_string_equal(proto_of(sp[0]), "http1");
+    assert_int_equal(w.len, sizeof(long_line) - 1 + 13 + 55 + 2);
     ss_conn_on_close(sp[0]);
     close(sp[0]);
     close(sp[1]);
