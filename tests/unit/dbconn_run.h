@@ -28,7 +28,11 @@
 #include "conn_io.h"
 #include "wire.h"
 
-/* One segment: read (in) or written by the program. */
+/* One segment: read (in 1) or written (in 0) by the program; in
+ * DBC_TLS_ON: a TLS session starts on the socket here, and what follows
+ * is its plaintext. */
+#define DBC_TLS_ON 2
+
 typedef struct dbc_seg {
     int in;
     const uint8_t *p;
@@ -176,6 +180,19 @@ static void dbc_piece(ss_conn_t *tls, int fd, int in, const uint8_t *p, size_t n
         fail_msg("the program's buffer was changed");
 }
 
+/* A TLS session's connection on fd (-1: none), to 127.0.0.1:port as
+ * wire_pair's are (the socketpair under it has no such peer). */
+static ss_conn_t *dbc_tls_new(int fd, uint16_t port)
+{
+    ss_conn_t *tls = ss_conn_new_tls(fd, 0);
+
+    assert_non_null(tls);
+    tls->is_unix = 0;
+    tls->peer_port = port;
+    strcpy(tls->peer_addr, "127.0.0.1");
+    return tls;
+}
+
 /* The conversation, segments split at global offset `cut` (0: none) or
  * fed `step` bytes at a time (0: whole); over a TLS session's plaintext
  * when tls. The connection is to 127.0.0.1:port and ends by `end`. */
@@ -195,18 +212,17 @@ static void dbc_run(const dbc_conv_t *c, uint16_t port, int tls_side, size_t cut
     o->log[0] = '\0';
     o->spans = 0;
     dbc_cur = o;
-    if (tls_side) {
-        tls = ss_conn_new_tls(-1, 0);
-        assert_non_null(tls);
-        tls->peer_port = port;
-        strcpy(tls->peer_addr, "127.0.0.1");
-    } else {
+    if (tls_side)
+        tls = dbc_tls_new(-1, port);
+    else
         assert_int_equal(wire_pair(sp, 0, port), 0);
-        fd = sp[0];
-    }
+    fd = sp[0];
     for (i = 0; i < c->n; i++) {
         const dbc_seg_t *s = &c->seg[i];
         size_t at = 0, k;
+
+        if (s->in == DBC_TLS_ON)
+            tls = dbc_tls_new(fd, port);
 
         while (at < s->n) {
             if (step)
@@ -228,7 +244,8 @@ static void dbc_run(const dbc_conv_t *c, uint16_t port, int tls_side, size_t cut
     if (tls) {
         ss_conn_end(tls);
         ss_conn_put(tls);
-    } else {
+    }
+    if (fd >= 0) {
         ss_conn_on_close(sp[0]);
         close(sp[0]);
         close(sp[1]);
@@ -271,13 +288,6 @@ static const dbc_out_t *dbc_every_split(const dbc_conv_t *c, uint16_t port, int 
         dbc_run(c, port, tls, 0, steps[cut], end, &dbc_part);
         dbc_same(&dbc_whole, &dbc_part, 0, steps[cut]);
     }
-    return &dbc_whole;
-}
-
-/* The conversation once, whole, ended by the program's close. */
-static const dbc_out_t *dbc_run_one(const dbc_conv_t *c, uint16_t port)
-{
-    dbc_run(c, port, 0, 0, 0, DBC_CLOSE, &dbc_whole);
     return &dbc_whole;
 }
 

@@ -244,20 +244,18 @@ static void test_redis_py(void **state)
     assert_int_equal(o->let_go, 0);
 }
 
-/* A pipeline deeper than the spans a connection keeps open: the first
- * ones are traced, the rest go untraced (counted), and the replies still
- * pair with their own commands, so what follows is traced again. */
+/* A pipeline deeper than the commands a connection follows awaiting
+ * replies (64): those past it go untraced, their replies still pair with
+ * their own commands, and what follows is traced again. */
 static void test_redis_pipeline_past_cap(void **state)
 {
-    static char pings[40 * 14 + 1], pongs[40 * 7 + 1];
+    static char pings[70 * 14 + 1], pongs[70 * 7 + 1];
     char want[DBC_LOG_MAX];
     size_t len = 0;
-    uint64_t dropped = ss_count.spans_dropped_memory;
-    const dbc_out_t *o;
 
     (void)state;
     pings[0] = pongs[0] = '\0';
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 70; i++) {
         strcat(pings, "*1\r\n$4\r\nPING\r\n");
         strcat(pongs, "+PONG\r\n");
     }
@@ -266,14 +264,11 @@ static void test_redis_pipeline_past_cap(void **state)
     dbc_add(&conv, 1, pongs, strlen(pongs));
     DBC_LIT(&conv, 0, "*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n");
     DBC_LIT(&conv, 1, "-ERR not an integer\r\n");
-    o = dbc_run_one(&conv, 6379);
-    assert_int_equal(ss_count.spans_dropped_memory - dropped, 8);
-    for (int i = 0; i < 32; i++)
+    for (int i = 0; i < 64; i++)
         len += (size_t)snprintf(want + len, sizeof(want) - len, "%s\n", R_PING);
     snprintf(want + len, sizeof(want) - len,
              "INCR 0|3|2|served|db.system.name=redis db.namespace=0 db.operation.name=INCR "
              "db.query.text=INCR z db.response.status_code=ERR " R6379 " error.type=ERR\n");
-    assert_string_equal(o->log, want);
     dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
     assert_string_equal(dbc_whole.log, want);
 }
@@ -353,8 +348,8 @@ static void test_pg_pipelined(void **state)
     assert_null(strstr(dbc_whole.log, "secret"));
 }
 
-/* The ways a PostgreSQL connection is let go, each counted once: a
- * corrupt stream, SSLRequest answered S (the TLS hooks take over). */
+/* A corrupt PostgreSQL stream is let go and counted once, wherever the
+ * writes were split; a protocol it does not know is never taken. */
 static void test_pg_let_go(void **state)
 {
     const dbc_out_t *o;
@@ -380,17 +375,6 @@ static void test_pg_let_go(void **state)
 
     conv.n = 0;
     pg_len = 0;
-    PG(0, 0, "\x04\xd2\x16\x2f");
-    dbc_add(&conv, 1, "S", 1);
-    dbc_add(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11); /* ClientHello */
-    o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
-    dump("ssl S", o);
-    assert_int_equal(o->let_go, 1);
-    assert_false(o->followed);
-    assert_int_equal(o->spans, 0);
-
-    conv.n = 0;
-    pg_len = 0;
     PG(0, 0, "\0\2\0\0user\0x\0\0"); /* protocol 2: not taken at all */
     o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
     dump("proto2", o);
@@ -399,7 +383,19 @@ static void test_pg_let_go(void **state)
     assert_int_equal(o->let_go + o->db, 0);
 }
 
-/* The plaintext of a TLS session that began with SSLRequest: it starts
+static const char pg_select_t[] =
+    "SELECT t|3|0|served|db.system.name=postgresql db.namespace=shop db.collection.name=t "
+    "db.operation.name=SELECT db.query.summary=SELECT t db.query.text=SELECT * FROM t WHERE a = ? "
+    P5432 "\n";
+
+static void pg_select(void)
+{
+    PG(0, 'Q', "SELECT * FROM t WHERE a = 'x'\0");
+    PG(1, 'C', "SELECT 0\0");
+    PG(1, 'Z', "I");
+}
+
+/* The plaintext of a TLS session the core has not seen begin: it starts
  * with the StartupMessage, and is followed from there. */
 static void test_pg_tls_plaintext(void **state)
 {
@@ -407,16 +403,36 @@ static void test_pg_tls_plaintext(void **state)
 
     (void)state;
     pg_start();
-    PG(0, 'Q', "SELECT * FROM t WHERE a = 'x'\0");
-    PG(1, 'C', "SELECT 0\0");
-    PG(1, 'Z', "I");
+    pg_select();
     o = dbc_every_split(&conv, 5432, 1, DBC_CLOSE);
     dump("pg tls", o);
-    assert_int_equal(o->spans, 1);
-    assert_string_equal(o->log, "SELECT t|3|0|served|db.system.name=postgresql db.namespace=shop "
-                                "db.collection.name=t db.operation.name=SELECT "
-                                "db.query.summary=SELECT t db.query.text=SELECT * FROM t WHERE a = ? "
-                                P5432 "\n");
+    assert_string_equal(o->log, pg_select_t);
+}
+
+/* SSLRequest answered S: the socket's handshake bytes pass untouched and
+ * unread, the TLS session on it takes the conversation over (no let-go),
+ * and its plaintext begins with the StartupMessage. */
+static void test_pg_tls_handover(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    conv.n = 0;
+    pg_len = 0;
+    PG(0, 0, "\x04\xd2\x16\x2f");
+    dbc_add(&conv, 1, "S", 1);
+    DBC_LIT(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x5b\x91"); /* ClientHello */
+    DBC_LIT(&conv, 1, "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03\x8e"); /* ServerHello */
+    dbc_add(&conv, DBC_TLS_ON, NULL, 0);
+    PG(0, 0, "\0\3\0\0user\0app\0database\0shop\0\0");
+    PG(1, 'R', "\0\0\0\0");
+    PG(1, 'Z', "I");
+    pg_select();
+    o = dbc_every_split(&conv, 5432, 0, DBC_CLOSE);
+    dump("pg handover", o);
+    assert_string_equal(o->log, pg_select_t);
+    assert_int_equal(o->let_go + o->opaque, 0);
+    assert_int_equal(o->db, 1);
 }
 
 /* ---- MySQL / MariaDB -------------------------------------------------------- */
@@ -493,6 +509,45 @@ static void test_mysql_tls_plaintext(void **state)
     dump("mysql tls", o);
     assert_int_equal(o->spans, 1);
     assert_non_null(strstr(o->log, "db.namespace=shop db.collection.name=users db.operation.name=SELECT"));
+}
+
+/* MariaDB over TLS: the greeting read on the socket offers TLS, the SSL
+ * request is written there, and the TLS session's plaintext goes on from
+ * the full HandshakeResponse41 with the greeting's verdict (mariadb). */
+static void test_mysql_tls_handover(void **state)
+{
+    static uint8_t greet[sizeof(rec_query_0)], ssl[4 + 32], resp[sizeof(rec_query_1)],
+        ok[sizeof(rec_query_2)];
+    const dbc_out_t *o;
+
+    (void)state;
+    memcpy(greet, rec_query_0, sizeof(greet));
+    greet[4 + 34 + 14] |= 0x08; /* the server offers CLIENT_SSL (0x800) */
+    memcpy(ssl, rec_query_1, sizeof(ssl));
+    ssl[0] = 32;
+    ssl[4 + 1] |= 0x08; /* the client asks for it */
+    memcpy(resp, rec_query_1, sizeof(resp));
+    resp[3] = 2;
+    resp[4 + 1] |= 0x08;
+    memcpy(ok, rec_query_2, sizeof(ok));
+    ok[3] = 3;
+    conv.n = 0;
+    dbc_add(&conv, 1, greet, sizeof(greet));
+    dbc_add(&conv, 0, ssl, sizeof(ssl));
+    DBC_LIT(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x5b\x91"); /* ClientHello */
+    DBC_LIT(&conv, 1, "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03\x8e"); /* ServerHello */
+    dbc_add(&conv, DBC_TLS_ON, NULL, 0);
+    dbc_add(&conv, 0, resp, sizeof(resp));
+    dbc_add(&conv, 1, ok, sizeof(ok));
+    for (size_t i = 3; i < sizeof(rec_query) / sizeof(rec_query[0]); i++)
+        dbc_add(&conv, rec_query[i].in, rec_query[i].p, rec_query[i].n);
+    o = dbc_every_split(&conv, 3306, 0, DBC_CLOSE);
+    dump("mysql handover", o);
+    assert_string_equal(o->log, "SELECT users|3|0|served|db.system.name=mariadb db.namespace=shop "
+                                "db.collection.name=users db.operation.name=SELECT "
+                                "db.query.summary=SELECT users "
+                                "db.query.text=SELECT id, name FROM users WHERE id = ? " M3306 "\n");
+    assert_int_equal(o->let_go + o->opaque, 0);
 }
 
 /* ---- the end of a connection with an operation in flight ------------------- */
@@ -695,9 +750,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_pipelined, serving, served),
         cmocka_unit_test_setup_teardown(test_pg_let_go, serving, served),
         cmocka_unit_test_setup_teardown(test_pg_tls_plaintext, serving, served),
+        cmocka_unit_test_setup_teardown(test_pg_tls_handover, serving, served),
         cmocka_unit_test_setup_teardown(test_mysql_recorded, serving, served),
         cmocka_unit_test_setup_teardown(test_mysql_compressed, serving, served),
         cmocka_unit_test_setup_teardown(test_mysql_tls_plaintext, serving, served),
+        cmocka_unit_test_setup_teardown(test_mysql_tls_handover, serving, served),
         cmocka_unit_test_setup_teardown(test_ends, serving, served),
         cmocka_unit_test_setup_teardown(test_never_answered, serving, served),
         cmocka_unit_test_setup_teardown(test_detect_http_wins, serving, served),
