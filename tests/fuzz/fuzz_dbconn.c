@@ -7,15 +7,17 @@
  *
  * The input: a first byte choosing the peer's port (PostgreSQL's,
  * MySQL's, Redis's or another), whether the bytes are a TLS session's
- * plaintext, and how the connection ends; then chunks, each a header
- * byte (high bit: read, else written; low bits: length - 1) and its
- * bytes. Trace headers are off (HTTP/1 would get one). The conversation
- * is fed twice, in its chunks and byte by byte:
- * both must export the same spans and let go at the same point. Always:
- * the bytes on the wire are exactly the bytes written, a read buffer is
- * never touched, every exported span encodes and has its strings
- * NUL-terminated within their fields, and no more spans than commands
- * could have begun (one per byte written).
+ * plaintext, how the connection ends, and after which chunk (1-7; 0:
+ * none) a TLS session starts on the socket and takes the rest of the
+ * conversation as its plaintext (the hand-over after "tls"); then chunks,
+ * each a header byte (high bit: read, else written; low bits: length - 1)
+ * and its bytes. Trace headers are off (HTTP/1 would get one). The
+ * conversation is fed twice, in its chunks and byte by byte: both must
+ * export the same spans and count the same let-go and opaque connections.
+ * Always: the bytes on the wire are exactly the bytes written, a read
+ * buffer is never touched, every exported span encodes and has its
+ * strings NUL-terminated within their fields, and no more spans than
+ * commands could have begun (one per byte written).
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -142,7 +144,7 @@ static void feed(const uint8_t *data, size_t size, size_t step, run_t *r)
     struct sockaddr_in sa;
     ss_conn_t *tls = NULL;
     uint8_t mode = size ? data[0] : 0;
-    size_t i = 1;
+    size_t i = 1, chunks = 0, tls_at = mode >> 5; /* chunks before a TLS session; 0: none */
     uint8_t *want = malloc(size + 1);
     size_t want_len = 0;
 
@@ -167,6 +169,13 @@ static void feed(const uint8_t *data, size_t size, size_t step, run_t *r)
         int in = data[i] & 0x80;
         size_t n = (size_t)(data[i] & 0x7f) + 1;
 
+        if (tls == NULL && tls_at && chunks++ == tls_at) {
+            tls = ss_conn_new_tls(sp[0], 0); /* takes what the socket's module kept */
+            if (tls == NULL)
+                abort();
+            tls->is_unix = 0;
+            tls->peer_port = ports[mode & 3];
+        }
         i++;
         if (n > size - i)
             n = size - i;
@@ -190,9 +199,9 @@ static void feed(const uint8_t *data, size_t size, size_t step, run_t *r)
     if (tls) {
         ss_conn_end(tls);
         ss_conn_put(tls);
-    } else {
-        ss_conn_on_close(sp[0]);
     }
+    if (!(mode & 4))
+        ss_conn_on_close(sp[0]);
     cur = NULL;
     if (r->spans > r->out_bytes)
         abort();
