@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct seg {
     int in; /* 1: read by the client, 0: written */
@@ -386,5 +387,24 @@ static const seg_t rec_multi[] = {
     {1, rec_multi_16, sizeof(rec_multi_16)},
     {0, rec_multi_17, sizeof(rec_multi_17)},
 };
+
+/* rec_query as it goes with TLS: the greeting offering CLIENT_SSL, the
+ * client's SSL request (its response's first 32 bytes, seq 1), and the
+ * full response it writes inside TLS (seq 2). */
+typedef struct rec_tls {
+    uint8_t greet[sizeof(rec_query_0)], ssl[4 + 32], resp[sizeof(rec_query_1)];
+} rec_tls_t;
+
+static inline void rec_query_tls(rec_tls_t *t)
+{
+    memcpy(t->greet, rec_query_0, sizeof(t->greet));
+    t->greet[4 + 34 + 14] |= 0x08; /* the server offers CLIENT_SSL (0x800) */
+    memcpy(t->ssl, rec_query_1, sizeof(t->ssl));
+    t->ssl[0] = 32;
+    t->ssl[4 + 1] |= 0x08; /* the client asks for it */
+    memcpy(t->resp, rec_query_1, sizeof(t->resp));
+    t->resp[3] = 2;
+    t->resp[4 + 1] |= 0x08;
+}
 
 #endif

@@ -383,6 +383,15 @@ static void test_pg_let_go(void **state)
     assert_int_equal(o->let_go + o->db, 0);
 }
 
+/* The TLS handshake on the socket, passing untouched and unread; then
+ * the session, whose plaintext follows. */
+static void tls_starts(void)
+{
+    DBC_LIT(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x5b\x91"); /* ClientHello */
+    DBC_LIT(&conv, 1, "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03\x8e"); /* ServerHello */
+    dbc_add(&conv, DBC_TLS_ON, NULL, 0);
+}
+
 static const char pg_select_t[] =
     "SELECT t|3|0|served|db.system.name=postgresql db.namespace=shop db.collection.name=t "
     "db.operation.name=SELECT db.query.summary=SELECT t db.query.text=SELECT * FROM t WHERE a = ? "
@@ -421,9 +430,7 @@ static void test_pg_tls_handover(void **state)
     pg_len = 0;
     PG(0, 0, "\x04\xd2\x16\x2f");
     dbc_add(&conv, 1, "S", 1);
-    DBC_LIT(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x5b\x91"); /* ClientHello */
-    DBC_LIT(&conv, 1, "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03\x8e"); /* ServerHello */
-    dbc_add(&conv, DBC_TLS_ON, NULL, 0);
+    tls_starts();
     PG(0, 0, "\0\3\0\0user\0app\0database\0shop\0\0");
     PG(1, 'R', "\0\0\0\0");
     PG(1, 'Z', "I");
@@ -487,67 +494,61 @@ static void test_mysql_compressed(void **state)
     assert_false(o->followed);
 }
 
-/* After the SSL request the TLS session's plaintext begins with the full
- * HandshakeResponse41 (sequence 2): followed from there. */
-static void test_mysql_tls_plaintext(void **state)
+/* rec_query over TLS: from the greeting on the socket, whose module the
+ * TLS session takes over, or the session's plaintext alone, which begins
+ * with the full HandshakeResponse41 (sequence 2). */
+static void mysql_tls_conv(int from_socket)
 {
-    static uint8_t resp[sizeof(rec_query_1)], ok[sizeof(rec_query_2)];
-    const dbc_out_t *o;
+    static rec_tls_t t;
+    static uint8_t ok[sizeof(rec_query_2)];
 
-    (void)state;
-    memcpy(resp, rec_query_1, sizeof(resp));
-    resp[3] = 2;
-    resp[4 + 1] |= 0x08; /* CLIENT_SSL */
+    rec_query_tls(&t);
     memcpy(ok, rec_query_2, sizeof(ok));
     ok[3] = 3;
     conv.n = 0;
-    dbc_add(&conv, 0, resp, sizeof(resp));
+    if (from_socket) {
+        dbc_add(&conv, 1, t.greet, sizeof(t.greet));
+        dbc_add(&conv, 0, t.ssl, sizeof(t.ssl));
+        tls_starts();
+    }
+    dbc_add(&conv, 0, t.resp, sizeof(t.resp));
     dbc_add(&conv, 1, ok, sizeof(ok));
     for (size_t i = 3; i < sizeof(rec_query) / sizeof(rec_query[0]); i++)
         dbc_add(&conv, rec_query[i].in, rec_query[i].p, rec_query[i].n);
+}
+
+#define M_SELECT(system)                                                                    \
+    "SELECT users|3|0|served|db.system.name=" system " db.namespace=shop "                  \
+    "db.collection.name=users db.operation.name=SELECT db.query.summary=SELECT users "      \
+    "db.query.text=SELECT id, name FROM users WHERE id = ? " M3306 "\n"
+
+/* A TLS session's plaintext alone is followed from its first packet (the
+ * server unknown: mysql). */
+static void test_mysql_tls_plaintext(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    mysql_tls_conv(0);
     o = dbc_every_split(&conv, 3306, 1, DBC_CLOSE);
     dump("mysql tls", o);
-    assert_int_equal(o->spans, 1);
-    assert_non_null(strstr(o->log, "db.namespace=shop db.collection.name=users db.operation.name=SELECT"));
+    assert_string_equal(o->log, M_SELECT("mysql"));
 }
 
 /* MariaDB over TLS: the greeting read on the socket offers TLS, the SSL
- * request is written there, and the TLS session's plaintext goes on from
- * the full HandshakeResponse41 with the greeting's verdict (mariadb). */
+ * request is written there, and the TLS session takes the conversation
+ * over with the greeting's verdict (mariadb); no let-go. */
 static void test_mysql_tls_handover(void **state)
 {
-    static uint8_t greet[sizeof(rec_query_0)], ssl[4 + 32], resp[sizeof(rec_query_1)],
-        ok[sizeof(rec_query_2)];
     const dbc_out_t *o;
 
     (void)state;
-    memcpy(greet, rec_query_0, sizeof(greet));
-    greet[4 + 34 + 14] |= 0x08; /* the server offers CLIENT_SSL (0x800) */
-    memcpy(ssl, rec_query_1, sizeof(ssl));
-    ssl[0] = 32;
-    ssl[4 + 1] |= 0x08; /* the client asks for it */
-    memcpy(resp, rec_query_1, sizeof(resp));
-    resp[3] = 2;
-    resp[4 + 1] |= 0x08;
-    memcpy(ok, rec_query_2, sizeof(ok));
-    ok[3] = 3;
-    conv.n = 0;
-    dbc_add(&conv, 1, greet, sizeof(greet));
-    dbc_add(&conv, 0, ssl, sizeof(ssl));
-    DBC_LIT(&conv, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x5b\x91"); /* ClientHello */
-    DBC_LIT(&conv, 1, "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03\x8e"); /* ServerHello */
-    dbc_add(&conv, DBC_TLS_ON, NULL, 0);
-    dbc_add(&conv, 0, resp, sizeof(resp));
-    dbc_add(&conv, 1, ok, sizeof(ok));
-    for (size_t i = 3; i < sizeof(rec_query) / sizeof(rec_query[0]); i++)
-        dbc_add(&conv, rec_query[i].in, rec_query[i].p, rec_query[i].n);
+    mysql_tls_conv(1);
     o = dbc_every_split(&conv, 3306, 0, DBC_CLOSE);
     dump("mysql handover", o);
-    assert_string_equal(o->log, "SELECT users|3|0|served|db.system.name=mariadb db.namespace=shop "
-                                "db.collection.name=users db.operation.name=SELECT "
-                                "db.query.summary=SELECT users "
-                                "db.query.text=SELECT id, name FROM users WHERE id = ? " M3306 "\n");
+    assert_string_equal(o->log, M_SELECT("mariadb"));
     assert_int_equal(o->let_go + o->opaque, 0);
+    assert_int_equal(o->db, 1);
 }
 
 /* ---- the end of a connection with an operation in flight ------------------- */

@@ -249,27 +249,20 @@ static void exchange(const uint8_t *out, size_t out_n, const uint8_t *in, size_t
 
 static void test_ssl_request(void **state)
 {
-    uint8_t greet[sizeof(rec_query_0)], ssl[4 + 32], resp[sizeof(rec_query_1)];
+    rec_tls_t t;
 
     (void)state;
-    memcpy(greet, rec_query_0, sizeof(greet));
-    greet[4 + 34 + 14] |= 0x08; /* the server offers CLIENT_SSL (0x800) */
-    memcpy(ssl, rec_query_1, sizeof(ssl));
-    ssl[0] = 32;
-    ssl[4 + 1] |= 0x08; /* the client asks for it */
+    rec_query_tls(&t);
     run_start(&whole);
-    feed(&whole, 1, greet, sizeof(greet));
+    feed(&whole, 1, t.greet, sizeof(t.greet));
     assert_int_equal(whole.rc, 1);
-    feed(&whole, 0, ssl, sizeof(ssl));
+    feed(&whole, 0, t.ssl, sizeof(t.ssl));
     assert_int_equal(whole.rc, 0);
     assert_string_equal(whole.why, "tls");
     /* the plaintext after TLS goes on from the full response (seq 2) */
     ss_mysql_tls(&whole.st);
     whole.rc = 1;
-    memcpy(resp, rec_query_1, sizeof(resp));
-    resp[3] = 2;
-    resp[4 + 1] |= 0x08;
-    feed(&whole, 0, resp, sizeof(resp));
+    feed(&whole, 0, t.resp, sizeof(t.resp));
     run_conv(&whole, rec_query + 2, 4, 0, 0);
     assert_int_equal(whole.rc, 1);
     assert_int_equal(whole.got.n, 1);
