@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_proto.h"
 #include "unit_config.h"
@@ -271,6 +274,67 @@ static void test_redis_pipeline_past_cap(void **state)
              "db.query.text=INCR z db.response.status_code=ERR " R6379 " error.type=ERR\n");
     dbc_every_split(&conv, 6379, 0, DBC_CLOSE);
     assert_string_equal(dbc_whole.log, want);
+}
+
+/* One thread writes commands while another reads their replies on the
+ * same connection (a pipelining client with a reader thread, at most 32
+ * commands ahead): every command gets its own span, whoever ends it. */
+#define THREADED_OPS 200
+
+static int thr_fd;
+static unsigned thr_sent, thr_read;
+
+static void *thr_reader(void *arg)
+{
+    char pong[] = "+PONG\r\n";
+
+    (void)arg;
+    for (unsigned i = 0; i < THREADED_OPS; i++) {
+        while (__atomic_load_n(&thr_sent, __ATOMIC_ACQUIRE) <= i)
+            sched_yield();
+        conn_io_read(NULL, thr_fd, pong, sizeof(pong) - 1);
+        __atomic_store_n(&thr_read, i + 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void test_redis_two_threads(void **state)
+{
+    static dbc_out_t o;
+    static wire_t w;
+    char ping[] = "*1\r\n$4\r\nPING\r\n";
+    pthread_t reader;
+    int sp[2];
+    const char *p;
+    int n = 0;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    memset(&w, 0, sizeof(w));
+    w.limit = sizeof(w.out);
+    assert_int_equal(wire_pair(sp, 0, 6379), 0);
+    thr_fd = sp[0];
+    thr_sent = thr_read = 0;
+    dbc_cur = &o;
+    assert_int_equal(pthread_create(&reader, NULL, thr_reader, NULL), 0);
+    for (unsigned i = 0; i < THREADED_OPS; i++) {
+        while (i >= __atomic_load_n(&thr_read, __ATOMIC_ACQUIRE) + 32)
+            sched_yield();
+        assert_int_equal(conn_io_write(NULL, sp[0], ping, sizeof(ping) - 1, wire_send, &w),
+                         sizeof(ping) - 1);
+        __atomic_store_n(&thr_sent, i + 1, __ATOMIC_RELEASE);
+    }
+    pthread_join(reader, NULL);
+    dbc_cur = NULL;
+    assert_true(ss_fd_followed(sp[0]));
+    ss_conn_on_close(sp[0]);
+    close(sp[0]);
+    close(sp[1]);
+    assert_int_equal(o.spans, THREADED_OPS);
+    for (p = o.log; (p = strstr(p, "PING 0|3|0|root|")) != NULL; p++)
+        n++;
+    assert_int_equal(n, THREADED_OPS);
+    assert_int_equal(w.len, THREADED_OPS * (sizeof(ping) - 1));
 }
 
 /* ---- PostgreSQL ---------------------------------------------------------- */
@@ -747,6 +811,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redis_pipelines, serving, served),
         cmocka_unit_test_setup_teardown(test_redis_py, serving, served),
         cmocka_unit_test_setup_teardown(test_redis_pipeline_past_cap, serving, served),
+        cmocka_unit_test(test_redis_two_threads),
         cmocka_unit_test_setup_teardown(test_pg_pgbench, serving, served),
         cmocka_unit_test_setup_teardown(test_pg_pipelined, serving, served),
         cmocka_unit_test_setup_teardown(test_pg_let_go, serving, served),
