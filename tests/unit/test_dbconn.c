@@ -6,7 +6,11 @@
  * the same spans, exactly as exported (names, db.* attributes, errors,
  * server.port only off the default port, children of the server span the
  * thread serves), the bytes on the wire exactly the program's, and the
- * same fate: followed, let go and counted, or never taken.
+ * same fate: followed, let go and counted, or never taken. Then detection
+ * (HTTP keeps its connections, Redis inline commands, what no module
+ * knows), TLS (a session's plaintext alone, and a session taking over the
+ * socket's conversation), the ends of a connection with an operation in
+ * flight, and two threads on one connection.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
