@@ -52,8 +52,8 @@ static void parse(const uint8_t *d, size_t len, int kind, int head_resp, size_t 
         }
         if (ev == SS_HTTP_EV_BEGIN) {
             if (kind == SS_HTTP_REQUEST) {
-                memset(&r->http.head, 0, sizeof(r->http.head));
-                p.head = &r->http.head;
+                memset(&r->head, 0, sizeof(r->head));
+                p.head = &r->head;
             }
             p.skip_body = (uint8_t)head_resp;
         }
@@ -61,7 +61,7 @@ static void parse(const uint8_t *d, size_t len, int kind, int head_resp, size_t 
             break;
     }
     r->eof = ss_http_eof(&p);
-    if (r->http.head.target_len > sizeof(r->http.head.target) || r->http.head.ts_len > sizeof(r->http.head.ts))
+    if (r->head.target_len > sizeof(r->head.target) || r->head.ts_len > sizeof(r->head.ts))
         abort();
 }
 
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     parse(data + 2, size - 2, kind, head_resp, step, &split);
     if (whole.n != split.n || memcmp(whole.ev, split.ev, (size_t)whole.n) != 0 ||
         memcmp(whole.at, split.at, sizeof(uint64_t) * (size_t)whole.n) != 0 ||
-        whole.eof != split.eof || memcmp(&whole.http.head, &split.http.head, sizeof(whole.http.head)) != 0)
+        whole.eof != split.eof || memcmp(&whole.head, &split.head, sizeof(whole.head)) != 0)
         abort();
     return 0;
 }
