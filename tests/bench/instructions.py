@@ -6,6 +6,9 @@ operations, is the shim's cost per operation, start-up excluded.
   opaque_per_call  a send or a recv on a TCP connection that is not HTTP
   http_per_request one traced HTTP request, client and server side, with
                    its two spans encoded and sent to a collector
+  redis_per_span   a Redis GET and its reply: one CLIENT span, encoded and sent
+  pg_per_span      a PostgreSQL simple query and its reply (RowDescription,
+                   DataRow, CommandComplete, ReadyForQuery): one CLIENT span
 
 usage: instructions.py [--check BASELINE.json] [--write BASELINE.json]
 Prints the figures as JSON. --check fails (exit 1) if one is more than 10%
@@ -24,6 +27,11 @@ from harness import BUILD, COLLECTOR, LIB  # noqa: E402
 
 OPBENCH = os.path.join(BUILD, "tests", "opbench")
 SLACK = 1.10
+# opbench's mode, the figure's name, the two run sizes, the figure's units per loop
+OPERATIONS = (("opaque", "opaque_per_call", 2000, 4000, 2),
+              ("http", "http_per_request", 1000, 2000, 1),
+              ("redis", "redis_per_span", 1000, 2000, 1),
+              ("pg", "pg_per_span", 1000, 2000, 1))
 
 
 def count(mode, n, traced, sock):
@@ -48,12 +56,11 @@ def measure():
         time.sleep(0.01)
     try:
         res = {}
-        for mode, n1, n2, per in (("opaque", 2000, 4000, 2), ("http", 1000, 2000, 1)):
+        for mode, key, n1, n2, per in OPERATIONS:
             plain = count(mode, n2, False, sock) - count(mode, n1, False, sock)
             traced = count(mode, n2, True, sock) - count(mode, n1, True, sock)
-            key = "opaque_per_call" if mode == "opaque" else "http_per_request"
             res[key] = round((traced - plain) / ((n2 - n1) * per), 1)
-            res[key.split("_per")[0] + "_untraced_per_op"] = round(plain / ((n2 - n1) * per), 1)
+            res[mode + "_untraced_per_op"] = round(plain / ((n2 - n1) * per), 1)
         return res
     finally:
         col.terminate()

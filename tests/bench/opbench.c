@@ -6,7 +6,12 @@
  *                      HTTP, recv them on the other end (a send/recv pair);
  *   opbench http N     N times: a client sends an HTTP/1.1 request, the
  *                      server reads it and answers, the client reads the
- *                      answer (one CLIENT and one SERVER span when traced).
+ *                      answer (one CLIENT and one SERVER span when traced);
+ *   opbench redis N    N times: a Redis GET and its bulk reply (one CLIENT
+ *                      span when traced: the database is the server);
+ *   opbench pg N       after a PostgreSQL start-up, N times: a simple query
+ *                      (pgbench -S's) and its row, CommandComplete and
+ *                      ReadyForQuery (one CLIENT span when traced).
  *
  * The benchmark runs each at two values of N and takes the difference, so
  * start-up (loading, the shim's constructor) cancels out.
@@ -14,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +108,74 @@ static void http(long n)
     }
 }
 
+/* The client sends req, the server reads it whole and answers resp,
+ * the client reads the answer whole. */
+static void exchange(int cli, int srv, const void *req, size_t req_len, const void *resp,
+                     size_t resp_len)
+{
+    char buf[1024];
+
+    if (send(cli, req, req_len, 0) != (ssize_t)req_len)
+        die("send");
+    read_until(srv, buf, sizeof(buf), NULL, req_len);
+    if (send(srv, resp, resp_len, 0) != (ssize_t)resp_len)
+        die("send");
+    read_until(cli, buf, sizeof(buf), NULL, resp_len);
+}
+
+static void redis(long n)
+{
+    static const char get[] = "*2\r\n$3\r\nGET\r\n$7\r\nkey:001\r\n";
+    static const char reply[] = "$5\r\nhello\r\n";
+    int cli, srv;
+    long i;
+
+    tcp_pair(&cli, &srv);
+    for (i = 0; i < n; i++)
+        exchange(cli, srv, get, sizeof(get) - 1, reply, sizeof(reply) - 1);
+}
+
+/* A PostgreSQL message: type (0: none, the start-up message), its body. */
+static size_t pg_msg(uint8_t *out, char type, const void *body, size_t len)
+{
+    size_t at = 0;
+    uint32_t be = htonl((uint32_t)(len + 4));
+
+    if (type)
+        out[at++] = (uint8_t)type;
+    memcpy(out + at, &be, 4);
+    memcpy(out + at + 4, body, len);
+    return at + 4 + len;
+}
+
+static void pg(long n)
+{
+    static const char startup[] = "\0\3\0\0user\0bench\0database\0shop\0";
+    static const char auth_ok[] = "\0\0\0\0", key[] = "\0\0\0\1\0\0\0\2", idle[] = "I";
+    static const char query[] = "SELECT abalance FROM pgbench_accounts WHERE aid = 42;";
+    static const char row_desc[] = "\0\1abalance\0\0\0\x40\0\0\3\0\0\0\x17\0\4"
+                                   "\xff\xff\xff\xff\0\0";
+    static const char row[] = "\0\1\0\0\0\1" "0", done[] = "SELECT 1";
+    uint8_t req[256], resp[256];
+    size_t req_len, resp_len;
+    int cli, srv;
+    long i;
+
+    tcp_pair(&cli, &srv);
+    req_len = pg_msg(req, 0, startup, sizeof(startup));
+    resp_len = pg_msg(resp, 'R', auth_ok, 4);
+    resp_len += pg_msg(resp + resp_len, 'K', key, 8);
+    resp_len += pg_msg(resp + resp_len, 'Z', idle, 1);
+    exchange(cli, srv, req, req_len, resp, resp_len);
+    req_len = pg_msg(req, 'Q', query, sizeof(query));
+    resp_len = pg_msg(resp, 'T', row_desc, sizeof(row_desc) - 1);
+    resp_len += pg_msg(resp + resp_len, 'D', row, sizeof(row) - 1);
+    resp_len += pg_msg(resp + resp_len, 'C', done, sizeof(done));
+    resp_len += pg_msg(resp + resp_len, 'Z', idle, 1);
+    for (i = 0; i < n; i++)
+        exchange(cli, srv, req, req_len, resp, resp_len);
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 2 ? atol(argv[2]) : 1000;
@@ -110,8 +184,12 @@ int main(int argc, char **argv)
         opaque(n);
     else if (argc > 1 && strcmp(argv[1], "http") == 0)
         http(n);
+    else if (argc > 1 && strcmp(argv[1], "redis") == 0)
+        redis(n);
+    else if (argc > 1 && strcmp(argv[1], "pg") == 0)
+        pg(n);
     else {
-        fprintf(stderr, "usage: opbench opaque|http N\n");
+        fprintf(stderr, "usage: opbench opaque|http|redis|pg N\n");
         return 2;
     }
     return 0;
