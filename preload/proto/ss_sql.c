@@ -317,28 +317,48 @@ static tok_t next_token(const sql_t *s, size_t i)
 
 /* ---- words ---------------------------------------------------------------- */
 
-/* Is t the keyword kw (upper case), in any case? */
-static int is_kw(const sql_t *s, tok_t t, const char *kw)
+/* t's first byte in upper case (0 for a token that is not a word). */
+static inline char word_initial(const sql_t *s, tok_t t)
 {
-    size_t len = strlen(kw), k;
+    char c = t.kind == T_WORD && t.e > t.b ? s->q[t.b] : '\0';
 
-    if (t.kind != T_WORD || t.e - t.b != len)
-        return 0;
-    for (k = 0; k < len; k++) {
+    return c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+}
+
+/* The rest of is_kw, once the first bytes matched. */
+static int kw_rest(const sql_t *s, tok_t t, const char *kw)
+{
+    size_t len = t.e - t.b, k;
+
+    for (k = 1; k < len; k++) {
         char c = s->q[t.b + k];
 
         if (c >= 'a' && c <= 'z')
             c = (char)(c - 32);
-        if (c != kw[k])
+        if (c != kw[k] || c == '\0')
             return 0;
     }
-    return 1;
+    return kw[len] == '\0';
 }
 
+/* Is t the keyword kw (upper case), in any case? Inline up to the first
+ * byte, and no strlen of kw: most words differ from most keywords there. */
+static inline int is_kw(const sql_t *s, tok_t t, const char *kw)
+{
+    char c0 = word_initial(s, t);
+
+    return c0 != '\0' && c0 == kw[0] && kw_rest(s, t, kw);
+}
+
+/* Is t one of the keywords of list? */
 static int in_list(const sql_t *s, tok_t t, const char *const *list)
 {
+    char c0 = word_initial(s, t);
+
+    if (c0 == '\0')
+        return 0;
     for (; *list; list++)
-        if (is_kw(s, t, *list))
+        if ((*list)[0] == c0 && kw_rest(s, t, *list))
             return 1;
     return 0;
 }
