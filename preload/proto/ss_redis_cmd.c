@@ -56,10 +56,17 @@ static const struct { const char *name; uint8_t kind; } kinds[] = {
     {"SUNSUBSCRIBE", SS_RK_SUNSUBSCRIBE},
 };
 
+/* strcasecmp(a, b) == 0, its call made only when the first bytes match
+ * but for case: a command's name is looked up in some 70 names. */
+static int same_name(const char *a, const char *b)
+{
+    return ((a[0] ^ b[0]) & ~0x20) == 0 && strcasecmp(a, b) == 0;
+}
+
 static int listed(const char *const *list, const char *name)
 {
     for (int i = 0; list[i]; i++)
-        if (strcasecmp(list[i], name) == 0)
+        if (same_name(list[i], name))
             return i + 1;
     return 0;
 }
@@ -70,7 +77,7 @@ static void name_read(ss_redis_out_t *o)
     int c = listed(containers, o->cur.name);
 
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (strcasecmp(kinds[i].name, o->cur.name) == 0)
+        if (same_name(kinds[i].name, o->cur.name))
             o->cur.kind = kinds[i].kind;
     o->container = c != 0;
     if (c)
