@@ -12,26 +12,39 @@
 
 #include <stdio.h>
 
-/* The target of the span's name: "" when there is none. */
-static void ex_db_target(const ss_span_t *s, char *out, size_t cap)
+/* The target of the span's name, in buf if it is made: "" when there is
+ * none. */
+static const char *ex_db_target(const ss_span_t *s, char *buf, size_t cap)
 {
     const ss_db_op_t *op = &s->db.op;
     const char *host = s->server_name[0] ? s->server_name : s->peer_addr;
 
     if (op->collection[0])
-        snprintf(out, cap, "%s", op->collection);
-    else if (op->namespace_[0])
-        snprintf(out, cap, "%s", op->namespace_);
-    else if (host[0] && !s->is_unix)
-        snprintf(out, cap, "%s:%u", host, s->peer_port);
-    else
-        out[0] = '\0';
+        return op->collection;
+    if (op->namespace_[0])
+        return op->namespace_;
+    if (host[0] && !s->is_unix) {
+        snprintf(buf, cap, "%s:%u", host, s->peer_port);
+        return buf;
+    }
+    return "";
+}
+
+/* src after the at bytes of dst, cut as snprintf would; the new length.
+ * No printf: every database span's name is made here, of short parts. */
+static size_t ex_db_cat(char *dst, size_t cap, size_t at, const char *src)
+{
+    while (at + 1 < cap && *src)
+        dst[at++] = *src++;
+    dst[at] = '\0';
+    return at;
 }
 
 static void ex_db_decide(const ss_span_t *s, ex_facts_t *f)
 {
     const ss_db_op_t *op = &s->db.op;
-    char *name = f->db.name, target[SS_DNS_NAME_MAX + 8];
+    char *name = f->db.name, buf[SS_DNS_NAME_MAX + 8];
+    const char *target;
     size_t cap = sizeof(f->db.name);
 
     if (f->error_type.n == 0 && op->error)
@@ -40,13 +53,14 @@ static void ex_db_decide(const ss_span_t *s, ex_facts_t *f)
         f->name = ex_cstr(op->summary);
         return;
     }
-    ex_db_target(s, target, sizeof(target));
+    target = ex_db_target(s, buf, sizeof(buf));
     if (op->operation[0] && target[0])
-        snprintf(name, cap, "%s %s", op->operation, target);
+        ex_db_cat(name, cap, ex_db_cat(name, cap, ex_db_cat(name, cap, 0, op->operation), " "),
+                  target);
     else if (target[0])
-        snprintf(name, cap, "%s", target);
+        ex_db_cat(name, cap, 0, target);
     else
-        snprintf(name, cap, "%s", op->operation[0] ? op->operation : s->db.system);
+        ex_db_cat(name, cap, 0, op->operation[0] ? op->operation : s->db.system);
     f->name = ex_cstr(name);
 }
 
