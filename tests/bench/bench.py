@@ -4,16 +4,19 @@ BENCHMARKS.md and BENCHMARKS.png (gnuplot) in the repository's root.
 
   (a) nginx `return 200`, keep-alive, wrk -t1 -c10: requests/s, p50, p99
   (b) nginx reverse proxy to a second nginx: client spans and injection too
-  (c) redis-benchmark against redis-server, both under the shim (not HTTP)
+  (c) redis-benchmark GET and SET, traced: a span per command, without
+      pipelining and with -P 16 (redis-server untraced)
   (d) instructions per operation, counted by callgrind (instructions.py)
   (e) the collector's ingest rate (collector_rate.py)
   (f) memory: RSS of nginx after 1,000,000 requests, and per idle connection
+  (g) pgbench -S (select-only), traced: a span per query (the server untraced)
 
 usage: bench.py [--quick]   (--quick: fewer, shorter runs, for a smoke test)"""
 import json
 import os
 import platform
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -25,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import COLLECTOR, LIB, NGINX, cpu_seconds, free_port, wait_port  # noqa: E402
+import benchdb  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 RUNS = 2 if QUICK else 5
@@ -76,8 +80,8 @@ class Env:
         return e
 
     def start(self, argv, traced, service, cpu=None):
-        if cpu is not None and os.cpu_count() > 1:
-            argv = ["taskset", "-c", str(cpu), *argv]
+        if cpu is not None:
+            argv = benchdb.pinned(argv, cpu)
         p = subprocess.Popen(argv, env=self.env(traced, service), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         self.procs.append(p)
@@ -102,9 +106,7 @@ class Env:
 def wrk(port, seconds=SECONDS):
     """requests/s, p50 ms, p99 ms of wrk -t1 -c10 (on CPU 0)."""
     argv = ["wrk", "-t1", "-c10", "-d%ds" % seconds, "--latency", "http://127.0.0.1:%d/" % port]
-    if os.cpu_count() > 1:
-        argv = ["taskset", "-c", "0", *argv]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(benchdb.pinned(argv, 0), capture_output=True, text=True, check=True).stdout
 
     def ms(label):
         v, unit = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % label, out, re.M).groups()
@@ -154,25 +156,74 @@ def workload_http(env, proxy):
     return alternate(run, (False, True))
 
 
-def workload_redis(env):
-    ports = {}
-    for traced in (False, True):
-        ports[traced] = free_port()
-        env.start(["redis-server", "--port", str(ports[traced]), "--save", "", "--appendonly", "no"],
-                  traced, "redis", cpu=1)
-        wait_port(ports[traced])
+def client_run(env, argv, traced, service):
+    """argv (a database client, on CPU 0) to its end: its stdout, and its
+    CPU time and the collector's over the run (seconds); when traced, the
+    spans its shim exported and dropped (its exit counters)."""
+    e = env.env(traced, service)
+    if traced:
+        e["SPANSHIM_LOG"] = "debug"
+    before, col = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(env.col.pid)
+    r = subprocess.run(benchdb.pinned(argv, 0), env=e, capture_output=True, text=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = {"cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+           "collector_cpu": cpu_seconds(env.col.pid) - col}
+    if traced:
+        counters = dict(re.findall(r"spanshim\[\d+\]: (\w+): (\d+)", r.stderr))
+        res["spans"] = int(counters.get("spans_exported", 0))
+        res["dropped"] = sum(int(v) for k, v in counters.items() if k.startswith("spans_dropped"))
+    return r.stdout, res
+
+
+def per_op_us(res, ops):
+    """The client's and the collector's CPU per operation, microseconds."""
+    res["cpu_us"] = res.pop("cpu") / ops * 1e6
+    res["collector_us"] = res.pop("collector_cpu") / ops * 1e6
+
+
+REDIS_REQUESTS = 20000 if QUICK else 100000
+
+
+def workload_redis(env, pipeline):
+    """redis-benchmark -t get,set, traced (a span per command) or not, the
+    server untraced: requests/s (the mean of GET's and SET's), and the
+    spans exported against the commands sent."""
+    server = benchdb.Redis(cpu=1)
 
     def run(traced):
-        argv = ["redis-benchmark", "-p", str(ports[traced]), "-n", "20000" if QUICK else "100000",
-                "-c", "10", "-t", "get,set", "-q"]
-        if os.cpu_count() > 1:
-            argv = ["taskset", "-c", "0", *argv]
-        out = subprocess.run(argv, env=env.env(traced, "redis-benchmark"), capture_output=True,
-                             text=True, check=True).stdout
-        rps = [float(x) for x in re.findall(r"([\d.]+) requests per second", out)]
-        return {"rps": statistics.mean(rps)}
+        argv = ["redis-benchmark", "-p", str(server.port), "-n", str(REDIS_REQUESTS), "-c", "10",
+                "-P", str(pipeline), "-t", "get,set", "-q"]
+        out, res = client_run(env, argv, traced, "redis-benchmark")
+        res["rps"] = statistics.mean(float(x) for x in re.findall(r"([\d.]+) requests per second", out))
+        res["commands"] = 2 * REDIS_REQUESTS
+        per_op_us(res, res["commands"])
+        return res
 
-    return alternate(run, (False, True))
+    try:
+        return alternate(run, (False, True))
+    finally:
+        server.stop()
+
+
+def workload_pgbench(env):
+    """pgbench -S (select-only, simple queries), 4 clients for SECONDS,
+    traced or not, the server untraced: transactions/s and the spans
+    exported against the transactions (one query each)."""
+    server = benchdb.Postgres(cpu=1)
+
+    def run(traced):
+        out, res = client_run(env, server.pgbench("-S", "-n", "-c", "4", "-j", "1",
+                                                  "-T", str(SECONDS)), traced, "pgbench")
+        res["rps"] = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
+        res["transactions"] = int(re.search(r"transactions actually processed: (\d+)", out).group(1))
+        per_op_us(res, res["transactions"])
+        return res
+
+    try:
+        run(False)  # warm up: the tables in the server's cache
+        return alternate(run, (False, True))
+    finally:
+        server.stop()
 
 
 def rss_kib(pid):
@@ -233,7 +284,9 @@ def main():
         results = {"machine": machine(), "runs": RUNS, "seconds": SECONDS}
         results["a"] = workload_http(env, proxy=False)
         results["b"] = workload_http(env, proxy=True)
-        results["c"] = workload_redis(env)
+        results["c"] = workload_redis(env, 1)
+        results["c16"] = workload_redis(env, 16)
+        results["g"] = workload_pgbench(env)
         results["f"] = workload_memory(env)
     finally:
         env.stop()
