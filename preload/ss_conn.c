@@ -404,15 +404,15 @@ static void ss_conn_take_from_fd(ss_conn_t *c, int fd)
 
 /* ---- detection and feeding ----------------------------------------------- */
 
-/* The module that follows c, asked in table order about the bytes kept
- * of direction dir: the first that says yes while none before it still
- * needs more bytes. NULL: none yet (*more set if one may still say yes).
- * `whole`: the other side answered, so what dir sent is a whole message
- * and needing more means no. */
-static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, int whole, int *more)
+/* The module that follows c, asked in table order about the first n
+ * bytes p of direction dir: the first that says yes while none before it
+ * still needs more bytes. NULL: none yet (*more set if one may still say
+ * yes). `whole`: the other side answered, so what dir sent is a whole
+ * message and needing more means no. */
+static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, const uint8_t *p, size_t n,
+                                           int whole, int *more)
 {
-    const uint8_t *p = c->det[dir];
-    size_t n = c->det_len[dir], i;
+    size_t i;
 
     *more = 0;
     for (i = 0; i < SS_NPROTOS; i++) {
@@ -457,11 +457,14 @@ static int ss_conn_open(ss_conn_t *c, const ss_proto_t *pr)
 }
 
 /* Bytes of a connection whose protocol is not known yet: kept (a
- * detection's worth) until a module says it is its. 0: none will. */
+ * detection's worth) until a module says it is its. 0: none will. The
+ * first bytes of a direction are shown where they lie, and copied only if
+ * they do not decide: most connections say what they speak in one call. */
 static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
 {
     const ss_proto_t *pr = NULL;
-    size_t k;
+    const uint8_t *seen = (const uint8_t *)p;
+    size_t k, had = c->det_len[dir];
     int more = 0;
 
     if (p == NULL)
@@ -469,23 +472,28 @@ static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
     if (c->det_len[0] == 0 && c->det_len[1] == 0)
         c->det_first = (uint8_t)dir;
     if (c->det_len[!dir]) /* the other side spoke first, and this answers it */
-        pr = ss_conn_detect_in(c, !dir, 1, &more);
-    k = SS_DETECT_MAX - c->det_len[dir];
+        pr = ss_conn_detect_in(c, !dir, c->det[!dir], c->det_len[!dir], 1, &more);
+    k = SS_DETECT_MAX - had;
     if (k > n)
         k = n;
     if (pr == NULL) {
-        memcpy(c->det[dir] + c->det_len[dir], p, k);
-        c->det_len[dir] = (uint8_t)(c->det_len[dir] + k);
-        pr = ss_conn_detect_in(c, dir, 0, &more);
-        if (pr == NULL) {
-            if (more && k == n)
-                return 1;
-            SS_COUNT(conns_opaque);
-            return 0;
+        if (had) {
+            memcpy(c->det[dir] + had, p, k);
+            seen = c->det[dir];
         }
-        c->det_len[dir] = (uint8_t)(c->det_len[dir] - k); /* this call's go below, whole */
+        pr = ss_conn_detect_in(c, dir, seen, had + k, 0, &more);
+        if (pr == NULL) {
+            if (!more || k != n) {
+                SS_COUNT(conns_opaque);
+                return 0;
+            }
+            if (!had)
+                memcpy(c->det[dir], p, k);
+            c->det_len[dir] = (uint8_t)(had + k);
+            return 1;
+        }
     }
-    if (!ss_conn_open(c, pr))
+    if (!ss_conn_open(c, pr)) /* the bytes kept go first, then this call's whole */
         return 0;
     if (!pr->feed(c, dir, p, n)) {
         ss_conn_stopped(c);
