@@ -80,6 +80,53 @@ HISTORY = """\
   shim and the collector together, less than the collector alone. (b) and (c) met in
   this run; both are within this machine's run-to-run noise of their targets (see every
   run below).
+- **A database span** (d), measured as a Redis GET and its reply and as pgbench -S's query
+  and its reply: 11,200 and 16,300 instructions at first. Redis: a command's name was
+  looked up in some 70 names with `strcasecmp` (3,200 a command), and the operation,
+  namespace, query text and span name were copied with `snprintf` (3,000): names are now
+  compared only when their first letters match but for case, and copied directly (6,300,
+  then 5,000 with the span's name). PostgreSQL: the SQL tokenizer compared each word of the
+  query with the keywords it looks for, some 200 comparisons each through a `strlen` of the
+  keyword (5,000): keywords are compared as they go, their first byte inline, and a list
+  passes over those of another first letter (9,500). What remains of the Redis span, about
+  5,000: the follower 2,500 (reading the command 1,500, of which the name's look-up 500; the
+  reply and the operation 1,000), the core (span record, ids, queue, the send path) 1,150,
+  encoding 700, libc and the hooks 800. Of the PostgreSQL span, about 9,500: the SQL
+  tokenizer and summary 4,800 (tokenizing 2,100, keyword lists 1,500), the follower 1,850,
+  the core 1,150, encoding 700, libc (copying the operation into the span) 1,000.
+- **The protocol-neutral core** (d): a traced HTTP request measured 9,470 instructions
+  just before it and 9,900 to 9,930 after (the baseline's 9,126 is older; it is kept, not
+  renewed). Compared function by function, the 420 to 460 are calls across the new
+  module boundaries, none large: the span's encoding split into a common part and the protocol's, reached through
+  a table (about 110), feeding each direction through the protocol's interface (110), the
+  queue's `forget` call, the HTTP module's finish and span wrappers and the serving context
+  (150), references dropped through a call into the fd table (50). Per connection (connect,
+  accept and one request, client and server side) the core costs 1,330 more: allocating and
+  freeing each connection's protocol state (680 in malloc), detection (the table walk,
+  HTTP/2's then HTTP/1's test, 300), the rest per request. Detection now shows a
+  direction's first bytes to the modules where they lie and copies them only when they do
+  not decide (40 a connection). Inlining across the modules (link-time optimization) or a
+  small state area inside the connection would take back most of it; neither is a small
+  change.
+- **Database clients** (c), (g) on this machine: 2 vCPUs shared with other work (load
+  average 4 to 7 during this run), and the traced runs were often faster than the
+  untraced ones, in (a) and (b) too: the ratios of this run measure the machine, not the
+  shim. CPU per operation does: redis-benchmark without pipelining spends 15.1 us a command
+  untraced and 16.9 traced (+12%), with `-P 16` 0.85 and 1.60 (+88%); pgbench 29.2 and 29.3
+  a transaction (the shim's 9,500 instructions, about 1.5 us, are within the noise of a
+  client that mostly waits, and the server, on the other core, is the bottleneck). A
+  second run of (c) and (g) alone, at a load average near 1, gave: redis-benchmark 0.677
+  (76,400 and 51,700 requests/s; CPU 12.75 and 14.64 us a command), `-P 16` 0.557 (406,700
+  and 226,500; CPU 0.88 and 1.64 us) with 179 to 7,194 spans of 200,000 a run dropped
+  (collector socket full), pgbench 1.857 (again faster traced). Without pipelining the
+  untraced runs alone ranged from 30,000 to 95,000 requests/s, so 0.677 says little; the
+  CPU (+15%) puts it near 0.87 if redis-benchmark were the bottleneck, less when it waits
+  on round trips. `-P 16` misses 90% by
+  cost, not by noise: when redis-benchmark is the bottleneck its own 0.85 us a command
+  leaves the shim less than 0.1 us for 90% (some 600 instructions at the rate measured
+  here), and a span costs 5,000 (0.75 us of redis-benchmark's CPU: ids, the record,
+  following the command and its reply, encoding, the send); the collector's
+  1.4 us a span competes for the same two cores, and at 400,000 spans/s it falls behind.
 """
 
 
@@ -211,8 +258,10 @@ def write(r, root):
               "tables at scale 1, traced and untraced as in (c); tps without the initial connection "
               "time." % r["seconds"],
               "- (d): `tests/bench/instructions.py`: callgrind counts a run of `tests/bench/opbench` "
-              "at two sizes, traced and untraced; the difference of differences per operation. A "
-              "ctest (`bench_instructions`) fails if either grows more than 10% over "
+              "at two sizes, traced and untraced; the difference of differences per operation. The "
+              "database operations go over loopback TCP to opbench itself: a Redis GET and its bulk "
+              "reply, and pgbench -S's query answered with a row, CommandComplete and ReadyForQuery. "
+              "A ctest (`bench_instructions`) fails if any grows more than 10% over "
               "`tests/bench/instructions-baseline.json`.",
               "- (e): `tests/bench/collector_rate.py` (the collector pinned to one core).",
               "- (f): nginx's RSS after warm-up, after a tenth of the requests and after all of them "
