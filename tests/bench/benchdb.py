@@ -5,48 +5,17 @@ database connections from the client's side only), pinned to a CPU.
 
 PostgreSQL refuses to run as root: under root the cluster belongs to, and
 runs as, nobody. The integration tests start their servers the same way
-(tests/integration/dbservers.py); this module keeps only what a benchmark
-needs, so the two could share one starter later."""
+(tests/integration/dbservers.py, whose user and paths this takes); this module
+keeps only what a benchmark needs: untraced, pinned, no collector of its
+own, so the two could share one starter later."""
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
 import time
 
+from dbservers import _become_owner, _owner, pg_bin  # the tests' own, shared
 from harness import free_port, wait_port
-
-
-def _owner():
-    """(uid, gid) the servers run as: nobody under root, else ourselves."""
-    if os.geteuid() != 0:
-        return os.getuid(), os.getgid()
-    nobody = pwd.getpwnam("nobody")
-    return nobody.pw_uid, nobody.pw_gid
-
-
-def _become_owner():
-    uid, gid = _owner()
-    if os.geteuid() == 0:
-        os.setgid(gid)
-        os.setgroups([])
-        os.setuid(uid)
-
-
-def pg_bin(name):
-    """initdb, postgres, pgbench of the newest installed PostgreSQL: Debian
-    keeps the server's programs out of PATH."""
-    root = "/usr/lib/postgresql"
-    versions = sorted((v for v in os.listdir(root) if v.isdigit()), key=int) \
-        if os.path.isdir(root) else []
-    for v in reversed(versions):
-        path = os.path.join(root, v, "bin", name)
-        if os.path.exists(path):
-            return path
-    found = shutil.which(name)
-    if found is None:
-        raise RuntimeError("%s is not installed (scripts/setup installs postgresql)" % name)
-    return found
 
 
 def pinned(argv, cpu):
