@@ -109,25 +109,22 @@ HISTORY = """\
   do not decide (40 a connection). Inlining across the modules (link-time optimization) or
   a small state area inside the connection would take back most of it; neither is a small
   change.
-- **Database clients** (c), (g) on this machine: 2 vCPUs shared with other work (load
-  average 4 to 7 during this run), and the traced runs were often faster than the
-  untraced ones, in (a) and (b) too: the ratios of this run measure the machine, not the
-  shim. CPU per operation does: redis-benchmark without pipelining spends 15.1 us a command
-  untraced and 16.9 traced (+12%), with `-P 16` 0.85 and 1.60 (+88%); pgbench 29.2 and 29.3
-  a transaction (the shim's 9,500 instructions, about 1.5 us, are within the noise of a
-  client that mostly waits, and the server, on the other core, is the bottleneck). A
-  second run of (c) and (g) alone, at a load average near 1, gave: redis-benchmark 0.677
-  (76,400 and 51,700 requests/s; CPU 12.75 and 14.64 us a command), `-P 16` 0.557 (406,700
-  and 226,500; CPU 0.88 and 1.64 us) with 179 to 7,194 spans of 200,000 a run dropped
-  (collector socket full), pgbench 1.857 (again faster traced). Without pipelining the
-  untraced runs alone ranged from 30,000 to 95,000 requests/s, so 0.677 says little; the
-  CPU (+15%) puts it near 0.87 if redis-benchmark were the bottleneck, less when it waits
-  on round trips. `-P 16` misses 90% by
-  cost, not by noise: when redis-benchmark is the bottleneck its own 0.85 us a command
-  leaves the shim less than 0.1 us for 90% (some 600 instructions at the rate measured
-  here), and a span costs 5,000 (0.75 us of redis-benchmark's CPU: ids, the record,
-  following the command and its reply, encoding, the send); the collector's
-  1.4 us a span competes for the same two cores, and at 400,000 spans/s it falls behind.
+- **Database clients** (c), (g), the shim on the client only. pgbench -S meets 97%
+  (0.975): its server, on the other core, is the bottleneck; pgbench's CPU grows from 13.2
+  to 14.6 us a transaction (the shim's 9,450 instructions a query) and the collector's
+  1.65 us a span runs on the cores the two use. redis-benchmark misses 90% by cost: it is
+  the bottleneck on its core (11.7 us of CPU a command untraced, about 1/84,500 s), and
+  the shim adds 2.7 us a command (14.4): callgrind counts 4,950 instructions, about 1 us;
+  the rest is presumably the cache footprint of a span record a command and the collector
+  (1.7 us a span) sharing the two cores, not measured apart: 0.744. With `-P 16` its own
+  cost is 0.8 us a command, the shim adds 0.95 (1.75), and the collector, at 1.5 us a
+  span, falls behind at up to 490,000 spans/s: 9,150 of 1,000,000 spans dropped (the
+  collector's socket full, counted as such): 0.321. 90% would leave the shim at most 1.3
+  us a command without pipelining and 0.09 us (a few hundred instructions) with it; a
+  span's record, ids, encoding and send alone take more than 2,000 instructions. A run on
+  the same machine loaded by other work (load average 4 to 7) had traced runs faster than
+  untraced ones in every workload (ratios 1.5 to 1.7): there the ratios measured the
+  machine; CPU per operation agreed with this run's.
 """
 
 
