@@ -471,8 +471,21 @@ static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
         return 0; /* sendfile first: not a protocol the shim follows */
     if (c->det_len[0] == 0 && c->det_len[1] == 0)
         c->det_first = (uint8_t)dir;
-    if (c->det_len[!dir]) /* the other side spoke first, and this answers it */
+    if (c->det_len[!dir]) {
+        /* The other side spoke, and this answers it: what it said is whole. */
         pr = ss_conn_detect_in(c, !dir, c->det[!dir], c->det_len[!dir], 1, &more);
+        if (pr == NULL && dir == c->det_first) {
+            /* This side speaks again after the other's answer: what both
+             * said so far is all detection gets (keeping more would give
+             * the module the two sides' bytes out of the order they
+             * passed, and a verdict that depends on how they were split). */
+            pr = ss_conn_detect_in(c, dir, c->det[dir], c->det_len[dir], 1, &more);
+            if (pr == NULL) {
+                SS_COUNT(conns_opaque);
+                return 0;
+            }
+        }
+    }
     k = SS_DETECT_MAX - had;
     if (k > n)
         k = n;

@@ -807,6 +807,28 @@ static void test_detect_answer_settles(void **state)
     assert_int_equal(o->spans, 0);
 }
 
+/* Neither side's first words decide, and the side that spoke first
+ * speaks again: what both said is all detection gets, whatever the split
+ * (the fuzzer found a request line split so that the verdict, and the
+ * order the module would have seen the two sides in, depended on it). */
+static void test_detect_both_sides_undecided(void **state)
+{
+    const dbc_out_t *o;
+
+    (void)state;
+    conv.n = 0;
+    DBC_LIT(&conv, 0, "GET \x83\x83\x83\x83\x83\x83\x83\x83");
+    DBC_LIT(&conv, 1, "\x83/x");
+    DBC_LIT(&conv, 0, "\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83"
+                      "\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83"
+                      "\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83\x83 HTTP/1.1\r\n");
+    o = dbc_every_split(&conv, 8080, 0, DBC_CLOSE);
+    dump("both sides", o);
+    assert_int_equal(o->opaque, 1);
+    assert_int_equal(o->let_go, 0);
+    assert_false(o->followed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -831,6 +853,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_detect_redis_inline, serving, served),
         cmocka_unit_test(test_detect_unknown),
         cmocka_unit_test(test_detect_answer_settles),
+        cmocka_unit_test(test_detect_both_sides_undecided),
     };
 
     return cmocka_run_group_tests_name("dbconn", tests, unit_config_setup, NULL);
