@@ -89,11 +89,21 @@ void ss_span_free(ss_span_t *s)
 
 void ss_span_after_fork(void)
 {
-    /* Another thread may have been halfway through the list: start over
-     * (the records it held are simply not reused). */
+    /* The records the parent had free are the child's to give back, if the
+     * list was whole at the fork (its lock free); if another thread was
+     * halfway through it, they are simply not reused. */
+    ss_span_t *s = __atomic_load_n(&ss_span_lock.v, __ATOMIC_RELAXED) == 0 ? ss_span_freelist : NULL;
+    unsigned n = 0;
+
     ss_lock_reset(&ss_span_lock);
     ss_span_freelist = NULL;
     ss_span_nfree = 0;
+    while (s && n++ < SS_SPAN_FREE_MAX) {
+        ss_span_t *next = s->next;
+
+        free(s);
+        s = next;
+    }
     ss_span_fork_gen++;
 }
 
