@@ -31,60 +31,106 @@ size_t ss_redis_take(uint64_t *left, size_t avail)
     return take;
 }
 
-/* Commands whose first argument is not a key: every argument is shown '?'. */
-static const char *const keyless[] = {
-    "PING", "ECHO", "SELECT", "INFO", "DBSIZE", "FLUSHALL", "FLUSHDB", "MULTI", "EXEC",
-    "DISCARD", "QUIT", "RESET", "TIME", "SAVE", "BGSAVE", "BGREWRITEAOF", "LASTSAVE",
-    "SHUTDOWN", "MONITOR", "SWAPDB", "WAIT", "WAITAOF", "KEYS", "SCAN", "RANDOMKEY", "EVAL",
-    "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "REPLICAOF", "SLAVEOF", "ROLE",
-    "READONLY", "READWRITE", "ASKING", "LOLWUT", "FAILOVER", "PSYNC", "SYNC", "REPLCONF",
-    "UNWATCH", NULL,
-};
-/* Commands named with their subcommand; the first four take a key after it. */
-static const char *const containers[] = {
-    "OBJECT", "XINFO", "XGROUP", "MEMORY", "CLIENT", "CONFIG", "CLUSTER", "COMMAND", "SCRIPT",
-    "FUNCTION", "ACL", "DEBUG", "MODULE", "PUBSUB", "LATENCY", "SLOWLOG", NULL,
-};
-#define KEYED_CONTAINERS 4
+/* What a command's name says about it: whether its first argument is a
+ * key, whether it takes a subcommand (and a key after that), and the kind
+ * its reply is read as. Names not here are plain commands keyed by their
+ * first argument. */
+enum { N_KEYED = 0, N_KEYLESS, N_CONTAINER, N_KEYED_CONTAINER };
 
-static const struct { const char *name; uint8_t kind; } kinds[] = {
-    {"AUTH", SS_RK_AUTH}, {"HELLO", SS_RK_HELLO}, {"SELECT", SS_RK_SELECT},
-    {"MULTI", SS_RK_MULTI}, {"EXEC", SS_RK_EXEC}, {"DISCARD", SS_RK_DISCARD},
-    {"RESET", SS_RK_RESET}, {"MONITOR", SS_RK_MONITOR}, {"SUBSCRIBE", SS_RK_SUBSCRIBE},
-    {"PSUBSCRIBE", SS_RK_PSUBSCRIBE}, {"SSUBSCRIBE", SS_RK_SSUBSCRIBE},
-    {"UNSUBSCRIBE", SS_RK_UNSUBSCRIBE}, {"PUNSUBSCRIBE", SS_RK_PUNSUBSCRIBE},
-    {"SUNSUBSCRIBE", SS_RK_SUNSUBSCRIBE},
-};
+typedef struct name_info {
+    const char *name;
+    uint8_t len;
+    uint8_t shape;                   /* N_... */
+    uint8_t kind;                    /* SS_RK_... */
+} name_info_t;
 
-/* strcasecmp(a, b) == 0, its call made only when the first bytes match
- * but for case: a command's name is looked up in some 70 names. */
-static int same_name(const char *a, const char *b)
+#define NAME(n, shape, kind) {n, sizeof(n) - 1, shape, kind}
+static const name_info_t names[] = {
+    /* commands whose first argument is not a key: every argument is shown '?' */
+    NAME("PING", N_KEYLESS, 0), NAME("ECHO", N_KEYLESS, 0),
+    NAME("SELECT", N_KEYLESS, SS_RK_SELECT), NAME("INFO", N_KEYLESS, 0),
+    NAME("DBSIZE", N_KEYLESS, 0), NAME("FLUSHALL", N_KEYLESS, 0),
+    NAME("FLUSHDB", N_KEYLESS, 0), NAME("MULTI", N_KEYLESS, SS_RK_MULTI),
+    NAME("EXEC", N_KEYLESS, SS_RK_EXEC), NAME("DISCARD", N_KEYLESS, SS_RK_DISCARD),
+    NAME("QUIT", N_KEYLESS, 0), NAME("RESET", N_KEYLESS, SS_RK_RESET),
+    NAME("TIME", N_KEYLESS, 0), NAME("SAVE", N_KEYLESS, 0), NAME("BGSAVE", N_KEYLESS, 0),
+    NAME("BGREWRITEAOF", N_KEYLESS, 0), NAME("LASTSAVE", N_KEYLESS, 0),
+    NAME("SHUTDOWN", N_KEYLESS, 0), NAME("MONITOR", N_KEYLESS, SS_RK_MONITOR),
+    NAME("SWAPDB", N_KEYLESS, 0), NAME("WAIT", N_KEYLESS, 0), NAME("WAITAOF", N_KEYLESS, 0),
+    NAME("KEYS", N_KEYLESS, 0), NAME("SCAN", N_KEYLESS, 0), NAME("RANDOMKEY", N_KEYLESS, 0),
+    NAME("EVAL", N_KEYLESS, 0), NAME("EVALSHA", N_KEYLESS, 0), NAME("EVAL_RO", N_KEYLESS, 0),
+    NAME("EVALSHA_RO", N_KEYLESS, 0), NAME("FCALL", N_KEYLESS, 0),
+    NAME("FCALL_RO", N_KEYLESS, 0), NAME("REPLICAOF", N_KEYLESS, 0),
+    NAME("SLAVEOF", N_KEYLESS, 0), NAME("ROLE", N_KEYLESS, 0),
+    NAME("READONLY", N_KEYLESS, 0), NAME("READWRITE", N_KEYLESS, 0),
+    NAME("ASKING", N_KEYLESS, 0), NAME("LOLWUT", N_KEYLESS, 0),
+    NAME("FAILOVER", N_KEYLESS, 0), NAME("PSYNC", N_KEYLESS, 0), NAME("SYNC", N_KEYLESS, 0),
+    NAME("REPLCONF", N_KEYLESS, 0), NAME("UNWATCH", N_KEYLESS, 0),
+    /* arguments hidden, none a key */
+    NAME("AUTH", N_KEYLESS, SS_RK_AUTH), NAME("HELLO", N_KEYLESS, SS_RK_HELLO),
+    /* named with their subcommand; these four take a key after it */
+    NAME("OBJECT", N_KEYED_CONTAINER, 0), NAME("XINFO", N_KEYED_CONTAINER, 0),
+    NAME("XGROUP", N_KEYED_CONTAINER, 0), NAME("MEMORY", N_KEYED_CONTAINER, 0),
+    NAME("CLIENT", N_CONTAINER, 0), NAME("CONFIG", N_CONTAINER, 0),
+    NAME("CLUSTER", N_CONTAINER, 0), NAME("COMMAND", N_CONTAINER, 0),
+    NAME("SCRIPT", N_CONTAINER, 0), NAME("FUNCTION", N_CONTAINER, 0),
+    NAME("ACL", N_CONTAINER, 0), NAME("DEBUG", N_CONTAINER, 0), NAME("MODULE", N_CONTAINER, 0),
+    NAME("PUBSUB", N_CONTAINER, 0), NAME("LATENCY", N_CONTAINER, 0),
+    NAME("SLOWLOG", N_CONTAINER, 0),
+    /* one confirmation per channel; the first channel is the key */
+    NAME("SUBSCRIBE", N_KEYED, SS_RK_SUBSCRIBE), NAME("PSUBSCRIBE", N_KEYED, SS_RK_PSUBSCRIBE),
+    NAME("SSUBSCRIBE", N_KEYED, SS_RK_SSUBSCRIBE),
+    NAME("UNSUBSCRIBE", N_KEYED, SS_RK_UNSUBSCRIBE),
+    NAME("PUNSUBSCRIBE", N_KEYED, SS_RK_PUNSUBSCRIBE),
+    NAME("SUNSUBSCRIBE", N_KEYED, SS_RK_SUNSUBSCRIBE),
+};
+#undef NAME
+
+/* A name is looked up once per command: a hash of its length and first
+ * and last letters (case folded) picks a short chain of the table's
+ * entries, built when the library loads. */
+#define NAME_BUCKETS 128
+#define NAME_NONE 0xff
+_Static_assert(sizeof(names) / sizeof(names[0]) < NAME_NONE, "entries fit the chains' uint8_t");
+
+static uint8_t name_bucket[NAME_BUCKETS], name_next[sizeof(names) / sizeof(names[0])];
+
+static unsigned name_hash(const char *s, size_t len)
 {
-    return ((a[0] ^ b[0]) & ~0x20) == 0 && strcasecmp(a, b) == 0;
+    return ((unsigned)len * 31u + ((uint8_t)s[0] | 0x20u) * 7u + ((uint8_t)s[len - 1] | 0x20u)) %
+           NAME_BUCKETS;
 }
 
-static int listed(const char *const *list, const char *name)
+__attribute__((constructor)) static void names_index(void)
 {
-    for (int i = 0; list[i]; i++)
-        if (same_name(list[i], name))
-            return i + 1;
-    return 0;
+    memset(name_bucket, NAME_NONE, sizeof(name_bucket));
+    for (size_t i = sizeof(names) / sizeof(names[0]); i-- > 0;) {
+        unsigned h = name_hash(names[i].name, names[i].len);
+        name_next[i] = name_bucket[h];
+        name_bucket[h] = (uint8_t)i;
+    }
+}
+
+static const name_info_t *name_find(const char *name, size_t len)
+{
+    if (len == 0)
+        return NULL;
+    for (unsigned i = name_bucket[name_hash(name, len)]; i != NAME_NONE; i = name_next[i])
+        if (names[i].len == len && strncasecmp(names[i].name, name, len) == 0)
+            return &names[i];
+    return NULL;
 }
 
 /* The command's name is read: its kind and where its key is. */
 static void name_read(ss_redis_out_t *o)
 {
-    int c = listed(containers, o->cur.name);
+    const name_info_t *e = name_find(o->cur.name, o->len); /* o->len: strlen(name) */
+    uint8_t shape = e ? e->shape : N_KEYED;
 
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (same_name(kinds[i].name, o->cur.name))
-            o->cur.kind = kinds[i].kind;
-    o->container = c != 0;
-    if (c)
-        o->key_at = c <= KEYED_CONTAINERS ? 2 : 0;
-    else
-        o->key_at = listed(keyless, o->cur.name) || o->cur.kind == SS_RK_AUTH ||
-                    o->cur.kind == SS_RK_HELLO ? 0 : 1;
+    if (e)
+        o->cur.kind = e->kind;
+    o->container = shape == N_CONTAINER || shape == N_KEYED_CONTAINER;
+    o->key_at = shape == N_KEYED_CONTAINER ? 2 : shape == N_KEYED ? 1 : 0;
 }
 
 static void arg_begin(ss_redis_out_t *o)
