@@ -376,6 +376,66 @@ static int resp_byte(ss_redis_t *s, uint8_t c)
     return fail(s, "command reader lost");
 }
 
+/* ---- whole pieces: what the byte reader would do, in one step ----
+ * A header or a bulk string all in the buffer and well formed is read at
+ * once; anything else (a split, a sign, a zero count, a bad byte) is left
+ * to the byte reader above, which says what is wrong with it. */
+
+/* The decimal of a header starting at p (at most 18 digits, none a
+ * sign), ended by CRLF within n bytes: the bytes up to its end, 0 if it
+ * is not there whole. */
+static size_t whole_decimal(const uint8_t *p, size_t n, int64_t *v)
+{
+    size_t i = 0;
+    int64_t x = 0;
+
+    while (i < n && i < 18 && p[i] >= '0' && p[i] <= '9')
+        x = x * 10 + (p[i++] - '0');
+    if (i == 0 || i + 2 > n || p[i] != '\r' || p[i + 1] != '\n')
+        return 0;
+    *v = x;
+    return i + 2;
+}
+
+/* "*count\r\n" at a command's start. */
+static size_t whole_count(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
+{
+    int64_t v;
+    size_t used = whole_decimal(p + 1, n - 1, &v);
+
+    if (!used || v == 0 || v > RESP_MAX_COUNT)
+        return 0;
+    cmd_begin(s, sink);
+    s->out.num = v;
+    s->out.argc = (uint64_t)v;
+    s->out.st = O_DOLLAR;
+    return used + 1;
+}
+
+/* "$len\r\n", its len bytes and "\r\n", where an argument is due. */
+static size_t whole_bulk(ss_redis_t *s, const uint8_t *p, size_t n)
+{
+    ss_redis_out_t *o = &s->out;
+    int64_t v;
+    size_t used = p[0] == '$' ? whole_decimal(p + 1, n - 1, &v) : 0;
+    size_t at = used + 1;
+
+    if (!used || v > RESP_MAX_BULK || (uint64_t)v > n - at || n - at - (size_t)v < 2 ||
+        p[at + v] != '\r' || p[at + v + 1] != '\n')
+        return 0;
+    o->num = v;
+    o->left = 0;
+    arg_begin(o);
+    if (v)
+        arg_take(o, p + at, (size_t)v);
+    arg_end(o);
+    if (o->argi == o->argc)
+        cmd_end(s);
+    else
+        o->st = O_DOLLAR;
+    return at + (size_t)v + 2;
+}
+
 int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
 {
     ss_redis_out_t *o = &s->out;
@@ -384,6 +444,16 @@ int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sin
     while (i < n) {
         if (o->st == O_DRAIN)
             return 1;
+        if (o->st == O_DOLLAR || (o->st == O_START && p[i] == '*')) {
+            size_t used = o->st == O_DOLLAR ? whole_bulk(s, p + i, n - i)
+                                            : whole_count(s, p + i, n - i, sink);
+            if (used) {
+                i += used;
+                if (s->dead)
+                    return 0;
+                continue;
+            }
+        }
         if (o->st == O_PAYLOAD) {    /* argument bytes: kept or skipped whole */
             size_t take = ss_redis_take(&o->left, n - i);
             arg_take(o, p + i, take);
