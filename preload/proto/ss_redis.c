@@ -90,43 +90,46 @@ static void pop(ss_redis_t *s)
     end_if_drained(s);
 }
 
-/* Append to a bounded string; returns 0 when it did not fit whole. */
-static int append(char *dst, size_t cap, const char *src)
+/* Append m bytes of src to the *len of dst (cap bytes with its NUL),
+ * whole or not at all: 0 when it did not fit. */
+static int append(char *dst, size_t cap, size_t *len, const char *src, size_t m)
 {
-    size_t l = strlen(dst), m = strlen(src);
-
-    if (l + m + 1 > cap)
+    if (*len + m + 1 > cap)
         return 0;
-    memcpy(dst + l, src, m + 1);
+    memcpy(dst + *len, src, m);
+    *len += m;
+    dst[*len] = '\0';
     return 1;
 }
 
 /* snprintf(dst, cap, "%s", src) without printf's machinery (a span per
- * command pays it) for names of a few bytes: src cut to cap - 1 bytes. */
-static void copy(char *dst, size_t cap, const char *src)
+ * command pays it) for names of a few bytes: src cut to cap - 1 bytes;
+ * the length copied. */
+static size_t copy(char *dst, size_t cap, const char *src)
 {
     size_t i;
 
     for (i = 0; i + 1 < cap && src[i]; i++)
         dst[i] = src[i];
     dst[i] = '\0';
+    return i;
 }
 
 static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
 {
     uint64_t n = c->nargs;
+    size_t len = copy(q, cap, c->name);
 
-    copy(q, cap, c->name);
     if (c->kind == SS_RK_AUTH || c->kind == SS_RK_HELLO) {
         if (n)
-            append(q, cap, " ?");    /* not even how many */
+            append(q, cap, &len, " ?", 2); /* not even how many */
         return;
     }
     if (c->has_key) {
-        append(q, cap, " ");
-        append(q, cap, c->key);
+        append(q, cap, &len, " ", 1);
+        append(q, cap, &len, c->key, strlen(c->key));
     }
-    while (n-- && append(q, cap, " ?"))
+    while (n-- && append(q, cap, &len, " ?", 2))
         ;
 }
 
@@ -217,8 +220,12 @@ static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *s
 {
     ss_db_op_t op;
 
-    memset(&op, 0, sizeof(op));
+    /* Not the whole record cleared: the sink reads its strings up to their
+     * NUL (ss_db.h), and each is set here, most to "". */
     op.tag = c->tag;
+    op.collection[0] = op.summary[0] = op.status_code[0] = '\0';
+    op.batch_size = 0;
+    op.error = 0;
     copy(op.operation, sizeof(op.operation), c->name);
     query_text(c, op.query_text, sizeof(op.query_text));
     apply(s, c, &op);
