@@ -532,12 +532,64 @@ static int reply_byte(ss_redis_t *s, uint8_t c, const ss_db_sink_t *sink)
     return fail(s, "reply reader lost");
 }
 
+/* ---- whole pieces: what the byte reader would do, in one step ----
+ * A simple line, or a number's header (and a bulk string's payload after
+ * it) all in the buffer and well formed is read at once; anything else is
+ * left to the byte reader, which says what is wrong with it. */
+
+/* "+line\r\n" or "-error\r\n". */
+static size_t whole_line(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
+{
+    const uint8_t *cr = memchr(p + 1, '\r', n - 1);
+
+    if (!cr || (size_t)(cr - p) + 2 > n || cr[1] != '\n')
+        return 0;
+    type_byte(s, p[0]);
+    capture(&s->in, p + 1, (size_t)(cr - p) - 1);
+    line_read(s, sink);
+    return (size_t)(cr - p) + 2;
+}
+
+/* ":n\r\n", "*n\r\n", "$n\r\n" and then, when it is there whole, the
+ * payload and its "\r\n". */
+static size_t whole_number(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
+{
+    ss_redis_in_t *in = &s->in;
+    int64_t v;
+    size_t at = ss_redis_whole_decimal(p + 1, n - 1, &v) + 1;
+
+    if (at == 1 || v > RESP_MAX_LEN)
+        return 0;
+    type_byte(s, p[0]);
+    in->num = v;
+    in->digits = (uint32_t)(at - 3);
+    if (!line_read(s, sink) || in->st != I_PAYLOAD || in->left > n - at ||
+        n - at - (size_t)in->left < 2 || p[at + in->left] != '\r' || p[at + in->left + 1] != '\n')
+        return at;                   /* the payload, if any, read as it comes */
+    capture(in, p + at, (size_t)in->left);
+    at += (size_t)in->left + 2;
+    in->left = 0;
+    in->st = I_TYPE;
+    value_done(s, sink);
+    return at;
+}
+
 static int reply_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
 {
     ss_redis_in_t *in = &s->in;
     size_t i = 0;
 
     while (i < n && !s->dead) {
+        if (in->st == I_TYPE) {
+            uint8_t t = p[i];
+            size_t used = t == '+' || t == '-' ? whole_line(s, p + i, n - i, sink)
+                        : t == '$' || t == '*' || t == ':' ? whole_number(s, p + i, n - i, sink)
+                        : 0;
+            if (used) {
+                i += used;
+                continue;
+            }
+        }
         if (in->st == I_PAYLOAD) {   /* skipped where it passes */
             size_t take = ss_redis_take(&in->left, n - i);
             capture(in, p + i, take);

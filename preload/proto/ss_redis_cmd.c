@@ -381,10 +381,7 @@ static int resp_byte(ss_redis_t *s, uint8_t c)
  * once; anything else (a split, a sign, a zero count, a bad byte) is left
  * to the byte reader above, which says what is wrong with it. */
 
-/* The decimal of a header starting at p (at most 18 digits, none a
- * sign), ended by CRLF within n bytes: the bytes up to its end, 0 if it
- * is not there whole. */
-static size_t whole_decimal(const uint8_t *p, size_t n, int64_t *v)
+size_t ss_redis_whole_decimal(const uint8_t *p, size_t n, int64_t *v)
 {
     size_t i = 0;
     int64_t x = 0;
@@ -401,7 +398,7 @@ static size_t whole_decimal(const uint8_t *p, size_t n, int64_t *v)
 static size_t whole_count(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
 {
     int64_t v;
-    size_t used = whole_decimal(p + 1, n - 1, &v);
+    size_t used = ss_redis_whole_decimal(p + 1, n - 1, &v);
 
     if (!used || v == 0 || v > RESP_MAX_COUNT)
         return 0;
@@ -417,7 +414,7 @@ static size_t whole_bulk(ss_redis_t *s, const uint8_t *p, size_t n)
 {
     ss_redis_out_t *o = &s->out;
     int64_t v;
-    size_t used = p[0] == '$' ? whole_decimal(p + 1, n - 1, &v) : 0;
+    size_t used = p[0] == '$' ? ss_redis_whole_decimal(p + 1, n - 1, &v) : 0;
     size_t at = used + 1;
 
     if (!used || v > RESP_MAX_BULK || (uint64_t)v > n - at || n - at - (size_t)v < 2 ||

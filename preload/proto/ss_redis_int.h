@@ -35,6 +35,9 @@ int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sin
 void ss_redis_written(ss_redis_t *s);
 /* Of avail bytes, how many belong to a payload with *left to go (taken off). */
 size_t ss_redis_take(uint64_t *left, size_t avail);
+/* The decimal of a header at p (1 to 18 digits, no sign) and its CRLF,
+ * all within n bytes: the bytes it takes, 0 when it is not there whole. */
+size_t ss_redis_whole_decimal(const uint8_t *p, size_t n, int64_t *v);
 /* Bytes of a key or name as they may be shown: printable ASCII, else '?'. */
 char ss_redis_shown(uint8_t c);
 
