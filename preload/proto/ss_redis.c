@@ -103,22 +103,22 @@ static int append(char *dst, size_t cap, size_t *len, const char *src, size_t m)
 }
 
 /* snprintf(dst, cap, "%s", src) without printf's machinery (a span per
- * command pays it) for names of a few bytes: src cut to cap - 1 bytes;
- * the length copied. */
-static size_t copy(char *dst, size_t cap, const char *src)
+ * command pays it) for names of a few bytes: src cut to cap - 1 bytes. */
+static void copy(char *dst, size_t cap, const char *src)
 {
     size_t i;
 
     for (i = 0; i + 1 < cap && src[i]; i++)
         dst[i] = src[i];
     dst[i] = '\0';
-    return i;
 }
 
 static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
 {
     uint64_t n = c->nargs;
-    size_t len = copy(q, cap, c->name);
+    size_t len = c->name_len;
+
+    memcpy(q, c->name, len + 1);
 
     if (c->kind == SS_RK_AUTH || c->kind == SS_RK_HELLO) {
         if (n)
@@ -127,7 +127,7 @@ static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
     }
     if (c->has_key) {
         append(q, cap, &len, " ", 1);
-        append(q, cap, &len, c->key, strlen(c->key));
+        append(q, cap, &len, c->key, c->key_len);
     }
     while (n-- && append(q, cap, &len, " ?", 2))
         ;
@@ -226,7 +226,7 @@ static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *s
     op.collection[0] = op.summary[0] = op.status_code[0] = '\0';
     op.batch_size = 0;
     op.error = 0;
-    copy(op.operation, sizeof(op.operation), c->name);
+    memcpy(op.operation, c->name, (size_t)c->name_len + 1);
     query_text(c, op.query_text, sizeof(op.query_text));
     apply(s, c, &op);
     copy(op.namespace_, sizeof(op.namespace_), s->ns);

@@ -53,6 +53,7 @@ typedef struct ss_redis_cmd {
     int64_t num;                     /* SELECT's index, HELLO's version; -1 none */
     uint8_t kind;
     uint8_t has_key;
+    uint8_t name_len, key_len;       /* strlen of the two below */
     char name[SS_DB_OPERATION_MAX];
     char key[SS_REDIS_KEY_MAX];
 } ss_redis_cmd_t;

@@ -124,7 +124,7 @@ static const name_info_t *name_find(const char *name, size_t len)
 /* The command's name is read: its kind and where its key is. */
 static void name_read(ss_redis_out_t *o)
 {
-    const name_info_t *e = name_find(o->cur.name, o->len); /* o->len: strlen(name) */
+    const name_info_t *e = name_find(o->cur.name, o->cur.name_len);
     uint8_t shape = e ? e->shape : N_KEYED;
 
     if (e)
@@ -184,18 +184,33 @@ static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
         return;
     default: return;
     }
-    for (size_t i = 0; i < n && o->len + 1 < cap; i++)
-        dst[o->len++] = ss_redis_shown(p[i]);
-    dst[o->len < cap ? o->len : cap - 1] = '\0';
+    size_t len = o->len, room = len + 1 < cap ? cap - 1 - len : 0;
+
+    if (n > room)
+        n = room;
+    for (size_t i = 0; i < n; i++)
+        dst[len + i] = ss_redis_shown(p[i]);
+    len += n;
+    o->len = (uint32_t)len;
+    dst[len < cap ? len : cap - 1] = '\0';
+}
+
+/* The length of what arg_take kept in a field of cap bytes. */
+static uint8_t kept(const ss_redis_out_t *o, size_t cap)
+{
+    return (uint8_t)(o->len < cap ? o->len : cap - 1);
 }
 
 static void arg_end(ss_redis_out_t *o)
 {
+    if (o->role == R_NAME || o->role == R_SUB)
+        o->cur.name_len = kept(o, sizeof(o->cur.name));
     if (o->role == R_NAME)
         name_read(o);
-    else if (o->role == R_KEY)
+    else if (o->role == R_KEY) {
         o->cur.has_key = 1;
-    else if (o->role == R_MODE &&
+        o->cur.key_len = kept(o, sizeof(o->cur.key));
+    } else if (o->role == R_MODE &&
              (strcasecmp(o->sub, "OFF") == 0 || strcasecmp(o->sub, "SKIP") == 0))
         o->cur.kind = SS_RK_NOREPLY;
     o->argi++;
