@@ -50,14 +50,11 @@ static void ss_id_seed(void)
     ss_rng.seeded = 1;
 }
 
-static uint64_t ss_id_next(void)
+/* One xoshiro256** step of the thread's generator, seeded already. */
+static uint64_t ss_id_step(uint64_t *s)
 {
-    uint64_t *s = ss_rng.s, r, t;
+    uint64_t r = ss_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
 
-    if (!ss_rng.seeded || ss_rng.generation != __atomic_load_n(&ss_id_generation, __ATOMIC_RELAXED))
-        ss_id_seed();
-    r = ss_rotl(s[1] * 5, 7) * 9;
-    t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -68,14 +65,17 @@ static uint64_t ss_id_next(void)
 }
 
 /* n (8 or 16) random bytes, a word at a time; all zero is not a valid id,
- * so that draw (odds 2^-64 per word) is made again. */
-static void ss_id_fill(uint8_t *out, size_t n)
+ * so that draw (odds 2^-64 per word) is made again. The seed is checked
+ * once per id, not per word; inlined, so n is a constant. */
+static inline __attribute__((always_inline)) void ss_id_fill(uint8_t *out, size_t n)
 {
-    uint64_t w[2];
+    uint64_t *s = ss_rng.s, w[2];
 
+    if (!ss_rng.seeded || ss_rng.generation != __atomic_load_n(&ss_id_generation, __ATOMIC_RELAXED))
+        ss_id_seed();
     do {
-        w[0] = ss_id_next();
-        w[1] = n > 8 ? ss_id_next() : 0;
+        w[0] = ss_id_step(s);
+        w[1] = n > 8 ? ss_id_step(s) : 0;
     } while ((w[0] | w[1]) == 0);
     memcpy(out, w, n);
 }
