@@ -45,7 +45,7 @@ static void ex_db_decide(const ss_span_t *s, ex_facts_t *f)
     const ss_db_op_t *op = &s->db.op;
     char *name = f->db.name, buf[SS_DNS_NAME_MAX + 8];
     const char *target;
-    size_t cap = sizeof(f->db.name);
+    size_t cap = sizeof(f->db.name), len;
 
     if (f->error_type.n == 0 && op->error)
         f->error_type = op->status_code[0] ? ex_cstr(op->status_code) : EX_LIT("_OTHER");
@@ -55,13 +55,13 @@ static void ex_db_decide(const ss_span_t *s, ex_facts_t *f)
     }
     target = ex_db_target(s, buf, sizeof(buf));
     if (op->operation[0] && target[0])
-        ex_db_cat(name, cap, ex_db_cat(name, cap, ex_db_cat(name, cap, 0, op->operation), " "),
-                  target);
+        len = ex_db_cat(name, cap, ex_db_cat(name, cap, ex_db_cat(name, cap, 0, op->operation), " "),
+                        target);
     else if (target[0])
-        ex_db_cat(name, cap, 0, target);
+        len = ex_db_cat(name, cap, 0, target);
     else
-        ex_db_cat(name, cap, 0, op->operation[0] ? op->operation : s->db.system);
-    f->name = ex_cstr(name);
+        len = ex_db_cat(name, cap, 0, op->operation[0] ? op->operation : s->db.system);
+    f->name = (ex_str_t){name, len};
 }
 
 static uint8_t *ex_db_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)

@@ -32,9 +32,10 @@ typedef struct ex_str {
 #define EX_LIT(s) ((ex_str_t){(s), sizeof(s) - 1})
 #define EX_NONE ((ex_str_t){NULL, 0})
 
+/* An empty string (most of a span's optional fields) is not measured. */
 static inline ex_str_t ex_cstr(const char *s)
 {
-    return (ex_str_t){s, s ? strlen(s) : 0};
+    return (ex_str_t){s, s && s[0] ? strlen(s) : 0};
 }
 
 static inline size_t ex_varint(uint8_t *b, uint64_t v)
