@@ -59,6 +59,10 @@ typedef struct ss_db_sink {
     uint64_t (*start)(void *arg);
     /* An operation completed: its reply was read whole. */
     void (*done)(void *arg, const ss_db_op_t *op);
+    /* Optional: the record the operation of the command tagged tag ends
+     * in, for the module to fill (every field) and pass to done() rather
+     * than copied from one of its own; NULL when there is none. */
+    ss_db_op_t *(*op_for)(void *arg, uint64_t tag);
 } ss_db_sink_t;
 
 #endif

@@ -82,19 +82,37 @@ static void ss_db_op_copy(ss_db_op_t *dst, const ss_db_op_t *src)
     dst->error = src->error;
 }
 
+/* The record of the operation tagged tag: the queue's head, once older
+ * ones (never answered on their own) are dropped; NULL when it has none. */
+static ss_span_t *ss_db_find(ss_conn_t *c, uint64_t tag)
+{
+    ss_span_t *s;
+
+    if (tag == 0)
+        return NULL; /* its command got no span */
+    while ((s = c->q_head) != NULL && s->db.op.tag < tag)
+        ss_conn_drop(c, s);
+    return s != NULL && s->db.op.tag == tag ? s : NULL;
+}
+
+/* The module fills the span's operation where it lies: no copy. */
+static ss_db_op_t *ss_db_op_for(void *arg, uint64_t tag)
+{
+    ss_span_t *s = ss_db_find(((ss_db_conn_t *)arg)->c, tag);
+
+    return s ? &s->db.op : NULL;
+}
+
 static void ss_db_done(void *arg, const ss_db_op_t *op)
 {
     ss_db_conn_t *d = arg;
     ss_conn_t *c = d->c;
-    ss_span_t *s;
+    ss_span_t *s = ss_db_find(c, op->tag);
 
-    if (op->tag == 0)
-        return; /* its command got no span */
-    while ((s = c->q_head) != NULL && s->db.op.tag < op->tag)
-        ss_conn_drop(c, s); /* never answered on its own */
-    if (s == NULL || s->db.op.tag != op->tag)
+    if (s == NULL)
         return;
-    ss_db_op_copy(&s->db.op, op);
+    if (op != &s->db.op)
+        ss_db_op_copy(&s->db.op, op);
     s->db.system = d->system(d->st);
     s->db.default_port = d->port;
     ss_conn_finish(c, s);
@@ -111,6 +129,7 @@ static int ss_db_open(ss_conn_t *c, size_t size, void (*init)(void *st),
     d->sink.arg = d;
     d->sink.start = ss_db_start;
     d->sink.done = ss_db_done;
+    d->sink.op_for = ss_db_op_for;
     d->tag = 0;
     d->why = NULL;
     d->system = system;

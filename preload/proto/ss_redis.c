@@ -218,24 +218,26 @@ static void status_of(const ss_redis_in_t *in, char *dst, size_t cap)
 
 static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *sink)
 {
-    ss_db_op_t op;
+    ss_db_op_t mine, *op = sink && sink->op_for ? sink->op_for(sink->arg, c->tag) : NULL;
 
+    if (op == NULL)
+        op = &mine;
     /* Not the whole record cleared: the sink reads its strings up to their
      * NUL (ss_db.h), and each is set here, most to "". */
-    op.tag = c->tag;
-    op.collection[0] = op.summary[0] = op.status_code[0] = '\0';
-    op.batch_size = 0;
-    op.error = 0;
-    memcpy(op.operation, c->name, (size_t)c->name_len + 1);
-    query_text(c, op.query_text, sizeof(op.query_text));
-    apply(s, c, &op);
-    copy(op.namespace_, sizeof(op.namespace_), s->ns);
+    op->tag = c->tag;
+    op->collection[0] = op->summary[0] = op->status_code[0] = '\0';
+    op->batch_size = 0;
+    op->error = 0;
+    memcpy(op->operation, c->name, (size_t)c->name_len + 1);
+    query_text(c, op->query_text, sizeof(op->query_text));
+    apply(s, c, op);
+    copy(op->namespace_, sizeof(op->namespace_), s->ns);
     if (is_error(&s->in)) {
-        op.error = 1;
-        status_of(&s->in, op.status_code, sizeof(op.status_code));
+        op->error = 1;
+        status_of(&s->in, op->status_code, sizeof(op->status_code));
     }
     if (sink && sink->done)
-        sink->done(sink->arg, &op);
+        sink->done(sink->arg, op);
 }
 
 /* A reply with no traced command waiting: one of the untraced ones. */

@@ -76,7 +76,7 @@ static void on_done(void *arg, const ss_db_op_t *op)
 
 static void follow(const uint8_t *d, size_t len, size_t step, run_t *r)
 {
-    ss_db_sink_t sink = {r, on_start, on_done};
+    ss_db_sink_t sink = {r, on_start, on_done, NULL};
     size_t off = 0;
 
     memset(r, 0, sizeof(*r));

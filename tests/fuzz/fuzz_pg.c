@@ -73,7 +73,7 @@ static const uint8_t ready[] = {'R', 0, 0, 0, 8, 0, 0, 0, 0, 'Z', 0, 0, 0, 5, 'I
 
 static int run(const uint8_t *data, size_t size, int bytewise, trace_t *t, ss_pg_t *pg)
 {
-    ss_db_sink_t sink = {t, on_start, on_done};
+    ss_db_sink_t sink = {t, on_start, on_done, NULL};
     size_t at = 1;
     int go = 1;
 

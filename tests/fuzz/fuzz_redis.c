@@ -54,7 +54,7 @@ static void on_done(void *arg, const ss_db_op_t *op)
 /* Feed the conversation; step 0: each chunk whole, else step bytes at a time. */
 static size_t feed(const uint8_t *data, size_t size, size_t step, run_t *r, ss_redis_t *s)
 {
-    ss_db_sink_t sink = {r, on_start, on_done};
+    ss_db_sink_t sink = {r, on_start, on_done, NULL};
     size_t i = 0;
 
     memset(r, 0, sizeof(*r));

@@ -55,7 +55,7 @@ static void on_done(void *arg, const ss_db_op_t *op)
 
 static void feed(run_t *r, int in, const uint8_t *p, size_t n)
 {
-    ss_db_sink_t sink = {&r->got, on_start, on_done};
+    ss_db_sink_t sink = {&r->got, on_start, on_done, NULL};
 
     if (r->rc)
         r->rc = ss_mysql_feed(&r->st, in ? SS_DB_IN : SS_DB_OUT, p, n, &sink);

@@ -151,7 +151,7 @@ static void on_done(void *arg, const ss_db_op_t *op)
     logf_("\n");
 }
 
-static const ss_db_sink_t sink = {NULL, on_start, on_done};
+static const ss_db_sink_t sink = {NULL, on_start, on_done, NULL};
 static ss_pg_t pg;
 
 static void reset(void)

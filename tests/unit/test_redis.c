@@ -54,7 +54,7 @@ static void rec_done(void *arg, const ss_db_op_t *op)
 static void run(const wire_t *w, size_t cut, int bytewise, rec_t *r)
 {
     ss_redis_t s;
-    ss_db_sink_t sink = {r, rec_start, rec_done};
+    ss_db_sink_t sink = {r, rec_start, rec_done, NULL};
     size_t off = 0;
     int ok = 1;
 
