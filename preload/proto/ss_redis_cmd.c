@@ -164,6 +164,18 @@ static void arg_begin(ss_redis_out_t *o)
         o->cur.nargs++;
 }
 
+/* The 8 bytes of w are all printable ASCII (0x21 to 0x7e), the bytes
+ * ss_redis_shown() leaves as they are. */
+static int all_shown(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t high = w & highs;                       /* a byte >= 0x80 */
+    uint64_t below = (w - 0x21 * ones) & ~w & highs; /* else: a byte < 0x21 */
+    uint64_t del = (w + ones) & highs;               /* else: a byte 0x7f */
+
+    return (high | below | del) == 0;
+}
+
 /* Keep what the argument's role asks for from bytes of it. */
 static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
 {
@@ -184,11 +196,18 @@ static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
         return;
     default: return;
     }
-    size_t len = o->len, room = len + 1 < cap ? cap - 1 - len : 0;
+    size_t len = o->len, room = len + 1 < cap ? cap - 1 - len : 0, i = 0;
 
     if (n > room)
         n = room;
-    for (size_t i = 0; i < n; i++)
+    for (; i + 8 <= n; i += 8) {     /* a word at a time while all is shown as is */
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!all_shown(w))
+            break;
+        memcpy(dst + len + i, &w, 8);
+    }
+    for (; i < n; i++)
         dst[len + i] = ss_redis_shown(p[i]);
     len += n;
     o->len = (uint32_t)len;
@@ -401,6 +420,10 @@ size_t ss_redis_whole_decimal(const uint8_t *p, size_t n, int64_t *v)
     size_t i = 0;
     int64_t x = 0;
 
+    if (n >= 3 && p[0] >= '0' && p[0] <= '9' && p[1] == '\r' && p[2] == '\n') {
+        *v = p[0] - '0';             /* most headers: one digit */
+        return 3;
+    }
     while (i < n && i < 18 && p[i] >= '0' && p[i] <= '9')
         x = x * 10 + (p[i++] - '0');
     if (i == 0 || i + 2 > n || p[i] != '\r' || p[i + 1] != '\n')

@@ -501,6 +501,53 @@ static void test_bounds(void **st)
     assert_non_null(strstr(r.lines[1], " ? ? ?"));
 }
 
+/* Headers and bulk strings whole in one buffer are read in one step, a
+ * key a word at a time while its bytes are shown as they are: the same
+ * operations as read byte by byte, for leading zeros, bytes that are not
+ * shown at every place in a word, a key past its cap, counts the server
+ * ignores, the reply types read whole, and a bulk string longer than its
+ * length. */
+#define K10 "KKKKKKKKKK"
+#define LONG_KEY K10 K10 K10 K10 K10 K10 K10 K10 K10 K10 K10 K10 /* 120 bytes */
+static const wire_t whole_pieces[] = {
+    {SS_DB_OUT, "*02\r\n$003\r\nGET\r\n$016\r\nkey:__rand_int__\r\n"},
+    {SS_DB_IN, "$05\r\nhello\r\n"},
+    {SS_DB_OUT, "*3\r\n$3\r\nSET\r\n$32\r\nabcdefg\x01hijklmn\x7fopqrs uvwxyz\x80\xfe\tz\r\n$1\r\nv\r\n"},
+    {SS_DB_IN, "+OK\r\n"},
+    {SS_DB_OUT, "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n"},
+    {SS_DB_IN, "+PONG\r\n"},
+    {SS_DB_OUT, "*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n"},
+    {SS_DB_IN, ":12345\r\n"},
+    {SS_DB_OUT, "*3\r\n$4\r\nMGET\r\n$1\r\na\r\n$0\r\n\r\n"},
+    {SS_DB_IN, "*2\r\n$1\r\na\r\n$-1\r\n"},
+    {SS_DB_OUT, "*2\r\n$3\r\nGET\r\n$120\r\n" LONG_KEY "\r\n"},
+    {SS_DB_IN, "$-1\r\n"},
+    {SS_DB_OUT, "*3\r\n$5\r\nLPUSH\r\n$1\r\nk\r\n$1\r\nv\r\n"},
+    {SS_DB_IN, "-WRONGTYPE Operation against a key\r\n"},
+    {SS_DB_OUT, "*2\r\n$6\r\nCLIENT\r\n$0\r\n\r\n"},
+    {SS_DB_IN, "-ERR unknown subcommand\r\n"},
+    {SS_DB_OUT, "*1\r\n$3\r\nGETX\r\n"},
+    {0, NULL},
+};
+static const char *const whole_pieces_expect[] = {
+    "GET|GET key:__rand_int__|0||0|0|",
+    "SET|SET abcdefg?hijklmn?opqrs?uvwxyz???z ?|0||0|0|",
+    "PING|PING|0||0|0|",
+    "INCR|INCR counter|0||0|0|",
+    "MGET|MGET a ?|0||0|0|",
+    "GET|GET " K10 K10 K10 K10 K10 K10 K10 K10 K10 "KKKKK|0||0|0|", /* cut at 95 */
+    "LPUSH|LPUSH k ?|0|WRONGTYPE|1|0|",
+    "CLIENT |CLIENT |0|ERR|1|0|",
+    "LETGO bulk string longer than its length",
+    NULL,
+};
+
+static void test_whole_pieces(void **st)
+{
+    (void)st;
+    check(whole_pieces, whole_pieces_expect);
+}
+
 static void test_detect(void **st)
 {
     (void)st;
@@ -539,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_client_reply_off),
         cmocka_unit_test(test_let_go),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_whole_pieces),
         cmocka_unit_test(test_detect),
     };
 
