@@ -552,19 +552,22 @@ static size_t whole_line(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_
     return (size_t)(cr - p) + 2;
 }
 
-/* ":n\r\n", "*n\r\n", "$n\r\n" and then, when it is there whole, the
- * payload and its "\r\n". */
+/* ":n\r\n", "*n\r\n", "$n\r\n" (n may be negative: "$-1\r\n" is a null)
+ * and then, when it is there whole, the payload and its "\r\n". */
 static size_t whole_number(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
 {
     ss_redis_in_t *in = &s->in;
+    int neg = n > 1 && p[1] == '-';
     int64_t v;
-    size_t at = ss_redis_whole_decimal(p + 1, n - 1, &v) + 1;
+    size_t digits = ss_redis_whole_decimal(p + 1 + neg, n - 1 - neg, &v);
+    size_t at = 1 + neg + digits;
 
-    if (at == 1 || v > RESP_MAX_LEN)
+    if (digits == 0 || v > RESP_MAX_LEN)
         return 0;
     type_byte(s, p[0]);
     in->num = v;
-    in->digits = (uint32_t)(at - 3);
+    in->neg = (uint8_t)neg;
+    in->digits = (uint32_t)(digits - 2);
     if (!line_read(s, sink) || in->st != I_PAYLOAD || in->left > n - at ||
         n - at - (size_t)in->left < 2 || p[at + in->left] != '\r' || p[at + in->left + 1] != '\n')
         return at;                   /* the payload, if any, read as it comes */

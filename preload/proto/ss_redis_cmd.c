@@ -415,23 +415,6 @@ static int resp_byte(ss_redis_t *s, uint8_t c)
  * once; anything else (a split, a sign, a zero count, a bad byte) is left
  * to the byte reader above, which says what is wrong with it. */
 
-size_t ss_redis_whole_decimal(const uint8_t *p, size_t n, int64_t *v)
-{
-    size_t i = 0;
-    int64_t x = 0;
-
-    if (n >= 3 && p[0] >= '0' && p[0] <= '9' && p[1] == '\r' && p[2] == '\n') {
-        *v = p[0] - '0';             /* most headers: one digit */
-        return 3;
-    }
-    while (i < n && i < 18 && p[i] >= '0' && p[i] <= '9')
-        x = x * 10 + (p[i++] - '0');
-    if (i == 0 || i + 2 > n || p[i] != '\r' || p[i + 1] != '\n')
-        return 0;
-    *v = x;
-    return i + 2;
-}
-
 /* "*count\r\n" at a command's start. */
 static size_t whole_count(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
 {

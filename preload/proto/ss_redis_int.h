@@ -37,7 +37,23 @@ void ss_redis_written(ss_redis_t *s);
 size_t ss_redis_take(uint64_t *left, size_t avail);
 /* The decimal of a header at p (1 to 18 digits, no sign) and its CRLF,
  * all within n bytes: the bytes it takes, 0 when it is not there whole. */
-size_t ss_redis_whole_decimal(const uint8_t *p, size_t n, int64_t *v);
+static inline size_t ss_redis_whole_decimal(const uint8_t *p, size_t n, int64_t *v)
+{
+    size_t i = 0;
+    int64_t x = 0;
+
+    if (n >= 3 && p[0] >= '0' && p[0] <= '9' && p[1] == '\r' && p[2] == '\n') {
+        *v = p[0] - '0';             /* most headers: one digit */
+        return 3;
+    }
+    while (i < n && i < 18 && p[i] >= '0' && p[i] <= '9')
+        x = x * 10 + (p[i++] - '0');
+    if (i == 0 || i + 2 > n || p[i] != '\r' || p[i + 1] != '\n')
+        return 0;
+    *v = x;
+    return i + 2;
+}
+
 /* Bytes of a key or name as they may be shown: printable ASCII, else '?'. */
 char ss_redis_shown(uint8_t c);
 
