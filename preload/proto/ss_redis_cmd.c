@@ -87,8 +87,10 @@ static const name_info_t names[] = {
 #undef NAME
 
 /* A name is looked up once per command: a hash of its length and first
- * and last letters (case folded) picks a short chain of the table's
- * entries, built when the library loads. */
+ * and last letters (case folded) picks a chain of the table's entries,
+ * built when the library loads. The multipliers give chains of at most
+ * two, and leave the buckets of most common commands (GET, SET, INCR,
+ * HSET, ...) empty: most commands are not in the table. */
 #define NAME_BUCKETS 128
 #define NAME_NONE 0xff
 _Static_assert(sizeof(names) / sizeof(names[0]) < NAME_NONE, "entries fit the chains' uint8_t");
@@ -97,8 +99,9 @@ static uint8_t name_bucket[NAME_BUCKETS], name_next[sizeof(names) / sizeof(names
 
 static unsigned name_hash(const char *s, size_t len)
 {
-    return ((unsigned)len * 31u + ((uint8_t)s[0] | 0x20u) * 7u + ((uint8_t)s[len - 1] | 0x20u)) %
-           NAME_BUCKETS;
+    unsigned first = (uint8_t)s[0] | 0x20u, last = (uint8_t)s[len - 1] | 0x20u;
+
+    return ((unsigned)len * 47u + first * 12u + last * 3u) % NAME_BUCKETS;
 }
 
 __attribute__((constructor)) static void names_index(void)
