@@ -49,7 +49,7 @@ static int fail(ss_redis_t *s, const char *why)
 
 void ss_redis_written(ss_redis_t *s)
 {
-    ss_redis_cmd_t *c = &s->out.cur;
+    ss_redis_cmd_t *c = s->out.cmd;
 
     if (c->kind == SS_RK_MONITOR || c->kind == SS_RK_NOREPLY) {
         s->draining = 1;
@@ -65,8 +65,7 @@ void ss_redis_written(ss_redis_t *s)
         s->untraced++;
         return;
     }
-    s->fifo[(s->head + s->count) % SS_REDIS_PENDING_MAX] = *c;
-    s->count++;
+    s->count++;                      /* written in its slot (ss_redis_cmd.c) */
 }
 
 static ss_redis_cmd_t *head(ss_redis_t *s)

@@ -75,6 +75,7 @@ typedef struct ss_redis_out {
     uint64_t left;                   /* bulk bytes left */
     uint32_t len;                    /* bytes kept of the current argument */
     char sub[8];                     /* CLIENT REPLY's mode */
+    ss_redis_cmd_t *cmd;             /* being written: its FIFO slot, or cur when untraced */
     ss_redis_cmd_t cur;
 } ss_redis_out_t;
 
@@ -121,6 +122,8 @@ typedef struct ss_redis {
     char ns[SS_DB_NAMESPACE_MAX];
 } ss_redis_t;
 
+/* The state points into itself (out.cmd): it is used where it was
+ * initialized, never copied. */
 void ss_redis_init(ss_redis_t *s);
 /* 1: go on; 0: not (or no longer) followable, see ss_redis_why(). */
 int ss_redis_feed(ss_redis_t *s, ss_db_dir_t dir, const uint8_t *p, size_t n,

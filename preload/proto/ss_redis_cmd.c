@@ -127,18 +127,18 @@ static const name_info_t *name_find(const char *name, size_t len)
 /* The command's name is read: its kind and where its key is. */
 static void name_read(ss_redis_out_t *o)
 {
-    const name_info_t *e = name_find(o->cur.name, o->cur.name_len);
+    const name_info_t *e = name_find(o->cmd->name, o->cmd->name_len);
     uint8_t shape = e ? e->shape : N_KEYED;
 
     if (e)
-        o->cur.kind = e->kind;
+        o->cmd->kind = e->kind;
     o->container = shape == N_CONTAINER || shape == N_KEYED_CONTAINER;
     o->key_at = shape == N_KEYED_CONTAINER ? 2 : shape == N_KEYED ? 1 : 0;
 }
 
 static void arg_begin(ss_redis_out_t *o)
 {
-    uint8_t k = o->cur.kind;
+    uint8_t k = o->cmd->kind;
 
     o->len = 0;
     o->neg = 0;
@@ -149,22 +149,24 @@ static void arg_begin(ss_redis_out_t *o)
         o->role = R_SUB;
     else if (o->argi == 1 && (k == SS_RK_SELECT || k == SS_RK_HELLO))
         o->role = R_NUM;
-    else if (o->argi == 2 && o->container && strcasecmp(o->cur.name, "CLIENT REPLY") == 0)
+    else if (o->argi == 2 && o->container && strcasecmp(o->cmd->name, "CLIENT REPLY") == 0)
         o->role = R_MODE;
     else if (o->key_at && o->argi == o->key_at)
         o->role = R_KEY;
     else
         o->role = R_ARG;
     if (o->role == R_NUM)
-        o->cur.num = 0;
+        o->cmd->num = 0;
     if (o->role == R_SUB) {
-        size_t l = strlen(o->cur.name);
-        if (l + 1 < sizeof(o->cur.name))
-            o->cur.name[l] = ' ';
+        size_t l = o->cmd->name_len;
+        if (l + 1 < sizeof(o->cmd->name)) {
+            o->cmd->name[l] = ' ';
+            o->cmd->name[l + 1] = '\0';
+        }
         o->len = (uint32_t)l + 1;
     }
     if (o->role == R_MODE || o->role == R_ARG || o->role == R_NUM)
-        o->cur.nargs++;
+        o->cmd->nargs++;
 }
 
 /* The 8 bytes of w are all printable ASCII (0x21 to 0x7e), the bytes
@@ -186,15 +188,15 @@ static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
     size_t cap = 0;
 
     switch (o->role) {
-    case R_NAME: case R_SUB: dst = o->cur.name; cap = sizeof(o->cur.name); break;
-    case R_KEY: dst = o->cur.key; cap = sizeof(o->cur.key); break;
+    case R_NAME: case R_SUB: dst = o->cmd->name; cap = sizeof(o->cmd->name); break;
+    case R_KEY: dst = o->cmd->key; cap = sizeof(o->cmd->key); break;
     case R_MODE: dst = o->sub; cap = sizeof(o->sub); break;
     case R_NUM:
-        for (size_t i = 0; i < n && o->cur.num >= 0; i++) {
-            if (p[i] < '0' || p[i] > '9' || o->cur.num > 100000000)
-                o->cur.num = -1;
+        for (size_t i = 0; i < n && o->cmd->num >= 0; i++) {
+            if (p[i] < '0' || p[i] > '9' || o->cmd->num > 100000000)
+                o->cmd->num = -1;
             else
-                o->cur.num = o->cur.num * 10 + (p[i] - '0');
+                o->cmd->num = o->cmd->num * 10 + (p[i] - '0');
         }
         return;
     default: return;
@@ -226,15 +228,15 @@ static uint8_t kept(const ss_redis_out_t *o, size_t cap)
 static void arg_end(ss_redis_out_t *o)
 {
     if (o->role == R_NAME || o->role == R_SUB)
-        o->cur.name_len = kept(o, sizeof(o->cur.name));
+        o->cmd->name_len = kept(o, sizeof(o->cmd->name));
     if (o->role == R_NAME)
         name_read(o);
     else if (o->role == R_KEY) {
-        o->cur.has_key = 1;
-        o->cur.key_len = kept(o, sizeof(o->cur.key));
+        o->cmd->has_key = 1;
+        o->cmd->key_len = kept(o, sizeof(o->cmd->key));
     } else if (o->role == R_MODE &&
              (strcasecmp(o->sub, "OFF") == 0 || strcasecmp(o->sub, "SKIP") == 0))
-        o->cur.kind = SS_RK_NOREPLY;
+        o->cmd->kind = SS_RK_NOREPLY;
     o->argi++;
 }
 
@@ -243,16 +245,27 @@ static void cmd_begin(ss_redis_t *s, const ss_db_sink_t *sink)
 {
     ss_redis_out_t *o = &s->out;
 
-    memset(&o->cur, 0, sizeof(o->cur));
+    ss_redis_cmd_t *c;
+
+    o->traced = s->count < SS_REDIS_PENDING_MAX && s->untraced_pending == 0;
+    /* A traced command is written where the FIFO will hold it: the slot
+     * after the last stays free while it is written (a reply read takes
+     * the head, head + count stays). */
+    c = o->cmd = o->traced ? &s->fifo[(s->head + s->count) % SS_REDIS_PENDING_MAX] : &o->cur;
+    c->tag = 0;
+    c->nargs = 0;
+    c->num = -1;
+    c->kind = SS_RK_PLAIN;
+    c->has_key = 0;
+    c->name_len = c->key_len = 0;
+    c->name[0] = c->key[0] = '\0';
     memset(o->sub, 0, sizeof(o->sub));
-    o->cur.num = -1;
     o->argi = 0;
     o->argc = 0;
     o->container = 0;
     o->key_at = 0;
-    o->traced = s->count < SS_REDIS_PENDING_MAX && s->untraced_pending == 0;
     if (o->traced && sink && sink->start)
-        o->cur.tag = sink->start(sink->arg);
+        c->tag = sink->start(sink->arg);
 }
 
 static void cmd_end(ss_redis_t *s)

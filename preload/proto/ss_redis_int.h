@@ -31,7 +31,7 @@ enum {
 
 /* The command reader: 1 go on, 0 let go (s->why set). */
 int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink);
-/* The matcher takes a command written whole (s->out.cur). */
+/* The matcher takes a command written whole (s->out.cmd). */
 void ss_redis_written(ss_redis_t *s);
 /* Of avail bytes, how many belong to a payload with *left to go (taken off). */
 size_t ss_redis_take(uint64_t *left, size_t avail);
