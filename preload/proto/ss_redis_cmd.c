@@ -181,6 +181,41 @@ static int all_shown(uint64_t w)
     return (high | below | del) == 0;
 }
 
+/* The n bytes at p to dst when all are shown as they are (1), a word or
+ * two overlapping words at a time; else 0, dst's bytes undefined. */
+static int copy_shown(char *dst, const uint8_t *p, size_t n)
+{
+    uint64_t w, last;
+    uint32_t a, b;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, p + i, 8);
+            if (!all_shown(w))
+                return 0;
+            memcpy(dst + i, &w, 8);
+        }
+        memcpy(&last, p + n - 8, 8);
+        if (!all_shown(last))
+            return 0;
+        memcpy(dst + n - 8, &last, 8);
+        return 1;
+    }
+    if (n >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        if (!all_shown((uint64_t)a << 32 | b))
+            return 0;
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+        return 1;
+    }
+    for (i = 0; i < n; i++)
+        dst[i] = ss_redis_shown(p[i]);
+    return 1;
+}
+
 /* Keep what the argument's role asks for from bytes of it. */
 static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
 {
@@ -201,19 +236,13 @@ static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
         return;
     default: return;
     }
-    size_t len = o->len, room = len + 1 < cap ? cap - 1 - len : 0, i = 0;
+    size_t len = o->len, room = len + 1 < cap ? cap - 1 - len : 0;
 
     if (n > room)
         n = room;
-    for (; i + 8 <= n; i += 8) {     /* a word at a time while all is shown as is */
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        if (!all_shown(w))
-            break;
-        memcpy(dst + len + i, &w, 8);
-    }
-    for (; i < n; i++)
-        dst[len + i] = ss_redis_shown(p[i]);
+    if (!copy_shown(dst + len, p, n))
+        for (size_t i = 0; i < n; i++)
+            dst[len + i] = ss_redis_shown(p[i]);
     len += n;
     o->len = (uint32_t)len;
     dst[len < cap ? len : cap - 1] = '\0';

@@ -514,6 +514,8 @@ static const wire_t whole_pieces[] = {
     {SS_DB_IN, "$05\r\nhello\r\n"},
     {SS_DB_OUT, "*3\r\n$3\r\nSET\r\n$32\r\nabcdefg\x01hijklmn\x7fopqrs uvwxyz\x80\xfe\tz\r\n$1\r\nv\r\n"},
     {SS_DB_IN, "+OK\r\n"},
+    {SS_DB_OUT, "*2\r\n$3\r\nGET\r\n$5\r\nab\x7f" "cd\r\n"},
+    {SS_DB_IN, "$-1\r\n"},
     {SS_DB_OUT, "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n"},
     {SS_DB_IN, "+PONG\r\n"},
     {SS_DB_OUT, "*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n"},
@@ -532,6 +534,7 @@ static const wire_t whole_pieces[] = {
 static const char *const whole_pieces_expect[] = {
     "GET|GET key:__rand_int__|0||0|0|",
     "SET|SET abcdefg?hijklmn?opqrs?uvwxyz???z ?|0||0|0|",
+    "GET|GET ab?cd|0||0|0|",
     "PING|PING|0||0|0|",
     "INCR|INCR counter|0||0|0|",
     "MGET|MGET a ?|0||0|0|",
