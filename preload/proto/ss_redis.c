@@ -477,12 +477,11 @@ static int line_byte(ss_redis_t *s, uint8_t c)
     return 1;
 }
 
-static int type_byte(ss_redis_t *s, uint8_t c)
+/* A value of type c (a RESP type byte) begins. */
+static void type_begin(ss_redis_t *s, uint8_t c)
 {
     ss_redis_in_t *in = &s->in;
 
-    if (!strchr("+-:$*_,#!=(%~>|.", c) || c == 0)
-        return fail(s, "not a RESP reply");
     if (in->depth == 0) {            /* a reply (or its attribute) begins */
         in->top = c;
         in->cap_len = 0;
@@ -494,6 +493,13 @@ static int type_byte(ss_redis_t *s, uint8_t c)
     in->neg = 0;
     in->digits = 0;
     in->st = I_LINE;
+}
+
+static int type_byte(ss_redis_t *s, uint8_t c)
+{
+    if (!strchr("+-:$*_,#!=(%~>|.", c) || c == 0)
+        return fail(s, "not a RESP reply");
+    type_begin(s, c);
     return 1;
 }
 
@@ -545,7 +551,7 @@ static size_t whole_line(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_
 
     if (!cr || (size_t)(cr - p) + 2 > n || cr[1] != '\n')
         return 0;
-    type_byte(s, p[0]);
+    type_begin(s, p[0]);           /* one of the types it was called for */
     capture(&s->in, p + 1, (size_t)(cr - p) - 1);
     line_read(s, sink);
     return (size_t)(cr - p) + 2;
@@ -563,7 +569,7 @@ static size_t whole_number(ss_redis_t *s, const uint8_t *p, size_t n, const ss_d
 
     if (digits == 0 || v > RESP_MAX_LEN)
         return 0;
-    type_byte(s, p[0]);
+    type_begin(s, p[0]);           /* one of the types it was called for */
     in->num = v;
     in->neg = (uint8_t)neg;
     in->digits = (uint32_t)(digits - 2);
