@@ -54,34 +54,6 @@ static uint64_t ss_db_start(void *arg)
     return d->tag;
 }
 
-/* A string of the operation into the span's: up to its NUL (never past
- * its field), not the whole field. */
-static void ss_db_str_copy(char *dst, const char *src, size_t cap)
-{
-    size_t n = src[0] ? strnlen(src, cap - 1) : 0;
-
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* The operation into the span, field by field: a Redis command's strings
- * are a few bytes of the record's 1 KiB, copied whole before. */
-static void ss_db_op_copy(ss_db_op_t *dst, const ss_db_op_t *src)
-{
-#define SS_DB_STR(f) ss_db_str_copy(dst->f, src->f, sizeof(dst->f))
-    dst->tag = src->tag;
-    SS_DB_STR(operation);
-    SS_DB_STR(collection);
-    SS_DB_STR(namespace_);
-    SS_DB_STR(query_text);
-    SS_DB_STR(summary);
-    SS_DB_STR(status_code);
-#undef SS_DB_STR
-    dst->batch_size = src->batch_size;
-    dst->error = src->error;
-}
-
 /* The record of the operation tagged tag: the queue's head, once older
  * ones (never answered on their own) are dropped; NULL when it has none. */
 static ss_span_t *ss_db_find(ss_conn_t *c, uint64_t tag)
@@ -112,7 +84,7 @@ static void ss_db_done(void *arg, const ss_db_op_t *op)
     if (s == NULL)
         return;
     if (op != &s->db.op)
-        ss_db_op_copy(&s->db.op, op);
+        s->db.op = *op; /* filled by the module in a record of its own */
     s->db.system = d->system(d->st);
     s->db.default_port = d->port;
     ss_conn_finish(c, s);
