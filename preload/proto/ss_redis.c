@@ -573,7 +573,13 @@ static size_t whole_number(ss_redis_t *s, const uint8_t *p, size_t n, const ss_d
     in->num = v;
     in->neg = (uint8_t)neg;
     in->digits = (uint32_t)(digits - 2);
-    if (!line_read(s, sink) || in->st != I_PAYLOAD || in->left > n - at ||
+    if (p[0] == '$' && !neg) {       /* what line_read() makes of it */
+        in->left = (uint64_t)v;
+        in->st = I_PAYLOAD;
+    } else if (!line_read(s, sink)) {
+        return at;
+    }
+    if (in->st != I_PAYLOAD || in->left > n - at ||
         n - at - (size_t)in->left < 2 || p[at + in->left] != '\r' || p[at + in->left + 1] != '\n')
         return at;                   /* the payload, if any, read as it comes */
     capture(in, p + at, (size_t)in->left);
