@@ -107,10 +107,10 @@ HISTORY = """\
   its queue 560, the hooks, the send path and libc 1,100. By callgrind redis-benchmark
   `-t get` costs 3,150 instructions a command of its own and the shim 3,500 (5,350 before),
   and cachegrind 31 more first-level data cache misses a command (45 before). Throughput
-  did not follow: 28 alternating runs (`-n 200000 -c 10 -t get`, pinned as in (c)) on this
-  machine loaded by other work measured traced/untraced medians of 0.74 to 0.80 (five sets), and main's
-  shim beside it 0.72 to 0.79, within the noise: the rest of the cost is not the shim's
-  instruction count, and was not measured apart (no hardware counters here).
+  did not follow: 28 alternating runs (`-n 200000 -c 10 -t get`, pinned as in (c)) in five
+  sets, on this machine loaded by other work, measured traced/untraced medians of 0.74 to
+  0.80, and main's shim beside it 0.72 to 0.79, within the noise: the rest of the cost is
+  not the shim's instruction count, and was not measured apart (no hardware counters here).
 - **The protocol-neutral core** (d): a traced HTTP request measured 9,470 instructions
   just before it and 9,850 after, in builds alike (9,890 to 9,930 in a build with the
   tests; the baseline's 9,126 is older; it is kept, not renewed). Compared function by
