@@ -12,8 +12,12 @@
 
 /* ---- the real send, for ss_conn_send() --------------------------------- */
 
+/* One buffer (nothing spliced in) goes out as write() would send it: the
+ * kernel's writev and sendmsg first copy in an iovec. */
 static ssize_t hk_sendfn_writev(void *arg, const struct iovec *iov, int cnt)
 {
+    if (cnt == 1)
+        return ss_real_write(*(int *)arg, iov[0].iov_base, iov[0].iov_len);
     return ss_real_writev(*(int *)arg, iov, cnt);
 }
 
@@ -28,6 +32,10 @@ static ssize_t hk_sendfn_sendmsg(void *arg, const struct iovec *iov, int cnt)
     const hk_sendmsg_arg_t *a = arg;
     struct msghdr m;
 
+    if (cnt == 1 && (a->orig == NULL || a->orig->msg_controllen == 0))
+        return ss_real_sendto(a->fd, iov[0].iov_base, iov[0].iov_len, a->flags,
+                              a->orig ? a->orig->msg_name : NULL,
+                              a->orig ? a->orig->msg_namelen : 0);
     memset(&m, 0, sizeof(m));
     if (a->orig) {
         m.msg_name = a->orig->msg_name;

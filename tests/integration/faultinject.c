@@ -110,6 +110,14 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
     return REAL(send)(fd, buf, n, flags);
 }
 
+ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+               socklen_t alen)
+{
+    if (fi_decide(fd, &n, 0) < 0)
+        return -1;
+    return REAL(sendto)(fd, buf, n, flags, addr, alen);
+}
+
 ssize_t read(int fd, void *buf, size_t n)
 {
     if (fi_decide(fd, &n, 1) < 0)
