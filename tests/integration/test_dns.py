@@ -26,7 +26,7 @@ import urllib.request
 import dbservers
 from harness import BUILD, PY, CollectorTest, free_port, wait_port
 
-DNSPROBE = os.path.join(BUILD, "tests", "dnsprobe")
+DNSPROBES = [os.path.join(BUILD, "tests", n) for n in ("dnsprobe", "dnsprobe_fortify")]
 CURLPROBE = os.path.join(BUILD, "tests", "curlprobe")
 FAST = {"RES_OPTIONS": "timeout:1 attempts:1"}
 FAILED = ("EAI_NONAME", "EAI_AGAIN", "EAI_NODATA")
@@ -230,14 +230,19 @@ class Dns(CollectorTest):
         self.assertEqual(len(probe[0][1]) + len(probe[1][1]), 2, probe)
 
     def test_every_call_same_results_one_span_each(self):
-        argv = [DNSPROBE, "localhost", "nosuch.invalid"]
+        for probe in DNSPROBES:  # plain, and with -D_FORTIFY_SOURCE=2 -O2
+            with self.subTest(probe=os.path.basename(probe)):
+                self.check_probe(probe, "dns-" + os.path.basename(probe))
+
+    def check_probe(self, probe, service):
+        argv = [probe, "localhost", "nosuch.invalid"]
         plain = subprocess.run(argv, capture_output=True, env=dict(os.environ, **FAST), timeout=60)
-        r = self.col.run(argv, service="dns-probe", **FAST)
+        r = self.col.run(argv, service=service, **FAST)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, plain.stdout)
         self.assertIn(b"gethostbyname_r(localhost): 0 retried=1", r.stdout)
         self.col.fence()
-        dns = self.dns_spans("dns-probe")
+        dns = self.dns_spans(service)
         self.assertEqual(sorted(s["name"] for s in dns), [
             "getaddrinfo localhost", "getaddrinfo nosuch.invalid", "gethostbyname localhost",
             "gethostbyname nosuch.invalid", "gethostbyname2 localhost",
