@@ -153,6 +153,7 @@ static void ss_conn_close_proto(ss_conn_t *c)
     if (c->proto) {
         c->proto->close(c);
         c->ps = NULL;
+        c->proto = NULL;
     }
 }
 
@@ -369,7 +370,6 @@ void ss_conn_let_go(ss_conn_t *c, int fd)
         return;
     }
     ss_conn_close_proto(c);
-    c->proto = NULL;
     if (!c->is_tls) /* a TLS session is let go where it is kept (ss_tls.c) */
         ss_conn_put(ss_fd_take(fd));
 }
@@ -394,7 +394,6 @@ static void ss_conn_take_from_fd(ss_conn_t *c, int fd)
                    c->peer_addr[0] ? c->peer_addr : "a peer");
         } else {
             ss_conn_close_proto(c);
-            c->proto = NULL;
             c->mode = SS_MODE_DETECT;
         }
     }
