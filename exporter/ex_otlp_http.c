@@ -5,11 +5,32 @@
  * semantic conventions; the span record holds raw request bytes, and this
  * file is where they become url.full, server.address and the like, with
  * secrets redacted (userinfo here, query values in ex_redact.c).
+ *
+ * A request through an app-server protocol (FastCGI, uwsgi, AJP: the
+ * record's gateway) is HTTP too, as the web server received it: the same
+ * attributes, with the protocol as network.protocol.name, the script as
+ * code.file.path, and on the server side the client and host the web
+ * server saw (REMOTE_ADDR, HTTP_HOST) rather than the web server itself.
  */
 #define _GNU_SOURCE
 #include "ex_otlp_int.h"
 
 #include <stdio.h>
+
+/* Whether the request came over TLS: to this process, or (a gateway's
+ * request) to the web server that passed it on. */
+static int ex_http_tls(const ss_span_t *s)
+{
+    return s->http.gateway ? s->http.gw_https : s->is_tls;
+}
+
+static ex_str_t ex_gateway_name(unsigned gateway)
+{
+    static const ex_str_t names[] = {EX_LIT("http"), EX_LIT("fastcgi"), EX_LIT("uwsgi"),
+                                     EX_LIT("ajp")};
+
+    return gateway < sizeof(names) / sizeof(names[0]) ? names[gateway] : EX_NONE;
+}
 
 /* The method as http.request.method wants it: known ones as they are. */
 static int ex_known_method(ex_str_t m)
@@ -120,7 +141,7 @@ static ex_str_t ex_url_absolute(ex_str_t target, const char *auth, ex_str_t quer
 static ex_str_t ex_url_full(const ss_span_t *s, ex_str_t target, ex_str_t host, ex_str_t peer,
                             char *out, size_t cap)
 {
-    ex_str_t scheme = s->is_tls ? EX_LIT("https") : EX_LIT("http");
+    ex_str_t scheme = ex_http_tls(s) ? EX_LIT("https") : EX_LIT("http");
     const char *q = memchr(target.p, '?', target.n);
     ex_str_t query = q ? (ex_str_t){q, (size_t)(target.p + target.n - q)} : EX_NONE;
     const char *scheme_end = target.n && target.p[0] != '/' ? memmem(target.p, target.n, "://", 3)
@@ -199,11 +220,11 @@ static uint8_t *ex_http_client_attrs(uint8_t *p, const ss_span_t *s, const ex_fa
 {
     const ex_http_facts_t *h = &f->http;
 
-    if (h->addr.n) {
+    if (h->addr.n && !s->http.gateway) {
         p = ex_kv_str(p, EX_LIT("server.address"), h->addr);
         p = ex_kv_int(p, EX_LIT("server.port"), h->port ? h->port : s->is_tls ? 443 : 80);
     } else {
-        p = ex_put_server_peer(p, s, f, 0);
+        p = ex_put_server_peer(p, s, f, 0); /* a gateway's server is the app server */
     }
     return ex_kv_str(p, EX_LIT("url.full"), h->url);
 }
@@ -215,14 +236,17 @@ static uint8_t *ex_http_server_attrs(uint8_t *p, const ss_span_t *s, const ex_fa
 
     p = ex_kv_str(p, EX_LIT("url.path"), h->path);
     p = ex_kv_str(p, EX_LIT("url.query"), h->query);
-    p = ex_kv_str(p, EX_LIT("url.scheme"), s->is_tls ? EX_LIT("https") : EX_LIT("http"));
+    p = ex_kv_str(p, EX_LIT("url.scheme"), ex_http_tls(s) ? EX_LIT("https") : EX_LIT("http"));
     if (h->addr.n) {
         p = ex_kv_str(p, EX_LIT("server.address"), h->addr);
-        p = ex_kv_int(p, EX_LIT("server.port"), h->port ? h->port : s->is_tls ? 443 : 80);
-    } else if (s->local_port) {
+        p = ex_kv_int(p, EX_LIT("server.port"), h->port ? h->port : ex_http_tls(s) ? 443 : 80);
+    } else if (s->local_port && !s->http.gateway) {
         p = ex_kv_int(p, EX_LIT("server.port"), s->local_port);
     }
-    if (!s->is_unix)
+    if (s->http.gateway)
+        p = ex_kv_str(p, EX_LIT("client.address"),
+                      (ex_str_t){s->http.head.client, s->http.head.client_len});
+    else if (!s->is_unix)
         p = ex_kv_str(p, EX_LIT("client.address"), f->peer);
     return ex_kv_str(p, EX_LIT("user_agent.original"),
                      (ex_str_t){s->http.head.ua, s->http.head.ua_len});
@@ -241,7 +265,11 @@ static uint8_t *ex_http_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *
     p = s->kind == SS_KIND_CLIENT ? ex_http_client_attrs(p, s, f) : ex_http_server_attrs(p, s, f);
     if (s->http.status_code)
         p = ex_kv_int(p, EX_LIT("http.response.status_code"), s->http.status_code);
-    if (s->http.head_done)
+    if (s->http.gateway) {
+        p = ex_kv_str(p, EX_LIT("network.protocol.name"), ex_gateway_name(s->http.gateway));
+        p = ex_kv_str(p, EX_LIT("code.file.path"),
+                      (ex_str_t){s->http.head.script, s->http.head.script_len});
+    } else if (s->http.head_done)
         p = ex_kv_str(p, EX_LIT("network.protocol.version"),
                       s->http.http_version == 20   ? EX_LIT("2")
                       : s->http.http_version == 30 ? EX_LIT("3")
@@ -262,6 +290,8 @@ static void ex_http_decide(const ss_span_t *s, ex_facts_t *f)
     h->known = ex_known_method(h->method);
     h->port = 0;
     h->addr = h->host.n ? ex_split_host(h->host, &h->port) : EX_NONE;
+    if (h->port == 0 && s->http.gateway)
+        h->port = s->http.gw_server_port;
     h->url = h->path = h->query = EX_NONE;
     if (s->kind == SS_KIND_CLIENT && s->http.head_done)
         h->url = ex_url_full(s, target, h->host, f->peer, h->url_buf, sizeof(h->url_buf));
@@ -277,13 +307,15 @@ static void ex_http_decide(const ss_span_t *s, ex_facts_t *f)
 }
 
 
-/* The most bytes an HTTP span's part takes: at most 12 attributes of at
+/* The most bytes an HTTP span's part takes: at most 13 attributes of at
  * most 50 bytes of framing and key, their values (the method twice, the
- * URL, the target's parts, the address, the peer, the user agent). A
- * query grows when its values are redacted (EX_REDACT_ROOM). */
+ * URL, the target's parts, the address, the peer or a gateway's client,
+ * the user agent, a gateway's script). A query grows when its values are
+ * redacted (EX_REDACT_ROOM). */
 #define EX_HTTP_WORST                                                                       \
-    (12 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) +    \
-     SS_HTTP_HOST_MAX + sizeof(((ss_span_t *)0)->peer_addr) + SS_DNS_NAME_MAX + SS_HTTP_UA_MAX)
+    (13 * 50 + 2 * SS_HTTP_METHOD_MAX + EX_URL_MAX + EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) +    \
+     SS_HTTP_HOST_MAX + sizeof(((ss_span_t *)0)->peer_addr) + SS_DNS_NAME_MAX + SS_HTTP_UA_MAX + \
+     SS_HTTP_SCRIPT_MAX)
 _Static_assert(EX_SPAN_COMMON_WORST + EX_HTTP_WORST <= EX_SPAN_MAX, "an HTTP span fits EX_SPAN_MAX");
 
 const ex_span_enc_t ex_otlp_http_enc = {EX_HTTP_WORST, ex_http_decide, ex_http_attrs};

@@ -15,6 +15,8 @@
 #define SS_HTTP_UA_MAX 256
 #define SS_HTTP_TP_MAX 64
 #define SS_HTTP_TS_MAX 1024
+#define SS_HTTP_SCRIPT_MAX 256   /* gateways: SCRIPT_FILENAME */
+#define SS_HTTP_CLIENT_MAX 48    /* gateways: REMOTE_ADDR */
 
 /* A captured string: bytes, length, and whether the cap cut it. */
 #define SS_HTTP_FIELD(name, cap) \
@@ -29,7 +31,9 @@
     X(host, SS_HTTP_HOST_MAX)            \
     X(ua, SS_HTTP_UA_MAX)                \
     X(tp, SS_HTTP_TP_MAX)                \
-    X(ts, SS_HTTP_TS_MAX)
+    X(ts, SS_HTTP_TS_MAX)                \
+    X(script, SS_HTTP_SCRIPT_MAX)        \
+    X(client, SS_HTTP_CLIENT_MAX)
 
 #define SS_HTTP_HEAD_MEMBER(name, cap) SS_HTTP_FIELD(name, cap);
 
@@ -51,7 +55,13 @@ static inline void ss_http_head_reset(ss_http_head_t *h)
     h->tp_pos = 0;
 }
 
-/* One HTTP exchange (HTTP/1.x or one HTTP/2 stream). */
+/* The app-server protocol an exchange went through (s->http.gateway): the
+ * web server's request to its application, which carries the HTTP
+ * request as CGI variables (proto/ss_gw.h). */
+enum { SS_GW_NONE = 0, SS_GW_FASTCGI, SS_GW_UWSGI, SS_GW_AJP };
+
+/* One HTTP exchange (HTTP/1.x, one HTTP/2 stream, or one request through
+ * an app-server protocol). */
 typedef struct ss_span_http {
     uint8_t head_done;            /* request head parsed: this is HTTP */
     uint8_t response_begun;
@@ -62,6 +72,11 @@ typedef struct ss_span_http {
     uint16_t resend_count;        /* libcurl: redirects followed */
     uint32_t stream_id;           /* HTTP/2: the exchange's stream */
     uint32_t seq;                 /* server, HTTP/1: its number on the connection, from 1 */
+    uint8_t gateway;              /* SS_GW_*: through an app-server protocol */
+    uint8_t gw_https;             /* gateway: the request came over TLS (HTTPS=on) */
+    uint8_t gw_have_uri;          /* gateway: REQUEST_URI given (SCRIPT_NAME no longer stands in) */
+    uint8_t gw_have_host;         /* gateway: HTTP_HOST given (SERVER_NAME no longer stands in) */
+    uint16_t gw_server_port;      /* gateway: SERVER_PORT */
     ss_http_head_t head;          /* the request line and headers (last: not zeroed) */
 } ss_span_http_t;
 

@@ -354,13 +354,19 @@ static void test_redacted_span_worst_case(void **state)
     uint8_t buf[EX_SPAN_MAX];
     char want[EX_REDACT_ROOM(SS_HTTP_TARGET_MAX) + SS_HTTP_HOST_MAX + 64];
     size_t i, n = 0;
-    int kind;
+    int kind, gw;
 
     (void)state;
     assert_int_equal(ex_redact_configure("t"), 0);
+    for (gw = SS_GW_NONE; gw <= SS_GW_FASTCGI; gw++)
     for (kind = SS_KIND_SERVER; kind <= SS_KIND_CLIENT; kind++) {
         memset(&s, 0, sizeof(s));
         s.kind = (uint8_t)kind;
+        s.http.gateway = (uint8_t)gw;
+        memset(s.http.head.script, 'f', SS_HTTP_SCRIPT_MAX);
+        s.http.head.script_len = SS_HTTP_SCRIPT_MAX;
+        memset(s.http.head.client, 'c', SS_HTTP_CLIENT_MAX);
+        s.http.head.client_len = SS_HTTP_CLIENT_MAX;
         s.http.head_done = 1;
         s.http.head.method_len = 3;
         memcpy(s.http.head.method, "GET", 3);
@@ -396,6 +402,65 @@ static void test_redacted_span_worst_case(void **state)
         col_request_free(r);
     }
     assert_int_equal(ex_redact_configure(NULL), 0);
+}
+
+/* A request through FastCGI, as the web server sent it and as the app
+ * server received it: HTTP attributes of the request the web server got,
+ * the protocol's name, the script, and on the server side the client and
+ * host the web server saw. */
+static void test_gateway_spans(void **state)
+{
+    ss_span_t s[2];
+    col_request_t *r;
+    const col_span_t *d;
+    int i;
+
+    (void)state;
+    memset(s, 0, sizeof(s));
+    for (i = 0; i < 2; i++) {
+        fill_head(&s[i], "GET", "/index.php?q=1", "shop.example:8080", "curl/8");
+        s[i].http.gateway = SS_GW_FASTCGI;
+        s[i].http.gw_https = 1;
+        s[i].http.status_code = 404;
+        s[i].is_unix = 1;
+        strcpy(s[i].peer_addr, "/run/php/php-fpm.sock");
+        strcpy(s[i].http.head.script, "/srv/www/index.php");
+        s[i].http.head.script_len = 18;
+        strcpy(s[i].http.head.client, "203.0.113.9");
+        s[i].http.head.client_len = 11;
+        s[i].ctx.valid = 1;
+        s[i].ctx.trace_id[0] = 1;
+        s[i].ctx.span_id[0] = (uint8_t)(i + 1);
+        s[i].start_ns = 1;
+        s[i].end_ns = 2;
+    }
+    s[0].kind = SS_KIND_SERVER;
+    s[1].kind = SS_KIND_CLIENT;
+    s[1].http.gateway = SS_GW_UWSGI;
+    s[1].http.gw_https = 0;
+    r = roundtrip(s, 2);
+    assert_non_null(r);
+    d = r->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_string_equal(d->name, "GET");
+    assert_string_equal(astr(d, "network.protocol.name"), "fastcgi");
+    assert_null(attr(d, "network.protocol.version"));
+    assert_string_equal(astr(d, "code.file.path"), "/srv/www/index.php");
+    assert_string_equal(astr(d, "url.path"), "/index.php");
+    assert_string_equal(astr(d, "url.query"), "q=1");
+    assert_string_equal(astr(d, "url.scheme"), "https");
+    assert_string_equal(astr(d, "server.address"), "shop.example");
+    assert_int_equal(aint(d, "server.port"), 8080);
+    assert_string_equal(astr(d, "client.address"), "203.0.113.9");
+    assert_int_equal(aint(d, "http.response.status_code"), 404);
+    assert_null(attr(d, "error.type")); /* a 404 is the client's error */
+    d = r->resource_spans[0]->scope_spans[0]->spans[1];
+    assert_string_equal(astr(d, "network.protocol.name"), "uwsgi");
+    assert_string_equal(astr(d, "url.full"), "http://shop.example:8080/index.php?q=1");
+    assert_null(attr(d, "server.address")); /* the app server is a socket: */
+    assert_string_equal(astr(d, "network.peer.address"), "/run/php/php-fpm.sock");
+    assert_null(attr(d, "client.address"));
+    assert_string_equal(astr(d, "error.type"), "404");
+    col_request_free(r);
 }
 
 static void test_resource_attrs_decoding(void **state)
@@ -435,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_query_secrets_redacted),
         cmocka_unit_test(test_redacted_span_worst_case),
         cmocka_unit_test(test_asterisk_and_authority_forms),
+        cmocka_unit_test(test_gateway_spans),
         cmocka_unit_test(test_resource_attrs_decoding),
         cmocka_unit_test(test_span_too_big_for_buffer),
     };
