@@ -10,6 +10,7 @@ BENCHMARKS.md and BENCHMARKS.png (gnuplot) in the repository's root.
   (e) the collector's ingest rate (collector_rate.py)
   (f) memory: RSS of nginx after 1,000,000 requests, and per idle connection
   (g) pgbench -S (select-only), traced: a span per query (the server untraced)
+  (h) nginx and php-fpm over FastCGI serving a small PHP page, both traced
 
 usage: bench.py [--quick]   (--quick: fewer, shorter runs, for a smoke test)"""
 import json
@@ -28,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import COLLECTOR, LIB, NGINX, cpu_seconds, free_port, wait_port  # noqa: E402
+import benchapp  # noqa: E402
 import benchdb  # noqa: E402
 
 QUICK = "--quick" in sys.argv
@@ -154,6 +156,34 @@ def workload_http(env, proxy):
         return r
 
     return alternate(run, (False, True))
+
+
+def workload_php(env):
+    """wrk against nginx passing every request to php-fpm over FastCGI (a
+    new connection each, as nginx does by default), both traced or both
+    not: requests/s, latency, and the CPU per request of nginx, php-fpm's
+    processes and the collector."""
+    fpm, ports, pids = {}, {}, {}
+    try:
+        for traced in (False, True):
+            fpm[traced] = benchapp.PhpFpm(env.env(traced, "php-fpm"), cpu=1)
+            front, ports[traced] = env.nginx(traced, fpm[traced].location())
+            pids[traced] = [front.pid, fpm[traced].proc.pid]
+            wrk(ports[traced], 1)  # warm up: the workers' opcache
+
+        def run(traced):
+            procs = pids[traced] + benchapp.children(fpm[traced].proc.pid)
+            cpu0 = sum(cpu_seconds(p) for p in procs)
+            col0 = cpu_seconds(env.col.pid)
+            r = wrk(ports[traced])
+            r["cpu_us"] = (sum(cpu_seconds(p) for p in procs) - cpu0) / r["requests"] * 1e6
+            r["collector_us"] = (cpu_seconds(env.col.pid) - col0) / r["requests"] * 1e6
+            return r
+
+        return alternate(run, (False, True))
+    finally:
+        for f in fpm.values():
+            f.stop()
 
 
 def client_run(env, argv, traced, service):
@@ -287,6 +317,7 @@ def main():
         results["c"] = workload_redis(env, 1)
         results["c16"] = workload_redis(env, 16)
         results["g"] = workload_pgbench(env)
+        results["h"] = workload_php(env)
         results["f"] = workload_memory(env)
     finally:
         env.stop()
