@@ -19,7 +19,9 @@
  * the request nginx serves came with (nginx passes the client's headers
  * on) is then replaced in place, header untouched, rather than followed
  * by a second one; one that is the program's own leaves the request as
- * it was. A block that would grow past 65535 bytes goes as it was.
+ * it was. A block that would grow past 65535 bytes goes as it was, and
+ * so does a connection's first header when its first write was too short
+ * for detection to tell it was one (it went out while detection looked).
  */
 #define _GNU_SOURCE
 #include "ss_gw.h"
@@ -145,7 +147,10 @@ static void ss_uw_client_header(ss_conn_t *c, ss_span_t *s)
         s->splice_held = 0; /* held bytes go as they are */
         return;
     }
-    if (UW(c)->req.datasize + ss_uw_added_len(s) > SS_UWSGI_DATASIZE_MAX) {
+    if (UW(c)->req.datasize + ss_uw_added_len(s) > SS_UWSGI_DATASIZE_MAX ||
+        (!s->splice_held && UW(c)->req.pkt_pos < c->out_sent)) {
+        /* No room, or the header went out before it was known to be one
+         * (a connection's first bytes, cut before detection could tell). */
         s->splice_held = 0;
         SS_COUNT(uwsgi_not_injected);
         return;

@@ -15,69 +15,9 @@
 #include <cmocka.h>
 
 #include "../../preload/proto/ss_uwsgi.h"
+#include "uwsgi_wire.h"
 
 #define LOG_MAX 8192
-
-/* A request's bytes: header, vars (NULL-terminated key, value pairs), body. */
-static size_t build(uint8_t *out, uint8_t mod1, const char *const *kv, const char *body)
-{
-    size_t n = 4, ds;
-
-    for (; kv[0]; kv += 2)
-        for (int k = 0; k < 2; k++) {
-            size_t l = strlen(kv[k]);
-
-            out[n] = (uint8_t)l;
-            out[n + 1] = (uint8_t)(l >> 8);
-            memcpy(out + n + 2, kv[k], l);
-            n += 2 + l;
-        }
-    ds = n - 4;
-    out[0] = mod1;
-    out[1] = (uint8_t)ds;
-    out[2] = (uint8_t)(ds >> 8);
-    out[3] = 0;
-    memcpy(out + n, body, strlen(body));
-    return n + strlen(body);
-}
-
-/* The vars nginx 1.22 wrote for `curl -d abc=1 -H traceparent:...
- * http://127.0.0.1:18089/x/y?q=1` through uwsgi_params: datasize 532. */
-static const char *const nginx_post[] = {
-    "QUERY_STRING", "q=1",
-    "REQUEST_METHOD", "POST",
-    "CONTENT_TYPE", "application/x-www-form-urlencoded",
-    "CONTENT_LENGTH", "5",
-    "REQUEST_URI", "/x/y?q=1",
-    "PATH_INFO", "/x/y",
-    "DOCUMENT_ROOT", "/tmp/uwcap/html",
-    "SERVER_PROTOCOL", "HTTP/1.1",
-    "REQUEST_SCHEME", "http",
-    "REMOTE_ADDR", "127.0.0.1",
-    "REMOTE_PORT", "49106",
-    "SERVER_PORT", "18089",
-    "SERVER_NAME", "",
-    "HTTP_HOST", "127.0.0.1",
-    "HTTP_USER_AGENT", "curl/7.88.1",
-    "HTTP_ACCEPT", "*/*",
-    "HTTP_TRACEPARENT", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-    "HTTP_CONTENT_LENGTH", "5",
-    "HTTP_CONTENT_TYPE", "application/x-www-form-urlencoded",
-    NULL,
-};
-
-static const char *const nginx_get[] = {
-    "QUERY_STRING", "",
-    "REQUEST_METHOD", "GET",
-    "CONTENT_TYPE", "",
-    "CONTENT_LENGTH", "",
-    "REQUEST_URI", "/",
-    "PATH_INFO", "/",
-    "SERVER_PROTOCOL", "HTTP/1.0",
-    "HTTP_HOST", "localhost",
-    "HTTP_A_HEADER_NAME_LONGER_THAN_THE_KEY_CAP", "v",
-    NULL,
-};
 
 /* The log of a run: every event with its stream offset and fields. */
 typedef struct rec {
@@ -182,7 +122,7 @@ static void check(const uint8_t *b, size_t n, size_t unseen, const char *expect)
 static void test_nginx_post(void **st)
 {
     uint8_t b[1024];
-    size_t n = build(b, 0, nginx_post, "abc=1");
+    size_t n = uw_build(b, 0, uw_nginx_post, "abc=1");
     rec_t r;
 
     (void)st;
@@ -204,10 +144,10 @@ static void test_nginx_post(void **st)
 static void test_two_requests(void **st)
 {
     uint8_t b[2048];
-    size_t n = build(b, 0, nginx_get, "");
+    size_t n = uw_build(b, 0, uw_nginx_get, "");
 
     (void)st;
-    n += build(b + n, 0, nginx_post, "abc=1");
+    n += uw_build(b + n, 0, uw_nginx_post, "abc=1");
     check(b, n, 0, NULL);
     {
         rec_t r;
@@ -226,7 +166,7 @@ static void test_unseen_body(void **st)
 {
     static const char *const kv[] = {"CONTENT_LENGTH", "100000", NULL};
     uint8_t b[64];
-    size_t n = build(b, 0, kv, "xyz");
+    size_t n = uw_build(b, 0, kv, "xyz");
     rec_t r;
 
     (void)st;
@@ -271,7 +211,7 @@ static void test_broken(void **st)
 static void test_detect(void **st)
 {
     uint8_t b[1024];
-    size_t n = build(b, 0, nginx_post, "");
+    size_t n = uw_build(b, 0, uw_nginx_post, "");
     static const struct {
         const char *what;
         const char *bytes;
