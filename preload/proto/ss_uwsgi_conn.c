@@ -46,6 +46,8 @@ typedef struct ss_uwconn {
     ss_gw_var_t var;             /* the var being captured (var.s: cur, or NULL) */
     uint8_t seen;                /* a vars block was whole: this is uwsgi */
     uint8_t inserting;           /* client: cur's splice adds our vars */
+    uint8_t ver_len;             /* bytes of the answer's version gathered */
+    char ver[8];                 /* the answer's "HTTP/x.y", gathered */
     const char *why;             /* why it stopped */
 } ss_uwconn_t;
 
@@ -367,17 +369,68 @@ static int ss_uw_resp_event(ss_conn_t *c, ss_http_ev_t ev)
     return 1;
 }
 
-static int ss_uw_feed_resp(ss_conn_t *c, const char *p, size_t n)
+/* Answer bytes to the HTTP/1 parser, up to the end of an answer: how
+ * many it took, or -1 to let go. */
+static long ss_uw_parse_resp(ss_conn_t *c, const char *p, size_t n)
 {
-    while (n) {
+    size_t left = n;
+
+    while (left) {
         ss_http_ev_t ev;
-        size_t used = ss_http_feed(&UW(c)->resp, p, n, &ev);
+        size_t used = ss_http_feed(&UW(c)->resp, p, left, &ev);
 
         if (p)
             p += used;
-        n -= used;
+        left -= used;
         if (!ss_uw_resp_event(c, ev))
+            return -1;
+        if (ev == SS_HTTP_EV_END) {
+            UW(c)->ver_len = 0; /* the next answer's version is gathered again */
+            break;
+        }
+    }
+    return (long)(n - left);
+}
+
+/* uWSGI's status line repeats the request's SERVER_PROTOCOL: "HTTP/2.0"
+ * behind nginx's HTTP/2 listener. The HTTP/1 parser reads HTTP/1.x only,
+ * so an answer's first 8 bytes are gathered, and "HTTP/d.d" of another
+ * major read as "HTTP/1.1" (its framing is HTTP/1's all the same). Returns
+ * how many of the n bytes it took (0: none to gather), or -1 to let go. */
+static long ss_uw_resp_version(ss_conn_t *c, const char *p, size_t n)
+{
+    static const char pre[] = "HTTP/";
+    ss_uwconn_t *u = UW(c);
+    size_t k = 8 - u->ver_len;
+    const char *v = u->ver;
+
+    if (p == NULL || u->ver_len == 8 || !ss_http_idle(&u->resp))
+        return 0;
+    if (k > n)
+        k = n;
+    memcpy(u->ver + u->ver_len, p, k);
+    u->ver_len = (uint8_t)(u->ver_len + k);
+    if (u->ver_len < 8 && memcmp(v, pre, u->ver_len < 5 ? u->ver_len : 5) == 0)
+        return (long)k; /* more to gather */
+    if (u->ver_len == 8 && memcmp(v, pre, 5) == 0 && v[5] >= '2' && v[5] <= '9' &&
+        v[6] == '.' && v[7] >= '0' && v[7] <= '9')
+        memcpy(u->ver, "HTTP/1.1", 8);
+    return ss_uw_parse_resp(c, u->ver, u->ver_len) < 0 ? -1 : (long)k;
+}
+
+static int ss_uw_feed_resp(ss_conn_t *c, const char *p, size_t n)
+{
+    while (n) {
+        long took = ss_uw_resp_version(c, p, n), used = 0;
+
+        if (took >= 0 && (size_t)took < n)
+            used = ss_uw_parse_resp(c, p ? p + took : NULL, n - (size_t)took);
+        if (took < 0 || used < 0)
             return 0;
+        took += used;
+        if (p)
+            p += took;
+        n -= (size_t)took;
     }
     /* A body that ends with the connection ends with its last byte written. */
     if (c->role == SS_ROLE_SERVER && c->q_head && c->q_head->http.response_begun)

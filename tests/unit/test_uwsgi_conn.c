@@ -80,6 +80,7 @@ static void serve_end(void)
 /* ---- nginx's side -------------------------------------------------------- */
 
 static wire_t w;
+static size_t resp_step; /* answers read this many bytes at a time (0: whole) */
 
 /* The request written in two writes cut at `cut` (0: one write), or a
  * byte at a time (step 1); the answer read, then the peer's close if
@@ -105,8 +106,12 @@ static void client_run(const uint8_t *req, size_t n, size_t cut, size_t step, co
         at += k;
     }
     assert_memory_equal(buf, req, n); /* the program's buffer untouched */
-    if (resp)
-        conn_io_read(NULL, sp[0], (void *)resp, strlen(resp));
+    for (size_t i = 0, len = resp ? strlen(resp) : 0; i < len;) {
+        size_t k = resp_step && resp_step < len - i ? resp_step : len - i;
+
+        conn_io_read(NULL, sp[0], (void *)(resp + i), k);
+        i += k;
+    }
     if (eof)
         conn_io_peer_end(NULL, sp[0], 1);
     ss_conn_on_close(sp[0]);
@@ -301,13 +306,20 @@ static void test_client_no_room(void **state)
     assert_int_equal(ss_count.uwsgi_not_injected, before + 1);
 }
 
-/* uWSGI's answers: ended by Content-Length, by the close, or never. */
-static void test_client_answers(void **state)
+/* uWSGI's answers: ended by Content-Length, chunked, by the close, or
+ * never; read whole and a byte at a time. Its status line repeats the
+ * request's SERVER_PROTOCOL, HTTP/2.0 behind nginx's HTTP/2 listener. */
+static void answers(const uint8_t *req, size_t n)
 {
-    static uint8_t req[2048];
-    size_t n = uw_build(req, 0, uw_nginx_get, "");
-
-    (void)state;
+    client_run(req, n, 0, 0, "HTTP/2.0 201 Created\r\nContent-Length: 2\r\n\r\nok", 0);
+    one_span(SS_KIND_CLIENT, 201, "");
+    client_run(req, n, 0, 0, "HTTP/1.1 100 Continue\r\n\r\nHTTP/2.0 200 OK\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", 0);
+    one_span(SS_KIND_CLIENT, 200, "");
+    client_run(req, n, 0, 0, "HTTP/3.0 200 OK\r\n\r\nclosed", 1);
+    one_span(SS_KIND_CLIENT, 200, "");
+    client_run(req, n, 0, 0, "Status: 200 OK\r\n\r\n", 1);
+    assert_int_equal(nspans, 0); /* not HTTP: let go */
     client_run(req, n, 0, 0, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\nno",
                0);
     one_span(SS_KIND_CLIENT, 500, "");
@@ -317,6 +329,17 @@ static void test_client_answers(void **state)
     one_span(SS_KIND_CLIENT, 200, "");
     client_run(req, n, 0, 0, NULL, 1);
     one_span(SS_KIND_CLIENT, 0, "no_response");
+}
+
+static void test_client_answers(void **state)
+{
+    static uint8_t req[2048];
+    size_t n = uw_build(req, 0, uw_nginx_get, "");
+
+    (void)state;
+    for (resp_step = 0; resp_step < 2; resp_step++)
+        answers(req, n);
+    resp_step = 0;
 }
 
 /* ---- uWSGI's side -------------------------------------------------------- */
