@@ -323,18 +323,6 @@ static int ss_http1_is_method(const ss_span_t *s, const char *m)
     return s->http.head.method_len == n && memcmp(s->http.head.method, m, n) == 0;
 }
 
-/* The response in progress gives the first open exchange its status as
- * soon as its status line has passed, whole head or not: that is what the
- * peer got (python's http.server --cgi writes the status line, its CGI
- * child the rest of the head). */
-static void ss_http1_take_status_line(ss_conn_t *c)
-{
-    uint16_t st = ss_http_status(&H1(c)->resp);
-
-    if (st && c->q_head && c->q_head->http.response_begun)
-        c->q_head->http.status_code = st;
-}
-
 /* Feed response bytes (p NULL: n unseen body bytes); returns 0 if the
  * connection must be let go. */
 static int ss_http1_feed_resp(ss_conn_t *c, const char *p, size_t n)
@@ -417,25 +405,17 @@ static int ss_http1_feed(ss_conn_t *c, int dir, const char *p, size_t n)
     return ss_http1_is_req(c, dir) ? ss_http1_feed_req(c, p, n) : ss_http1_feed_resp(c, p, n);
 }
 
+/* python's http.server --cgi writes the status line, its CGI child the
+ * rest of the head: the status is what the peer got. */
 static void ss_http1_fail(ss_conn_t *c, const char *error_type)
 {
-    ss_http1_take_status_line(c);
+    ss_http_conn_take_status(c, &H1(c)->resp);
     ss_http_conn_fail(c, error_type);
 }
 
-/* A client whose server closed: a response delimited by the close is
- * complete, any other open one was cut or never came. A server's client
- * closing its side ends nothing: the response may still go out. */
 static void ss_http1_eof(ss_conn_t *c)
 {
-    int e;
-
-    if (c->role != SS_ROLE_CLIENT)
-        return;
-    e = ss_http_eof(&H1(c)->resp);
-    if (e == 1 && c->q_head)
-        ss_http_conn_finish(c, ss_conn_dequeue(c));
-    ss_http1_fail(c, e < 0 ? "response_truncated" : "no_response");
+    ss_http_conn_client_eof(c, &H1(c)->resp);
 }
 
 

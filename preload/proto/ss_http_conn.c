@@ -84,3 +84,24 @@ void ss_http_conn_fail(ss_conn_t *c, const char *error_type)
         ss_http_conn_finish(c, s);
     }
 }
+
+void ss_http_conn_take_status(ss_conn_t *c, const ss_http_t *resp)
+{
+    uint16_t st = ss_http_status(resp);
+
+    if (st && c->q_head && c->q_head->http.response_begun)
+        c->q_head->http.status_code = st;
+}
+
+void ss_http_conn_client_eof(ss_conn_t *c, ss_http_t *resp)
+{
+    int e;
+
+    if (c->role != SS_ROLE_CLIENT)
+        return;
+    e = ss_http_eof(resp);
+    if (e == 1 && c->q_head)
+        ss_http_conn_finish(c, ss_conn_dequeue(c));
+    ss_http_conn_take_status(c, resp);
+    ss_http_conn_fail(c, e < 0 ? "response_truncated" : "no_response");
+}

@@ -7,6 +7,7 @@
 #define SS_HTTP_CONN_H
 
 #include "../ss_proto.h"
+#include "ss_http.h"
 
 #define SS_HTTP_PENDING_MAX 8    /* HTTP/1 exchanges in flight on one connection */
 #define SS_H2_STREAMS_MAX 128    /* HTTP/2 exchanges in flight on one connection */
@@ -28,5 +29,16 @@ void ss_http_conn_finish(ss_conn_t *c, ss_span_t *s);
  * NULL (the program closed the connection), as it is if its response had
  * begun or a child it forked may be answering it, "no_response" if not. */
 void ss_http_conn_fail(ss_conn_t *c, const char *error_type);
+
+/* The response being read (resp, HTTP/1) gives the first open exchange
+ * its status as soon as its status line has passed, whole head or not:
+ * that is what the peer got. */
+void ss_http_conn_take_status(ss_conn_t *c, const ss_http_t *resp);
+
+/* ss_proto_t.eof of an HTTP/1 response reader: a client whose server
+ * closed has a response delimited by the close complete, any other open
+ * one cut or never come. A server's peer closing its side ends nothing:
+ * the response may still go out. */
+void ss_http_conn_client_eof(ss_conn_t *c, ss_http_t *resp);
 
 #endif

@@ -323,16 +323,6 @@ static int ss_uw_is_head(const ss_span_t *s)
     return s->http.head.method_len == 4 && memcmp(s->http.head.method, "HEAD", 4) == 0;
 }
 
-/* The response in progress gives the first open exchange its status as
- * soon as its status line has passed. */
-static void ss_uw_take_status_line(ss_conn_t *c)
-{
-    uint16_t st = ss_http_status(&UW(c)->resp);
-
-    if (st && c->q_head && c->q_head->http.response_begun)
-        c->q_head->http.status_code = st;
-}
-
 static int ss_uw_resp_event(ss_conn_t *c, ss_http_ev_t ev)
 {
     ss_span_t *s = c->q_head;
@@ -447,23 +437,14 @@ static int ss_uw_feed(ss_conn_t *c, int dir, const char *p, size_t n)
 
 static void ss_uw_fail(ss_conn_t *c, const char *error_type)
 {
-    ss_uw_take_status_line(c);
+    ss_http_conn_take_status(c, &UW(c)->resp);
     ss_http_conn_fail(c, error_type);
 }
 
-/* A client whose server closed: a response delimited by the close (what
- * uWSGI writes without a Content-Length) is complete, any other open one
- * was cut or never came. A server's peer closing its side ends nothing. */
+/* uWSGI closing ends an answer without a Content-Length. */
 static void ss_uw_eof(ss_conn_t *c)
 {
-    int e;
-
-    if (c->role != SS_ROLE_CLIENT)
-        return;
-    e = ss_http_eof(&UW(c)->resp);
-    if (e == 1 && c->q_head)
-        ss_http_conn_finish(c, ss_conn_dequeue(c));
-    ss_uw_fail(c, e < 0 ? "response_truncated" : "no_response");
+    ss_http_conn_client_eof(c, &UW(c)->resp);
 }
 
 const ss_proto_t ss_proto_uwsgi = {
