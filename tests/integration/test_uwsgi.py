@@ -9,7 +9,8 @@ nginx copies into the vars block: replaced in place) and with an untraced
 one sending none (the context added to the vars block). The app sees
 HTTP_TRACEPARENT in its environ: the uwsgi CLIENT span's context. The app
 answering 500 shows on both sides of the hop; uWSGI down gives nginx's 502
-and its failed connect."""
+and its failed connect. Behind nginx's HTTP/2 listener uWSGI's status line says
+HTTP/2.0: read as HTTP/1.1 on both sides."""
 import json
 import os
 import pwd
@@ -74,16 +75,22 @@ class Uwsgi(unittest.TestCase):
             wait_port(int(where.rsplit(":", 1)[1]), p)
         return p
 
-    def start_nginx(self, upstream):
-        _, port = start_nginx(self.col, server="location / { include /etc/nginx/uwsgi_params;"
-                                               " uwsgi_pass %s; }" % upstream)
+    def start_nginx(self, upstream, http2=False):
+        """nginx passing every request to upstream; with http2, on a port
+        of its own speaking HTTP/2 (h2c)."""
+        location = "location / { include /etc/nginx/uwsgi_params; uwsgi_pass %s; }" % upstream
+        if not http2:
+            return start_nginx(self.col, server=location)[1]
+        port = free_port()
+        start_nginx(self.col, http="server { listen 127.0.0.1:%d http2; %s }" % (port, location))
         return port
 
-    def get(self, port, path, traced):
-        """curl the path (traced: under the shim, so it sends a traceparent);
-        (status, body)."""
+    def get(self, port, path, traced, http2=False):
+        """curl the path (traced: under the shim, so it sends a traceparent;
+        http2: h2c with prior knowledge); (status, body)."""
         url = "http://127.0.0.1:%d%s" % (port, path)
-        r = self.col.run(["curl", "-sS", "-w", "\n%{http_code}", url], service="curl",
+        opts = ["--http2-prior-knowledge"] if http2 else []
+        r = self.col.run(["curl", "-sS", *opts, "-w", "\n%{http_code}", url], service="curl",
                          traced=traced)
         self.assertEqual(r.returncode, 0, r.stderr)
         body, code = r.stdout.decode().rsplit("\n", 1)
@@ -167,6 +174,20 @@ class Uwsgi(unittest.TestCase):
         where = "127.0.0.1:%d" % free_port()
         self.start_uwsgi(where)
         self.request_through(where, traced=False)
+
+    def test_http2_listener(self):
+        """Behind nginx's HTTP/2 listener SERVER_PROTOCOL is HTTP/2.0, and
+        uWSGI's status line says so: its answer is read as HTTP/1.1 all the
+        same, on both sides."""
+        sock = self.sock_path()
+        self.start_uwsgi(sock)
+        port = self.start_nginx("unix:" + sock, http2=True)
+        code, body = self.get(port, "/call", traced=False, http2=True)
+        self.assertEqual(code, 200, body)
+        _, gw, app, _, _ = self.chain(self.spans(5), traced=False)
+        self.assertEqual(json.loads(body)["traceparent"][:-2], context_of(gw))
+        for s in (gw, app):
+            self.assertEqual(s.attrs.get("http.response.status_code"), 200)
 
     def test_app_error(self):
         sock = self.sock_path()
