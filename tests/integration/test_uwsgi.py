@@ -9,8 +9,8 @@ nginx copies into the vars block: replaced in place) and with an untraced
 one sending none (the context added to the vars block). The app sees
 HTTP_TRACEPARENT in its environ: the uwsgi CLIENT span's context. The app
 answering 500 shows on both sides of the hop; uWSGI down gives nginx's 502
-and its failed connect. Behind nginx's HTTP/2 listener uWSGI's status line says
-HTTP/2.0: read as HTTP/1.1 on both sides."""
+and its failed connect. Behind nginx's HTTP/2 listener uWSGI's status line
+says HTTP/2.0: read as HTTP/1.1 on both sides."""
 import json
 import os
 import pwd
@@ -21,7 +21,7 @@ import unittest
 
 from harness import APPS, NGINX, Collector, free_port, start_app, start_nginx, wait_port
 
-UWSGI = shutil.which("uwsgi") or "/usr/bin/uwsgi"
+UWSGI = shutil.which("uwsgi") or shutil.which("uwsgi-core") or "/usr/bin/uwsgi"
 SERVER, CLIENT = 2, 3
 
 
