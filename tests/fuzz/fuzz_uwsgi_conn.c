@@ -25,9 +25,9 @@
 
 #include "../../exporter/ex_otlp.h"
 #include "../../preload/proto/ss_uwsgi.h"
-#include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
 #include "../unit/conn_io.h"
+#include "../unit/unit_config.h"
 
 #define WIRE_MAX (1 << 17)
 
@@ -89,10 +89,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-fuzz.sock", 1);
     setenv("SPANSHIM_LOG", "error", 1);
-    ss_config_load();
-    return 0;
+    return unit_config_setup(NULL); /* the shim's defaults: trace context on */
 }
 
 /* An HTTP request that came with a traceparent, served on this thread;
