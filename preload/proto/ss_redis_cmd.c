@@ -211,9 +211,23 @@ static int copy_shown(char *dst, const uint8_t *p, size_t n)
         memcpy(dst + n - 4, &b, 4);
         return 1;
     }
-    for (i = 0; i < n; i++)
-        dst[i] = ss_redis_shown(p[i]);
+    if (n > 0) {                     /* 1 to 3: the first, middle and last */
+        a = (uint32_t)p[0] | (uint32_t)p[n / 2] << 8 | (uint32_t)p[n - 1] << 16 | 0x41u << 24;
+        if (!all_shown((uint64_t)a << 32 | a))
+            return 0;
+        dst[0] = (char)p[0];
+        dst[n / 2] = (char)p[n / 2];
+        dst[n - 1] = (char)p[n - 1];
+    }
     return 1;
+}
+
+/* The n bytes at p to dst as they may be shown. */
+static void shown_copy(char *dst, const uint8_t *p, size_t n)
+{
+    if (!copy_shown(dst, p, n))
+        for (size_t i = 0; i < n; i++)
+            dst[i] = ss_redis_shown(p[i]);
 }
 
 /* Keep what the argument's role asks for from bytes of it. */
@@ -240,9 +254,7 @@ static void arg_take(ss_redis_out_t *o, const uint8_t *p, size_t n)
 
     if (n > room)
         n = room;
-    if (!copy_shown(dst + len, p, n))
-        for (size_t i = 0; i < n; i++)
-            dst[len + i] = ss_redis_shown(p[i]);
+    shown_copy(dst + len, p, n);
     len += n;
     o->len = (uint32_t)len;
     dst[len < cap ? len : cap - 1] = '\0';
@@ -475,28 +487,122 @@ static size_t whole_count(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db
     return used + 1;
 }
 
+/* A bulk string "$len\r\n", its len bytes and "\r\n" whole at p: the
+ * bytes it takes, its payload's offset in *at and length in *len; 0 when
+ * it is not there whole. */
+static size_t bulk_at(const uint8_t *p, size_t n, size_t *at, size_t *len)
+{
+    int64_t v;
+    size_t used = n && p[0] == '$' ? ss_redis_whole_decimal(p + 1, n - 1, &v) : 0;
+    size_t a = used + 1;
+
+    if (!used || v > RESP_MAX_BULK || (uint64_t)v > n - a || n - a - (size_t)v < 2 ||
+        p[a + v] != '\r' || p[a + v + 1] != '\n')
+        return 0;
+    *at = a;
+    *len = (size_t)v;
+    return a + (size_t)v + 2;
+}
+
 /* "$len\r\n", its len bytes and "\r\n", where an argument is due. */
 static size_t whole_bulk(ss_redis_t *s, const uint8_t *p, size_t n)
 {
     ss_redis_out_t *o = &s->out;
-    int64_t v;
-    size_t used = p[0] == '$' ? ss_redis_whole_decimal(p + 1, n - 1, &v) : 0;
-    size_t at = used + 1;
+    size_t at, v, used = bulk_at(p, n, &at, &v);
 
-    if (!used || v > RESP_MAX_BULK || (uint64_t)v > n - at || n - at - (size_t)v < 2 ||
-        p[at + v] != '\r' || p[at + v + 1] != '\n')
+    if (!used)
         return 0;
-    o->num = v;
+    o->num = (int64_t)v;
     o->left = 0;
     arg_begin(o);
     if (v)
-        arg_take(o, p + at, (size_t)v);
+        arg_take(o, p + at, v);
     arg_end(o);
     if (o->argi == o->argc)
         cmd_end(s);
     else
         o->st = O_DOLLAR;
-    return at + (size_t)v + 2;
+    return used;
+}
+
+/* The pieces of a whole command: where its key is, how many others. */
+typedef struct whole_args {
+    const uint8_t *key;           /* NULL: none */
+    size_t key_n;
+    uint64_t others;
+    size_t used;                  /* bytes of the command */
+} whole_args_t;
+
+/* The arguments after the name, from at: 0 when one is not whole. */
+static int whole_args(const uint8_t *p, size_t n, size_t at, uint64_t argc, int keyed,
+                      whole_args_t *w)
+{
+    size_t pay, len;
+
+    w->key = NULL;
+    w->key_n = 0;
+    w->others = 0;
+    for (uint64_t i = 1; i < argc; i++) {
+        size_t used = bulk_at(p + at, n - at, &pay, &len);
+
+        if (!used)
+            return 0;
+        if (i == 1 && keyed) {
+            w->key = p + at + pay;
+            w->key_n = len;
+        } else {
+            w->others++;
+        }
+        at += used;
+    }
+    w->used = at;
+    return 1;
+}
+
+/* A whole command at a command's start, "*count\r\n" and every bulk
+ * string in the buffer, when its arguments ask for nothing but their
+ * bytes (not SELECT's or HELLO's number, nor a container's subcommand):
+ * read in one step, with the record the pieces above would leave. 0 when
+ * it is not one: nothing read, the pieces read it. */
+static size_t whole_command(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
+{
+    ss_redis_out_t *o = &s->out;
+    char name[SS_DB_OPERATION_MAX] = {0};
+    const name_info_t *e;
+    whole_args_t w;
+    int64_t argc;
+    size_t at = 1 + ss_redis_whole_decimal(p + 1, n - 1, &argc), pay, len, used;
+    size_t name_n;
+    uint8_t shape;
+
+    if (at == 1 || argc == 0 || argc > RESP_MAX_COUNT ||
+        (used = bulk_at(p + at, n - at, &pay, &len)) == 0)
+        return 0;
+    name_n = len < sizeof(name) - 1 ? len : sizeof(name) - 1;
+    shown_copy(name, p + at + pay, name_n);
+    name[name_n] = '\0';
+    e = name_find(name, name_n);
+    shape = e ? e->shape : N_KEYED;
+    if (shape == N_CONTAINER || shape == N_KEYED_CONTAINER ||
+        (e && (e->kind == SS_RK_SELECT || e->kind == SS_RK_HELLO)) ||
+        !whole_args(p, n, at + used, (uint64_t)argc, shape == N_KEYED, &w))
+        return 0;
+    cmd_begin(s, sink);
+    memcpy(o->cmd->name, name, sizeof(name));
+    o->cmd->name_len = (uint8_t)name_n;
+    o->cmd->kind = e ? e->kind : SS_RK_PLAIN;
+    o->cmd->nargs = w.others;
+    if (w.key) {
+        size_t k = w.key_n < sizeof(o->cmd->key) - 1 ? w.key_n : sizeof(o->cmd->key) - 1;
+        shown_copy(o->cmd->key, w.key, k);
+        o->cmd->key[k] = '\0';
+        o->cmd->key_len = (uint8_t)k;
+        o->cmd->has_key = 1;
+    }
+    o->key_at = shape == N_KEYED ? 1 : 0;
+    o->argc = o->argi = (uint64_t)argc;
+    cmd_end(s);
+    return w.used;
 }
 
 int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
@@ -509,7 +615,9 @@ int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sin
             return 1;
         if (o->st == O_DOLLAR || (o->st == O_START && p[i] == '*')) {
             size_t used = o->st == O_DOLLAR ? whole_bulk(s, p + i, n - i)
-                                            : whole_count(s, p + i, n - i, sink);
+                                            : whole_command(s, p + i, n - i, sink);
+            if (used == 0 && o->st == O_START)
+                used = whole_count(s, p + i, n - i, sink);
             if (used) {
                 i += used;
                 if (s->dead)
