@@ -117,7 +117,9 @@ static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
     uint64_t n = c->nargs;
     size_t len = c->name_len;
 
-    memcpy(q, c->name, len + 1);
+    _Static_assert(sizeof(c->name) + sizeof(c->key) + 2 < SS_DB_QUERY_MAX,
+                   "the name and the key fit whole");
+    memcpy(q, c->name, sizeof(c->name)); /* whole arrays: no length to dispatch on */
 
     if (c->kind == SS_RK_AUTH || c->kind == SS_RK_HELLO) {
         if (n)
@@ -125,8 +127,9 @@ static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
         return;
     }
     if (c->has_key) {
-        append(q, cap, &len, " ", 1);
-        append(q, cap, &len, c->key, c->key_len);
+        q[len] = ' ';
+        memcpy(q + len + 1, c->key, sizeof(c->key));
+        len += 1 + c->key_len;
     }
     while (n-- && append(q, cap, &len, " ?", 2))
         ;
@@ -227,7 +230,8 @@ static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *s
     op->collection[0] = op->summary[0] = op->status_code[0] = '\0';
     op->batch_size = 0;
     op->error = 0;
-    memcpy(op->operation, c->name, (size_t)c->name_len + 1);
+    _Static_assert(sizeof(op->operation) == sizeof(c->name), "the name's array is the operation's");
+    memcpy(op->operation, c->name, sizeof(op->operation));
     query_text(c, op->query_text, sizeof(op->query_text));
     apply(s, c, op);
     copy(op->namespace_, sizeof(op->namespace_), s->ns);
@@ -582,7 +586,8 @@ static size_t whole_number(ss_redis_t *s, const uint8_t *p, size_t n, const ss_d
     if (in->st != I_PAYLOAD || in->left > n - at ||
         n - at - (size_t)in->left < 2 || p[at + in->left] != '\r' || p[at + in->left + 1] != '\n')
         return at;                   /* the payload, if any, read as it comes */
-    capture(in, p + at, (size_t)in->left);
+    if (in->depth)                   /* a reply's own bulk string keeps nothing */
+        capture(in, p + at, (size_t)in->left);
     at += (size_t)in->left + 2;
     in->left = 0;
     in->st = I_TYPE;

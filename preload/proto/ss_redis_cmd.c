@@ -183,7 +183,7 @@ static int all_shown(uint64_t w)
 
 /* The n bytes at p to dst when all are shown as they are (1), a word or
  * two overlapping words at a time; else 0, dst's bytes undefined. */
-static int copy_shown(char *dst, const uint8_t *p, size_t n)
+static inline int copy_shown(char *dst, const uint8_t *p, size_t n)
 {
     uint64_t w, last;
     uint32_t a, b;
@@ -223,7 +223,7 @@ static int copy_shown(char *dst, const uint8_t *p, size_t n)
 }
 
 /* The n bytes at p to dst as they may be shown. */
-static void shown_copy(char *dst, const uint8_t *p, size_t n)
+static inline void shown_copy(char *dst, const uint8_t *p, size_t n)
 {
     if (!copy_shown(dst, p, n))
         for (size_t i = 0; i < n; i++)
