@@ -595,37 +595,58 @@ static size_t whole_number(ss_redis_t *s, const uint8_t *p, size_t n, const ss_d
     return at;
 }
 
-/* The commonest reply: a bulk string, a null or an integer at depth 0,
- * whole, answering the plain command at the FIFO's head (nothing in it
- * changes the connection). Reported in one step, the reader left as the
- * pieces above would leave it; 0 when it is not that (nothing read). */
+/* The length of a bulk string, null or integer reply whole at p: its
+ * bytes, 0 when it is not there whole (or is "$-0", an empty string). */
+static inline size_t whole_number_reply(const uint8_t *p, size_t n)
+{
+    int neg = n > 1 && p[1] == '-';
+    int64_t v;
+    size_t at = ss_redis_whole_decimal(p + 1 + neg, n - 1 - neg, &v);
+    size_t end = 1 + neg + at;
+
+    if (at == 0 || v > RESP_MAX_LEN || (p[0] == '$' && neg && v == 0))
+        return 0;
+    if (p[0] != '$' || neg)
+        return end;
+    if ((uint64_t)v > n - end || n - end - (size_t)v < 2 || p[end + v] != '\r' ||
+        p[end + v + 1] != '\n')
+        return 0;
+    return end + (size_t)v + 2;
+}
+
+/* The commonest replies: a status line, a bulk string, a null or an
+ * integer at depth 0, whole, answering the plain command at the FIFO's
+ * head (only +QUEUED in them changes the connection). Reported in one
+ * step, the reader left as the pieces above would leave it; 0 when it is
+ * not one (nothing read). */
 static size_t whole_plain_reply(ss_redis_t *s, const uint8_t *p, size_t n,
                                 const ss_db_sink_t *sink)
 {
     ss_redis_in_t *in = &s->in;
     ss_redis_cmd_t *c = head(s);
-    int neg = n > 1 && p[1] == '-';
-    int64_t v;
-    size_t at = c && c->kind == SS_RK_PLAIN && in->depth == 0
-                    ? ss_redis_whole_decimal(p + 1 + neg, n - 1 - neg, &v) : 0;
-    size_t end = 1 + neg + at;
+    const uint8_t *cr = NULL;
+    size_t end;
 
-    if (at == 0 || v > RESP_MAX_LEN)
+    if (c == NULL || c->kind != SS_RK_PLAIN || in->depth != 0)
         return 0;
-    if (p[0] == '$' && neg && v == 0)
-        return 0;                    /* "$-0": an empty string, left to the pieces */
-    if (p[0] == '$' && !neg) {
-        if ((uint64_t)v > n - end || n - end - (size_t)v < 2 || p[end + v] != '\r' ||
-            p[end + v + 1] != '\n')
-            return 0;
-        end += (size_t)v + 2;
+    if (p[0] == '+') {
+        cr = memchr(p + 1, '\r', n - 1);
+        end = cr && (size_t)(cr - p) + 2 <= n && cr[1] == '\n' ? (size_t)(cr - p) + 2 : 0;
+    } else {
+        end = whole_number_reply(p, n);
     }
+    if (end == 0)
+        return 0;
     in->top = in->type = p[0];       /* what type_begin() and the reader leave */
     in->cap_len = 0;
-    in->cap[0] = '\0';
+    in->cap[0] = '\0';               /* all the reply's checks see of it */
     in->third = -1;
     in->left = 0;
     in->st = I_TYPE;
+    if (cr) {
+        memset(in->cap, 0, sizeof(in->cap));
+        capture(in, p + 1, (size_t)(cr - p) - 1);
+    }
     report(s, c, sink);
     pop(s);
     return end;
@@ -639,7 +660,8 @@ static int reply_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sin
     while (i < n && !s->dead) {
         if (in->st == I_TYPE) {
             uint8_t t = p[i];
-            size_t used = t == '$' || t == ':' ? whole_plain_reply(s, p + i, n - i, sink) : 0;
+            size_t used = t == '$' || t == ':' || t == '+' ? whole_plain_reply(s, p + i, n - i, sink)
+                                                            : 0;
             if (used == 0)
                 used = t == '+' || t == '-' ? whole_line(s, p + i, n - i, sink)
                      : t == '$' || t == '*' || t == ':' ? whole_number(s, p + i, n - i, sink)
