@@ -660,8 +660,8 @@ static int reply_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sin
     while (i < n && !s->dead) {
         if (in->st == I_TYPE) {
             uint8_t t = p[i];
-            size_t used = t == '$' || t == ':' || t == '+' ? whole_plain_reply(s, p + i, n - i, sink)
-                                                            : 0;
+            size_t used = t == '$' || t == ':' || t == '+'
+                              ? whole_plain_reply(s, p + i, n - i, sink) : 0;
             if (used == 0)
                 used = t == '+' || t == '-' ? whole_line(s, p + i, n - i, sink)
                      : t == '$' || t == '*' || t == ':' ? whole_number(s, p + i, n - i, sink)

@@ -15,6 +15,10 @@ enum { O_START, O_COUNT, O_COUNT_LF, O_DOLLAR, O_BLEN, O_BLEN_LF, O_PAYLOAD, O_P
        O_PAY_LF, O_INLINE, O_DRAIN };
 enum { R_NAME, R_SUB, R_KEY, R_NUM, R_MODE, R_ARG };
 
+/* The helpers of the one-step readers below, inlined where they are
+ * called: a command pays for each call it would make. */
+#define INLINE static inline __attribute__((always_inline))
+
 #define RESP_MAX_COUNT (1LL << 31)
 #define RESP_MAX_BULK (1LL << 40)
 
@@ -114,7 +118,7 @@ __attribute__((constructor)) static void names_index(void)
     }
 }
 
-static const name_info_t *name_find(const char *name, size_t len)
+static inline const name_info_t *name_find(const char *name, size_t len)
 {
     if (len == 0)
         return NULL;
@@ -223,7 +227,7 @@ static inline int copy_shown(char *dst, const uint8_t *p, size_t n)
 }
 
 /* The n bytes at p to dst as they may be shown. */
-static inline void shown_copy(char *dst, const uint8_t *p, size_t n)
+INLINE void shown_copy(char *dst, const uint8_t *p, size_t n)
 {
     if (!copy_shown(dst, p, n))
         for (size_t i = 0; i < n; i++)
@@ -490,7 +494,7 @@ static size_t whole_count(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db
 /* A bulk string "$len\r\n", its len bytes and "\r\n" whole at p: the
  * bytes it takes, its payload's offset in *at and length in *len; 0 when
  * it is not there whole. */
-static size_t bulk_at(const uint8_t *p, size_t n, size_t *at, size_t *len)
+INLINE size_t bulk_at(const uint8_t *p, size_t n, size_t *at, size_t *len)
 {
     int64_t v;
     size_t used = n && p[0] == '$' ? ss_redis_whole_decimal(p + 1, n - 1, &v) : 0;
@@ -534,7 +538,7 @@ typedef struct whole_args {
 } whole_args_t;
 
 /* The arguments after the name, from at: 0 when one is not whole. */
-static int whole_args(const uint8_t *p, size_t n, size_t at, uint64_t argc, int keyed,
+static inline int whole_args(const uint8_t *p, size_t n, size_t at, uint64_t argc, int keyed,
                       whole_args_t *w)
 {
     size_t pay, len;
