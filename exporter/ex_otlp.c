@@ -54,22 +54,6 @@ static const ex_span_enc_t *const ex_otlp_encs[] = {
     [SS_SPAN_DNS] = &ex_otlp_dns_enc,
 };
 
-uint8_t *ex_put_server_peer(uint8_t *p, const ss_span_t *s, const ex_facts_t *f,
-                            unsigned default_port)
-{
-    if (s->is_unix)
-        return p;
-    if (s->server_name[0])
-        p = ex_kv_str(p, EX_LIT("server.address"), ex_cstr(s->server_name));
-    else if (f->peer.n)
-        p = ex_kv_str(p, EX_LIT("server.address"), f->peer);
-    else
-        return p;
-    if (s->peer_port && s->peer_port != default_port)
-        p = ex_kv_int(p, EX_LIT("server.port"), s->peer_port);
-    return p;
-}
-
 /* A connect that failed: the peer it was for, and the error. */
 static void ex_connect_decide(const ss_span_t *s, ex_facts_t *f)
 {

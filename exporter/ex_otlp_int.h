@@ -220,8 +220,21 @@ extern const ex_span_enc_t ex_otlp_http_enc, ex_otlp_db_enc, ex_otlp_dns_enc;
  * source: the name the program resolved, else the peer's address; the
  * port left out when it is default_port (0: always written). Nothing over
  * a Unix socket. */
-uint8_t *ex_put_server_peer(uint8_t *p, const ss_span_t *s, const ex_facts_t *f,
-                            unsigned default_port);
+EX_INLINE uint8_t *ex_put_server_peer(uint8_t *p, const ss_span_t *s, const ex_facts_t *f,
+                                      unsigned default_port)
+{
+    if (s->is_unix)
+        return p;
+    if (s->server_name[0])
+        p = ex_kv_str(p, EX_LIT("server.address"), ex_cstr(s->server_name));
+    else if (f->peer.n)
+        p = ex_kv_str(p, EX_LIT("server.address"), f->peer);
+    else
+        return p;
+    if (s->peer_port && s->peer_port != default_port)
+        p = ex_kv_int(p, EX_LIT("server.port"), s->peer_port);
+    return p;
+}
 
 /* The most bytes a span can take: these, for its fixed fields and common
  * attributes, and its part's worst (each part asserts the sum fits
