@@ -505,8 +505,10 @@ static void test_bounds(void **st)
  * key a word at a time while its bytes are shown as they are: the same
  * operations as read byte by byte, for leading zeros, bytes that are not
  * shown at every place in a word, a key past its cap, counts the server
- * ignores, the reply types read whole, and a bulk string longer than its
- * length. */
+ * ignores, the reply types read whole, names of one to three bytes with
+ * one not shown, a name past its cap, an empty key, "$-0" (an empty
+ * string, not a null), a status line longer than its capture, and a bulk
+ * string longer than its length. */
 #define K10 "KKKKKKKKKK"
 #define LONG_KEY K10 K10 K10 K10 K10 K10 K10 K10 K10 K10 K10 K10 /* 120 bytes */
 static const wire_t whole_pieces[] = {
@@ -528,6 +530,12 @@ static const wire_t whole_pieces[] = {
     {SS_DB_IN, "-WRONGTYPE Operation against a key\r\n"},
     {SS_DB_OUT, "*2\r\n$6\r\nCLIENT\r\n$0\r\n\r\n"},
     {SS_DB_IN, "-ERR unknown subcommand\r\n"},
+    {SS_DB_OUT, "*2\r\n$3\r\nG\x01T\r\n$1\r\nk\r\n"},
+    {SS_DB_IN, ":-5\r\n"},
+    {SS_DB_OUT, "*1\r\n$40\r\n" K10 "ABCDEFGHIJABCDEFGHIJABCDEFGHIJ\r\n"},
+    {SS_DB_IN, "$-0\r\n\r\n"},
+    {SS_DB_OUT, "*2\r\n$2\r\nGE\r\n$0\r\n\r\n"},
+    {SS_DB_IN, "+OK, and more words than a capture keeps\r\n"},
     {SS_DB_OUT, "*1\r\n$3\r\nGETX\r\n"},
     {0, NULL},
 };
@@ -541,6 +549,9 @@ static const char *const whole_pieces_expect[] = {
     "GET|GET " K10 K10 K10 K10 K10 K10 K10 K10 K10 "KKKKK|0||0|0|", /* cut at 95 */
     "LPUSH|LPUSH k ?|0|WRONGTYPE|1|0|",
     "CLIENT |CLIENT |0|ERR|1|0|",
+    "G?T|G?T k|0||0|0|",
+    "KKKKKKKKKKABCDEFGHIJABCDEFGHIJA|KKKKKKKKKKABCDEFGHIJABCDEFGHIJA|0||0|0|", /* cut at 31 */
+    "GE|GE |0||0|0|",
     "LETGO bulk string longer than its length",
     NULL,
 };
