@@ -101,17 +101,6 @@ static int append(char *dst, size_t cap, size_t *len, const char *src, size_t m)
     return 1;
 }
 
-/* snprintf(dst, cap, "%s", src) without printf's machinery (a span per
- * command pays it) for names of a few bytes: src cut to cap - 1 bytes. */
-static void copy(char *dst, size_t cap, const char *src)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < cap && src[i]; i++)
-        dst[i] = src[i];
-    dst[i] = '\0';
-}
-
 static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
 {
     uint64_t n = c->nargs;
@@ -234,7 +223,8 @@ static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *s
     memcpy(op->operation, c->name, sizeof(op->operation));
     query_text(c, op->query_text, sizeof(op->query_text));
     apply(s, c, op);
-    copy(op->namespace_, sizeof(op->namespace_), s->ns);
+    _Static_assert(sizeof(op->namespace_) == sizeof(s->ns), "the index's array is the namespace's");
+    memcpy(op->namespace_, s->ns, sizeof(op->namespace_));
     if (is_error(&s->in)) {
         op->error = 1;
         status_of(&s->in, op->status_code, sizeof(op->status_code));

@@ -42,7 +42,7 @@ static inline size_t ss_redis_whole_decimal(const uint8_t *p, size_t n, int64_t 
     size_t i = 0;
     int64_t x = 0;
 
-    if (n >= 3 && p[0] >= '0' && p[0] <= '9' && p[1] == '\r' && p[2] == '\n') {
+    if (n >= 3 && (unsigned)(p[0] - '0') < 10 && p[1] == '\r' && p[2] == '\n') {
         *v = p[0] - '0';             /* most headers: one digit */
         return 3;
     }
