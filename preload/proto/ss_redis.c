@@ -222,7 +222,8 @@ static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *s
     _Static_assert(sizeof(op->operation) == sizeof(c->name), "the name's array is the operation's");
     memcpy(op->operation, c->name, sizeof(op->operation));
     query_text(c, op->query_text, sizeof(op->query_text));
-    apply(s, c, op);
+    if (c->kind != SS_RK_PLAIN || s->in.top == '+')
+        apply(s, c, op);             /* else it changes nothing: not even +QUEUED */
     _Static_assert(sizeof(op->namespace_) == sizeof(s->ns), "the index's array is the namespace's");
     memcpy(op->namespace_, s->ns, sizeof(op->namespace_));
     if (is_error(&s->in)) {
