@@ -54,13 +54,16 @@ static void ex_db_decide(const ss_span_t *s, ex_facts_t *f)
         return;
     }
     target = ex_db_target(s, buf, sizeof(buf));
-    if (op->operation[0] && target[0])
-        len = ex_db_cat(name, cap, ex_db_cat(name, cap, ex_db_cat(name, cap, 0, op->operation), " "),
-                        target);
-    else if (target[0])
+    _Static_assert(SS_DB_OPERATION_MAX + 1 < sizeof(f->db.name), "an operation and its space fit");
+    if (op->operation[0] && target[0]) {
+        len = ex_db_cat(name, cap, 0, op->operation);
+        name[len++] = ' ';
+        len = ex_db_cat(name, cap, len, target);
+    } else if (target[0]) {
         len = ex_db_cat(name, cap, 0, target);
-    else
+    } else {
         len = ex_db_cat(name, cap, 0, op->operation[0] ? op->operation : s->db.system);
+    }
     f->name = (ex_str_t){name, len};
 }
 
