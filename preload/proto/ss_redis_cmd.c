@@ -538,7 +538,7 @@ typedef struct whole_args {
 } whole_args_t;
 
 /* The arguments after the name, from at: 0 when one is not whole. */
-static inline int whole_args(const uint8_t *p, size_t n, size_t at, uint64_t argc, int keyed,
+INLINE int whole_args(const uint8_t *p, size_t n, size_t at, uint64_t argc, int keyed,
                       whole_args_t *w)
 {
     size_t pay, len;
