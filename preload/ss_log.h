@@ -43,6 +43,7 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(h2_untraced, "HTTP/2 connections let go: no HPACK decoder")             \
     X(h2_not_injected, "HTTP/2 requests whose header frame was too large")   \
     X(uwsgi_not_injected, "uwsgi requests sent as they were: no room, cut")  \
+    X(ajp_not_injected, "AJP requests sent without the context: no room")   \
     X(libs_deepbind, "libraries opened RTLD_DEEPBIND led through the hooks")  \
     X(libs_deepbind_failed, "RTLD_DEEPBIND libraries left as they were")
 
