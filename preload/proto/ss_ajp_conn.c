@@ -45,6 +45,7 @@ typedef struct ss_ajp_conn {
     uint8_t in_query;            /* the query string is being appended to the target */
     uint8_t tp_seen;             /* client: the request has a traceparent header */
     uint8_t ts_seen;             /* client: ... and a tracestate header */
+    uint8_t tp_late;             /* client: its value had gone out before it was whole */
     uint8_t copying;             /* client: the head's bytes go into cur's splice */
     uint16_t head_len;           /* client: bytes of it there */
     uint8_t head_whole;          /* client: all of it (length field to header count) */
@@ -173,8 +174,13 @@ static void ss_ajp_client_tp(ss_conn_t *c, ss_span_t *s)
     const ss_ajp_t *a = &AJ(c)->rd;
     char tp[SS_TP_LEN + 1];
 
-    if (AJ(c)->tp_seen != 1 || a->val_len != SS_TP_LEN || a->val_at < c->out_sent ||
-        !ss_gw_client_tp_copy(c, s))
+    if (AJ(c)->tp_seen != 1 || a->val_len != SS_TP_LEN)
+        return;
+    if (a->val_at < c->out_sent) {
+        AJ(c)->tp_late = 1; /* whether a copy or not, it stays as it went */
+        return;
+    }
+    if (!ss_gw_client_tp_copy(c, s))
         return;
     ss_tp_format(&s->ctx, tp);
     memcpy(s->splice, tp, SS_TP_LEN);
@@ -279,7 +285,9 @@ static void ss_ajp_client_request_end(ss_conn_t *c, ss_span_t *s)
     s->http.head_done = 1;
     if (!ss_gw_client_propagates(s) || s->http.tp_copied)
         return;
-    if (m->tp_seen)
+    if (m->tp_late)
+        SS_COUNT(ajp_not_injected);
+    else if (m->tp_seen)
         SS_COUNT(headers_own); /* not a copy: left as the web server wrote it */
     else
         ss_ajp_client_insert(c, s);
@@ -307,7 +315,7 @@ static void ss_ajp_request_begin(ss_conn_t *c)
     ss_span_t *s;
 
     m->cur = NULL;
-    m->in_var = m->in_query = m->tp_seen = m->ts_seen = 0;
+    m->in_var = m->in_query = m->tp_seen = m->ts_seen = m->tp_late = 0;
     m->copying = m->head_whole = 0;
     if ((s = ss_conn_exchange_new(c, SS_AJP_PENDING_MAX)) == NULL)
         return;
