@@ -10,7 +10,9 @@ span -> the backend's SERVER span; with the client's traceparent and
 without one. Requests sent at once go to different Tomcat threads: each
 backend call is the child of its own request's SERVER span. The page's 500
 shows on both sides of the AJP hop, and Tomcat down gives Apache's 503
-with the AJP CLIENT span's connect error."""
+with the AJP CLIENT span's connect error. Java's own TLS: an https:// call
+from Java is not seen as HTTP (no span, no traceparent), only its name
+lookup and a connection passed through."""
 import base64
 import json
 import os
@@ -282,16 +284,16 @@ class ApacheTomcat(unittest.TestCase):
     def test_tomcat_down(self):
         down = free_port()
         p, port = start_apache(self.col, APACHE_AJP_CONF % down)
-        try:
-            status, _ = get(port, "/app/page?down=1")
-        finally:
-            stop_apache(p)
-        self.assertEqual(status, 503)
-        self.col.fence()
 
         def pred(s):
             return s.service == "apache2" and s["kind"] == 2 and s.attrs.get("url.query") == "down=1"
-        front = self.col.wait_spans(1, timeout=30, pred=pred)
+        try:
+            status, _ = get(port, "/app/page?down=1")
+            # Its spans are in before it stops.
+            front = self.col.wait_spans(1, timeout=30, pred=pred)
+        finally:
+            stop_apache(p)
+        self.assertEqual(status, 503)
         self.assertEqual(len(front), 1)
         self.assertEqual(front[0].attrs.get("http.response.status_code"), 503)
         spans = self.spans_of(front[0]["traceId"])
@@ -301,6 +303,35 @@ class ApacheTomcat(unittest.TestCase):
             self.assert_child(s, front[0])
             self.assertEqual(s.attrs.get("error.type"), "ECONNREFUSED", s.attrs)
             self.assertEqual(s.attrs.get("server.port"), down)
+
+    def test_java_tls_is_opaque(self):
+        """The JDK does TLS itself: the shim sees only ciphertext on the
+        socket. The call gives no HTTP span and carries no traceparent; the
+        lookup of its host name is the span Java's process sends."""
+        cert, key = (os.path.join(self.col.dir, n) for n in ("cert.pem", "key.pem"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "2", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True)
+        record = os.path.join(self.col.dir, "https.jsonl")
+        _, port = start_app(self.col, "https_backend.py", [record, cert, key], service="py-https")
+        r = self.col.run([JAVA, os.path.join(APP, "Fetch.java"),
+                          "https://localhost:%d/from-java" % port], service="java-https",
+                         SPANSHIM_LOG="debug")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.decode().split(), ["200"])
+        self.assertIn("conns_opaque: 1 ", r.stderr.decode())
+        self.col.fence()
+        java = [s for s in self.col.spans() if s.service == "java-https"]
+        self.assertEqual([(s["name"], s.attrs.get("dns.question.name")) for s in java],
+                         [("getaddrinfo localhost", "localhost")])
+        with open(record) as f:
+            raw = [base64.b64decode(json.loads(line)["raw"]).decode() for line in f]
+        self.assertEqual(len(raw), 1)
+        self.assertNotIn("traceparent", raw[0].lower())
+        server = self.col.wait_spans(1, timeout=30,
+                                     pred=lambda s: s.service == "py-https" and s["kind"] == 2)
+        self.assertEqual(len(server), 1)
+        self.assertNotIn("parentSpanId", server[0])
 
     def test_backend_saw_java_clients_context(self):
         get(self.port, "/app/page?case=rec")
