@@ -121,44 +121,27 @@ static void test_server_serves_on_thread(void **state)
 
 /* ---- Apache's side ------------------------------------------------------------ */
 
-static int srv[2];
-
-/* The web server serves a request that came with TP_IN (and a tracestate
- * when state says so): the AJP requests it sends are that span's children. */
-static void serve(const char *tracestate)
-{
-    char req[512];
-    struct iovec v = {req, 0};
-
-    v.iov_len = (size_t)snprintf(req, sizeof(req), "GET /app/page.jsp HTTP/1.1\r\nHost: me\r\n"
-                                 "traceparent: " TP_IN "\r\n%s\r\n", tracestate);
-    assert_int_equal(wire_pair(srv, 1, 0), 0);
-    ss_conn_on_recv(srv[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
-    assert_true(ss_conn_thread_ctx(&dbc_parent));
-}
-
+/* The web server serves a request that came with TP_IN (dbconn_run.h),
+ * and a tracestate in serving_ts: the AJP requests it sends are that
+ * span's children. */
 static int serving(void **state)
 {
     (void)state;
-    serve("");
+    dbc_serve("");
     return 0;
 }
 
 static int serving_ts(void **state)
 {
     (void)state;
-    serve("tracestate: k=v\r\n");
+    dbc_serve("tracestate: k=v\r\n");
     return 0;
 }
 
 static int served(void **state)
 {
     (void)state;
-    ss_conn_on_close(srv[0]);
-    close(srv[0]);
-    close(srv[1]);
-    ss_conn_thread_reset();
-    memset(&dbc_parent, 0, sizeof(dbc_parent));
+    dbc_served();
     ss_cfg.propagate = 1;
     dbc_rewritten = dbc_ids = 0;
     return 0;
@@ -174,6 +157,17 @@ static void client_conv(void)
     ADD(0, AJP_GET_TP);
     ADD(1, AJP_HEADERS_500);
     ADD(1, AJP_END_CLOSE);
+}
+
+/* One GET, answered 200, with the spans' ids logged and the wire left to
+ * the test. */
+static void one_get(void)
+{
+    dbc_rewritten = dbc_ids = 1;
+    conv.n = 0;
+    ADD(0, AJP_GET);
+    ADD(1, AJP_HEADERS_200);
+    ADD(1, AJP_END);
 }
 
 static const char *const client_want[] = {
@@ -277,11 +271,7 @@ static void test_client_wire_tracestate(void **state)
     size_t n, k;
 
     (void)state;
-    dbc_rewritten = dbc_ids = 1;
-    conv.n = 0;
-    ADD(0, AJP_GET);
-    ADD(1, AJP_HEADERS_200);
-    ADD(1, AJP_END);
+    one_get();
     dbc_run(&conv, AJP_PORT, 0, 0, 0, DBC_CLOSE, &dbc_whole);
     k = tp_header(hdr, line_span(dbc_whole.log, 0));
     memcpy(hdr + k, "\x00\x0atracestate\x00\x00\x03k=v\x00", 19);
@@ -298,11 +288,7 @@ static void test_client_not_read_ahead(void **state)
     size_t cut, n;
 
     (void)state;
-    dbc_rewritten = dbc_ids = 1;
-    conv.n = 0;
-    ADD(0, AJP_GET);
-    ADD(1, AJP_HEADERS_200);
-    ADD(1, AJP_END);
+    one_get();
     for (cut = 1; cut < sizeof(AJP_GET) - 1; cut++) {
         uint64_t missed = ss_count.ajp_not_injected;
 

@@ -45,29 +45,17 @@ static dbc_conv_t conv;
 
 /* ---- the server span the database spans belong to ---------------------- */
 
-static int srv[2];
-
 static int serving(void **state)
 {
-    static const char req[] = "GET /in HTTP/1.1\r\nHost: me\r\n"
-                              "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n";
-    struct iovec v = {(void *)req, sizeof(req) - 1};
-
     (void)state;
-    assert_int_equal(wire_pair(srv, 1, 0), 0);
-    ss_conn_on_recv(srv[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
-    assert_true(ss_conn_thread_ctx(&dbc_parent));
+    dbc_serve("");
     return 0;
 }
 
 static int served(void **state)
 {
     (void)state;
-    ss_conn_on_close(srv[0]);
-    close(srv[0]);
-    close(srv[1]);
-    ss_conn_thread_reset();
-    memset(&dbc_parent, 0, sizeof(dbc_parent));
+    dbc_served();
     return 0;
 }
 
