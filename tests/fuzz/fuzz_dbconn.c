@@ -17,7 +17,8 @@
  * Always: the bytes on the wire are exactly the bytes written, a read
  * buffer is never touched, every exported span encodes and has its
  * strings NUL-terminated within their fields, and no more spans than
- * commands could have begun (one per byte written).
+ * commands could have begun (one per byte written). The seeds include
+ * AJP13 conversations (mod_proxy_ajp's side of the AJP module).
  */
 #define _GNU_SOURCE
 #include <stdint.h>
