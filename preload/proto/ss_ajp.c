@@ -114,11 +114,6 @@ const char *ss_ajp_why(const ss_ajp_t *a)
     return a->why;
 }
 
-int ss_ajp_idle(const ss_ajp_t *a, int dir)
-{
-    return a->d[dir].hlen == 0;
-}
-
 static ss_ajp_ev_type_t ajp_stop(ss_ajp_t *a, const char *why)
 {
     a->why = why;
@@ -319,7 +314,6 @@ static int ajp_is_string_step(uint8_t step)
 
 static ss_ajp_ev_type_t ajp_attr(ss_ajp_t *a, ss_ajp_dir_t *d, uint8_t ch)
 {
-    d->attr = ch;
     switch (ch) {
     case AJP_ATTR_DONE:
         d->step = R_END;

@@ -86,7 +86,6 @@ typedef struct ss_ajp_dir {
     uint16_t str_left;       /* value bytes still to come */
     uint16_t count;          /* headers (to come) */
     uint8_t field;           /* the value being read (SS_AJP_F_*, 0: none kept) */
-    uint8_t attr;            /* the attribute being read */
 } ss_ajp_dir_t;
 
 typedef struct ss_ajp {
@@ -121,8 +120,6 @@ void ss_ajp_init(ss_ajp_t *a);
 size_t ss_ajp_feed(ss_ajp_t *a, int dir, const char *p, size_t n, ss_ajp_ev_t *ev);
 /* Why it stopped ("magic", "length", "code", "value", "order"), or NULL. */
 const char *ss_ajp_why(const ss_ajp_t *a);
-/* Whether the direction is between packets (nothing of one read). */
-int ss_ajp_idle(const ss_ajp_t *a, int dir);
 /* A method code's name ("GET"), or NULL (0xFF: the stored_method attribute
  * names it; others unknown). */
 const char *ss_ajp_method_name(uint8_t code);
