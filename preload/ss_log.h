@@ -45,7 +45,9 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(uwsgi_not_injected, "uwsgi requests sent as they were: no room, cut")  \
     X(ajp_not_injected, "AJP requests sent without the context: no room")   \
     X(libs_deepbind, "libraries opened RTLD_DEEPBIND led through the hooks")  \
-    X(libs_deepbind_failed, "RTLD_DEEPBIND libraries left as they were")
+    X(libs_deepbind_failed, "RTLD_DEEPBIND libraries left as they were")     \
+    X(conns_fastcgi, "connections seen speaking FastCGI")                    \
+    X(fcgi_not_injected, "FastCGI requests sent without the context: no room")
 
 typedef struct ss_counters {
 #define SS_COUNTER_FIELD(name, what) uint64_t name;

@@ -148,24 +148,10 @@ static void ss_http1_splice_insert(ss_span_t *s, uint64_t at)
 
 /* The program forwards the traceparent it received (a proxy copying the
  * inbound headers): put this span's in its place (at, the value's first
- * byte), byte for byte. Value bytes held back so far (ss_send.c) are the
- * splice's first bytes, each where it belongs: ours go over them, any
- * held whitespace after the value stays, and the splice replaces what of
- * the value is still to come. */
+ * byte), byte for byte. */
 static void ss_http1_splice_replace(ss_span_t *s, uint64_t at)
 {
-    uint16_t held = s->splice_held ? s->splice_len : 0;
-    char tp[SS_TP_LEN + 1];
-
-    ss_tp_format(&s->ctx, tp);
-    memcpy(s->splice, tp, SS_TP_LEN);
-    s->splice_at = at + held;
-    s->splice_len = held > SS_TP_LEN ? held : SS_TP_LEN;
-    s->splice_del = held < SS_TP_LEN ? (uint16_t)(SS_TP_LEN - held) : 0;
-    s->splice_done = 0;
-    s->splice_owed = held;
-    s->splice_held = 0;
-    s->splice_armed = 1;
+    ss_http_conn_splice_tp(s, at);
     s->http.tp_copied = 1;
     SS_COUNT(headers_replaced);
 }

@@ -37,6 +37,25 @@ void ss_http_conn_server_head_end(ss_span_t *s)
         ss_inbound_add(h->tp, &s->ctx);
 }
 
+/* Value bytes held back so far (ss_send.c) are the splice's first bytes,
+ * each where it belongs: ours go over them, any held bytes after the value
+ * stay, and the splice replaces what of the value is still to come. */
+void ss_http_conn_splice_tp(ss_span_t *s, uint64_t at)
+{
+    uint16_t held = s->splice_held ? s->splice_len : 0;
+    char tp[SS_TP_LEN + 1];
+
+    ss_tp_format(&s->ctx, tp);
+    memcpy(s->splice, tp, SS_TP_LEN);
+    s->splice_at = at + held;
+    s->splice_len = held > SS_TP_LEN ? held : SS_TP_LEN;
+    s->splice_del = held < SS_TP_LEN ? (uint16_t)(SS_TP_LEN - held) : 0;
+    s->splice_done = 0;
+    s->splice_owed = held;
+    s->splice_held = 0;
+    s->splice_armed = 1;
+}
+
 void ss_http_conn_mark(uint8_t *seen)
 {
     if (!*seen) {

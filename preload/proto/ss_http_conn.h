@@ -19,6 +19,11 @@ int ss_http_conn_has_tp(const ss_http_head_t *h);
  * child, or a new trace), and it is what this thread now serves. */
 void ss_http_conn_server_head_end(ss_span_t *s);
 
+/* Client: put s's traceparent over a copied value whose first byte is at
+ * stream offset `at`, byte for byte, with the value bytes held back so far
+ * (ss_send.c) in their places. */
+void ss_http_conn_splice_tp(ss_span_t *s, uint64_t at);
+
 /* The connection speaks HTTP (counted once, *seen its flag). */
 void ss_http_conn_mark(uint8_t *seen);
 

@@ -65,6 +65,8 @@ static dbc_out_t *dbc_cur;
  * the wire may differ from what it wrote (the test reads dbc_w itself);
  * each line ends with " span=" and the span's id. */
 static int dbc_server, dbc_rewritten, dbc_ids;
+/* Optional: shown every span caught, as decoded. */
+static void (*dbc_on_span)(const col_span_t *s);
 
 static void dbc_add(dbc_conv_t *c, int in, const void *p, size_t n)
 {
@@ -156,6 +158,8 @@ void __wrap_ex_batch_add(const ss_span_t *s)
         dbc_cur->spans++;
         dbc_line(dbc_cur, r->resource_spans[0]->scope_spans[0]->spans[0]);
     }
+    if (dbc_on_span)
+        dbc_on_span(r->resource_spans[0]->scope_spans[0]->spans[0]);
     col_request_free(r);
 }
 
