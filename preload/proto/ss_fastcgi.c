@@ -42,6 +42,7 @@ typedef struct ss_fastcgi_req {
     uint8_t tp_whole;            /* ... of 55 bytes inside one record */
     uint8_t params_done;
     uint8_t held_hdr;            /* client: s's held bytes are a record header's */
+    uint8_t var_open;            /* var is being captured */
     ss_gw_var_t var;             /* the pair being read */
 } ss_fastcgi_req_t;
 
@@ -285,6 +286,7 @@ static void ss_fastcgi_param(ss_conn_t *c, ss_fastcgi_req_t *r, const ss_fcgi_ev
 
     /* A name longer than the parser keeps is none spanshim keeps. */
     ss_gw_var_begin(&r->var, s, ev->name, ev->name_cut ? 0 : ev->name_len);
+    r->var_open = 1;
     r->in_tp = ss_gw_var_is_tp(&r->var) && tps == 0;
     if (r->in_tp) {
         s->http.head.tp_pos = ev->at;
@@ -315,6 +317,9 @@ static void ss_fastcgi_tp_end(ss_conn_t *c, ss_fastcgi_req_t *r)
 
 static void ss_fastcgi_param_end(ss_conn_t *c, ss_fastcgi_req_t *r)
 {
+    if (!r->var_open)
+        return; /* a pair after the params ended: not the request's */
+    r->var_open = 0;
     ss_gw_var_end(&r->var);
     if (r->in_tp && c->role == SS_ROLE_CLIENT)
         ss_fastcgi_tp_end(c, r);
@@ -427,7 +432,8 @@ static void ss_fastcgi_on(void *arg, const ss_fcgi_ev_t *ev)
             ss_fastcgi_param(c, r, ev);
         break;
     case SS_FCGI_EV_VALUE:
-        ss_gw_var_bytes(&r->var, ev->p, ev->n);
+        if (r->var_open)
+            ss_gw_var_bytes(&r->var, ev->p, ev->n);
         break;
     case SS_FCGI_EV_PARAM_END:
         ss_fastcgi_param_end(c, r);
