@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 
+from dbservers import stop_session
 from harness import APPS, free_port, start_apache, start_nginx, wait_port
 
 PHP_FPM = shutil.which("php-fpm8.2") or "/usr/sbin/php-fpm8.2"
@@ -109,24 +110,9 @@ class AppServer:
         return self
 
     def stop(self):
-        """SIGTERM (SIGQUIT for php-fpm: its graceful stop), then after
-        30 s SIGKILL to the whole session."""
+        """stop_signal, then SIGKILL to the session (dbservers.stop_session)."""
         _running.discard(self)
-        p = self.proc
-        if p is None or p.returncode is not None:
-            return
-        try:
-            p.send_signal(self.stop_signal)
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        finally:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            if p.returncode is None:
-                p.wait()
+        stop_session(self.proc, self.stop_signal)
 
     def log_text(self):
         with open(self.log, errors="replace") as f:

@@ -62,6 +62,25 @@ def _become_owner():
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def stop_session(p, sig):
+    """Stop process p (started in a session of its own) and whatever it
+    started: sig, then after 30 s SIGKILL to the whole session."""
+    if p is None or p.returncode is not None:
+        return
+    try:
+        p.send_signal(sig)
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if p.returncode is None:
+            p.wait()
+
+
 def pg_bin(name):
     """A PostgreSQL server program (initdb, postgres, pgbench) of the newest
     installed major version: Debian keeps them out of PATH."""
@@ -141,24 +160,9 @@ class Server:
         return self
 
     def stop(self):
-        """Stop the server and whatever it started: its signal, then after
-        30 s SIGKILL to the whole session."""
+        """Stop the server and whatever it started (stop_session)."""
         _running.discard(self)
-        p = self.proc
-        if p is None or p.returncode is not None:
-            return
-        try:
-            p.send_signal(self.stop_signal)
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        finally:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            if p.returncode is None:
-                p.wait()
+        stop_session(self.proc, self.stop_signal)
 
     def certificate(self):
         """A self-signed certificate and its key in the data directory, for

@@ -121,27 +121,31 @@ static void test_server_serves_on_thread(void **state)
 
 /* ---- Apache's side ------------------------------------------------------------ */
 
-/* The web server serves a request that came with TP_IN (dbconn_run.h),
- * and a tracestate in serving_ts: the AJP requests it sends are that
- * span's children. */
+/* The web server serves a request that came with a traceparent, and a
+ * tracestate in serving_ts: the AJP requests it sends are that span's
+ * children. */
+#define SERVED_HEAD                        \
+    "GET /in HTTP/1.1\r\nHost: me\r\n"     \
+    "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+
 static int serving(void **state)
 {
     (void)state;
-    dbc_serve("");
+    dbc_serve(SERVED_HEAD "\r\n");
     return 0;
 }
 
 static int serving_ts(void **state)
 {
     (void)state;
-    dbc_serve("tracestate: k=v\r\n");
+    dbc_serve(SERVED_HEAD "tracestate: k=v\r\n\r\n");
     return 0;
 }
 
 static int served(void **state)
 {
     (void)state;
-    dbc_served();
+    dbc_serve_end();
     ss_cfg.propagate = 1;
     dbc_rewritten = dbc_ids = 0;
     return 0;

@@ -48,14 +48,15 @@ static dbc_conv_t conv;
 static int serving(void **state)
 {
     (void)state;
-    dbc_serve("");
+    dbc_serve("GET /in HTTP/1.1\r\nHost: me\r\n"
+              "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n");
     return 0;
 }
 
 static int served(void **state)
 {
     (void)state;
-    dbc_served();
+    dbc_serve_end();
     return 0;
 }
 

@@ -41,40 +41,25 @@
 
 /* ---- the request the thread serves (nginx's SERVER span) ----------------- */
 
-static int srv[2];
-
-static void serve(const char *head)
-{
-    struct iovec v = {(void *)head, strlen(head)};
-
-    assert_int_equal(wire_pair(srv, 1, 0), 0);
-    ss_conn_on_recv(srv[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
-    assert_true(ss_conn_thread_ctx(&dbc_parent));
-}
-
 static int serving_tp(void **state)
 {
     (void)state;
-    serve("GET /index.php HTTP/1.1\r\nHost: me\r\ntraceparent: " TP_IN "\r\n"
-          "tracestate: vendor=one\r\n\r\n");
+    dbc_serve("GET /index.php HTTP/1.1\r\nHost: me\r\ntraceparent: " TP_IN "\r\n"
+              "tracestate: vendor=one\r\n\r\n");
     return 0;
 }
 
 static int serving_plain(void **state)
 {
     (void)state;
-    serve("GET /index.php HTTP/1.1\r\nHost: me\r\n\r\n");
+    dbc_serve("GET /index.php HTTP/1.1\r\nHost: me\r\n\r\n");
     return 0;
 }
 
 static int served(void **state)
 {
     (void)state;
-    ss_conn_on_close(srv[0]);
-    close(srv[0]);
-    close(srv[1]);
-    ss_conn_thread_reset();
-    memset(&dbc_parent, 0, sizeof(dbc_parent));
+    dbc_serve_end();
     return 0;
 }
 
