@@ -514,7 +514,8 @@ static void rec(int dir, uint8_t type, uint16_t id, const void *content, size_t 
     p[4] = (uint8_t)(clen >> 8);
     p[5] = (uint8_t)clen;
     p[6] = p[7] = 0;
-    memcpy(p + 8, content, clen);
+    if (clen)
+        memcpy(p + 8, content, clen);
     conv_len += 8 + clen;
     if (conv_n && conv[conv_n - 1].dir == dir &&
         conv[conv_n - 1].bytes + conv[conv_n - 1].n == (const char *)p) {

@@ -219,7 +219,8 @@ typedef struct buf {
 static void put(buf_t *b, const void *p, size_t n)
 {
     assert_true(b->n + n <= sizeof(b->b));
-    memcpy(b->b + b->n, p, n);
+    if (n)
+        memcpy(b->b + b->n, p, n);
     b->n += n;
 }
 
