@@ -263,7 +263,6 @@ static void ss_fastcgi_begin(ss_conn_t *c, const ss_fcgi_ev_t *ev)
     if (r) { /* begun again without an end: the first is over */
         s = r->s;
         strncpy(s->error_type, "request_restarted", sizeof(s->error_type) - 1);
-        ss_conn_remove(c, s);
         ss_http_conn_finish(c, s);
     }
     if (!ev->tracked)
@@ -279,7 +278,7 @@ static void ss_fastcgi_begin(ss_conn_t *c, const ss_fcgi_ev_t *ev)
     r->id = ev->id;
 }
 
-static void ss_fastcgi_param(ss_conn_t *c, ss_fastcgi_req_t *r, const ss_fcgi_ev_t *ev)
+static void ss_fastcgi_param(ss_fastcgi_req_t *r, const ss_fcgi_ev_t *ev)
 {
     ss_span_t *s = r->s;
     uint8_t tps = s->http.head.tp_count;
@@ -292,7 +291,6 @@ static void ss_fastcgi_param(ss_conn_t *c, ss_fastcgi_req_t *r, const ss_fcgi_ev
         s->http.head.tp_pos = ev->at;
         r->tp_whole = ev->value_len == SS_TP_LEN && ev->value_contig;
     }
-    (void)c;
 }
 
 /* The first HTTP_TRACEPARENT's value is whole: a copy to overwrite? */
@@ -312,7 +310,8 @@ static void ss_fastcgi_tp_end(ss_conn_t *c, ss_fastcgi_req_t *r)
         return;
     }
     ss_tp_format(&s->ctx, tp);
-    ss_fastcgi_splice(c, s, at, SS_TP_LEN, tp, SS_TP_LEN);
+    if (!ss_fastcgi_splice(c, s, at, SS_TP_LEN, tp, SS_TP_LEN))
+        SS_COUNT(fcgi_not_injected); /* no room left after what the splice carries */
 }
 
 static void ss_fastcgi_param_end(ss_conn_t *c, ss_fastcgi_req_t *r)
@@ -400,11 +399,14 @@ static void ss_fastcgi_end(ss_conn_t *c, ss_fastcgi_req_t *r, const ss_fcgi_ev_t
     ss_span_t *s = r->s;
     const char *e = ss_fastcgi_proto_error(ev->proto_status);
 
+    if (c->role == SS_ROLE_SERVER && !s->http.head_done) {
+        ss_conn_drop(c, s); /* answered before its params: no request to show */
+        return;
+    }
     if (e && s->error_type[0] == '\0')
         strncpy(s->error_type, e, sizeof(s->error_type) - 1);
     if (c->role == SS_ROLE_SERVER)
         s->end_ns = c->write_ns; /* the web server may read it before write() returns */
-    ss_conn_remove(c, s);
     ss_http_conn_finish(c, s);
 }
 
@@ -429,7 +431,7 @@ static void ss_fastcgi_on(void *arg, const ss_fcgi_ev_t *ev)
     switch (ev->kind) {
     case SS_FCGI_EV_PARAM:
         if (ev->type == SS_FCGI_PARAMS && !r->params_done)
-            ss_fastcgi_param(c, r, ev);
+            ss_fastcgi_param(r, ev);
         break;
     case SS_FCGI_EV_VALUE:
         if (r->var_open)

@@ -677,6 +677,30 @@ static void test_copy_split_across_records(void **state)
     expect_line(o, "HTTP|3|0|served|"); /* no REQUEST_METHOD */
 }
 
+/* An app server refusing a request (FCGI_OVERLOADED): the web server's
+ * span says so; the app server's side, answered before any params, has
+ * no request to show. */
+static void test_refused_overloaded(void **state)
+{
+    uint8_t begin[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+    const fc_run_t *o;
+
+    (void)state;
+    conv_reset();
+    request(1, 0);
+    REC(1, SS_FCGI_END_REQUEST, 1, "\0\0\0\0\2\0\0\0");
+    o = fc_every_split(conv, 0, FC_CLOSE, want_inserted);
+    dump("overloaded", o);
+    expect_line(o, "GET|3|2|served|");
+    assert_non_null(strstr(o->log.log, "error.type=overloaded"));
+    conv_reset();
+    rec(0, SS_FCGI_BEGIN_REQUEST, 1, begin, 8);
+    REC(1, SS_FCGI_END_REQUEST, 1, "\0\0\0\0\2\0\0\0");
+    o = fc_every_split(conv, 1, FC_CLOSE, NULL);
+    assert_int_equal(o->nspans, 0);
+    assert_true(o->followed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -689,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_app_server_closed, serving_plain, served),
         cmocka_unit_test_setup_teardown(test_abort, serving_plain, served),
         cmocka_unit_test_setup_teardown(test_multiplexed, serving_plain, served),
+        cmocka_unit_test_setup_teardown(test_refused_overloaded, serving_plain, served),
         cmocka_unit_test_setup_teardown(test_own_traceparent, serving_plain, served),
         cmocka_unit_test_setup_teardown(test_copy_split_across_records, serving_tp, served),
         cmocka_unit_test_setup_teardown(test_fpm_server, app_server, app_served),
