@@ -64,6 +64,18 @@ class FastCGITest(unittest.TestCase):
             stop()
         cls.col.stop()
 
+    @classmethod
+    def web_server(cls, started):
+        """(process, port) of a web server, stopped before the app server
+        (whose graceful stop waits for the connections it keeps)."""
+        proc, port = started
+
+        def stop():
+            proc.terminate()
+            proc.wait(timeout=30)
+        cls.stops.append(stop)
+        return proc, port
+
     def backend_url(self):
         """A backend URL no other request uses: its SERVER span finds the trace."""
         self.mark = "/m-" + uuid.uuid4().hex
@@ -168,7 +180,7 @@ class NginxPhpFpm(FastCGITest):
         super().setUpClass()
         cls.fpm = PhpFpm(cls.col).start()
         cls.stops.append(cls.fpm.stop)
-        cls.nginx, cls.port = nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col))
+        cls.nginx, cls.port = cls.web_server(nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col)))
 
     def test_curl_exec_with_traceparent(self):
         """curl_exec (php-curl, libcurl loaded RTLD_DEEPBIND) is php-fpm's
@@ -187,17 +199,20 @@ class NginxPhpFpm(FastCGITest):
 
 
 class NginxPhpFpmKeepConn(FastCGITest):
-    """fastcgi_keep_conn: FCGI_KEEP_CONN, several requests on one connection."""
+    """fastcgi_keep_conn: FCGI_KEEP_CONN, several requests on one connection
+    (each of nginx's two workers keeps one, and a php-fpm worker serves one
+    connection at a time: one worker each)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fpm = PhpFpm(cls.col, workers=1).start()
+        cls.fpm = PhpFpm(cls.col, workers=2).start()
         cls.stops.append(cls.fpm.stop)
-        cls.nginx, cls.port = nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col), keep_conn=True)
+        cls.nginx, cls.port = cls.web_server(
+            nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col), keep_conn=True))
 
     def test_requests_on_one_connection(self):
-        for tp in (None, TP_IN, None):
+        for tp in (None, TP_IN, None, TP_IN, None):
             self.assert_php_chain("nginx", self.port, "curl", tp)
 
 
@@ -213,21 +228,24 @@ class NginxPhpFpmPDO(FastCGITest):
                    "INSERT INTO items VALUES (1, 1), (2, 3), (3, 5)")
         cls.fpm = PhpFpm(cls.col).start()
         cls.stops.append(cls.fpm.stop)
-        cls.nginx, cls.port = nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col))
+        cls.nginx, cls.port = cls.web_server(nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col)))
 
     def test_pdo_query(self):
         path = "/pdo.php"
         status, body = get(self.port, "%s?port=%d" % (path, self.pg.port))
         self.assertEqual(status, 200, body)
         self.assertIn("items: 2", body)
-        q = self.wait(lambda s: s.service == "php-fpm" and
-                      s.attrs.get("db.system.name") == "postgresql" and
-                      "items" in s.attrs.get("db.query.text", ""), what="the query's span")[0]
-        spans = self.trace_of(q, 4)
+        ws = self.wait(lambda s: s.service == "nginx" and s["kind"] == SERVER and
+                       s.attrs.get("url.path") == path, what="nginx SERVER")[0]
+        spans = self.trace_of(ws, 4)
         ws, wc = self.web_hop(spans, "nginx", path)
         fs = self.app_hop(spans, "php-fpm", wc)
-        self.assert_child(q, fs)
-        self.assertEqual(q["kind"], CLIENT)
+        queries = [s for s in spans if s.attrs.get("db.system.name") == "postgresql" and
+                   "items" in s.attrs.get("db.query.text", "")]
+        self.assertTrue(queries, "the query's span is in the trace")
+        for q in queries:
+            self.assert_child(q, fs)
+            self.assertEqual(q["kind"], CLIENT)
 
 
 class NginxPhpFpmDown(FastCGITest):
@@ -238,7 +256,7 @@ class NginxPhpFpmDown(FastCGITest):
     def setUpClass(cls):
         super().setUpClass()
         cls.fpm = PhpFpm(cls.col, tcp=True)  # its port: nothing listens
-        cls.nginx, cls.port = nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col))
+        cls.nginx, cls.port = cls.web_server(nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col)))
 
     def test_502(self):
         path = "/call.php"
@@ -281,7 +299,8 @@ class NginxFcgiwrap(FastCGITest):
         super().setUpClass()
         cls.wrap = Fcgiwrap(cls.col).start()
         cls.stops.append(cls.wrap.stop)
-        cls.nginx, cls.port = nginx_fastcgi(cls.col, cls.wrap, docroot(cls.col, cgi=True))
+        cls.nginx, cls.port = cls.web_server(
+            nginx_fastcgi(cls.col, cls.wrap, docroot(cls.col, cgi=True)))
 
     def test_cgi_script_calling_curl(self):
         for tp in (new_tp(), None):
