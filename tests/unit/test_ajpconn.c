@@ -126,7 +126,7 @@ static void test_server_serves_on_thread(void **state)
  * children. */
 #define SERVED_HEAD                        \
     "GET /in HTTP/1.1\r\nHost: me\r\n"     \
-    "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+    "traceparent: " TP_IN "\r\n"
 
 static int serving(void **state)
 {
