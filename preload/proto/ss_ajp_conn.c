@@ -287,8 +287,10 @@ static void ss_ajp_client_request_end(ss_conn_t *c, ss_span_t *s)
         return;
     if (m->tp_late)
         SS_COUNT(ajp_not_injected);
-    else if (m->tp_seen)
-        SS_COUNT(headers_own); /* not a copy: left as the web server wrote it */
+    else if (m->tp_seen) {
+        s->sampled = 0; /* the web server passes a context of its own */
+        SS_COUNT(headers_own);
+    }
     else
         ss_ajp_client_insert(c, s);
 }

@@ -164,13 +164,11 @@ void ss_gw_var_bytes(ss_gw_var_t *v, const char *p, size_t n)
 
 void ss_gw_var_end(ss_gw_var_t *v)
 {
-    ss_span_http_t *sh = &v->s->http;
-
     if (v->which == SS_GW_V_PORT && v->num > 0 && v->num <= 65535)
-        sh->gw_server_port = (uint16_t)v->num;
+        v->s->http.gw_server_port = (uint16_t)v->num;
     else if (v->which == SS_GW_V_HTTPS)
-        sh->gw_https = (v->word_len == 2 && strncasecmp(v->word, "on", 2) == 0) ||
-                       (v->word_len == 1 && v->word[0] == '1');
+        v->s->http.gw_https = (v->word_len == 2 && strncasecmp(v->word, "on", 2) == 0) ||
+                              (v->word_len == 1 && v->word[0] == '1');
     v->which = SS_GW_V_NONE;
     v->dst = NULL;
 }

@@ -309,6 +309,26 @@ static void test_client_not_read_ahead(void **state)
     }
 }
 
+/* A traceparent that is no copy of a served request's is the web
+ * server's own context: its request goes as it was, and its span is left
+ * to whoever made that context (HTTP/1's rule). */
+static void test_client_own_context(void **state)
+{
+    uint64_t own = ss_count.headers_own;
+
+    (void)state;
+    dbc_rewritten = 1;
+    conv.n = 0;
+    ADD(0, AJP_GET_TP);
+    ADD(1, AJP_HEADERS_200);
+    ADD(1, AJP_END);
+    dbc_run(&conv, AJP_PORT, 0, 0, 0, DBC_CLOSE, &dbc_whole);
+    expect_wire(AJP_GET_TP, sizeof(AJP_GET_TP) - 1);
+    assert_int_equal(dbc_whole.spans, 0);
+    assert_int_equal(ss_count.headers_own, own + 1);
+    dbc_rewritten = 0;
+}
+
 /* A packet that would pass 8 KiB with the header goes as it was. */
 static void test_client_packet_full(void **state)
 {
@@ -364,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_wire_tracestate, serving_ts, served),
         cmocka_unit_test_setup_teardown(test_client_not_read_ahead, serving, served),
         cmocka_unit_test_setup_teardown(test_client_packet_full, serving, served),
+        cmocka_unit_test(test_client_own_context),
         cmocka_unit_test(test_detect_direction),
     };
 
