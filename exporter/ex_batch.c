@@ -31,6 +31,7 @@ static uint64_t ex_oldest_ns;
 static uint8_t ex_resource[EX_RESOURCE_MAX];
 static size_t ex_resource_len;
 static int ex_thread_started;
+static int ex_thread_running;   /* the flush thread exists in this process */
 
 static int ex_argc;
 static char **ex_argv;
@@ -175,6 +176,8 @@ static void ex_start_flusher(void)
     pthread_attr_setstacksize(&attr, 64 * 1024);
     if (pthread_create(&t, &attr, ex_flusher, NULL) != 0)
         ex_host.log(EX_LOG_INFO, "no flush thread; spans leave with later ones or at exit");
+    else
+        ex_thread_running = 1;
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -212,8 +215,14 @@ void ex_batch_tell_losses(void)
     ss_unlock(&ex_lock);
 }
 
+int ex_batch_threads(void)
+{
+    return ex_thread_running;
+}
+
 void ex_batch_after_fork(int may_start_thread)
 {
+    ex_thread_running = 0;
     ss_lock_reset(&ex_lock);
     ex_spans_len = 0;          /* the parent ships its own spans */
     ex_spans_n = 0;

@@ -29,6 +29,9 @@ void ex_batch_add(const ss_span_t *s);
 void ex_batch_flush(void);
 /* At exit, after the last flush: how many spans this process lost (ex_loss.h). */
 void ex_batch_tell_losses(void);
+/* The threads of the exporter's own in this process (the flush thread):
+ * they hold no lock of the program's, so a fork child may start its own. */
+int ex_batch_threads(void);
 /* In a fork child; may_start_thread is 0 when the parent had threads. */
 void ex_batch_after_fork(int may_start_thread);
 

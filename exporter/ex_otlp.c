@@ -63,6 +63,8 @@ static void ex_connect_decide(const ss_span_t *s, ex_facts_t *f)
 
 static uint8_t *ex_connect_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)
 {
+    if (s->is_unix) /* the socket's path names the server */
+        return ex_kv_str(p, EX_LIT("server.address"), f->peer);
     return ex_put_server_peer(p, s, f, 0);
 }
 

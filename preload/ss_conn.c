@@ -611,18 +611,24 @@ static int ss_conn_stream_type(int fd)
     return type == SOCK_STREAM;
 }
 
-/* A connect that failed: a CLIENT span named "connect" says so. */
+/* A connect that failed: a CLIENT span named "connect" says so. To a Unix
+ * socket, by its path, only while the thread serves a request: an app
+ * server that is down behind a web server; a daemon that tries its own
+ * socket's path before it binds it (php-fpm) is no news, and an abstract
+ * name says nothing to a reader. */
 static void ss_conn_connect_failed(ss_conn_t *c, int err)
 {
     char buf[24];
     ss_span_t *s;
 
-    if (c->is_unix || ss_cfg.disabled || ss_lib_depth > 0 || (s = ss_span_alloc()) == NULL)
+    if ((c->is_unix && (c->peer_addr[0] == '\0' || !ss_cur.active)) || ss_cfg.disabled ||
+        ss_lib_depth > 0 || (s = ss_span_alloc()) == NULL)
         return;
     s->kind = SS_KIND_CLIENT;
     s->type = SS_SPAN_CONNECT;
     s->start_ns = c->connect_ns;
     s->peer_port = c->peer_port;
+    s->is_unix = c->is_unix;
     memcpy(s->peer_addr, c->peer_addr, sizeof(s->peer_addr));
     ss_span_start_ctx(s, ss_conn_parent_now(s, NULL, NULL), 0);
     ss_dns_exchange(s, &c->dns);
@@ -640,7 +646,7 @@ void ss_conn_on_connect(int fd, const struct sockaddr *addr, socklen_t len, int 
                          addr->sa_family != AF_UNIX))
         return;
     if (rc < 0 && err != EINPROGRESS && err != EAGAIN && err != EINTR) {
-        if (addr->sa_family == AF_UNIX || !ss_conn_stream_type(fd))
+        if (!ss_conn_stream_type(fd))
             return;
         c = ss_conn_new(SS_ROLE_CLIENT, SS_MODE_OPAQUE);
         if (c) {

@@ -67,7 +67,7 @@ static int ss_thread_count(void)
 
 static void ss_before_fork(void)
 {
-    ss_fork_threads = ss_thread_count();
+    ss_fork_threads = ss_thread_count() - ex_batch_threads(); /* the program's */
     ex_loss_before_fork(); /* "said once" is for the children too */
 }
 
@@ -87,9 +87,11 @@ static void ss_after_fork_child(void)
     ss_curl_after_fork();
     ss_dns_after_fork();
     ss_deep_after_fork();
-    /* A child of a multi-threaded process must not start threads (pitfall:
+    /* A child of a multi-threaded program must not start threads (pitfall:
      * locks held by threads that did not come along); its spans leave with
-     * later ones, and at exit or exec. */
+     * later ones, and at exit or exec. The shim's own flush thread does not
+     * count: the locks it takes are reset here, so a daemon whose master
+     * made spans before forking its workers still has them flush. */
     ex_batch_after_fork(ss_fork_threads <= 1);
 }
 

@@ -8,7 +8,7 @@ sent, or none) -> the web server's SERVER span -> its FastCGI CLIENT span
 page's calls (curl_exec, file_get_contents, a PDO query: CLIENT spans) ->
 the backend's SERVER span. A page answering 500 is an error on every side;
 php-fpm down gives nginx's SERVER span 502 and its connect span the
-refusal. Under fcgiwrap the CGI script is a program of its own: it passes
+refusal (over TCP) or the missing socket (a Unix socket's path). Under fcgiwrap the CGI script is a program of its own: it passes
 on the context it is given (HTTP_TRACEPARENT), so its call is the FastCGI
 span's child, beside fcgiwrap's SERVER span."""
 import json
@@ -189,6 +189,10 @@ class NginxPhpFpm(FastCGITest):
 
     def test_curl_exec_without_traceparent(self):
         self.assert_php_chain("nginx", self.port, "curl", None)
+        # php-fpm's master tried its socket's path before it bound it: a
+        # failed connect while serving nothing, which makes no span.
+        self.assertEqual([s for s in self.col.spans() if s.service == "php-fpm" and
+                          s["name"] == "connect"], [])
 
     def test_stream_file_get_contents(self):
         self.assert_php_chain("nginx", self.port, "stream", None)
@@ -271,6 +275,35 @@ class NginxPhpFpmDown(FastCGITest):
         self.assert_child(conn, ws)
         self.assertEqual(conn.attrs.get("error.type"), "ECONNREFUSED")
         self.assertEqual(conn.attrs.get("network.peer.port"), self.fpm.port)
+
+
+class NginxPhpFpmDownUnix(FastCGITest):
+    """php-fpm not running behind a Unix socket, the usual set-up: its
+    socket's path is gone, nginx answers 502, and its connect span names
+    the path and the error."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fpm = PhpFpm(cls.col)  # never started: no socket at its path
+        cls.nginx, cls.port = cls.web_server(nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col)))
+
+    def test_502(self):
+        path = "/call.php"
+        status, _ = get(self.port, path, new_tp())
+        self.assertEqual(status, 502)
+        ws = self.wait(lambda s: s.service == "nginx" and s["kind"] == SERVER and
+                       s.attrs.get("url.path") == path, what="nginx SERVER")[0]
+        self.assertEqual(ws.attrs.get("http.response.status_code"), 502)
+        conn = self.wait(lambda s: s["traceId"] == ws["traceId"] and s["name"] == "connect",
+                         what="nginx's connect span")[0]
+        self.assert_child(conn, ws)
+        self.assertEqual(conn["kind"], CLIENT)
+        self.assertEqual(conn.attrs.get("error.type"), "ENOENT")
+        self.assertEqual(conn.attrs.get("server.address"), self.fpm.sock)
+        self.assertEqual(conn.attrs.get("network.peer.address"), self.fpm.sock)
+        self.assertNotIn("network.peer.port", conn.attrs)
+        self.assertTrue(is_error(conn))
 
 
 class ApachePhpFpm(FastCGITest):

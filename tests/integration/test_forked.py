@@ -4,7 +4,8 @@ apache2 prefork runs a CGI script through a child it forks while the
 request is being served: that child closes its copy of the connection
 before it execs. A Python server forks a helper per request the same way
 and answers itself (parent serves), or forks per connection inetd style and
-lets the child answer every request on it (child serves). Each request
+lets the child answer every request on it (child serves), or forks one
+worker for good after it made a span of its own (a daemon). Each request
 gives exactly one SERVER span, from the process that served it, with its
 status; no span id appears twice in the whole file."""
 import collections
@@ -109,6 +110,19 @@ class Forked(unittest.TestCase):
         self.assertEqual(len(pids), 2, "one child per connection")
         self.assertNotIn(p.pid, pids)
         self.assert_ids_unique()
+
+    def test_worker_of_a_parent_that_made_a_span(self):
+        """The parent's span started the shim's flush thread before it
+        forked: the worker, which never exits, still sends its spans as it
+        goes (that thread is the shim's own, so the worker may start one)."""
+        p, port = self.forkserver("preforked")
+        self.assertTrue(self.col.wait_spans(1, timeout=30, pred=lambda s: s.service ==
+                                            "fork-preforked" and s["name"] == "connect"))
+        self.assertEqual(get(port, ["/status/203"]), [203])
+        spans = self.server_spans("fork-preforked", 1, "/status/")
+        self.assert_one_span_each(spans, [("/status/203", 203)])  # before the worker exits
+        self.assertNotEqual(spans[0].res["process.pid"], p.pid)
+        self.assertIsNone(p.poll(), "the worker still runs")
 
     @unittest.skipUnless(os.path.exists(APACHE), "apache2 is not installed (apache2-bin)")
     def test_apache_prefork_cgi(self):

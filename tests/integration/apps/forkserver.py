@@ -11,6 +11,10 @@ child-execs: the parent reads the request head and forks a child that
   child and closes. The body is the time the shell wrote it (ns since the
   epoch) and a newline.
 
+preforked: a daemon's shape: the parent makes a connection that is
+  refused (a span of its own) before it forks one worker, which serves every connection from
+  then on and never exits; the parent only waits.
+
 Each response's status is the number in the request's path (/status/201).
 
 usage: forkserver.py PORT_FILE MODE
@@ -84,10 +88,28 @@ def child_serves(conn):
     os._exit(0)
 
 
+def preforked(lsock):
+    probe = socket.socket()
+    try:
+        probe.connect(("127.0.0.1", 1))
+    except OSError:
+        pass
+    probe.close()
+    if os.fork() != 0:
+        os.wait()
+        sys.exit(0)
+    while True:
+        conn, _ = lsock.accept()
+        head, _ = read_head(conn, b"")
+        if head is not None:
+            answer(conn, head)
+        conn.close()
+
+
 def main():
     port_file, mode = sys.argv[1], sys.argv[2]
     serve = {"parent-serves": parent_serves, "child-serves": child_serves,
-             "child-execs": child_execs}[mode]
+             "child-execs": child_execs, "preforked": None}[mode]
     signal.signal(signal.SIGCHLD, signal.SIG_IGN if mode == "child-serves" else signal.SIG_DFL)
     lsock = socket.socket()
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -96,6 +118,8 @@ def main():
     with open(port_file + ".tmp", "w") as f:
         f.write(str(lsock.getsockname()[1]))
     os.rename(port_file + ".tmp", port_file)
+    if mode == "preforked":
+        preforked(lsock)
     while True:
         conn, _ = lsock.accept()
         serve(conn)
