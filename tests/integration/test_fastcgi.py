@@ -254,13 +254,18 @@ class NginxPhpFpmPDO(FastCGITest):
 
 class NginxPhpFpmDown(FastCGITest):
     """php-fpm not running: nginx answers 502, its SERVER span says so and
-    its connect span the refusal."""
+    its connect span the refusal (TCP: nothing listens on the port)."""
+    tcp = True
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fpm = PhpFpm(cls.col, tcp=True)  # its port: nothing listens
+        cls.fpm = PhpFpm(cls.col, tcp=cls.tcp)  # never started
         cls.nginx, cls.port = cls.web_server(nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col)))
+
+    def check_connect(self, conn):
+        self.assertEqual(conn.attrs.get("error.type"), "ECONNREFUSED")
+        self.assertEqual(conn.attrs.get("network.peer.port"), self.fpm.port)
 
     def test_502(self):
         path = "/call.php"
@@ -273,37 +278,21 @@ class NginxPhpFpmDown(FastCGITest):
         conn = self.wait(lambda s: s["traceId"] == ws["traceId"] and s["name"] == "connect",
                          what="nginx's connect span")[0]
         self.assert_child(conn, ws)
-        self.assertEqual(conn.attrs.get("error.type"), "ECONNREFUSED")
-        self.assertEqual(conn.attrs.get("network.peer.port"), self.fpm.port)
-
-
-class NginxPhpFpmDownUnix(FastCGITest):
-    """php-fpm not running behind a Unix socket, the usual set-up: its
-    socket's path is gone, nginx answers 502, and its connect span names
-    the path and the error."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fpm = PhpFpm(cls.col)  # never started: no socket at its path
-        cls.nginx, cls.port = cls.web_server(nginx_fastcgi(cls.col, cls.fpm, docroot(cls.col)))
-
-    def test_502(self):
-        path = "/call.php"
-        status, _ = get(self.port, path, new_tp())
-        self.assertEqual(status, 502)
-        ws = self.wait(lambda s: s.service == "nginx" and s["kind"] == SERVER and
-                       s.attrs.get("url.path") == path, what="nginx SERVER")[0]
-        self.assertEqual(ws.attrs.get("http.response.status_code"), 502)
-        conn = self.wait(lambda s: s["traceId"] == ws["traceId"] and s["name"] == "connect",
-                         what="nginx's connect span")[0]
-        self.assert_child(conn, ws)
         self.assertEqual(conn["kind"], CLIENT)
+        self.assertTrue(is_error(conn))
+        self.check_connect(conn)
+
+
+class NginxPhpFpmDownUnix(NginxPhpFpmDown):
+    """The same behind a Unix socket, the usual set-up: the socket's path is
+    gone, and the connect span names the path and the error."""
+    tcp = False
+
+    def check_connect(self, conn):
         self.assertEqual(conn.attrs.get("error.type"), "ENOENT")
         self.assertEqual(conn.attrs.get("server.address"), self.fpm.sock)
         self.assertEqual(conn.attrs.get("network.peer.address"), self.fpm.sock)
         self.assertNotIn("network.peer.port", conn.attrs)
-        self.assertTrue(is_error(conn))
 
 
 class ApachePhpFpm(FastCGITest):
