@@ -177,7 +177,7 @@ static void ex_start_flusher(void)
     if (pthread_create(&t, &attr, ex_flusher, NULL) != 0)
         ex_host.log(EX_LOG_INFO, "no flush thread; spans leave with later ones or at exit");
     else
-        ex_thread_running = 1;
+        __atomic_store_n(&ex_thread_running, 1, __ATOMIC_RELAXED);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -217,7 +217,7 @@ void ex_batch_tell_losses(void)
 
 int ex_batch_threads(void)
 {
-    return ex_thread_running;
+    return __atomic_load_n(&ex_thread_running, __ATOMIC_RELAXED); /* a fork may come from any thread */
 }
 
 void ex_batch_after_fork(int may_start_thread)
