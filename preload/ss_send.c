@@ -290,7 +290,7 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
     ss_span_t *hold_in = NULL;
     ss_plan_t pl;
     ssize_t r;
-    int err;
+    int err, straight;
 
     if (!keep && !ss_conn_splicing(c)) {
         ss_conn_let_go(c, fd);
@@ -302,12 +302,18 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
     else
         ss_conn_unhold(c); /* let go after all: what is armed goes first */
     len = total - hold;
+    /* Nothing to splice in and nothing held: the program's iovec is the
+     * plan (ss_conn_plan would copy it as it is), and what the kernel
+     * took is all application bytes. Only the first call: another thread
+     * may arm a splice while the lock is let go. */
+    straight = keep && hold == 0 && len > 0 && cnt <= SS_PLAN_IOV && !ss_conn_splicing(c);
     while (len > 0 || hold == 0) {
-        ss_conn_plan(c, iov, cnt, done, len, &pl);
-        if (pl.cnt == 0 && len > 0)
+        if (!straight)
+            ss_conn_plan(c, iov, cnt, done, len, &pl);
+        if (!straight && pl.cnt == 0 && len > 0)
             break;
         ss_unlock(&c->lock);
-        r = fn(arg, pl.iov, pl.cnt);
+        r = straight ? fn(arg, iov, cnt) : fn(arg, pl.iov, pl.cnt);
         err = errno;
         ss_lock(&c->lock);
         if (r < 0) {
@@ -321,7 +327,13 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
             errno = err;
             return r;
         }
-        done += ss_conn_commit(c, &pl, (size_t)r);
+        if (straight) {
+            c->out_sent += (uint64_t)r;
+            done = (size_t)r;
+            straight = 0;
+        } else {
+            done += ss_conn_commit(c, &pl, (size_t)r);
+        }
         if (done == len || r == 0)
             break;
         if (nonblock < 0)
