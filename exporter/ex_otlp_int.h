@@ -132,6 +132,20 @@ EX_INLINE uint8_t *ex_kv_str(uint8_t *p, ex_str_t key, ex_str_t v)
 
     if (v.n == 0)
         return p;
+    if (v.n < 128 - 6 - key.n) {
+        /* The commonest case, all three lengths one byte (the KeyValue
+         * is key.n + v.n + 6 bytes): one test instead of one per length. */
+        p[0] = EX_KV_TAG;
+        p[1] = (uint8_t)(key.n + v.n + 6);
+        p[2] = 1 << 3 | PB_WT_STRING;
+        p[3] = (uint8_t)key.n;
+        p = ex_copy(p + 4, key.p, key.n);
+        p[0] = 2 << 3 | PB_WT_STRING;
+        p[1] = (uint8_t)(v.n + 2);
+        p[2] = 1 << 3 | PB_WT_STRING;
+        p[3] = (uint8_t)v.n;
+        return ex_copy(p + 4, v.p, v.n);
+    }
     *p++ = EX_KV_TAG;
     p = ex_put_len(p, 2 + key.n + 1 + ex_len_size(any) + any);
     *p++ = 1 << 3 | PB_WT_STRING;
