@@ -31,24 +31,31 @@ static void ss_fd_unlock(int fd)
     ss_unlock(&ss_fd_locks[fd % SS_FD_STRIPES]);
 }
 
-static struct ss_conn **ss_fd_slot(int fd, int create)
+/* A chunk's first followed fd allocates it. */
+static __attribute__((noinline)) struct ss_conn **ss_fd_chunk_new(int fd)
+{
+    struct ss_conn **chunk = NULL, **fresh = calloc(SS_FD_CHUNK, sizeof(*fresh));
+
+    if (fresh == NULL)
+        return NULL;
+    if (!__atomic_compare_exchange_n(&ss_fd_chunks[fd / SS_FD_CHUNK], &chunk, fresh, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        free(fresh); /* another thread won; chunk holds its pointer */
+    else
+        chunk = fresh;
+    return chunk;
+}
+
+/* Inlined: finding a slot is on every followed call (ss_fd_get). */
+static inline __attribute__((always_inline)) struct ss_conn **ss_fd_slot(int fd, int create)
 {
     struct ss_conn **chunk;
 
-    if (fd < 0 || fd >= SS_FD_MAX)
+    if ((unsigned)fd >= SS_FD_MAX)
         return NULL;
     chunk = __atomic_load_n(&ss_fd_chunks[fd / SS_FD_CHUNK], __ATOMIC_ACQUIRE);
-    if (chunk == NULL && create) {
-        struct ss_conn **fresh = calloc(SS_FD_CHUNK, sizeof(*fresh));
-
-        if (fresh == NULL)
-            return NULL;
-        if (!__atomic_compare_exchange_n(&ss_fd_chunks[fd / SS_FD_CHUNK], &chunk, fresh, 0,
-                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            free(fresh); /* another thread won; chunk holds its pointer */
-        else
-            chunk = fresh;
-    }
+    if (chunk == NULL && create)
+        chunk = ss_fd_chunk_new(fd);
     return chunk ? &chunk[fd % SS_FD_CHUNK] : NULL;
 }
 
@@ -99,11 +106,6 @@ struct ss_conn *ss_fd_take(int fd)
     if (c)
         __atomic_sub_fetch(&SS_FD_COUNTS(c)->fds, 1, __ATOMIC_ACQ_REL);
     return c;
-}
-
-int ss_fd_unref(struct ss_conn *c)
-{
-    return c && __atomic_sub_fetch(&SS_FD_COUNTS(c)->refs, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
 void ss_fd_each(unsigned first, unsigned last, void (*fn)(int fd))

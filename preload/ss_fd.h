@@ -50,8 +50,11 @@ struct ss_conn *ss_fd_set(int fd, struct ss_conn *c);
 struct ss_conn *ss_fd_take(int fd);
 
 /* Drop a reference (c may be NULL): 1 if it was the last, and the caller
- * frees the connection. */
-int ss_fd_unref(struct ss_conn *c);
+ * frees the connection. Inline: every followed call drops one. */
+static inline int ss_fd_unref(struct ss_conn *c)
+{
+    return c && __atomic_sub_fetch(&((ss_fd_counts_t *)(void *)c)->refs, 1, __ATOMIC_ACQ_REL) == 0;
+}
 
 /* Call fn for every followed fd in [first, last] (only chunks in use). */
 void ss_fd_each(unsigned first, unsigned last, void (*fn)(int fd));
