@@ -281,8 +281,9 @@ static int ss_fd_nonblocking(int fd)
 /* Send one call's application bytes with the splices they need. A blocking
  * socket goes on until all are sent, as the kernel would; a non-blocking one
  * returns what went out, or EAGAIN if only injected bytes did. */
-static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
-                                   int nonblock_flag, ss_sendfn_t fn, void *arg)
+static inline __attribute__((always_inline)) ssize_t
+ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
+                    int nonblock_flag, ss_sendfn_t fn, void *arg)
 {
     size_t total = ss_iov_total(iov, cnt), done = 0, hold = 0, len;
     int nonblock = nonblock_flag ? 1 : -1; /* -1: not asked yet */
@@ -356,8 +357,11 @@ static ssize_t ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov
     return (ssize_t)done;
 }
 
-ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
-                        int nonblock_flag, ss_sendfn_t fn, void *arg)
+/* ss_conn_send_on's body, inlined into ss_conn_send too: a plain socket's
+ * write is one call into the core, not three. */
+static inline __attribute__((always_inline)) ssize_t
+ss_conn_send_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, int nonblock_flag,
+                  ss_sendfn_t fn, void *arg)
 {
     ssize_t r;
     int err, keep = 1;
@@ -399,6 +403,12 @@ ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
     return r;
 }
 
+ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
+                        int nonblock_flag, ss_sendfn_t fn, void *arg)
+{
+    return ss_conn_send_body(c, fd, iov, cnt, nonblock_flag, fn, arg);
+}
+
 ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,
                      ss_sendfn_t fn, void *arg)
 {
@@ -408,7 +418,7 @@ ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag
 
     if (c == NULL)
         return fn(arg, iov, cnt);
-    r = ss_conn_send_on(c, fd, iov, cnt, nonblock_flag, fn, arg);
+    r = ss_conn_send_body(c, fd, iov, cnt, nonblock_flag, fn, arg);
     err = errno;
     ss_conn_put(c);
     errno = err;
