@@ -527,7 +527,9 @@ static void ss_conn_stopped(ss_conn_t *c)
            c->peer_addr[0] ? c->peer_addr : "a peer", why ? why : "unknown");
 }
 
-int ss_conn_feed(ss_conn_t *c, int dir, const char *p, size_t n)
+/* ss_conn_feed, inlined where a receive feeds it. */
+static inline __attribute__((always_inline)) int ss_conn_feed_in(ss_conn_t *c, int dir,
+                                                                 const char *p, size_t n)
 {
     int keep;
 
@@ -540,6 +542,11 @@ int ss_conn_feed(ss_conn_t *c, int dir, const char *p, size_t n)
     if (!keep)
         ss_conn_stopped(c);
     return keep;
+}
+
+int ss_conn_feed(ss_conn_t *c, int dir, const char *p, size_t n)
+{
+    return ss_conn_feed_in(c, dir, p, n);
 }
 
 /* ---- descriptors ------------------------------------------------------ */
@@ -718,7 +725,10 @@ int ss_errno_transient(int err)
     return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
 }
 
-void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_t r, int err)
+/* ss_conn_recv_on's body, inlined into ss_conn_on_recv too: a plain
+ * socket's read is one call into the core. */
+static inline __attribute__((always_inline)) void
+ss_conn_recv_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_t r, int err)
 {
     int keep = 1, i;
     char buf[24];
@@ -740,7 +750,7 @@ void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssi
         for (i = 0; i < cnt && left && keep; i++) {
             size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
 
-            keep = ss_conn_feed(c, SS_DIR_IN, iov[i].iov_base, n);
+            keep = ss_conn_feed_in(c, SS_DIR_IN, iov[i].iov_base, n);
             left -= n;
         }
     } else if (r == 0 && c->proto) {
@@ -754,6 +764,11 @@ out:
     ss_unlock(&c->lock);
 }
 
+void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_t r, int err)
+{
+    ss_conn_recv_body(c, fd, iov, cnt, r, err);
+}
+
 void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags)
 {
     ss_conn_t *c;
@@ -765,7 +780,7 @@ void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int er
     c = ss_fd_get(fd);
     if (c == NULL)
         return;
-    ss_conn_recv_on(c, fd, iov, cnt, r, err);
+    ss_conn_recv_body(c, fd, iov, cnt, r, err);
     ss_conn_put(c);
 }
 
