@@ -64,15 +64,21 @@ static uint64_t ss_id_step(uint64_t *s)
     return r;
 }
 
-/* n (8 or 16) random bytes, a word at a time; all zero is not a valid id,
- * so that draw (odds 2^-64 per word) is made again. The seed is checked
- * once per id, not per word; inlined, so n is a constant. */
-static inline __attribute__((always_inline)) void ss_id_fill(uint8_t *out, size_t n)
+/* The thread's generator, seeded (again in a fork child) if need be. */
+static inline __attribute__((always_inline)) uint64_t *ss_id_state(void)
 {
-    uint64_t *s = ss_rng.s, w[2];
-
     if (!ss_rng.seeded || ss_rng.generation != __atomic_load_n(&ss_id_generation, __ATOMIC_RELAXED))
         ss_id_seed();
+    return ss_rng.s;
+}
+
+/* n (8 or 16) random bytes from s, a word at a time; all zero is not a
+ * valid id, so that draw (odds 2^-64 per word) is made again. Inlined, so
+ * n is a constant. */
+static inline __attribute__((always_inline)) void ss_id_draw(uint64_t *s, uint8_t *out, size_t n)
+{
+    uint64_t w[2];
+
     do {
         w[0] = ss_id_step(s);
         w[1] = n > 8 ? ss_id_step(s) : 0;
@@ -80,14 +86,21 @@ static inline __attribute__((always_inline)) void ss_id_fill(uint8_t *out, size_
     memcpy(out, w, n);
 }
 
-void ss_id_trace(uint8_t out[16])
-{
-    ss_id_fill(out, 16);
-}
-
 void ss_id_span(uint8_t out[8])
 {
-    ss_id_fill(out, 8);
+    ss_id_draw(ss_id_state(), out, 8);
+}
+
+/* The state is worked on in a local copy: stores through the byte
+ * pointers could alias it and would make every step reload it. */
+void ss_id_trace_span(uint8_t trace[16], uint8_t span[8])
+{
+    uint64_t *st = ss_id_state(), s[4];
+
+    memcpy(s, st, sizeof(s));
+    ss_id_draw(s, trace, 16);
+    ss_id_draw(s, span, 8);
+    memcpy(st, s, sizeof(s));
 }
 
 void ss_id_after_fork(void)

@@ -10,8 +10,9 @@
 
 #include <stdint.h>
 
-void ss_id_trace(uint8_t out[16]);
 void ss_id_span(uint8_t out[8]);
+/* A span that starts a trace: its trace id, then its span id. */
+void ss_id_trace_span(uint8_t trace[16], uint8_t span[8]);
 void ss_id_after_fork(void);
 
 #endif

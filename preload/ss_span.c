@@ -147,12 +147,12 @@ void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)
         s->ctx.flags = parent->flags & SS_FLAG_RANDOM;
         sampled = ss_sample(&ss_cfg.sampler, s->ctx.trace_id, 1,
                             parent->flags & SS_FLAG_SAMPLED);
+        ss_id_span(s->ctx.span_id);
     } else {
-        ss_id_trace(s->ctx.trace_id);
+        ss_id_trace_span(s->ctx.trace_id, s->ctx.span_id); /* the thread's generator once */
         s->ctx.flags = SS_FLAG_RANDOM;
         sampled = ss_sample(&ss_cfg.sampler, s->ctx.trace_id, 0, 0);
     }
-    ss_id_span(s->ctx.span_id);
     s->ctx.valid = 1;
     s->fork_gen = ss_span_fork_gen;
     s->forks_made = __atomic_load_n(&ss_span_forks_made, __ATOMIC_RELAXED);
