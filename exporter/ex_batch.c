@@ -182,20 +182,44 @@ static void ex_start_flusher(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-void ex_batch_add(const ss_span_t *s)
+/* A batch without room for the largest span (one a busy collector kept
+ * waiting): s is encoded on the side, outside the lock, then copied after
+ * what a flush left. */
+static size_t ex_batch_put_copied(const ss_span_t *s)
 {
     uint8_t buf[EX_SPAN_MAX];
-    size_t n = ex_otlp_span(s, buf, sizeof(buf));
-    int saved = errno;
+    size_t n;
 
-    if (n == 0) {
-        ex_count(ex_host.spans_unencodable, 1);
-        return;
-    }
+    ss_unlock(&ex_lock);
+    n = ex_otlp_span(s, buf, sizeof(buf));
     ss_lock(&ex_lock);
+    if (n == 0)
+        return 0;
     if (ex_spans_len + n > sizeof(ex_spans))
         ex_flush_locked(EX_DROP_IF_FULL);
     memcpy(ex_spans + ex_spans_len, buf, n);
+    return n;
+}
+
+void ex_batch_add(const ss_span_t *s)
+{
+    int saved = errno;
+    size_t n;
+
+    ss_lock(&ex_lock);
+    /* Nearly always (a batch leaves at half full) the largest span fits
+     * at the batch's end: s is encoded there, under the lock as a batch
+     * is sent under it, not on the stack and then copied. */
+    if (sizeof(ex_spans) - ex_spans_len >= EX_SPAN_MAX)
+        n = ex_otlp_span(s, ex_spans + ex_spans_len, EX_SPAN_MAX);
+    else
+        n = ex_batch_put_copied(s);
+    if (n == 0) {
+        ss_unlock(&ex_lock);
+        ex_count(ex_host.spans_unencodable, 1);
+        errno = saved;
+        return;
+    }
     ex_spans_len += n;
     if (ex_spans_n++ == 0)
         ex_oldest_ns = ex_mono_ns();
