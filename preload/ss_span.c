@@ -39,6 +39,12 @@ static uint32_t ss_span_fork_gen;
 /* Forks this process has made (counted in the parent, any thread). */
 static uint32_t ss_span_forks_made;
 
+_Static_assert(offsetof(ss_span_t, error_type) ==
+                   offsetof(ss_span_t, peer_addr) + sizeof(((ss_span_t *)0)->peer_addr) &&
+               offsetof(ss_span_t, ts_len) ==
+                   offsetof(ss_span_t, error_type) + sizeof(((ss_span_t *)0)->error_type),
+               "ss_span_alloc zeroes what comes before peer_addr, then the strings' ends");
+
 ss_span_t *ss_span_alloc(void)
 {
     ss_span_t *s;
@@ -54,8 +60,12 @@ ss_span_t *ss_span_alloc(void)
         s = malloc(sizeof(*s));
     if (s == NULL)
         return NULL;
-    /* Only the fixed part needs zeroing; strings carry their lengths. */
-    memset(s, 0, offsetof(ss_span_t, ts));
+    /* Only the fixed part needs zeroing; strings carry their lengths or
+     * end at a NUL: error.type's writers copy at most one byte less than
+     * its size, and its last byte ends it. */
+    memset(s, 0, offsetof(ss_span_t, peer_addr));
+    s->peer_addr[0] = '\0';
+    s->error_type[0] = s->error_type[sizeof(s->error_type) - 1] = '\0';
     s->ts_len = 0;
     s->ts[0] = '\0';
     s->server_name[0] = '\0';
