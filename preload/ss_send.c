@@ -306,17 +306,26 @@ ss_conn_send_client(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
     /* Nothing to splice in and nothing held: the program's iovec is the
      * plan (ss_conn_plan would copy it as it is), and what the kernel
      * took is all application bytes. Only the first call: another thread
-     * may arm a splice while the lock is let go. */
+     * may arm a splice while the lock is let go. The bytes count as sent
+     * from before the call (they are on their way: nothing may change
+     * them), so a write the kernel takes whole, nearly every one, is done
+     * without taking the lock again; any other result takes them back. */
     straight = keep && hold == 0 && len > 0 && cnt <= SS_PLAN_IOV && !ss_conn_splicing(c);
     while (len > 0 || hold == 0) {
-        if (!straight)
+        if (straight)
+            c->out_sent += len;
+        else
             ss_conn_plan(c, iov, cnt, done, len, &pl);
         if (!straight && pl.cnt == 0 && len > 0)
             break;
         ss_unlock(&c->lock);
         r = straight ? fn(arg, iov, cnt) : fn(arg, pl.iov, pl.cnt);
+        if (straight && r == (ssize_t)len)
+            return r;
         err = errno;
         ss_lock(&c->lock);
+        if (straight)
+            c->out_sent -= len;
         if (r < 0) {
             char buf[24];
 
