@@ -156,19 +156,22 @@ EX_INLINE uint8_t *ex_kv_str(uint8_t *p, ex_str_t key, ex_str_t v)
     return ex_put_bytes(p, 1, v.p, v.n);
 }
 
+/* The value's varint is written first, in its place after the fixed
+ * bytes, and the two lengths that depend on it after: one pass over it. */
 EX_INLINE uint8_t *ex_kv_int(uint8_t *p, ex_str_t key, int64_t v)
 {
-    size_t any = 1 + ex_varint_len((uint64_t)v);
+    uint8_t *k = p + 4 + key.n; /* the value's tag, length, AnyValue tag */
+    size_t vn = ex_varint(k + 3, (uint64_t)v);
 
-    *p++ = EX_KV_TAG;
-    *p++ = (uint8_t)(2 + key.n + 2 + any);
-    *p++ = 1 << 3 | PB_WT_STRING;
-    *p++ = (uint8_t)key.n;
-    p = ex_copy(p, key.p, key.n);
-    *p++ = 2 << 3 | PB_WT_STRING;
-    *p++ = (uint8_t)any;
-    *p++ = 3 << 3 | PB_WT_VARINT;
-    return p + ex_varint(p, (uint64_t)v);
+    p[0] = EX_KV_TAG;
+    p[1] = (uint8_t)(2 + key.n + 3 + vn);
+    p[2] = 1 << 3 | PB_WT_STRING;
+    p[3] = (uint8_t)key.n;
+    ex_copy(p + 4, key.p, key.n);
+    k[0] = 2 << 3 | PB_WT_STRING;
+    k[1] = (uint8_t)(1 + vn);
+    k[2] = 3 << 3 | PB_WT_VARINT;
+    return k + 3 + vn;
 }
 
 EX_INLINE uint8_t *ex_kv_true(uint8_t *p, ex_str_t key)
