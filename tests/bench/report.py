@@ -246,7 +246,8 @@ def write(r, root):
                 label, "traced" if traced else "untraced", md_runs(r[key][traced], "rps", "%.0f"),
                 md_runs(r[key][traced], "p99", "%.3f")))
             if "cpu_us" in r[key][traced][0]:
-                lines[-1] += "; nginx CPU us/request %s" % md_runs(r[key][traced], "cpu_us", "%.2f")
+                lines[-1] += "; %s CPU us/request %s" % ("nginx and php-fpm" if key == "h" else "nginx",
+                                                         md_runs(r[key][traced], "cpu_us", "%.2f"))
                 if traced:
                     lines[-1] += "; collector CPU us/request %s" % md_runs(r[key][traced], "collector_us", "%.2f")
     for key, label in (("c", "(c) redis-benchmark"), ("c16", "(c) redis-benchmark -P 16"),
