@@ -716,8 +716,8 @@ static int detect_inline(const uint8_t *p, size_t n)
 
     while (w < n && w < 16 && ((p[w] | 0x20) >= 'a' && (p[w] | 0x20) <= 'z'))
         w++;
-    if (w == n && w < 16)
-        return -1;
+    if (w == n)
+        return w < 16 ? -1 : 0; /* sixteen letters: no command is that long */
     if (w == 0 || (p[w] != ' ' && p[w] != '\r' && p[w] != '\n'))
         return 0;
     for (int i = 0; inline_words[i]; i++) {

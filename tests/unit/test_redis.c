@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -570,6 +571,14 @@ static void test_detect(void **st)
     assert_int_equal(ss_redis_detect((const uint8_t *)"*12", 3, SS_DB_OUT), -1);
     assert_int_equal(ss_redis_detect((const uint8_t *)"*2\r\n:3", 6, SS_DB_OUT), 0);
     assert_int_equal(ss_redis_detect((const uint8_t *)"PING\r\n", 6, SS_DB_OUT), 1);
+    /* sixteen letters and nothing after them: no inline command (read to their end only) */
+    {
+        uint8_t *sixteen = malloc(16);
+
+        memcpy(sixteen, "ABCDEFGHIJKLMNOP", 16);
+        assert_int_equal(ss_redis_detect(sixteen, 16, SS_DB_OUT), 0);
+        free(sixteen);
+    }
     assert_int_equal(ss_redis_detect((const uint8_t *)"ping", 4, SS_DB_OUT), -1);
     assert_int_equal(ss_redis_detect((const uint8_t *)"get k\r\n", 7, SS_DB_OUT), 1);
     assert_int_equal(ss_redis_detect((const uint8_t *)"GET / HTTP/1.1\r\n", 16, SS_DB_OUT), 0);
