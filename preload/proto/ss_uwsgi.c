@@ -54,6 +54,40 @@ static int ss_uwsgi_key_byte(uint8_t c)
     return ss_uwsgi_key_first(c) || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* The names a web server's first var may have: CGI's meta-variables (RFC
+ * 3875, and those web servers add), a request header's HTTP_*, uWSGI's own
+ * UWSGI_*. A binary protocol whose first bytes happen to read as a uwsgi
+ * header must not be taken for one: this module rewrites what it follows. */
+static const char *const ss_uwsgi_first_names[] = {
+    "AUTH_TYPE", "CONTENT_LENGTH", "CONTENT_TYPE", "DOCUMENT_ROOT", "DOCUMENT_URI",
+    "GATEWAY_INTERFACE", "HTTPS", "PATH_INFO", "PATH_TRANSLATED", "QUERY_STRING",
+    "REMOTE_ADDR", "REMOTE_HOST", "REMOTE_IDENT", "REMOTE_PORT", "REMOTE_USER",
+    "REQUEST_METHOD", "REQUEST_SCHEME", "REQUEST_URI", "SCRIPT_FILENAME", "SCRIPT_NAME",
+    "SERVER_ADDR", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "SERVER_SOFTWARE",
+    "HTTP_*", "UWSGI_*",
+};
+
+/* Whether the k bytes of key seen so far (of klen) may begin such a name:
+ * 1 it is one, -1 it may be, 0 it is none. */
+static int ss_uwsgi_first_name(const uint8_t *key, size_t k, size_t klen)
+{
+    int may = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(ss_uwsgi_first_names) / sizeof(ss_uwsgi_first_names[0]); i++) {
+        const char *name = ss_uwsgi_first_names[i];
+        size_t len = strlen(name), fixed = name[len - 1] == '*' ? len - 1 : len;
+        size_t cmp = k < fixed ? k : fixed;
+
+        if (memcmp(key, name, cmp) != 0 || (fixed == len ? klen != len : klen <= fixed))
+            continue;
+        if (k >= fixed)
+            return 1;
+        may = -1;
+    }
+    return may;
+}
+
 int ss_uwsgi_detect(const uint8_t *p, size_t n)
 {
     size_t datasize, klen, i;
@@ -73,7 +107,9 @@ int ss_uwsgi_detect(const uint8_t *p, size_t n)
     for (i = 0; i < klen && 6 + i < n; i++)
         if (!(i == 0 ? ss_uwsgi_key_first(p[6]) : ss_uwsgi_key_byte(p[6 + i])))
             return 0;
-    return i == klen ? 1 : -1;
+    if (ss_uwsgi_first_name(p + 6, i, klen) == 0)
+        return 0;
+    return i == klen ? 1 : -1; /* the whole key first: a later byte may rule it out */
 }
 
 /* A new packet begins at stream offset at. */

@@ -231,6 +231,10 @@ static void test_detect(void **st)
         {"key past block", "\x00\x06\x00\x00\x04\x00HOST", 10},
         {"modifier1 5", "\x05\x10\x00\x00\x04\x00HOST\x09\x00localhost", 21},
         {"modifier2 1", "\x00\x10\x00\x01\x04\x00HOST\x09\x00localhost", 21},
+        {"not a CGI name", "\x00\x10\x00\x00\x04\x00HOST\x09\x00localhost", 21},
+        {"one letter", "\x00\x01\x04\x00\x01\x00V\x0fM", 9},
+        {"HTTP_ alone", "\x00\x10\x00\x00\x05\x00HTTP_\x01\x00x", 14},
+        {"a name's prefix", "\x00\x10\x00\x00\x05\x00QUERY\x01\x00x", 14},
     };
 
     (void)st;
@@ -238,6 +242,12 @@ static void test_detect(void **st)
     assert_int_equal(ss_uwsgi_detect(b, 4 + 2 + 12), 1);
     for (size_t k = 0; k < 4 + 2 + 12; k++)
         assert_int_equal(ss_uwsgi_detect(b, k), -1);
+    /* A request header's name, or uWSGI's own, as the first var. */
+    assert_int_equal(ss_uwsgi_detect((const uint8_t *)"\x00\x10\x00\x00\x09\x00HTTP_HOST", 15), 1);
+    assert_int_equal(ss_uwsgi_detect((const uint8_t *)"\x00\x10\x00\x00\x09\x00HTTP_HO", 13), -1);
+    assert_int_equal(ss_uwsgi_detect((const uint8_t *)"\x00\x10\x00\x00\x09\x00HTTP_H\x00", 13), 0);
+    assert_int_equal(ss_uwsgi_detect((const uint8_t *)"\x00\x10\x00\x00\x09\x00HTT", 9), -1);
+    assert_int_equal(ss_uwsgi_detect((const uint8_t *)"\x00\x10\x00\x00\x0b\x00UWSGI_APPID", 17), 1);
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
         int d = ss_uwsgi_detect((const uint8_t *)others[i].bytes, others[i].n);
 
