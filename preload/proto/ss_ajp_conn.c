@@ -172,7 +172,6 @@ static void ss_ajp_value_bytes(ss_ajp_conn_t *m, ss_span_t *s, const char *p, si
 static void ss_ajp_client_tp(ss_conn_t *c, ss_span_t *s)
 {
     const ss_ajp_t *a = &AJ(c)->rd;
-    char tp[SS_TP_LEN + 1];
 
     if (AJ(c)->tp_seen != 1 || a->val_len != SS_TP_LEN)
         return;
@@ -180,16 +179,8 @@ static void ss_ajp_client_tp(ss_conn_t *c, ss_span_t *s)
         AJ(c)->tp_late = 1; /* whether a copy or not, it stays as it went */
         return;
     }
-    if (!ss_gw_client_tp_copy(c, s))
-        return;
-    ss_tp_format(&s->ctx, tp);
-    memcpy(s->splice, tp, SS_TP_LEN);
-    s->splice_at = a->val_at;
-    s->splice_len = SS_TP_LEN;
-    s->splice_del = SS_TP_LEN;
-    s->splice_done = s->splice_owed = 0;
-    s->splice_held = 0;
-    s->splice_armed = 1;
+    if (ss_gw_client_tp_copy(c, s))
+        ss_http_conn_splice_tp(s, a->val_at); /* AJP holds nothing back */
 }
 
 static void ss_ajp_value_end(ss_conn_t *c, ss_span_t *s)

@@ -169,21 +169,6 @@ static int ss_uw_insert_open(const ss_conn_t *c, const ss_span_t *s)
            s->splice_at >= c->out_sent;
 }
 
-/* Put s's traceparent over the copied value, byte for byte. */
-static void ss_uw_splice_replace(ss_span_t *s)
-{
-    char tp[SS_TP_LEN + 1];
-
-    ss_tp_format(&s->ctx, tp);
-    memcpy(s->splice, tp, SS_TP_LEN);
-    s->splice_at = s->http.head.tp_pos;
-    s->splice_len = SS_TP_LEN;
-    s->splice_del = SS_TP_LEN;
-    s->splice_done = 0;
-    s->splice_owed = 0;
-    s->splice_armed = 1;
-}
-
 /* The vars block is whole. If the block came with its header and holds
  * one HTTP_TRACEPARENT: a copy is replaced in place instead of our vars
  * being added; a valid one that is no copy is the program's own, and the
@@ -197,7 +182,7 @@ static void ss_uw_client_vars_end(ss_conn_t *c, ss_span_t *s)
 
     s->http.head_done = 1;
     if (open && ss_gw_client_tp_copy(c, s)) {
-        ss_uw_splice_replace(s);
+        ss_http_conn_splice_tp(s, h->tp_pos); /* nothing is held: the header is not */
     } else if (open && h->tp_len == SS_TP_LEN && ss_tp_parse(h->tp, h->tp_len, &own)) {
         s->splice_armed = 0;
         s->sampled = 0;
