@@ -653,8 +653,8 @@ void ss_conn_on_connect(int fd, const struct sockaddr *addr, socklen_t len, int 
                          addr->sa_family != AF_UNIX))
         return;
     if (rc < 0 && err != EINPROGRESS && err != EAGAIN && err != EINTR) {
-        if (!ss_conn_stream_type(fd))
-            return;
+        if ((addr->sa_family == AF_UNIX && !ss_cur.active) || !ss_conn_stream_type(fd))
+            return; /* a Unix socket's failure is news only while serving (below) */
         c = ss_conn_new(SS_ROLE_CLIENT, SS_MODE_OPAQUE);
         if (c) {
             ss_conn_peer_from(c, addr, len);
