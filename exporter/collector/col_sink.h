@@ -1,0 +1,82 @@
+/*
+ * col_sink.h - where decoded spans go: one small interface for every sink.
+ *
+ * A batch (one decoded ExportTraceServiceRequest, whoever sent it: a shim's
+ * datagram or an SDK's OTLP/HTTP request) is handed to each sink in the
+ * order of col_sinks.def. A sink that only looks (metrics, the viewer)
+ * returns COL_PASS and the batch goes on; a sink that holds batches to
+ * decide later (tail sampling) takes the batch and its arena
+ * (b->arena = NULL), returns COL_HELD, and hands what it keeps to the sinks
+ * after it with col_sinks_after(). Everything a sink does runs on the
+ * collector's main thread, except what it starts itself (a server, a
+ * sending thread); what it counts it renders on /metrics and in the exit
+ * line through its own functions, so the main file knows no sink's fields.
+ *
+ * Adding a sink: its module, its options in col_options.c, one line in
+ * col_sinks.def.
+ */
+#ifndef COL_SINK_H
+#define COL_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "col_json.h"
+#include "col_otlp.h"
+
+typedef struct col_batch {
+    col_request_t *r;
+    size_t spans;       /* in r */
+    col_arena_t *arena; /* r's; a sink that keeps r sets it to NULL and frees it later */
+    uint64_t now_ms;    /* CLOCK_MONOTONIC, when the batch was handled */
+} col_batch_t;
+
+enum { COL_PASS = 0, COL_HELD = 1 };
+
+typedef struct col_sink {
+    const char *name;
+    /* Whether the options ask for this sink at all. */
+    int (*wanted)(void);
+    /* Start it (open files, listen, start threads): 0 after an error line
+     * stops the collector from starting. NULL: nothing to start. */
+    int (*start)(void);
+    /* A batch: COL_PASS, or COL_HELD when the sink now owns it. */
+    int (*take)(col_batch_t *b);
+    /* Called on the main thread at least every 100 ms; `last` once, when no
+     * batch will come any more (the stop): emit everything held. NULL: no
+     * timer work. */
+    void (*tick)(uint64_t now_ms, int last);
+    /* After the last tick: finish within left_ms. 0 if work is left that a
+     * thread still does (the process then leaves with _exit). NULL: none. */
+    int (*stop)(long left_ms);
+    /* SIGHUP: reopen what logrotate moved. NULL: nothing to reopen. */
+    void (*reopen)(void);
+    /* Its counters as Prometheus text, and its part of the exit line
+     * (appended after "; "). NULL: none. */
+    void (*render)(col_buf_t *b);
+    void (*totals)(col_buf_t *b);
+    /* Whether a counter says something went wrong (forces the exit line). */
+    int (*troubled)(void);
+} col_sink_t;
+
+/* Every sink: col_sinks.def, in the order batches go through them. */
+#define COL_SINK_DECLARE(name) extern const col_sink_t col_sink_##name;
+#define COL_SINK(name) COL_SINK_DECLARE(name)
+#include "col_sinks.def"
+#undef COL_SINK
+
+/* The wanted sinks started, in order; 0 if one could not start. */
+int col_sinks_start(void);
+/* A decoded batch into the first sink. Frees b->arena unless a sink kept it. */
+void col_sinks_take(col_batch_t *b);
+/* A held batch (r in arena) into the sinks after `from`; arena is the
+ * caller's again afterwards unless a later sink kept it (then NULL). */
+void col_sinks_after(const col_sink_t *from, col_batch_t *b);
+void col_sinks_tick(uint64_t now_ms, int last);
+int col_sinks_stop(long left_ms);
+void col_sinks_reopen(void);
+void col_sinks_render(col_buf_t *b);
+void col_sinks_totals(col_buf_t *b);
+int col_sinks_troubled(void);
+
+#endif
