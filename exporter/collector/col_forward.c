@@ -27,6 +27,9 @@
  */
 #define _GNU_SOURCE
 #include "col_forward.h"
+#include "col_metrics.h"
+#include "col_options.h"
+#include "col_sink.h"
 #include "col_otlp.h"
 #include "col_term.h"
 
@@ -666,3 +669,63 @@ int col_fwd_stop(long deadline_ms)
     curl_global_cleanup();
     return 1;
 }
+
+/* Forwarding as a sink: each batch queued for the endpoint as this
+ * collector understood it (re-encoded). */
+static int col_forward_wanted(void)
+{
+    return col_opt.fwd.url != NULL;
+}
+
+static int col_forward_start(void)
+{
+    if (col_fwd_start(&col_opt.fwd))
+        return 1;
+    fprintf(stderr, "spanshim-collector: cannot start forwarding to %s\n", col_opt.fwd.url);
+    return 0;
+}
+
+static int col_forward_take(col_batch_t *b)
+{
+    size_t len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(b->r);
+    uint8_t *pb = malloc(len ? len : 1);
+
+    if (pb == NULL) {
+        __atomic_add_fetch(&col_fwd_count.dropped_queue_full, b->spans, __ATOMIC_RELAXED);
+        return COL_PASS;
+    }
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(b->r, pb);
+    col_fwd_submit(pb, len, b->spans);
+    free(pb);
+    return COL_PASS;
+}
+
+static void col_forward_render(col_buf_t *b)
+{
+#define COL_RENDER_FWD(name, what)                                                          \
+    col_metrics_counter(b, "spanshim_collector_forward_" #name "_total", NULL, what,        \
+                        __atomic_load_n(&col_fwd_count.name, __ATOMIC_RELAXED));
+    COL_FWD_COUNTERS(COL_RENDER_FWD)
+#undef COL_RENDER_FWD
+}
+
+static void col_forward_totals(col_buf_t *b)
+{
+    col_buf_printf(b, "; forwarded to %s: %llu spans exported in %llu requests (%llu "
+                      "retried), dropped %llu refused, %llu after retrying, %llu queue full, "
+                      "%llu unsent at exit, %llu rejected in partial successes",
+                   col_opt.fwd.url, col_fwd_count.exported_spans, col_fwd_count.requests,
+                   col_fwd_count.retries, col_fwd_count.dropped_rejected,
+                   col_fwd_count.dropped_retries, col_fwd_count.dropped_queue_full,
+                   col_fwd_count.dropped_shutdown, col_fwd_count.partial_rejected);
+}
+
+const col_sink_t col_sink_forward = {
+    .name = "forward",
+    .wanted = col_forward_wanted,
+    .start = col_forward_start,
+    .take = col_forward_take,
+    .stop = col_fwd_stop,
+    .render = col_forward_render,
+    .totals = col_forward_totals,
+};

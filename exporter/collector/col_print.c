@@ -11,6 +11,9 @@
 #define _GNU_SOURCE
 #include "col_print.h"
 #include "col_json.h"
+#include "col_metrics.h"
+#include "col_options.h"
+#include "col_sink.h"
 #include "col_term.h"
 
 #include <stddef.h>
@@ -440,3 +443,47 @@ void col_print_due(FILE *out, uint64_t now_ms, int force)
     while (pr.oldest && (force || now_ms - pr.oldest->last_ms >= COL_PRINT_QUIET_MS))
         col_trace_done(out, pr.oldest);
 }
+
+/* --print as a sink: traces printed on stdout as they become quiet. */
+static int col_print_wanted(void)
+{
+    return col_opt.print;
+}
+
+static int col_print_take(col_batch_t *b)
+{
+    col_print_add(stdout, b->r, b->now_ms);
+    return COL_PASS;
+}
+
+static void col_print_tick(uint64_t now_ms, int last)
+{
+    col_print_due(stdout, now_ms, last);
+}
+
+static void col_print_render(col_buf_t *b)
+{
+#define COL_RENDER_PRINT(name, what)                                                        \
+    col_metrics_counter(b, "spanshim_collector_print_" #name "_total", NULL, what,          \
+                        __atomic_load_n(&col_print_count.name, __ATOMIC_RELAXED));
+    COL_PRINT_COUNTERS(COL_RENDER_PRINT)
+#undef COL_RENDER_PRINT
+}
+
+static void col_print_totals(col_buf_t *b)
+{
+    if (col_print_count.spans_cut || col_print_count.traces_early)
+        col_buf_printf(b, "; --print left out %llu spans (over %d in a trace), printed %llu "
+                          "traces early (over %d spans held)",
+                       col_print_count.spans_cut, COL_PRINT_TRACE_SPANS,
+                       col_print_count.traces_early, COL_PRINT_MAX_SPANS);
+}
+
+const col_sink_t col_sink_print = {
+    .name = "print",
+    .wanted = col_print_wanted,
+    .take = col_print_take,
+    .tick = col_print_tick,
+    .render = col_print_render,
+    .totals = col_print_totals,
+};

@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "col_serve.h"
 #include "col_metrics.h"
+#include "col_options.h"
+#include "col_sink.h"
 #include "col_stats.h"
 
 #include <microhttpd.h>
@@ -37,7 +39,7 @@ static enum MHD_Result col_serve_answer(void *cls, struct MHD_Connection *conn, 
         status = MHD_HTTP_NOT_FOUND;
         col_buf_puts(&b, nf);
     } else {
-        col_metrics_render(&b);
+        col_sinks_render(&b);
         col_stats_render(&b);
     }
     if (b.oom) {
@@ -104,3 +106,37 @@ void col_serve_stop(void)
         MHD_stop_daemon(col_mhd);
     col_mhd = NULL;
 }
+
+/* Span metrics as a sink: every decoded batch, before any sampling (so the
+ * figures are exact), served with every counter on /metrics. */
+static int col_metrics_wanted(void)
+{
+    return col_opt.metrics_listen != NULL;
+}
+
+static int col_metrics_start(void)
+{
+    return col_serve_start(col_opt.metrics_listen);
+}
+
+static int col_metrics_take(col_batch_t *b)
+{
+    col_metrics_add(b->r, b->now_ms);
+    return COL_PASS;
+}
+
+static int col_metrics_stop(long left_ms)
+{
+    (void)left_ms;
+    col_serve_stop();
+    return 1;
+}
+
+const col_sink_t col_sink_metrics = {
+    .name = "metrics",
+    .wanted = col_metrics_wanted,
+    .start = col_metrics_start,
+    .take = col_metrics_take,
+    .stop = col_metrics_stop,
+    .render = col_metrics_render,
+};

@@ -7,30 +7,40 @@
 
 #include "col_json.h"
 
-/* X(field, metric, labels, help): help only on a family's first series. */
+/* X(field, metric, labels, help, said): help only on a family's first
+ * series; `said`, when not NULL, is how the exit line names the count (it
+ * shows only counts that are not zero). */
 #define COL_COUNTERS(X)                                                                       \
-    X(datagrams, "spanshim_collector_datagrams_total", NULL, "Datagrams received.")           \
+    X(datagrams, "spanshim_collector_datagrams_total", NULL, "Datagrams received.", NULL)     \
     X(decoded, "spanshim_collector_datagrams_decoded_total", NULL,                            \
-      "Datagrams that decoded as OTLP ExportTraceServiceRequest.")                            \
-    X(spans, "spanshim_collector_spans_total", NULL, "Spans received in decoded datagrams.")  \
+      "Datagrams that decoded as OTLP ExportTraceServiceRequest.", NULL)                      \
+    X(spans, "spanshim_collector_spans_total", NULL, "Spans received in decoded datagrams.",  \
+      NULL)                                                                                   \
     X(bad, "spanshim_collector_datagrams_dropped_total", "reason=\"not_otlp\"",               \
-      "Datagrams dropped, by reason.")                                                        \
-    X(oversized, "spanshim_collector_datagrams_dropped_total", "reason=\"oversized\"", NULL)  \
-    X(too_deep, "spanshim_collector_datagrams_dropped_total", "reason=\"too_deep\"", NULL)    \
-    X(too_big, "spanshim_collector_datagrams_dropped_total", "reason=\"too_big_decoded\"", NULL) \
-    X(queue_full, "spanshim_collector_datagrams_dropped_total", "reason=\"queue_full\"", NULL) \
-    X(refused_uid, "spanshim_collector_datagrams_dropped_total", "reason=\"refused_uid\"", NULL) \
-    X(unhandled, "spanshim_collector_datagrams_dropped_total", "reason=\"stop_timeout\"", NULL) \
+      "Datagrams dropped, by reason.", "not OTLP")                                           \
+    X(oversized, "spanshim_collector_datagrams_dropped_total", "reason=\"oversized\"", NULL,  \
+      "oversized")                                                                            \
+    X(too_deep, "spanshim_collector_datagrams_dropped_total", "reason=\"too_deep\"", NULL,    \
+      "nested too deep")                                                                      \
+    X(too_big, "spanshim_collector_datagrams_dropped_total", "reason=\"too_big_decoded\"",    \
+      NULL, "too big decoded")                                                                \
+    X(queue_full, "spanshim_collector_datagrams_dropped_total", "reason=\"queue_full\"", NULL, \
+      "dropped behind")                                                                       \
+    X(refused_uid, "spanshim_collector_datagrams_dropped_total", "reason=\"refused_uid\"",    \
+      NULL, "from refused uids")                                                              \
+    X(unhandled, "spanshim_collector_datagrams_dropped_total", "reason=\"stop_timeout\"",     \
+      NULL, "datagrams not handled within the stop timeout")                                 \
     X(refused_lineage, "spanshim_collector_datagrams_dropped_total",                          \
-      "reason=\"not_descendant\"", NULL)                                                      \
-    X(written, "spanshim_collector_jsonl_spans_total", NULL, "Spans written to the .jsonl file.") \
+      "reason=\"not_descendant\"", NULL, "from outside the traced program's processes")      \
+    X(written, "spanshim_collector_jsonl_spans_total", NULL,                                  \
+      "Spans written to the .jsonl file.", NULL)                                              \
     X(write_errors, "spanshim_collector_jsonl_write_errors_total", NULL,                      \
-      "Batches the .jsonl file could not take (none of the batch is left in it).")             \
+      "Batches the .jsonl file could not take (none of the batch is left in it).", NULL)      \
     X(unwritten, "spanshim_collector_jsonl_spans_not_written_total", NULL,                    \
-      "Spans of the batches the .jsonl file could not take.")
+      "Spans of the batches the .jsonl file could not take.", NULL)
 
 typedef struct col_counts {
-#define COL_COUNT_FIELD(f, m, l, h) unsigned long long f;
+#define COL_COUNT_FIELD(f, m, l, h, said) unsigned long long f;
     COL_COUNTERS(COL_COUNT_FIELD)
 #undef COL_COUNT_FIELD
 } col_counts_t;
@@ -39,8 +49,13 @@ extern col_counts_t col_count;
 
 #define COL_COUNT(f, n) __atomic_add_fetch(&col_count.f, (n), __ATOMIC_RELAXED)
 
-/* Every counter (the collector's, forwarding's, tail sampling's) as
- * Prometheus text. */
+/* The collector's own counters as Prometheus text (each sink renders its
+ * own: col_sink.h). */
 void col_stats_render(col_buf_t *b);
+/* The exit line's first part: spans and datagrams, then each count with a
+ * `said` that is not zero ("no datagram dropped" when there is none). */
+void col_stats_totals(col_buf_t *b);
+/* Whether a datagram was dropped for any reason. */
+int col_stats_troubled(void);
 
 #endif

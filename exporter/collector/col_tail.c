@@ -20,6 +20,11 @@
  */
 #define _GNU_SOURCE
 #include "col_tail.h"
+#include "col_log.h"
+#include "col_metrics.h"
+#include "col_options.h"
+#include "col_sink.h"
+#include "col_stop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +37,17 @@ col_tail_counts_t col_tail_count;
 enum { COL_DROP = 0, COL_KEEP_ERROR, COL_KEEP_LATENCY, COL_KEEP_RATIO };
 
 /* A decoded batch, freed when no held span points into it. */
-typedef struct col_batch {
+typedef struct col_held {
     col_arena_t *arena; /* where the request was decoded */
     size_t refs;
     size_t bytes;       /* the arena's, counted in tl.bytes while held */
-} col_batch_t;
+} col_held_t;
 
 typedef struct col_hspan {
     const col_resource_spans_t *rs;
     const col_scope_spans_t *ss;
     const col_span_t *s;
-    col_batch_t *batch;
+    col_held_t *batch;
 } col_hspan_t;
 
 typedef struct col_trace {
@@ -145,7 +150,7 @@ static void col_decided_add(const uint8_t *id, uint8_t policy)
 
 /* ---- emitting kept spans --------------------------------------------------- */
 
-static void col_batch_put(col_batch_t *b)
+static void col_batch_put(col_held_t *b)
 {
     if (--b->refs == 0) {
         tl.bytes -= b->bytes;
@@ -405,7 +410,7 @@ static col_trace_t *col_trace_get(const uint8_t *id)
 }
 
 typedef struct col_tadd {
-    col_batch_t *batch;
+    col_held_t *batch;
     uint64_t now_ms;
 } col_tadd_t;
 
@@ -503,3 +508,71 @@ void col_tail_reset(void)
         col_decided_forget_oldest();
     memset(&col_tail_count, 0, sizeof(col_tail_count));
 }
+
+/* Tail sampling as a sink: it holds every batch, and hands what it keeps
+ * to the sinks after it. */
+static int col_tail_wanted(void)
+{
+    return col_opt.tail;
+}
+
+static void col_tail_pass(const col_request_t *r, size_t spans)
+{
+    col_batch_t b = {(col_request_t *)r, spans, NULL, col_now_ms()};
+
+    col_sinks_after(&col_sink_tail, &b);
+}
+
+static int col_tail_start(void)
+{
+    col_tail_init(&col_opt.tail_cfg, col_tail_pass);
+    return 1;
+}
+
+static int col_tail_take(col_batch_t *b)
+{
+    if (b->arena == NULL)
+        return COL_PASS; /* (not ours to keep) */
+    col_tail_add(b->r, b->arena, b->now_ms);
+    b->arena = NULL;
+    return COL_HELD;
+}
+
+static void col_tail_tick(uint64_t now_ms, int last)
+{
+    if (last)
+        col_tail_stop(col_now_ms, col_stop_deadline()); /* every trace held, in time */
+    else
+        col_tail_due(now_ms, 0);
+}
+
+static void col_tail_render(col_buf_t *b)
+{
+#define COL_RENDER_TAIL(name, what)                                                         \
+    col_metrics_counter(b, "spanshim_collector_tail_" #name "_total", NULL, what,           \
+                        __atomic_load_n(&col_tail_count.name, __ATOMIC_RELAXED));
+    COL_TAIL_COUNTERS(COL_RENDER_TAIL)
+#undef COL_RENDER_TAIL
+}
+
+static void col_tail_totals(col_buf_t *b)
+{
+    col_buf_printf(b, "; tail sampling kept %llu traces (%llu errors, %llu slow, %llu by "
+                      "ratio) and dropped %llu, %llu decided early, %llu spans held unwritten "
+                      "at the stop timeout",
+                   col_tail_count.traces_kept_error + col_tail_count.traces_kept_latency +
+                       col_tail_count.traces_kept_probabilistic,
+                   col_tail_count.traces_kept_error, col_tail_count.traces_kept_latency,
+                   col_tail_count.traces_kept_probabilistic, col_tail_count.traces_dropped,
+                   col_tail_count.traces_decided_early, col_tail_count.spans_unwritten_at_stop);
+}
+
+const col_sink_t col_sink_tail = {
+    .name = "tail",
+    .wanted = col_tail_wanted,
+    .start = col_tail_start,
+    .take = col_tail_take,
+    .tick = col_tail_tick,
+    .render = col_tail_render,
+    .totals = col_tail_totals,
+};

@@ -1,0 +1,151 @@
+/*
+ * col_file.c - the .jsonl sink (--jsonl FILE): each batch appended as one
+ * OTLP JSON line with a single write(), so a reader never sees half a line.
+ *
+ * A batch the file cannot take whole (a full disk) leaves nothing of itself
+ * there: the line is cut back out, and the batch is dropped and counted;
+ * the next one tries again. SIGHUP reopens the file (logrotate).
+ */
+#define _GNU_SOURCE
+#include "col_json.h"
+#include "col_log.h"
+#include "col_options.h"
+#include "col_sink.h"
+#include "col_stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int col_jfd = -1;
+static col_buf_t col_jbuf;
+
+static int col_file_open(void)
+{
+    int fd = open(col_opt.jsonl, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        fprintf(stderr, "spanshim-collector: cannot open %s: %s\n", col_opt.jsonl,
+                strerror(errno));
+    return fd;
+}
+
+/* Take back the first `done` bytes of a line that could not be written
+ * whole (the file is O_APPEND: it began at `start`). A file that cannot be
+ * cut (a pipe) gets the newline instead, so only that line is broken. */
+static void col_write_undo(int fd, off_t start, size_t done)
+{
+    struct stat st;
+
+    if (done == 0)
+        return;
+    if (start >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (st.st_size <= start || ftruncate(fd, start) == 0)
+            return; /* (cut shorter meanwhile: logrotate's copytruncate) */
+    }
+    (void)!write(fd, "\n", 1);
+    if (col_log_allowed())
+        fprintf(stderr, "spanshim-collector: a partial line is left in %s: %s\n", col_opt.jsonl,
+                strerror(errno));
+}
+
+/* Append b as one line, whole or not at all: a write cut short (a full
+ * disk) is undone, so every line in the file is a whole batch and the
+ * counters say exactly what can be read. */
+static int col_write_line(int fd, col_buf_t *b)
+{
+    off_t start;
+    size_t off = 0;
+
+    col_buf_put(b, "\n", 1);
+    if (b->oom) {
+        fprintf(stderr, "spanshim-collector: out of memory formatting a batch; dropped\n");
+        return 0;
+    }
+    start = lseek(fd, 0, SEEK_END);
+    while (off < b->len) {
+        ssize_t w = write(fd, b->p + off, b->len - off);
+        int err = w < 0 ? errno : EIO;
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            col_write_undo(fd, start, off);
+            if (col_log_allowed())
+                fprintf(stderr, "spanshim-collector: write to %s failed: %s; batch dropped "
+                                "(%llu so far)\n", col_opt.jsonl, strerror(err),
+                        col_count.write_errors + 1);
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    return 1;
+}
+
+static int col_file_wanted(void)
+{
+    return col_opt.jsonl != NULL;
+}
+
+static int col_file_start(void)
+{
+    col_jfd = col_file_open();
+    return col_jfd >= 0;
+}
+
+static int col_file_take(col_batch_t *b)
+{
+    col_buf_reset(&col_jbuf);
+    col_json_request(&col_jbuf, b->r);
+    if (col_write_line(col_jfd, &col_jbuf)) {
+        COL_COUNT(written, b->spans);
+    } else {
+        COL_COUNT(write_errors, 1);
+        COL_COUNT(unwritten, b->spans);
+    }
+    return COL_PASS;
+}
+
+static void col_file_reopen(void)
+{
+    int fd = col_file_open();
+
+    if (fd >= 0) {
+        close(col_jfd);
+        col_jfd = fd;
+    }
+}
+
+static int col_file_stop(long left_ms)
+{
+    (void)left_ms;
+    col_buf_free(&col_jbuf);
+    return 1;
+}
+
+static void col_file_totals(col_buf_t *b)
+{
+    col_buf_printf(b, "; %llu written to %s", col_count.written, col_opt.jsonl);
+    if (col_count.write_errors)
+        col_buf_printf(b, ", %llu batches (%llu spans) not written", col_count.write_errors,
+                       col_count.unwritten);
+}
+
+static int col_file_troubled(void)
+{
+    return col_count.write_errors != 0;
+}
+
+const col_sink_t col_sink_file = {
+    .name = "file",
+    .wanted = col_file_wanted,
+    .start = col_file_start,
+    .take = col_file_take,
+    .stop = col_file_stop,
+    .reopen = col_file_reopen,
+    .totals = col_file_totals,
+    .troubled = col_file_troubled,
+};

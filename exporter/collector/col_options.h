@@ -1,0 +1,43 @@
+/*
+ * col_options.h - the collector's command line, parsed once into col_opt.
+ *
+ * Every module reads its settings from here (a sink's wanted() is a test
+ * of its option); only col_options.c knows getopt. Values are checked as
+ * they are parsed: a bad one is an error line and exit status 2, before
+ * anything is opened or bound.
+ */
+#ifndef COL_OPTIONS_H
+#define COL_OPTIONS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "col_forward.h"
+#include "col_tail.h"
+
+#define COL_ALLOW_MAX 16
+
+typedef struct col_options {
+    const char *socket_path;
+    const char *jsonl;
+    int print;
+    int quiet;
+    const char *socket_group;   /* may send too; NULL: owner only */
+    size_t queue_max;           /* bytes received and not yet handled */
+    uid_t allow[COL_ALLOW_MAX];
+    int n_allow;                /* 0: any uid that can open the socket */
+    pid_t descendants_of;       /* accept this process's descendants; 0: no */
+    const char *metrics_listen; /* serve /metrics here; NULL: no metrics */
+    int tail;                   /* tail sampling, with tail_cfg */
+    col_tail_cfg_t tail_cfg;
+    col_fwd_cfg_t fwd;          /* fwd.url NULL: no forwarding */
+    long stop_ms;               /* a stop is over this long after the signal */
+} col_options_t;
+
+extern col_options_t col_opt;
+
+/* Parse argv into col_opt: -1 to go on, else the exit status (0 after
+ * --help, 2 after an error line). */
+int col_options_parse(int argc, char **argv);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * col_queue.c - the bounded queue between receivers and the main thread
+ * (see col_queue.h). One lock, one condition; items are taken all at once,
+ * so the main thread holds the lock once per wake-up, not per item.
+ */
+#include "col_queue.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static pthread_mutex_t col_q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t col_q_cond = PTHREAD_COND_INITIALIZER;
+static col_item_t *col_q_head, **col_q_tail = &col_q_head;
+static size_t col_q_bytes, col_q_max;
+static int col_q_closed;
+
+void col_queue_init(size_t max_bytes)
+{
+    col_q_max = max_bytes;
+}
+
+int col_queue_put(const uint8_t *data, size_t len, col_from_t from, pid_t pid, uid_t uid)
+{
+    size_t bytes = sizeof(col_item_t) + len;
+    col_item_t *it;
+
+    if (__atomic_load_n(&col_q_bytes, __ATOMIC_RELAXED) + bytes > col_q_max)
+        return 0; /* full: no copy made */
+    it = malloc(bytes);
+    if (it == NULL)
+        return 0;
+    it->next = NULL;
+    it->len = len;
+    it->from = from;
+    it->pid = pid;
+    it->uid = uid;
+    memcpy(it->data, data, len);
+    pthread_mutex_lock(&col_q_lock);
+    if (col_q_bytes + bytes > col_q_max) {
+        pthread_mutex_unlock(&col_q_lock);
+        free(it);
+        return 0;
+    }
+    *col_q_tail = it;
+    col_q_tail = &it->next;
+    __atomic_store_n(&col_q_bytes, col_q_bytes + bytes, __ATOMIC_RELAXED);
+    pthread_cond_signal(&col_q_cond);
+    pthread_mutex_unlock(&col_q_lock);
+    return 1;
+}
+
+size_t col_queue_bytes(void)
+{
+    return __atomic_load_n(&col_q_bytes, __ATOMIC_RELAXED);
+}
+
+col_item_t *col_queue_take(long wait_ms, int *closed)
+{
+    struct timespec until;
+    col_item_t *all;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&col_q_lock);
+    if (col_q_head == NULL && !col_q_closed)
+        pthread_cond_timedwait(&col_q_cond, &col_q_lock, &until);
+    all = col_q_head;
+    col_q_head = NULL;
+    col_q_tail = &col_q_head;
+    __atomic_store_n(&col_q_bytes, 0, __ATOMIC_RELAXED);
+    *closed = col_q_closed;
+    pthread_mutex_unlock(&col_q_lock);
+    return all;
+}
+
+void col_queue_close(void)
+{
+    pthread_mutex_lock(&col_q_lock);
+    col_q_closed = 1;
+    pthread_cond_signal(&col_q_cond);
+    pthread_mutex_unlock(&col_q_lock);
+}

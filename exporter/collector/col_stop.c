@@ -1,0 +1,37 @@
+/*
+ * col_stop.c - see col_stop.h.
+ */
+#include "col_stop.h"
+#include "col_log.h"
+#include "col_options.h"
+
+volatile sig_atomic_t col_stop_flag;
+static uint64_t col_stop_at; /* when a stop must be over; 0: none yet */
+
+/* Fixed by whichever thread sees the signal first. */
+uint64_t col_stop_deadline(void)
+{
+    uint64_t at = __atomic_load_n(&col_stop_at, __ATOMIC_ACQUIRE), none = 0;
+
+    if (at || !col_stop_flag)
+        return at;
+    at = col_now_ms() + (uint64_t)col_opt.stop_ms;
+    if (!__atomic_compare_exchange_n(&col_stop_at, &none, at, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        at = none;
+    return at;
+}
+
+int col_stop_handling_over(void)
+{
+    uint64_t at = col_stop_flag ? col_stop_deadline() : 0;
+
+    return at && col_now_ms() + (uint64_t)col_opt.stop_ms / 5 >= at;
+}
+
+long col_stop_left_ms(void)
+{
+    uint64_t at = col_stop_deadline(), now = col_now_ms();
+
+    return at > now ? (long)(at - now) : 0;
+}

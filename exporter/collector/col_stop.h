@@ -1,0 +1,35 @@
+/*
+ * col_stop.h - the stop's clock: SIGTERM or SIGINT starts it, and every
+ * part of the collector asks it how long it still has.
+ *
+ * A stop is over --stop-timeout after the signal. The first four fifths
+ * go to what is queued (in the kernel and in memory); the last fifth to
+ * writing what the sinks hold and to forwarding.
+ */
+#ifndef COL_STOP_H
+#define COL_STOP_H
+
+#include <signal.h>
+#include <stdint.h>
+
+extern volatile sig_atomic_t col_stop_flag;
+
+/* The signal handler's part (async-signal-safe). */
+static inline void col_stop_request(void)
+{
+    col_stop_flag = 1;
+}
+
+static inline int col_stopping(void)
+{
+    return col_stop_flag != 0;
+}
+
+/* When the stop must be over (CLOCK_MONOTONIC ms); 0 while there is none. */
+uint64_t col_stop_deadline(void);
+/* Stopping, and the part of the stop for handling what is queued is over. */
+int col_stop_handling_over(void);
+/* What is left of the stop's time, in ms. */
+long col_stop_left_ms(void);
+
+#endif
