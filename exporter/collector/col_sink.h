@@ -12,8 +12,9 @@
  * sending thread); what it counts it renders on /metrics and in the exit
  * line through its own functions, so the main file knows no sink's fields.
  *
- * Adding a sink: its module, its options in col_options.c, one line in
- * col_sinks.def.
+ * Adding a sink: its module (the col_sink_t at its end), its options in
+ * col_options.[ch] (col_opt), one line in col_sinks.def. A batch a held
+ * sink hands on has arena NULL: no later sink may keep it.
  */
 #ifndef COL_SINK_H
 #define COL_SINK_H
@@ -43,8 +44,8 @@ typedef struct col_sink {
     /* A batch: COL_PASS, or COL_HELD when the sink now owns it. */
     int (*take)(col_batch_t *b);
     /* Called on the main thread at least every 100 ms; `last` once, when no
-     * batch will come any more (the stop): emit everything held. NULL: no
-     * timer work. */
+     * batch will come any more (the stop): emit everything held, by
+     * col_stop_deadline() (col_stop.h). NULL: no timer work. */
     void (*tick)(uint64_t now_ms, int last);
     /* After the last tick: finish within left_ms. 0 if work is left that a
      * thread still does (the process then leaves with _exit). NULL: none. */
