@@ -210,6 +210,13 @@ int64_t col_attr_int(col_kv_t **kv, size_t n, const char *key)
     return COL_VALUE(v, INT_VALUE) ? v->int_value : 0;
 }
 
+int col_attr_bool(col_kv_t **kv, size_t n, const char *key)
+{
+    const col_value_t *v = col_attr(kv, n, key);
+
+    return COL_VALUE(v, BOOL_VALUE) ? v->bool_value != 0 : 0;
+}
+
 const char *col_service(const col_resource_spans_t *rs)
 {
     return rs->resource ? col_attr_str(rs->resource->attributes, rs->resource->n_attributes,

@@ -22,6 +22,8 @@ typedef Opentelemetry__Proto__Resource__V1__Resource col_resource_t;
  * another type). Keys and values come from the input: never trusted. */
 const char *col_attr_str(col_kv_t **kv, size_t n, const char *key);
 int64_t col_attr_int(col_kv_t **kv, size_t n, const char *key);
+/* A bool attribute's value; 0 when it is absent or not a bool. */
+int col_attr_bool(col_kv_t **kv, size_t n, const char *key);
 
 /* The resource's service.name, or NULL. */
 const char *col_service(const col_resource_spans_t *rs);

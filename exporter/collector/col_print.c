@@ -25,6 +25,7 @@
 #define COL_PRINT_TEXT (4 * COL_PRINT_COLS + 1)
 #define COL_PRINT_CODE_COLS 24  /* of a status: 503, 42P01, WRONGTYPE, response_truncated */
 #define COL_PRINT_QUERY_COLS 60 /* of a failed query's text, "..." included */
+#define COL_PRINT_BAR_COLS 40   /* of the time axis the bars are drawn on */
 
 col_print_counts_t col_print_count;
 
@@ -34,7 +35,7 @@ typedef struct col_pspan {
     char code[4 * COL_PRINT_CODE_COLS + 1];   /* escaped; "" for none */
     char query[4 * COL_PRINT_QUERY_COLS + 1]; /* escaped; failed queries only */
     uint8_t service_cols, name_cols, code_cols;
-    uint8_t kind, error;
+    uint8_t kind, error, in_flight;
     uint64_t start, end;
 } col_pspan_t;
 
@@ -235,6 +236,8 @@ static void col_print_one(const col_resource_spans_t *rs, const col_scope_spans_
     col_idhex(s->parent_span_id, p->parent, 8);
     p->kind = s->kind >= 0 && s->kind <= 5 ? (uint8_t)s->kind : 6;
     p->error = s->status && s->status->code == 2;
+    p->in_flight = (uint8_t)col_attr_bool(s->attributes, s->n_attributes,
+                                          "spanshim.span.in_flight");
     col_status_of(p, s);
     p->start = s->start_time_unix_nano;
     p->end = s->end_time_unix_nano;
@@ -308,30 +311,78 @@ static size_t col_lower(const col_pspan_t *s, const size_t *ord, size_t n, size_
     return lo;
 }
 
-/* text, then spaces up to width columns. */
-static void col_put_padded(FILE *out, const char *text, size_t cols, size_t width)
+/* Where a line's bar goes: the trace's time axis, from its first start
+ * (lo) to its last end, COL_PRINT_BAR_COLS wide, starting at column `at`. */
+typedef struct col_axis {
+    uint64_t lo, hi;
+    size_t at;
+} col_axis_t;
+
+/* text (cols wide), then spaces up to width columns; the columns taken.
+ * out NULL: only measure. */
+static size_t col_put_padded(FILE *out, const char *text, size_t cols, size_t width)
 {
-    fputs(text, out);
-    for (; cols < width; cols++)
-        fputc(' ', out);
+    size_t w = cols > width ? cols : width;
+
+    if (out) {
+        fputs(text, out);
+        for (; cols < width; cols++)
+            fputc(' ', out);
+    }
+    return w;
 }
 
-static void col_print_line(FILE *out, const col_pspan_t *s, size_t depth)
+/* The bar of [start, end) on the axis: '=' where the span ran ('-' and a
+ * '>' at the end for a span still in flight), at least one column. */
+static void col_put_bar(FILE *out, const col_pspan_t *s, const col_axis_t *ax)
 {
-    size_t cols = s->code[0] ? s->code_cols : 1;
+    double span = ax->hi > ax->lo ? (double)(ax->hi - ax->lo) : 1.0;
+    uint64_t start = s->start > ax->lo ? s->start : ax->lo, end = s->end > start ? s->end : start;
+    size_t from = (size_t)((double)(start - ax->lo) / span * COL_PRINT_BAR_COLS + 0.5);
+    size_t to = (size_t)((double)(end - ax->lo) / span * COL_PRINT_BAR_COLS + 0.5), c;
 
-    fprintf(out, "%*s", (int)(2 * depth + 2), "");
-    col_put_padded(out, s->service, s->service_cols, 2 * depth < 16 ? 24 - 2 * depth : 8);
-    fputc(' ', out);
-    col_put_padded(out, s->name, s->name_cols, 8);
-    fprintf(out, " %-6s %-5s ", col_kind_name(s->kind), s->error ? "ERROR" : "ok");
-    for (; cols < 3; cols++) /* right-aligned in three columns, as "%3s" */
-        fputc(' ', out);
-    fputs(s->code[0] ? s->code : "-", out);
-    fprintf(out, " %9.2f ms", s->end > s->start ? (double)(s->end - s->start) / 1e6 : 0.0);
+    if (from >= COL_PRINT_BAR_COLS)
+        from = COL_PRINT_BAR_COLS - 1;
+    if (to > COL_PRINT_BAR_COLS)
+        to = COL_PRINT_BAR_COLS;
+    if (to <= from)
+        to = from + 1;
+    fputc('|', out);
+    for (c = 0; c < COL_PRINT_BAR_COLS; c++)
+        fputc(c < from || c >= to ? ' ' : !s->in_flight ? '=' : c + 1 == to ? '>' : '-', out);
+    fputc('|', out);
+}
+
+/* One span's line (out NULL: only its columns before the bar, returned). */
+static size_t col_print_line(FILE *out, const col_pspan_t *s, size_t depth, const col_axis_t *ax)
+{
+    size_t cols = s->code[0] ? s->code_cols : 1, n = 2 * depth + 2;
+    char ms[32];
+    int len;
+
+    if (out)
+        fprintf(out, "%*s", (int)n, "");
+    n += col_put_padded(out, s->service, s->service_cols, 2 * depth < 16 ? 24 - 2 * depth : 8);
+    n += col_put_padded(out, " ", 1, 1);
+    n += col_put_padded(out, s->name, s->name_cols, 8);
+    len = snprintf(ms, sizeof(ms), " %-6s %-5s ", col_kind_name(s->kind),
+                   s->error ? "ERROR" : "ok");
+    n += col_put_padded(out, ms, (size_t)len, 0);
+    for (; cols < 3; cols++, n++) /* right-aligned in three columns, as "%3s" */
+        if (out)
+            fputc(' ', out);
+    n += col_put_padded(out, s->code[0] ? s->code : "-", s->code[0] ? s->code_cols : 1, 0);
+    len = snprintf(ms, sizeof(ms), " %9.2f ms",
+                   s->end > s->start ? (double)(s->end - s->start) / 1e6 : 0.0);
+    n += col_put_padded(out, ms, (size_t)len, 0);
+    if (out == NULL)
+        return n;
+    col_put_padded(out, "", 0, ax->at > n ? ax->at - n : 0);
+    col_put_bar(out, s, ax);
     if (s->query[0])
         fprintf(out, "  %s", s->query);
     fputc('\n', out);
+    return n;
 }
 
 typedef struct col_tree {
@@ -342,16 +393,25 @@ typedef struct col_tree {
     struct col_frame {
         size_t span, depth, next; /* next: position in by_parent of the next child */
     } *stack;
+    struct col_row {
+        size_t span, depth;
+    } *rows; /* the lines in the order drawn */
+    size_t n_rows;
 } col_tree_t;
 
-/* Print span i and everything under it, children in start order, each
+static void col_row(col_tree_t *tr, size_t i, size_t depth)
+{
+    tr->printed[i] = 1;
+    tr->rows[tr->n_rows++] = (struct col_row){i, depth};
+}
+
+/* Span i and everything under it as rows, children in start order, each
  * span once (ids may repeat, parents may form a cycle). */
-static void col_print_subtree(FILE *out, col_tree_t *tr, size_t i)
+static void col_tree_subtree(col_tree_t *tr, size_t i)
 {
     size_t top = 0;
 
-    tr->printed[i] = 1;
-    col_print_line(out, &tr->s[i], 0);
+    col_row(tr, i, 0);
     tr->stack[top++] = (struct col_frame){
         i, 0, col_lower(tr->s, tr->by_parent, tr->n, offsetof(col_pspan_t, parent), tr->s[i].id)};
     while (top) {
@@ -366,8 +426,7 @@ static void col_print_subtree(FILE *out, col_tree_t *tr, size_t i)
         c = tr->by_parent[f->next++];
         if (tr->printed[c])
             continue;
-        tr->printed[c] = 1;
-        col_print_line(out, &tr->s[c], f->depth + 1);
+        col_row(tr, c, f->depth + 1);
         tr->stack[top] = (struct col_frame){
             c, f->depth + 1,
             col_lower(tr->s, tr->by_parent, tr->n, offsetof(col_pspan_t, parent), tr->s[c].id)};
@@ -387,54 +446,73 @@ static int col_is_root(const col_tree_t *tr, size_t i)
     return k == tr->n || strcmp(tr->s[tr->by_id[k]].id, parent) != 0;
 }
 
-static void col_print_tree(FILE *out, col_ptrace_t *t)
+/* The rows of t in the order drawn: the roots in start order, each with
+ * its subtree; then what no root reached (a cycle). 0 if out of memory. */
+static int col_tree_rows(col_tree_t *tr)
 {
-    col_tree_t tr = {t->spans, t->n, NULL, NULL, NULL, NULL, NULL};
-    size_t i, pass;
+    size_t i, pass, n = tr->n;
 
-    tr.by_parent = malloc(t->n * sizeof(size_t));
-    tr.by_id = malloc(t->n * sizeof(size_t));
-    tr.by_start = malloc(t->n * sizeof(size_t));
-    tr.printed = calloc(t->n, 1);
-    tr.stack = malloc(t->n * sizeof(*tr.stack));
-    if (!tr.by_parent || !tr.by_id || !tr.by_start || !tr.printed || !tr.stack) {
-        for (i = 0; i < t->n; i++) /* out of memory: as they came, flat */
-            col_print_line(out, &t->spans[i], 0);
-        goto done;
-    }
-    for (i = 0; i < t->n; i++)
-        tr.by_parent[i] = tr.by_id[i] = tr.by_start[i] = i;
-    qsort_r(tr.by_parent, t->n, sizeof(size_t), col_by_parent, t->spans);
-    qsort_r(tr.by_id, t->n, sizeof(size_t), col_by_id, t->spans);
-    qsort_r(tr.by_start, t->n, sizeof(size_t), col_by_start, t->spans);
-    /* The roots in start order; then what no root reached (a cycle). */
+    tr->by_parent = malloc(n * sizeof(size_t));
+    tr->by_id = malloc(n * sizeof(size_t));
+    tr->by_start = malloc(n * sizeof(size_t));
+    tr->printed = calloc(n, 1);
+    tr->stack = malloc(n * sizeof(*tr->stack));
+    tr->rows = malloc(n * sizeof(*tr->rows));
+    if (!tr->by_parent || !tr->by_id || !tr->by_start || !tr->printed || !tr->stack || !tr->rows)
+        return 0;
+    for (i = 0; i < n; i++)
+        tr->by_parent[i] = tr->by_id[i] = tr->by_start[i] = i;
+    qsort_r(tr->by_parent, n, sizeof(size_t), col_by_parent, (void *)tr->s);
+    qsort_r(tr->by_id, n, sizeof(size_t), col_by_id, (void *)tr->s);
+    qsort_r(tr->by_start, n, sizeof(size_t), col_by_start, (void *)tr->s);
     for (pass = 0; pass < 2; pass++)
-        for (i = 0; i < t->n; i++) {
-            size_t k = tr.by_start[i];
+        for (i = 0; i < n; i++) {
+            size_t k = tr->by_start[i];
 
-            if (!tr.printed[k] && (pass == 1 || col_is_root(&tr, k)))
-                col_print_subtree(out, &tr, k);
+            if (!tr->printed[k] && (pass == 1 || col_is_root(tr, k)))
+                col_tree_subtree(tr, k);
         }
-done:
-    free(tr.by_parent), free(tr.by_id), free(tr.by_start), free(tr.printed), free(tr.stack);
+    return 1;
 }
 
+/* The trace's line, its axis (0 to its length, over the bars), then a
+ * line per span with its bar, all bars in one column. */
 static void col_print_trace(FILE *out, col_ptrace_t *t)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
-    size_t i;
+    col_tree_t tr = {t->spans, t->n, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    col_axis_t ax = {UINT64_MAX, 0, 0};
+    char head[256], len[32];
+    size_t i, w;
+    int n;
 
     for (i = 0; i < t->n; i++) {
-        if (t->spans[i].start < lo)
-            lo = t->spans[i].start;
-        if (t->spans[i].end > hi)
-            hi = t->spans[i].end;
+        if (t->spans[i].start < ax.lo)
+            ax.lo = t->spans[i].start;
+        if (t->spans[i].end > ax.hi)
+            ax.hi = t->spans[i].end;
     }
-    fprintf(out, "trace %s  %zu span%s", t->trace, t->n, t->n == 1 ? "" : "s");
+    if (!col_tree_rows(&tr)) { /* out of memory: as they came, flat */
+        tr.n_rows = 0;
+        for (i = 0; tr.rows && i < t->n; i++)
+            tr.rows[tr.n_rows++] = (struct col_row){i, 0};
+    }
+    for (i = 0; i < tr.n_rows; i++)
+        if ((w = col_print_line(NULL, &t->spans[tr.rows[i].span], tr.rows[i].depth, &ax)) > ax.at)
+            ax.at = w;
+    snprintf(len, sizeof(len), "%.2f ms", ax.hi > ax.lo ? (double)(ax.hi - ax.lo) / 1e6 : 0.0);
+    n = snprintf(head, sizeof(head), "trace %s  %zu span%s", t->trace, t->n, t->n == 1 ? "" : "s");
     if (t->cut)
-        fprintf(out, " (%zu more not shown)", t->cut);
-    fprintf(out, "  %.2f ms\n", hi > lo ? (double)(hi - lo) / 1e6 : 0.0);
-    col_print_tree(out, t);
+        n += snprintf(head + n, sizeof(head) - (size_t)n, " (%zu more not shown)", t->cut);
+    n += snprintf(head + n, sizeof(head) - (size_t)n, "  %s", len);
+    if ((size_t)n > ax.at)
+        ax.at = (size_t)n;
+    ax.at += 2;
+    col_put_padded(out, head, (size_t)n, ax.at);
+    fprintf(out, "|0%*s|\n", COL_PRINT_BAR_COLS - 1, len);
+    for (i = 0; i < tr.n_rows; i++)
+        col_print_line(out, &t->spans[tr.rows[i].span], tr.rows[i].depth, &ax);
+    free(tr.by_parent), free(tr.by_id), free(tr.by_start), free(tr.printed), free(tr.stack);
+    free(tr.rows);
     fflush(out);
 }
 

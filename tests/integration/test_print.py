@@ -239,14 +239,17 @@ class Print(unittest.TestCase):
         self.assertNotIn(b"\x1b", out)
         lines = out.decode().split("\n")[:-1]
         self.assertEqual(len(lines), 5, out)  # the trace, then one line per span
-        self.assertRegex(lines[1], r"^  shop +GET /orders server ERROR 500 +0\.01 ms$")
-        self.assertRegex(lines[2], r"^    shop +SELECT users client ok +- +0\.01 ms$")
-        self.assertRegex(lines[3], r"^    shop +SELECT nosuch client ERROR 42P01 +0\.01 ms  ")
-        shown = lines[3].split(" ms  ", 1)[1]  # on one line, blanks run together, cut
+        bar = r" +\|[ =]{40}\|"  # on the trace's time axis
+        self.assertRegex(lines[1], r"^  shop +GET /orders server ERROR 500 +0\.01 ms" + bar + "$")
+        self.assertRegex(lines[2], r"^    shop +SELECT users client ok +- +0\.01 ms" + bar + "$")
+        self.assertRegex(lines[3], r"^    shop +SELECT nosuch client ERROR 42P01 +0\.01 ms" + bar +
+                         "  ")
+        shown = lines[3].split("|  ", 1)[1]  # on one line, blanks run together, cut
         self.assertTrue(shown.startswith("SELECT * FROM nosuch\\x1b[2J WHERE id = ? AND"), shown)
         self.assertTrue(shown.endswith("..."), shown)
         self.assertLessEqual(len(shown), 60)
-        self.assertRegex(lines[4], r"^    shop +GET +client ERROR ECONNRESET +0\.01 ms  GET \?$")
+        self.assertRegex(lines[4], r"^    shop +GET +client ERROR ECONNRESET +0\.01 ms" + bar +
+                         r"  GET \?$")
 
     def test_log_lines_escape_the_endpoint_message(self):
         """An OTLP endpoint's partial-success message is quoted in the log:

@@ -31,10 +31,11 @@ typedef struct tspan {
     const char *db_system, *db_operation, *db_namespace, *db_query, *db_status;
     const char *server_address, *peer_address, *error_type, *dns_name;
     int64_t server_port, peer_port;
+    int in_flight;       /* spanshim.span.in_flight = true */
 } tspan_t;
 
 #define TB_MS 1000000ull /* ns in a millisecond, for start and end */
-#define TB_ATTRS 13      /* the attributes a tspan_t can have */
+#define TB_ATTRS 14      /* the attributes a tspan_t can have */
 
 typedef struct tb_span {
     col_span_t s;
@@ -135,6 +136,8 @@ static inline void tb_span(tb_span_t *b, const tspan_t *t)
     tb_int(b, "network.peer.port", t->peer_port);
     tb_str(b, "error.type", t->error_type);
     tb_str(b, "dns.question.name", t->dns_name);
+    if (t->in_flight)
+        tb_attr(b, "spanshim.span.in_flight", TB_VC(BOOL))->bool_value = 1;
 }
 
 /* The resource of service svc among r[0..*nr), made if new. */

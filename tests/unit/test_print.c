@@ -4,7 +4,7 @@
  * printed at exactly that; parents above children, siblings and roots in
  * start order, whatever order the spans came in; the held-spans cap
  * printing the least recently active trace early; the per-trace cap's
- * line; everything at a stop.
+ * line; everything at a stop; each span's bar on the trace's time axis.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -88,8 +88,8 @@ static void test_printed_once_quiet(void **state)
     assert_string_equal(printed(), "");
     col_print_due(out, 1000 + QUIET, 0);
     assert_string_equal(printed(),
-                        "trace " TRACE("01") "  1 span  1.00 ms\n"
-                        "  svc                      GET      server ok      -      1.00 ms\n");
+                        "trace " TRACE("01") "  1 span  1.00 ms            |0                                1.00 ms|\n"
+                        "  svc                      GET      server ok      -      1.00 ms  |========================================|\n");
     col_print_due(out, 1000 + 2 * QUIET - 101, 0);
     assert_int_equal(count(printed(), "trace "), 1);
     col_print_due(out, 1000 + 2 * QUIET - 100, 0);
@@ -125,13 +125,13 @@ static void test_tree_parents_above_children_in_start_order(void **state)
     /* A span whose parent is not here (0x15, between ids that are) is a
      * root, in start order with the others. */
     assert_string_equal(printed(),
-                        "trace " TRACE("07") "  6 spans  101.00 ms\n"
-                        "  other                    lost     internal ok      -      3.00 ms\n"
-                        "  front                    GET /    server ok    200    100.00 ms\n"
-                        "    front                  render   internal ok      -      3.00 ms\n"
-                        "    front                  call b   client ok      -     40.00 ms\n"
-                        "      back                 GET /b   server ok    200     20.00 ms\n"
-                        "        back               db       client ERROR   -      5.00 ms\n");
+                        "trace " TRACE("07") "  6 spans  101.00 ms           |0                              101.00 ms|\n"
+                        "  other                    lost     internal ok      -      3.00 ms  |=                                       |\n"
+                        "  front                    GET /    server ok    200    100.00 ms    |========================================|\n"
+                        "    front                  render   internal ok      -      3.00 ms  |  ==                                    |\n"
+                        "    front                  call b   client ok      -     40.00 ms    |    ================                    |\n"
+                        "      back                 GET /b   server ok    200     20.00 ms    |        ========                        |\n"
+                        "        back               db       client ERROR   -      5.00 ms    |          ==                            |\n");
 }
 
 static void test_cycle_printed_once(void **state)
@@ -147,9 +147,9 @@ static void test_cycle_printed_once(void **state)
     add(t, 2, 0);
     col_print_due(out, QUIET, 0);
     assert_string_equal(printed(),
-                        "trace " TRACE("03") "  2 spans  2.00 ms\n"
-                        "  a                        y        unspecified ok      -      2.00 ms\n"
-                        "    a                      x        unspecified ok      -      1.00 ms\n");
+                        "trace " TRACE("03") "  2 spans  2.00 ms                |0                                2.00 ms|\n"
+                        "  a                        y        unspecified ok      -      2.00 ms  |========================================|\n"
+                        "    a                      x        unspecified ok      -      1.00 ms  |                    ====================|\n");
 }
 
 /* A database span: its name, and when it failed its status code (else,
@@ -193,18 +193,40 @@ static void test_database_spans(void **state)
     col_print_due(out, QUIET, 0);
     assert_string_equal(
         printed(),
-        "trace " TRACE("08") "  8 spans  100.00 ms\n"
-        "  shop                     GET /    server ERROR 500    100.00 ms\n"
-        "    shop                   SELECT users client ok      -      2.00 ms\n"
-        "    shop                   SELECT nosuch client ERROR 42P01      1.00 ms"
-        "  SELECT * FROM nosuch WHERE id = ?\n"
-        "    shop                   GET      client ERROR ECONNRESET      1.00 ms"
-        "  GET \\x1b]0;x\\x07\n"
-        "    shop                   INSERT t client ERROR 1062      1.00 ms"
-        "  INSERT INTO t (a, b, c, d, e, f, g) VALUES (?, ?, ?, ?, ?...\n"
-        "    shop                   SET      client ERROR WRONGTYPE      1.00 ms\n"
-        "    shop                   GET      client ERROR response_truncated      1.00 ms\n"
-        "    shop                   GET      client ERROR \\x1b[2JNOT_A_CODE_BUT_VE      1.00 ms\n");
+        "trace " TRACE("08") "  8 spans  100.00 ms                              |0                              100.00 ms|\n"
+        "  shop                     GET /    server ERROR 500    100.00 ms                       |========================================|\n"
+        "    shop                   SELECT users client ok      -      2.00 ms                   |    =                                   |\n"
+        "    shop                   SELECT nosuch client ERROR 42P01      1.00 ms                |        =                               |  SELECT * FROM nosuch WHERE id = ?\n"
+        "    shop                   GET      client ERROR ECONNRESET      1.00 ms                |            =                           |  GET \\x1b]0;x\\x07\n"
+        "    shop                   INSERT t client ERROR 1062      1.00 ms                      |                =                       |  INSERT INTO t (a, b, c, d, e, f, g) VALUES (?, ?, ?, ?, ?...\n"
+        "    shop                   SET      client ERROR WRONGTYPE      1.00 ms                 |                    =                   |\n"
+        "    shop                   GET      client ERROR response_truncated      1.00 ms        |                        =               |\n"
+        "    shop                   GET      client ERROR \\x1b[2JNOT_A_CODE_BUT_VE      1.00 ms  |                            =           |\n");
+}
+
+/* Bars: where the span starts and ends on the trace's 40 columns, a span
+ * still in flight drawn open ("--->"), the axis over them. */
+static void test_bars_on_the_time_axis(void **state)
+{
+    tspan_t t[] = {
+        {.service = "a", .trace = 9, .id = 1, .kind = 2, .start = 0, .end = 400 * TB_MS,
+         .name = "GET"},
+        {.service = "a", .trace = 9, .id = 2, .parent = 1, .kind = 3, .start = 100 * TB_MS,
+         .end = 200 * TB_MS, .name = "GET"},
+        {.service = "a", .trace = 9, .id = 3, .parent = 1, .kind = 3, .start = 300 * TB_MS,
+         .end = 400 * TB_MS, .name = "SET", .in_flight = 1},
+    };
+    const char *p;
+
+    (void)state;
+    add(t, 3, 0);
+    col_print_due(out, QUIET, 0);
+    p = printed();
+    assert_non_null(strstr(p, "  3 spans  400.00 ms "));
+    assert_non_null(strstr(p, " |0                              400.00 ms|\n"));
+    assert_non_null(strstr(p, "ms  |========================================|\n"));
+    assert_non_null(strstr(p, "ms  |          ==========                    |\n"));
+    assert_non_null(strstr(p, "ms  |                              --------->|\n"));
 }
 
 /* Spans first..first+n of trace `trace`, in one request. */
@@ -246,9 +268,9 @@ static void test_trace_cap_line(void **state)
     add_many(2, 1, COL_PRINT_TRACE_SPANS, 0);
     add_many(2, COL_PRINT_TRACE_SPANS + 1, 2, 0);
     col_print_due(out, QUIET, 0);
-    assert_non_null(strstr(printed(), "trace " TRACE("01") "  1000 spans  1.00 ms\n"));
+    assert_non_null(strstr(printed(), "trace " TRACE("01") "  1000 spans  1.00 ms  "));
     assert_non_null(
-        strstr(printed(), "trace " TRACE("02") "  1000 spans (2 more not shown)  1.00 ms\n"));
+        strstr(printed(), "trace " TRACE("02") "  1000 spans (2 more not shown)  1.00 ms  |0"));
     assert_int_equal(count(printed(), "\n"), 2 + 2 * COL_PRINT_TRACE_SPANS);
     assert_int_equal(col_print_count.spans_cut, 2);
 }
@@ -273,6 +295,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cycle_printed_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_spans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bars_on_the_time_axis, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_cap_prints_oldest_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_cap_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_force_at_stop, setup, teardown),
