@@ -98,15 +98,27 @@ static int col_file_start(void)
 
 static int col_file_take(col_batch_t *b)
 {
-    col_buf_reset(&col_jbuf);
-    col_json_request(&col_jbuf, b->r);
-    if (col_write_line(col_jfd, &col_jbuf)) {
+    col_buf_t *line = b->json;
+
+    if (line == NULL) {
+        line = &col_jbuf;
+        col_buf_reset(line);
+        col_json_request(line, b->r);
+    }
+    if (col_write_line(col_jfd, line)) {
         COL_COUNT(written, b->spans);
     } else {
         COL_COUNT(write_errors, 1);
         COL_COUNT(unwritten, b->spans);
     }
     return COL_PASS;
+}
+
+/* The JSON from the wire is all it writes. */
+static int col_file_needs_request(const col_batch_t *b)
+{
+    (void)b;
+    return 0;
 }
 
 static void col_file_reopen(void)
@@ -144,6 +156,7 @@ const col_sink_t col_sink_file = {
     .wanted = col_file_wanted,
     .start = col_file_start,
     .take = col_file_take,
+    .needs_request = col_file_needs_request,
     .stop = col_file_stop,
     .reopen = col_file_reopen,
     .totals = col_file_totals,

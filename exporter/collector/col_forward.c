@@ -687,7 +687,9 @@ static int col_forward_start(void)
 
 static int col_forward_take(col_batch_t *b)
 {
-    size_t len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(b->r);
+    size_t len =
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
+            b->r);
     uint8_t *pb = malloc(len ? len : 1);
 
     if (pb == NULL) {

@@ -116,7 +116,7 @@ size_t col_utf8_len(const unsigned char *s)
 
 /* Decimal digits of v, without printf (the hot path writes many: two
  * 19-digit timestamps a span), two digits a division. */
-static void col_buf_u64(col_buf_t *b, uint64_t v)
+void col_buf_u64(col_buf_t *b, uint64_t v)
 {
     static const char pairs[] = "00010203040506070809101112131415161718192021222324"
                                 "25262728293031323334353637383940414243444546474849"
@@ -148,25 +148,39 @@ static const uint8_t col_json_plain[256] = {
     [' ' ... '!'] = 1, ['#' ... '['] = 1, [']' ... 0x7f] = 1, /* '"' and '\\' not */
 };
 
-static void col_json_str(col_buf_t *b, const char *s)
+/* The valid UTF-8 sequence at s with avail bytes left, as col_utf8_len
+ * (a sequence cut by the end is not one). */
+static size_t col_utf8_len_n(const unsigned char *s, size_t avail)
 {
-    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    unsigned char t[4] = {0, 0, 0, 0};
+
+    if (avail >= 4)
+        return col_utf8_len(s);
+    memcpy(t, s, avail);
+    return col_utf8_len(t);
+}
+
+void col_json_strn(col_buf_t *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s, *end;
+    const char *nul = n ? memchr(s, '\0', n) : NULL;
     size_t l;
 
+    end = u + (nul ? (size_t)(nul - s) : n); /* as a C string: up to a NUL */
     col_buf_put(b, "\"", 1);
-    for (;;) {
+    while (u < end) {
         const unsigned char *run = u;
         unsigned char c;
 
-        while (col_json_plain[*run])
+        while (run < end && col_json_plain[*run])
             run++;
         if (run > u) { /* plain ASCII, as most is: one copy */
             col_buf_put(b, (const char *)u, (size_t)(run - u));
             u = run;
+            if (u == end)
+                break;
         }
         c = *u;
-        if (c == '\0')
-            break;
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
 
@@ -175,7 +189,7 @@ static void col_json_str(col_buf_t *b, const char *s)
         } else if (c < 0x20) {
             col_buf_printf(b, "\\u%04x", c);
             u++;
-        } else if ((l = col_utf8_len(u)) == 0) {
+        } else if ((l = col_utf8_len_n(u, (size_t)(end - u))) == 0) {
             col_buf_puts(b, "\\ufffd");
             u++;
         } else {
@@ -184,6 +198,11 @@ static void col_json_str(col_buf_t *b, const char *s)
         }
     }
     col_buf_put(b, "\"", 1);
+}
+
+static void col_json_str(col_buf_t *b, const char *s)
+{
+    col_json_strn(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 static inline void col_json_key(col_buf_t *b, int *first, const char *key)
@@ -196,7 +215,7 @@ static inline void col_json_key(col_buf_t *b, int *first, const char *key)
     col_buf_put(b, "\":", 2);
 }
 
-static void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
+void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
 {
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t i;
@@ -217,21 +236,50 @@ static void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
     col_buf_put(b, "\"", 1);
 }
 
-static void col_json_hexid(col_buf_t *b, int *first, const char *key, ProtobufCBinaryData d)
+void col_json_id(col_buf_t *b, const uint8_t *p, size_t n)
 {
     char hex[2 * 64 + 3];
 
-    if (d.len == 0)
-        return;
-    col_json_key(b, first, key);
-    if (d.len > 64) {
-        col_json_base64(b, d.data, d.len); /* not an id at all: keep it intact */
+    if (n > 64) {
+        col_json_base64(b, p, n); /* not an id at all: keep it intact */
         return;
     }
     hex[0] = '"';
-    col_hex(d.data, d.len, hex + 1);
-    hex[2 * d.len + 1] = '"';
-    col_buf_put(b, hex, 2 * d.len + 2);
+    col_hex(p, n, hex + 1);
+    hex[2 * n + 1] = '"';
+    col_buf_put(b, hex, 2 * n + 2);
+}
+
+static void col_json_hexid(col_buf_t *b, int *first, const char *key, ProtobufCBinaryData d)
+{
+    if (d.len == 0)
+        return;
+    col_json_key(b, first, key);
+    col_json_id(b, d.data, d.len);
+}
+
+void col_json_int_value(col_buf_t *b, int64_t v)
+{
+    col_buf_puts(b, "\"intValue\":\"");
+    if (v < 0) {
+        col_buf_put(b, "-", 1);
+        col_buf_u64(b, 0 - (uint64_t)v);
+    } else {
+        col_buf_u64(b, (uint64_t)v);
+    }
+    col_buf_put(b, "\"", 1);
+}
+
+void col_json_double_value(col_buf_t *b, double v)
+{
+    if (v != v)
+        col_buf_puts(b, "\"doubleValue\":\"NaN\"");
+    else if (v > 1.7976931348623157e308)
+        col_buf_puts(b, "\"doubleValue\":\"Infinity\"");
+    else if (v < -1.7976931348623157e308)
+        col_buf_puts(b, "\"doubleValue\":\"-Infinity\"");
+    else
+        col_buf_printf(b, "\"doubleValue\":%.17g", v);
 }
 
 static void col_json_kvs(col_buf_t *b, col_kv_t **kv, size_t n, int depth);
@@ -254,24 +302,10 @@ static void col_json_value(col_buf_t *b, const col_value_t *v, int depth)
         col_buf_puts(b, v->bool_value ? "\"boolValue\":true" : "\"boolValue\":false");
         break;
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-        col_buf_puts(b, "\"intValue\":\"");
-        if (v->int_value < 0) {
-            col_buf_put(b, "-", 1);
-            col_buf_u64(b, 0 - (uint64_t)v->int_value);
-        } else {
-            col_buf_u64(b, (uint64_t)v->int_value);
-        }
-        col_buf_put(b, "\"", 1);
+        col_json_int_value(b, v->int_value);
         break;
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
-        if (v->double_value != v->double_value)
-            col_buf_puts(b, "\"doubleValue\":\"NaN\"");
-        else if (v->double_value > 1.7976931348623157e308)
-            col_buf_puts(b, "\"doubleValue\":\"Infinity\"");
-        else if (v->double_value < -1.7976931348623157e308)
-            col_buf_puts(b, "\"doubleValue\":\"-Infinity\"");
-        else
-            col_buf_printf(b, "\"doubleValue\":%.17g", v->double_value);
+        col_json_double_value(b, v->double_value);
         break;
     case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
         col_buf_puts(b, "\"arrayValue\":{");

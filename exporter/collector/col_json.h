@@ -44,6 +44,25 @@ void col_buf_printf(col_buf_t *b, const char *fmt, ...) __attribute__((format(pr
 /* Append the JSON of r (no newline) to b. */
 void col_json_request(col_buf_t *b, const col_request_t *r);
 
+/* Append the JSON of a whole ExportTraceServiceRequest straight from its
+ * protobuf bytes, without decoding it: exactly what decoding it and
+ * col_json_request would write. 0 (b as it was) when the bytes are not in
+ * the plain form this walk takes (col_json_wire.c says which); the caller
+ * then decodes. *spans: the spans in it. *spanshim_res: a resource
+ * attribute's key begins with "spanshim." (a sink may want those decoded). */
+int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *spanshim_res);
+
+/* Pieces both writers use. A string's JSON, as C sees it: up to n bytes or
+ * a NUL; control characters escaped, invalid UTF-8 as U+FFFD. */
+void col_json_strn(col_buf_t *b, const char *s, size_t n);
+/* An id as quoted lowercase hex (base64 past 64 bytes: no id at all). */
+void col_json_id(col_buf_t *b, const uint8_t *p, size_t n);
+void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n);
+void col_buf_u64(col_buf_t *b, uint64_t v);
+/* "intValue":"N" and "doubleValue":N (NaN and the infinities as strings). */
+void col_json_int_value(col_buf_t *b, int64_t v);
+void col_json_double_value(col_buf_t *b, double v);
+
 /* Length of the valid UTF-8 sequence at s (1..4; 1 for any ASCII byte),
  * or 0. s is NUL-ended: a NUL is no continuation byte, so the check stops
  * there. */

@@ -26,10 +26,13 @@
 #include "col_otlp.h"
 
 typedef struct col_batch {
-    col_request_t *r;
-    size_t spans;       /* in r */
+    col_request_t *r;   /* NULL when no sink needs it (then json is set) */
+    size_t spans;       /* in the batch */
     col_arena_t *arena; /* r's; a sink that keeps r sets it to NULL and frees it later */
     uint64_t now_ms;    /* CLOCK_MONOTONIC, when the batch was handled */
+    col_buf_t *json;    /* its OTLP JSON, written from the wire (col_json_wire), or NULL;
+                         * a sink may append to it */
+    int spanshim_res;   /* from the walk: a resource attribute key begins "spanshim." */
 } col_batch_t;
 
 enum { COL_PASS = 0, COL_HELD = 1 };
@@ -43,6 +46,10 @@ typedef struct col_sink {
     int (*start)(void);
     /* A batch: COL_PASS, or COL_HELD when the sink now owns it. */
     int (*take)(col_batch_t *b);
+    /* Whether take() needs b->r for a batch whose JSON the collector made
+     * from the wire without decoding (b->json, b->spanshim_res set). NULL:
+     * always. When no wanted sink needs it, the batch is never decoded. */
+    int (*needs_request)(const col_batch_t *b);
     /* Called on the main thread at least every 100 ms; `last` once, when no
      * batch will come any more (the stop): emit everything held, by
      * col_stop_deadline() (col_stop.h). NULL: no timer work. */
@@ -79,5 +86,10 @@ void col_sinks_reopen(void);
 void col_sinks_render(col_buf_t *b);
 void col_sinks_totals(col_buf_t *b);
 int col_sinks_troubled(void);
+/* Whether every wanted sink can do without the decoded request for some
+ * batches (each has needs_request): only then is the wire walked first. */
+int col_sinks_may_skip_decode(void);
+/* Whether a wanted sink needs b decoded. */
+int col_sinks_need_request(const col_batch_t *b);
 
 #endif

@@ -116,3 +116,23 @@ int col_sinks_troubled(void)
             return 1;
     return 0;
 }
+
+int col_sinks_may_skip_decode(void)
+{
+    size_t i;
+
+    for (i = 0; i < col_n_on; i++)
+        if (col_on[i]->take && col_on[i]->needs_request == NULL)
+            return 0;
+    return 1;
+}
+
+int col_sinks_need_request(const col_batch_t *b)
+{
+    size_t i;
+
+    for (i = 0; i < col_n_on; i++)
+        if (col_on[i]->take && (col_on[i]->needs_request == NULL || col_on[i]->needs_request(b)))
+            return 1;
+    return 0;
+}

@@ -12,6 +12,10 @@
  *     packed again;
  *  2: bytes that drive a generator of nested messages (below), whose
  *     output is taken as in mode 0 if it is a request, else as in mode 1.
+ * Whatever the input, the JSON written straight from the wire
+ * (col_json_wire), when it takes a request, is byte for byte what decoding
+ * it and writing its JSON gives, with the same span count; and it never
+ * takes what does not decode.
  * Random bytes seldom nest: the generator reaches 10,000 levels (the
  * depth that overflowed protobuf-c's stack) and repeats fields, singular
  * ones too (protobuf-c merges those), from a few bytes. Nothing in the
@@ -162,22 +166,45 @@ static size_t gen(const uint8_t *in, size_t n, uint8_t *buf, const ProtobufCMess
 
 /* ---- the modes ------------------------------------------------------------------ */
 
+static size_t count_spans(const col_request_t *r)
+{
+    size_t n = 0, i, j;
+
+    for (i = 0; i < r->n_resource_spans; i++)
+        for (j = 0; j < r->resource_spans[i]->n_scope_spans; j++)
+            n += r->resource_spans[i]->scope_spans[j]->n_spans;
+    return n;
+}
+
 static void through_sinks(const uint8_t *data, size_t size)
 {
     static uint64_t now = 1000;
+    static col_buf_t wire;
     col_arena_t *arena = col_arena_new();
     col_decode_err_t why;
     col_request_t *r;
+    size_t wire_spans = 0;
+    int walked, spanshim_res = 0;
 
     now += 37;
+    col_buf_reset(&wire);
+    walked = col_json_wire(&wire, data, size, &wire_spans, &spanshim_res);
     r = col_request_decode(arena, data, size, &why);
     if (r == NULL) {
+        if (walked)
+            __builtin_trap(); /* the walk took what protobuf-c refuses */
         col_arena_free(arena);
         return;
     }
     col_metrics_add(r, now);
     col_buf_reset(&out);
     col_json_request(&out, r);
+    if (walked && (wire.len != out.len || memcmp(wire.p, out.p, out.len) != 0 ||
+                   wire_spans != count_spans(r))) {
+        fprintf(stderr, "decoded: %.*s\nwalked:  %.*s\n", (int)out.len, out.p, (int)wire.len,
+                wire.p);
+        __builtin_trap();
+    }
     col_print_add(devnull, r, now);
     col_print_due(devnull, now, size & 1);
     col_tail_add(r, arena, now); /* owns r and the arena now */

@@ -5,6 +5,11 @@
  * values left out, strings escaped (quotes, backslashes, controls, invalid
  * UTF-8 as U+FFFD, valid UTF-8 as it is), doubles that JSON has no number
  * for as the strings OTLP/JSON names; and col_utf8_len at each bound.
+ * The same requests packed and written straight from the wire
+ * (col_json_wire) give the same bytes; what the walk does not take (a
+ * field twice, a repeated field's run broken, a wire type the .proto does
+ * not give, two members of a oneof, values nested deeper than the writer
+ * goes) it leaves to decoding, writing nothing.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -12,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -65,6 +71,24 @@ static const char want_attrs[] =
     "{\"key\":\"b2\",\"value\":{\"bytesValue\":\"YWI=\"}},"
     "{\"key\":\"unset\",\"value\":{}},"
     "{\"key\":\"k\\\"ey\",\"value\":{\"stringValue\":\"\"}}]";
+
+/* req packed, then written from the wire: the same line. */
+static void assert_wire_same(const col_request_t *req, const char *want)
+{
+    size_t n =
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(req);
+    uint8_t *pb = malloc(n + 1);
+    col_buf_t b = {0};
+    size_t spans = 99;
+    int res = 99;
+
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(req, pb);
+    assert_int_equal(col_json_wire(&b, pb, n, &spans, &res), 1);
+    assert_string_equal(b.p, want);
+    assert_int_equal(res, 0);
+    free(pb);
+    col_buf_free(&b);
+}
 
 static void test_every_field_and_type(void **state)
 {
@@ -209,6 +233,7 @@ static void test_every_field_and_type(void **state)
              want_attrs);
     assert_false(b.oom);
     assert_string_equal(b.p, want);
+    assert_wire_same(&req, want);
     col_buf_free(&b);
 }
 
@@ -241,6 +266,96 @@ static void test_odd_ids(void **state)
                              "{\"traceId\":\"0102ab\","
                              "\"spanId\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
                              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"kind\":-1}]}]}]}");
+    assert_wire_same(&req, b.p);
+    col_buf_free(&b);
+}
+
+/* bytes (as a C literal) walked: 0 and nothing written, or 1. */
+static int walk(const char *bytes, size_t n, col_buf_t *b)
+{
+    size_t spans;
+    int res;
+
+    col_buf_reset(b);
+    col_buf_puts(b, "x");
+    if (col_json_wire(b, (const uint8_t *)bytes, n, &spans, &res))
+        return 1;
+    assert_string_equal(b->p, "x");
+    return 0;
+}
+
+#define WALK(lit, b) walk(lit, sizeof(lit) - 1, b)
+
+/* Request > ResourceSpans > ScopeSpans > Span (its bytes s). */
+#define IN_SPAN(s) "\x0a" s
+
+static void test_wire_left_to_decoding(void **state)
+{
+    col_buf_t b = {0};
+    char deep[200];
+    size_t i, n;
+    int depth;
+
+    (void)state;
+    /* rs { ss { span { name "a" } } }: taken; with the name twice, not
+     * (protobuf-c keeps the last). */
+    assert_int_equal(WALK("\x0a\x07\x12\x05\x12\x03\x2a\x01" "a", &b), 1);
+    assert_string_equal(b.p,
+                        "x{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"a\"}]}]}]}");
+    assert_int_equal(WALK("\x0a\x0a\x12\x08\x12\x06\x2a\x01" "a\x2a\x01" "b", &b), 0);
+    /* a resource twice (merged by protobuf-c) */
+    assert_int_equal(WALK("\x0a\x04\x0a\x00\x0a\x00", &b), 0);
+    /* scope_spans, schema_url, scope_spans: the run broken */
+    assert_int_equal(WALK("\x0a\x07\x12\x00\x1a\x01u\x12\x00", &b), 0);
+    /* kind as a length-delimited field */
+    assert_int_equal(WALK("\x0a\x07\x12\x05\x12\x03\x32\x01\x02", &b), 0);
+    /* an attribute's AnyValue with a string and an int */
+    assert_int_equal(
+        WALK("\x0a\x0f\x12\x0d\x12\x0b\x4a\x09\x0a\x01k\x12\x04\x0a\x00\x18\x01", &b), 0);
+    /* an unknown field is skipped, as decoding skips it */
+    assert_int_equal(WALK("\x0a\x0a\x12\x08\x12\x06\xf8\x07\x05\x2a\x01" "a", &b), 1);
+    /* cut short, and a group: refused by decoding too */
+    assert_int_equal(WALK("\x0a\x07\x12\x05\x12\x03\x2a\x02" "a", &b), 0);
+    assert_int_equal(WALK("\x0b\x0c", &b), 0);
+    /* arrays in arrays, each holding the next: an innermost (empty) value as
+     * deep as the writer goes (16) is written; one level more is left to
+     * decoding, which writes it as {} */
+    for (depth = 16; depth <= 17; depth++) {
+        n = 0;
+        for (i = 0; i < (size_t)depth; i++) { /* AnyValue{array_value{values: ...}} */
+            deep[n++] = 0x2a;
+            deep[n++] = 0;
+            deep[n++] = 0x0a;
+            deep[n++] = 0;
+        }
+        for (i = (size_t)depth; i-- > 0;) { /* lengths from the inside out */
+            size_t inner = n - 4 * (i + 1);
+
+            deep[4 * i + 3] = (char)inner;
+            deep[4 * i + 1] = (char)(inner + 2);
+        }
+        {
+            char req[300];
+            size_t m = 0, kv = 2 + 1 + 2 + n, attr = 2 + kv, span = attr;
+
+            req[m++] = 0x0a, req[m++] = (char)(span + 4);   /* ResourceSpans */
+            req[m++] = 0x12, req[m++] = (char)(span + 2);   /* ScopeSpans */
+            req[m++] = 0x12, req[m++] = (char)span;         /* Span */
+            req[m++] = 0x4a, req[m++] = (char)kv;           /* attribute */
+            req[m++] = 0x0a, req[m++] = 1, req[m++] = 'k';  /* key */
+            req[m++] = 0x12, req[m++] = (char)n;            /* value */
+            memcpy(req + m, deep, n);
+            m += n;
+            {
+                col_arena_t *a = col_arena_new();
+                col_decode_err_t why;
+
+                assert_non_null(col_request_decode(a, (const uint8_t *)req, m, &why));
+                col_arena_free(a);
+            }
+            assert_int_equal(walk(req, m, &b), depth == 16);
+        }
+    }
     col_buf_free(&b);
 }
 
@@ -275,6 +390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_field_and_type),
         cmocka_unit_test(test_odd_ids),
+        cmocka_unit_test(test_wire_left_to_decoding),
         cmocka_unit_test(test_utf8_boundaries),
     };
 

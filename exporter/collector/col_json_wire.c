@@ -1,0 +1,611 @@
+/*
+ * col_json_wire.c - OTLP JSON straight from the protobuf bytes.
+ *
+ * Decoding a batch with protobuf-c (its descriptors, an allocation per
+ * message, the scan of every field) costs three times what writing its
+ * JSON does, and the .jsonl file needs nothing but the JSON. So when no
+ * sink wants the decoded request, each message is read in place: its
+ * fields found in one pass (col_wmsg_scan), then written in the order
+ * col_json_request writes them, with the same pieces (col_json.h), so the
+ * line is byte for byte the one decoding would give.
+ *
+ * Only the plain form a well-behaved encoder writes is taken: each field
+ * that is not repeated at most once, a repeated field's occurrences one
+ * after another, one member of a oneof, values no deeper than the writer
+ * descends (16 values), wire types the .proto gives. For anything else
+ * (where protobuf-c would merge, let the last one win, or refuse) the
+ * walk answers 0 having written nothing, and the caller decodes: the
+ * result is still exactly protobuf-c's. Reading follows protobuf-c's
+ * limits: tags and length prefixes of at most 5 bytes, varints of at most
+ * 10, no groups; unknown fields are skipped. The fuzz target
+ * fuzz_json_wire holds the walk to decoding's result on any input.
+ */
+#include "col_json.h"
+
+#include <string.h>
+
+#define COL_WMAX 16       /* field numbers a message of OTLP's trace uses */
+#define COL_WDEPTH 16     /* the writer's depth of values (col_json_value) */
+
+enum { COL_WT_VARINT = 0, COL_WT_I64 = 1, COL_WT_LEN = 2, COL_WT_I32 = 5 };
+
+/* A field's wire type in a col_wdesc_t, plus one: 0 is no such field. */
+#define VARINT (COL_WT_VARINT + 1)
+#define I64 (COL_WT_I64 + 1)
+#define LEN (COL_WT_LEN + 1)
+#define I32 (COL_WT_I32 + 1)
+
+/* One field number of the message being read. */
+typedef struct col_wfield {
+    const uint8_t *p; /* LEN: the value's bytes; I64/I32: its bytes; repeated: the first tag */
+    const uint8_t *end; /* repeated: past the last occurrence */
+    uint64_t v;       /* VARINT: the value */
+    uint32_t len;     /* LEN: bytes; VARINT: not 0 if a bit of it is set */
+    uint32_t n;       /* occurrences */
+} col_wfield_t;
+
+typedef struct col_wmsg {
+    col_wfield_t f[COL_WMAX + 1]; /* by field number */
+} col_wmsg_t;
+
+/* A message's fields: wire type per number (-1: none), and which repeat. */
+typedef struct col_wdesc {
+    unsigned char wt[COL_WMAX + 1]; /* by field number: wire type + 1, 0: none */
+    unsigned char top; /* the largest field number */
+    uint32_t repeated; /* bit per field number */
+    uint32_t oneof;    /* bit per field number: at most one of them */
+} col_wdesc_t;
+
+typedef struct col_wctx {
+    col_buf_t *b;
+    size_t spans;
+    int spanshim_res;
+} col_wctx_t;
+
+static const uint8_t *col_wvarint(const uint8_t *p, const uint8_t *end, unsigned max, uint64_t *v)
+{
+    unsigned i;
+
+    *v = 0;
+    for (i = 0; i < max && p + i < end; i++) {
+        *v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if ((p[i] & 0x80) == 0)
+            return p + i + 1;
+    }
+    return NULL;
+}
+
+/* One field at p: its number, wire type and value; NULL if it cannot be
+ * read as protobuf-c reads it. One-byte tags, lengths and varints, which
+ * nearly all are, take the short way. */
+static const uint8_t *col_wfield_read(const uint8_t *p, const uint8_t *end, uint32_t *num,
+                                      unsigned *wt, col_wfield_t *val)
+{
+    uint64_t key, len;
+
+    if (p < end && *p < 0x80)
+        key = *p++;
+    else if ((p = col_wvarint(p, end, 5, &key)) == NULL)
+        return NULL;
+    if (key >> 3 == 0 || key >> 3 > 0x1fffffff)
+        return NULL;
+    *num = (uint32_t)(key >> 3);
+    *wt = (unsigned)(key & 7);
+    val->p = p;
+    switch (*wt) {
+    case COL_WT_VARINT: {
+        const uint8_t *q, *i;
+
+        if (p < end && *p < 0x80) {
+            val->v = val->len = *p;
+            return p + 1;
+        }
+        q = col_wvarint(p, end, 10, &val->v);
+        val->len = 0; /* for a bool: whether any of its bits is set, as protobuf-c reads it */
+        for (i = p; q && i < q; i++)
+            val->len |= *i & 0x7f;
+        return q;
+    }
+    case COL_WT_I64:
+        return end - p >= 8 ? p + 8 : NULL;
+    case COL_WT_I32:
+        return end - p >= 4 ? p + 4 : NULL;
+    case COL_WT_LEN:
+        if (p < end && *p < 0x80)
+            len = *p++;
+        else if ((p = col_wvarint(p, end, 5, &len)) == NULL)
+            return NULL;
+        if (len > (uint64_t)(end - p))
+            return NULL;
+        val->p = p;
+        val->len = (uint32_t)len;
+        return p + len;
+    default:
+        return NULL; /* groups, and wire types that do not exist */
+    }
+}
+
+/* Find msg's fields in [p, end): 0 if they are not in the plain form. */
+static int col_wmsg_scan(const col_wdesc_t *d, const uint8_t *p, const uint8_t *end,
+                         col_wmsg_t *m)
+{
+    uint32_t last = 0, oneofs = 0;
+
+    memset(m->f, 0, (d->top + 1u) * sizeof(m->f[0]));
+    while (p < end) {
+        const uint8_t *at = p;
+        col_wfield_t val;
+        uint32_t num;
+        unsigned wt;
+        col_wfield_t *f;
+
+        if ((p = col_wfield_read(p, end, &num, &wt, &val)) == NULL)
+            return 0;
+        if (num > d->top || d->wt[num] == 0) {
+            last = 0; /* unknown: skipped, as protobuf-c keeps it aside */
+            continue;
+        }
+        if (wt + 1 != d->wt[num])
+            return 0; /* protobuf-c refuses it: let it say so */
+        f = &m->f[num];
+        if (d->repeated >> num & 1) {
+            if (f->n && last != num)
+                return 0; /* not one run */
+            if (f->n == 0)
+                f->p = at;
+            f->end = p;
+        } else {
+            if (f->n)
+                return 0; /* merged or last-wins in protobuf-c */
+            if (d->oneof >> num & 1 && oneofs++)
+                return 0;
+            *f = val; /* (its n is not set: counted below) */
+            f->n = 0;
+        }
+        f->n++;
+        last = num;
+    }
+    return 1;
+}
+
+/* The next occurrence of a repeated field, from *at (< f->end). */
+static const uint8_t *col_wnext(const col_wfield_t *f, const uint8_t **at, uint32_t *len)
+{
+    col_wfield_t val;
+    uint32_t num;
+    unsigned wt;
+
+    *at = col_wfield_read(*at, f->end, &num, &wt, &val); /* read once already */
+    *len = val.len;
+    return val.p;
+}
+
+static uint64_t col_wle(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+
+    while (n--)
+        v = v << 8 | p[n];
+    return v;
+}
+
+static void col_wkey(col_buf_t *b, int *first, const char *key)
+{
+    if (!*first)
+        col_buf_put(b, ",", 1);
+    *first = 0;
+    col_buf_put(b, "\"", 1);
+    col_buf_puts(b, key);
+    col_buf_put(b, "\":", 2);
+}
+
+/* A string field written as col_json_optstr: not when absent or empty as
+ * a C string. */
+static void col_woptstr(col_buf_t *b, int *first, const char *key, const col_wfield_t *f)
+{
+    if (f->n == 0 || f->len == 0 || f->p[0] == '\0')
+        return;
+    col_wkey(b, first, key);
+    col_json_strn(b, (const char *)f->p, f->len);
+}
+
+static void col_wid(col_buf_t *b, int *first, const char *key, const col_wfield_t *f)
+{
+    if (f->n == 0 || f->len == 0)
+        return;
+    col_wkey(b, first, key);
+    col_json_id(b, f->p, f->len);
+}
+
+/* A uint32 count, written when not 0 (protobuf-c keeps the low 32 bits). */
+static void col_wcount(col_buf_t *b, int *first, const char *key, const col_wfield_t *f)
+{
+    uint32_t v = (uint32_t)f->v;
+
+    if (f->n == 0 || v == 0)
+        return;
+    col_wkey(b, first, key);
+    col_buf_u64(b, v);
+}
+
+/* A fixed64 time, as a quoted decimal when not 0. */
+static void col_wtime(col_buf_t *b, int *first, const char *key, const col_wfield_t *f)
+{
+    uint64_t v = f->n ? col_wle(f->p, 8) : 0;
+
+    if (v == 0)
+        return;
+    col_wkey(b, first, key);
+    col_buf_put(b, "\"", 1);
+    col_buf_u64(b, v);
+    col_buf_put(b, "\"", 1);
+}
+
+static void col_wfixed32(col_buf_t *b, int *first, const char *key, const col_wfield_t *f)
+{
+    uint32_t v = f->n ? (uint32_t)col_wle(f->p, 4) : 0;
+
+    if (v == 0)
+        return;
+    col_wkey(b, first, key);
+    col_buf_u64(b, v);
+}
+
+static const col_wdesc_t col_wd_value = {
+    {[1] = LEN, [2] = VARINT, [3] = VARINT, [4] = I64, [5] = LEN, [6] = LEN, [7] = LEN},
+    7, 0, 0xfe};
+static const col_wdesc_t col_wd_list = {{[1] = LEN}, 1, 1u << 1, 0};
+static const col_wdesc_t col_wd_kv = {{[1] = LEN, [2] = LEN}, 2, 0, 0};
+
+static int col_wkvs(col_wctx_t *c, const col_wfield_t *f, int depth, int resource);
+
+/* An AnyValue's JSON, as col_json_value writes it. */
+static int col_wvalue(col_wctx_t *c, const uint8_t *p, uint32_t len, int depth)
+{
+    col_buf_t *b = c->b;
+    col_wmsg_t m;
+    const col_wfield_t *f;
+
+    if (depth > COL_WDEPTH || !col_wmsg_scan(&col_wd_value, p, p + len, &m))
+        return 0; /* the writer would stop descending here: decode instead */
+    col_buf_put(b, "{", 1);
+    f = m.f;
+    if (f[1].n) {
+        col_buf_puts(b, "\"stringValue\":");
+        col_json_strn(b, (const char *)f[1].p, f[1].len);
+    } else if (f[2].n) {
+        col_buf_puts(b, f[2].len ? "\"boolValue\":true" : "\"boolValue\":false");
+    } else if (f[3].n) {
+        col_json_int_value(b, (int64_t)f[3].v);
+    } else if (f[4].n) {
+        uint64_t bits = col_wle(f[4].p, 8);
+        double d;
+
+        memcpy(&d, &bits, sizeof(d));
+        col_json_double_value(b, d);
+    } else if (f[5].n || f[6].n) {
+        const col_wfield_t *sub = f[5].n ? &f[5] : &f[6];
+        col_wmsg_t list;
+
+        if (!col_wmsg_scan(&col_wd_list, sub->p, sub->p + sub->len, &list))
+            return 0;
+        col_buf_puts(b, f[5].n ? "\"arrayValue\":{" : "\"kvlistValue\":{");
+        if (list.f[1].n && f[5].n) {
+            const uint8_t *at = list.f[1].p;
+            uint32_t i, vlen;
+
+            col_buf_puts(b, "\"values\":[");
+            for (i = 0; i < list.f[1].n; i++) {
+                const uint8_t *v = col_wnext(&list.f[1], &at, &vlen);
+
+                if (i)
+                    col_buf_put(b, ",", 1);
+                if (!col_wvalue(c, v, vlen, depth + 1))
+                    return 0;
+            }
+            col_buf_put(b, "]", 1);
+        } else if (list.f[1].n) {
+            col_buf_puts(b, "\"values\":");
+            if (!col_wkvs(c, &list.f[1], depth + 1, 0))
+                return 0;
+        }
+        col_buf_put(b, "}", 1);
+    } else if (f[7].n) {
+        col_buf_puts(b, "\"bytesValue\":");
+        col_json_base64(b, f[7].p, f[7].len);
+    }
+    col_buf_put(b, "}", 1);
+    return 1;
+}
+
+/* The attribute most are, read at once: a key, then a value holding one
+ * string or one integer, every length in one byte. 0 if kv is not that
+ * (the general way then reads it, with the same result). */
+static int col_wkv_plain(col_wctx_t *c, const uint8_t *p, const uint8_t *end, int resource)
+{
+    const uint8_t *key = p + 2, *v, *q;
+    size_t klen;
+    uint64_t n;
+
+    if (end - p < 4 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - key) < p[1] + 2u)
+        return 0;
+    klen = p[1];
+    v = key + klen;
+    if (v[0] != 0x12 || v[1] >= 0x80 || v + 2 + v[1] != end || end - v < 4)
+        return 0;
+    v += 2;
+    if (v[0] == 0x0a && v[1] < 0x80 && v + 2 + v[1] == end) {
+        col_buf_puts(c->b, "{\"key\":");
+        col_json_strn(c->b, (const char *)key, klen);
+        col_buf_puts(c->b, ",\"value\":{\"stringValue\":");
+        col_json_strn(c->b, (const char *)v + 2, v[1]);
+    } else if (v[0] == 0x18 && (q = col_wvarint(v + 1, end, 10, &n)) == end) {
+        col_buf_puts(c->b, "{\"key\":");
+        col_json_strn(c->b, (const char *)key, klen);
+        col_buf_puts(c->b, ",\"value\":{");
+        col_json_int_value(c->b, (int64_t)n);
+    } else {
+        return 0;
+    }
+    col_buf_put(c->b, "}}", 2);
+    if (resource && klen >= 9 && memcmp(key, "spanshim.", 9) == 0)
+        c->spanshim_res = 1;
+    return 1;
+}
+
+/* A repeated KeyValue field as col_json_kvs writes it. */
+static int col_wkvs(col_wctx_t *c, const col_wfield_t *f, int depth, int resource)
+{
+    col_buf_t *b = c->b;
+    const uint8_t *at = f->p;
+    uint32_t i, len;
+
+    col_buf_put(b, "[", 1);
+    for (i = 0; i < f->n; i++) {
+        const uint8_t *p = col_wnext(f, &at, &len);
+        col_wmsg_t kv;
+
+        if (i)
+            col_buf_put(b, ",", 1);
+        if (col_wkv_plain(c, p, p + len, resource))
+            continue;
+        if (!col_wmsg_scan(&col_wd_kv, p, p + len, &kv))
+            return 0;
+        col_buf_puts(b, "{\"key\":");
+        col_json_strn(b, kv.f[1].n ? (const char *)kv.f[1].p : "", kv.f[1].len);
+        if (resource && kv.f[1].len >= 9 && memcmp(kv.f[1].p, "spanshim.", 9) == 0)
+            c->spanshim_res = 1;
+        col_buf_puts(b, ",\"value\":");
+        if (kv.f[2].n == 0)
+            col_buf_put(b, "{}", 2);
+        else if (!col_wvalue(c, kv.f[2].p, kv.f[2].len, depth))
+            return 0;
+        col_buf_put(b, "}", 1);
+    }
+    col_buf_put(b, "]", 1);
+    return 1;
+}
+
+/* Attributes (field a) and their dropped count (field d), as col_json_attrs. */
+static int col_wattrs(col_wctx_t *c, int *first, const col_wmsg_t *m, int a, int d,
+                      int resource)
+{
+    if (m->f[a].n) {
+        col_wkey(c->b, first, "attributes");
+        if (!col_wkvs(c, &m->f[a], 0, resource))
+            return 0;
+    }
+    col_wcount(c->b, first, "droppedAttributesCount", &m->f[d]);
+    return 1;
+}
+
+/* Each occurrence of repeated field f as a message of d, written by fn,
+ * inside "key":[...]. */
+typedef int (*col_wfn)(col_wctx_t *c, const col_wmsg_t *m);
+
+static int col_wlist(col_wctx_t *c, int *first, const char *key, const col_wfield_t *f,
+                     const col_wdesc_t *d, col_wfn fn)
+{
+    const uint8_t *at = f->p;
+    uint32_t i, len;
+
+    if (f->n == 0)
+        return 1;
+    if (key)
+        col_wkey(c->b, first, key);
+    col_buf_put(c->b, "[", 1);
+    for (i = 0; i < f->n; i++) {
+        const uint8_t *p = col_wnext(f, &at, &len);
+        col_wmsg_t m;
+
+        if (!col_wmsg_scan(d, p, p + len, &m))
+            return 0;
+        if (i)
+            col_buf_put(c->b, ",", 1);
+        if (!fn(c, &m))
+            return 0;
+    }
+    col_buf_put(c->b, "]", 1);
+    return 1;
+}
+
+static const col_wdesc_t col_wd_event = {
+    {[1] = I64, [2] = LEN, [3] = LEN, [4] = VARINT},
+    4, 1u << 3, 0};
+
+static int col_wevent(col_wctx_t *c, const col_wmsg_t *m)
+{
+    int first = 1;
+
+    col_buf_put(c->b, "{", 1);
+    col_wtime(c->b, &first, "timeUnixNano", &m->f[1]);
+    col_woptstr(c->b, &first, "name", &m->f[2]);
+    if (!col_wattrs(c, &first, m, 3, 4, 0))
+        return 0;
+    col_buf_put(c->b, "}", 1);
+    return 1;
+}
+
+static const col_wdesc_t col_wd_link = {
+    {[1] = LEN, [2] = LEN, [3] = LEN, [4] = LEN, [5] = VARINT, [6] = I32},
+    6, 1u << 4, 0};
+
+static int col_wlink(col_wctx_t *c, const col_wmsg_t *m)
+{
+    int first = 1;
+
+    col_buf_put(c->b, "{", 1);
+    col_wid(c->b, &first, "traceId", &m->f[1]);
+    col_wid(c->b, &first, "spanId", &m->f[2]);
+    col_woptstr(c->b, &first, "traceState", &m->f[3]);
+    if (!col_wattrs(c, &first, m, 4, 5, 0))
+        return 0;
+    col_wfixed32(c->b, &first, "flags", &m->f[6]);
+    col_buf_put(c->b, "}", 1);
+    return 1;
+}
+
+static const col_wdesc_t col_wd_status = {{[2] = LEN, [3] = VARINT}, 3, 0, 0};
+
+static const col_wdesc_t col_wd_span = {
+    {[1] = LEN, [2] = LEN, [3] = LEN, [4] = LEN, [5] = LEN, [6] = VARINT, [7] = I64, [8] = I64,
+     [9] = LEN, [10] = VARINT, [11] = LEN, [12] = VARINT, [13] = LEN, [14] = VARINT, [15] = LEN,
+     [16] = I32},
+    16, 1u << 9 | 1u << 11 | 1u << 13, 0};
+
+static int col_wspan(col_wctx_t *c, const col_wmsg_t *m)
+{
+    col_buf_t *b = c->b;
+    int first = 1;
+    int32_t kind = (int32_t)(uint32_t)m->f[6].v;
+
+    c->spans++;
+    col_buf_put(b, "{", 1);
+    col_wid(b, &first, "traceId", &m->f[1]);
+    col_wid(b, &first, "spanId", &m->f[2]);
+    col_woptstr(b, &first, "traceState", &m->f[3]);
+    col_wid(b, &first, "parentSpanId", &m->f[4]);
+    col_wfixed32(b, &first, "flags", &m->f[16]);
+    col_woptstr(b, &first, "name", &m->f[5]);
+    if (m->f[6].n && kind) {
+        col_wkey(b, &first, "kind");
+        if (kind >= 0)
+            col_buf_u64(b, (uint64_t)kind);
+        else
+            col_buf_printf(b, "%d", kind); /* not a kind at all, but as sent */
+    }
+    col_wtime(b, &first, "startTimeUnixNano", &m->f[7]);
+    col_wtime(b, &first, "endTimeUnixNano", &m->f[8]);
+    if (!col_wattrs(c, &first, m, 9, 10, 0) ||
+        !col_wlist(c, &first, "events", &m->f[11], &col_wd_event, col_wevent))
+        return 0;
+    col_wcount(b, &first, "droppedEventsCount", &m->f[12]);
+    if (!col_wlist(c, &first, "links", &m->f[13], &col_wd_link, col_wlink))
+        return 0;
+    col_wcount(b, &first, "droppedLinksCount", &m->f[14]);
+    if (m->f[15].n) {
+        col_wmsg_t st;
+        int f = 1;
+        int32_t code;
+
+        if (!col_wmsg_scan(&col_wd_status, m->f[15].p, m->f[15].p + m->f[15].len, &st))
+            return 0;
+        code = (int32_t)(uint32_t)st.f[3].v;
+        col_wkey(b, &first, "status");
+        col_buf_put(b, "{", 1);
+        col_woptstr(b, &f, "message", &st.f[2]);
+        if (st.f[3].n && code) {
+            col_wkey(b, &f, "code");
+            col_buf_printf(b, "%d", code);
+        }
+        col_buf_put(b, "}", 1);
+    }
+    col_buf_put(b, "}", 1);
+    return 1;
+}
+
+static const col_wdesc_t col_wd_scope = {
+    {[1] = LEN, [2] = LEN, [3] = LEN, [4] = VARINT},
+    4, 1u << 3, 0};
+static const col_wdesc_t col_wd_scope_spans = {{[1] = LEN, [2] = LEN, [3] = LEN}, 3, 1u << 2, 0};
+
+static int col_wscope_spans(col_wctx_t *c, const col_wmsg_t *m)
+{
+    int first = 1;
+
+    col_buf_put(c->b, "{", 1);
+    if (m->f[1].n) {
+        col_wmsg_t sc;
+        int f = 1;
+
+        if (!col_wmsg_scan(&col_wd_scope, m->f[1].p, m->f[1].p + m->f[1].len, &sc))
+            return 0;
+        col_wkey(c->b, &first, "scope");
+        col_buf_put(c->b, "{", 1);
+        col_woptstr(c->b, &f, "name", &sc.f[1]);
+        col_woptstr(c->b, &f, "version", &sc.f[2]);
+        if (!col_wattrs(c, &f, &sc, 3, 4, 0))
+            return 0;
+        col_buf_put(c->b, "}", 1);
+    }
+    if (!col_wlist(c, &first, "spans", &m->f[2], &col_wd_span, col_wspan))
+        return 0;
+    col_woptstr(c->b, &first, "schemaUrl", &m->f[3]);
+    col_buf_put(c->b, "}", 1);
+    return 1;
+}
+
+static const col_wdesc_t col_wd_resource = {{[1] = LEN, [2] = VARINT}, 2, 1u << 1, 0};
+static const col_wdesc_t col_wd_resource_spans = {{[1] = LEN, [2] = LEN, [3] = LEN}, 3, 1u << 2, 0};
+
+static int col_wresource_spans(col_wctx_t *c, const col_wmsg_t *m)
+{
+    int first = 1;
+
+    col_buf_put(c->b, "{", 1);
+    if (m->f[1].n) {
+        col_wmsg_t res;
+        int f = 1;
+
+        if (!col_wmsg_scan(&col_wd_resource, m->f[1].p, m->f[1].p + m->f[1].len, &res))
+            return 0;
+        col_wkey(c->b, &first, "resource");
+        col_buf_put(c->b, "{", 1);
+        if (!col_wattrs(c, &f, &res, 1, 2, 1))
+            return 0;
+        col_buf_put(c->b, "}", 1);
+    }
+    if (!col_wlist(c, &first, "scopeSpans", &m->f[2], &col_wd_scope_spans, col_wscope_spans))
+        return 0;
+    col_woptstr(c->b, &first, "schemaUrl", &m->f[3]);
+    col_buf_put(c->b, "}", 1);
+    return 1;
+}
+
+static const col_wdesc_t col_wd_request = {{[1] = LEN}, 1, 1u << 1, 0};
+
+int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *spanshim_res)
+{
+    col_wctx_t c = {b, 0, 0};
+    size_t start = b->len;
+    col_wmsg_t m;
+    int first = 0, ok;
+
+    ok = col_wmsg_scan(&col_wd_request, p, p + n, &m);
+    if (ok) {
+        col_buf_puts(b, "{\"resourceSpans\":");
+        if (m.f[1].n == 0)
+            col_buf_put(b, "[]", 2);
+        ok = col_wlist(&c, &first, NULL, &m.f[1], &col_wd_resource_spans, col_wresource_spans);
+        col_buf_put(b, "}", 1);
+    }
+    if (!ok || b->oom) {
+        b->len = start;
+        if (b->p)
+            b->p[start] = '\0';
+        return 0;
+    }
+    *spans = c.spans;
+    *spanshim_res = c.spanshim_res;
+    return 1;
+}
