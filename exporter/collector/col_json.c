@@ -162,11 +162,9 @@ static size_t col_utf8_len_n(const unsigned char *s, size_t avail)
 
 void col_json_strn(col_buf_t *b, const char *s, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s, *end;
-    const char *nul = n ? memchr(s, '\0', n) : NULL;
+    const unsigned char *u = (const unsigned char *)s, *end = u + n;
     size_t l;
 
-    end = u + (nul ? (size_t)(nul - s) : n); /* as a C string: up to a NUL */
     col_buf_put(b, "\"", 1);
     while (u < end) {
         const unsigned char *run = u;
@@ -181,6 +179,8 @@ void col_json_strn(col_buf_t *b, const char *s, size_t n)
                 break;
         }
         c = *u;
+        if (c == '\0')
+            break; /* as a C string: it ends at a NUL */
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
 
