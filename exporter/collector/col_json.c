@@ -200,9 +200,14 @@ void col_json_strn(col_buf_t *b, const char *s, size_t n)
     col_buf_put(b, "\"", 1);
 }
 
-static void col_json_str(col_buf_t *b, const char *s)
+void col_json_string(col_buf_t *b, const char *s)
 {
     col_json_strn(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void col_json_str(col_buf_t *b, const char *s)
+{
+    col_json_string(b, s);
 }
 
 static inline void col_json_key(col_buf_t *b, int *first, const char *key)

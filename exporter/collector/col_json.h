@@ -62,6 +62,9 @@ void col_buf_u64(col_buf_t *b, uint64_t v);
 /* "intValue":"N" and "doubleValue":N (NaN and the infinities as strings). */
 void col_json_int_value(col_buf_t *b, int64_t v);
 void col_json_double_value(col_buf_t *b, double v);
+/* s as a JSON string, quoted and escaped (invalid UTF-8 as U+FFFD; NULL
+ * as ""). */
+void col_json_string(col_buf_t *b, const char *s);
 
 /* Length of the valid UTF-8 sequence at s (1..4; 1 for any ASCII byte),
  * or 0. s is NUL-ended: a NUL is no continuation byte, so the check stops

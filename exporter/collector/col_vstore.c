@@ -1,0 +1,779 @@
+/*
+ * col_vstore.c - the trace viewer's bounded store and its JSON (see
+ * col_vstore.h).
+ *
+ * Traces are found by id through a hash table keyed with col_hash (a sender
+ * cannot choose ids that share a bucket) and kept on a list in the order
+ * first seen, the oldest first, which is the order they go in when a cap is
+ * reached. A span's JSON is made before the lock is taken, so the web
+ * server's threads wait only for pointers to move.
+ */
+#define _GNU_SOURCE
+#include "col_vstore.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COL_VSTORE_NAME_MAX 256  /* bytes of a name or service kept for the lists */
+#define COL_VSTORE_MAP_NODES 256 /* services on the map; more are left off, said so */
+#define COL_VSTORE_MAP_EDGES 1024
+#define COL_VSTORE_LIST_SERVICES 16 /* services named in a trace's summary */
+
+typedef struct col_vspan {
+    uint8_t id[8], parent[8];
+    int has_id, has_parent;
+    uint64_t start, end;
+    int kind, error, in_flight;
+    char *name, *service;
+    char *json; /* an ExportTraceServiceRequest of this span alone */
+    size_t bytes;
+} col_vspan_t;
+
+typedef struct col_vtrace {
+    struct col_vtrace *hnext;         /* in its bucket */
+    struct col_vtrace *older, *newer; /* in the order first seen */
+    uint8_t id[16];
+    char hex[33];
+    col_vspan_t *spans;
+    size_t n, cap, bytes;
+} col_vtrace_t;
+
+col_vstore_counts_t col_vstore_count;
+
+static pthread_mutex_t col_vs_lock = PTHREAD_MUTEX_INITIALIZER;
+static col_vstore_cfg_t col_vs_cfg;
+static col_vtrace_t **col_vs_bucket;
+static size_t col_vs_nbuckets;
+static col_vtrace_t *col_vs_oldest, *col_vs_newest;
+static size_t col_vs_traces, col_vs_spans, col_vs_bytes;
+
+#define COL_VS_COUNT(f, n) __atomic_add_fetch(&col_vstore_count.f, (n), __ATOMIC_RELAXED)
+
+void col_vstore_init(const col_vstore_cfg_t *cfg)
+{
+    size_t n = 64;
+
+    col_vs_cfg.max_traces = cfg && cfg->max_traces ? cfg->max_traces : COL_VSTORE_TRACES;
+    col_vs_cfg.max_spans = cfg && cfg->max_spans ? cfg->max_spans : COL_VSTORE_SPANS;
+    col_vs_cfg.max_bytes = cfg && cfg->max_bytes ? cfg->max_bytes : (size_t)COL_VSTORE_MB << 20;
+    while (n < col_vs_cfg.max_traces && n < ((size_t)1 << 20))
+        n <<= 1;
+    free(col_vs_bucket);
+    col_vs_bucket = calloc(n, sizeof(*col_vs_bucket));
+    col_vs_nbuckets = col_vs_bucket ? n : 0;
+}
+
+static void col_vspan_free(col_vspan_t *s)
+{
+    free(s->name);
+    free(s->service);
+    free(s->json);
+}
+
+static col_vtrace_t **col_vs_slot(const uint8_t *id)
+{
+    col_vtrace_t **p = &col_vs_bucket[col_hash(id, 16) & (col_vs_nbuckets - 1)];
+
+    while (*p && memcmp((*p)->id, id, 16) != 0)
+        p = &(*p)->hnext;
+    return p;
+}
+
+/* Take t out of the table and the age list and free it. */
+static void col_vs_drop(col_vtrace_t *t)
+{
+    col_vtrace_t **p = col_vs_slot(t->id);
+    size_t i;
+
+    *p = t->hnext;
+    if (t->older)
+        t->older->newer = t->newer;
+    else
+        col_vs_oldest = t->newer;
+    if (t->newer)
+        t->newer->older = t->older;
+    else
+        col_vs_newest = t->older;
+    col_vs_traces--;
+    col_vs_spans -= t->n;
+    col_vs_bytes -= t->bytes;
+    for (i = 0; i < t->n; i++)
+        col_vspan_free(&t->spans[i]);
+    free(t->spans);
+    free(t);
+}
+
+static void col_vs_evict_oldest(void)
+{
+    COL_VS_COUNT(traces_evicted, 1);
+    COL_VS_COUNT(spans_evicted, col_vs_oldest->n);
+    col_vs_drop(col_vs_oldest);
+}
+
+static col_vtrace_t *col_vs_trace(const uint8_t *id)
+{
+    col_vtrace_t **p = col_vs_slot(id), *t;
+
+    if (*p)
+        return *p;
+    if (col_vs_traces >= col_vs_cfg.max_traces) {
+        col_vs_evict_oldest();
+        p = col_vs_slot(id); /* the chain may have changed */
+    }
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    memcpy(t->id, id, 16);
+    col_hex(id, 16, t->hex);
+    t->bytes = sizeof(*t);
+    t->older = col_vs_newest;
+    if (col_vs_newest)
+        col_vs_newest->newer = t;
+    else
+        col_vs_oldest = t;
+    col_vs_newest = t;
+    *p = t;
+    col_vs_traces++;
+    col_vs_bytes += t->bytes;
+    return t;
+}
+
+/* Make room for `bytes` more (and one span more if `one_more`), letting
+ * the oldest traces but t go; 0 if t alone is too much. */
+static int col_vs_room(const col_vtrace_t *t, size_t bytes, int one_more)
+{
+    while (col_vs_bytes + bytes > col_vs_cfg.max_bytes ||
+           col_vs_spans + (size_t)one_more > col_vs_cfg.max_spans) {
+        if (col_vs_oldest == t && t->newer == NULL)
+            return 0;
+        if (col_vs_oldest == t) { /* t is oldest but not alone: the next one goes */
+            col_vtrace_t *next = t->newer;
+
+            COL_VS_COUNT(traces_evicted, 1);
+            COL_VS_COUNT(spans_evicted, next->n);
+            col_vs_drop(next);
+            continue;
+        }
+        col_vs_evict_oldest();
+    }
+    return 1;
+}
+
+static col_vspan_t *col_vs_find(col_vtrace_t *t, const col_vspan_t *s)
+{
+    size_t i = t->n;
+
+    if (!s->has_id)
+        return NULL;
+    while (i--) /* the newest first: a whole span follows its in-flight one soon */
+        if (t->spans[i].has_id && memcmp(t->spans[i].id, s->id, 8) == 0)
+            return &t->spans[i];
+    return NULL;
+}
+
+/* Put s (whose strings are now the store's or freed) into trace `id`. */
+static void col_vs_put(const uint8_t *id, col_vspan_t *s)
+{
+    col_vtrace_t *t = col_vs_trace(id);
+    col_vspan_t *old;
+
+    if (t == NULL) {
+        COL_VS_COUNT(spans_no_room, 1);
+        col_vspan_free(s);
+        return;
+    }
+    old = col_vs_find(t, s);
+    if (old && s->in_flight && !old->in_flight) {
+        COL_VS_COUNT(spans_stale, 1);
+        col_vspan_free(s);
+        return;
+    }
+    if (old) {
+        size_t was = old->bytes;
+
+        if (s->bytes > was && !col_vs_room(t, s->bytes - was, 0)) {
+            COL_VS_COUNT(spans_no_room, 1);
+            col_vspan_free(s);
+            return;
+        }
+        col_vspan_free(old);
+        *old = *s;
+        t->bytes += s->bytes - was;
+        col_vs_bytes += s->bytes - was;
+        COL_VS_COUNT(spans_replaced, 1);
+        COL_VS_COUNT(spans_kept, 1);
+        return;
+    }
+    if (t->n >= COL_VSTORE_TRACE_SPANS) {
+        COL_VS_COUNT(spans_cut, 1);
+        col_vspan_free(s);
+        return;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        col_vspan_t *p;
+
+        if (cap > COL_VSTORE_TRACE_SPANS)
+            cap = COL_VSTORE_TRACE_SPANS;
+        if (!col_vs_room(t, (cap - t->cap) * sizeof(*p) + s->bytes, 1) ||
+            (p = realloc(t->spans, cap * sizeof(*p))) == NULL) {
+            COL_VS_COUNT(spans_no_room, 1);
+            col_vspan_free(s);
+            if (t->n == 0)
+                col_vs_drop(t);
+            return;
+        }
+        t->bytes += (cap - t->cap) * sizeof(*p);
+        col_vs_bytes += (cap - t->cap) * sizeof(*p);
+        t->spans = p;
+        t->cap = cap;
+    } else if (!col_vs_room(t, s->bytes, 1)) {
+        COL_VS_COUNT(spans_no_room, 1);
+        col_vspan_free(s);
+        return;
+    }
+    t->spans[t->n++] = *s;
+    t->bytes += s->bytes;
+    col_vs_bytes += s->bytes;
+    col_vs_spans++;
+    COL_VS_COUNT(spans_kept, 1);
+}
+
+static char *col_vs_strdup(const char *s, size_t max)
+{
+    size_t n = s ? strnlen(s, max) : 0;
+    char *p = malloc(n + 1);
+
+    if (p) {
+        if (n)
+            memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+/* The JSON of a request holding only s, with its resource and scope. */
+static char *col_vs_span_json(const col_resource_spans_t *rs, const col_scope_spans_t *ss,
+                              const col_span_t *s, size_t *len)
+{
+    col_span_t *sp = (col_span_t *)s;
+    col_scope_spans_t ss1 = *ss, *ssp = &ss1;
+    col_resource_spans_t rs1 = *rs, *rsp = &rs1;
+    col_request_t req;
+    col_buf_t b = {0};
+
+    ss1.n_spans = 1;
+    ss1.spans = &sp;
+    rs1.n_scope_spans = 1;
+    rs1.scope_spans = &ssp;
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&req);
+    req.n_resource_spans = 1;
+    req.resource_spans = &rsp;
+    col_json_request(&b, &req);
+    if (b.oom) {
+        col_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}
+
+static void col_vs_add_span(const col_resource_spans_t *rs, const col_scope_spans_t *ss,
+                            const col_span_t *s, void *arg)
+{
+    col_vspan_t v;
+    size_t len = 0;
+
+    (void)arg;
+    if (s->trace_id.len != 16) {
+        COL_VS_COUNT(spans_invalid, 1);
+        return;
+    }
+    memset(&v, 0, sizeof(v));
+    if ((v.has_id = s->span_id.len == 8))
+        memcpy(v.id, s->span_id.data, 8);
+    if ((v.has_parent = s->parent_span_id.len == 8))
+        memcpy(v.parent, s->parent_span_id.data, 8);
+    v.start = s->start_time_unix_nano;
+    v.end = s->end_time_unix_nano;
+    v.kind = (int)s->kind;
+    v.error = s->status && s->status->code ==
+                               OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
+    v.in_flight = col_attr_bool(s->attributes, s->n_attributes, COL_VSTORE_IN_FLIGHT);
+    v.name = col_vs_strdup(s->name, COL_VSTORE_NAME_MAX);
+    v.service = col_vs_strdup(col_service(rs), COL_VSTORE_NAME_MAX);
+    v.json = col_vs_span_json(rs, ss, s, &len);
+    if (v.name == NULL || v.service == NULL || v.json == NULL) {
+        COL_VS_COUNT(spans_no_room, 1);
+        col_vspan_free(&v);
+        return;
+    }
+    v.bytes = sizeof(v) + strlen(v.name) + strlen(v.service) + len + 3;
+    pthread_mutex_lock(&col_vs_lock);
+    if (col_vs_nbuckets == 0) {
+        COL_VS_COUNT(spans_no_room, 1);
+        col_vspan_free(&v);
+    } else {
+        col_vs_put(s->trace_id.data, &v);
+    }
+    pthread_mutex_unlock(&col_vs_lock);
+}
+
+void col_vstore_add(const col_request_t *r)
+{
+    col_each_span(r, col_vs_add_span, NULL);
+}
+
+void col_vstore_clear(void)
+{
+    pthread_mutex_lock(&col_vs_lock);
+    while (col_vs_oldest)
+        col_vs_drop(col_vs_oldest);
+    pthread_mutex_unlock(&col_vs_lock);
+}
+
+void col_vstore_held(size_t *traces, size_t *spans, size_t *bytes)
+{
+    pthread_mutex_lock(&col_vs_lock);
+    *traces = col_vs_traces;
+    *spans = col_vs_spans;
+    *bytes = col_vs_bytes;
+    pthread_mutex_unlock(&col_vs_lock);
+}
+
+/* ---- filters ------------------------------------------------------------ */
+
+void col_vstore_filter_init(col_vstore_filter_t *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->status = -1;
+    f->limit = 100;
+}
+
+/* A duration in milliseconds (decimals allowed) as ns; 0 if not one. */
+static int col_vs_parse_ms(const char *v, uint64_t *ns)
+{
+    char *end;
+    double ms;
+
+    if (*v == '\0')
+        return 0;
+    ms = strtod(v, &end);
+    if (*end != '\0' || !isfinite(ms) || ms < 0 || ms > 1e12)
+        return 0;
+    *ns = (uint64_t)(ms * 1e6 + 0.5);
+    return 1;
+}
+
+int col_vstore_filter_set(col_vstore_filter_t *f, const char *key, const char *value,
+                          const char **why)
+{
+    size_t n = strlen(value), i;
+
+    if (strcmp(key, "service") == 0) {
+        if (n >= sizeof(f->service))
+            return *why = "service: longer than 255 bytes", 0;
+        memcpy(f->service, value, n + 1);
+    } else if (strcmp(key, "status") == 0) {
+        if (strcmp(value, "ok") == 0)
+            f->status = 0;
+        else if (strcmp(value, "error") == 0)
+            f->status = 1;
+        else if (n == 0 || strcmp(value, "any") == 0)
+            f->status = -1;
+        else
+            return *why = "status: ok, error or any", 0;
+    } else if (strcmp(key, "min_ms") == 0 || strcmp(key, "max_ms") == 0) {
+        uint64_t *to = key[1] == 'i' ? &f->min_ns : &f->max_ns;
+
+        if (n == 0)
+            *to = 0;
+        else if (!col_vs_parse_ms(value, to))
+            return *why = "min_ms, max_ms: a number of milliseconds", 0;
+    } else if (strcmp(key, "trace_id") == 0) {
+        if (n >= sizeof(f->trace_id))
+            return *why = "trace_id: at most 32 hex digits", 0;
+        for (i = 0; i < n; i++) {
+            char c = value[i];
+
+            if (c >= 'A' && c <= 'F')
+                c = (char)(c - 'A' + 'a');
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                return *why = "trace_id: hex digits only", 0;
+            f->trace_id[i] = c;
+        }
+        f->trace_id[n] = '\0';
+    } else if (strcmp(key, "limit") == 0) {
+        char *end;
+        unsigned long l = strtoul(value, &end, 10);
+
+        if (n == 0 || *end != '\0' || value[0] == '-' || l < 1 || l > COL_VSTORE_LIST_MAX)
+            return *why = "limit: 1 to " COL_STR(COL_VSTORE_LIST_MAX), 0;
+        f->limit = l;
+    }
+    return 1;
+}
+
+/* ---- what the lists say of a trace ---------------------------------------- */
+
+typedef struct col_vsum {
+    const col_vtrace_t *t;
+    const col_vspan_t *root;
+    uint64_t start, end;
+    size_t errors, in_flight;
+} col_vsum_t;
+
+/* The end of a span for durations: an in-flight span lasts as long as it
+ * has been known to (its end as sent, at least its start). */
+static uint64_t col_vs_end(const col_vspan_t *s)
+{
+    return s->end > s->start ? s->end : s->start;
+}
+
+static void col_vs_summarize(const col_vtrace_t *t, col_vsum_t *m)
+{
+    size_t i;
+
+    memset(m, 0, sizeof(*m));
+    m->t = t;
+    for (i = 0; i < t->n; i++) {
+        const col_vspan_t *s = &t->spans[i];
+
+        if (i == 0 || s->start < m->start)
+            m->start = s->start;
+        if (col_vs_end(s) > m->end)
+            m->end = col_vs_end(s);
+        m->errors += (size_t)s->error;
+        m->in_flight += (size_t)s->in_flight;
+        /* The root: a span without a parent, else the one that started first. */
+        if (m->root == NULL || (s->has_parent == m->root->has_parent && s->start < m->root->start) ||
+            (!s->has_parent && m->root->has_parent))
+            m->root = s;
+    }
+}
+
+static int col_vs_has_service(const col_vtrace_t *t, const char *svc)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        if (strcmp(t->spans[i].service, svc) == 0)
+            return 1;
+    return 0;
+}
+
+static int col_vs_matches(const col_vsum_t *m, const col_vstore_filter_t *f)
+{
+    uint64_t d = m->end - m->start;
+
+    if (f->status >= 0 && (m->errors > 0) != (f->status == 1))
+        return 0;
+    if (d < f->min_ns || (f->max_ns && d > f->max_ns))
+        return 0;
+    if (f->trace_id[0] && strncmp(m->t->hex, f->trace_id, strlen(f->trace_id)) != 0)
+        return 0;
+    return f->service[0] == '\0' || col_vs_has_service(m->t, f->service);
+}
+
+static void col_vs_ms(col_buf_t *b, const char *key, uint64_t ns)
+{
+    col_buf_printf(b, ",\"%s\":%.3f", key, (double)ns / 1e6);
+}
+
+static void col_vs_services_of(col_buf_t *b, const col_vtrace_t *t)
+{
+    const char *seen[COL_VSTORE_LIST_SERVICES];
+    size_t n = 0, i, j;
+
+    col_buf_puts(b, ",\"services\":[");
+    for (i = 0; i < t->n && n < COL_VSTORE_LIST_SERVICES; i++) {
+        for (j = 0; j < n && strcmp(seen[j], t->spans[i].service) != 0; j++)
+            ;
+        if (j < n)
+            continue;
+        if (n)
+            col_buf_put(b, ",", 1);
+        col_json_string(b, t->spans[i].service);
+        seen[n++] = t->spans[i].service;
+    }
+    col_buf_put(b, "]", 1);
+}
+
+static void col_vs_summary_json(col_buf_t *b, const col_vsum_t *m)
+{
+    col_buf_puts(b, "{\"traceId\":\"");
+    col_buf_puts(b, m->t->hex);
+    col_buf_puts(b, "\",\"rootName\":");
+    col_json_string(b, m->root ? m->root->name : "");
+    col_buf_puts(b, ",\"rootService\":");
+    col_json_string(b, m->root ? m->root->service : "");
+    col_vs_services_of(b, m->t);
+    col_buf_printf(b, ",\"startTimeUnixNano\":\"%llu\"", (unsigned long long)m->start);
+    col_vs_ms(b, "durationMs", m->end - m->start);
+    col_buf_printf(b, ",\"spanCount\":%zu,\"errorCount\":%zu,\"inFlightCount\":%zu,"
+                      "\"error\":%s,\"inFlight\":%s}",
+                   m->t->n, m->errors, m->in_flight, m->errors ? "true" : "false",
+                   m->in_flight ? "true" : "false");
+}
+
+static int col_vs_later_first(const void *a, const void *b)
+{
+    const col_vsum_t *x = a, *y = b;
+
+    return x->start < y->start ? 1 : x->start > y->start ? -1 : 0;
+}
+
+static void col_vs_counters_json(col_buf_t *b)
+{
+    int first = 1;
+
+    col_buf_printf(b, ",\"held\":{\"traces\":%zu,\"spans\":%zu,\"bytes\":%zu,"
+                      "\"maxTraces\":%zu,\"maxSpans\":%zu,\"maxBytes\":%zu},\"counters\":{",
+                   col_vs_traces, col_vs_spans, col_vs_bytes, col_vs_cfg.max_traces,
+                   col_vs_cfg.max_spans, col_vs_cfg.max_bytes);
+#define COL_VS_JSON(name, what)                                                          \
+    col_buf_printf(b, "%s\"" #name "\":%llu", first ? "" : ",",                          \
+                   __atomic_load_n(&col_vstore_count.name, __ATOMIC_RELAXED));          \
+    first = 0;
+    COL_VSTORE_COUNTERS(COL_VS_JSON)
+#undef COL_VS_JSON
+    col_buf_put(b, "}", 1);
+}
+
+void col_vstore_traces_json(col_buf_t *b, const col_vstore_filter_t *f)
+{
+    col_vsum_t *all;
+    const col_vtrace_t *t;
+    size_t n = 0, i;
+
+    pthread_mutex_lock(&col_vs_lock);
+    all = malloc((col_vs_traces ? col_vs_traces : 1) * sizeof(*all));
+    for (t = col_vs_oldest; all && t; t = t->newer) {
+        col_vs_summarize(t, &all[n]);
+        if (col_vs_matches(&all[n], f))
+            n++;
+    }
+    if (all)
+        qsort(all, n, sizeof(*all), col_vs_later_first);
+    col_buf_puts(b, "{\"traces\":[");
+    for (i = 0; all && i < n && i < f->limit; i++) {
+        if (i)
+            col_buf_put(b, ",", 1);
+        col_vs_summary_json(b, &all[i]);
+    }
+    col_buf_printf(b, "],\"matched\":%zu", n);
+    col_vs_counters_json(b);
+    col_buf_put(b, "}", 1);
+    pthread_mutex_unlock(&col_vs_lock);
+    if (all == NULL)
+        b->oom = 1;
+    free(all);
+}
+
+int col_vstore_trace_json(col_buf_t *b, const char *hex_id)
+{
+    const col_vtrace_t *t;
+    col_vsum_t m;
+    size_t i;
+
+    pthread_mutex_lock(&col_vs_lock);
+    for (t = col_vs_oldest; t && strcmp(t->hex, hex_id) != 0; t = t->newer)
+        ;
+    if (t) {
+        col_vs_summarize(t, &m);
+        col_buf_puts(b, "{\"summary\":");
+        col_vs_summary_json(b, &m);
+        col_buf_puts(b, ",\"spans\":[");
+        for (i = 0; i < t->n; i++) {
+            if (i)
+                col_buf_put(b, ",", 1);
+            col_buf_puts(b, t->spans[i].json);
+        }
+        col_buf_puts(b, "]}");
+    }
+    pthread_mutex_unlock(&col_vs_lock);
+    return t != NULL;
+}
+
+/* ---- the service map ------------------------------------------------------ */
+
+typedef struct col_vnode {
+    const char *service;
+    unsigned long long requests, errors, timed;
+    uint64_t sum_ns, max_ns;
+} col_vnode_t;
+
+typedef struct col_vedge {
+    size_t from, to;
+    unsigned long long calls, errors, timed;
+    uint64_t sum_ns, max_ns;
+} col_vedge_t;
+
+typedef struct col_vmap {
+    col_vnode_t node[COL_VSTORE_MAP_NODES];
+    col_vedge_t edge[COL_VSTORE_MAP_EDGES];
+    size_t nodes, edges, left_off;
+} col_vmap_t;
+
+/* The node of svc; COL_VSTORE_MAP_NODES if there is no room for it. */
+static size_t col_vmap_node(col_vmap_t *m, const char *svc)
+{
+    size_t i;
+
+    for (i = 0; i < m->nodes; i++)
+        if (strcmp(m->node[i].service, svc) == 0)
+            return i;
+    if (m->nodes == COL_VSTORE_MAP_NODES)
+        return m->left_off++, COL_VSTORE_MAP_NODES;
+    m->node[m->nodes].service = svc;
+    return m->nodes++;
+}
+
+static void col_vmap_time(unsigned long long *timed, uint64_t *sum, uint64_t *max,
+                          const col_vspan_t *s)
+{
+    uint64_t d = col_vs_end(s) - s->start;
+
+    if (s->in_flight)
+        return; /* not over: no latency yet */
+    (*timed)++;
+    *sum += d;
+    if (d > *max)
+        *max = d;
+}
+
+static void col_vmap_edge(col_vmap_t *m, size_t from, size_t to, const col_vspan_t *s)
+{
+    size_t i;
+    col_vedge_t *e;
+
+    for (i = 0; i < m->edges && (m->edge[i].from != from || m->edge[i].to != to); i++)
+        ;
+    if (i == m->edges) {
+        if (m->edges == COL_VSTORE_MAP_EDGES) {
+            m->left_off++;
+            return;
+        }
+        m->edge[m->edges++] = (col_vedge_t){.from = from, .to = to};
+    }
+    e = &m->edge[i];
+    e->calls++;
+    e->errors += (unsigned long long)s->error;
+    col_vmap_time(&e->timed, &e->sum_ns, &e->max_ns, s);
+}
+
+static const col_vtrace_t *col_vs_sorting;
+
+static int col_vs_by_id(const void *a, const void *b)
+{
+    return memcmp(col_vs_sorting->spans[*(const size_t *)a].id,
+                  col_vs_sorting->spans[*(const size_t *)b].id, 8);
+}
+
+static const col_vspan_t *col_vs_parent(const col_vtrace_t *t, const size_t *by_id,
+                                        const col_vspan_t *s)
+{
+    size_t lo = 0, hi = t->n;
+
+    if (!s->has_parent)
+        return NULL;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const col_vspan_t *p = &t->spans[by_id[mid]];
+        int c = p->has_id ? memcmp(p->id, s->parent, 8) : -1;
+
+        if (c == 0)
+            return p;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* One trace onto the map: a service's requests are its spans that serve
+ * (SERVER, CONSUMER) or begin the trace; an edge is a span whose parent is
+ * another service's. */
+static void col_vmap_trace(col_vmap_t *m, const col_vtrace_t *t, size_t *by_id)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        by_id[i] = i;
+    col_vs_sorting = t; /* under col_vs_lock: one sort at a time */
+    qsort(by_id, t->n, sizeof(*by_id), col_vs_by_id);
+    for (i = 0; i < t->n; i++) {
+        const col_vspan_t *s = &t->spans[i], *p = col_vs_parent(t, by_id, s);
+        size_t to = col_vmap_node(m, s->service), from;
+
+        if (to == COL_VSTORE_MAP_NODES)
+            continue;
+        if (p == NULL || s->kind == 2 || s->kind == 5) {
+            col_vnode_t *n = &m->node[to];
+
+            n->requests++;
+            n->errors += (unsigned long long)s->error;
+            col_vmap_time(&n->timed, &n->sum_ns, &n->max_ns, s);
+        }
+        if (p && strcmp(p->service, s->service) != 0 &&
+            (from = col_vmap_node(m, p->service)) != COL_VSTORE_MAP_NODES)
+            col_vmap_edge(m, from, to, s);
+    }
+}
+
+static void col_vmap_latency(col_buf_t *b, unsigned long long timed, uint64_t sum, uint64_t max)
+{
+    col_vs_ms(b, "avgMs", timed ? sum / timed : 0);
+    col_vs_ms(b, "maxMs", max);
+}
+
+static void col_vmap_json(col_buf_t *b, const col_vmap_t *m)
+{
+    size_t i;
+
+    col_buf_puts(b, "{\"nodes\":[");
+    for (i = 0; i < m->nodes; i++) {
+        const col_vnode_t *n = &m->node[i];
+
+        col_buf_puts(b, i ? ",{\"service\":" : "{\"service\":");
+        col_json_string(b, n->service);
+        col_buf_printf(b, ",\"requests\":%llu,\"errors\":%llu", n->requests, n->errors);
+        col_vmap_latency(b, n->timed, n->sum_ns, n->max_ns);
+        col_buf_put(b, "}", 1);
+    }
+    col_buf_puts(b, "],\"edges\":[");
+    for (i = 0; i < m->edges; i++) {
+        const col_vedge_t *e = &m->edge[i];
+
+        col_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
+        col_json_string(b, m->node[e->from].service);
+        col_buf_puts(b, ",\"to\":");
+        col_json_string(b, m->node[e->to].service);
+        col_buf_printf(b, ",\"calls\":%llu,\"errors\":%llu", e->calls, e->errors);
+        col_vmap_latency(b, e->timed, e->sum_ns, e->max_ns);
+        col_buf_put(b, "}", 1);
+    }
+    col_buf_printf(b, "],\"leftOff\":%zu,\"traces\":%zu}", m->left_off, col_vs_traces);
+}
+
+void col_vstore_services_json(col_buf_t *b)
+{
+    col_vmap_t *m = calloc(1, sizeof(*m));
+    size_t *by_id = malloc(COL_VSTORE_TRACE_SPANS * sizeof(*by_id));
+    const col_vtrace_t *t;
+
+    if (m == NULL || by_id == NULL) {
+        b->oom = 1;
+    } else {
+        pthread_mutex_lock(&col_vs_lock);
+        for (t = col_vs_oldest; t; t = t->newer)
+            col_vmap_trace(m, t, by_id);
+        col_vmap_json(b, m); /* the names are the store's: still under the lock */
+        pthread_mutex_unlock(&col_vs_lock);
+    }
+    free(by_id);
+    free(m);
+}
