@@ -7,17 +7,15 @@
  */
 #define _GNU_SOURCE
 #include "col_serve.h"
+#include "col_http.h"
 #include "col_metrics.h"
 #include "col_options.h"
 #include "col_sink.h"
 #include "col_stats.h"
 
-#include <microhttpd.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 static struct MHD_Daemon *col_mhd;
 
@@ -58,46 +56,9 @@ static enum MHD_Result col_serve_answer(void *cls, struct MHD_Connection *conn, 
 
 int col_serve_start(const char *addr)
 {
-    char host[256];
-    const char *colon = strrchr(addr, ':'), *port;
-    struct addrinfo hints, *ai = NULL;
-    size_t n;
-    int rc;
-
-    if (colon == NULL) {
-        fprintf(stderr, "spanshim-collector: --metrics-listen wants HOST:PORT, not %s\n", addr);
-        return 0;
-    }
-    n = (size_t)(colon - addr);
-    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
-        addr++;
-        n -= 2;
-    }
-    if (n >= sizeof(host))
-        return 0;
-    memcpy(host, addr, n);
-    host[n] = '\0';
-    port = colon + 1;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(n ? host : NULL, port, &hints, &ai);
-    if (rc != 0) {
-        fprintf(stderr, "spanshim-collector: --metrics-listen %s: %s\n", addr, gai_strerror(rc));
-        return 0;
-    }
-    col_mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                                   (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                               0, NULL, NULL, col_serve_answer, NULL, MHD_OPTION_SOCK_ADDR,
-                               ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, 64u,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-    freeaddrinfo(ai);
-    if (col_mhd == NULL) {
-        fprintf(stderr, "spanshim-collector: cannot listen on %s for /metrics\n", addr);
-        return 0;
-    }
-    return 1;
+    col_mhd = col_http_listen(addr, "--metrics-listen", "/metrics", col_serve_answer, NULL,
+                             NULL);
+    return col_mhd != NULL;
 }
 
 void col_serve_stop(void)

@@ -1,0 +1,59 @@
+/*
+ * col_http.c - starting a libmicrohttpd daemon on HOST:PORT (col_http.h).
+ */
+#define _GNU_SOURCE
+#include "col_http.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct MHD_Daemon *col_http_listen(const char *addr, const char *option, const char *serves,
+                                   MHD_AccessHandlerCallback cb, void *cls,
+                                   char host_out[COL_HTTP_HOST_MAX])
+{
+    char host[COL_HTTP_HOST_MAX];
+    const char *colon = strrchr(addr, ':'), *port, *given = addr;
+    struct addrinfo hints, *ai = NULL;
+    struct MHD_Daemon *d;
+    size_t n;
+    int rc;
+
+    if (colon == NULL) {
+        fprintf(stderr, "spanshim-collector: %s wants HOST:PORT, not %s\n", option, addr);
+        return NULL;
+    }
+    n = (size_t)(colon - addr);
+    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+        addr++;
+        n -= 2;
+    }
+    if (n >= sizeof(host)) {
+        fprintf(stderr, "spanshim-collector: %s: the host name is too long\n", option);
+        return NULL;
+    }
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    port = colon + 1;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(n ? host : NULL, port, &hints, &ai);
+    if (rc != 0) {
+        fprintf(stderr, "spanshim-collector: %s %s: %s\n", option, given, gai_strerror(rc));
+        return NULL;
+    }
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                             (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                         0, NULL, NULL, cb, cls, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                         MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                         MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (host_out)
+        memcpy(host_out, host, n + 1);
+    if (d == NULL)
+        fprintf(stderr, "spanshim-collector: cannot listen on %s for %s\n", given, serves);
+    return d;
+}

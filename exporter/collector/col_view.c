@@ -1,0 +1,119 @@
+/*
+ * col_view.c - the trace viewer's sink: its options, the store it fills
+ * (col_vstore.h) and the web server that reads it (col_ui.h). It only
+ * looks: every batch goes on to the sinks after it.
+ */
+#define _GNU_SOURCE
+#include "col_view.h"
+#include "col_metrics.h"
+#include "col_ui.h"
+#include "col_vstore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+    const char *listen; /* --ui; NULL: no viewer */
+    col_vstore_cfg_t cfg;
+} col_view_opt;
+
+/* A whole number from 1 to max, or 0. */
+static size_t col_view_count(const char *v, size_t max)
+{
+    char *end;
+    unsigned long long n;
+
+    if (v[0] < '0' || v[0] > '9')
+        return 0;
+    n = strtoull(v, &end, 10);
+    return *end == '\0' && n >= 1 && n <= max ? (size_t)n : 0;
+}
+
+int col_view_option(const char *name, const char *value)
+{
+    size_t n;
+
+    if (strcmp(name, "ui") == 0) {
+        col_view_opt.listen = value;
+        return 1;
+    }
+    if (strcmp(name, "ui-max-traces") == 0 && (n = col_view_count(value, 1000000)))
+        col_view_opt.cfg.max_traces = n;
+    else if (strcmp(name, "ui-max-spans") == 0 && (n = col_view_count(value, 100000000)))
+        col_view_opt.cfg.max_spans = n;
+    else if (strcmp(name, "ui-max-mb") == 0 && (n = col_view_count(value, 1 << 20)))
+        col_view_opt.cfg.max_bytes = n << 20;
+    else {
+        fprintf(stderr, "spanshim-collector: --%s wants a whole number above 0, not %s\n", name,
+                value);
+        return 0;
+    }
+    return 1;
+}
+
+static int col_view_wanted(void)
+{
+    return col_view_opt.listen != NULL;
+}
+
+static int col_view_start(void)
+{
+    col_vstore_init(&col_view_opt.cfg);
+    return col_ui_start(col_view_opt.listen);
+}
+
+static int col_view_take(col_batch_t *b)
+{
+    col_vstore_add(b->r);
+    return COL_PASS;
+}
+
+static int col_view_stop(long left_ms)
+{
+    (void)left_ms;
+    col_ui_stop();
+    col_vstore_clear();
+    return 1;
+}
+
+static void col_view_gauge(col_buf_t *b, const char *name, const char *help, size_t v)
+{
+    col_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %zu\n", name, help, name, name, v);
+}
+
+static void col_view_render(col_buf_t *b)
+{
+    size_t traces, spans, bytes;
+
+#define COL_VIEW_RENDER(name, what)                                                         \
+    col_metrics_counter(b, "spanshim_collector_view_" #name "_total", NULL, what,          \
+                        __atomic_load_n(&col_vstore_count.name, __ATOMIC_RELAXED));
+    COL_VSTORE_COUNTERS(COL_VIEW_RENDER)
+#undef COL_VIEW_RENDER
+    col_vstore_held(&traces, &spans, &bytes);
+    col_view_gauge(b, "spanshim_collector_view_traces", "Traces the viewer holds.", traces);
+    col_view_gauge(b, "spanshim_collector_view_spans", "Spans the viewer holds.", spans);
+    col_view_gauge(b, "spanshim_collector_view_bytes", "Bytes the viewer's store takes.", bytes);
+}
+
+static void col_view_totals(col_buf_t *b)
+{
+#define COL_VIEW_LOAD(name) __atomic_load_n(&col_vstore_count.name, __ATOMIC_RELAXED)
+    col_buf_printf(b, "the viewer kept %llu spans (%llu replacing one), let %llu older traces "
+                      "(%llu spans) go, left out %llu spans (over %d in a trace), %llu for room",
+                   COL_VIEW_LOAD(spans_kept), COL_VIEW_LOAD(spans_replaced),
+                   COL_VIEW_LOAD(traces_evicted), COL_VIEW_LOAD(spans_evicted),
+                   COL_VIEW_LOAD(spans_cut), COL_VSTORE_TRACE_SPANS, COL_VIEW_LOAD(spans_no_room));
+#undef COL_VIEW_LOAD
+}
+
+const col_sink_t col_sink_view = {
+    .name = "view",
+    .wanted = col_view_wanted,
+    .start = col_view_start,
+    .take = col_view_take,
+    .stop = col_view_stop,
+    .render = col_view_render,
+    .totals = col_view_totals,
+};
