@@ -1,7 +1,7 @@
 /*
  * spanshim.c - the `spanshim` command.
  *
- *   spanshim run [--service NAME] [--jsonl FILE] [--print] -- CMD [ARGS...]
+ *   spanshim run [--service NAME] [--jsonl FILE] [--print] [--ui HOST:PORT] -- CMD [ARGS...]
  *
  * Runs CMD with libspanshim.so preloaded. The collector is found as the
  * shim finds it (ex_sockpath.h: $SPANSHIM_SOCKET, else the default places,
@@ -17,6 +17,10 @@
  * root's. This process is a child subreaper meanwhile, so a descendant
  * whose parent exits (a daemon's double fork) stays one, and is reaped.
  * The exit status is CMD's (128 + signal if it was killed).
+ *
+ * --ui HOST:PORT starts the private collector with its trace viewer there
+ * (it prints the URL); when CMD has ended the viewer stays up, so the
+ * traces can still be looked at, until SIGINT or SIGTERM (Ctrl-C).
  *
  * It is written to be a container's PID 1 (ENTRYPOINT ["spanshim", "run",
  * "--"]): SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed
@@ -41,19 +45,30 @@
 #include "../exporter/ex_sockpath.h"
 
 static volatile sig_atomic_t sr_child = -1;
+static volatile sig_atomic_t sr_viewer_done; /* a signal after CMD ended */
 
 static void sr_forward(int sig)
 {
     if (sr_child > 0)
         kill((pid_t)sr_child, sig);
+    else
+        sr_viewer_done = 1;
+}
+
+static void sr_on_child(int sig)
+{
+    (void)sig; /* only to wake sigsuspend */
 }
 
 static void sr_usage(FILE *f)
 {
-    fprintf(f, "usage: spanshim run [--service NAME] [--jsonl FILE] [--print] -- CMD [ARGS...]\n"
+    fprintf(f, "usage: spanshim run [--service NAME] [--jsonl FILE] [--print] [--ui HOST:PORT]\n"
+               "                    -- CMD [ARGS...]\n"
                "  --service NAME  service.name of the traced program (OTEL_SERVICE_NAME)\n"
                "  --jsonl FILE    write the spans to FILE (a private collector is started)\n"
                "  --print         print each trace as a tree as well\n"
+               "  --ui HOST:PORT  serve the trace viewer at http://HOST:PORT/ as well (the URL is\n"
+               "                  printed; port 0: a free one); after CMD it stays up until Ctrl-C\n"
                "Without a trusted collector on $SPANSHIM_SOCKET (default: the first of\n"
                "$XDG_RUNTIME_DIR/spanshim.sock, /tmp/spanshim-UID/spanshim.sock and\n"
                "/run/spanshim/spanshim.sock that holds one), spans go to ./spanshim-traces.jsonl.\n"
@@ -148,7 +163,7 @@ static int sr_find_collector(char out[EX_SOCKPATH_MAX])
 }
 
 static pid_t sr_start_collector(const char *dir, const char *sock, const char *jsonl, int print,
-                                pid_t descendants_of)
+                                const char *ui, pid_t descendants_of)
 {
     char exe[PATH_MAX + 32], root[24];
     pid_t pid;
@@ -159,7 +174,7 @@ static pid_t sr_start_collector(const char *dir, const char *sock, const char *j
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        char *argv[10];
+        char *argv[12];
         int n = 0;
 
         /* Its own process group: a Ctrl-C for CMD must not stop it early. */
@@ -172,6 +187,10 @@ static pid_t sr_start_collector(const char *dir, const char *sock, const char *j
         argv[n++] = (char *)jsonl;
         if (print)
             argv[n++] = "--print";
+        if (ui) {
+            argv[n++] = "--ui";
+            argv[n++] = (char *)ui;
+        }
         if (descendants_of > 0) {
             snprintf(root, sizeof(root), "%d", (int)descendants_of);
             argv[n++] = "--allow-descendants-of";
@@ -222,14 +241,48 @@ static int sr_status(int st)
     return 1;
 }
 
+/* After CMD: the collector (and its viewer) stays until a signal, or
+ * until it exits itself (then 1: it is reaped); orphans are still reaped. */
+static int sr_keep_viewer(pid_t collector)
+{
+    sigset_t wake, old;
+    struct sigaction sa;
+    int st;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = sr_on_child;
+    sigaction(SIGCHLD, &sa, NULL);
+    sigemptyset(&wake);
+    sigaddset(&wake, SIGCHLD);
+    sigaddset(&wake, SIGINT);
+    sigaddset(&wake, SIGTERM);
+    sigaddset(&wake, SIGHUP);
+    sigaddset(&wake, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &wake, &old);
+    sr_child = -1;
+    fprintf(stderr, "spanshim: the command has ended; the trace viewer stays up until Ctrl-C\n");
+    while (!sr_viewer_done) {
+        pid_t w;
+
+        while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+            if (w == collector) {
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                return 1;
+            }
+        sigsuspend(&old);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return 0;
+}
+
 static int sr_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"service", required_argument, NULL, 's'}, {"jsonl", required_argument, NULL, 'j'},
         {"print", no_argument, NULL, 'p'},         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"ui", required_argument, NULL, 'u'},      {NULL, 0, NULL, 0},
     };
-    const char *service = NULL, *jsonl = NULL, *sock;
+    const char *service = NULL, *jsonl = NULL, *sock, *ui = NULL;
     char dir[PATH_MAX], lib[PATH_MAX], tmpdir[] = "/tmp/spanshim.XXXXXX";
     char private_sock[PATH_MAX], preload[2 * PATH_MAX + 2], jsonl_abs[PATH_MAX];
     char found[EX_SOCKPATH_MAX];
@@ -240,7 +293,7 @@ static int sr_run(int argc, char **argv)
     size_t i;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+s:j:ph", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+s:j:phu:", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             service = optarg;
@@ -250,6 +303,9 @@ static int sr_run(int argc, char **argv)
             break;
         case 'p':
             print = 1;
+            break;
+        case 'u':
+            ui = optarg;
             break;
         case 'h':
             sr_usage(stdout);
@@ -272,7 +328,7 @@ static int sr_run(int argc, char **argv)
     if (shared < 0)
         return 2;
     sock = found;
-    if (jsonl || print || !shared) {
+    if (jsonl || print || ui || !shared) {
         shared = 0;
         if (jsonl == NULL)
             jsonl = "spanshim-traces.jsonl";
@@ -286,7 +342,8 @@ static int sr_run(int argc, char **argv)
             return 1;
         }
         snprintf(private_sock, sizeof(private_sock), "%s/collector.sock", tmpdir);
-        collector = sr_start_collector(dir, private_sock, jsonl, print, sr_open_to_descendants(tmpdir));
+        collector = sr_start_collector(dir, private_sock, jsonl, print, ui,
+                                       sr_open_to_descendants(tmpdir));
         if (collector < 0) {
             fprintf(stderr, "spanshim: could not start a collector; running untraced\n");
             rmdir(tmpdir);
@@ -339,9 +396,11 @@ static int sr_run(int argc, char **argv)
     if (collector > 0) {
         int st;
 
-        kill(collector, SIGTERM);
-        while (waitpid(collector, &st, 0) < 0 && errno == EINTR)
-            ;
+        if (!ui || !sr_keep_viewer(collector)) {
+            kill(collector, SIGTERM);
+            while (waitpid(collector, &st, 0) < 0 && errno == EINTR)
+                ;
+        }
         unlink(private_sock);
         rmdir(tmpdir);
     } else if (shared) {
