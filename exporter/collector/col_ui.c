@@ -178,6 +178,9 @@ static enum MHD_Result col_ui_answer(void *cls, struct MHD_Connection *conn, con
         col_vstore_services_json(&b);
         return col_ui_json(conn, MHD_HTTP_OK, &b);
     }
+    if (strcmp(url, "/favicon.ico") == 0) /* none: a browser asks anyway */
+        return col_ui_reply(conn, MHD_HTTP_NO_CONTENT, "image/x-icon", "", 0,
+                            MHD_RESPMEM_PERSISTENT);
     if (strcmp(url, "/") == 0)
         url = "/index.html";
     for (i = 0; i < col_ui_n_assets; i++)

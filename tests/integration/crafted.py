@@ -22,8 +22,10 @@ def fixed64(field, v):
 
 
 def attribute(key, value):
-    """A span's KeyValue: a str value is a string, an int an int."""
-    if isinstance(value, int):
+    """A span's KeyValue: a str value is a string, a bool a bool, an int an int."""
+    if isinstance(value, bool):
+        any_value = bytes([2 << 3, int(value)])
+    elif isinstance(value, int):
         any_value = bytes([3 << 3]) + varint(value)
     else:
         any_value = pb_len(1, value.encode() if isinstance(value, str) else value)

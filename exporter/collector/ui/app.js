@@ -35,11 +35,20 @@ function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 
-/* One colour per service, the same on every page. */
+/* One colour per service: distinct ones from a palette in the order
+ * services are first seen (red is for errors), then hues from the name. */
+const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948",
+                 "#9c755f", "#ff9da7", "#bab0ac", "#86bcb6", "#8cd17d", "#d4a6c8"];
+const colours = new Map();
+
 function colour(service) {
-  let h = 2166136261;
-  for (let i = 0; i < service.length; i++) h = Math.imul(h ^ service.charCodeAt(i), 16777619);
-  return "hsl(" + ((h >>> 0) % 360) + ", 62%, 52%)";
+  if (!colours.has(service)) {
+    let h = 2166136261;
+    for (let i = 0; i < service.length; i++) h = Math.imul(h ^ service.charCodeAt(i), 16777619);
+    colours.set(service, colours.size < PALETTE.length ? PALETTE[colours.size]
+                                                       : "hsl(" + ((h >>> 0) % 360) + ", 55%, 55%)");
+  }
+  return colours.get(service);
 }
 
 function ms(v) {
@@ -354,7 +363,7 @@ function drawGraph(body) {
     if (!cols.has(l)) cols.set(l, []);
     cols.get(l).push(n);
   }
-  const W = 200, H = 54, GX = 90, GY = 26;
+  const W = 200, H = 54, GX = 150, GY = 26;
   const pos = new Map();
   let width = 20, height = 20;
   for (const [l, list] of cols) {
