@@ -6,7 +6,8 @@
  *     might send it. Whatever decodes then goes through every sink as the
  *     collector runs them: span metrics and the service graph, tail
  *     sampling (its kept spans re-encoded as JSON), the OTLP JSON line,
- *     the --print tree, and the Prometheus text;
+ *     the --print tree, the viewer's store (caps small enough to be
+ *     reached) with its JSON, and the Prometheus text;
  *  1: a type byte and a message of any type of the schema (an AnyValue, a
  *     Span, the forwarder's ExportTraceServiceResponse...), decoded and
  *     packed again;
@@ -30,6 +31,7 @@
 #include "../../exporter/collector/col_metrics.h"
 #include "../../exporter/collector/col_print.h"
 #include "../../exporter/collector/col_tail.h"
+#include "../../exporter/collector/col_vstore.h"
 #include "../pb_varint.h"
 
 #define GEN_MAX (256 * 1024) /* the collector's datagram cap */
@@ -207,11 +209,19 @@ static void through_sinks(const uint8_t *data, size_t size)
     }
     col_print_add(devnull, r, now);
     col_print_due(devnull, now, size & 1);
+    col_vstore_add(r);
     col_tail_add(r, arena, now); /* owns r and the arena now */
     col_tail_due(now, size & 2);
     if ((now / 37) % 64 == 0) {
+        col_vstore_filter_t f;
+
         col_buf_reset(&out);
         col_metrics_render(&out);
+        col_vstore_filter_init(&f);
+        col_buf_reset(&out);
+        col_vstore_traces_json(&out, &f);
+        col_buf_reset(&out);
+        col_vstore_services_json(&out);
     }
 }
 
@@ -242,9 +252,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (devnull == NULL) {
         col_tail_cfg_t cfg = {100, 50, 0.5, 64, 1024, 1 << 20};
+        col_vstore_cfg_t vcfg = {16, 256, 256 << 10};
 
         devnull = fopen("/dev/null", "w");
         col_tail_init(&cfg, emit);
+        col_vstore_init(&vcfg);
         buf = malloc(GEN_MAX);
     }
     if (size < 2 || size > GEN_MAX)
