@@ -32,6 +32,36 @@ static int col_stop_option(const char *v)
     return 1;
 }
 
+/* The trace viewer's options without a letter (--ui-max-*). */
+enum { COL_OPT_UI = 0x100, COL_OPT_UI_TRACES, COL_OPT_UI_SPANS, COL_OPT_UI_MB };
+
+/* A --ui-max-* value: a whole number from 1 up to a bound far past any
+ * machine's memory for it. */
+static int col_ui_option(int c, const char *v)
+{
+    static const struct {
+        const char *name;
+        unsigned long long max;
+    } opt[] = {{"--ui-max-traces", 1000000}, {"--ui-max-spans", 100000000}, {"--ui-max-mb", 1 << 20}};
+    const int i = c - COL_OPT_UI_TRACES;
+    unsigned long long n;
+    char *end;
+
+    n = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+    if (n < 1 || *end != '\0' || n > opt[i].max) {
+        fprintf(stderr, "spanshim-collector: %s wants a whole number from 1 to %llu, not %s\n",
+                opt[i].name, opt[i].max, v);
+        return 0;
+    }
+    if (c == COL_OPT_UI_TRACES)
+        col_opt.ui_cfg.max_traces = (size_t)n;
+    else if (c == COL_OPT_UI_SPANS)
+        col_opt.ui_cfg.max_spans = (size_t)n;
+    else
+        col_opt.ui_cfg.max_bytes = (size_t)n << 20;
+    return 1;
+}
+
 /* A --tail-* value: a number, not negative (the ratio at most 1). */
 static int col_tail_option(int c, const char *v)
 {
@@ -142,6 +172,12 @@ static void col_usage(FILE *f)
                "                 (0.1); at most --tail-max-traces N (50000), --tail-max-spans N\n"
                "                 (1000000) and --tail-max-mb N MiB of decoded batches (256)\n"
                "                 held, the oldest decided early past any of them\n"
+               "  --ui HOST:PORT serve the trace viewer at http://HOST:PORT/ (port 0: a free one;\n"
+               "                 the URL is printed): a page and its JSON API over the most\n"
+               "                 recent traces, at most --ui-max-traces N (" COL_STR(COL_VSTORE_TRACES) "),\n"
+               "                 --ui-max-spans N (" COL_STR(COL_VSTORE_SPANS) ") and --ui-max-mb N MiB (" COL_STR(COL_VSTORE_MB) ") held, the\n"
+               "                 oldest let go past any of them; " COL_STR(COL_VSTORE_TRACE_SPANS) " spans a trace. It answers\n"
+               "                 requests naming it by IP address, localhost or HOST only\n"
                "  --otlp-endpoint URL\n"
                "                 forward spans as OTLP/HTTP protobuf to URL/v1/traces (also\n"
                "                 OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT,\n"
@@ -177,6 +213,10 @@ int col_options_parse(int argc, char **argv)
         {"tail-max-spans", required_argument, NULL, 'S'},
         {"tail-max-mb", required_argument, NULL, 'M'},
         {"stop-timeout", required_argument, NULL, 'O'},
+        {"ui", required_argument, NULL, COL_OPT_UI},
+        {"ui-max-traces", required_argument, NULL, COL_OPT_UI_TRACES},
+        {"ui-max-spans", required_argument, NULL, COL_OPT_UI_SPANS},
+        {"ui-max-mb", required_argument, NULL, COL_OPT_UI_MB},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *unix_socket = NULL;
@@ -190,6 +230,9 @@ int col_options_parse(int argc, char **argv)
     col_opt.tail_cfg.max_traces = 50000;
     col_opt.tail_cfg.max_spans = 1000000;
     col_opt.tail_cfg.max_bytes = (size_t)256 << 20;
+    col_opt.ui_cfg.max_traces = COL_VSTORE_TRACES;
+    col_opt.ui_cfg.max_spans = COL_VSTORE_SPANS;
+    col_opt.ui_cfg.max_bytes = (size_t)COL_VSTORE_MB << 20;
     while ((c = getopt_long(argc, argv, "s:j:pqh", opts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -245,6 +288,15 @@ int col_options_parse(int argc, char **argv)
             break;
         case 'D':
             if (!col_parse_root(optarg))
+                return 2;
+            break;
+        case COL_OPT_UI:
+            col_opt.ui_listen = optarg;
+            break;
+        case COL_OPT_UI_TRACES:
+        case COL_OPT_UI_SPANS:
+        case COL_OPT_UI_MB:
+            if (!col_ui_option(c, optarg))
                 return 2;
             break;
         case 'h':

@@ -14,6 +14,7 @@
 
 #include "col_forward.h"
 #include "col_tail.h"
+#include "col_vstore.h"
 
 #define COL_ALLOW_MAX 16
 
@@ -32,6 +33,8 @@ typedef struct col_options {
     col_tail_cfg_t tail_cfg;
     col_fwd_cfg_t fwd;          /* fwd.url NULL: no forwarding */
     long stop_ms;               /* a stop is over this long after the signal */
+    const char *ui_listen;      /* serve the trace viewer here; NULL: no viewer */
+    col_vstore_cfg_t ui_cfg;    /* what the viewer holds at most */
 } col_options_t;
 
 extern col_options_t col_opt;

@@ -1,66 +1,24 @@
 /*
- * col_view.c - the trace viewer's sink: its options, the store it fills
- * (col_vstore.h) and the web server that reads it (col_ui.h). It only
- * looks: every batch goes on to the sinks after it.
+ * col_view.c - the trace viewer's sink, wanted when --ui is given: the
+ * store it fills (col_vstore.h) and the web server that reads it
+ * (col_ui.h). It only looks: every batch goes on to the sinks after it.
  */
 #define _GNU_SOURCE
-#include "col_view.h"
 #include "col_metrics.h"
+#include "col_options.h"
+#include "col_sink.h"
 #include "col_ui.h"
 #include "col_vstore.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static struct {
-    const char *listen; /* --ui; NULL: no viewer */
-    col_vstore_cfg_t cfg;
-} col_view_opt;
-
-/* A whole number from 1 to max, or 0. */
-static size_t col_view_count(const char *v, size_t max)
-{
-    char *end;
-    unsigned long long n;
-
-    if (v[0] < '0' || v[0] > '9')
-        return 0;
-    n = strtoull(v, &end, 10);
-    return *end == '\0' && n >= 1 && n <= max ? (size_t)n : 0;
-}
-
-int col_view_option(const char *name, const char *value)
-{
-    size_t n;
-
-    if (strcmp(name, "ui") == 0) {
-        col_view_opt.listen = value;
-        return 1;
-    }
-    if (strcmp(name, "ui-max-traces") == 0 && (n = col_view_count(value, 1000000)))
-        col_view_opt.cfg.max_traces = n;
-    else if (strcmp(name, "ui-max-spans") == 0 && (n = col_view_count(value, 100000000)))
-        col_view_opt.cfg.max_spans = n;
-    else if (strcmp(name, "ui-max-mb") == 0 && (n = col_view_count(value, 1 << 20)))
-        col_view_opt.cfg.max_bytes = n << 20;
-    else {
-        fprintf(stderr, "spanshim-collector: --%s wants a whole number above 0, not %s\n", name,
-                value);
-        return 0;
-    }
-    return 1;
-}
-
 static int col_view_wanted(void)
 {
-    return col_view_opt.listen != NULL;
+    return col_opt.ui_listen != NULL;
 }
 
 static int col_view_start(void)
 {
-    col_vstore_init(&col_view_opt.cfg);
-    return col_ui_start(col_view_opt.listen);
+    col_vstore_init(&col_opt.ui_cfg);
+    return col_ui_start(col_opt.ui_listen);
 }
 
 static int col_view_take(col_batch_t *b)

@@ -77,8 +77,9 @@ def ns(s, key):
 class Viewer(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.port = free_port()
-        cls.col = Collector(extra=("--ui", "127.0.0.1:%d" % cls.port))
+        cls.port, cls.metrics = free_port(), free_port()
+        cls.col = Collector(extra=("--ui", "127.0.0.1:%d" % cls.port, "--metrics-listen",
+                                   "127.0.0.1:%d" % cls.metrics))
         wait_port(cls.port, cls.col.proc)
         record = os.path.join(cls.col.dir, "backend.record")
         cls.backend, bport = start_app(cls.col, "backend.py", [record], "inventory")
@@ -289,6 +290,15 @@ class Viewer(unittest.TestCase):
         self.assertAlmostEqual(charge["barWidth"] / track, 0.5, delta=0.01 + 2 / track)
         t = api(self.port, "/api/traces?trace_id=" + self.crafted)
         self.assertGreaterEqual(t["counters"]["spans_replaced"], 1)
+
+    def test_counters_on_metrics(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics, timeout=10) as r:
+            text = r.read().decode()
+        held = api(self.port, "/api/traces")["held"]
+        self.assertIn("\nspanshim_collector_view_traces %d\n" % held["traces"], text)
+        self.assertIn("\nspanshim_collector_view_spans %d\n" % held["spans"], text)
+        self.assertRegex(text, r"\nspanshim_collector_view_spans_kept_total (1[0-9]|[2-9][0-9])\n")
+        self.assertIn("\nspanshim_collector_view_traces_evicted_total 0\n", text)
 
     def test_api_refusals(self):
         self.assertEqual(api_error(self.port, "/api/traces?status=maybe")[0], 400)
