@@ -132,23 +132,13 @@ static enum MHD_Result col_ui_traces(struct MHD_Connection *conn)
 static enum MHD_Result col_ui_trace(struct MHD_Connection *conn)
 {
     const char *id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "id");
-    char hex[33];
+    col_vstore_filter_t f; /* its trace_id: the id checked and lowercased */
+    const char *why;
     col_buf_t b = {0};
-    size_t i;
 
-    if (id == NULL || strlen(id) != 32)
+    if (id == NULL || strlen(id) != 32 || !col_vstore_filter_set(&f, "trace_id", id, &why))
         return col_ui_error(conn, MHD_HTTP_BAD_REQUEST, "id: a trace id of 32 hex digits");
-    for (i = 0; i < 32; i++) {
-        char c = id[i];
-
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return col_ui_error(conn, MHD_HTTP_BAD_REQUEST, "id: a trace id of 32 hex digits");
-        hex[i] = c;
-    }
-    hex[32] = '\0';
-    if (!col_vstore_trace_json(&b, hex)) {
+    if (!col_vstore_trace_json(&b, f.trace_id)) {
         col_buf_free(&b);
         return col_ui_error(conn, MHD_HTTP_NOT_FOUND,
                             "no such trace held (never seen, or let go for newer ones)");
