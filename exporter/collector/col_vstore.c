@@ -572,15 +572,33 @@ void col_vstore_traces_json(col_buf_t *b, const col_vstore_filter_t *f)
     free(all);
 }
 
+/* 32 hex digits as 16 bytes; 0 if hex is not that. */
+static int col_vs_unhex(const char *hex, uint8_t *out)
+{
+    size_t i;
+
+    for (i = 0; i < 32; i++) {
+        char c = hex[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+        if (v < 0)
+            return 0;
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+    }
+    return hex[32] == '\0';
+}
+
 int col_vstore_trace_json(col_buf_t *b, const char *hex_id)
 {
     const col_vtrace_t *t;
     col_vsum_t m;
+    uint8_t id[16];
     size_t i;
 
+    if (!col_vs_unhex(hex_id, id))
+        return 0;
     pthread_mutex_lock(&col_vs_lock);
-    for (t = col_vs_oldest; t && strcmp(t->hex, hex_id) != 0; t = t->newer)
-        ;
+    t = col_vs_nbuckets ? *col_vs_slot(id) : NULL;
     if (t) {
         col_vs_summarize(t, &m);
         col_buf_puts(b, "{\"summary\":");
