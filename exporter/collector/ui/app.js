@@ -156,6 +156,7 @@ async function showList(q, refresh) {
     const tr = el("tr", {class: "trace-row", "data-trace-id": t.traceId,
                          "data-error": t.error ? "true" : "false"},
       el("td", {}, started.toLocaleTimeString()),
+      el("td", {class: "tid", title: t.traceId}, t.traceId.slice(0, 8)),
       el("td", {class: "root"}, t.rootName, " ", el("span", {class: "muted"}, t.rootService)),
       el("td", {}, ...t.services.map(serviceTag)),
       el("td", {class: "num duration", "data-ms": t.durationMs}, ms(t.durationMs)),
