@@ -6,10 +6,12 @@
  * cannot choose ids that share a bucket) and kept on a list in the order
  * first seen, the oldest first, which is the order they go in when a cap is
  * reached. A span's JSON is made before the lock is taken, so the web
- * server's threads wait only for pointers to move.
+ * server's threads wait only for pointers to move. The service map is
+ * col_vmap.c's.
  */
 #define _GNU_SOURCE
 #include "col_vstore.h"
+#include "col_vstore_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -17,37 +19,18 @@
 #include <string.h>
 
 #define COL_VSTORE_NAME_MAX 256  /* bytes of a name or service kept for the lists */
-#define COL_VSTORE_MAP_NODES 256 /* services on the map; more are left off, said so */
-#define COL_VSTORE_MAP_EDGES 1024
 #define COL_VSTORE_LIST_SERVICES 16 /* services named in a trace's summary */
-
-typedef struct col_vspan {
-    uint8_t id[8], parent[8];
-    int has_id, has_parent;
-    uint64_t start, end;
-    int kind, error, in_flight;
-    char *name, *service;
-    char *json; /* an ExportTraceServiceRequest of this span alone */
-    size_t bytes;
-} col_vspan_t;
-
-typedef struct col_vtrace {
-    struct col_vtrace *hnext;         /* in its bucket */
-    struct col_vtrace *older, *newer; /* in the order first seen */
-    uint8_t id[16];
-    char hex[33];
-    col_vspan_t *spans;
-    size_t n, cap, bytes;
-} col_vtrace_t;
 
 col_vstore_counts_t col_vstore_count;
 
-static pthread_mutex_t col_vs_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t col_vs_lock = PTHREAD_MUTEX_INITIALIZER;
 static col_vstore_cfg_t col_vs_cfg;
 static col_vtrace_t **col_vs_bucket;
 static size_t col_vs_nbuckets;
-static col_vtrace_t *col_vs_oldest, *col_vs_newest;
-static size_t col_vs_traces, col_vs_spans, col_vs_bytes;
+col_vtrace_t *col_vs_oldest;
+size_t col_vs_traces;
+static col_vtrace_t *col_vs_newest;
+static size_t col_vs_spans, col_vs_bytes;
 
 #define COL_VS_COUNT(f, n) __atomic_add_fetch(&col_vstore_count.f, (n), __ATOMIC_RELAXED)
 
@@ -425,13 +408,6 @@ typedef struct col_vsum {
     size_t errors, in_flight;
 } col_vsum_t;
 
-/* The end of a span for durations: an in-flight span lasts as long as it
- * has been known to (its end as sent, at least its start). */
-static uint64_t col_vs_end(const col_vspan_t *s)
-{
-    return s->end > s->start ? s->end : s->start;
-}
-
 static void col_vs_summarize(const col_vtrace_t *t, col_vsum_t *m)
 {
     size_t i;
@@ -477,7 +453,7 @@ static int col_vs_matches(const col_vsum_t *m, const col_vstore_filter_t *f)
     return f->service[0] == '\0' || col_vs_has_service(m->t, f->service);
 }
 
-static void col_vs_ms(col_buf_t *b, const char *key, uint64_t ns)
+void col_vs_ms(col_buf_t *b, const char *key, uint64_t ns)
 {
     col_buf_printf(b, ",\"%s\":%.3f", key, (double)ns / 1e6);
 }
@@ -613,185 +589,4 @@ int col_vstore_trace_json(col_buf_t *b, const char *hex_id)
     }
     pthread_mutex_unlock(&col_vs_lock);
     return t != NULL;
-}
-
-/* ---- the service map ------------------------------------------------------ */
-
-typedef struct col_vnode {
-    const char *service;
-    unsigned long long requests, errors, timed;
-    uint64_t sum_ns, max_ns;
-} col_vnode_t;
-
-typedef struct col_vedge {
-    size_t from, to;
-    unsigned long long calls, errors, timed;
-    uint64_t sum_ns, max_ns;
-} col_vedge_t;
-
-typedef struct col_vmap {
-    col_vnode_t node[COL_VSTORE_MAP_NODES];
-    col_vedge_t edge[COL_VSTORE_MAP_EDGES];
-    size_t nodes, edges, left_off;
-} col_vmap_t;
-
-/* The node of svc; COL_VSTORE_MAP_NODES if there is no room for it. */
-static size_t col_vmap_node(col_vmap_t *m, const char *svc)
-{
-    size_t i;
-
-    for (i = 0; i < m->nodes; i++)
-        if (strcmp(m->node[i].service, svc) == 0)
-            return i;
-    if (m->nodes == COL_VSTORE_MAP_NODES)
-        return m->left_off++, COL_VSTORE_MAP_NODES;
-    m->node[m->nodes].service = svc;
-    return m->nodes++;
-}
-
-static void col_vmap_time(unsigned long long *timed, uint64_t *sum, uint64_t *max,
-                          const col_vspan_t *s)
-{
-    uint64_t d = col_vs_end(s) - s->start;
-
-    if (s->in_flight)
-        return; /* not over: no latency yet */
-    (*timed)++;
-    *sum += d;
-    if (d > *max)
-        *max = d;
-}
-
-static void col_vmap_edge(col_vmap_t *m, size_t from, size_t to, const col_vspan_t *s)
-{
-    size_t i;
-    col_vedge_t *e;
-
-    for (i = 0; i < m->edges && (m->edge[i].from != from || m->edge[i].to != to); i++)
-        ;
-    if (i == m->edges) {
-        if (m->edges == COL_VSTORE_MAP_EDGES) {
-            m->left_off++;
-            return;
-        }
-        m->edge[m->edges++] = (col_vedge_t){.from = from, .to = to};
-    }
-    e = &m->edge[i];
-    e->calls++;
-    e->errors += (unsigned long long)s->error;
-    col_vmap_time(&e->timed, &e->sum_ns, &e->max_ns, s);
-}
-
-static const col_vtrace_t *col_vs_sorting;
-
-static int col_vs_by_id(const void *a, const void *b)
-{
-    return memcmp(col_vs_sorting->spans[*(const size_t *)a].id,
-                  col_vs_sorting->spans[*(const size_t *)b].id, 8);
-}
-
-static const col_vspan_t *col_vs_parent(const col_vtrace_t *t, const size_t *by_id,
-                                        const col_vspan_t *s)
-{
-    size_t lo = 0, hi = t->n;
-
-    if (!s->has_parent)
-        return NULL;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const col_vspan_t *p = &t->spans[by_id[mid]];
-        int c = p->has_id ? memcmp(p->id, s->parent, 8) : -1;
-
-        if (c == 0)
-            return p;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* One trace onto the map: a service's requests are its spans that serve
- * (SERVER, CONSUMER) or begin the trace; an edge is a span whose parent is
- * another service's. */
-static void col_vmap_trace(col_vmap_t *m, const col_vtrace_t *t, size_t *by_id)
-{
-    size_t i;
-
-    for (i = 0; i < t->n; i++)
-        by_id[i] = i;
-    col_vs_sorting = t; /* under col_vs_lock: one sort at a time */
-    qsort(by_id, t->n, sizeof(*by_id), col_vs_by_id);
-    for (i = 0; i < t->n; i++) {
-        const col_vspan_t *s = &t->spans[i], *p = col_vs_parent(t, by_id, s);
-        size_t to = col_vmap_node(m, s->service), from;
-
-        if (to == COL_VSTORE_MAP_NODES)
-            continue;
-        if (p == NULL || s->kind == 2 || s->kind == 5) {
-            col_vnode_t *n = &m->node[to];
-
-            n->requests++;
-            n->errors += (unsigned long long)s->error;
-            col_vmap_time(&n->timed, &n->sum_ns, &n->max_ns, s);
-        }
-        if (p && strcmp(p->service, s->service) != 0 &&
-            (from = col_vmap_node(m, p->service)) != COL_VSTORE_MAP_NODES)
-            col_vmap_edge(m, from, to, s);
-    }
-}
-
-static void col_vmap_latency(col_buf_t *b, unsigned long long timed, uint64_t sum, uint64_t max)
-{
-    col_vs_ms(b, "avgMs", timed ? sum / timed : 0);
-    col_vs_ms(b, "maxMs", max);
-}
-
-static void col_vmap_json(col_buf_t *b, const col_vmap_t *m)
-{
-    size_t i;
-
-    col_buf_puts(b, "{\"nodes\":[");
-    for (i = 0; i < m->nodes; i++) {
-        const col_vnode_t *n = &m->node[i];
-
-        col_buf_puts(b, i ? ",{\"service\":" : "{\"service\":");
-        col_json_string(b, n->service);
-        col_buf_printf(b, ",\"requests\":%llu,\"errors\":%llu", n->requests, n->errors);
-        col_vmap_latency(b, n->timed, n->sum_ns, n->max_ns);
-        col_buf_put(b, "}", 1);
-    }
-    col_buf_puts(b, "],\"edges\":[");
-    for (i = 0; i < m->edges; i++) {
-        const col_vedge_t *e = &m->edge[i];
-
-        col_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
-        col_json_string(b, m->node[e->from].service);
-        col_buf_puts(b, ",\"to\":");
-        col_json_string(b, m->node[e->to].service);
-        col_buf_printf(b, ",\"calls\":%llu,\"errors\":%llu", e->calls, e->errors);
-        col_vmap_latency(b, e->timed, e->sum_ns, e->max_ns);
-        col_buf_put(b, "}", 1);
-    }
-    col_buf_printf(b, "],\"leftOff\":%zu,\"traces\":%zu}", m->left_off, col_vs_traces);
-}
-
-void col_vstore_services_json(col_buf_t *b)
-{
-    col_vmap_t *m = calloc(1, sizeof(*m));
-    size_t *by_id = malloc(COL_VSTORE_TRACE_SPANS * sizeof(*by_id));
-    const col_vtrace_t *t;
-
-    if (m == NULL || by_id == NULL) {
-        b->oom = 1;
-    } else {
-        pthread_mutex_lock(&col_vs_lock);
-        for (t = col_vs_oldest; t; t = t->newer)
-            col_vmap_trace(m, t, by_id);
-        col_vmap_json(b, m); /* the names are the store's: still under the lock */
-        pthread_mutex_unlock(&col_vs_lock);
-    }
-    free(by_id);
-    free(m);
 }

@@ -81,7 +81,7 @@ int col_vstore_filter_set(col_vstore_filter_t *f, const char *key, const char *v
 void col_vstore_traces_json(col_buf_t *b, const col_vstore_filter_t *f);
 /* GET /api/trace?id=: one trace with every span; 0 if none has that id. */
 int col_vstore_trace_json(col_buf_t *b, const char *hex_id);
-/* GET /api/services: the service map of the traces held. */
+/* GET /api/services: the service map of the traces held (col_vmap.c). */
 void col_vstore_services_json(col_buf_t *b);
 
 #endif
