@@ -5,7 +5,7 @@
  * traces, spans and bytes letting the oldest trace go and counting it, the
  * per-trace cap, the list's filters and their refusals, the service map's
  * figures, names escaped in the JSON, and readers on other threads while
- * spans come in.
+ * spans come in; the sink passing every batch on.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "../../exporter/collector/col_sink.h"
 #include "../../exporter/collector/col_vstore.h"
 #include "otlp_build.h"
 
@@ -390,6 +391,26 @@ static void readers_on_other_threads(void **state)
     assert_int_equal(s, 100);
 }
 
+static void the_sink_only_looks(void **state)
+{
+    col_arena_t *arena;
+    col_request_t *r = tb_request(chain, 4, &arena);
+    col_batch_t b = {r, 4, arena, 0};
+    size_t t, s, bytes;
+
+    (void)state;
+    assert_string_equal(col_sink_view.name, "view");
+    assert_int_equal(col_sink_view.take(&b), COL_PASS);
+    assert_ptr_equal(b.arena, arena); /* the batch is still the caller's */
+    col_arena_free(arena);
+    col_vstore_held(&t, &s, &bytes);
+    assert_int_equal(t, 1);
+    assert_int_equal(s, 4);
+    col_buf_reset(&out);
+    assert_true(col_vstore_trace_json(&out, TRACE_HEX("01"))); /* copied, not borrowed */
+    assert_non_null(strstr(out.p, "GET /inventory"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(service_map, setup, teardown),
         cmocka_unit_test_setup_teardown(names_are_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(readers_on_other_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_sink_only_looks, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
