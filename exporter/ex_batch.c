@@ -98,15 +98,17 @@ enum {
 /* Send the batch as one datagram. Returns 0 if it was kept for later. */
 static int ex_flush_locked(int mode)
 {
-    static uint8_t env[EX_ENVELOPE_MAX];
+    static uint8_t env[EX_ENVELOPE_MAX], loss[EX_LOSS_ATTRS_MAX];
     struct iovec iov[2];
     struct msghdr msg;
-    size_t env_len;
+    size_t env_len, loss_len;
     ex_tx_t res;
 
     if (ex_spans_n == 0)
         return 1;
-    env_len = ex_otlp_envelope(ex_resource, ex_resource_len, ex_spans_len, env, sizeof(env));
+    loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span is lost */
+    env_len = ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len, ex_spans_len,
+                                    env, sizeof(env));
     iov[0].iov_base = env;
     iov[0].iov_len = env_len;
     iov[1].iov_base = ex_spans;

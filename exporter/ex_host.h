@@ -47,6 +47,7 @@ typedef struct ex_host {
     uint64_t *spans[EX_TX_OFF + 1];   /* spans by what the send came to (EX_TX_SENT: exported) */
     uint64_t *batches_sent;           /* datagrams sent */
     uint64_t *spans_unencodable;      /* spans too large to encode */
+    uint64_t *spans_capped;           /* spans the host dropped at its state cap (read only) */
 } ex_host_t;
 
 /* The host, as ex_batch_init was given it. */

@@ -7,10 +7,13 @@
 #define _GNU_SOURCE
 #include "ex_loss.h"
 #include "ex_host.h"
+#include "ex_otlp.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 static int ex_said_here;              /* until the first fork */
 static int *ex_said = &ex_said_here;  /* then on a page the children share */
@@ -23,6 +26,18 @@ static const char *const ex_lost_why[EX_TX_OFF + 1] = {
     [EX_TX_FDLIMIT] = "the fd table nearly full",
     [EX_TX_OFF] = "SPANSHIM_SOCKET unusable",
 };
+
+/* What the collector is told, by reason (spanshim.spans_dropped.<name>):
+ * the transport's reasons counted here, and two of the host's counters,
+ * which a fork child inherits and so counts from where they were then. */
+static const char *const ex_lost_key[EX_TX_OFF] = {
+    [EX_TX_BUSY] = "spanshim.spans_dropped.socket_full",
+    [EX_TX_NOCOLLECTOR] = "spanshim.spans_dropped.no_collector",
+    [EX_TX_UNTRUSTED] = "spanshim.spans_dropped.untrusted",
+    [EX_TX_FDLIMIT] = "spanshim.spans_dropped.fd_limit",
+};
+static uint64_t ex_unencodable_at_fork, ex_capped_at_fork;
+static char ex_instance[17]; /* this process instance's id, drawn at its first loss */
 
 void ex_loss_note(ex_tx_t res, unsigned n)
 {
@@ -71,10 +86,55 @@ void ex_loss_before_fork(void)
     errno = saved;
 }
 
+static uint64_t ex_host_count(const uint64_t *counter)
+{
+    return counter ? __atomic_load_n(counter, __ATOMIC_RELAXED) : 0;
+}
+
 void ex_loss_after_fork(void)
 {
     int r;
 
     for (r = 0; r <= EX_TX_OFF; r++)
         ex_lost[r] = 0; /* the parent tells its own */
+    ex_unencodable_at_fork = ex_host_count(ex_host.spans_unencodable);
+    ex_capped_at_fork = ex_host_count(ex_host.spans_capped);
+    ex_instance[0] = '\0'; /* another process instance */
+}
+
+/* 64 random bits in hex; the clock and pid if the kernel has none to give. */
+static void ex_draw_instance(void)
+{
+    uint64_t v;
+
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+        v = ex_mono_ns() ^ (uint64_t)getpid() << 40;
+    snprintf(ex_instance, sizeof(ex_instance), "%016llx", (unsigned long long)v);
+}
+
+static size_t ex_loss_kv(uint8_t *buf, size_t len, const char *key, uint64_t n)
+{
+    return n ? len + ex_otlp_resource_kv(buf + len, key, NULL, (int64_t)n) : len;
+}
+
+size_t ex_loss_attrs(uint8_t *buf, size_t cap)
+{
+    uint64_t unencodable = ex_host_count(ex_host.spans_unencodable) - ex_unencodable_at_fork;
+    uint64_t capped = ex_host_count(ex_host.spans_capped) - ex_capped_at_fork, any;
+    size_t len = 0;
+    int r;
+
+    any = unencodable | capped;
+    for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
+        any |= __atomic_load_n(&ex_lost[r], __ATOMIC_RELAXED);
+    /* Six keys under 40 bytes with their varints and the id: well within. */
+    if (any == 0 || cap < EX_LOSS_ATTRS_MAX)
+        return 0;
+    if (ex_instance[0] == '\0')
+        ex_draw_instance();
+    len = ex_otlp_resource_kv(buf, "spanshim.loss.instance", ex_instance, 0);
+    for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
+        len = ex_loss_kv(buf, len, ex_lost_key[r], __atomic_load_n(&ex_lost[r], __ATOMIC_RELAXED));
+    len = ex_loss_kv(buf, len, "spanshim.spans_dropped.too_large", unencodable);
+    return ex_loss_kv(buf, len, "spanshim.spans_dropped.state_cap", capped);
 }

@@ -13,11 +13,25 @@
  * the same line is noise. The flag lives on a page shared with the
  * children, mapped at the first fork (nothing for programs that never
  * fork). A program that execs starts over: it is another program.
+ *
+ * The collector is told too, in band: once this process has lost a span,
+ * every datagram it sends carries its counts so far, by reason, as
+ * resource attributes (spanshim.spans_dropped.<reason>, integers, and
+ * spanshim.loss.instance, a random id of this process instance). The counts
+ * are cumulative, so a datagram that is itself lost loses no count: the
+ * next one that gets through carries them all, and the collector keeps the
+ * largest value it saw per instance and reason (repeats and reordering
+ * change nothing). The id tells apart two processes of one pid (an exec, a
+ * reused pid); a fork child draws its own and counts from zero. Until the
+ * first loss nothing is added: the datagrams are as they were.
  */
 #ifndef EX_LOSS_H
 #define EX_LOSS_H
 
 #include "ex_transport.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 /* n spans were dropped for the reason res (not EX_TX_SENT). */
 void ex_loss_note(ex_tx_t res, unsigned n);
@@ -27,5 +41,9 @@ void ex_loss_report(void);
 void ex_loss_before_fork(void);
 /* In a fork child: its own count, from zero. */
 void ex_loss_after_fork(void);
+
+/* The Resource fields that carry this process's loss counts into buf
+ * (EX_LOSS_ATTRS_MAX bytes): their length, 0 while nothing was lost. */
+size_t ex_loss_attrs(uint8_t *buf, size_t cap);
 
 #endif

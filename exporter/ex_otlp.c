@@ -265,8 +265,39 @@ size_t ex_otlp_resource(const ex_process_t *p, uint8_t *buf, size_t cap)
     return os.bytes_written;
 }
 
+size_t ex_otlp_resource_kv(uint8_t *buf, const char *key, const char *str, int64_t num)
+{
+    size_t kn = strlen(key), vn = str ? strlen(str) : 0, any, kv, n = 0;
+
+    /* AnyValue { string_value = 1 | int_value = 3 } */
+    any = str ? 1 + ex_varint_len(vn) + vn : 1 + ex_varint_len((uint64_t)num);
+    kv = 1 + ex_varint_len(kn) + kn + 1 + ex_varint_len(any) + any;
+    buf[n++] = opentelemetry_proto_resource_v1_Resource_attributes_tag << 3 | PB_WT_STRING;
+    n += ex_varint(buf + n, kv);
+    buf[n++] = 1 << 3 | PB_WT_STRING; /* KeyValue.key */
+    n += ex_varint(buf + n, kn);
+    memcpy(buf + n, key, kn);
+    n += kn;
+    buf[n++] = 2 << 3 | PB_WT_STRING; /* KeyValue.value */
+    n += ex_varint(buf + n, any);
+    if (str) {
+        buf[n++] = 1 << 3 | PB_WT_STRING;
+        n += ex_varint(buf + n, vn);
+        memcpy(buf + n, str, vn);
+        return n + vn;
+    }
+    buf[n++] = 3 << 3 | PB_WT_VARINT;
+    return n + ex_varint(buf + n, (uint64_t)num);
+}
+
 size_t ex_otlp_envelope(const uint8_t *res, size_t res_len, size_t spans_len, uint8_t *buf,
                         size_t cap)
+{
+    return ex_otlp_envelope_more(res, res_len, NULL, 0, spans_len, buf, cap);
+}
+
+size_t ex_otlp_envelope_more(const uint8_t *res, size_t res_len, const uint8_t *more,
+                             size_t more_len, size_t spans_len, uint8_t *buf, size_t cap)
 {
     static const char scope_name[] = "spanshim", scope_version[] = EX_VERSION;
     uint8_t scope[64];
@@ -283,15 +314,19 @@ size_t ex_otlp_envelope(const uint8_t *res, size_t res_len, size_t spans_len, ui
     scope_len += sizeof(scope_version) - 1;
 
     ss_len = 1 + ex_varint_len(scope_len) + scope_len + spans_len;
-    rs_len = 1 + ex_varint_len(res_len) + res_len + 1 + ex_varint_len(ss_len) + ss_len;
-    if (cap < 32 + res_len + scope_len)
+    rs_len = 1 + ex_varint_len(res_len + more_len) + res_len + more_len + 1 +
+             ex_varint_len(ss_len) + ss_len;
+    if (cap < 32 + res_len + more_len + scope_len)
         return 0;
     buf[n++] = 0x0a; /* ExportTraceServiceRequest.resource_spans */
     n += ex_varint(buf + n, rs_len);
     buf[n++] = 0x0a; /* ResourceSpans.resource */
-    n += ex_varint(buf + n, res_len);
+    n += ex_varint(buf + n, res_len + more_len);
     memcpy(buf + n, res, res_len);
     n += res_len;
+    if (more_len) /* more Resource fields: a message's fields may come in any order */
+        memcpy(buf + n, more, more_len);
+    n += more_len;
     buf[n++] = 0x12; /* ResourceSpans.scope_spans */
     n += ex_varint(buf + n, ss_len);
     buf[n++] = 0x0a; /* ScopeSpans.scope */

@@ -17,7 +17,8 @@
 
 #define EX_SPAN_MAX 8192        /* one encoded span, at most */
 #define EX_RESOURCE_MAX 4096    /* the encoded resource, at most */
-#define EX_ENVELOPE_MAX (EX_RESOURCE_MAX + 128)
+#define EX_LOSS_ATTRS_MAX 512     /* the loss counts added to the resource, at most (ex_loss.h) */
+#define EX_ENVELOPE_MAX (EX_RESOURCE_MAX + EX_LOSS_ATTRS_MAX + 128)
 
 /* Encode s as field 2 (tag, length, Span) into buf. Returns the length,
  * or 0 if it does not fit. */
@@ -39,6 +40,16 @@ size_t ex_otlp_resource(const ex_process_t *p, uint8_t *buf, size_t cap);
 /* Write the envelope that goes before `spans_len` bytes of spans. */
 size_t ex_otlp_envelope(const uint8_t *res, size_t res_len, size_t spans_len, uint8_t *buf,
                         size_t cap);
+/* The same with more_len bytes of Resource fields (ex_otlp_resource_kv's)
+ * after the resource's own. */
+size_t ex_otlp_envelope_more(const uint8_t *res, size_t res_len, const uint8_t *more,
+                             size_t more_len, size_t spans_len, uint8_t *buf, size_t cap);
+
+/* One Resource.attributes field, into buf: key (under 100 bytes) with the
+ * string str, or with the integer num when str is NULL. Returns its length
+ * (at most EX_RESOURCE_KV_MAX with a string under 32 bytes). */
+#define EX_RESOURCE_KV_MAX 160
+size_t ex_otlp_resource_kv(uint8_t *buf, const char *key, const char *str, int64_t num);
 
 /* Decode OTEL_RESOURCE_ATTRIBUTES ("k=v,k2=v2", percent-encoded) into
  * out as "k\0v\0k2\0v2\0\0". Returns 0 and leaves out empty on any error. */

@@ -44,6 +44,7 @@ void ss_export_init(int argc, char **argv)
         },
         .batches_sent = &ss_count.batches_sent,
         .spans_unencodable = &ss_count.spans_dropped_encode,
+        .spans_capped = &ss_count.spans_dropped_memory,
     };
 
     ex_batch_init(&host, argc, argv);
