@@ -477,3 +477,8 @@ void col_metrics_render(col_buf_t *b)
                    col_unpaired);
     pthread_mutex_unlock(&col_m_lock);
 }
+
+void col_metrics_label(col_buf_t *b, const char *name, const char *v)
+{
+    col_label(b, name, v);
+}

@@ -27,4 +27,8 @@ void col_metrics_reset(void);
 void col_metrics_counter(col_buf_t *b, const char *name, const char *labels, const char *help,
                          unsigned long long v);
 
+/* Append name="value" (after a comma if b holds labels already), the value
+ * cut and escaped as the label values of every series here are. */
+void col_metrics_label(col_buf_t *b, const char *name, const char *v);
+
 #endif
