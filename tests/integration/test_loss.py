@@ -1,0 +1,126 @@
+"""No silent loss: a traced program loses spans while its collector is
+paused (its socket full) and then gone (no collector); once a collector
+takes its datagrams again, that collector's /metrics and exit line show the
+lost spans for the program's service, by reason, exactly as many as the
+shim's own exit counters (SPANSHIM_LOG=debug) say, and the loss counts are
+not left in the resources written to the file."""
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import PY, Collector, free_port
+from test_metrics import parse, scrape
+
+# Each line "N PORT": N refused connections to PORT (a span each), then "done".
+PROG = r"""
+import socket, sys
+for line in sys.stdin:
+    n, port = map(int, line.split())
+    for i in range(n):
+        c = socket.socket()
+        c.connect_ex(("127.0.0.1", port))
+        c.close()
+    print("done", flush=True)
+"""
+
+SERVICE = "lossy"
+
+
+class NoSilentLoss(unittest.TestCase):
+    def setUp(self):
+        self.cols = []
+
+    def tearDown(self):
+        for c in self.cols:
+            if c.proc.poll() is None:
+                c.proc.send_signal(signal.SIGCONT)
+                c.stop()
+
+    def collector(self, sock=None):
+        port = free_port()
+        col = Collector(extra=["--metrics-listen", "127.0.0.1:%d" % port], sock=sock)
+        col.metrics_port = port
+        self.cols.append(col)
+        return col
+
+    def step(self, n):
+        """n spans, to a port of their own: a span to that port says they came."""
+        port = free_port()
+        self.prog.stdin.write(b"%d %d\n" % (n, port))
+        self.prog.stdin.flush()
+        self.assertEqual(self.prog.stdout.readline(), b"done\n")
+        return port
+
+    def arrived(self, col, port, timeout=30):
+        """Whether a span of the step to port reached col."""
+        return col.wait_spans(1, timeout=timeout, pred=lambda s: s.service == SERVICE and
+                              port in s.attrs.values())
+
+    def until_one_arrives(self, col):
+        """Steps of one span until one reaches col (the shim retries a
+        collector it could not reach once a second)."""
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.arrived(col, self.step(1), timeout=0.5):
+                return
+        self.fail("no span reached the collector")
+
+    def test_lost_spans_are_counted_per_service(self):
+        first = self.collector()
+        env = first.env(SERVICE, SPANSHIM_LOG="debug")
+        # stderr to a file: at debug level every failed send is a line
+        err_path = os.path.join(first.dir, "prog.err")
+        with open(err_path, "wb") as err_file:
+            self.prog = subprocess.Popen([PY, "-c", PROG], env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=err_file)
+        self.assertTrue(self.arrived(first, self.step(3)), "export works")
+
+        # Paused: its socket fills, and whole batches are dropped.
+        first.proc.send_signal(signal.SIGSTOP)
+        self.step(30000)
+        time.sleep(0.5)
+        first.proc.send_signal(signal.SIGCONT)
+        self.until_one_arrives(first)
+        first.stop()
+
+        # Gone: what leaves before the next one starts is dropped.
+        self.step(5)
+        time.sleep(0.6)  # the flush thread sends it (EX_FLUSH_MS) and finds no one
+        self.step(4)
+        time.sleep(0.6)
+        second = self.collector(sock=first.sock)
+        self.until_one_arrives(second)
+        self.until_one_arrives(second)  # nothing the program made is left unsent
+        self.prog.stdin.close()
+        code = self.prog.wait(timeout=30)
+        self.prog.stdout.close()
+        with open(err_path, errors="replace") as f:
+            err = f.read()
+        self.assertEqual(code, 0, err[-2000:])
+        full = int(re.search(r"spans_dropped_full: (\d+)", err).group(1))
+        nocol = int(re.search(r"spans_dropped_nocollector: (\d+)", err).group(1))
+        self.assertGreater(full, 0)
+        self.assertGreaterEqual(nocol, 9)
+        second.fence()
+
+        code, body = scrape(second.metrics_port)
+        self.assertEqual(code, 200)
+        m = parse(body)
+        name = "spanshim_shim_spans_dropped_total"
+        self.assertEqual(m[(name, frozenset({("service_name", SERVICE),
+                                             ("reason", "socket_full")}))], full)
+        self.assertEqual(m[(name, frozenset({("service_name", SERVICE),
+                                             ("reason", "no_collector")}))], nocol)
+        for s in second.spans():
+            self.assertFalse([k for k in s.res if k.startswith("spanshim.")], s.res)
+        second.stop()
+        self.assertIn("the shims lost %d spans before they got here: %s %d (socket_full %d, "
+                      "no_collector %d)" % (full + nocol, SERVICE, full + nocol, full, nocol),
+                      second.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
