@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "ex_batch.h"
+#include "ex_backlog.h"
 #include "ex_host.h"
 #include "ex_loss.h"
 #include "ex_otlp.h"
@@ -92,41 +93,89 @@ void ex_batch_init(const ex_host_t *host, int argc, char **argv)
 /* How a flush treats a collector whose queue is full. */
 enum {
     EX_KEEP_IF_FULL,   /* keep the batch for a later try (it still has room) */
-    EX_DROP_IF_FULL,   /* the batch must go now: drop it if it cannot */
+    EX_DROP_IF_FULL,   /* the batch must go now: to the backlog, else dropped */
+    EX_DROP_ALL,       /* the last chance (exit, exec): the backlog too */
 };
 
-/* Send the batch as one datagram. Returns 0 if it was kept for later. */
-static int ex_flush_locked(int mode)
+/* n spans (len bytes of them) as one datagram in this process's envelope. */
+static ex_tx_t ex_send_spans(const uint8_t *spans, size_t len)
 {
     static uint8_t env[EX_ENVELOPE_MAX], loss[EX_LOSS_ATTRS_MAX];
     struct iovec iov[2];
     struct msghdr msg;
     size_t env_len, loss_len;
-    ex_tx_t res;
 
-    if (ex_spans_n == 0)
-        return 1;
     loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span is lost */
-    env_len = ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len, ex_spans_len,
-                                    env, sizeof(env));
+    env_len = ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len, len, env,
+                                    sizeof(env));
     iov[0].iov_base = env;
     iov[0].iov_len = env_len;
-    iov[1].iov_base = ex_spans;
-    iov[1].iov_len = ex_spans_len;
+    iov[1].iov_base = (void *)spans;
+    iov[1].iov_len = len;
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    res = ex_transport_send(&msg);
-    /* The collector is behind: a batch with room left waits for it. */
-    if (res == EX_TX_BUSY && mode == EX_KEEP_IF_FULL && ex_spans_len + EX_SPAN_MAX <= EX_BATCH_MAX)
-        return 0;
-    ex_count(ex_host.spans[res], ex_spans_n);
+    return ex_transport_send(&msg);
+}
+
+/* What became of n spans, counted. */
+static void ex_account(ex_tx_t res, unsigned n)
+{
+    ex_count(ex_host.spans[res], n);
     if (res == EX_TX_SENT)
         ex_count(ex_host.batches_sent, 1);
-    ex_loss_note(res, ex_spans_n);
+    ex_loss_note(res, n);
+}
+
+/* The batches a busy collector left waiting, oldest first, until it is
+ * busy again (then, if drop, they are dropped). */
+static void ex_send_backlog(int drop)
+{
+    const uint8_t *spans;
+    size_t len;
+    unsigned n;
+
+    while ((spans = ex_backlog_oldest(&len, &n)) != NULL) {
+        ex_tx_t res = ex_send_spans(spans, len);
+
+        if (res == EX_TX_BUSY && !drop)
+            return;
+        ex_account(res, n);
+        ex_backlog_pop();
+    }
+}
+
+static void ex_batch_reset(void)
+{
     ex_spans_len = 0;
     ex_spans_n = 0;
-    return 1;
+}
+
+/* Send the batch as one datagram, after any left waiting. Returns 0 if
+ * something was kept for later (the batch, or the backlog). */
+static int ex_flush_locked(int mode)
+{
+    ex_tx_t res = EX_TX_BUSY;
+
+    if (ex_backlog_count())
+        ex_send_backlog(mode == EX_DROP_ALL);
+    if (ex_spans_n == 0)
+        return ex_backlog_count() == 0;
+    if (ex_backlog_count() == 0) /* else the socket is full: the older ones go first */
+        res = ex_send_spans(ex_spans, ex_spans_len);
+    if (res == EX_TX_BUSY && mode != EX_DROP_ALL) {
+        /* The collector is behind: a batch with room left waits for it; a
+         * full one waits in the backlog while a new one fills. */
+        if (mode == EX_KEEP_IF_FULL && ex_spans_len + EX_SPAN_MAX <= EX_BATCH_MAX)
+            return 0;
+        if (ex_backlog_put(ex_spans, ex_spans_len, ex_spans_n)) {
+            ex_batch_reset();
+            return 0;
+        }
+    }
+    ex_account(res, ex_spans_n);
+    ex_batch_reset();
+    return ex_backlog_count() == 0;
 }
 
 void ex_batch_flush(void)
@@ -141,20 +190,22 @@ void ex_batch_flush(void)
         nanosleep(&pause, NULL);
         ss_lock(&ex_lock);
     }
-    ex_flush_locked(EX_DROP_IF_FULL);
+    ex_flush_locked(EX_DROP_ALL);
     ss_unlock(&ex_lock);
     errno = saved;
 }
 
 static void *ex_flusher(void *arg)
 {
-    struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 4};
+    const struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 4}, soon = {0, 2 * 1000000L};
 
     (void)arg;
     for (;;) {
-        nanosleep(&ts, NULL);
+        /* Batches waiting for a busy collector: look again soon. */
+        nanosleep(ex_backlog_count() ? &soon : &ts, NULL);
         ss_lock(&ex_lock);
-        if (ex_spans_n && ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
+        if (ex_backlog_count() ||
+            (ex_spans_n && ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull))
             ex_flush_locked(EX_KEEP_IF_FULL);
         ss_unlock(&ex_lock);
     }
@@ -250,8 +301,8 @@ void ex_batch_after_fork(int may_start_thread)
 {
     ex_thread_running = 0;
     ss_lock_reset(&ex_lock);
-    ex_spans_len = 0;          /* the parent ships its own spans */
-    ex_spans_n = 0;
+    ex_batch_reset();          /* the parent ships its own spans */
+    ex_backlog_after_fork();
     ex_thread_started = !may_start_thread; /* threads do not survive fork */
     ex_transport_after_fork();
     ex_loss_after_fork();

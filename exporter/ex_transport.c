@@ -146,6 +146,22 @@ static int ex_place(int fd, int *keep)
     return fd;
 }
 
+/* A datagram's bytes count against its sender's buffer until the
+ * collector has read it: the default (208 KiB) holds six half-full
+ * batches, fewer than the ten the collector's queue takes
+ * (net.unix.max_dgram_qlen). Asked for 1 MiB (the kernel doubles it, and
+ * caps it at net.core.wmem_max but for root); only what is in flight is
+ * ever taken. */
+#define EX_SNDBUF (1 << 20)
+
+static void ex_size_sndbuf(int fd)
+{
+    int size = EX_SNDBUF;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 /* A socket connected to the collector, checked; -1 and why not. */
 static int ex_open(int *keep, ex_tx_t *res)
 {
@@ -165,6 +181,7 @@ static int ex_open(int *keep, ex_tx_t *res)
         *res = ex_failed(EX_TX_FDLIMIT, "the fd table is nearly full: no socket for %s", path);
         return -1;
     }
+    ex_size_sndbuf(fd);
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, path, strlen(path));

@@ -1,0 +1,68 @@
+/*
+ * ex_backlog.c - a ring of batch-sized slots in one lazily made mapping
+ * (see ex_backlog.h).
+ */
+#define _GNU_SOURCE
+#include "ex_backlog.h"
+#include "ex_batch.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+typedef struct ex_slot {
+    size_t len;
+    unsigned n;
+    uint8_t spans[EX_BATCH_MAX];
+} ex_slot_t;
+
+static ex_slot_t *ex_slots; /* EX_BACKLOG_MAX of them, once needed */
+static unsigned ex_first, ex_count_kept;
+
+int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n)
+{
+    ex_slot_t *s;
+
+    if (ex_count_kept == EX_BACKLOG_MAX || len > EX_BATCH_MAX)
+        return 0;
+    if (ex_slots == NULL) {
+        void *m = mmap(NULL, sizeof(ex_slot_t) * EX_BACKLOG_MAX, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (m == MAP_FAILED)
+            return 0;
+        ex_slots = m;
+    }
+    s = &ex_slots[(ex_first + ex_count_kept) % EX_BACKLOG_MAX];
+    memcpy(s->spans, spans, len);
+    s->len = len;
+    s->n = n;
+    __atomic_store_n(&ex_count_kept, ex_count_kept + 1, __ATOMIC_RELAXED);
+    return 1;
+}
+
+const uint8_t *ex_backlog_oldest(size_t *len, unsigned *n)
+{
+    if (ex_count_kept == 0)
+        return NULL;
+    *len = ex_slots[ex_first].len;
+    *n = ex_slots[ex_first].n;
+    return ex_slots[ex_first].spans;
+}
+
+void ex_backlog_pop(void)
+{
+    if (ex_count_kept == 0)
+        return;
+    ex_first = (ex_first + 1) % EX_BACKLOG_MAX;
+    __atomic_store_n(&ex_count_kept, ex_count_kept - 1, __ATOMIC_RELAXED);
+}
+
+unsigned ex_backlog_count(void)
+{
+    return __atomic_load_n(&ex_count_kept, __ATOMIC_RELAXED);
+}
+
+void ex_backlog_after_fork(void)
+{
+    ex_first = ex_count_kept = 0; /* the mapping is the child's copy: reused */
+}

@@ -1,0 +1,38 @@
+/*
+ * ex_backlog.h - full batches a busy collector could not take yet.
+ *
+ * The kernel queues only a few datagrams on a Unix socket (net.unix.
+ * max_dgram_qlen, 10 by default, which only root can change), so a
+ * collector that is not scheduled for a few milliseconds while a process
+ * sends tens of thousands of spans a second finds its socket full, and a
+ * batch with no room left was dropped. Now such a batch is copied here and
+ * the batcher goes on filling a fresh one; what is here leaves first, oldest
+ * first, as soon as the socket takes it again (the flush thread looks every
+ * 2 ms while anything waits). Only when all EX_BACKLOG_MAX slots are taken
+ * is a batch dropped. The program never waits for the collector.
+ *
+ * The slots are one anonymous mapping made at the first batch that needs
+ * one: a process whose collector keeps up never has it, and its pages are
+ * only touched as slots are used. All calls are under the batcher's lock.
+ */
+#ifndef EX_BACKLOG_H
+#define EX_BACKLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EX_BACKLOG_MAX 16
+
+/* Keep a copy of a batch (n spans in len bytes, at most EX_BATCH_MAX):
+ * 1, or 0 when every slot is taken (or there is no memory for them). */
+int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n);
+/* The oldest batch kept, NULL if none. */
+const uint8_t *ex_backlog_oldest(size_t *len, unsigned *n);
+/* It is gone (sent or dropped). */
+void ex_backlog_pop(void);
+/* Batches kept; may be read without the lock (a hint for the flush thread). */
+unsigned ex_backlog_count(void);
+/* In a fork child: the parent ships its own. */
+void ex_backlog_after_fork(void);
+
+#endif
