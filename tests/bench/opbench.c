@@ -15,6 +15,11 @@
  *
  * The benchmark runs each at two values of N and takes the difference, so
  * start-up (loading, the shim's constructor) cancels out.
+ *
+ *   opbench http-paced RATE SECONDS
+ *                      http's exchanges, RATE spans a second (two an
+ *                      exchange) for SECONDS: the load of one process whose
+ *                      spans the transport must keep up with (shim_rate.py).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static void die(const char *what)
@@ -88,24 +94,62 @@ static void opaque(long n)
     }
 }
 
-static void http(long n)
+static void http_once(int cli, int srv)
 {
     static const char req[] = "GET /orders?id=7 HTTP/1.1\r\nHost: shop:8080\r\n"
                               "User-Agent: opbench\r\n\r\n";
     static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     char buf[1024];
+
+    if (send(cli, req, sizeof(req) - 1, 0) != (ssize_t)(sizeof(req) - 1))
+        die("send");
+    read_until(srv, buf, sizeof(buf), "\r\n\r\n", 0);
+    if (send(srv, resp, sizeof(resp) - 1, 0) != (ssize_t)(sizeof(resp) - 1))
+        die("send");
+    read_until(cli, buf, sizeof(buf), NULL, sizeof(resp) - 1);
+}
+
+static void http(long n)
+{
     int cli, srv;
     long i;
 
     tcp_pair(&cli, &srv);
-    for (i = 0; i < n; i++) {
-        if (send(cli, req, sizeof(req) - 1, 0) != (ssize_t)(sizeof(req) - 1))
-            die("send");
-        read_until(srv, buf, sizeof(buf), "\r\n\r\n", 0);
-        if (send(srv, resp, sizeof(resp) - 1, 0) != (ssize_t)(sizeof(resp) - 1))
-            die("send");
-        read_until(cli, buf, sizeof(buf), NULL, sizeof(resp) - 1);
+    for (i = 0; i < n; i++)
+        http_once(cli, srv);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Exchanges in steps of a millisecond's worth, each step waiting for its
+ * time: the rate holds on average and never runs ahead. */
+static void http_paced(double rate, double seconds)
+{
+    double per_ms = rate / 2 / 1000, start = now_s(), done = 0;
+    long total = (long)(rate / 2 * seconds);
+    int cli, srv;
+
+    tcp_pair(&cli, &srv);
+    while (done < (double)total) {
+        double due = start + done / (rate / 2), late = due - now_s();
+        long i;
+
+        if (late > 0) {
+            struct timespec ts = {(time_t)late, (long)((late - (double)(time_t)late) * 1e9)};
+
+            nanosleep(&ts, NULL);
+        }
+        for (i = 0; i < (long)per_ms + 1 && done < (double)total; i++, done++)
+            http_once(cli, srv);
     }
+    printf("{\"exchanges\": %ld, \"spans\": %ld, \"seconds\": %.3f}\n", total, 2 * total,
+           now_s() - start);
 }
 
 /* The client sends req, the server reads it whole and answers resp,
@@ -182,6 +226,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "opaque") == 0)
         opaque(n);
+    else if (argc > 3 && strcmp(argv[1], "http-paced") == 0)
+        http_paced(atof(argv[2]), atof(argv[3]));
     else if (argc > 1 && strcmp(argv[1], "http") == 0)
         http(n);
     else if (argc > 1 && strcmp(argv[1], "redis") == 0)
@@ -189,7 +235,7 @@ int main(int argc, char **argv)
     else if (argc > 1 && strcmp(argv[1], "pg") == 0)
         pg(n);
     else {
-        fprintf(stderr, "usage: opbench opaque|http|redis|pg N\n");
+        fprintf(stderr, "usage: opbench opaque|http|redis|pg N | http-paced RATE SECONDS\n");
         return 2;
     }
     return 0;
