@@ -11,6 +11,8 @@ BENCHMARKS.md and BENCHMARKS.png (gnuplot) in the repository's root.
   (f) memory: RSS of nginx after 1,000,000 requests, and per idle connection
   (g) pgbench -S (select-only), traced: a span per query (the server untraced)
   (h) nginx and php-fpm over FastCGI serving a small PHP page, both traced
+  (i) the transport: one traced process making 100,000 spans/s for 60 s
+      (shim_rate.py): spans sent, received, dropped, the collector's CPU
 
 usage: bench.py [--quick]   (--quick: fewer, shorter runs, for a smoke test)"""
 import json
@@ -324,6 +326,7 @@ def main():
     results["d"] = run_script("instructions.py")
     results["e"] = [run_script("collector_rate.py", "300000" if QUICK else "1000000")
                     for _ in range(1 if QUICK else 3)]
+    results["i"] = run_script("shim_rate.py", "100000", "10" if QUICK else "60")
     with open(os.path.join(tempfile.gettempdir(), "spanshim-bench.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
     import report
