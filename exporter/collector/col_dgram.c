@@ -76,58 +76,79 @@ static void col_dgram_enqueue(const uint8_t *data, ssize_t n, const struct ucred
     }
 }
 
-/* One datagram (its full length, even if cut) and who sent it. */
-static ssize_t col_recv(int fd, uint8_t *buf, struct ucred *who)
-{
+/* Datagrams taken from the kernel in one call: its queue holds only a few
+ * (net.unix.max_dgram_qlen, 10 by default), and a sender that finds it
+ * full must keep or drop its batch, so the socket is emptied with as few
+ * calls as it holds datagrams, not two (poll, recvmsg) for each. */
+#define COL_RX_BATCH 16
+
+typedef struct col_rx {
+    struct mmsghdr m[COL_RX_BATCH];
+    struct iovec v[COL_RX_BATCH];
     union {
         struct cmsghdr h;
         char space[CMSG_SPACE(sizeof(struct ucred))];
-    } ctl;
-    struct iovec v = {buf, COL_DGRAM_MAX};
-    struct msghdr m;
-    struct cmsghdr *c;
-    ssize_t n;
+    } ctl[COL_RX_BATCH];
+    uint8_t buf[COL_RX_BATCH][COL_DGRAM_MAX];
+} col_rx_t;
 
-    memset(&m, 0, sizeof(m));
-    m.msg_iov = &v;
-    m.msg_iovlen = 1;
-    m.msg_control = &ctl;
-    m.msg_controllen = sizeof(ctl);
+/* Up to COL_RX_BATCH datagrams (each one's full length, even if cut),
+ * without waiting: how many, or -1. */
+static int col_recv_many(int fd, col_rx_t *rx)
+{
+    int i;
+
+    memset(rx->m, 0, sizeof(rx->m));
+    for (i = 0; i < COL_RX_BATCH; i++) {
+        rx->v[i].iov_base = rx->buf[i];
+        rx->v[i].iov_len = COL_DGRAM_MAX;
+        rx->m[i].msg_hdr.msg_iov = &rx->v[i];
+        rx->m[i].msg_hdr.msg_iovlen = 1;
+        rx->m[i].msg_hdr.msg_control = &rx->ctl[i];
+        rx->m[i].msg_hdr.msg_controllen = sizeof(rx->ctl[i]);
+    }
+    return recvmmsg(fd, rx->m, COL_RX_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+}
+
+/* Who sent a datagram, as the kernel says (SO_PASSCRED). */
+static void col_sender(struct msghdr *m, struct ucred *who)
+{
+    struct cmsghdr *c;
+
     who->pid = 0;
     who->uid = (uid_t)-1;
     who->gid = (gid_t)-1;
-    n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_TRUNC);
-    for (c = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+    for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
             c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
             memcpy(who, CMSG_DATA(c), sizeof(*who));
-    return n;
 }
 
 /* Empty the socket as fast as datagrams come; after a stop, take what is
  * still queued in the kernel, then finish. */
 static void *col_dgram_thread(void *arg)
 {
-    uint8_t *buf = malloc(COL_DGRAM_MAX);
+    col_rx_t *rx = malloc(sizeof(*rx));
     struct ucred who;
 
     (void)arg;
-    while (buf) {
+    while (rx) {
         struct pollfd p = {col_rx_fd, POLLIN, 0};
-        int stopping = col_stopping();
-        ssize_t n;
+        int stopping = col_stopping(), n, i;
 
         if (!stopping && poll(&p, 1, 100) <= 0)
             continue;
         if (stopping && col_stop_handling_over())
             break; /* what still comes is lost with the socket, uncounted */
-        n = col_recv(col_rx_fd, buf, &who);
-        if (n >= 0)
-            col_dgram_enqueue(buf, n, &who);
-        else if (stopping && errno != EINTR)
+        n = col_recv_many(col_rx_fd, rx);
+        for (i = 0; i < n; i++) {
+            col_sender(&rx->m[i].msg_hdr, &who);
+            col_dgram_enqueue(rx->buf[i], (ssize_t)rx->m[i].msg_len, &who);
+        }
+        if (n < 0 && stopping && errno != EINTR)
             break;
     }
-    free(buf);
+    free(rx);
     __atomic_store_n(&col_rx_done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
