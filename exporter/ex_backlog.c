@@ -40,21 +40,32 @@ int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n)
     return 1;
 }
 
-const uint8_t *ex_backlog_oldest(size_t *len, unsigned *n)
+unsigned ex_backlog_oldest(struct iovec *iov, unsigned max, size_t room, size_t *len,
+                           unsigned *n)
 {
-    if (ex_count_kept == 0)
-        return NULL;
-    *len = ex_slots[ex_first].len;
-    *n = ex_slots[ex_first].n;
-    return ex_slots[ex_first].spans;
+    unsigned k;
+
+    *len = 0;
+    *n = 0;
+    for (k = 0; k < max && k < ex_count_kept; k++) {
+        ex_slot_t *s = &ex_slots[(ex_first + k) % EX_BACKLOG_MAX];
+
+        if (k && *len + s->len > room)
+            break;
+        iov[k].iov_base = s->spans;
+        iov[k].iov_len = s->len;
+        *len += s->len;
+        *n += s->n;
+    }
+    return k;
 }
 
-void ex_backlog_pop(void)
+void ex_backlog_pop(unsigned k)
 {
-    if (ex_count_kept == 0)
-        return;
-    ex_first = (ex_first + 1) % EX_BACKLOG_MAX;
-    __atomic_store_n(&ex_count_kept, ex_count_kept - 1, __ATOMIC_RELAXED);
+    if (k > ex_count_kept)
+        k = ex_count_kept;
+    ex_first = (ex_first + k) % EX_BACKLOG_MAX;
+    __atomic_store_n(&ex_count_kept, ex_count_kept - k, __ATOMIC_RELAXED);
 }
 
 unsigned ex_backlog_count(void)

@@ -97,25 +97,31 @@ enum {
     EX_DROP_ALL,       /* the last chance (exit, exec): the backlog too */
 };
 
-/* n spans (len bytes of them) as one datagram in this process's envelope. */
-static ex_tx_t ex_send_spans(const uint8_t *spans, size_t len)
+/* Spans (len bytes in iov[1..n_iov]) as one datagram in this process's
+ * envelope, which goes into iov[0]. */
+static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len)
 {
     static uint8_t env[EX_ENVELOPE_MAX], loss[EX_LOSS_ATTRS_MAX];
-    struct iovec iov[2];
     struct msghdr msg;
-    size_t env_len, loss_len;
+    size_t loss_len;
 
     loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span is lost */
-    env_len = ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len, len, env,
-                                    sizeof(env));
     iov[0].iov_base = env;
-    iov[0].iov_len = env_len;
-    iov[1].iov_base = (void *)spans;
-    iov[1].iov_len = len;
+    iov[0].iov_len = ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len, len,
+                                           env, sizeof(env));
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
-    msg.msg_iovlen = 2;
+    msg.msg_iovlen = 1 + n_iov;
     return ex_transport_send(&msg);
+}
+
+static ex_tx_t ex_send_spans(const uint8_t *spans, size_t len)
+{
+    struct iovec iov[2];
+
+    iov[1].iov_base = (void *)spans;
+    iov[1].iov_len = len;
+    return ex_send_iov(iov, 1, len);
 }
 
 /* What became of n spans, counted. */
@@ -127,21 +133,23 @@ static void ex_account(ex_tx_t res, unsigned n)
     ex_loss_note(res, n);
 }
 
-/* The batches a busy collector left waiting, oldest first, until it is
- * busy again (then, if drop, they are dropped). */
+/* The batches a busy collector left waiting, oldest first (several a
+ * datagram where the send buffer has room), until it is busy again (then,
+ * if drop, they are dropped). */
 static void ex_send_backlog(int drop)
 {
-    const uint8_t *spans;
+    struct iovec iov[1 + EX_BACKLOG_JOIN];
     size_t len;
-    unsigned n;
+    unsigned k, n;
 
-    while ((spans = ex_backlog_oldest(&len, &n)) != NULL) {
-        ex_tx_t res = ex_send_spans(spans, len);
+    while ((k = ex_backlog_oldest(iov + 1, EX_BACKLOG_JOIN, ex_transport_dgram_room(), &len,
+                                  &n)) != 0) {
+        ex_tx_t res = ex_send_iov(iov, k, len);
 
         if (res == EX_TX_BUSY && !drop)
             return;
         ex_account(res, n);
-        ex_backlog_pop();
+        ex_backlog_pop(k);
     }
 }
 

@@ -53,6 +53,7 @@ static ino_t ex_fd_ino;
 static uint64_t ex_retry_ns;     /* no reconnect attempt before this */
 static ex_tx_t ex_retry_why;     /* what the last failed attempt found */
 static int ex_keep_off;          /* the kept socket gave way: one per batch from now on */
+static size_t ex_room;           /* ex_transport_dgram_room() for the kept socket */
 static ss_lock_t ex_tx_lock = SS_LOCK_INIT;
 static char ex_path[EX_SOCKPATH_MAX];      /* what the socket is connected to */
 static char ex_why[EX_SOCKPATH_MAX + 160]; /* the last failure, said by ex_loss */
@@ -154,16 +155,25 @@ static int ex_place(int fd, int *keep)
  * ever taken. */
 #define EX_SNDBUF (1 << 20)
 
-static void ex_size_sndbuf(int fd)
+static size_t ex_size_sndbuf(int fd)
 {
     int size = EX_SNDBUF;
+    socklen_t len = sizeof(size);
 
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0 || size < 0)
+        size = 0;
+    return (size_t)size / 4 < EX_DGRAM_SPANS_MAX ? (size_t)size / 4 : EX_DGRAM_SPANS_MAX;
+}
+
+size_t ex_transport_dgram_room(void)
+{
+    return __atomic_load_n(&ex_room, __ATOMIC_RELAXED);
 }
 
 /* A socket connected to the collector, checked; -1 and why not. */
-static int ex_open(int *keep, ex_tx_t *res)
+static int ex_open(int *keep, ex_tx_t *res, size_t *room)
 {
     char path[EX_SOCKPATH_MAX];
     struct sockaddr_un sa;
@@ -181,7 +191,7 @@ static int ex_open(int *keep, ex_tx_t *res)
         *res = ex_failed(EX_TX_FDLIMIT, "the fd table is nearly full: no socket for %s", path);
         return -1;
     }
-    ex_size_sndbuf(fd);
+    *room = ex_size_sndbuf(fd);
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, path, strlen(path));
@@ -205,6 +215,7 @@ static int ex_open(int *keep, ex_tx_t *res)
 static int ex_connected(ex_tx_t *res)
 {
     struct stat st;
+    size_t room;
     int fd, keep;
 
     if (ex_fd >= 0) {
@@ -217,7 +228,7 @@ static int ex_connected(ex_tx_t *res)
         *res = ex_retry_why;
         return -1;
     }
-    fd = ex_open(&keep, res);
+    fd = ex_open(&keep, res, &room);
     if (fd < 0) {
         /* Asked again a second later: a collector may start, a table empty. */
         ex_retry_ns = ex_mono_ns() + 1000000000ull;
@@ -230,6 +241,7 @@ static int ex_connected(ex_tx_t *res)
         ex_fd_dev = st.st_dev;
         ex_fd_ino = st.st_ino;
     }
+    __atomic_store_n(&ex_room, room, __ATOMIC_RELAXED); /* a batch's own socket is sized alike */
     return fd;
 }
 

@@ -26,6 +26,11 @@ ex_tx_t ex_transport_send(const struct msghdr *msg);
 /* Why the last send that failed did: a sentence with the socket's path
  * ("cannot reach the collector at PATH: Connection refused"). */
 const char *ex_transport_why(void);
+/* Bytes of spans one datagram may carry: what the collector takes
+ * (EX_DGRAM_SPANS_MAX) within a quarter of the kept socket's send buffer,
+ * so that several are in flight (0 before the first connect: one batch). */
+#define EX_DGRAM_SPANS_MAX (240 * 1024)
+size_t ex_transport_dgram_room(void);
 /* In a fork child: the parent may have been waiting to reconnect. */
 void ex_transport_after_fork(void);
 
