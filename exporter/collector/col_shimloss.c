@@ -360,8 +360,16 @@ static int col_shimloss_wanted(void)
 
 static int col_shimloss_take(col_batch_t *b)
 {
-    col_shimloss_add(b->r, b->now_ms);
+    if (b->r) /* else the walk saw no spanshim.* resource key: nothing to count */
+        col_shimloss_add(b->r, b->now_ms);
     return COL_PASS;
+}
+
+/* Decoded only when a resource may carry the counts: they must come out
+ * of the JSON too, and the JSON from the wire would keep them. */
+static int col_shimloss_needs_request(const col_batch_t *b)
+{
+    return b->spanshim_res;
 }
 
 static void col_shimloss_line(col_buf_t *b)
@@ -379,6 +387,7 @@ const col_sink_t col_sink_shimloss = {
     .name = "shimloss",
     .wanted = col_shimloss_wanted,
     .take = col_shimloss_take,
+    .needs_request = col_shimloss_needs_request,
     .render = col_shimloss_render,
     .totals = col_shimloss_line,
     .troubled = col_shimloss_troubled,

@@ -259,6 +259,15 @@ static void the_sink_passes_every_batch_on(void **state)
     b.r = request(&t, 1);
     b.now_ms = 1;
     assert_true(col_sink_shimloss.wanted());
+    b.spanshim_res = 1; /* the wire walk saw a spanshim.* resource key */
+    assert_true(col_sink_shimloss.needs_request(&b));
+    assert_int_equal(col_sink_shimloss.take(&b), COL_PASS);
+    assert_int_equal(metric("web", "socket_full"), 3);
+
+    /* JSON from the wire, not decoded: nothing to look at, nothing needed. */
+    b.r = NULL;
+    b.spanshim_res = 0;
+    assert_false(col_sink_shimloss.needs_request(&b));
     assert_int_equal(col_sink_shimloss.take(&b), COL_PASS);
     assert_int_equal(metric("web", "socket_full"), 3);
 }
