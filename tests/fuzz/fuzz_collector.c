@@ -30,6 +30,7 @@
 #include "../../exporter/collector/col_json.h"
 #include "../../exporter/collector/col_metrics.h"
 #include "../../exporter/collector/col_print.h"
+#include "../../exporter/collector/col_shimloss.h"
 #include "../../exporter/collector/col_tail.h"
 #include "../../exporter/collector/col_vstore.h"
 #include "../pb_varint.h"
@@ -207,6 +208,7 @@ static void through_sinks(const uint8_t *data, size_t size)
                 wire.p);
         __builtin_trap();
     }
+    col_shimloss_add(r, now); /* after the comparison: it takes its keys out of r */
     col_print_add(devnull, r, now);
     col_print_due(devnull, now, size & 1);
     col_vstore_add(r);
@@ -217,6 +219,9 @@ static void through_sinks(const uint8_t *data, size_t size)
 
         col_buf_reset(&out);
         col_metrics_render(&out);
+        col_shimloss_render(&out);
+        col_shimloss_totals(&out);
+        col_loss_json(&out);
         col_vstore_filter_init(&f);
         col_buf_reset(&out);
         col_vstore_traces_json(&out, &f);
