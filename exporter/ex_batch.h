@@ -8,9 +8,11 @@
  * at exit, and before exec. Sending never blocks and never raises SIGPIPE.
  * A collector that is behind gets time: a batch that still has room is
  * kept and tried again (and for up to 100 ms at exit) while spans keep
- * arriving; a full one, or one that still cannot go at exit, is dropped and
- * counted, as is everything when no collector listens (ex_transport.h
- * says where they go and which reason a drop is counted under).
+ * arriving; a full one waits in the backlog (ex_backlog.h) while a new one
+ * fills; one that finds the backlog full, or still cannot go at exit, is
+ * dropped and counted, as is everything when no collector listens
+ * (ex_transport.h says where they go and which reason a drop is counted
+ * under).
  */
 #ifndef EX_BATCH_H
 #define EX_BATCH_H
