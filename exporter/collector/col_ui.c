@@ -11,6 +11,7 @@
 #include "col_ui.h"
 #include "col_http.h"
 #include "col_json.h"
+#include "col_shimloss.h"
 #include "col_ui_assets.h"
 #include "col_vstore.h"
 
@@ -166,6 +167,14 @@ static enum MHD_Result col_ui_answer(void *cls, struct MHD_Connection *conn, con
         col_buf_t b = {0};
 
         col_vstore_services_json(&b);
+        return col_ui_json(conn, MHD_HTTP_OK, &b);
+    }
+    if (strcmp(url, "/api/lost") == 0) { /* what the shims lost before it came */
+        col_buf_t b = {0};
+
+        col_buf_puts(&b, "{\"lost\":");
+        col_loss_json(&b);
+        col_buf_put(&b, "}", 1);
         return col_ui_json(conn, MHD_HTTP_OK, &b);
     }
     if (strcmp(url, "/favicon.ico") == 0) /* none: a browser asks anyway */

@@ -21,15 +21,20 @@ def fixed64(field, v):
     return bytes([field << 3 | 1]) + v.to_bytes(8, "little")
 
 
-def attribute(key, value):
-    """A span's KeyValue: a str value is a string, a bool a bool, an int an int."""
+def key_value(key, value):
+    """A KeyValue: a str value is a string, a bool a bool, an int an int."""
     if isinstance(value, bool):
         any_value = bytes([2 << 3, int(value)])
     elif isinstance(value, int):
         any_value = bytes([3 << 3]) + varint(value)
     else:
         any_value = pb_len(1, value.encode() if isinstance(value, str) else value)
-    return pb_len(9, pb_len(1, key.encode()) + pb_len(2, any_value))
+    return pb_len(1, key.encode()) + pb_len(2, any_value)
+
+
+def attribute(key, value):
+    """A span's attribute (Span field 9)."""
+    return pb_len(9, key_value(key, value))
 
 
 def span(trace, sid, name, parent=0, start=10 ** 18, dur=5000, kind=2, attrs=(), error=False):
@@ -46,12 +51,16 @@ def span(trace, sid, name, parent=0, start=10 ** 18, dur=5000, kind=2, attrs=(),
     return s
 
 
-def batch(spans, service=None):
-    """An ExportTraceServiceRequest: one resource, one scope."""
+def batch(spans, service=None, resource_attrs=()):
+    """An ExportTraceServiceRequest: one resource (service.name, then
+    resource_attrs: (key, value) pairs), one scope."""
     rs = b""
-    if service is not None:
-        kv = pb_len(1, b"service.name") + pb_len(2, pb_len(1, service))
-        rs += pb_len(1, pb_len(1, kv))
+    if service is not None or resource_attrs:
+        res = b""
+        if service is not None:
+            res += pb_len(1, pb_len(1, b"service.name") + pb_len(2, pb_len(1, service)))
+        res += b"".join(pb_len(1, key_value(k, v)) for k, v in resource_attrs)
+        rs += pb_len(1, res)
     rs += pb_len(2, b"".join(pb_len(2, s) for s in spans))
     return pb_len(1, rs)
 

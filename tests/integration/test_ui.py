@@ -104,8 +104,12 @@ class Viewer(unittest.TestCase):
         cls.root_span = span(CRAFTED_TRACE, 1, b"checkout", start=cls.t0, dur=200 * MS)
         cls.charge = dict(trace=CRAFTED_TRACE, sid=2, name=b"charge card", parent=1, kind=3,
                           start=cls.t0 + 50 * MS)
+        # Its resource says what the shim lost before it (col_shimloss).
         send_all(cls.col, [batch([cls.root_span, span(
-            **cls.charge, dur=0, attrs=[("spanshim.span.in_flight", True)])], b"payments")])
+            **cls.charge, dur=0, attrs=[("spanshim.span.in_flight", True)])], b"payments", (
+                ("spanshim.spans_dropped.socket_full", 7),
+                ("spanshim.spans_dropped.no_collector", 2),
+                ("spanshim.loss.instance", "00112233445566aa")))])
         cls.crafted = "%032x" % CRAFTED_TRACE
         for tid, n in ((cls.trace["slow"], 4), (cls.trace["error"], 4), (cls.crafted, 2)):
             wait_for("trace %s in the viewer" % tid, lambda t=tid, n=n: [
@@ -124,7 +128,8 @@ class Viewer(unittest.TestCase):
             {"goto": "#/"}, {"filter": {"service": "inventory"}, "list": "inventory"},
             {"goto": "#/"}, {"filter": {"trace_id": cls.trace["slow"][:12]}, "list": "by_id"},
             {"goto": "#/"}, {"filter": {"max_ms": "250", "status": "ok"}, "list": "short_ok"},
-            {"goto": "#/services"}, {"services": "map"},
+            {"lost": "lost_on_list"},
+            {"goto": "#/services"}, {"services": "map"}, {"lost": "lost"},
             {"screenshot": os.path.join(SHOTS, "services.png")},
         ])
         print("\nscreenshots of the viewer: %s/{list,trace,services}.png" % SHOTS)
@@ -261,6 +266,18 @@ class Viewer(unittest.TestCase):
         self.assertEqual(sorted(g["service"] for g in m["graphNodes"]), sorted(nodes))
         self.assertEqual(sorted((g["from"], g["to"]) for g in m["graphEdges"]), sorted(edges))
         self.assertIn("2 req", [g["text"] for g in m["graphNodes"] if g["service"] == "nginx"][0])
+
+    def test_spans_the_shims_lost(self):
+        """A shim's report of lost spans shows on every page and, by reason,
+        beside the service map."""
+        line = "9 spans lost before they reached the collector: payments 9"
+        self.assertEqual(self.shown["lost_on_list"]["line"], line)
+        self.assertEqual(self.shown["lost"]["line"], line)
+        self.assertEqual(sorted(self.shown["lost"]["rows"]),
+                         [["payments", "no_collector", "2"], ["payments", "socket_full", "7"]])
+        self.assertEqual(api(self.port, "/api/lost")["lost"], [
+            {"service": "payments", "reason": "socket_full", "spans": 7},
+            {"service": "payments", "reason": "no_collector", "spans": 2}])
 
     def test_in_flight_until_the_whole_span_comes(self):
         wf = self.shown["in_flight"]

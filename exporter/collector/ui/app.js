@@ -432,6 +432,27 @@ function showServices() {
   }, (e) => problem("service map: " + e.message));
 }
 
+/* What the shims lost before their spans got here: a line on every page,
+ * and a table by service and reason beside the service map. */
+function showLost() {
+  return api("api/lost").then((body) => {
+    const rows = body.lost || [];
+    const total = rows.reduce((n, r) => n + r.spans, 0);
+    const by = new Map();
+    for (const r of rows) by.set(r.service, (by.get(r.service) || 0) + r.spans);
+    $("lost").hidden = total === 0;
+    $("lost").textContent = total === 0 ? "" : total + " spans lost before they reached the " +
+      "collector: " + [...by].map(([svc, n]) => svc + " " + n).join(", ");
+    $("lost-box").hidden = total === 0;
+    const tbody = $("lost-table").tBodies[0];
+    clear(tbody);
+    for (const r of rows)
+      tbody.append(el("tr", {class: "lost-row"}, el("td", {}, serviceTag(r.service)),
+        el("td", {}, r.reason), el("td", {class: "num"}, r.spans)));
+    paintDots(tbody);
+  }, (e) => problem("lost spans: " + e.message));
+}
+
 /* ---- pages ---------------------------------------------------------------------- */
 
 let current = "";
@@ -451,7 +472,7 @@ function route(refresh) {
   else if (view === "services") done = showServices();
   else done = showList(new URLSearchParams(h.split("?")[1] || ""), refresh);
   /* For whoever watches the page (a test): the view is drawn. */
-  Promise.resolve(done).finally(() => document.body.setAttribute("data-loaded", h));
+  Promise.all([done, showLost()]).finally(() => document.body.setAttribute("data-loaded", h));
 }
 
 function init() {

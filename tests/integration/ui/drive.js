@@ -13,6 +13,7 @@
  *   {"waterfall": NAME}                    the waterfall's rows and bars
  *   {"click": SPAN_ID, "detail": NAME}     click a span's row: the panel
  *   {"services": NAME}                     the service map's tables and graph
+ *   {"lost": NAME}                         the lost-spans line and table
  *   {"screenshot": PATH}                   the whole page as PNG
  */
 "use strict";
@@ -106,6 +107,13 @@ async function filter(page, values) {
   await page.waitForFunction(drawn, null, {timeout: 20000});
 }
 
+function lostSpans() {
+  const line = document.getElementById("lost");
+  return {line: line.hidden ? null : line.textContent,
+          rows: [...document.querySelectorAll("#lost-table tbody tr")].map(
+            (tr) => [...tr.cells].map((td) => td.textContent.trim()))};
+}
+
 async function main() {
   const plan = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
   const args = ["--disable-dev-shm-usage"].concat(process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : []);
@@ -126,6 +134,7 @@ async function main() {
         out[step.detail] = await page.evaluate(detailPanel);
       }
       if (step.services) out[step.services] = await page.evaluate(serviceMap);
+      if (step.lost) out[step.lost] = await page.evaluate(lostSpans);
       if (step.screenshot) await page.screenshot({path: step.screenshot, fullPage: true});
     }
   } finally {
