@@ -124,6 +124,11 @@ size_t col_arena_bytes(const col_arena_t *a)
     return a->bytes;
 }
 
+void *col_arena_get(col_arena_t *a, size_t n)
+{
+    return col_arena_alloc(a, n);
+}
+
 uint64_t col_hash(const void *p, size_t n)
 {
     static uint64_t key;

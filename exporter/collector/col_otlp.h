@@ -52,6 +52,9 @@ void col_arena_reset(col_arena_t *a);
 void col_arena_free(col_arena_t *a);
 /* Bytes the arena has taken from malloc. */
 size_t col_arena_bytes(const col_arena_t *a);
+/* n bytes from the arena, for a decoder that fills messages itself (as
+ * OTLP/JSON's does); NULL past COL_ARENA_MAX or out of memory. */
+void *col_arena_get(col_arena_t *a, size_t n);
 
 /* Why a message from outside did not decode. */
 typedef enum {
