@@ -9,9 +9,48 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* The daemon on a resolved address (sa) or a listening socket (fd), with
+ * the same limits for every endpoint. */
+static struct MHD_Daemon *col_http_start(const struct sockaddr *sa, int fd,
+                                         MHD_AccessHandlerCallback cb,
+                                         MHD_RequestCompletedCallback done, void *cls)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+    if (sa && sa->sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    return sa ? MHD_start_daemon(flags, 0, NULL, NULL, cb, cls, MHD_OPTION_SOCK_ADDR, sa,
+                                 MHD_OPTION_NOTIFY_COMPLETED, done, cls,
+                                 MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 10u, MHD_OPTION_END)
+              : MHD_start_daemon(flags, 0, NULL, NULL, cb, cls, MHD_OPTION_LISTEN_SOCKET, fd,
+                                 MHD_OPTION_NOTIFY_COMPLETED, done, cls,
+                                 MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 10u, MHD_OPTION_END);
+}
+
 struct MHD_Daemon *col_http_listen(const char *addr, const char *option, const char *serves,
                                    MHD_AccessHandlerCallback cb, void *cls,
                                    char host_out[COL_HTTP_HOST_MAX])
+{
+    return col_http_listen_done(addr, option, serves, cb, NULL, cls, host_out);
+}
+
+struct MHD_Daemon *col_http_listen_fd(int fd, const char *where, const char *serves,
+                                      MHD_AccessHandlerCallback cb,
+                                      MHD_RequestCompletedCallback done, void *cls)
+{
+    struct MHD_Daemon *d = col_http_start(NULL, fd, cb, done, cls);
+
+    if (d == NULL)
+        fprintf(stderr, "spanshim-collector: cannot listen on %s for %s\n", where, serves);
+    return d;
+}
+
+struct MHD_Daemon *col_http_listen_done(const char *addr, const char *option, const char *serves,
+                                        MHD_AccessHandlerCallback cb,
+                                        MHD_RequestCompletedCallback done, void *cls,
+                                        char host_out[COL_HTTP_HOST_MAX])
 {
     char host[COL_HTTP_HOST_MAX];
     const char *colon = strrchr(addr, ':'), *port, *given = addr;
@@ -45,11 +84,7 @@ struct MHD_Daemon *col_http_listen(const char *addr, const char *option, const c
         fprintf(stderr, "spanshim-collector: %s %s: %s\n", option, given, gai_strerror(rc));
         return NULL;
     }
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                             (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                         0, NULL, NULL, cb, cls, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                         MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                         MHD_OPTION_END);
+    d = col_http_start(ai->ai_addr, -1, cb, done, cls);
     freeaddrinfo(ai);
     if (host_out)
         memcpy(host_out, host, n + 1);

@@ -4,7 +4,8 @@
  *
  *   spanshim-collector --socket PATH [--jsonl FILE] [--print] [OPTIONS]
  *
- * Receivers (col_dgram.c: the shims' Unix datagram socket) only put what
+ * Receivers (col_dgram.c: the shims' Unix datagram socket; col_otlp_http.c:
+ * OTLP/HTTP from SDKs, --otlp-listen) only put what
  * they receive into a bounded queue (col_queue.h). This main thread takes
  * it, decodes each ExportTraceServiceRequest with protobuf-c, bounded
  * before and during decoding (col_wire.c, col_otlp.h), and hands each batch
@@ -28,6 +29,7 @@
 #include "col_lineage.h"
 #include "col_log.h"
 #include "col_options.h"
+#include "col_otlp_http.h"
 #include "col_otlp.h"
 #include "col_queue.h"
 #include "col_sink.h"
@@ -87,7 +89,7 @@ static int col_handle_wire(const col_item_t *d)
     if (!col_json_wire(&json, d->data, d->len, &b.spans, &b.spanshim_res) ||
         col_sinks_need_request(&b))
         return 0; /* not in the plain form, or wanted decoded: decode it */
-    COL_COUNT(decoded, 1);
+    COL_COUNT(decoded, d->from == COL_FROM_DGRAM);
     COL_COUNT(spans, b.spans);
     if (b.spans == 0)
         return 1;
@@ -103,7 +105,8 @@ static void col_handle(const col_item_t *d)
     col_decode_err_t why;
     col_batch_t b = {0};
 
-    COL_COUNT(datagrams, 1);
+    if (d->from == COL_FROM_DGRAM)
+        COL_COUNT(datagrams, 1);
     if (col_handle_wire(d))
         return;
     if (arena == NULL && (arena = col_arena_new()) == NULL) {
@@ -123,7 +126,7 @@ static void col_handle(const col_item_t *d)
         return;
     }
     b.spans = col_count_spans(b.r);
-    COL_COUNT(decoded, 1);
+    COL_COUNT(decoded, d->from == COL_FROM_DGRAM);
     COL_COUNT(spans, b.spans);
     if (b.spans == 0) {
         col_arena_reset(arena);
@@ -171,7 +174,7 @@ static int col_start_threads(int fd)
 
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    ok = col_sinks_start() && col_dgram_start(fd);
+    ok = col_sinks_start() && col_dgram_start(fd) && col_otlp_http_start();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return ok;
 }
@@ -200,6 +203,7 @@ static void col_run(void)
         }
         col_sinks_tick(col_now_ms(), closed);
         if (!closing && col_stopping() && col_dgram_finished()) {
+            col_otlp_http_stop(); /* answers what it accepted into the queue first */
             col_queue_close(); /* the next take returns the last of it */
             closing = 1;
         }

@@ -62,6 +62,36 @@ static int col_ui_option(int c, const char *v)
     return 1;
 }
 
+/* --otlp-listen HOST:PORT or unix:PATH, repeatable. */
+static int col_otlp_listen_option(const char *v)
+{
+    if (col_opt.n_otlp_listen == COL_OTLP_LISTEN_MAX) {
+        fprintf(stderr, "spanshim-collector: at most %d --otlp-listen\n", COL_OTLP_LISTEN_MAX);
+        return 0;
+    }
+    if (strncmp(v, "unix:", 5) == 0 ? v[5] == '\0' : strchr(v, ':') == NULL) {
+        fprintf(stderr, "spanshim-collector: --otlp-listen wants HOST:PORT or unix:PATH, not %s\n",
+                v);
+        return 0;
+    }
+    col_opt.otlp_listen[col_opt.n_otlp_listen++] = v;
+    return 1;
+}
+
+/* --otlp-max-mb N: 1 to 1024 MiB. */
+static int col_otlp_max_option(const char *v)
+{
+    char *end;
+    long mb = strtol(v, &end, 10);
+
+    if (*v == '\0' || *end != '\0' || mb < 1 || mb > 1024) {
+        fprintf(stderr, "spanshim-collector: --otlp-max-mb needs 1 to 1024 MiB: %s\n", v);
+        return 0;
+    }
+    col_opt.otlp_max_body = (size_t)mb << 20;
+    return 1;
+}
+
 /* A --tail-* value: a number, not negative (the ratio at most 1). */
 static int col_tail_option(int c, const char *v)
 {
@@ -165,6 +195,13 @@ static void col_usage(FILE *f)
                "  --metrics-listen HOST:PORT\n"
                "                 serve span metrics, the service graph and counters at\n"
                "                 http://HOST:PORT/metrics (Prometheus text)\n"
+               "  --otlp-listen HOST:PORT | unix:PATH\n"
+               "                 receive OTLP/HTTP from SDKs: POST /v1/traces, protobuf or JSON,\n"
+               "                 gzip or not (4318 is OTLP/HTTP's port; a Unix socket is\n"
+               "                 owner-only, or --socket-group's too); repeatable, at most " COL_STR(COL_OTLP_LISTEN_MAX) "\n"
+               "  --otlp-max-mb N\n"
+               "                 refuse (413) OTLP/HTTP bodies over N MiB, received or inflated\n"
+               "                 (" COL_STR(COL_OTLP_MAX_MB) ")\n"
                "  --tail-sampling\n"
                "                 hold each trace until --tail-wait MS (5000) after its last span,\n"
                "                 then keep it if a span is an error or slower than\n"
@@ -205,6 +242,8 @@ int col_options_parse(int argc, char **argv)
         {"allow-descendants-of", required_argument, NULL, 'D'},
         {"queue-mb", required_argument, NULL, 'Q'},
         {"metrics-listen", required_argument, NULL, 'm'},
+        {"otlp-listen", required_argument, NULL, 'H'},
+        {"otlp-max-mb", required_argument, NULL, 'B'},
         {"tail-sampling", no_argument, NULL, 'T'},
         {"tail-wait", required_argument, NULL, 'W'},
         {"tail-latency", required_argument, NULL, 'L'},
@@ -224,6 +263,7 @@ int col_options_parse(int argc, char **argv)
 
     col_opt.queue_max = (size_t)256 << 20;
     col_opt.stop_ms = COL_STOP_MS;
+    col_opt.otlp_max_body = (size_t)COL_OTLP_MAX_MB << 20;
     col_opt.tail_cfg.wait_ms = 5000;
     col_opt.tail_cfg.latency_ms = 1000;
     col_opt.tail_cfg.ratio = 0.1;
@@ -258,6 +298,14 @@ int col_options_parse(int argc, char **argv)
             break;
         case 'm':
             col_opt.metrics_listen = optarg;
+            break;
+        case 'H':
+            if (!col_otlp_listen_option(optarg))
+                return 2;
+            break;
+        case 'B':
+            if (!col_otlp_max_option(optarg))
+                return 2;
             break;
         case 'T':
             col_opt.tail = 1;

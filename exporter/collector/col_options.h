@@ -17,6 +17,8 @@
 #include "col_vstore.h"
 
 #define COL_ALLOW_MAX 16
+#define COL_OTLP_LISTEN_MAX 4
+#define COL_OTLP_MAX_MB 20 /* --otlp-max-mb's default, the OpenTelemetry Collector's */
 
 typedef struct col_options {
     const char *socket_path;
@@ -29,6 +31,9 @@ typedef struct col_options {
     int n_allow;                /* 0: any uid that can open the socket */
     pid_t descendants_of;       /* accept this process's descendants; 0: no */
     const char *metrics_listen; /* serve /metrics here; NULL: no metrics */
+    const char *otlp_listen[COL_OTLP_LISTEN_MAX]; /* OTLP/HTTP: HOST:PORT or unix:PATH */
+    int n_otlp_listen;
+    size_t otlp_max_body;       /* bytes of a request body, received and inflated */
     int tail;                   /* tail sampling, with tail_cfg */
     col_tail_cfg_t tail_cfg;
     col_fwd_cfg_t fwd;          /* fwd.url NULL: no forwarding */

@@ -23,12 +23,14 @@
 
 #define COL_TMP_SUFFIX 16 /* ".PID.tmp", the name the socket is bound under */
 
+#define COL_BOUND_MAX 8 /* the datagram socket and the --otlp-listen ones */
+
 static struct {
     char path[EX_SOCKPATH_MAX];
     dev_t dev;
     ino_t ino;
-    int placed;
-} col_bound;
+} col_bound[COL_BOUND_MAX];
+static int col_n_bound;
 
 const char *col_socket_path(const char *option, int *usage)
 {
@@ -86,9 +88,9 @@ static int col_socket_access(const char *path, const char *group, int anyone)
     return 1;
 }
 
-static int col_listens(const struct sockaddr_un *sa)
+static int col_listens(const struct sockaddr_un *sa, int type)
 {
-    int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), live;
+    int probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0), live;
 
     if (probe < 0)
         return 0;
@@ -100,7 +102,7 @@ static int col_listens(const struct sockaddr_un *sa)
 enum { COL_PATH_TAKEN, COL_PATH_EMPTY, COL_PATH_STALE };
 
 /* What is at the path now, and may the socket go there? */
-static int col_path_state(const struct sockaddr_un *sa)
+static int col_path_state(const struct sockaddr_un *sa, int type)
 {
     const char *path = sa->sun_path;
     struct stat st;
@@ -115,7 +117,7 @@ static int col_path_state(const struct sockaddr_un *sa)
     } else if (st.st_uid != geteuid()) {
         fprintf(stderr, "spanshim-collector: %s is taken by uid %u; not replacing it\n", path,
                 (unsigned)st.st_uid);
-    } else if (col_listens(sa)) {
+    } else if (col_listens(sa, type)) {
         fprintf(stderr, "spanshim-collector: a collector already listens on %s\n", path);
     } else {
         return COL_PATH_STALE; /* ours, and nobody listens: a collector that died */
@@ -151,41 +153,53 @@ static int col_put_in_place(const char *tmp, const char *path, int state)
     }
     if (state == COL_PATH_EMPTY)
         unlink(tmp);
-    if (lstat(path, &st) < 0)
+    if (lstat(path, &st) < 0 || col_n_bound == COL_BOUND_MAX)
         return 0;
-    snprintf(col_bound.path, sizeof(col_bound.path), "%s", path);
-    col_bound.dev = st.st_dev;
-    col_bound.ino = st.st_ino;
-    col_bound.placed = 1;
+    snprintf(col_bound[col_n_bound].path, sizeof(col_bound[0].path), "%s", path);
+    col_bound[col_n_bound].dev = st.st_dev;
+    col_bound[col_n_bound].ino = st.st_ino;
+    col_n_bound++;
     return 1;
 }
 
-int col_socket_bind(const char *path, const char *group, int anyone)
+/* A datagram socket ready before anyone can send: every datagram comes
+ * with its sender, and the kernel may hold many. */
+static void col_dgram_ready(int fd)
 {
-    struct sockaddr_un sa, tmp;
-    int fd, state, size = 8 << 20;
+    int size = 8 << 20;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-    if (!col_dir_safe(path) || (state = col_path_state(&sa)) == COL_PATH_TAKEN)
-        return -1;
-    tmp = sa;
-    snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d.tmp", path, (int)getpid());
-    unlink(tmp.sun_path);
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) < 0) {
-        fprintf(stderr, "spanshim-collector: cannot bind %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    /* Ready before anyone can send: every datagram comes with its sender. */
     if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
         fprintf(stderr, "spanshim-collector: cannot learn senders' credentials: %s\n",
                 strerror(errno));
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+/* Bound under a temporary name, given its access, moved into place. */
+static int col_socket_make(const char *path, int type, const char *group, int anyone)
+{
+    struct sockaddr_un sa, tmp;
+    int fd, state;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    if (!col_dir_safe(path) || (state = col_path_state(&sa, type)) == COL_PATH_TAKEN)
+        return -1;
+    tmp = sa;
+    snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d.tmp", path, (int)getpid());
+    unlink(tmp.sun_path);
+    fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) < 0 ||
+        (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+        fprintf(stderr, "spanshim-collector: cannot bind %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp.sun_path);
+        return -1;
+    }
+    if (type == SOCK_DGRAM)
+        col_dgram_ready(fd);
     if (!col_socket_access(tmp.sun_path, group, anyone) ||
         !col_put_in_place(tmp.sun_path, path, state)) {
         close(fd);
@@ -195,11 +209,29 @@ int col_socket_bind(const char *path, const char *group, int anyone)
     return fd;
 }
 
+int col_socket_bind(const char *path, const char *group, int anyone)
+{
+    return col_socket_make(path, SOCK_DGRAM, group, anyone);
+}
+
+int col_socket_listen(const char *path, const char *group)
+{
+    if (strlen(path) + COL_TMP_SUFFIX >= EX_SOCKPATH_MAX) {
+        fprintf(stderr, "spanshim-collector: %.120s: at most 91 bytes for a socket path\n",
+                path);
+        return -1;
+    }
+    return col_socket_make(path, SOCK_STREAM, group, 0);
+}
+
 void col_socket_remove(void)
 {
     struct stat st;
+    int i;
 
-    if (col_bound.placed && lstat(col_bound.path, &st) == 0 && st.st_dev == col_bound.dev &&
-        st.st_ino == col_bound.ino)
-        unlink(col_bound.path);
+    for (i = 0; i < col_n_bound; i++)
+        if (lstat(col_bound[i].path, &st) == 0 && st.st_dev == col_bound[i].dev &&
+            st.st_ino == col_bound[i].ino)
+            unlink(col_bound[i].path);
+    col_n_bound = 0;
 }

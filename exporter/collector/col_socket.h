@@ -21,7 +21,11 @@ const char *col_socket_path(const char *option, int *usage);
 /* The bound socket, or -1 after an error line; anyone: mode 0666. */
 int col_socket_bind(const char *path, const char *group, int anyone);
 
-/* At exit: unlink the path if it is still the socket bound there. */
+/* A Unix stream socket (the OTLP/HTTP receiver's), listening, placed by
+ * the same rules: owner-only, or owner and group. -1 after an error line. */
+int col_socket_listen(const char *path, const char *group);
+
+/* At exit: unlink each path that is still the socket bound there. */
 void col_socket_remove(void);
 
 #endif

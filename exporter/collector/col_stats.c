@@ -21,6 +21,9 @@ void col_stats_totals(col_buf_t *b)
 
     col_buf_printf(b, "spanshim-collector: %llu spans in %llu datagrams", COL_LOAD(col_count.spans),
                    COL_LOAD(col_count.datagrams));
+    if (COL_LOAD(col_count.http_pb) + COL_LOAD(col_count.http_json))
+        col_buf_printf(b, " and %llu OTLP/HTTP requests",
+                       COL_LOAD(col_count.http_pb) + COL_LOAD(col_count.http_json));
 #define COL_SAY(f, m, l, h, said)                                                           \
     if ((said) != NULL && COL_LOAD(col_count.f)) {                                          \
         col_buf_printf(b, "%s%llu %s", sep, COL_LOAD(col_count.f), (const char *)(said));   \

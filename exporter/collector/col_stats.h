@@ -32,6 +32,28 @@
       NULL, "datagrams not handled within the stop timeout")                                 \
     X(refused_lineage, "spanshim_collector_datagrams_dropped_total",                          \
       "reason=\"not_descendant\"", NULL, "from outside the traced program's processes")      \
+    X(http_pb, "spanshim_collector_otlp_http_requests_total", "encoding=\"protobuf\"",       \
+      "OTLP/HTTP requests POSTed to /v1/traces, by encoding.", NULL)                          \
+    X(http_json, "spanshim_collector_otlp_http_requests_total", "encoding=\"json\"", NULL,    \
+      NULL)                                                                                   \
+    X(http_spans, "spanshim_collector_otlp_http_spans_total", NULL,                           \
+      "Spans accepted from OTLP/HTTP requests.", NULL)                                        \
+    X(http_rejected, "spanshim_collector_otlp_http_spans_rejected_total",                     \
+      "reason=\"bad_id\"",                                                                    \
+      "Spans of OTLP/HTTP requests rejected (partial success), by reason.",                   \
+      "OTLP/HTTP spans rejected for their ids")                                               \
+    X(http_not_found, "spanshim_collector_otlp_http_refused_total", "reason=\"not_found\"",   \
+      "OTLP/HTTP requests refused, by reason.", "OTLP/HTTP requests to other paths")          \
+    X(http_method, "spanshim_collector_otlp_http_refused_total", "reason=\"method\"", NULL,   \
+      "OTLP/HTTP requests not POST")                                                          \
+    X(http_media, "spanshim_collector_otlp_http_refused_total", "reason=\"media_type\"",      \
+      NULL, "OTLP/HTTP requests of other content types or encodings")                         \
+    X(http_too_large, "spanshim_collector_otlp_http_refused_total", "reason=\"too_large\"",   \
+      NULL, "OTLP/HTTP requests too large")                                                   \
+    X(http_bad, "spanshim_collector_otlp_http_refused_total", "reason=\"bad_request\"", NULL, \
+      "OTLP/HTTP requests that did not decode")                                               \
+    X(http_queue_full, "spanshim_collector_otlp_http_refused_total", "reason=\"queue_full\"", \
+      NULL, "OTLP/HTTP requests refused behind")                                              \
     X(written, "spanshim_collector_jsonl_spans_total", NULL,                                  \
       "Spans written to the .jsonl file.", NULL)                                              \
     X(write_errors, "spanshim_collector_jsonl_write_errors_total", NULL,                      \
