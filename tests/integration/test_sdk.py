@@ -81,8 +81,7 @@ class SdkChain(unittest.TestCase):
                               ((sdk, 2), ("nginx", 3)), ((sdk, 3), (sdk, 2)),
                               (("backend", 2), (sdk, 3))):
             self.assertEqual(by[child]["parentSpanId"], by[parent]["spanId"], (child, parent))
-        self.assertEqual(by[("backend", 2)].attrs.get("url.query"), "via=" +
-                         ("proto" if sdk == "sdk-proto" else "json"))
+        self.assertEqual(by[("backend", 2)].attrs.get("url.query"), "via=node")
 
     def test_proto_exporter(self):
         self.check_parents(self.chain("/proto", "sdk-proto"), "sdk-proto")
