@@ -346,7 +346,8 @@ static int col_jin_bytes(col_jin_t *j, const ProtobufCFieldDescriptor *f, json_o
         return COL_JIN_FAIL(j, f, "not a string");
     s = json_object_get_string(v);
     n = (size_t)json_object_get_string_len(v);
-    if ((b->data = col_jin_alloc(j, n / 2 + 3)) == NULL)
+    /* hex: n / 2 bytes; base64: 3 for every 4 characters, 2 for the last 3 */
+    if ((b->data = col_jin_alloc(j, n / 4 * 3 + 3)) == NULL)
         return 0;
     len = hex ? col_jin_unhex(s, n, b->data) : col_jin_unbase64(s, n, b->data);
     if (len < 0)

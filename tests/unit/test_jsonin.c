@@ -191,6 +191,37 @@ static void test_ids_hex_any_case_any_length(void **state)
                    "spanId: not a hex");
 }
 
+/* Long bytes, then more allocations after them: each value whole. */
+static void test_long_bytes(void **state)
+{
+    static const char b64[] = /* bytes 0, 1, 2... 299 */
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7"
+        "PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3"
+        "eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKz"
+        "tLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v"
+        "8PHy8/T19vf4+fr7/P3+/wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4fICEiIyQlJicoKSor";
+    char json[1024];
+    col_jsonin_why_t why;
+    col_request_t *r;
+    col_span_t *s;
+    uint8_t want[300];
+    int i;
+
+    (void)state;
+    for (i = 0; i < 300; i++)
+        want[i] = (uint8_t)i;
+    snprintf(json, sizeof(json),
+             SPAN_IN("\"attributes\":[{\"key\":\"b\",\"value\":{\"bytesValue\":\"%s\"}},"
+                     "{\"key\":\"after\",\"value\":{\"stringValue\":\"%s\"}}]"),
+             b64, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+    r = decode(json, &why);
+    assert_non_null(r);
+    s = r->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_int_equal(s->attributes[0]->value->bytes_value.len, 300);
+    assert_memory_equal(s->attributes[0]->value->bytes_value.data, want, 300);
+    assert_int_equal(strlen(s->attributes[1]->value->string_value), 60);
+}
+
 static void test_numbers_and_ranges(void **state)
 {
     (void)state;
@@ -322,6 +353,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_field_every_form, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_hex_any_case_any_length, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_and_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_json, setup, teardown),
