@@ -5,8 +5,8 @@
  *   spanshim-collector --socket PATH [--jsonl FILE] [--print] [OPTIONS]
  *
  * Receivers (col_dgram.c: the shims' Unix datagram socket; col_otlp_http.c:
- * OTLP/HTTP from SDKs, --otlp-listen) only put what
- * they receive into a bounded queue (col_queue.h). This main thread takes
+ * OTLP/HTTP from SDKs, --otlp-listen) only put what they receive into a
+ * bounded queue (col_queue.h). This main thread takes
  * it, decodes each ExportTraceServiceRequest with protobuf-c, bounded
  * before and during decoding (col_wire.c, col_otlp.h), and hands each batch
  * to the sinks of col_sinks.def (col_sink.h): metrics, tail sampling, the

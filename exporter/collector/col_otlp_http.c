@@ -459,7 +459,7 @@ static enum MHD_Result col_otlp_answer(void *cls, struct MHD_Connection *c, cons
     if (p == NULL)
         return col_begin(c, url, method, state);
     if (*upload_len) {
-        if (p->body.len + *upload_len > col_opt.otlp_max_body)
+        if (p->too_large || p->body.len + *upload_len > col_opt.otlp_max_body)
             p->too_large = 1; /* read on, keep nothing, answer 413 at the end */
         else
             col_buf_put(&p->body, upload, *upload_len);

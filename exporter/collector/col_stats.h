@@ -14,8 +14,8 @@
     X(datagrams, "spanshim_collector_datagrams_total", NULL, "Datagrams received.", NULL)     \
     X(decoded, "spanshim_collector_datagrams_decoded_total", NULL,                            \
       "Datagrams that decoded as OTLP ExportTraceServiceRequest.", NULL)                      \
-    X(spans, "spanshim_collector_spans_total", NULL, "Spans received in decoded datagrams.",  \
-      NULL)                                                                                   \
+    X(spans, "spanshim_collector_spans_total", NULL,                                          \
+      "Spans received, in decoded datagrams and OTLP/HTTP requests.", NULL)                   \
     X(bad, "spanshim_collector_datagrams_dropped_total", "reason=\"not_otlp\"",               \
       "Datagrams dropped, by reason.", "not OTLP")                                           \
     X(oversized, "spanshim_collector_datagrams_dropped_total", "reason=\"oversized\"", NULL,  \

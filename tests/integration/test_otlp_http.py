@@ -119,6 +119,9 @@ class OtlpHttp(unittest.TestCase):
         self.assertEqual(got[0].service, "sdk-pb")
         self.assertEqual((got[0]["traceId"], got[0]["parentSpanId"]),
                          ("%032x" % TRACE, "0000000000001111"))
+        # an empty request is a success, as the specification says
+        self.assertEqual(post(self.col, b"")[:3:2], (200, b""))
+        self.assertEqual(post(self.col, b"{}", JS)[:3:2], (200, b"{}"))
 
     def test_json(self):
         code, h, resp = post(self.col, json_request([
