@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import tempfile
+import time
 import unittest
 
 from crafted import batch, pb_len, span
@@ -259,6 +260,32 @@ class OwnCollector(unittest.TestCase):
         self.assertEqual(len(col.wait_spans(1, pred=lambda s: s["name"] == "fits")), 1)
         self.assertEqual(col.stop(), 0)
         self.assertIn("1 OTLP/HTTP requests refused behind", col.stderr)
+
+    def test_tail_sampled_and_forwarded_to_another_collector(self):
+        """SDK spans go through tail sampling and forwarding as a shim's do,
+        here to a second spanshim-collector's --otlp-listen on a Unix socket."""
+        d = tempfile.mkdtemp(prefix="spanshim-test.")
+        path = os.path.join(d, "otlp.sock")
+        hub = Collector(extra=["--otlp-listen", "unix:" + path])
+        port = free_port()
+        col = Collector(extra=["--otlp-listen", "127.0.0.1:%d" % port, "--tail-sampling",
+                               "--tail-wait", "300", "--tail-ratio", "0",
+                               "--otlp-unix-socket", path, "--otlp-endpoint", "http://localhost"])
+        col.otlp_port = port
+        wait_port(port, col.proc)
+        ok = json_span("000000000000a001", "fast-ok", trace="%032x" % (TRACE + 1))
+        failed = dict(json_span("000000000000a002", "failed"), status={"code": 2})
+        self.assertEqual(post(col, json_request([ok]), JS)[0], 200)
+        time.sleep(0.5)  # the first trace is decided (dropped) before the second comes
+        self.assertEqual(post(col, json_request([failed]), JS)[0], 200)
+        got = hub.wait_spans(1, timeout=30, pred=lambda s: s["name"] == "failed")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0]["status"]["code"], 2)
+        self.assertEqual(got[0].service, "sdk-json")
+        self.assertEqual([s["name"] for s in hub.spans()], ["failed"])
+        self.assertEqual(col.stop(), 0)
+        self.assertEqual(hub.stop(), 0)
+        os.rmdir(d)
 
     def test_unix_socket_cannot_bind(self):
         d = tempfile.mkdtemp(prefix="spanshim-test.")
