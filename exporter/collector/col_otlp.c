@@ -11,6 +11,25 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Under AddressSanitizer what a block holds beyond what was handed out is
+ * poisoned, so a decoder writing past its allocation is caught there, not
+ * only past the block (the fuzz targets' decoders all allocate here). */
+#if defined(__SANITIZE_ADDRESS__)
+#define COL_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COL_ARENA_ASAN 1
+#endif
+#endif
+#ifdef COL_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define COL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define COL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define COL_POISON(p, n) ((void)(p), (void)(n))
+#define COL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define COL_ARENA_FIRST (8 * 1024)
 #define COL_ARENA_BLOCK (256 * 1024)
 
@@ -29,12 +48,14 @@ struct col_arena {
 
 /* Blocks grow with what the arena holds, from 8 KiB to 256 KiB: a small
  * datagram kept by tail sampling keeps a small arena. */
-static void *col_arena_alloc(void *arg, size_t n)
+static void *col_arena_alloc(void *arg, size_t asked)
 {
     col_arena_t *a = arg;
     col_block_t *b = a->blocks;
+    size_t n = (asked + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 
-    n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+    if (n < asked)
+        return NULL;
     if (b == NULL || b->cap - b->used < n) {
         size_t cap = a->bytes < COL_ARENA_FIRST ? COL_ARENA_FIRST
                      : a->bytes < COL_ARENA_BLOCK ? a->bytes : COL_ARENA_BLOCK;
@@ -49,11 +70,13 @@ static void *col_arena_alloc(void *arg, size_t n)
             return NULL;
         b->used = 0;
         b->cap = cap;
+        COL_POISON(b->data, cap);
         b->next = a->blocks;
         a->blocks = b;
         a->bytes += sizeof(*b) + cap;
     }
     b->used += n;
+    COL_UNPOISON((char *)b->data + b->used - n, asked);
     return (char *)b->data + b->used - n;
 }
 
@@ -92,11 +115,14 @@ void col_arena_reset(col_arena_t *a)
     for (b = a->blocks; b;) {
         col_block_t *next = b->next;
 
-        if (b != keep)
+        if (b != keep) {
+            COL_UNPOISON(b->data, b->cap);
             free(b);
+        }
         b = next;
     }
     if (keep && keep->cap < want) {
+        COL_UNPOISON(keep->data, keep->cap);
         free(keep);
         if ((keep = malloc(sizeof(*keep) + want)) != NULL)
             keep->cap = want;
@@ -104,6 +130,7 @@ void col_arena_reset(col_arena_t *a)
     if (keep) {
         keep->used = 0;
         keep->next = NULL;
+        COL_POISON(keep->data, keep->cap);
     }
     a->blocks = keep;
     a->bytes = keep ? sizeof(*keep) + keep->cap : 0;
@@ -115,6 +142,8 @@ void col_arena_free(col_arena_t *a)
     if (a == NULL)
         return;
     col_arena_reset(a);
+    if (a->blocks)
+        COL_UNPOISON(a->blocks->data, a->blocks->cap);
     free(a->blocks);
     free(a);
 }
