@@ -75,6 +75,16 @@ static void assert_refused(const char *json, col_jsonin_err_t err, const char *s
 #define SPAN_IN(x) "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{" x "}]}]}]}"
 #define ATTR_IN(x) SPAN_IN("\"attributes\":[{\"key\":\"a\",\"value\":" x "}]")
 
+/* What every form writes the same: the span's counts, events and links. */
+#define SPAN_REST                                                                               \
+    "\"droppedAttributesCount\":3,"                                                             \
+    "\"events\":[{\"timeUnixNano\":\"5\",\"name\":\"ev\",\"attributes\":[{\"key\":\"e\","       \
+    "\"value\":{\"stringValue\":\"1\"}}],\"droppedAttributesCount\":6},{}],"                    \
+    "\"droppedEventsCount\":1,"                                                                 \
+    "\"links\":[{\"traceId\":\"000102030405060708090a0b0c0d0e0f\","                             \
+    "\"spanId\":\"ffeeddccbbaa9988\",\"traceState\":\"t\",\"flags\":1}],"                       \
+    "\"droppedLinksCount\":4,"
+
 static const char every_field_in[] =
     "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\","
     "\"value\":{\"stringValue\":\"shop\"}}],\"dropped_attributes_count\":2},"
@@ -106,13 +116,7 @@ static const char every_field_in[] =
     "{\"key\":\"bu\",\"value\":{\"bytesValue\":\"-_8=\"}},"
     "{\"key\":\"unset\",\"value\":null},"
     "{\"key\":\"last\",\"value\":{\"stringValue\":\"gone\",\"intValue\":5}}],"
-    "\"droppedAttributesCount\":3,"
-    "\"events\":[{\"timeUnixNano\":\"5\",\"name\":\"ev\",\"attributes\":[{\"key\":\"e\","
-    "\"value\":{\"stringValue\":\"1\"}}],\"droppedAttributesCount\":6},{}],"
-    "\"droppedEventsCount\":1,"
-    "\"links\":[{\"traceId\":\"000102030405060708090a0b0c0d0e0f\","
-    "\"spanId\":\"ffeeddccbbaa9988\",\"traceState\":\"t\",\"flags\":1}],"
-    "\"droppedLinksCount\":4,"
+    SPAN_REST
     "\"status\":{\"code\":2,\"message\":\"boom\"}},"
     "{\"status\":{},\"parentSpanId\":\"\",\"name\":null}]}]},{}]}";
 
@@ -146,13 +150,7 @@ static const char every_field_out[] =
     "{\"key\":\"bu\",\"value\":{\"bytesValue\":\"+/8=\"}},"
     "{\"key\":\"unset\",\"value\":{}},"
     "{\"key\":\"last\",\"value\":{\"intValue\":\"5\"}}],"
-    "\"droppedAttributesCount\":3,"
-    "\"events\":[{\"timeUnixNano\":\"5\",\"name\":\"ev\",\"attributes\":[{\"key\":\"e\","
-    "\"value\":{\"stringValue\":\"1\"}}],\"droppedAttributesCount\":6},{}],"
-    "\"droppedEventsCount\":1,"
-    "\"links\":[{\"traceId\":\"000102030405060708090a0b0c0d0e0f\","
-    "\"spanId\":\"ffeeddccbbaa9988\",\"traceState\":\"t\",\"flags\":1}],"
-    "\"droppedLinksCount\":4,"
+    SPAN_REST
     "\"status\":{\"message\":\"boom\",\"code\":2}},"
     "{\"status\":{}}]}],\"schemaUrl\":\"https://example.com/s\"},{}]}";
 
