@@ -18,6 +18,7 @@
 #include "col_otlp.h"
 #include "col_otlp_jsonin.h"
 #include "col_queue.h"
+#include "col_shimloss.h"
 #include "col_socket.h"
 #include "col_stats.h"
 #include "status.pb-c.h"
@@ -325,6 +326,26 @@ static size_t col_reject_bad_ids(col_request_t *r, size_t *kept)
     return gone;
 }
 
+/* Take the shims' loss bookkeeping out of r's resources (col_shimloss.h):
+ * no client of the port may report what the shims lost. How many went. */
+static size_t col_strip_loss(col_request_t *r)
+{
+    size_t i, j, kept, gone = 0;
+
+    for (i = 0; i < r->n_resource_spans; i++) {
+        col_resource_t *res = r->resource_spans[i]->resource;
+
+        if (res == NULL)
+            continue;
+        for (j = kept = 0; j < res->n_attributes; j++)
+            if (!col_shimloss_key(res->attributes[j]->key))
+                res->attributes[kept++] = res->attributes[j];
+        gone += res->n_attributes - kept;
+        res->n_attributes = kept;
+    }
+    return gone;
+}
+
 /* Into the queue as protobuf: the body as it came, or r packed again when
  * it came as JSON or lost spans. 0 when the queue is full. */
 static int col_enqueue(struct MHD_Connection *c, col_request_t *r, const col_buf_t *body,
@@ -373,8 +394,16 @@ static enum MHD_Result col_finish(struct MHD_Connection *c, col_post_t *p)
         snprintf(a.msg, sizeof(a.msg), "out of memory");
     }
     if (a.status == 0 && (r = col_decode_body(ar, p->enc, body, &a)) != NULL) {
+        size_t loss = col_strip_loss(r);
+
         rejected = col_reject_bad_ids(r, &kept);
-        if (kept && !col_enqueue(c, r, body, rejected || p->enc == COL_ENC_JSON)) {
+        if (loss) {
+            COL_COUNT(http_loss_attrs, loss);
+            if (col_log_allowed())
+                fprintf(stderr, "spanshim-collector: OTLP/HTTP: ignored %zu shim loss "
+                                "attributes of a request: only shims report those\n", loss);
+        }
+        if (kept && !col_enqueue(c, r, body, rejected || loss || p->enc == COL_ENC_JSON)) {
             a.status = MHD_HTTP_SERVICE_UNAVAILABLE;
             snprintf(a.msg, sizeof(a.msg), "the collector is behind: retry after %s s",
                      COL_RETRY_AFTER);

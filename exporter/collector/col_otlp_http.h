@@ -13,6 +13,8 @@
  * all zero), or whose parent_span_id is neither empty nor 8 bytes, are
  * rejected and the rest accepted: 200 with partial_success; a full queue
  * 503 with Retry-After. Every answer is in the request's content type.
+ * The shims' loss bookkeeping (col_shimloss.h) is taken out of requests:
+ * only a shim's datagram may say what the shims lost.
  * What is accepted goes into the queue (col_queue.h) as protobuf, JSON
  * packed first, and from there through every sink as a shim's datagram
  * does. Each request and refusal is counted (col_stats.h); refusals are

@@ -115,6 +115,12 @@ static int col_loss_take(col_resource_t *res, col_loss_report_t *rep)
     return rep->any;
 }
 
+int col_shimloss_key(const char *key)
+{
+    return key && (strcmp(key, COL_LOSS_INSTANCE) == 0 ||
+                   strncmp(key, COL_LOSS_PREFIX, sizeof(COL_LOSS_PREFIX) - 1) == 0);
+}
+
 static unsigned col_loss_service_get(const char *name)
 {
     unsigned i;

@@ -55,6 +55,10 @@ typedef struct col_shimloss_counts {
 
 extern col_shimloss_counts_t col_shimloss_count;
 
+/* Whether key is the shims' loss bookkeeping. Only a shim's datagram may
+ * say what the shims lost: receivers from outside (OTLP/HTTP) take such
+ * attributes out before anything counts them. */
+int col_shimloss_key(const char *key);
 /* Read the loss counts of every resource of r and take them out of it. */
 void col_shimloss_add(col_request_t *r, uint64_t now_ms);
 

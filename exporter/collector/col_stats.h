@@ -42,6 +42,9 @@
       "reason=\"bad_id\"",                                                                    \
       "Spans of OTLP/HTTP requests rejected (partial success), by reason.",                   \
       "OTLP/HTTP spans rejected for their ids")                                               \
+    X(http_loss_attrs, "spanshim_collector_otlp_http_loss_attributes_ignored_total", NULL,  \
+      "Shim loss attributes (spanshim.spans_dropped.*) taken out of OTLP/HTTP requests.",    \
+      "shim loss attributes from OTLP/HTTP ignored")                                          \
     X(http_not_found, "spanshim_collector_otlp_http_refused_total", "reason=\"not_found\"",   \
       "OTLP/HTTP requests refused, by reason.", "OTLP/HTTP requests to other paths")          \
     X(http_method, "spanshim_collector_otlp_http_refused_total", "reason=\"method\"", NULL,   \

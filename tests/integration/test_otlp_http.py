@@ -224,6 +224,24 @@ class OtlpHttp(unittest.TestCase):
         self.assertEqual((code, resp), (200, b"{}"))
         self.assertEqual(self.spans_named("via-unix")[0].service, "sdk-unix")
 
+    def test_no_shim_loss_from_outside(self):
+        """A client of the port cannot report what the shims lost: the
+        attributes are taken out and counted, the spans kept."""
+        body = json.loads(json_request([json_span("000000000000b001", "loss-faker")], "faker"))
+        body["resourceSpans"][0]["resource"]["attributes"] += [
+            {"key": "spanshim.spans_dropped.socket_full", "value": {"intValue": "5"}},
+            {"key": "spanshim.loss.instance", "value": {"stringValue": "1-2"}}]
+        code, _, _ = post(self.col, json.dumps(body).encode(), JS)
+        self.assertEqual(code, 200)
+        got = self.spans_named("loss-faker")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(sorted(got[0].res), ["service.name"])
+        m = parse(scrape(self.metrics)[1])
+        self.assertEqual(m[("spanshim_collector_otlp_http_loss_attributes_ignored_total",
+                            frozenset())], 2)
+        self.assertEqual([k for k in m if k[0] == "spanshim_shim_spans_dropped_total" and
+                          ("service_name", "faker") in k[1]], [])
+
     def test_zz_counted_and_through_every_sink(self):
         post(self.col, json_request([json_span("0000000000008888", "counted")], "sdk-metrics"), JS)
         self.assertEqual(len(self.spans_named("counted")), 1)
