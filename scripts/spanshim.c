@@ -2,6 +2,7 @@
  * spanshim.c - the `spanshim` command.
  *
  *   spanshim run [--service NAME] [--jsonl FILE] [--print] [--ui HOST:PORT] -- CMD [ARGS...]
+ *   spanshim view [--ui HOST:PORT] FILE.jsonl
  *
  * Runs CMD with libspanshim.so preloaded. The collector is found as the
  * shim finds it (ex_sockpath.h: $SPANSHIM_SOCKET, else the default places,
@@ -21,6 +22,11 @@
  * --ui HOST:PORT starts the private collector with its trace viewer there
  * (it prints the URL); when CMD has ended the viewer stays up, so the
  * traces can still be looked at, until SIGINT or SIGTERM (Ctrl-C).
+ *
+ * `spanshim view FILE` opens a saved .jsonl file (--jsonl's, or any OTLP
+ * JSON lines) in the trace viewer: a collector of its own, on a socket in
+ * a fresh 0700 directory, reads the file in (--replay) and serves the
+ * viewer (127.0.0.1 and a free port unless --ui says where) until Ctrl-C.
  *
  * It is written to be a container's PID 1 (ENTRYPOINT ["spanshim", "run",
  * "--"]): SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed
@@ -69,6 +75,9 @@ static void sr_usage(FILE *f)
                "  --print         print each trace as a tree as well\n"
                "  --ui HOST:PORT  serve the trace viewer at http://HOST:PORT/ as well (the URL is\n"
                "                  printed; port 0: a free one); after CMD it stays up until Ctrl-C\n"
+               "       spanshim view [--ui HOST:PORT] FILE.jsonl\n"
+               "                  open a saved .jsonl file in the trace viewer (default\n"
+               "                  127.0.0.1 and a free port; the URL is printed) until Ctrl-C\n"
                "Without a trusted collector on $SPANSHIM_SOCKET (default: the first of\n"
                "$XDG_RUNTIME_DIR/spanshim.sock, /tmp/spanshim-UID/spanshim.sock and\n"
                "/run/spanshim/spanshim.sock that holds one), spans go to ./spanshim-traces.jsonl.\n"
@@ -409,10 +418,79 @@ static int sr_run(int argc, char **argv)
     return rc;
 }
 
+/* spanshim view [--ui HOST:PORT] FILE: the collector reads FILE in and
+ * serves the viewer until a signal; its exit status is view's. */
+static int sr_view(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"ui", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    const char *ui = "127.0.0.1:0";
+    char dir[PATH_MAX], exe[PATH_MAX + 32], tmpdir[] = "/tmp/spanshim.XXXXXX", sock[PATH_MAX];
+    struct sigaction sa;
+    sigset_t stop, old;
+    pid_t pid;
+    int c, st = 0;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+u:h", opts, NULL)) != -1) {
+        if (c == 'u') {
+            ui = optarg;
+        } else {
+            sr_usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (optind != argc - 1) {
+        sr_usage(stderr);
+        return 2;
+    }
+    if (access(argv[optind], R_OK) < 0) {
+        fprintf(stderr, "spanshim: cannot read %s: %s\n", argv[optind], strerror(errno));
+        return 1;
+    }
+    sr_self_dir(dir, sizeof(dir));
+    snprintf(exe, sizeof(exe), "%s/spanshim-collector", dir);
+    if (mkdtemp(tmpdir) == NULL) {
+        fprintf(stderr, "spanshim: cannot make a temporary directory: %s\n", strerror(errno));
+        return 1;
+    }
+    snprintf(sock, sizeof(sock), "%s/view.sock", tmpdir);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = sr_forward; /* no SA_RESTART: SIGINT and SIGTERM go on to it */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, &old); /* none lost before its pid is known */
+    if ((pid = fork()) == 0) {
+        char *av[] = {exe, "--socket", sock, "--ui", (char *)ui, "--replay", argv[optind],
+                      "--quiet", NULL};
+
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        unsetenv("LD_PRELOAD");
+        execv(exe, av);
+        execvp("spanshim-collector", av);
+        fprintf(stderr, "spanshim: cannot run spanshim-collector: %s\n", strerror(errno));
+        _exit(127);
+    }
+    sr_child = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    rmdir(tmpdir);
+    return pid > 0 ? sr_status(st) : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return sr_run(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "view") == 0)
+        return sr_view(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         sr_usage(stdout);
         return 0;

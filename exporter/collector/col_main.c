@@ -32,6 +32,7 @@
 #include "col_otlp_http.h"
 #include "col_otlp.h"
 #include "col_queue.h"
+#include "col_replay.h"
 #include "col_sink.h"
 #include "col_socket.h"
 #include "col_stats.h"
@@ -174,7 +175,7 @@ static int col_start_threads(int fd)
 
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    ok = col_sinks_start() && col_dgram_start(fd) && col_otlp_http_start();
+    ok = col_sinks_start() && col_dgram_start(fd) && col_otlp_http_start() && col_replay_start();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return ok;
 }
@@ -202,7 +203,7 @@ static void col_run(void)
             col_sinks_reopen();
         }
         col_sinks_tick(col_now_ms(), closed);
-        if (!closing && col_stopping() && col_dgram_finished()) {
+        if (!closing && col_stopping() && col_dgram_finished() && col_replay_finished()) {
             col_otlp_http_stop(); /* answers what it accepted into the queue first */
             col_queue_close(); /* the next take returns the last of it */
             closing = 1;
@@ -232,6 +233,7 @@ int main(int argc, char **argv)
     }
     col_run();
     col_dgram_join();
+    col_replay_join();
     col_socket_remove();
     done = col_sinks_stop(col_stop_left_ms()); /* queued spans go first, within the stop */
     if (!col_opt.quiet || col_stats_troubled() || col_sinks_troubled())

@@ -33,7 +33,13 @@ static int col_stop_option(const char *v)
 }
 
 /* The trace viewer's options without a letter (--ui-max-*). */
-enum { COL_OPT_UI = 0x100, COL_OPT_UI_TRACES, COL_OPT_UI_SPANS, COL_OPT_UI_MB };
+enum {
+    COL_OPT_UI = 0x100,
+    COL_OPT_UI_TRACES,
+    COL_OPT_UI_SPANS,
+    COL_OPT_UI_MB,
+    COL_OPT_REPLAY,
+};
 
 /* A --ui-max-* value: a whole number from 1 up to a bound far past any
  * machine's memory for it. */
@@ -209,6 +215,9 @@ static void col_usage(FILE *f)
                "                 (0.1); at most --tail-max-traces N (50000), --tail-max-spans N\n"
                "                 (1000000) and --tail-max-mb N MiB of decoded batches (256)\n"
                "                 held, the oldest decided early past any of them\n"
+               "  --replay FILE  read FILE's OTLP/JSON lines (--jsonl's) in, as if each batch had\n"
+               "                 just come (how `spanshim view FILE` shows a saved file); a line\n"
+               "                 that is not OTLP/JSON is counted, logged and skipped\n"
                "  --ui HOST:PORT serve the trace viewer at http://HOST:PORT/ (port 0: a free one;\n"
                "                 the URL is printed): a page and its JSON API over the most\n"
                "                 recent traces, at most --ui-max-traces N (" COL_STR(COL_VSTORE_TRACES) "),\n"
@@ -253,6 +262,7 @@ int col_options_parse(int argc, char **argv)
         {"tail-max-mb", required_argument, NULL, 'M'},
         {"stop-timeout", required_argument, NULL, 'O'},
         {"ui", required_argument, NULL, COL_OPT_UI},
+        {"replay", required_argument, NULL, COL_OPT_REPLAY},
         {"ui-max-traces", required_argument, NULL, COL_OPT_UI_TRACES},
         {"ui-max-spans", required_argument, NULL, COL_OPT_UI_SPANS},
         {"ui-max-mb", required_argument, NULL, COL_OPT_UI_MB},
@@ -337,6 +347,9 @@ int col_options_parse(int argc, char **argv)
         case 'D':
             if (!col_parse_root(optarg))
                 return 2;
+            break;
+        case COL_OPT_REPLAY:
+            col_opt.replay = optarg;
             break;
         case COL_OPT_UI:
             col_opt.ui_listen = optarg;

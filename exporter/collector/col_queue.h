@@ -18,6 +18,7 @@
 typedef enum {
     COL_FROM_DGRAM = 0, /* a shim's datagram on the Unix socket */
     COL_FROM_OTLP_HTTP, /* an OTLP/HTTP POST /v1/traces */
+    COL_FROM_REPLAY,    /* a line of --replay's file */
 } col_from_t;
 
 typedef struct col_item {

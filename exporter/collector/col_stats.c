@@ -3,6 +3,7 @@
  */
 #include "col_stats.h"
 #include "col_metrics.h"
+#include "col_options.h"
 
 col_counts_t col_count;
 
@@ -24,6 +25,8 @@ void col_stats_totals(col_buf_t *b)
     if (COL_LOAD(col_count.http_pb) + COL_LOAD(col_count.http_json))
         col_buf_printf(b, " and %llu OTLP/HTTP requests",
                        COL_LOAD(col_count.http_pb) + COL_LOAD(col_count.http_json));
+    if (COL_LOAD(col_count.replayed))
+        col_buf_printf(b, " and %llu lines of %s", COL_LOAD(col_count.replayed), col_opt.replay);
 #define COL_SAY(f, m, l, h, said)                                                           \
     if ((said) != NULL && COL_LOAD(col_count.f)) {                                          \
         col_buf_printf(b, "%s%llu %s", sep, COL_LOAD(col_count.f), (const char *)(said));   \

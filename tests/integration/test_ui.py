@@ -365,6 +365,45 @@ class RunWithViewer(unittest.TestCase):
         self.assertIn("the viewer kept 1 spans", err)
 
 
+class ViewFile(unittest.TestCase):
+    def test_spanshim_view_opens_a_saved_file(self):
+        """spanshim view FILE: the file's traces, as a live collector would
+        hold them, until SIGINT; a line that is not OTLP is counted and
+        skipped, not the end of the file."""
+        col = Collector()
+        try:
+            r = col.run(["curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:%d/" % free_port()],
+                        service="saved")
+            self.assertEqual(r.returncode, 7)
+            spans = col.wait_spans(1)
+        finally:
+            col.stop()
+        saved = os.path.join(col.dir, "saved.jsonl")
+        with open(col.jsonl) as f, open(saved, "w") as out:
+            lines = f.read().splitlines()
+            out.write(lines[0] + "\nnot json at all\n" + "\n".join(lines[1:]) + "\n")
+        port = free_port()
+        p = subprocess.Popen([SPANSHIM, "view", "--ui", "127.0.0.1:%d" % port, saved],
+                             stderr=subprocess.PIPE)
+        try:
+            wait_port(port, p)
+            got = wait_for("the saved trace in the viewer", lambda: api(
+                port, "/api/traces?trace_id=" + spans[0]["traceId"])["traces"])
+            self.assertEqual(got[0]["rootService"], "saved")
+            self.assertEqual(got[0]["spanCount"], len([s for s in spans
+                                                       if s["traceId"] == spans[0]["traceId"]]))
+            p.send_signal(signal.SIGINT)
+            self.assertEqual(p.wait(timeout=30), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        err = p.stderr.read().decode()
+        p.stderr.close()
+        self.assertIn("trace viewer at http://127.0.0.1:%d/" % port, err)
+        self.assertIn("line 2 is not an OTLP/JSON trace request", err)
+
+
 class ViewerUrl(unittest.TestCase):
     def test_url_printed_for_a_free_port(self):
         col = Collector(extra=("--ui", "127.0.0.1:0"))
