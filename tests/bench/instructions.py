@@ -9,6 +9,10 @@ operations, is the shim's cost per operation, start-up excluded.
   redis_per_span   a Redis GET and its reply: one CLIENT span, encoded and sent
   pg_per_span      a PostgreSQL simple query and its reply (RowDescription,
                    DataRow, CommandComplete, ReadyForQuery): one CLIENT span
+  collector_jsonl_per_span
+                   the collector's cost of a span it writes to .jsonl (nothing else
+                   asked of it, as under `spanshim run`), in batches of 93 like a
+                   shim's: received, checked and written as OTLP JSON
 
 usage: instructions.py [--check BASELINE.json] [--write BASELINE.json]
 Prints the figures as JSON. --check fails (exit 1) if one is more than 10%
@@ -23,6 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from crafted import batch, send_all, span  # noqa: E402
 from harness import BUILD, COLLECTOR, LIB  # noqa: E402
 
 OPBENCH = os.path.join(BUILD, "tests", "opbench")
@@ -48,6 +53,54 @@ def count(mode, n, traced, sock):
     return total
 
 
+COLLECTOR_SPANS = 93  # a datagram's, as a busy shim sends them
+COLLECTOR_RUNS = (20, 60)  # datagrams
+
+
+def collector_batch():
+    """A batch like a shim's: HTTP CLIENT spans with their attributes."""
+    spans = [span(0x1234 + i, 0x10 + i, b"GET", kind=3, attrs=(
+        ("http.request.method", "GET"), ("server.address", "127.0.0.1"), ("server.port", 8080),
+        ("url.full", "http://127.0.0.1:8080/inventory?item=%d" % i),
+        ("network.protocol.version", "1.1"), ("network.peer.address", "127.0.0.1"),
+        ("network.peer.port", 8080), ("http.response.status_code", 200)))
+        for i in range(COLLECTOR_SPANS)]
+    return batch(spans, b"shop")
+
+
+class _Col:  # what send_all needs of a collector
+    def __init__(self, sock):
+        self.sock = sock
+
+
+def count_collector(n):
+    """Instructions of a collector that writes n batches to .jsonl, then stops."""
+    d = tempfile.mkdtemp(prefix="spanshim-cg.")
+    sock, jsonl, out = (os.path.join(d, x) for x in ("c.sock", "c.jsonl", "cg.out"))
+    col = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                            COLLECTOR, "--socket", sock, "--jsonl", jsonl, "--quiet"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not os.path.exists(sock) and time.time() < deadline:
+            time.sleep(0.05)
+        send_all(_Col(sock), [collector_batch()] * n)
+        while time.time() < deadline:
+            if os.path.exists(jsonl):
+                with open(jsonl, "rb") as f:
+                    if f.read().count(b"\n") >= n:
+                        break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("the collector did not write %d batches" % n)
+    finally:
+        col.terminate()
+        col.wait(timeout=120)
+    with open(out) as f:
+        total = int(re.search(r"^summary: (\d+)", f.read(), re.M).group(1))
+    return total
+
+
 def measure():
     d = tempfile.mkdtemp(prefix="spanshim-cg.")
     sock = os.path.join(d, "c.sock")
@@ -61,6 +114,9 @@ def measure():
             traced = count(mode, n2, True, sock) - count(mode, n1, True, sock)
             res[key] = round((traced - plain) / ((n2 - n1) * per), 1)
             res[mode + "_untraced_per_op"] = round(plain / ((n2 - n1) * per), 1)
+        n1, n2 = COLLECTOR_RUNS
+        res["collector_jsonl_per_span"] = round(
+            (count_collector(n2) - count_collector(n1)) / ((n2 - n1) * COLLECTOR_SPANS), 1)
         return res
     finally:
         col.terminate()
