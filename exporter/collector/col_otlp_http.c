@@ -43,8 +43,16 @@ typedef struct {
     col_enc_t enc;
     int gzip;
     int too_large; /* the body passed the cap: the rest is read and dropped */
+    int too_busy;  /* the bodies being received hold too much: the same, then 503 */
+    size_t held;   /* bytes of body counted in col_otlp_held */
     col_buf_t body;
 } col_post_t;
+
+/* Bytes of the bodies being received now, every connection's: at most
+ * COL_OTLP_HELD_BODIES bodies' worth (64 connections each sending a body
+ * of the cap at once would hold 64 of them). */
+#define COL_OTLP_HELD_BODIES 4
+static size_t col_otlp_held;
 
 /* An answer: status, and what Status.message or the text says. */
 typedef struct {
@@ -387,6 +395,12 @@ static enum MHD_Result col_finish(struct MHD_Connection *c, col_post_t *p)
         return col_failf(c, p->enc, MHD_HTTP_CONTENT_TOO_LARGE,
                          "the body is over %zu MiB (--otlp-max-mb)", col_opt.otlp_max_body >> 20);
     }
+    if (p->too_busy) {
+        COL_COUNT(http_queue_full, 1);
+        return col_failf(c, p->enc, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "the collector is receiving too much at once: retry after %s s",
+                         COL_RETRY_AFTER);
+    }
     if (p->gzip && col_gunzip(&p->body, col_opt.otlp_max_body, &inflated, &a))
         body = &inflated;
     if (a.status == 0 && (ar = col_arena_new()) == NULL) {
@@ -488,10 +502,19 @@ static enum MHD_Result col_otlp_answer(void *cls, struct MHD_Connection *c, cons
     if (p == NULL)
         return col_begin(c, url, method, state);
     if (*upload_len) {
-        if (p->too_large || p->body.len + *upload_len > col_opt.otlp_max_body)
+        size_t n = *upload_len;
+
+        if (p->too_large || p->body.len + n > col_opt.otlp_max_body) {
             p->too_large = 1; /* read on, keep nothing, answer 413 at the end */
-        else
-            col_buf_put(&p->body, upload, *upload_len);
+        } else if (p->too_busy || __atomic_add_fetch(&col_otlp_held, n, __ATOMIC_RELAXED) >
+                                      COL_OTLP_HELD_BODIES * col_opt.otlp_max_body) {
+            if (!p->too_busy)
+                __atomic_sub_fetch(&col_otlp_held, n, __ATOMIC_RELAXED);
+            p->too_busy = 1; /* the same, and 503 at the end */
+        } else {
+            p->held += n;
+            col_buf_put(&p->body, upload, n);
+        }
         *upload_len = 0;
         return p->body.oom ? MHD_NO : MHD_YES;
     }
@@ -505,6 +528,7 @@ static void col_otlp_done(void *cls, struct MHD_Connection *c, void **state,
 
     (void)cls, (void)c, (void)why;
     if (p) {
+        __atomic_sub_fetch(&col_otlp_held, p->held, __ATOMIC_RELAXED);
         col_buf_free(&p->body);
         free(p);
     }

@@ -11,7 +11,8 @@
  * other paths 404; a body that does not decode 400 with a google.rpc.Status
  * saying why; spans whose trace_id is not 16 bytes or span_id not 8 (or
  * all zero), or whose parent_span_id is neither empty nor 8 bytes, are
- * rejected and the rest accepted: 200 with partial_success; a full queue
+ * rejected and the rest accepted: 200 with partial_success; a full queue,
+ * or bodies being received at once that already hold four caps' worth,
  * 503 with Retry-After. Every answer is in the request's content type.
  * The shims' loss bookkeeping (col_shimloss.h) is taken out of requests:
  * only a shim's datagram may say what the shims lost.

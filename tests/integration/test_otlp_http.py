@@ -10,6 +10,7 @@ refusals by reason."""
 import gzip
 import json
 import os
+import socket
 import stat
 import subprocess
 import tempfile
@@ -212,6 +213,34 @@ class OtlpHttp(unittest.TestCase):
         code, _, resp = post(self.col, bomb, JS, headers=["Content-Encoding: gzip"])
         self.assertEqual(code, 413)
         self.assertIn("inflates to more than 1 MiB", json.loads(resp)["message"])
+
+    def test_bodies_held_at_once_are_bounded(self):
+        """Many clients sending bodies of the cap at once cannot make the
+        collector hold more than four caps' worth: past it a request is
+        read and dropped and answered 503 with Retry-After, and the held
+        ones are answered as usual."""
+        held = []
+        chunk = b"\x00" * (1 << 16)
+        for _ in range(4):  # each 64 KiB short of the cap (1 MiB), kept open: 3.75 MiB
+            c = socket.create_connection(("127.0.0.1", self.col.otlp_port))
+            c.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
+                      b"Content-Length: %d\r\n\r\n" % (PB.encode(), 1 << 20))
+            for _ in range(15):
+                c.sendall(chunk)
+            held.append(c)
+        deadline = time.time() + 30
+        while True:  # until the collector has read them: 300 KB more is refused
+            code, h, _ = post(self.col, batch([span(TRACE, 0x7777, b"x" * 300000)]))
+            if code == 503 or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual((code, h.get("retry-after")), (503, "1"))
+        for c in held:  # the rest of each: a body that is not OTLP, answered 400, not 503
+            c.sendall(chunk)
+            self.assertIn(b" 400 ", c.recv(4096).split(b"\r\n")[0] + b" ")
+            c.close()
+        code, _, _ = post(self.col, batch([span(TRACE, 0x7778, b"room again")]))
+        self.assertEqual(code, 200)
 
     def test_unix_socket(self):
         st = os.stat(self.col.unix)
