@@ -670,8 +670,9 @@ int col_fwd_stop(long deadline_ms)
     return 1;
 }
 
-/* Forwarding as a sink: each batch queued for the endpoint as this
- * collector understood it (re-encoded). */
+/* Forwarding as a sink: each batch queued for the endpoint, as it came
+ * when nothing took it apart (a batch no sink needed decoded: its bytes),
+ * else as this collector understood it (re-encoded). */
 static int col_forward_wanted(void)
 {
     return col_opt.fwd.url != NULL;
@@ -687,12 +688,16 @@ static int col_forward_start(void)
 
 static int col_forward_take(col_batch_t *b)
 {
-    size_t len =
-        opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
-            b->r);
-    uint8_t *pb = malloc(len ? len : 1);
+    size_t len;
+    uint8_t *pb;
 
-    if (pb == NULL) {
+    if (b->r == NULL) { /* never decoded: forwarded as it came */
+        col_fwd_submit(b->wire, b->wire_len, b->spans);
+        return COL_PASS;
+    }
+    len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
+        b->r);
+    if ((pb = malloc(len ? len : 1)) == NULL) {
         __atomic_add_fetch(&col_fwd_count.dropped_queue_full, b->spans, __ATOMIC_RELAXED);
         return COL_PASS;
     }
@@ -700,6 +705,13 @@ static int col_forward_take(col_batch_t *b)
     col_fwd_submit(pb, len, b->spans);
     free(pb);
     return COL_PASS;
+}
+
+/* Its bytes are all it sends. */
+static int col_forward_needs_request(const col_batch_t *b)
+{
+    (void)b;
+    return 0;
 }
 
 static void col_forward_render(col_buf_t *b)
@@ -727,6 +739,7 @@ const col_sink_t col_sink_forward = {
     .wanted = col_forward_wanted,
     .start = col_forward_start,
     .take = col_forward_take,
+    .needs_request = col_forward_needs_request,
     .stop = col_fwd_stop,
     .render = col_forward_render,
     .totals = col_forward_totals,

@@ -82,7 +82,7 @@ static void col_count_refused(col_decode_err_t why)
 static int col_handle_wire(const col_item_t *d)
 {
     static col_buf_t json;
-    col_batch_t b = {NULL, 0, NULL, 0, &json, 0};
+    col_batch_t b = {.json = &json, .wire = d->data, .wire_len = d->len};
 
     if (d->len > COL_DGRAM_MAX || !col_sinks_may_skip_decode())
         return 0;

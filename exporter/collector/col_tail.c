@@ -518,7 +518,7 @@ static int col_tail_wanted(void)
 
 static void col_tail_pass(const col_request_t *r, size_t spans)
 {
-    col_batch_t b = {(col_request_t *)r, spans, NULL, col_now_ms(), NULL, 0};
+    col_batch_t b = {.r = (col_request_t *)r, .spans = spans, .now_ms = col_now_ms()};
 
     col_sinks_after(&col_sink_tail, &b);
 }

@@ -208,6 +208,52 @@ class Forward(unittest.TestCase):
         self.assertIn("rejected 1 spans of a batch: too old", self.col.stderr)
 
 
+class ForwardAsItCame(unittest.TestCase):
+    def test_a_batch_no_sink_decodes_goes_on_as_it_came(self):
+        """With only the file and forwarding, a batch is never decoded: the
+        endpoint gets the datagram's own bytes (its fields in the order the
+        sender wrote them, a field this collector does not know kept);
+        with a sink that decodes (--print), it gets them re-encoded."""
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        import threading
+        from crafted import attribute, batch, send_all, span, varint
+
+        bodies = []
+
+        class Keep(BaseHTTPRequestHandler):
+            def do_POST(self):
+                bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        srv = HTTPServer(("127.0.0.1", 0), Keep)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        # attributes before the ids, and a field 99 the schema does not have
+        odd = (attribute("k", "v") + span(0xabc, 7, b"as it came") +
+               varint(99 << 3 | 2) + varint(6) + b"future")
+        gram = batch([odd], b"svc")
+        try:
+            for extra, same in (((), True), (("--print",), False)):
+                del bodies[:]
+                col = Collector(extra=("--otlp-endpoint", "http://127.0.0.1:%d" %
+                                       srv.server_address[1]) + extra)
+                try:
+                    send_all(col, [gram])
+                    self.assertEqual(len(col.wait_spans(1)), 1)
+                finally:
+                    col.stop()
+                self.assertEqual(len(bodies), 1, col.stderr)
+                self.assertEqual(bodies[0] == gram, same, (extra, bodies[0], gram))
+                self.assertIn(b"future", bodies[0])  # kept either way
+        finally:
+            srv.shutdown()
+
+
 def tempfile_dir():
     import tempfile
     d = tempfile.mkdtemp(prefix="spanshim-otlp.")

@@ -395,7 +395,7 @@ static void the_sink_only_looks(void **state)
 {
     col_arena_t *arena;
     col_request_t *r = tb_request(chain, 4, &arena);
-    col_batch_t b = {r, 4, arena, 0, NULL, 0};
+    col_batch_t b = {.r = r, .spans = 4, .arena = arena};
     size_t t, s, bytes;
 
     (void)state;
