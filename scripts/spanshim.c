@@ -418,6 +418,14 @@ static int sr_run(int argc, char **argv)
     return rc;
 }
 
+/* view's SIGINT, SIGTERM and SIGHUP (its terminal gone): the collector stops. */
+static void sr_view_stop(int sig)
+{
+    (void)sig;
+    if (sr_child > 0)
+        kill((pid_t)sr_child, SIGTERM);
+}
+
 /* spanshim view [--ui HOST:PORT] FILE: the collector reads FILE in and
  * serves the viewer until a signal; its exit status is view's. */
 static int sr_view(int argc, char **argv)
@@ -457,12 +465,14 @@ static int sr_view(int argc, char **argv)
     }
     snprintf(sock, sizeof(sock), "%s/view.sock", tmpdir);
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = sr_forward; /* no SA_RESTART: SIGINT and SIGTERM go on to it */
+    sa.sa_handler = sr_view_stop; /* no SA_RESTART: the wait below is told */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
     sigprocmask(SIG_BLOCK, &stop, &old); /* none lost before its pid is known */
     if ((pid = fork()) == 0) {
         char *av[] = {exe, "--socket", sock, "--ui", (char *)ui, "--replay", argv[optind],
@@ -470,6 +480,7 @@ static int sr_view(int argc, char **argv)
 
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         sigprocmask(SIG_SETMASK, &old, NULL);
         unsetenv("LD_PRELOAD");
         execv(exe, av);
@@ -477,10 +488,13 @@ static int sr_view(int argc, char **argv)
         fprintf(stderr, "spanshim: cannot run spanshim-collector: %s\n", strerror(errno));
         _exit(127);
     }
+    if (pid < 0)
+        fprintf(stderr, "spanshim: fork: %s\n", strerror(errno));
     sr_child = pid;
     sigprocmask(SIG_SETMASK, &old, NULL);
     while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+    unlink(sock); /* (the collector removes it; not if it was killed) */
     rmdir(tmpdir);
     return pid > 0 ? sr_status(st) : 1;
 }

@@ -84,10 +84,10 @@ struct MHD_Daemon *col_http_listen_done(const char *addr, const char *option, co
         fprintf(stderr, "spanshim-collector: %s %s: %s\n", option, given, gai_strerror(rc));
         return NULL;
     }
+    if (host_out) /* before the daemon's threads may read it */
+        memcpy(host_out, host, n + 1);
     d = col_http_start(ai->ai_addr, -1, cb, done, cls);
     freeaddrinfo(ai);
-    if (host_out)
-        memcpy(host_out, host, n + 1);
     if (d == NULL)
         fprintf(stderr, "spanshim-collector: cannot listen on %s for %s\n", given, serves);
     return d;

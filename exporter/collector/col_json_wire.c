@@ -18,7 +18,7 @@
  * result is still exactly protobuf-c's. Reading follows protobuf-c's
  * limits: tags and length prefixes of at most 5 bytes, varints of at most
  * 10, no groups; unknown fields are skipped. The fuzz target
- * fuzz_json_wire holds the walk to decoding's result on any input.
+ * fuzz_collector holds the walk to decoding's result on any input.
  */
 #include "col_json.h"
 
@@ -367,8 +367,8 @@ static int col_wkvs(col_wctx_t *c, const col_wfield_t *f, int depth, int resourc
 
         if (i)
             col_buf_put(b, ",", 1);
-        if (col_wkv_plain(c, p, p + len, resource))
-            continue;
+        if (depth <= COL_WDEPTH && col_wkv_plain(c, p, p + len, resource))
+            continue; /* (deeper, the writer writes {}: col_wvalue leaves it to decoding) */
         if (!col_wmsg_scan(&col_wd_kv, p, p + len, &kv))
             return 0;
         col_buf_puts(b, "{\"key\":");

@@ -429,7 +429,7 @@ static enum MHD_Result col_finish(struct MHD_Connection *c, col_post_t *p)
         if (rejected && col_log_allowed())
             fprintf(stderr, "spanshim-collector: OTLP/HTTP: rejected %zu spans of a request for "
                             "their ids (%llu so far)\n",
-                    rejected, col_count.http_rejected);
+                    rejected, __atomic_load_n(&col_count.http_rejected, __ATOMIC_RELAXED));
         ret = col_accept(c, p->enc, rejected);
     } else {
         if (a.status == MHD_HTTP_SERVICE_UNAVAILABLE)

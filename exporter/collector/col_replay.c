@@ -37,7 +37,7 @@ static int col_replay_put(const uint8_t *pb, size_t n)
     struct timespec wait = {0, 10 * 1000 * 1000};
 
     while (!col_queue_put(pb, n, COL_FROM_REPLAY, getpid(), geteuid())) {
-        if (col_stopping() || n > col_opt.queue_max)
+        if (col_stopping())
             return 0;
         nanosleep(&wait, NULL);
     }
@@ -62,6 +62,13 @@ static int col_replay_line(col_arena_t *a, const char *line, size_t len, unsigne
     }
     n = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
         r);
+    if (n + sizeof(col_item_t) > col_opt.queue_max) { /* could never be queued */
+        COL_COUNT(replay_bad, 1);
+        if (col_log_allowed())
+            fprintf(stderr, "spanshim-collector: %s line %lu is a batch larger than --queue-mb; "
+                            "skipped\n", col_opt.replay, lineno);
+        return 1;
+    }
     if ((pb = malloc(n ? n : 1)) == NULL)
         return 1;
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(r, pb);
@@ -73,6 +80,35 @@ static int col_replay_line(col_arena_t *a, const char *line, size_t len, unsigne
     return ok;
 }
 
+/* The next line into *line (its newline not kept), holding at most
+ * COL_REPLAY_LINE_MAX + 1 bytes of it (the rest is read and dropped, so a
+ * line without end takes no more memory than that): its length, or -1 at
+ * the file's end. */
+static ssize_t col_replay_getline(char **line, size_t *cap)
+{
+    size_t n = 0;
+    int c, any = 0;
+
+    while ((c = getc_unlocked(col_rp_file)) != EOF) {
+        any = 1;
+        if (c == '\n')
+            break;
+        if (n > COL_REPLAY_LINE_MAX)
+            continue; /* too long already: only counted */
+        if (n + 1 >= *cap) {
+            size_t ncap = *cap ? *cap * 2 : 4096;
+            char *p = realloc(*line, ncap);
+
+            if (p == NULL)
+                continue; /* out of memory: the line is left short, and fails to decode */
+            *line = p;
+            *cap = ncap;
+        }
+        (*line)[n++] = (char)c;
+    }
+    return any ? (ssize_t)n : -1;
+}
+
 static void *col_replay_main(void *arg)
 {
     col_arena_t *a = col_arena_new();
@@ -82,9 +118,9 @@ static void *col_replay_main(void *arg)
     ssize_t len;
 
     (void)arg;
-    while (a && !col_stopping() && (len = getline(&line, &cap, col_rp_file)) >= 0) {
+    while (a && !col_stopping() && (len = col_replay_getline(&line, &cap)) >= 0) {
         lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        while (len > 0 && line[len - 1] == '\r')
             len--;
         if (len == 0)
             continue;

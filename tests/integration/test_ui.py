@@ -11,6 +11,7 @@ JSON API's refusals, and `spanshim run --ui`."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import unittest
@@ -402,6 +403,19 @@ class ViewFile(unittest.TestCase):
         p.stderr.close()
         self.assertIn("trace viewer at http://127.0.0.1:%d/" % port, err)
         self.assertIn("line 2 is not an OTLP/JSON trace request", err)
+        # Its terminal gone (SIGHUP): the collector stops with it, port and all.
+        p = subprocess.Popen([SPANSHIM, "view", "--ui", "127.0.0.1:%d" % port, saved],
+                             stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, p)
+            p.send_signal(signal.SIGHUP)
+            self.assertEqual(p.wait(timeout=30), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        with socket.socket() as s:
+            self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0)
 
 
 class ViewerUrl(unittest.TestCase):

@@ -359,6 +359,61 @@ static void test_wire_left_to_decoding(void **state)
     col_buf_free(&b);
 }
 
+/* Prepend tag and the varint length of buf[start..cap) to it: the new start. */
+static size_t wrap(uint8_t *buf, size_t cap, size_t start, uint8_t tag)
+{
+    uint8_t v[10];
+    size_t n = 0, len = cap - start;
+
+    do {
+        v[n++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+        len >>= 7;
+    } while (len);
+    start -= n;
+    memcpy(buf + start, v, n);
+    buf[--start] = tag;
+    return start;
+}
+
+/* Key-value lists in key-value lists, a plain attribute ("k": "v") in the
+ * innermost: one level past what the writer descends, decoding writes {}
+ * for it; the walk, if it takes the request, writes the same. */
+static void test_wire_deep_key_value_lists(void **state)
+{
+    uint8_t buf[1024];
+    size_t cap = sizeof(buf), at = cap, n, spans;
+    col_arena_t *a = col_arena_new();
+    col_decode_err_t why;
+    col_request_t *r;
+    col_buf_t walked = {0}, decoded = {0};
+    int res, level;
+
+    (void)state;
+    at -= 8;
+    memcpy(buf + at, "\x0a\x01k\x12\x03\x0a\x01v", 8); /* KeyValue k: "v" */
+    for (level = 0; level < 17; level++) {
+        at = wrap(buf, cap, at, 0x0a); /* KeyValueList.values */
+        at = wrap(buf, cap, at, 0x32); /* AnyValue.kvlist_value */
+        at = wrap(buf, cap, at, 0x12); /* KeyValue.value */
+        at -= 3;
+        memcpy(buf + at, "\x0a\x01k", 3); /* KeyValue.key */
+    }
+    at = wrap(buf, cap, at, 0x4a); /* Span.attributes */
+    at = wrap(buf, cap, at, 0x12); /* ScopeSpans.spans */
+    at = wrap(buf, cap, at, 0x12); /* ResourceSpans.scope_spans */
+    at = wrap(buf, cap, at, 0x0a); /* ExportTraceServiceRequest.resource_spans */
+    n = cap - at;
+    r = col_request_decode(a, buf + at, n, &why);
+    assert_non_null(r);
+    col_json_request(&decoded, r);
+    assert_non_null(strstr(decoded.p, "\"key\":\"k\",\"value\":{}"));
+    if (col_json_wire(&walked, buf + at, n, &spans, &res))
+        assert_string_equal(walked.p, decoded.p);
+    col_buf_free(&walked);
+    col_buf_free(&decoded);
+    col_arena_free(a);
+}
+
 /* Valid UTF-8 passes whole; each boundary of what is not, refused. */
 static void test_utf8_boundaries(void **state)
 {
@@ -391,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_every_field_and_type),
         cmocka_unit_test(test_odd_ids),
         cmocka_unit_test(test_wire_left_to_decoding),
+        cmocka_unit_test(test_wire_deep_key_value_lists),
         cmocka_unit_test(test_utf8_boundaries),
     };
 
