@@ -166,17 +166,27 @@ static void col_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* The sinks' threads and the receivers, with every signal blocked: signals
- * are for the main thread; the others only receive and send. */
-static int col_start_threads(int fd)
+/* The sinks, then the socket, then the receivers: a socket that exists is
+ * a collector that runs (`spanshim run` waits for it), so what can still
+ * fail (--ui's port, the file) fails first. Threads start with every
+ * signal blocked: signals are for the main thread; the others only
+ * receive and send. 0 after an error line, the socket gone again. */
+static int col_start(void)
 {
     sigset_t all, old;
-    int ok;
+    int ok, fd = -1;
 
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    ok = col_sinks_start() && col_dgram_start(fd) && col_otlp_http_start() && col_replay_start();
+    ok = col_sinks_start();
+    if (ok) {
+        fd = col_socket_bind(col_opt.socket_path, col_opt.socket_group,
+                             col_opt.descendants_of != 0);
+        ok = fd >= 0 && col_dgram_start(fd) && col_otlp_http_start() && col_replay_start();
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ok && fd >= 0)
+        col_socket_remove();
     return ok;
 }
 
@@ -213,7 +223,7 @@ static void col_run(void)
 
 int main(int argc, char **argv)
 {
-    int rc = col_options_parse(argc, argv), usage, fd, done;
+    int rc = col_options_parse(argc, argv), usage, done;
 
     if (rc >= 0)
         return rc;
@@ -223,14 +233,9 @@ int main(int argc, char **argv)
     col_queue_init(col_opt.queue_max);
     if (col_opt.descendants_of)
         col_lineage_init(col_opt.descendants_of, geteuid(), "/proc");
-    fd = col_socket_bind(col_opt.socket_path, col_opt.socket_group, col_opt.descendants_of != 0);
-    if (fd < 0)
-        return 1;
     col_signals();
-    if (!col_start_threads(fd)) {
-        col_socket_remove();
+    if (!col_start())
         return 1;
-    }
     col_run();
     col_dgram_join();
     col_replay_join();

@@ -366,6 +366,20 @@ class RunWithViewer(unittest.TestCase):
         self.assertIn("the viewer kept 1 spans", err)
 
 
+class RunWithViewerPortTaken(unittest.TestCase):
+    def test_spanshim_run_ui_on_a_taken_port(self):
+        """--ui's port already taken: the collector never shows a socket
+        (it binds the socket after its sinks start), so spanshim run says so,
+        runs CMD untraced and returns its status, with no viewer to wait for."""
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            r = subprocess.run([SPANSHIM, "run", "--ui", "127.0.0.1:%d" % busy.getsockname()[1],
+                                "--", "sh", "-c", "exit 3"], capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(b"could not start a collector; running untraced", r.stderr)
+
+
 class ViewFile(unittest.TestCase):
     def test_spanshim_view_opens_a_saved_file(self):
         """spanshim view FILE: the file's traces, as a live collector would
