@@ -104,6 +104,7 @@ static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len)
     static uint8_t env[EX_ENVELOPE_MAX], loss[EX_LOSS_ATTRS_MAX];
     struct msghdr msg;
     size_t loss_len;
+    ex_tx_t res;
 
     loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span is lost */
     iov[0].iov_base = env;
@@ -112,7 +113,10 @@ static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len)
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 1 + n_iov;
-    return ex_transport_send(&msg);
+    res = ex_transport_send(&msg);
+    if (loss_len && res == EX_TX_SENT)
+        ex_loss_told();
+    return res;
 }
 
 static ex_tx_t ex_send_spans(const uint8_t *spans, size_t len)

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -38,6 +39,12 @@ static const char *const ex_lost_key[EX_TX_OFF] = {
 };
 static uint64_t ex_unencodable_at_fork, ex_capped_at_fork;
 static char ex_instance[17]; /* this process instance's id, drawn at its first loss */
+
+/* The counts by key, as ex_loss_attrs lays them out. */
+enum { EX_LOSS_TOO_LARGE = EX_TX_OFF, EX_LOSS_STATE_CAP, EX_LOSS_KEYS };
+static uint64_t ex_offered[EX_LOSS_KEYS];  /* what ex_loss_attrs gave last */
+static uint64_t ex_told[EX_LOSS_KEYS];     /* what a sent datagram carried */
+static uint64_t ex_told_ns;                /* when; 0: never */
 
 void ex_loss_note(ex_tx_t res, unsigned n)
 {
@@ -100,6 +107,9 @@ void ex_loss_after_fork(void)
     ex_unencodable_at_fork = ex_host_count(ex_host.spans_unencodable);
     ex_capped_at_fork = ex_host_count(ex_host.spans_capped);
     ex_instance[0] = '\0'; /* another process instance */
+    memset(ex_offered, 0, sizeof(ex_offered));
+    memset(ex_told, 0, sizeof(ex_told));
+    ex_told_ns = 0;
 }
 
 /* 64 random bits in hex; the clock and pid if the kernel has none to give. */
@@ -117,24 +127,44 @@ static size_t ex_loss_kv(uint8_t *buf, size_t len, const char *key, uint64_t n)
     return n ? len + ex_otlp_resource_kv(buf + len, key, NULL, (int64_t)n) : len;
 }
 
-size_t ex_loss_attrs(uint8_t *buf, size_t cap)
+size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns)
 {
-    uint64_t unencodable = ex_host_count(ex_host.spans_unencodable) - ex_unencodable_at_fork;
-    uint64_t capped = ex_host_count(ex_host.spans_capped) - ex_capped_at_fork, any;
+    uint64_t c[EX_LOSS_KEYS], any = 0;
     size_t len = 0;
     int r;
 
-    any = unencodable | capped;
+    c[0] = 0; /* EX_TX_SENT: no loss */
     for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
-        any |= __atomic_load_n(&ex_lost[r], __ATOMIC_RELAXED);
+        c[r] = __atomic_load_n(&ex_lost[r], __ATOMIC_RELAXED);
+    c[EX_LOSS_TOO_LARGE] = ex_host_count(ex_host.spans_unencodable) - ex_unencodable_at_fork;
+    c[EX_LOSS_STATE_CAP] = ex_host_count(ex_host.spans_capped) - ex_capped_at_fork;
+    for (r = 0; r < EX_LOSS_KEYS; r++)
+        any |= c[r];
     /* Six keys under 40 bytes with their varints and the id: well within. */
     if (any == 0 || cap < EX_LOSS_ATTRS_MAX)
         return 0;
+    if (ex_told_ns && memcmp(c, ex_told, sizeof(c)) == 0 &&
+        now_ns - ex_told_ns < EX_LOSS_REFRESH_S * 1000000000ull)
+        return 0; /* the collector has these */
+    memcpy(ex_offered, c, sizeof(c));
     if (ex_instance[0] == '\0')
         ex_draw_instance();
     len = ex_otlp_resource_kv(buf, "spanshim.loss.instance", ex_instance, 0);
     for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
-        len = ex_loss_kv(buf, len, ex_lost_key[r], __atomic_load_n(&ex_lost[r], __ATOMIC_RELAXED));
-    len = ex_loss_kv(buf, len, "spanshim.spans_dropped.too_large", unencodable);
-    return ex_loss_kv(buf, len, "spanshim.spans_dropped.state_cap", capped);
+        len = ex_loss_kv(buf, len, ex_lost_key[r], c[r]);
+    len = ex_loss_kv(buf, len, "spanshim.spans_dropped.too_large", c[EX_LOSS_TOO_LARGE]);
+    return ex_loss_kv(buf, len, "spanshim.spans_dropped.state_cap", c[EX_LOSS_STATE_CAP]);
+}
+
+size_t ex_loss_attrs(uint8_t *buf, size_t cap)
+{
+    return ex_loss_attrs_at(buf, cap, ex_mono_ns());
+}
+
+void ex_loss_told(void)
+{
+    memcpy(ex_told, ex_offered, sizeof(ex_told));
+    ex_told_ns = ex_mono_ns();
+    if (ex_told_ns == 0)
+        ex_told_ns = 1;
 }

@@ -15,15 +15,21 @@
  * fork). A program that execs starts over: it is another program.
  *
  * The collector is told too, in band: once this process has lost a span,
- * every datagram it sends carries its counts so far, by reason, as
- * resource attributes (spanshim.spans_dropped.<reason>, integers, and
+ * the datagrams it sends carry its counts so far, by reason, as resource
+ * attributes (spanshim.spans_dropped.<reason>, integers, and
  * spanshim.loss.instance, a random id of this process instance). The counts
  * are cumulative, so a datagram that is itself lost loses no count: the
  * next one that gets through carries them all, and the collector keeps the
  * largest value it saw per instance and reason (repeats and reordering
- * change nothing). The id tells apart two processes of one pid (an exec, a
- * reused pid); a fork child draws its own and counts from zero. Until the
- * first loss nothing is added: the datagrams are as they were.
+ * change nothing). They ride every datagram until one that carries the
+ * current counts has been sent, then only when a count changes, and again
+ * every EX_LOSS_REFRESH_S seconds for a collector that restarted: a
+ * datagram with them costs the collector a full decode (its plain path
+ * takes resources without spanshim.* keys), which a shim that lost one
+ * span long ago should not make it pay on every batch. The id tells apart
+ * two processes of one pid (an exec, a reused pid); a fork child draws its
+ * own and counts from zero. Until the first loss nothing is added: the
+ * datagrams are as they were.
  */
 #ifndef EX_LOSS_H
 #define EX_LOSS_H
@@ -42,8 +48,15 @@ void ex_loss_before_fork(void);
 /* In a fork child: its own count, from zero. */
 void ex_loss_after_fork(void);
 
+#define EX_LOSS_REFRESH_S 10
+
 /* The Resource fields that carry this process's loss counts into buf
- * (EX_LOSS_ATTRS_MAX bytes): their length, 0 while nothing was lost. */
+ * (EX_LOSS_ATTRS_MAX bytes) for the next datagram: their length; 0 while
+ * nothing was lost, or while the counts are those a sent datagram carried
+ * less than EX_LOSS_REFRESH_S ago (now_ns: ex_mono_ns()). */
+size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns);
 size_t ex_loss_attrs(uint8_t *buf, size_t cap);
+/* The datagram that carried the counts ex_loss_attrs gave last was sent. */
+void ex_loss_told(void);
 
 #endif

@@ -2,8 +2,9 @@
  * test_loss.c - the shim's lost spans told in band (ex_loss.h): nothing
  * while nothing is lost, then every count so far by reason, cumulative,
  * in the resource of the datagrams that follow (read back with the
- * collector's decoder), and a fork child that counts from zero as another
- * instance.
+ * collector's decoder) until one carrying them is sent, then again when a
+ * count changes or EX_LOSS_REFRESH_S has passed, and a fork child that
+ * counts from zero as another instance.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,12 +156,46 @@ static void a_fork_child_counts_from_zero_as_another_instance(void **state)
     col_request_free(r);
 }
 
+static void told_counts_ride_again_on_a_change_or_after_the_refresh(void **state)
+{
+    uint8_t loss[EX_LOSS_ATTRS_MAX];
+    const uint64_t t0 = 1000000000ull, s = 1000000000ull;
+    col_request_t *r;
+
+    (void)state;
+    ex_loss_note(EX_TX_BUSY, 5);
+    assert_true(ex_loss_attrs_at(loss, sizeof(loss), t0) > 0);
+    /* not sent (the datagram was lost too): offered again */
+    assert_true(ex_loss_attrs_at(loss, sizeof(loss), t0 + 1) > 0);
+    ex_loss_told();
+    r = datagram(); /* the collector has them: the datagram is plain */
+    assert_null(instance(r));
+    col_request_free(r);
+    assert_int_equal(ex_loss_attrs_at(loss, sizeof(loss), ex_mono_ns() + (EX_LOSS_REFRESH_S - 1) * s), 0);
+
+    ex_loss_note(EX_TX_NOCOLLECTOR, 1); /* a change: all the counts again */
+    r = datagram();
+    assert_int_equal(dropped(r, "socket_full"), 5);
+    assert_int_equal(dropped(r, "no_collector"), 1);
+    col_request_free(r);
+    ex_loss_told();
+    assert_int_equal(ex_loss_attrs(loss, sizeof(loss)), 0);
+
+    capped = 3; /* a host counter's change counts too */
+    assert_true(ex_loss_attrs(loss, sizeof(loss)) > 0);
+    ex_loss_told();
+    assert_int_equal(ex_loss_attrs(loss, sizeof(loss)), 0);
+    /* a collector that restarted hears them within the refresh */
+    assert_true(ex_loss_attrs_at(loss, sizeof(loss), ex_mono_ns() + EX_LOSS_REFRESH_S * s) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(nothing_lost_nothing_added, setup),
         cmocka_unit_test_setup(counts_are_cumulative_by_reason, setup),
         cmocka_unit_test_setup(a_fork_child_counts_from_zero_as_another_instance, setup),
+        cmocka_unit_test_setup(told_counts_ride_again_on_a_change_or_after_the_refresh, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
