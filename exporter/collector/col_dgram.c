@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static pthread_t col_rx;
 static int col_rx_fd = -1, col_rx_done;
@@ -92,6 +93,8 @@ typedef struct col_rx {
     uint8_t buf[COL_RX_BATCH][COL_DGRAM_MAX];
 } col_rx_t;
 
+static col_rx_t *col_rx_bufs; /* allocated before the thread starts: no silent end */
+
 /* Up to COL_RX_BATCH datagrams (each one's full length, even if cut),
  * without waiting: how many, or -1. */
 static int col_recv_many(int fd, col_rx_t *rx)
@@ -128,11 +131,11 @@ static void col_sender(struct msghdr *m, struct ucred *who)
  * still queued in the kernel, then finish. */
 static void *col_dgram_thread(void *arg)
 {
-    col_rx_t *rx = malloc(sizeof(*rx));
+    col_rx_t *rx = arg;
     struct ucred who;
+    const struct timespec pause = {0, 10 * 1000000L};
 
-    (void)arg;
-    while (rx) {
+    for (;;) {
         struct pollfd p = {col_rx_fd, POLLIN, 0};
         int stopping = col_stopping(), n, i;
 
@@ -145,10 +148,19 @@ static void *col_dgram_thread(void *arg)
             col_sender(&rx->m[i].msg_hdr, &who);
             col_dgram_enqueue(rx->buf[i], (ssize_t)rx->m[i].msg_len, &who);
         }
-        if (n < 0 && stopping && errno != EINTR)
-            break;
+        if (n >= 0 || errno == EINTR)
+            continue;
+        if (stopping)
+            break; /* the queue is empty (or cannot be read): done */
+        if (errno == EAGAIN)
+            continue;
+        /* Readable, yet not to be read (ENOMEM, ENOBUFS): said, and tried
+         * again a little later rather than at once forever. */
+        if (col_log_allowed())
+            fprintf(stderr, "spanshim-collector: receiving datagrams: %s; trying again\n",
+                    strerror(errno));
+        nanosleep(&pause, NULL);
     }
-    free(rx);
     __atomic_store_n(&col_rx_done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -156,7 +168,11 @@ static void *col_dgram_thread(void *arg)
 int col_dgram_start(int fd)
 {
     col_rx_fd = fd;
-    if (pthread_create(&col_rx, NULL, col_dgram_thread, NULL) != 0) {
+    if ((col_rx_bufs = malloc(sizeof(*col_rx_bufs))) == NULL) {
+        fprintf(stderr, "spanshim-collector: no memory for the receive buffers\n");
+        return 0;
+    }
+    if (pthread_create(&col_rx, NULL, col_dgram_thread, col_rx_bufs) != 0) {
         fprintf(stderr, "spanshim-collector: cannot start the receiving thread\n");
         return 0;
     }
@@ -171,4 +187,6 @@ int col_dgram_finished(void)
 void col_dgram_join(void)
 {
     pthread_join(col_rx, NULL);
+    free(col_rx_bufs);
+    col_rx_bufs = NULL;
 }

@@ -9,6 +9,8 @@
  *   FAULT_RESET  N: the Nth read from a TCP socket fails with ECONNRESET
  *   FAULT_NO_THREADS  1: pthread_create fails with EAGAIN (preload this
  *                library before the shim for that one)
+ *   FAULT_RECVMMSG  N: the first N recvmmsg calls fail with ENOBUFS (for
+ *                the collector: a socket readable yet not to be read)
  *
  * Test code only: it is built for the tests and never installed.
  */
@@ -190,6 +192,18 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     if (fi_decide(fd, &n, 1) < 0)
         return -1;
     return REAL(recvmsg)(fd, msg, flags);
+}
+
+int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *t)
+{
+    static int failed;
+    const char *k = getenv("FAULT_RECVMMSG");
+
+    if (k && __atomic_fetch_add(&failed, 1, __ATOMIC_RELAXED) < atoi(k)) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    return REAL(recvmmsg)(fd, v, n, flags, t);
 }
 
 int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)

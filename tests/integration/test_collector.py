@@ -3,7 +3,9 @@ datagrams are counted and logged, never a crash; valid batches still become
 complete OTLP JSON lines; --print draws the tree. Who may write: the socket
 is owner-only unless --socket-group; --allow-uid refuses other senders,
 named by the pid and uid the kernel reports; a flood of a million
-datagrams keeps memory within --queue-mb."""
+datagrams keeps memory within --queue-mb; a socket that is readable but
+cannot be read (recvmmsg failing with ENOBUFS) is said and tried again,
+and the spans still come."""
 import grp
 import json
 import os
@@ -18,7 +20,7 @@ import time
 import unittest
 
 from crafted import pb_len
-from harness import COLLECTOR, PRELOAD, Collector, as_nobody, free_port
+from harness import BUILD, COLLECTOR, PRELOAD, Collector, as_nobody, free_port
 from test_metrics import parse, scrape
 
 
@@ -288,6 +290,22 @@ class Hostile(unittest.TestCase):
         for path in (col.jsonl, col.jsonl + ".1"):
             with open(path) as f:
                 self.assertEqual(len(f.read().splitlines()), 1, path)
+
+    def test_a_failing_receive_is_said_and_tried_again(self):
+        fault = os.path.join(BUILD, "tests", "libfaultinject.so")
+        col = Collector(env={"LD_PRELOAD": fault, "FAULT_RATE": "0", "FAULT_RECVMMSG": "30"})
+        self.addCleanup(col.proc.kill)
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.connect(col.sock)
+        tx.send(span_batch(b"after-enobufs", [(b"k", b"v")]))
+        tx.close()
+        got = col.wait_spans(1, timeout=30)
+        self.assertEqual([s["name"] for s in got], ["after-enobufs"])
+        self.assertEqual(col.stop(), 0)
+        said = [l for l in col.stderr.splitlines() if "receiving datagrams" in l]
+        self.assertTrue(said, col.stderr)
+        self.assertIn("No buffer space available; trying again", said[0])
+        self.assertLess(len(said), 30)  # rate-limited
 
     def test_refuses_a_second_collector(self):
         col = Collector()
