@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../preload/ss_logrec.h"
 #include "../preload/ss_span.h"
 
 #define EX_SPAN_MAX 8192        /* one encoded span, at most */
@@ -23,6 +24,22 @@
 /* Encode s as field 2 (tag, length, Span) into buf. Returns the length,
  * or 0 if it does not fit. */
 size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap);
+
+/* Log records (ex_otlp_log.c). A datagram is an ExportTraceServiceRequest
+ * or, after the two bytes EX_FRAME_LOGS, an ExportLogsServiceRequest. No
+ * protobuf message begins with a 0 byte (there is no field 0), so the two
+ * never read as each other, and a collector that knows no logs counts such
+ * a datagram as undecodable instead of misreading it. ResourceLogs and
+ * ScopeLogs have ResourceSpans' and ScopeSpans' field numbers, so the
+ * envelope after the frame is ex_otlp_envelope_more's, and the records
+ * are laid end to end as spans are. */
+#define EX_FRAME_LOGS "\0L"
+#define EX_FRAME_LEN 2
+#define EX_LOG_MAX (8192 + 1024) /* one encoded record, at most (a line: ss_logline.h) */
+
+/* Encode r as field 2 of ScopeLogs (tag, length, LogRecord) into buf:
+ * the length, or 0 if it does not fit. */
+size_t ex_otlp_log(const ss_logrec_t *r, uint8_t *buf, size_t cap);
 
 /* Resource attributes of this process (read once, again after fork). */
 typedef struct ex_process {
