@@ -35,6 +35,10 @@
 
 #define COL_OTLP_PATH "/v1/traces"
 #define COL_RETRY_AFTER "1" /* seconds: the main thread empties the queue in far less */
+/* A body must be whole within this: libmicrohttpd closes a connection idle
+ * for 10 s, and this ends one that trickles (a byte every few seconds
+ * would otherwise hold its share of the bodies' budget for ever). */
+#define COL_OTLP_BODY_MS 30000
 
 typedef enum { COL_ENC_NONE, COL_ENC_PROTOBUF, COL_ENC_JSON } col_enc_t;
 
@@ -45,6 +49,7 @@ typedef struct {
     int too_large; /* the body passed the cap: the rest is read and dropped */
     int too_busy;  /* the bodies being received hold too much: the same, then 503 */
     size_t held;   /* bytes of body counted in col_otlp_held */
+    uint64_t started_ms; /* when the request's head came */
     col_buf_t body;
 } col_post_t;
 
@@ -488,6 +493,7 @@ static enum MHD_Result col_begin(struct MHD_Connection *c, const char *url, cons
         return MHD_NO;
     p->enc = enc;
     p->gzip = ce && strcasecmp(ce, "gzip") == 0;
+    p->started_ms = col_now_ms();
     *state = p;
     return MHD_YES;
 }
@@ -504,6 +510,13 @@ static enum MHD_Result col_otlp_answer(void *cls, struct MHD_Connection *c, cons
     if (*upload_len) {
         size_t n = *upload_len;
 
+        if (col_now_ms() - p->started_ms > COL_OTLP_BODY_MS) {
+            COL_COUNT(http_too_slow, 1);
+            if (col_log_allowed())
+                fprintf(stderr, "spanshim-collector: OTLP/HTTP: a body not whole after %d s: "
+                                "connection closed\n", COL_OTLP_BODY_MS / 1000);
+            return MHD_NO; /* closed; col_otlp_done gives back what it held */
+        }
         if (p->too_large || p->body.len + n > col_opt.otlp_max_body) {
             p->too_large = 1; /* read on, keep nothing, answer 413 at the end */
         } else if (p->too_busy || __atomic_add_fetch(&col_otlp_held, n, __ATOMIC_RELAXED) >

@@ -58,6 +58,8 @@
       NULL, "OTLP/HTTP requests of other content types or encodings")                         \
     X(http_too_large, "spanshim_collector_otlp_http_refused_total", "reason=\"too_large\"",   \
       NULL, "OTLP/HTTP requests too large")                                                   \
+    X(http_too_slow, "spanshim_collector_otlp_http_refused_total", "reason=\"too_slow\"",     \
+      NULL, "OTLP/HTTP requests whose body was not whole within 30 s")                        \
     X(http_bad, "spanshim_collector_otlp_http_refused_total", "reason=\"bad_request\"", NULL, \
       "OTLP/HTTP requests that did not decode")                                               \
     X(http_queue_full, "spanshim_collector_otlp_http_refused_total", "reason=\"queue_full\"", \

@@ -242,6 +242,34 @@ class OtlpHttp(unittest.TestCase):
         code, _, _ = post(self.col, batch([span(TRACE, 0x7778, b"room again")]))
         self.assertEqual(code, 200)
 
+    def test_a_body_that_trickles_is_cut_off(self):
+        """A client sending a byte every 2 s (never idle for libmicrohttpd's
+        10 s) cannot hold its part of the bodies' budget for ever: at 30 s
+        the connection is closed and counted; the collector serves on."""
+        before = parse(scrape(self.metrics)[1]).get(
+            ("spanshim_collector_otlp_http_refused_total", frozenset({("reason", "too_slow")})), 0)
+        c = socket.create_connection(("127.0.0.1", self.col.otlp_port))
+        c.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
+                  b"Content-Length: 1000\r\n\r\n" % PB.encode())
+        start, closed = time.time(), False
+        while time.time() - start < 60 and not closed:
+            try:
+                c.sendall(b"\x00")
+                c.settimeout(2)
+                closed = c.recv(4096) == b""
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = True
+        c.close()
+        self.assertTrue(closed, "the trickling body was never cut off")
+        self.assertGreaterEqual(time.time() - start, 29)
+        m = parse(scrape(self.metrics)[1])
+        self.assertEqual(m[("spanshim_collector_otlp_http_refused_total",
+                            frozenset({("reason", "too_slow")}))], before + 1)
+        code, _, _ = post(self.col, batch([span(TRACE, 0x7779, b"after the trickle")]))
+        self.assertEqual(code, 200)
+
     def test_unix_socket(self):
         st = os.stat(self.col.unix)
         self.assertTrue(stat.S_ISSOCK(st.st_mode))
