@@ -9,8 +9,8 @@ include path) and checked against what its folder may include:
     hooks/     hooks/, preload/ (the exporter only through preload)
     preload/   preload/, exporter/, and hooks/hooks.def, the table the
                real-function table is generated from
-    exporter/  exporter/, and the span records it encodes: preload/ss_span.h
-               and what that header includes of preload/ (everything else
+    exporter/  exporter/, and the records it encodes: preload/ss_span.h and
+               preload/ss_logrec.h, and what they include of preload/ (everything else
                it needs of its host it is handed at start, exporter/ex_host.h)
 
 usage: layers.py [SOURCE_DIR]   (default: the checkout this file is in)
@@ -22,7 +22,7 @@ import sys
 FOLDERS = ("hooks", "preload", "exporter")
 EXTRA = {
     "preload": " and hooks/hooks.def",
-    "exporter": " and the span records (preload/ss_span.h and its own includes)",
+    "exporter": " and the records (preload/ss_span.h, preload/ss_logrec.h and their own includes)",
 }
 ALLOWED = {
     "hooks": ("hooks", "preload"),
@@ -30,7 +30,7 @@ ALLOWED = {
     "exporter": ("exporter",),
 }
 PRELOAD_MAY_INCLUDE = ("hooks/hooks.def",)
-SPAN_RECORDS = "preload/ss_span.h"
+RECORDS = ("preload/ss_span.h", "preload/ss_logrec.h")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -61,8 +61,8 @@ def includes(root, rel, every):
 
 
 def span_records(root, every):
-    """ss_span.h and the preload headers it is made of, transitively."""
-    records, todo = set(), [SPAN_RECORDS]
+    """The record headers and the preload headers they are made of, transitively."""
+    records, todo = set(), list(RECORDS)
     while todo:
         rel = todo.pop()
         if rel in records or rel not in every:
