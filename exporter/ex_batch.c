@@ -210,11 +210,16 @@ void ex_batch_flush(void)
 static void *ex_flusher(void *arg)
 {
     const struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 4}, soon = {0, 2 * 1000000L};
+    uint64_t last_tick = ex_mono_ns(), now;
 
     (void)arg;
     for (;;) {
         /* Batches waiting for a busy collector: look again soon. */
         nanosleep(ex_backlog_count() ? &soon : &ts, NULL);
+        if (ex_host.tick && (now = ex_mono_ns()) - last_tick >= ex_host.tick_ms * 1000000ull) {
+            last_tick = now;
+            ex_host.tick(now);
+        }
         ss_lock(&ex_lock);
         if (ex_backlog_count() ||
             (ex_spans_n && ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull))
@@ -233,7 +238,7 @@ static void ex_start_flusher(void)
     pthread_attr_t attr;
     sigset_t all, old;
 
-    ex_thread_started = 1;
+    __atomic_store_n(&ex_thread_started, 1, __ATOMIC_RELAXED);
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_init(&attr);
@@ -295,6 +300,16 @@ void ex_batch_add(const ss_span_t *s)
         ex_start_flusher();
     ss_unlock(&ex_lock);
     errno = saved;
+}
+
+void ex_batch_start(void)
+{
+    if (__atomic_load_n(&ex_thread_started, __ATOMIC_RELAXED))
+        return;
+    ss_lock(&ex_lock);
+    if (!ex_thread_started)
+        ex_start_flusher();
+    ss_unlock(&ex_lock);
 }
 
 void ex_batch_tell_losses(void)

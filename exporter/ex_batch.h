@@ -28,6 +28,9 @@ struct ex_host;
  * ex_host.h), and the process identity for the resource (argv may be NULL). */
 void ex_batch_init(const struct ex_host *host, int argc, char **argv);
 void ex_batch_add(const ss_span_t *s);
+/* Start the flush thread now if it is not yet (the host's tick needs it
+ * before any span ends: the first request may never end). */
+void ex_batch_start(void);
 void ex_batch_flush(void);
 /* At exit, after the last flush: how many spans this process lost (ex_loss.h). */
 void ex_batch_tell_losses(void);

@@ -44,6 +44,12 @@ typedef struct ex_host {
     int export_off;                   /* SPANSHIM_SOCKET unusable: nothing is sent */
     int command_args;                 /* SPANSHIM_COMMAND_ARGS: argv in the resource */
 
+    /* Called from the flush thread every tick_ms (NULL: never): the host's
+     * periodic work (preload: reporting spans still open, ss_inflight.h).
+     * It may add spans (ex_batch_add); no exporter lock is held. */
+    unsigned (*tick)(uint64_t mono_ns);
+    unsigned tick_ms;
+
     uint64_t *spans[EX_TX_OFF + 1];   /* spans by what the send came to (EX_TX_SENT: exported) */
     uint64_t *batches_sent;           /* datagrams sent */
     uint64_t *spans_unencodable;      /* spans too large to encode */

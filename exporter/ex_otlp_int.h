@@ -257,7 +257,7 @@ EX_INLINE uint8_t *ex_put_server_peer(uint8_t *p, const ss_span_t *s, const ex_f
  * attributes, and its part's worst (each part asserts the sum fits
  * EX_SPAN_MAX). */
 #define EX_SPAN_COMMON_WORST                                                                \
-    (200 + 6 * 50 + 2 * sizeof(((ss_span_t *)0)->peer_addr) + SS_DNS_NAME_MAX +             \
+    (200 + 7 * 50 + 2 * sizeof(((ss_span_t *)0)->peer_addr) + SS_DNS_NAME_MAX +             \
      sizeof(((ss_span_t *)0)->error_type) + SS_TS_FORWARD_MAX)
 
 #endif

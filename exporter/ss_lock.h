@@ -43,6 +43,14 @@ static inline void ss_lock(ss_lock_t *l)
         ss_lock_wait(l);
 }
 
+/* 1 if the lock was free and is now held; never waits. */
+static inline int ss_trylock(ss_lock_t *l)
+{
+    int expect = 0;
+
+    return __atomic_compare_exchange_n(&l->v, &expect, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 static inline void ss_unlock(ss_lock_t *l)
 {
     if (__atomic_exchange_n(&l->v, 0, __ATOMIC_RELEASE) == 2)

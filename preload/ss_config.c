@@ -4,7 +4,9 @@
 #define _GNU_SOURCE
 #include "ss_config.h"
 #include "ss_log.h"
+#include "ss_inflight.h"
 #include "../exporter/ex_redact.h"
+#include <errno.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,26 @@ static void ss_config_socket(void)
                             "(at most %d); the rest is ignored", EX_TRUST_MAX);
 }
 
+/* SPANSHIM_INFLIGHT_MS: a whole number of milliseconds, 0 turning it off. */
+static void ss_config_inflight(void)
+{
+    const char *v = getenv("SPANSHIM_INFLIGHT_MS");
+    char *end;
+    unsigned long ms;
+
+    ss_cfg.inflight_ms = SS_INFLIGHT_DEFAULT_MS;
+    if (v == NULL || *v == '\0')
+        return;
+    errno = 0;
+    ms = strtoul(v, &end, 10);
+    if (errno || *end != '\0' || *v == '-' || ms > SS_INFLIGHT_CAP_MS) {
+        ss_log(SS_LOG_WARN, "SPANSHIM_INFLIGHT_MS takes milliseconds from 0 (off) to %u; "
+                            "using %u", SS_INFLIGHT_CAP_MS, SS_INFLIGHT_DEFAULT_MS);
+        return;
+    }
+    ss_cfg.inflight_ms = (unsigned)ms;
+}
+
 void ss_config_load(void)
 {
     ss_log_level = ss_config_level(getenv("SPANSHIM_LOG"));
@@ -79,4 +101,5 @@ void ss_config_load(void)
         ss_log(SS_LOG_WARN, "SPANSHIM_REDACT_QUERY_KEYS has more than %d keys or one over %d bytes;"
                " using the default list", EX_REDACT_KEYS_MAX, EX_REDACT_KEY_MAX);
     ss_config_socket();
+    ss_config_inflight();
 }

@@ -21,6 +21,7 @@ typedef struct ss_config {
     char runtime_dir[EX_SOCKPATH_MAX]; /* XDG_RUNTIME_DIR, one of those places */
     int export_off;          /* SPANSHIM_SOCKET unusable: nothing is sent */
     ex_trust_t collector_uids; /* SPANSHIM_COLLECTOR_UID */
+    unsigned inflight_ms;    /* SPANSHIM_INFLIGHT_MS: report open spans after; 0: never */
 } ss_config_t;
 
 extern ss_config_t ss_cfg;

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "ss_conn.h"
 #include "ss_conn_int.h"
+#include "ss_inflight.h"
 #include "ss_config.h"
 #include "ss_fd.h"
 #include "ss_log.h"
@@ -292,6 +293,7 @@ ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
     }
     ss_dns_exchange(s, &c->dns);
     ss_conn_enqueue(c, s);
+    ss_inflight_owned(s, &c->lock); /* written under it from here on */
     return s;
 }
 

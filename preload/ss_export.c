@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "ss_export.h"
 #include "ss_config.h"
+#include "ss_inflight.h"
 #include "ss_log.h"
 #include "ss_real.h"
 #include "../exporter/ex_batch.h"
@@ -34,6 +35,10 @@ void ss_export_init(int argc, char **argv)
         .collector_uids = &ss_cfg.collector_uids,
         .export_off = ss_cfg.export_off,
         .command_args = ss_cfg.command_args,
+        .tick = ss_cfg.inflight_ms ? ss_inflight_tick : NULL,
+        /* A quarter of the first interval, within the flush thread's 50 ms to 1 s. */
+        .tick_ms = ss_cfg.inflight_ms / 4 < EX_FLUSH_MS / 4 ? EX_FLUSH_MS / 4
+                   : ss_cfg.inflight_ms / 4 > 1000 ? 1000 : ss_cfg.inflight_ms / 4,
         .spans = {
             [EX_TX_SENT] = &ss_count.spans_exported,
             [EX_TX_BUSY] = &ss_count.spans_dropped_full,

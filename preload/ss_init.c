@@ -12,6 +12,7 @@
 #include "ss_fdlimit.h"
 #include "ss_id.h"
 #include "ss_inbound.h"
+#include "ss_inflight.h"
 #include "ss_log.h"
 #include "ss_node.h"
 #include "ss_real.h"
@@ -26,6 +27,7 @@
 #include "../exporter/ex_loss.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -98,6 +100,8 @@ static void ss_after_fork_child(void)
 static void ss_at_exit(void)
 {
     ss_busy++;
+    if (!ss_in_vfork_child())
+        ss_inflight_end_all("process_exit");
     ss_dns_flush();
     ex_batch_flush();
     ex_batch_tell_losses();
@@ -124,6 +128,30 @@ void ss_flush_now(void)
     ss_dns_flush();
     ex_batch_flush();
     ss_busy--;
+}
+
+void ss_image_ends(const char *why)
+{
+    if (!ss_ready || ss_busy || ss_in_vfork_child())
+        return;
+    ss_busy++;
+    ss_inflight_end_all(why);
+    ss_dns_flush();
+    ex_batch_flush();
+    ss_busy--;
+}
+
+int ss_exec_returned(int r)
+{
+    int saved = errno;
+
+    if (ss_ready && !ss_busy && !ss_in_vfork_child()) {
+        ss_busy++;
+        ss_inflight_reopen();
+        ss_busy--;
+    }
+    errno = saved;
+    return r;
 }
 
 /* Another copy of the shim (another path, or /etc/ld.so.preload beside

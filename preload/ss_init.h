@@ -16,7 +16,15 @@ extern __thread int ss_busy __attribute__((tls_model("initial-exec")));
 /* 1 in the child of a vfork (shared memory: touch nothing). */
 int ss_in_vfork_child(void);
 
-/* Ship what is buffered: before exec and _exit. */
+/* Ship what is buffered. */
 void ss_flush_now(void);
+
+/* The process image ends (exec, _exit; why: "process_exec",
+ * "process_exit"): open spans end with that error (ss_inflight.h), then
+ * what is buffered is shipped. */
+void ss_image_ends(const char *why);
+/* The exec after ss_image_ends returned r: it failed, the spans are open
+ * again. Returns r, errno as it was. */
+int ss_exec_returned(int r);
 
 #endif

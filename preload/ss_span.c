@@ -33,9 +33,34 @@
 static ss_lock_t ss_span_lock = SS_LOCK_INIT;
 static ss_span_t *ss_span_freelist;
 static unsigned ss_span_nfree;
+/* Every record between its alloc and its free, newest first (the registry
+ * ss_inflight.c walks), when SPANSHIM_INFLIGHT_MS asks for it. Linked and
+ * unlinked under ss_span_lock, which alloc and free take anyway. */
+static ss_span_t *ss_span_open;
 /* Forks since the shim was loaded into this process image: every process
  * a record can be copied into has a higher count than the one it came from. */
 static uint32_t ss_span_fork_gen;
+
+static inline void span_link(ss_span_t *s)
+{
+    s->open_prev = NULL;
+    s->open_next = ss_span_open;
+    if (ss_span_open)
+        ss_span_open->open_prev = s;
+    ss_span_open = s;
+    s->listed = ss_span_fork_gen + 1;
+}
+
+static inline void span_unlink(ss_span_t *s)
+{
+    if (s->open_prev)
+        s->open_prev->open_next = s->open_next;
+    else
+        ss_span_open = s->open_next;
+    if (s->open_next)
+        s->open_next->open_prev = s->open_prev;
+    s->listed = 0;
+}
 /* Forks this process has made (counted in the parent, any thread). */
 static uint32_t ss_span_forks_made;
 
@@ -49,17 +74,37 @@ ss_span_t *ss_span_alloc(void)
 {
     ss_span_t *s;
 
+    int listed = ss_cfg.inflight_ms != 0;
+
     ss_lock(&ss_span_lock);
     s = ss_span_freelist;
     if (s) {
         ss_span_freelist = s->next;
         ss_span_nfree--;
+        s->owner = NULL;
+        s->inflight_due_ns = 0;
+        s->inflight_n = 0;
+        s->listed = 0;
+        if (listed)
+            span_link(s);
     }
     ss_unlock(&ss_span_lock);
-    if (s == NULL)
+    if (s == NULL) {
+        /* Warming up (or a burst): the cold path links it on its own. */
         s = malloc(sizeof(*s));
-    if (s == NULL)
-        return NULL;
+        if (s == NULL)
+            return NULL;
+        s->owner = NULL;
+        s->inflight_due_ns = 0;
+        s->inflight_n = 0;
+        s->listed = 0;
+        if (listed) {
+            ss_lock(&ss_span_lock);
+            span_link(s);
+            ss_unlock(&ss_span_lock);
+            ex_batch_start(); /* the flush thread reports it if it never ends */
+        }
+    }
     /* Only the fixed part needs zeroing; strings carry their lengths or
      * end at a NUL: error.type's writers copy at most one byte less than
      * its size, and its last byte ends it. */
@@ -86,6 +131,8 @@ static inline __attribute__((always_inline)) void span_free(ss_span_t *s)
         ss_dns_parent_ends(s, 0);
     ss_serving_end(s->serving_slot);
     ss_lock(&ss_span_lock);
+    if (s->listed == ss_span_fork_gen + 1)
+        span_unlink(s);
     if (ss_span_nfree < SS_SPAN_FREE_MAX) {
         s->next = ss_span_freelist;
         ss_span_freelist = s;
@@ -111,6 +158,10 @@ void ss_span_after_fork(void)
     unsigned n = 0;
 
     ss_lock_reset(&ss_span_lock);
+    /* The records open at the fork are the parent's to report; the child
+     * lists only its own (a copy listed in the parent's generation is never
+     * unlinked: its neighbours may be gone). */
+    ss_span_open = NULL;
     ss_span_freelist = NULL;
     ss_span_nfree = 0;
     while (s && n++ < SS_SPAN_FREE_MAX) {
@@ -176,10 +227,21 @@ int ss_span_is_own(const ss_span_t *s)
     return s->fork_gen == ss_span_fork_gen;
 }
 
+void ss_span_open_each(int (*fn)(ss_span_t *s, void *arg), void *arg)
+{
+    ss_span_t *s;
+
+    ss_lock(&ss_span_lock);
+    for (s = ss_span_open; s; s = s->open_next)
+        if (!fn(s, arg))
+            break;
+    ss_unlock(&ss_span_lock);
+}
+
 /* Is the ended record worth exporting? An HTTP exchange is once its
  * request head passed; a failed connect sent nothing, but the failure is
  * news; the other protocols end only operations that began. */
-static int ss_span_is_news(const ss_span_t *s)
+int ss_span_is_news(const ss_span_t *s)
 {
     if (!s->sampled)
         return 0;
@@ -194,7 +256,7 @@ void ss_span_end(ss_span_t *s)
 
     if (s->end_ns == 0)
         s->end_ns = now_ns();
-    news = ss_span_is_news(s);
+    news = ss_span_is_news(s) && !s->ended_early;
     if (s->dns_child)
         ss_dns_parent_ends(s, news);
     if (news) {

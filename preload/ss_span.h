@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ss_tctx.h"
+#include "../exporter/ss_lock.h"
 #include "proto/ss_db.h"
 #include "proto/ss_dns_span.h"
 #include "proto/ss_http_span.h"
@@ -54,6 +55,9 @@ typedef struct ss_span {
     uint32_t forks_made;          /* forks its process had made by then */
     uint16_t serving_slot;        /* server: counted in flight there (ss_serving.h) */
     uint8_t parent_ambiguous;     /* client: its thread served several, none chosen */
+    uint8_t in_flight;            /* a copy reported while the exchange is open (ss_inflight.h) */
+    uint8_t ended_early;          /* ended as the process image ended (exit, exec): its
+                                   * own end is no news (ss_inflight.h) */
     struct ss_span *dns_child;    /* the lookup made for this exchange: sent as its child
                                    * when it ends, with its final context (ss_dns.h) */
     char peer_addr[108];
@@ -80,6 +84,16 @@ typedef struct ss_span {
     };
 
     struct ss_span *next;         /* queue of a connection, or free list */
+
+    /* The open-span registry (ss_inflight.h), under ss_span.c's lock: every
+     * record from its alloc to its free, linked where the free list already
+     * takes that lock. */
+    struct ss_span *open_prev, *open_next;
+    ss_lock_t *owner;             /* the lock its fields are written under (a connection's);
+                                   * NULL: not reported while open. Atomic. */
+    uint64_t inflight_due_ns;     /* monotonic: next report in flight; 0: not seen yet */
+    uint32_t inflight_n;          /* reports made in flight */
+    uint32_t listed;              /* in the registry of this fork generation, plus 1 */
 } ss_span_t;
 
 ss_span_t *ss_span_alloc(void);
@@ -93,6 +107,16 @@ int ss_span_forked_since(const ss_span_t *s);
 
 /* Whether this process gave s its id (not a copy a fork child inherited). */
 int ss_span_is_own(const ss_span_t *s);
+
+/* Whether an ended (or open) record is worth exporting (sampled, and for
+ * HTTP once its request head passed). */
+int ss_span_is_news(const ss_span_t *s);
+
+/* The registry of open records (ss_inflight.h walks it): fn is called for
+ * each, under the registry's lock (it must not allocate or free a span, nor
+ * block on another lock), until it returns 0. Only this process's records
+ * are listed: a fork child starts with none. */
+void ss_span_open_each(int (*fn)(ss_span_t *s, void *arg), void *arg);
 
 /* Wall-clock now, in ns since the epoch. */
 uint64_t ss_now_ns(void);
