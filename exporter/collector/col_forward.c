@@ -686,32 +686,123 @@ static int col_forward_start(void)
     return 0;
 }
 
+/* A scope's spans as they were, while a stripped copy is packed. */
+typedef struct col_fwd_saved {
+    col_scope_spans_t *ss;
+    col_span_t **spans;
+    size_t n;
+} col_fwd_saved_t;
+
+/* Take the reports of spans still open (spanshim.span.in_flight) out of r
+ * for packing: each scope that has one gets a compacted copy of its span
+ * array; *saved (to give to col_fwd_restore) says what to put back.
+ * Returns how many were taken out; -1: out of memory (r as it was). */
+static long col_fwd_strip(col_request_t *r, col_fwd_saved_t **saved, size_t *n_saved)
+{
+    size_t i, j, k, scopes = 0;
+    long out = 0;
+
+    *saved = NULL;
+    *n_saved = 0;
+    for (i = 0; i < r->n_resource_spans; i++)
+        scopes += r->resource_spans[i]->n_scope_spans;
+    for (i = 0; i < r->n_resource_spans; i++) {
+        col_resource_spans_t *rs = r->resource_spans[i];
+
+        for (j = 0; j < rs->n_scope_spans; j++) {
+            col_scope_spans_t *ss = rs->scope_spans[j];
+            col_span_t **kept = NULL;
+            size_t n = 0;
+
+            for (k = 0; k < ss->n_spans; k++) {
+                const col_span_t *s = ss->spans[k];
+
+                if (!col_attr_bool(s->attributes, s->n_attributes, COL_IN_FLIGHT_KEY))
+                    continue;
+                if (kept == NULL) {
+                    if (*saved == NULL && (*saved = calloc(scopes, sizeof(**saved))) == NULL)
+                        goto oom;
+                    if ((kept = malloc(ss->n_spans * sizeof(*kept))) == NULL)
+                        goto oom;
+                    memcpy(kept, ss->spans, k * sizeof(*kept));
+                    n = k;
+                }
+            }
+            if (kept == NULL)
+                continue;
+            for (k = n; k < ss->n_spans; k++)
+                if (!col_attr_bool(ss->spans[k]->attributes, ss->spans[k]->n_attributes,
+                                   COL_IN_FLIGHT_KEY))
+                    kept[n++] = ss->spans[k];
+            (*saved)[*n_saved] = (col_fwd_saved_t){ss, ss->spans, ss->n_spans};
+            ++*n_saved;
+            out += (long)(ss->n_spans - n);
+            ss->spans = kept;
+            ss->n_spans = n;
+        }
+    }
+    return out;
+oom:
+    return -1;
+}
+
+static void col_fwd_restore(col_fwd_saved_t *saved, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(saved[i].ss->spans);
+        saved[i].ss->spans = saved[i].spans;
+        saved[i].ss->n_spans = saved[i].n;
+    }
+    free(saved);
+}
+
 static int col_forward_take(col_batch_t *b)
 {
-    size_t len;
+    col_fwd_saved_t *saved = NULL;
+    size_t len, n_saved = 0, spans = b->spans;
+    long stripped = 0;
     uint8_t *pb;
 
-    if (b->r == NULL) { /* never decoded: forwarded as it came */
+    if (b->r == NULL) { /* never decoded: forwarded as it came (no report in it) */
         col_fwd_submit(b->wire, b->wire_len, b->spans);
+        return COL_PASS;
+    }
+    /* Reports of spans still open stay here unless asked for: a backend
+     * keeps every span it is sent, and would hold two with one id. */
+    if (!col_opt.fwd.in_flight && (stripped = col_fwd_strip(b->r, &saved, &n_saved)) < 0) {
+        col_fwd_restore(saved, n_saved);
+        __atomic_add_fetch(&col_fwd_count.dropped_queue_full, b->spans, __ATOMIC_RELAXED);
+        return COL_PASS;
+    }
+    if (stripped > 0) {
+        __atomic_add_fetch(&col_fwd_count.in_flight_skipped, (size_t)stripped, __ATOMIC_RELAXED);
+        spans = spans > (size_t)stripped ? spans - (size_t)stripped : 0;
+    }
+    if (stripped > 0 && spans == 0) {
+        col_fwd_restore(saved, n_saved);
         return COL_PASS;
     }
     len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
         b->r);
     if ((pb = malloc(len ? len : 1)) == NULL) {
-        __atomic_add_fetch(&col_fwd_count.dropped_queue_full, b->spans, __ATOMIC_RELAXED);
+        col_fwd_restore(saved, n_saved);
+        __atomic_add_fetch(&col_fwd_count.dropped_queue_full, spans, __ATOMIC_RELAXED);
         return COL_PASS;
     }
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(b->r, pb);
-    col_fwd_submit(pb, len, b->spans);
+    col_fwd_restore(saved, n_saved);
+    col_fwd_submit(pb, len, spans);
     free(pb);
     return COL_PASS;
 }
 
-/* Its bytes are all it sends. */
+/* Its bytes are all it sends, but reports of open spans are taken out
+ * (unless asked for): a batch the wire walk saw one in is decoded. */
 static int col_forward_needs_request(const col_batch_t *b)
 {
-    (void)b;
-    return 0;
+    return b->in_flight && !col_opt.fwd.in_flight;
 }
 
 static void col_forward_render(col_buf_t *b)

@@ -17,11 +17,13 @@ typedef struct col_fwd_cfg {
     int gzip;
     size_t queue_max;        /* bytes waiting to be sent, at most */
     long retry_max_ms;       /* give a batch up after retrying this long */
+    int in_flight;           /* --otlp-forward-in-flight: reports of open spans too */
 } col_fwd_cfg_t;
 
 /* Counters, readable at any time (relaxed atomics). */
 #define COL_FWD_COUNTERS(X)                                                  \
     X(exported_spans, "spans the endpoint accepted")                         \
+    X(in_flight_skipped, "reports of spans still open, not forwarded")       \
     X(requests, "export requests sent")                                      \
     X(retries, "export requests retried")                                    \
     X(dropped_queue_full, "spans dropped: forwarding queue full")            \

@@ -49,8 +49,13 @@ void col_json_request(col_buf_t *b, const col_request_t *r);
  * col_json_request would write. 0 (b as it was) when the bytes are not in
  * the plain form this walk takes (col_json_wire.c says which); the caller
  * then decodes. *spans: the spans in it. *spanshim_res: a resource
- * attribute's key begins with "spanshim." (a sink may want those decoded). */
-int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *spanshim_res);
+ * attribute's key begins with "spanshim." (a sink may want those decoded).
+ * *in_flight (if not NULL): an attribute spanshim.span.in_flight is in it. */
+int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *spanshim_res,
+                  int *in_flight);
+
+/* The attribute of a shim's report of a span still open. */
+#define COL_IN_FLIGHT_KEY "spanshim.span.in_flight"
 
 /* Pieces both writers use. A string's JSON, as C sees it: up to n bytes or
  * a NUL; control characters escaped, invalid UTF-8 as U+FFFD. */

@@ -60,6 +60,7 @@ typedef struct col_wctx {
     col_buf_t *b;
     size_t spans;
     int spanshim_res;
+    int in_flight; /* an attribute key spanshim.span.in_flight, not a resource's */
 } col_wctx_t;
 
 static const uint8_t *col_wvarint(const uint8_t *p, const uint8_t *end, unsigned max, uint64_t *v)
@@ -375,6 +376,9 @@ static int col_wkvs(col_wctx_t *c, const col_wfield_t *f, int depth, int resourc
         col_json_strn(b, kv.f[1].n ? (const char *)kv.f[1].p : "", kv.f[1].len);
         if (resource && kv.f[1].len >= 9 && memcmp(kv.f[1].p, "spanshim.", 9) == 0)
             c->spanshim_res = 1;
+        if (!resource && kv.f[1].len == sizeof(COL_IN_FLIGHT_KEY) - 1 &&
+            memcmp(kv.f[1].p, COL_IN_FLIGHT_KEY, sizeof(COL_IN_FLIGHT_KEY) - 1) == 0)
+            c->in_flight = 1; /* a bool: never the plain shortcut's */
         col_buf_puts(b, ",\"value\":");
         if (kv.f[2].n == 0)
             col_buf_put(b, "{}", 2);
@@ -584,9 +588,10 @@ static int col_wresource_spans(col_wctx_t *c, const col_wmsg_t *m)
 
 static const col_wdesc_t col_wd_request = {{[1] = LEN}, 1, 1u << 1, 0};
 
-int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *spanshim_res)
+int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *spanshim_res,
+                  int *in_flight)
 {
-    col_wctx_t c = {b, 0, 0};
+    col_wctx_t c = {b, 0, 0, 0};
     size_t start = b->len;
     col_wmsg_t m;
     int first = 0, ok;
@@ -607,5 +612,7 @@ int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *
     }
     *spans = c.spans;
     *spanshim_res = c.spanshim_res;
+    if (in_flight)
+        *in_flight = c.in_flight;
     return 1;
 }

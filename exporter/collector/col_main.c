@@ -87,7 +87,7 @@ static int col_handle_wire(const col_item_t *d)
     if (d->len > COL_DGRAM_MAX || !col_sinks_may_skip_decode())
         return 0;
     col_buf_reset(&json);
-    if (!col_json_wire(&json, d->data, d->len, &b.spans, &b.spanshim_res) ||
+    if (!col_json_wire(&json, d->data, d->len, &b.spans, &b.spanshim_res, &b.in_flight) ||
         col_sinks_need_request(&b))
         return 0; /* not in the plain form, or wanted decoded: decode it */
     COL_COUNT(decoded, d->from == COL_FROM_DGRAM);

@@ -2,7 +2,9 @@
  * col_metrics.c - RED metrics and the service graph, from the spans.
  *
  * Every span received counts once, before tail sampling drops any, so the
- * numbers stay exact whatever is kept. The names and labels are those of
+ * numbers stay exact whatever is kept. A report of a span still open
+ * (spanshim.span.in_flight=true) is not a call: it is counted on its own,
+ * and its whole span counts when it comes. The names and labels are those of
  * the OpenTelemetry Collector's spanmetrics and servicegraph connectors,
  * so dashboards made for them work unchanged:
  *
@@ -89,6 +91,7 @@ static col_pend_t *col_pend_hash[COL_PEND_HASH];
 static col_pend_t *col_pend_head, **col_pend_tail = &col_pend_head;
 static size_t col_pend_n;
 static unsigned long long col_unpaired;
+static unsigned long long col_in_flight; /* reports of open spans: not calls */
 
 /* ---- series ------------------------------------------------------------- */
 
@@ -366,6 +369,12 @@ static void col_metrics_one(const col_resource_spans_t *rs, const col_scope_span
     col_madd_t *m = arg;
 
     (void)ss;
+    /* A span still open (the shim's in-flight report) is no call yet: its
+     * whole span counts when it ends. */
+    if (col_attr_bool(s->attributes, s->n_attributes, "spanshim.span.in_flight")) {
+        col_in_flight++;
+        return;
+    }
     col_metrics_span(rs, s, &m->lb);
     col_metrics_graph(rs, s, m->now_ms, &m->lb);
 }
@@ -409,6 +418,7 @@ void col_metrics_reset(void)
     memset(col_pend_hash, 0, sizeof(col_pend_hash));
     col_pend_n = 0;
     col_unpaired = 0;
+    col_in_flight = 0;
     pthread_mutex_unlock(&col_m_lock);
 }
 
@@ -472,9 +482,13 @@ void col_metrics_render(col_buf_t *b)
                       "spanshim_collector_metric_series_dropped_total %llu\n"
                       "# HELP spanshim_collector_graph_unpaired_total Spans whose other side "
                       "never came.\n# TYPE spanshim_collector_graph_unpaired_total counter\n"
-                      "spanshim_collector_graph_unpaired_total %llu\n",
+                      "spanshim_collector_graph_unpaired_total %llu\n"
+                      "# HELP spanshim_collector_metric_in_flight_reports_total Reports of "
+                      "spans still open (spanshim.span.in_flight): not counted as calls.\n"
+                      "# TYPE spanshim_collector_metric_in_flight_reports_total counter\n"
+                      "spanshim_collector_metric_in_flight_reports_total %llu\n",
                    COL_SERIES_MAX, col_span_series.dropped + col_edge_series.dropped,
-                   col_unpaired);
+                   col_unpaired, col_in_flight);
     pthread_mutex_unlock(&col_m_lock);
 }
 

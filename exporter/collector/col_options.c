@@ -39,6 +39,7 @@ enum {
     COL_OPT_UI_SPANS,
     COL_OPT_UI_MB,
     COL_OPT_REPLAY,
+    COL_OPT_FWD_IN_FLIGHT,
 };
 
 /* A --ui-max-* value: a whole number from 1 up to a bound far past any
@@ -230,6 +231,10 @@ static void col_usage(FILE *f)
                "                 _COMPRESSION=gzip, _CERTIFICATE)\n"
                "  --otlp-unix-socket PATH\n"
                "                 reach the OTLP endpoint through this Unix socket\n"
+               "  --otlp-forward-in-flight\n"
+               "                 forward the reports of spans still open too (the endpoint then\n"
+               "                 holds two spans with one id: the report, then the whole span);\n"
+               "                 by default only whole spans are forwarded\n"
                "  --stop-timeout SECONDS\n"
                "                 after SIGTERM or SIGINT, exit within this time (5) whatever\n"
                "                 is queued: what is still unhandled or unsent then is counted\n"
@@ -263,6 +268,7 @@ int col_options_parse(int argc, char **argv)
         {"stop-timeout", required_argument, NULL, 'O'},
         {"ui", required_argument, NULL, COL_OPT_UI},
         {"replay", required_argument, NULL, COL_OPT_REPLAY},
+        {"otlp-forward-in-flight", no_argument, NULL, COL_OPT_FWD_IN_FLIGHT},
         {"ui-max-traces", required_argument, NULL, COL_OPT_UI_TRACES},
         {"ui-max-spans", required_argument, NULL, COL_OPT_UI_SPANS},
         {"ui-max-mb", required_argument, NULL, COL_OPT_UI_MB},
@@ -356,6 +362,9 @@ int col_options_parse(int argc, char **argv)
             break;
         case COL_OPT_UI_TRACES:
         case COL_OPT_UI_SPANS:
+        case COL_OPT_FWD_IN_FLIGHT:
+            col_opt.fwd.in_flight = 1;
+            break;
         case COL_OPT_UI_MB:
             if (!col_ui_option(c, optarg))
                 return 2;

@@ -45,6 +45,7 @@ typedef struct col_ptrace {
     uint64_t last_ms;
     col_pspan_t *spans;
     size_t n, cap, cut;
+    size_t in_flight; /* spans held that were reported still open */
 } col_ptrace_t;
 
 static struct {
@@ -205,13 +206,25 @@ static void col_status_of(col_pspan_t *p, const col_span_t *s)
         col_query_short(p->query, sizeof(p->query), query);
 }
 
+/* The span held with this id, newest first; NULL if none. */
+static col_pspan_t *col_trace_same(col_ptrace_t *t, const char *id)
+{
+    size_t i = t->n;
+
+    while (i--)
+        if (strcmp(t->spans[i].id, id) == 0)
+            return &t->spans[i];
+    return NULL;
+}
+
 static void col_print_one(const col_resource_spans_t *rs, const col_scope_spans_t *ss,
                           const col_span_t *s, void *arg)
 {
     col_padd_t *a = arg;
-    char trace[33];
+    char trace[33], id[17];
     col_ptrace_t *t;
-    col_pspan_t *p;
+    col_pspan_t *p = NULL;
+    int in_flight;
 
     (void)ss;
     col_idhex(s->trace_id, trace, 16);
@@ -220,8 +233,20 @@ static void col_print_one(const col_resource_spans_t *rs, const col_scope_spans_
     t->last_ms = a->now_ms;
     col_lru_unlink(t);
     col_lru_append(t);
-    if ((p = col_trace_slot(t)) == NULL)
+    /* A span reported still open, then again or whole, is printed once, as
+     * it was last (an in-flight report never replaces the whole span).
+     * Looked for only where a report is involved. */
+    in_flight = col_attr_bool(s->attributes, s->n_attributes, "spanshim.span.in_flight");
+    col_idhex(s->span_id, id, 8);
+    if ((in_flight || t->in_flight) && id[0] && (p = col_trace_same(t, id)) != NULL) {
+        if (in_flight && !p->in_flight)
+            return;
+        t->in_flight -= p->in_flight;
+        pr.held--; /* counted again below */
+    } else if ((p = col_trace_slot(t)) == NULL) {
         return;
+    }
+    t->in_flight += (size_t)(in_flight != 0);
     if (a->rs != rs) { /* escaped once per resource, not per span */
         const char *svc = col_service(rs);
 
@@ -236,8 +261,7 @@ static void col_print_one(const col_resource_spans_t *rs, const col_scope_spans_
     col_idhex(s->parent_span_id, p->parent, 8);
     p->kind = s->kind >= 0 && s->kind <= 5 ? (uint8_t)s->kind : 6;
     p->error = s->status && s->status->code == 2;
-    p->in_flight = (uint8_t)col_attr_bool(s->attributes, s->n_attributes,
-                                          "spanshim.span.in_flight");
+    p->in_flight = (uint8_t)(in_flight != 0);
     col_status_of(p, s);
     p->start = s->start_time_unix_nano;
     p->end = s->end_time_unix_nano;

@@ -33,6 +33,7 @@ typedef struct col_batch {
     col_buf_t *json;    /* its OTLP JSON, written from the wire (col_json_wire), or NULL;
                          * a sink may append to it */
     int spanshim_res;   /* from the walk: a resource attribute key begins "spanshim." */
+    int in_flight;      /* from the walk: a span may be a report of one still open */
     const uint8_t *wire; /* with json: the request's protobuf bytes, as received */
     size_t wire_len;
 } col_batch_t;

@@ -191,7 +191,7 @@ static void through_sinks(const uint8_t *data, size_t size)
 
     now += 37;
     col_buf_reset(&wire);
-    walked = col_json_wire(&wire, data, size, &wire_spans, &spanshim_res);
+    walked = col_json_wire(&wire, data, size, &wire_spans, &spanshim_res, NULL);
     r = col_request_decode(arena, data, size, &why);
     if (r == NULL) {
         if (walked)

@@ -83,7 +83,7 @@ static void assert_wire_same(const col_request_t *req, const char *want)
     int res = 99;
 
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(req, pb);
-    assert_int_equal(col_json_wire(&b, pb, n, &spans, &res), 1);
+    assert_int_equal(col_json_wire(&b, pb, n, &spans, &res, NULL), 1);
     assert_string_equal(b.p, want);
     assert_int_equal(res, 0);
     free(pb);
@@ -278,7 +278,7 @@ static int walk(const char *bytes, size_t n, col_buf_t *b)
 
     col_buf_reset(b);
     col_buf_puts(b, "x");
-    if (col_json_wire(b, (const uint8_t *)bytes, n, &spans, &res))
+    if (col_json_wire(b, (const uint8_t *)bytes, n, &spans, &res, NULL))
         return 1;
     assert_string_equal(b->p, "x");
     return 0;
@@ -407,7 +407,7 @@ static void test_wire_deep_key_value_lists(void **state)
     assert_non_null(r);
     col_json_request(&decoded, r);
     assert_non_null(strstr(decoded.p, "\"key\":\"k\",\"value\":{}"));
-    if (col_json_wire(&walked, buf + at, n, &spans, &res))
+    if (col_json_wire(&walked, buf + at, n, &spans, &res, NULL))
         assert_string_equal(walked.p, decoded.p);
     col_buf_free(&walked);
     col_buf_free(&decoded);
