@@ -1,0 +1,241 @@
+"""Requests that never end: a plain C service (hungprobe) whose handler asks
+a backend that accepts and never answers. With SPANSHIM_INFLIGHT_MS=300 the
+collector soon holds the request's SERVER span and the CLIENT span to the
+backend as in flight (spanshim.span.in_flight=true, their end the time they
+were seen), reported again while they stay open; once the backend answers,
+the whole spans come with the same ids and replace them: the viewer's API
+shows one span per id, none in flight, the span metrics count one call
+each, and the .jsonl holds every record (the last one of an id is the
+span). A service that exits or execs with the request open ends its spans
+with status ERROR and error.type process_exit / process_exec."""
+import json
+import os
+import socket
+import threading
+import time
+import unittest
+import urllib.request
+
+from harness import BUILD, Collector, free_port, wait_port
+
+PROBE = os.path.join(BUILD, "tests", "hungprobe")
+WAIT = 30  # a bound on waiting, never a timing assertion
+SERVER, CLIENT = 2, 3  # OTLP JSON span kinds
+
+
+def api(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+        return r.read()
+
+
+class Backend:
+    """Accepts, reads the request, and answers only when released."""
+
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.conns = []
+        self.requests = threading.Semaphore(0)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            data = b""
+            while b"\r\n\r\n" not in data:
+                got = c.recv(4096)
+                if not got:
+                    break
+                data += got
+            self.conns.append(c)
+            self.requests.release()
+
+    def release(self):
+        for c in self.conns:
+            try:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                c.close()
+            except OSError:
+                pass
+        self.conns = []
+
+    def close(self):
+        self.release()
+        self.lsock.close()
+
+
+def ask(port, out):
+    """A client (untraced: this test's process) of the service."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=WAIT * 2)
+    s.sendall(b"GET /hang HTTP/1.1\r\nHost: stuck\r\n\r\n")
+    data = b""
+    while True:
+        got = s.recv(4096)
+        if not got:
+            break
+        data += got
+    s.close()
+    out.append(data)
+
+
+def start_probe(col, backend, mode, service, **env):
+    port_file = os.path.join(col.dir, "%s.port" % service)
+    p = col.start([PROBE, port_file, str(backend.port), mode], service=service, **env)
+    deadline = time.time() + 15
+    while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
+        if time.time() > deadline or p.poll() is not None:
+            raise RuntimeError("hungprobe did not start")
+        time.sleep(0.02)
+    with open(port_file) as f:
+        return p, int(f.read())
+
+
+def wait_for(what, fn, timeout=WAIT):
+    deadline = time.time() + timeout
+    while True:
+        got = fn()
+        if got or time.time() > deadline:
+            if not got:
+                raise AssertionError("never came: " + what)
+            return got
+        time.sleep(0.05)
+
+
+def kinds(spans):
+    return {s["kind"]: s for s in spans}
+
+
+class HungBackend(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ui, cls.metrics = free_port(), free_port()
+        cls.col = Collector(extra=("--ui", "127.0.0.1:%d" % cls.ui,
+                                   "--metrics-listen", "127.0.0.1:%d" % cls.metrics))
+        wait_port(cls.ui, cls.col.proc)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.col.stop()
+
+    def test_in_flight_then_whole(self):
+        backend = Backend()
+        self.addCleanup(backend.close)
+        probe, port = start_probe(self.col, backend, "wait", "stuck", SPANSHIM_INFLIGHT_MS="300")
+        answer = []
+        client = threading.Thread(target=ask, args=(port, answer), daemon=True)
+        client.start()
+        self.assertTrue(backend.requests.acquire(timeout=WAIT), "the backend was never asked")
+
+        def in_flight():
+            return [s for s in self.col.spans()
+                    if s.service == "stuck" and s.attrs.get("spanshim.span.in_flight") is True]
+
+        # Both spans in flight, one trace, the CLIENT span the SERVER span's child.
+        early = wait_for("in-flight SERVER and CLIENT spans",
+                         lambda: len(kinds(in_flight())) == 2 and kinds(in_flight()))
+        server, client_span = early[SERVER], early[CLIENT]
+        self.assertEqual(server["traceId"], client_span["traceId"])
+        self.assertEqual(client_span["parentSpanId"], server["spanId"])
+        for s in (server, client_span):
+            self.assertNotIn("code", s.get("status", {}))  # open is no error
+            self.assertGreaterEqual(int(s["endTimeUnixNano"]), int(s["startTimeUnixNano"]))
+        self.assertEqual(server.attrs.get("url.path"), "/hang")
+        trace = server["traceId"]
+        ids = {server["spanId"], client_span["spanId"]}
+
+        # The viewer shows the trace with both in flight.
+        t = json.loads(api(self.ui, "/api/trace?id=" + trace))
+        self.assertTrue(t["summary"]["inFlight"])
+        self.assertEqual(t["summary"]["inFlightCount"], 2)
+
+        # Reported again while still open: a later end, the same start.
+        again = wait_for("a second report of the SERVER span", lambda: [
+            s for s in in_flight() if s["spanId"] == server["spanId"]
+            and int(s["endTimeUnixNano"]) > int(server["endTimeUnixNano"])])
+        self.assertEqual(again[0]["startTimeUnixNano"], server["startTimeUnixNano"])
+        reports = len(in_flight())
+
+        backend.release()
+        client.join(WAIT)
+        self.assertTrue(answer and answer[0].startswith(b"HTTP/1.1 200"), answer)
+
+        def whole():
+            return [s for s in self.col.spans() if s["traceId"] == trace and
+                    "spanshim.span.in_flight" not in s.attrs]
+
+        done = wait_for("the whole spans", lambda: len(whole()) == 2 and whole())
+        self.assertEqual({s["spanId"] for s in done}, ids)
+        for s in done:
+            self.assertNotIn("code", s.get("status", {}))
+        self.assertEqual(kinds(done)[CLIENT].attrs.get("http.response.status_code"),
+                         200)
+        # The file keeps every record, the whole span last for its id.
+        last = {}
+        for s in self.col.spans():
+            if s["traceId"] == trace:
+                last[s["spanId"]] = s
+        self.assertEqual(set(last), ids)
+        self.assertTrue(all("spanshim.span.in_flight" not in s.attrs for s in last.values()))
+
+        # The viewer: one span per id, none in flight.
+        t = wait_for("the viewer's whole spans", lambda: (lambda t: not t["summary"]["inFlight"]
+                     and t)(json.loads(api(self.ui, "/api/trace?id=" + trace))))
+        spans = [sp for req in t["spans"] for rs in req["resourceSpans"]
+                 for ss in rs["scopeSpans"] for sp in ss["spans"]]
+        self.assertEqual(sorted(sp["spanId"] for sp in spans), sorted(ids))
+        self.assertTrue(all(not any(kv["key"] == "spanshim.span.in_flight"
+                                    for kv in sp.get("attributes", [])) for sp in spans))
+        self.assertEqual(t["summary"]["spanCount"], 2)
+        self.assertEqual(t["summary"]["inFlightCount"], 0)
+
+        # The span metrics: one call each, the reports counted on their own.
+        text = api(self.metrics, "/metrics").decode()
+        calls = [line for line in text.splitlines()
+                 if line.startswith("traces_span_metrics_calls_total{")
+                 and 'service_name="stuck"' in line]
+        self.assertEqual(sorted(line.rsplit(" ", 1)[1] for line in calls), ["1", "1"], calls)
+        flights = [line for line in text.splitlines()
+                   if line.startswith("spanshim_collector_metric_in_flight_reports_total ")]
+        self.assertGreaterEqual(int(flights[0].split()[1]), reports)
+        probe.terminate()
+        probe.wait(10)
+
+    def _ends_open(self, mode, service, why):
+        backend = Backend()
+        self.addCleanup(backend.close)
+        # The first report would come long after: what comes is the end.
+        probe, port = start_probe(self.col, backend, mode, service, SPANSHIM_INFLIGHT_MS="60000")
+        answer = []
+        threading.Thread(target=ask, args=(port, answer), daemon=True).start()
+        self.assertTrue(backend.requests.acquire(timeout=WAIT), "the backend was never asked")
+        probe.wait(WAIT)
+        got = wait_for("the ended spans", lambda: len(kinds(
+            [s for s in self.col.spans() if s.service == service])) == 2 and
+            [s for s in self.col.spans() if s.service == service])
+        self.assertEqual(len(got), 2, got)  # each once: no report, no second end
+        server, client_span = kinds(got)[SERVER], kinds(got)[CLIENT]
+        self.assertEqual(client_span["parentSpanId"], server["spanId"])
+        for s in (server, client_span):
+            self.assertEqual(s.get("status", {}).get("code"), 2)  # ERROR
+            self.assertEqual(s.attrs.get("error.type"), why)
+            self.assertNotIn("spanshim.span.in_flight", s.attrs)
+            self.assertGreaterEqual(int(s["endTimeUnixNano"]), int(s["startTimeUnixNano"]))
+
+    def test_exit_with_a_request_open(self):
+        self._ends_open("exit", "exiting", "process_exit")
+
+    def test__exit_with_a_request_open(self):
+        self._ends_open("_exit", "exiting-now", "process_exit")
+
+    def test_exec_with_a_request_open(self):
+        self._ends_open("exec", "execing", "process_exec")
+
+
+if __name__ == "__main__":
+    unittest.main()
