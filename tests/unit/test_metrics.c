@@ -111,6 +111,25 @@ static void test_calls_and_buckets_by_labels(void **state)
     assert_line("# TYPE traces_span_metrics_duration_seconds histogram");
 }
 
+/* A report of a span still open is no call: the whole span counts, once;
+ * the reports are counted on their own. */
+static void test_in_flight_is_no_call(void **state)
+{
+    tspan_t open = {.service = "shop", .trace = 1, .id = 1, .kind = 2, .start = SECOND,
+                    .end = SECOND + 300 * TB_MS, .method = "GET", .in_flight = 1};
+    tspan_t whole = {.service = "shop", .trace = 1, .id = 1, .kind = 2, .start = SECOND,
+                     .end = SECOND + 900 * TB_MS, .method = "GET", .http_status = 200};
+
+    (void)state;
+    add(&open, 1, 0);
+    add(&open, 1, 10);
+    assert_no("traces_span_metrics_calls_total{");
+    assert_line("spanshim_collector_metric_in_flight_reports_total 2");
+    add(&whole, 1, 20);
+    assert_line("traces_span_metrics_calls_total{" SHOP_GET "} 1");
+    assert_line("traces_span_metrics_duration_seconds_sum{" SHOP_GET "} 0.9");
+}
+
 static void test_errors_and_odd_labels(void **state)
 {
     tspan_t t[] = {
@@ -383,6 +402,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_calls_and_buckets_by_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_flight_is_no_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_and_odd_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_labels_cut_lines_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_series_cap, setup, teardown),

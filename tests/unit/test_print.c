@@ -229,6 +229,37 @@ static void test_bars_on_the_time_axis(void **state)
     assert_non_null(strstr(p, "ms  |                              --------->|\n"));
 }
 
+/* A span reported in flight, again, then whole: printed once, as it was
+ * last; a late report never replaces the whole span. */
+static void test_in_flight_replaced_by_whole(void **state)
+{
+    tspan_t root = {.service = "a", .trace = 7, .id = 1, .kind = 2, .start = 0,
+                    .end = 100 * TB_MS, .name = "GET", .in_flight = 1};
+    tspan_t call = {.service = "a", .trace = 7, .id = 2, .parent = 1, .kind = 3,
+                    .start = 10 * TB_MS, .end = 100 * TB_MS, .name = "POST", .in_flight = 1};
+    const char *p;
+
+    (void)state;
+    add(&root, 1, 0);
+    add(&call, 1, 0);
+    root.end = call.end = 200 * TB_MS;
+    add(&root, 1, 10);
+    add(&call, 1, 10);
+    root.in_flight = call.in_flight = 0;
+    root.end = call.end = 400 * TB_MS;
+    add(&root, 1, 20);
+    add(&call, 1, 20);
+    call.in_flight = 1;
+    call.end = 300 * TB_MS;
+    add(&call, 1, 30); /* late */
+    col_print_due(out, 30 + QUIET, 0);
+    p = printed();
+    assert_non_null(strstr(p, "  2 spans  400.00 ms "));
+    assert_int_equal(count(p, " GET "), 1);
+    assert_int_equal(count(p, " POST "), 1);
+    assert_int_equal(count(p, "->|"), 0); /* none drawn open */
+}
+
 /* Spans first..first+n of trace `trace`, in one request. */
 static void add_many(uint64_t trace, uint64_t first, size_t n, uint64_t now_ms)
 {
@@ -296,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cycle_printed_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_spans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bars_on_the_time_axis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_flight_replaced_by_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_cap_prints_oldest_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_cap_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_force_at_stop, setup, teardown),
