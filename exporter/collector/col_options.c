@@ -275,6 +275,7 @@ int col_options_parse(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *unix_socket = NULL;
+    int fwd_in_flight = 0;
     int c;
 
     col_opt.queue_max = (size_t)256 << 20;
@@ -363,7 +364,7 @@ int col_options_parse(int argc, char **argv)
         case COL_OPT_UI_TRACES:
         case COL_OPT_UI_SPANS:
         case COL_OPT_FWD_IN_FLIGHT:
-            col_opt.fwd.in_flight = 1;
+            fwd_in_flight = 1;
             break;
         case COL_OPT_UI_MB:
             if (!col_ui_option(c, optarg))
@@ -384,5 +385,6 @@ int col_options_parse(int argc, char **argv)
     if (!col_fwd_configure(&col_opt.fwd, endpoint))
         return 2;
     col_opt.fwd.unix_socket = unix_socket;
+    col_opt.fwd.in_flight = fwd_in_flight;
     return -1;
 }

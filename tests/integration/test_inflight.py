@@ -206,6 +206,16 @@ class HungBackend(unittest.TestCase):
         probe.terminate()
         probe.wait(10)
 
+        # The saved file read back (spanshim view, --replay): the last record of each id.
+        port = free_port()
+        again = Collector(extra=("--replay", self.col.jsonl, "--ui", "127.0.0.1:%d" % port))
+        self.addCleanup(again.stop)
+        wait_port(port, again.proc)
+        t = wait_for("the replayed trace", lambda: (lambda r: r and r[0]["spanCount"] == 2 and r)(
+            json.loads(api(port, "/api/traces?trace_id=" + trace))["traces"]))
+        self.assertFalse(t[0]["inFlight"])
+        self.assertEqual(t[0]["inFlightCount"], 0)
+
     def _ends_open(self, mode, service, why):
         backend = Backend()
         self.addCleanup(backend.close)
@@ -235,6 +245,54 @@ class HungBackend(unittest.TestCase):
 
     def test_exec_with_a_request_open(self):
         self._ends_open("exec", "execing", "process_exec")
+
+
+class ForwardInFlight(unittest.TestCase):
+    """Forwarding sends whole spans only, unless --otlp-forward-in-flight:
+    a batch holding a report is decoded and sent without it, whether or not
+    another sink decodes; with the option it goes on as it came."""
+
+    def test_reports_stay_unless_asked(self):
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        from crafted import batch, send_all, span
+
+        bodies = []
+
+        class Keep(BaseHTTPRequestHandler):
+            def do_POST(self):
+                bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        srv = HTTPServer(("127.0.0.1", 0), Keep)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.shutdown)
+        report = span(0xfeed, 1, b"still open", attrs=[("spanshim.span.in_flight", True)])
+        other = span(0xfeed, 2, b"done already", parent=1, kind=3)
+        whole = span(0xfeed, 1, b"now whole", dur=9000)
+        first, second = batch([report, other], b"svc"), batch([whole], b"svc")
+        for extra, forwarded in (((), False), (("--print",), False),
+                                 (("--otlp-forward-in-flight",), True)):
+            del bodies[:]
+            col = Collector(extra=("--otlp-endpoint", "http://127.0.0.1:%d" %
+                                   srv.server_address[1]) + extra)
+            try:
+                send_all(col, [first, second])
+                self.assertEqual(len(col.wait_spans(3)), 3)  # the file has every record
+            finally:
+                col.stop()
+            got = b"".join(bodies)
+            self.assertIn(b"done already", got, extra)
+            self.assertIn(b"now whole", got, extra)
+            self.assertEqual(b"still open" in got, forwarded, extra)
+            self.assertEqual(b"spanshim.span.in_flight" in got, forwarded, extra)
+            if forwarded:
+                self.assertIn(first, got)  # as it came: the wire's own bytes
 
 
 if __name__ == "__main__":
