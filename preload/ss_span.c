@@ -10,6 +10,10 @@
  * end; what the child starts itself is its own. The parent, for its part,
  * counts its forks: a child may have written (part of) the answer to a
  * request the parent read before it forked (see ss_conn_fail_all).
+ *
+ * Every record is also on the list of open records from its alloc to its
+ * free (ss_inflight.h reports the ones that stay open), linked under the
+ * free list's lock that both already take.
  */
 #define _GNU_SOURCE
 #include "ss_span.h"
@@ -73,7 +77,6 @@ _Static_assert(offsetof(ss_span_t, error_type) ==
 ss_span_t *ss_span_alloc(void)
 {
     ss_span_t *s;
-
     int listed = ss_cfg.inflight_ms != 0;
 
     ss_lock(&ss_span_lock);

@@ -3,7 +3,7 @@
  * sanitizer: 8 threads run exchanges through the connection code at once,
  * server side and client side, handing connections to each other between
  * the request and the response, while the exporter batches and its flush
- * thread runs, reporting the spans still open (SPANSHIM_INFLIGHT_MS=1). The
+ * thread runs, and the spans still open are reported (SPANSHIM_INFLIGHT_MS=1). The
  * checks are the counts; the sanitizer checks the rest.
  */
 #define _GNU_SOURCE
@@ -27,6 +27,7 @@
 #include "../../preload/ss_config.h"
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_export.h"
+#include "../../preload/ss_inflight.h"
 #include "../../preload/ss_log.h"
 
 #define THREADS 8
@@ -111,17 +112,36 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static int reporting;
+
+/* The flush thread's in-flight walk, as fast as it goes, on a clock that
+ * moves 10 ms a walk: open exchanges are copied under their connections'
+ * locks while their threads work on them. */
+static void *reporter(void *arg)
+{
+    uint64_t mono = 1000000000ull;
+
+    (void)arg;
+    while (__atomic_load_n(&reporting, __ATOMIC_ACQUIRE))
+        ss_inflight_tick(mono += 10000000ull);
+    return NULL;
+}
+
 static void test_exchanges_on_many_threads(void **state)
 {
-    pthread_t t[THREADS];
+    pthread_t t[THREADS], rep;
     int i;
     uint64_t before = ss_count.spans_recorded;
 
     (void)state;
+    __atomic_store_n(&reporting, 1, __ATOMIC_RELEASE);
+    pthread_create(&rep, NULL, reporter, NULL);
     for (i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, worker, NULL);
     for (i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
+    __atomic_store_n(&reporting, 0, __ATOMIC_RELEASE);
+    pthread_join(rep, NULL);
     ex_batch_flush();
     assert_int_equal(__atomic_load_n(&ss_count.spans_recorded, __ATOMIC_RELAXED) - before,
                      (uint64_t)THREADS * ROUNDS * 2);
@@ -136,8 +156,8 @@ int main(void)
     };
 
     setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
-    /* The flush thread reports every span open over 1 ms while the threads
-     * work: its walk and copies race the exchanges (under TSan too). */
+    /* Every span open over 1 ms is reported while the threads work: the
+     * walk and its copies race the exchanges (under TSan too). */
     setenv("SPANSHIM_INFLIGHT_MS", "1", 1);
     ss_config_load();
     ss_export_init(0, NULL);
