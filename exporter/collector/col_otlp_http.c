@@ -59,6 +59,17 @@ typedef struct {
 #define COL_OTLP_HELD_BODIES 4
 static size_t col_otlp_held;
 
+/* A body decoded, or one that will not be, gives back what it held at
+ * once, not when its connection is done (which may come after its answer
+ * is read, and after the next body was refused for want of that room). */
+static void col_post_drop(col_post_t *p)
+{
+    if (p->held)
+        __atomic_sub_fetch(&col_otlp_held, p->held, __ATOMIC_RELAXED);
+    p->held = 0;
+    col_buf_free(&p->body);
+}
+
 /* An answer: status, and what Status.message or the text says. */
 typedef struct {
     unsigned status;
@@ -447,6 +458,7 @@ static enum MHD_Result col_finish(struct MHD_Connection *c, col_post_t *p)
     }
     col_arena_free(ar);
     col_buf_free(&inflated);
+    col_post_drop(p);
     return ret;
 }
 
@@ -518,11 +530,13 @@ static enum MHD_Result col_otlp_answer(void *cls, struct MHD_Connection *c, cons
             return MHD_NO; /* closed; col_otlp_done gives back what it held */
         }
         if (p->too_large || p->body.len + n > col_opt.otlp_max_body) {
+            col_post_drop(p);
             p->too_large = 1; /* read on, keep nothing, answer 413 at the end */
         } else if (p->too_busy || __atomic_add_fetch(&col_otlp_held, n, __ATOMIC_RELAXED) >
                                       COL_OTLP_HELD_BODIES * col_opt.otlp_max_body) {
             if (!p->too_busy)
                 __atomic_sub_fetch(&col_otlp_held, n, __ATOMIC_RELAXED);
+            col_post_drop(p);
             p->too_busy = 1; /* the same, and 503 at the end */
         } else {
             p->held += n;
