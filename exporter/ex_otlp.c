@@ -52,6 +52,7 @@ static const ex_span_enc_t *const ex_otlp_encs[] = {
     [SS_SPAN_CONNECT] = &ex_otlp_connect_enc,
     [SS_SPAN_DB] = &ex_otlp_db_enc,
     [SS_SPAN_DNS] = &ex_otlp_dns_enc,
+    [SS_SPAN_PROC] = &ex_otlp_proc_enc,
 };
 
 /* A connect that failed: the peer it was for, and the error. */
@@ -104,8 +105,9 @@ static uint8_t *ex_put_span(uint8_t *p, const ss_span_t *s, const ex_span_enc_t 
         p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_parent_span_id_tag, s->parent_id, 8);
     p = ex_put_bytes(p, opentelemetry_proto_trace_v1_Span_name_tag, f->name.p, f->name.n);
     *p++ = opentelemetry_proto_trace_v1_Span_kind_tag << 3 | PB_WT_VARINT;
-    *p++ = s->kind == SS_KIND_SERVER ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_SERVER
-                                     : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
+    *p++ = s->kind == SS_KIND_SERVER     ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_SERVER
+           : s->kind == SS_KIND_INTERNAL ? opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_INTERNAL
+                                         : opentelemetry_proto_trace_v1_Span_SpanKind_SPAN_KIND_CLIENT;
     p = ex_put_fixed64(p, opentelemetry_proto_trace_v1_Span_start_time_unix_nano_tag, s->start_ns);
     p = ex_put_fixed64(p, opentelemetry_proto_trace_v1_Span_end_time_unix_nano_tag, s->end_ns);
     p = enc->attrs(p, s, f);

@@ -1,6 +1,6 @@
 /*
  * ex_otlp_int.h - what the span encoder (ex_otlp.c) and its protocol parts
- * (ex_otlp_http.c, ex_otlp_db.c, ex_otlp_dns.c) share: the byte writers of
+ * (ex_otlp_http.c, ex_otlp_db.c, ex_otlp_dns.c, ex_otlp_proc.c) share: the byte writers of
  * the protobuf wire format, and the interface of a protocol's part.
  *
  * A span is encoded in two steps. Its protocol's decide() reads the record
@@ -231,7 +231,7 @@ typedef struct ex_span_enc {
     uint8_t *(*attrs)(uint8_t *p, const ss_span_t *s, const ex_facts_t *f);
 } ex_span_enc_t;
 
-extern const ex_span_enc_t ex_otlp_http_enc, ex_otlp_db_enc, ex_otlp_dns_enc;
+extern const ex_span_enc_t ex_otlp_http_enc, ex_otlp_db_enc, ex_otlp_dns_enc, ex_otlp_proc_enc;
 
 /* server.address and server.port of a client span without a better
  * source: the name the program resolved, else the peer's address; the

@@ -93,6 +93,7 @@ void ss_config_load(void)
     ss_cfg.disabled = ss_config_bool(getenv("OTEL_SDK_DISABLED"));
     ss_cfg.propagate = ss_config_propagate(getenv("OTEL_PROPAGATORS"));
     ss_cfg.command_args = ss_config_bool(getenv("SPANSHIM_COMMAND_ARGS"));
+    ss_cfg.exec_propagation_off = ss_config_bool(getenv("SPANSHIM_EXEC_PROPAGATION_DISABLED"));
     if (ss_sampler_parse(&ss_cfg.sampler, getenv("OTEL_TRACES_SAMPLER"),
                          getenv("OTEL_TRACES_SAMPLER_ARG")) < 0)
         ss_log(SS_LOG_WARN, "OTEL_TRACES_SAMPLER/_ARG not understood, using %s",

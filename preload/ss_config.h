@@ -16,6 +16,7 @@ typedef struct ss_config {
     int disabled;            /* OTEL_SDK_DISABLED=true: record nothing */
     int propagate;           /* OTEL_PROPAGATORS includes tracecontext */
     int command_args;        /* SPANSHIM_COMMAND_ARGS=true */
+    int exec_propagation_off; /* SPANSHIM_EXEC_PROPAGATION_DISABLED=true: children get no TRACEPARENT */
     ss_sampler_t sampler;
     char socket_path[EX_SOCKPATH_MAX]; /* SPANSHIM_SOCKET; empty: the default places */
     char runtime_dir[EX_SOCKPATH_MAX]; /* XDG_RUNTIME_DIR, one of those places */

@@ -14,6 +14,7 @@
 #include "ss_config.h"
 #include "ss_fd.h"
 #include "ss_log.h"
+#include "ss_proc.h"
 #include "ss_proto.h"
 #include "ss_real.h"
 #include "ss_serving.h"
@@ -88,7 +89,9 @@ int ss_conn_serving_is(const uint8_t span_id[8])
 
 /* The parent of a request this thread sends with nothing better to go
  * by: the server span it serves, if it serves only that one (see
- * ss_serving.h); s, if given, is marked when there were several. */
+ * ss_serving.h); s, if given, is marked when there were several. Serving
+ * none, the process's own span, when it continues a trace it was started
+ * in (ss_proc.h). */
 const ss_ctx_t *ss_conn_parent_now(ss_span_t *s, const char **ts, uint16_t *ts_len)
 {
     if (ts) {
@@ -96,7 +99,7 @@ const ss_ctx_t *ss_conn_parent_now(ss_span_t *s, const char **ts, uint16_t *ts_l
         *ts_len = 0;
     }
     if (!ss_cur.active)
-        return NULL;
+        return ss_proc_parent(ts, ts_len);
     if (ss_serving_alone()) {
         if (ts_len)
             *ts_len = ss_cur.ts_len;
@@ -109,11 +112,19 @@ const ss_ctx_t *ss_conn_parent_now(ss_span_t *s, const char **ts, uint16_t *ts_l
 
 int ss_conn_thread_ctx(ss_ctx_t *out)
 {
-    const ss_ctx_t *cur = ss_conn_parent_now(NULL, NULL, NULL);
-
-    if (cur == NULL)
+    if (!ss_cur.active || !ss_serving_alone())
         return 0;
-    *out = *cur;
+    *out = ss_cur.ctx;
+    return 1;
+}
+
+int ss_conn_request_parent(ss_ctx_t *out)
+{
+    const ss_ctx_t *p = ss_conn_parent_now(NULL, NULL, NULL);
+
+    if (p == NULL)
+        return 0;
+    *out = *p;
     return 1;
 }
 

@@ -118,6 +118,10 @@ void ss_conn_on_close_range(unsigned first, unsigned last);
 void ss_conn_library_enter(void);
 void ss_conn_library_leave(void);
 
+/* The parent of a request this thread makes now, by the rule of
+ * ss_conn_parent_now (ss_proto.h): 1 and *out, or 0 for none. */
+int ss_conn_request_parent(ss_ctx_t *out);
+
 /* Test hooks: the thread's current server context. */
 int ss_conn_thread_ctx(ss_ctx_t *out);
 void ss_conn_thread_reset(void);

@@ -144,7 +144,7 @@ void ss_curl_start(void *h)
     ss_curl_handle_t *c;
     ss_span_t *s;
     ss_ctx_t parent;
-    int has_parent = ss_conn_thread_ctx(&parent);
+    int has_parent = ss_conn_request_parent(&parent);
 
     ss_lock(&ss_curl_lock);
     c = ss_curl_find(h, 1);

@@ -15,6 +15,7 @@
 #include "ss_inflight.h"
 #include "ss_log.h"
 #include "ss_node.h"
+#include "ss_proc.h"
 #include "ss_real.h"
 #include "ss_conn.h"
 #include "ss_span.h"
@@ -67,9 +68,14 @@ static int ss_thread_count(void)
     return p ? atoi(p + 1) : 1;
 }
 
+int ss_program_threads(void)
+{
+    return ss_thread_count() - ex_batch_threads();
+}
+
 static void ss_before_fork(void)
 {
-    ss_fork_threads = ss_thread_count() - ex_batch_threads(); /* the program's */
+    ss_fork_threads = ss_program_threads();
     ex_loss_before_fork(); /* "said once" is for the children too */
 }
 
@@ -170,7 +176,6 @@ static int ss_another_copy_first(void)
 
 __attribute__((constructor)) static void ss_init(int argc, char **argv, char **envp)
 {
-    (void)envp;
     if (ss_another_copy_first())
         return; /* every hook of this copy passes straight through */
     ss_busy++;
@@ -182,6 +187,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     ss_node_setup();
     pthread_atfork(ss_before_fork, ss_after_fork_parent, ss_after_fork_child);
     atexit(ss_at_exit);
+    ss_proc_init(argc, argv, envp);
     ss_busy--;
     __atomic_store_n(&ss_ready, 1, __ATOMIC_RELEASE);
     ss_log(SS_LOG_DEBUG, "ready; collector socket %s",

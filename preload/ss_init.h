@@ -16,6 +16,9 @@ extern __thread int ss_busy __attribute__((tls_model("initial-exec")));
 /* 1 in the child of a vfork (shared memory: touch nothing). */
 int ss_in_vfork_child(void);
 
+/* Threads of the program (not the shim's own); 1 if it cannot tell. */
+int ss_program_threads(void);
+
 /* Ship what is buffered. */
 void ss_flush_now(void);
 

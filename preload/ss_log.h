@@ -47,7 +47,10 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(libs_deepbind, "libraries opened RTLD_DEEPBIND led through the hooks")  \
     X(libs_deepbind_failed, "RTLD_DEEPBIND libraries left as they were")     \
     X(conns_fastcgi, "connections seen speaking FastCGI")                    \
-    X(fcgi_not_injected, "FastCGI requests sent without the context: no room")
+    X(fcgi_not_injected, "FastCGI requests sent without the context: no room") \
+    X(exec_context_passed, "processes started with TRACEPARENT in their environment") \
+    X(exec_context_skipped, "processes started without it: no room, or a threaded system/popen") \
+    X(env_context_invalid, "TRACEPARENT in the environment at start not valid: ignored")
 
 typedef struct ss_counters {
 #define SS_COUNTER_FIELD(name, what) uint64_t name;

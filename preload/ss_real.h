@@ -11,6 +11,8 @@
 #define SS_REAL_H
 
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <netdb.h>
 #include <stddef.h>
 #include <sys/types.h>

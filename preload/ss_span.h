@@ -2,7 +2,7 @@
  * ss_span.h - one exchange as a span record: a common part (context,
  * kind, times, peer, error), the send path's splice, and the part of its
  * protocol (s->type says which: proto/ss_http_span.h, proto/ss_db.h,
- * proto/ss_dns_span.h).
+ * proto/ss_dns_span.h), or of a process (ss_proc_span.h).
  *
  * A record is filled as the bytes pass (request head, then response
  * status; a command, then its reply) and handed to the exporter when the
@@ -21,8 +21,9 @@
 #include "proto/ss_db.h"
 #include "proto/ss_dns_span.h"
 #include "proto/ss_http_span.h"
+#include "ss_proc_span.h"
 
-enum { SS_KIND_SERVER = 2, SS_KIND_CLIENT = 3 };
+enum { SS_KIND_INTERNAL = 1, SS_KIND_SERVER = 2, SS_KIND_CLIENT = 3 };
 
 /* Which protocol part a record holds. */
 enum {
@@ -30,6 +31,7 @@ enum {
     SS_SPAN_CONNECT,              /* a connect that failed: the common part only */
     SS_SPAN_DB,                   /* s->db */
     SS_SPAN_DNS,                  /* s->dns */
+    SS_SPAN_PROC,                 /* s->proc: a process continuing a trace (ss_proc.h) */
 };
 
 /* Room for "traceparent: <55>\r\ntracestate: <512>\r\n" in HTTP/1, and in
@@ -81,6 +83,7 @@ typedef struct ss_span {
         ss_span_http_t http;
         ss_span_db_t db;
         ss_span_dns_t dns;
+        ss_span_proc_t proc;
     };
 
     struct ss_span *next;         /* queue of a connection, or free list */
