@@ -118,13 +118,19 @@ int ss_conn_thread_ctx(ss_ctx_t *out)
     return 1;
 }
 
-int ss_conn_request_parent(ss_ctx_t *out)
+int ss_conn_request_parent(ss_ctx_t *out, char *ts, uint16_t *ts_len)
 {
-    const ss_ctx_t *p = ss_conn_parent_now(NULL, NULL, NULL);
+    const char *t;
+    uint16_t n;
+    const ss_ctx_t *p = ss_conn_parent_now(NULL, &t, &n);
 
+    *ts_len = 0;
     if (p == NULL)
         return 0;
     *out = *p;
+    memcpy(ts, t, n);
+    ts[n] = '\0';
+    *ts_len = n;
     return 1;
 }
 
@@ -264,7 +270,10 @@ void ss_conn_drop(ss_conn_t *c, ss_span_t *s)
 void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
 {
     ss_conn_remove(c, s);
-    if (s->kind == SS_KIND_SERVER && ss_cur.active &&
+    /* A fork child's copy ending (a CGI child closing the connection it
+     * inherited before it execs) ends nothing: the child still works for
+     * that request, and what it starts is the request's (ss_proc.h). */
+    if (s->kind == SS_KIND_SERVER && ss_cur.active && ss_span_is_own(s) &&
         memcmp(ss_cur.ctx.span_id, s->ctx.span_id, 8) == 0)
         ss_cur.active = 0;
     ss_span_end(s);

@@ -119,8 +119,9 @@ void ss_conn_library_enter(void);
 void ss_conn_library_leave(void);
 
 /* The parent of a request this thread makes now, by the rule of
- * ss_conn_parent_now (ss_proto.h): 1 and *out, or 0 for none. */
-int ss_conn_request_parent(ss_ctx_t *out);
+ * ss_conn_parent_now (ss_proto.h): 1, *out and its tracestate (ts:
+ * SS_TS_FORWARD_MAX + 1 bytes), or 0 for none. */
+int ss_conn_request_parent(ss_ctx_t *out, char *ts, uint16_t *ts_len);
 
 /* Test hooks: the thread's current server context. */
 int ss_conn_thread_ctx(ss_ctx_t *out);

@@ -144,7 +144,9 @@ void ss_curl_start(void *h)
     ss_curl_handle_t *c;
     ss_span_t *s;
     ss_ctx_t parent;
-    int has_parent = ss_conn_request_parent(&parent);
+    char ts[SS_TS_FORWARD_MAX + 1];
+    uint16_t ts_len;
+    int has_parent = ss_conn_request_parent(&parent, ts, &ts_len);
 
     ss_lock(&ss_curl_lock);
     c = ss_curl_find(h, 1);
@@ -160,6 +162,10 @@ void ss_curl_start(void *h)
             s->ctx = parent;
     } else {
         ss_span_start_ctx(s, has_parent ? &parent : NULL, 0);
+    }
+    if (ts_len) { /* the parent's tracestate goes on with its context */
+        memcpy(s->ts, ts, ts_len + 1u);
+        s->ts_len = ts_len;
     }
     if (s->ctx.valid && ss_cfg.propagate) {
         c->ours = ss_curl_headers(c->app_headers, s);

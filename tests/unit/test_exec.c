@@ -314,6 +314,8 @@ static void test_image_continues_the_trace(void **state)
     ss_proc_env_t e;
     char *const *env;
     ss_ctx_t parent;
+    char pts[SS_TS_FORWARD_MAX + 1];
+    uint16_t pts_len;
 
     (void)state;
     snprintf(tp_entry, sizeof(tp_entry), "TRACEPARENT=%s", given_tp);
@@ -327,8 +329,9 @@ static void test_image_continues_the_trace(void **state)
     assert_int_equal(ts_len, strlen("rojo=00f067aa0ba902b7"));
     assert_memory_equal(ts, "rojo=00f067aa0ba902b7", ts_len);
     /* Requests it makes outside any it serves are that span's children... */
-    assert_true(ss_conn_request_parent(&parent));
+    assert_true(ss_conn_request_parent(&parent, pts, &pts_len));
     assert_memory_equal(parent.span_id, me->span_id, 8);
+    assert_string_equal(pts, "rojo=00f067aa0ba902b7");
     /* ...and so are the processes it starts; serving, the server span wins. */
     env = ss_proc_child_env(child, &e);
     ss_envctx_entries(me, ts, ts_len, want, e.ts);
