@@ -19,6 +19,10 @@
  * whose parent exits (a daemon's double fork) stays one, and is reaped.
  * The exit status is CMD's (128 + signal if it was killed).
  *
+ * TRACEPARENT (and TRACESTATE) are passed on to CMD as they came: the shim
+ * in CMD continues that trace (preload/ss_proc.h), so a CI step or a cron
+ * job run under spanshim joins the trace of what started it.
+ *
  * --ui HOST:PORT starts the private collector with its trace viewer there
  * (it prints the URL); when CMD has ended the viewer stays up, so the
  * traces can still be looked at, until SIGINT or SIGTERM (Ctrl-C).
@@ -84,7 +88,9 @@ static void sr_usage(FILE *f)
                "Trusted: sockets of root, of this user and of the uids in\n"
                "$SPANSHIM_COLLECTOR_UID (UID[,UID...]), in directories only they can change.\n"
                "Run as root, CMD's descendants are traced whatever user they become (nginx,\n"
-               "apache workers); the private collector refuses every other process.\n");
+               "apache workers); the private collector refuses every other process.\n"
+               "With $TRACEPARENT set, CMD joins that trace: its process span is the child\n"
+               "of the span it names (a CI step, a cron job's caller).\n");
 }
 
 /* The directory this executable is in. */

@@ -149,6 +149,23 @@ class Exec(unittest.TestCase):
         # The backend was told the same tracestate.
         self.assertEqual(backend.get("traceState"), "rojo=00f067aa0ba902b7")
 
+    def test_an_image_that_execs_hands_on(self):
+        # A wrapper that execs (exec "$@"): its span ends there, without an
+        # exit code, and the program's span is its child, with the code.
+        r = self.spanshim_run(["sh", "-c", "exec /bin/sh -c 'exit 5'"], TRACEPARENT=GIVEN)
+        self.assertEqual(r.returncode, 5, r.stderr)
+        inner = self.wait(lambda s: s["kind"] == INTERNAL and
+                          s.attrs.get("process.exit.code") == 5)[0]
+        self.col.fence()
+        outer = self.one(lambda s: s["kind"] == INTERNAL and s["spanId"] ==
+                         inner.get("parentSpanId"), "the wrapper's span")
+        self.assertEqual(outer["parentSpanId"], GIVEN_SPAN)
+        self.assertEqual(outer["traceId"], GIVEN_TRACE)
+        self.assertNotIn("process.exit.code", outer.attrs)
+        self.assertNotIn("code", outer.get("status", {}))
+        self.assertEqual(outer.attrs["process.pid"], inner.attrs["process.pid"])
+        self.assertEqual(inner["status"].get("code"), 2)
+
     def test_every_way_to_start_a_program_while_serving(self):
         out = os.path.join(self.col.dir, "at-start")
         # Started with a context of its own, which its children must not
