@@ -307,7 +307,7 @@ static void test_image_continues_the_trace(void **state)
     char *envp[] = {tp_entry, "TRACESTATE=rojo=00f067aa0ba902b7", NULL};
     char *argv[] = {"/usr/bin/prog", "arg", NULL};
     char *child[] = {"A=1", NULL};
-    char want[SS_ENVCTX_TP_ENTRY], hex[17];
+    char want[SS_ENVCTX_TP_ENTRY], hex[33];
     const char *ts = NULL;
     uint16_t ts_len = 0, slot;
     const ss_ctx_t *me;
