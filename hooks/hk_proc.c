@@ -5,13 +5,16 @@
  * since neither exec nor _exit runs atexit handlers; an exec that fails
  * opens them again. A program started gets the trace context in its
  * environment (preload/ss_proc.h), in a copy: the caller's arrays and
- * environ are left as they were.
+ * environ are left as they were. execl, execlp and execle are gathered
+ * into arrays on the stack (as the C library does: they may run in a
+ * vfork child) and passed to the others' hooks.
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
 #include "../preload/ss_log.h"
 #include "../preload/ss_proc.h"
 
+#include <stdarg.h>
 #include <unistd.h>
 
 /* The image is about to be replaced: its span ends, open spans end, spans
@@ -22,7 +25,7 @@ static void hk_image_ends(void)
     ss_image_ends("process_exec");
 }
 
-HK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+static int hk_execve(const char *path, char *const argv[], char *const envp[])
 {
     ss_proc_env_t e;
     char *const *env = ss_proc_child_env(envp, &e);
@@ -34,7 +37,7 @@ HK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
     return r;
 }
 
-HK_EXPORT int execv(const char *path, char *const argv[])
+static int hk_execv(const char *path, char *const argv[])
 {
     ss_proc_env_t e;
     char *const *env = ss_proc_child_env(environ, &e);
@@ -47,7 +50,7 @@ HK_EXPORT int execv(const char *path, char *const argv[])
     return r;
 }
 
-HK_EXPORT int execvp(const char *file, char *const argv[])
+static int hk_execvp(const char *file, char *const argv[])
 {
     ss_proc_env_t e;
     char *const *env = ss_proc_child_env(environ, &e);
@@ -69,6 +72,117 @@ HK_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     hk_image_ends();
     r = ss_exec_returned(ss_real_execvpe(file, argv, env));
     ss_proc_env_done(&e);
+    return r;
+}
+
+HK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return hk_execve(path, argv, envp);
+}
+
+HK_EXPORT int execv(const char *path, char *const argv[])
+{
+    return hk_execv(path, argv);
+}
+
+HK_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return hk_execvp(file, argv);
+}
+
+/* glibc declares arg non-null; a program may still pass NULL (no
+ * arguments at all), so the check must not be optimised away. */
+static const char *hk_opaque(const char *arg)
+{
+    __asm__("" : "+r"(arg));
+    return arg;
+}
+
+/* How many arguments: arg (if not NULL) and those after it up to the NULL. */
+static size_t hk_argc(const char *arg, va_list ap)
+{
+    va_list c;
+    size_t n = 0;
+
+    if (arg == NULL)
+        return 0;
+    va_copy(c, ap);
+    for (n = 1; va_arg(c, char *) != NULL; n++)
+        ;
+    va_end(c);
+    return n;
+}
+
+/* av (n + 1 entries): arg and the n - 1 after it, then NULL; ap is left
+ * after the NULL (where execle's envp is). */
+static void hk_argv(char **av, size_t n, const char *arg, va_list *ap)
+{
+    size_t i;
+
+    av[0] = (char *)arg;
+    for (i = 1; i < n; i++)
+        av[i] = va_arg(*ap, char *);
+    if (n > 0)
+        (void)va_arg(*ap, char *); /* the NULL */
+    av[n] = NULL;
+}
+
+HK_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    const char *a = hk_opaque(arg);
+    va_list ap;
+    size_t n;
+    int r;
+
+    va_start(ap, arg);
+    n = hk_argc(a, ap);
+    {
+        char *av[n + 1];
+
+        hk_argv(av, n, a, &ap);
+        va_end(ap);
+        r = hk_execv(path, av);
+    }
+    return r;
+}
+
+HK_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    const char *a = hk_opaque(arg);
+    va_list ap;
+    size_t n;
+    int r;
+
+    va_start(ap, arg);
+    n = hk_argc(a, ap);
+    {
+        char *av[n + 1];
+
+        hk_argv(av, n, a, &ap);
+        va_end(ap);
+        r = hk_execvp(file, av);
+    }
+    return r;
+}
+
+HK_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    const char *a = hk_opaque(arg);
+    char *const *envp;
+    va_list ap;
+    size_t n;
+    int r;
+
+    va_start(ap, arg);
+    n = hk_argc(a, ap);
+    {
+        char *av[n + 1];
+
+        hk_argv(av, n, a, &ap);
+        envp = va_arg(ap, char *const *);
+        va_end(ap);
+        r = hk_execve(path, av, envp);
+    }
     return r;
 }
 

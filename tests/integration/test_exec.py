@@ -11,12 +11,14 @@ starts curl by system(), popen(), posix_spawn() and subprocess while it
 serves: each curl is the request's grandchild through its process span;
 a TRACEPARENT it inherited is replaced, never doubled; and what it starts
 before serving, or anything started by a process given no context, gets
-no TRACEPARENT."""
+no TRACEPARENT. fcgiwrap (behind nginx) starts its CGI script with execl:
+the script is told fcgiwrap's SERVER span."""
 import os
 import subprocess
 import unittest
 import urllib.request
 
+from appservers import Fcgiwrap, docroot, nginx_fastcgi
 from harness import LIB, PRELOAD, PY, SPANSHIM, Collector, start_apache, start_app, stop_apache
 from test_forked import APACHE_CONF
 
@@ -113,6 +115,30 @@ class Exec(unittest.TestCase):
         # The script's span covers curl's.
         self.assertLessEqual(int(script["startTimeUnixNano"]), int(curl["startTimeUnixNano"]))
         self.assertLessEqual(int(curl["endTimeUnixNano"]), int(script["endTimeUnixNano"]))
+
+    def test_fcgiwrap_cgi_script(self):
+        # fcgiwrap starts the script with execl (which glibc runs on its
+        # internal execve): the script is told fcgiwrap's SERVER span.
+        wrap = Fcgiwrap(self.col).start()
+        try:
+            d = docroot(self.col, cgi=True)
+            path = os.path.join(d, "cgi-bin", "tp.cgi")
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                        "echo \"$TRACEPARENT\"\n")
+            os.chmod(path, 0o755)
+            nginx, port = nginx_fastcgi(self.col, wrap, d)
+            with urllib.request.urlopen("http://127.0.0.1:%d/cgi-bin/tp.cgi" % port,
+                                        timeout=30) as resp:
+                seen = resp.read().decode().strip()
+            server = self.wait(lambda s: s.service == "fcgiwrap" and s["kind"] == SERVER)[0]
+        finally:
+            wrap.stop()
+        self.assertEqual(seen, "00-%s-%s-%02x" % (server["traceId"], server["spanId"],
+                                                  server["flags"] & 0xff))
+        self.col.fence()
+        script = self.process_span("tp.cgi")
+        self.assert_child(script, server)
 
     def spanshim_run(self, argv, **env):
         e = dict(os.environ, SPANSHIM_SOCKET=self.col.sock, OTEL_SERVICE_NAME="ci", **env)
