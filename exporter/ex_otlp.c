@@ -84,6 +84,8 @@ static uint8_t *ex_put_common_attrs(uint8_t *p, const ss_span_t *s, const ex_fac
         p = ex_kv_true(p, EX_LIT("spanshim.parent.ambiguous"));
     if (s->in_flight) /* a report of a span still open: its end is when it was seen */
         p = ex_kv_true(p, EX_LIT("spanshim.span.in_flight"));
+    if (s->stacktrace) /* at most SS_STACK_TEXT_MAX - 1 bytes (ss_stack.h) */
+        p = ex_kv_str(p, EX_LIT("code.stacktrace"), ex_cstr(s->stacktrace));
     return ex_kv_str(p, EX_LIT("error.type"), f->error_type);
 }
 

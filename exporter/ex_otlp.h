@@ -16,7 +16,9 @@
 #include "../preload/ss_logrec.h"
 #include "../preload/ss_span.h"
 
-#define EX_SPAN_MAX 8192        /* one encoded span, at most */
+/* code.stacktrace's key and value, at most (ss_stack.h) */
+#define EX_STACK_ROOM (SS_STACK_TEXT_MAX + 32)
+#define EX_SPAN_MAX (8192 + EX_STACK_ROOM) /* one encoded span, at most */
 #define EX_RESOURCE_MAX 4096    /* the encoded resource, at most */
 #define EX_LOSS_ATTRS_MAX 512     /* the loss counts added to the resource, at most (ex_loss.h) */
 #define EX_ENVELOPE_MAX (EX_RESOURCE_MAX + EX_LOSS_ATTRS_MAX + 128)

@@ -258,6 +258,6 @@ EX_INLINE uint8_t *ex_put_server_peer(uint8_t *p, const ss_span_t *s, const ex_f
  * EX_SPAN_MAX). */
 #define EX_SPAN_COMMON_WORST                                                                \
     (200 + 7 * 50 + 2 * sizeof(((ss_span_t *)0)->peer_addr) + SS_DNS_NAME_MAX +             \
-     sizeof(((ss_span_t *)0)->error_type) + SS_TS_FORWARD_MAX)
+     sizeof(((ss_span_t *)0)->error_type) + SS_TS_FORWARD_MAX + EX_STACK_ROOM)
 
 #endif

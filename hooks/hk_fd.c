@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
+#include "../preload/ss_stack.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -93,6 +94,8 @@ HK_EXPORT int __pipe(int fds[2])
 
 HK_EXPORT int pipe2(int fds[2], int flags)
 {
+    if (__builtin_expect(ss_stack_unwinding, 0)) /* libunwind's own (preload/ss_stack.c) */
+        return ss_stack_pipe2(fds, flags);
     return hk_born2(ss_real_pipe2(fds, flags), fds);
 }
 

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "ss_config.h"
+#include "ss_stack.h"
 #include "ss_log.h"
 #include "ss_inflight.h"
 #include "../exporter/ex_redact.h"
@@ -101,6 +102,9 @@ void ss_config_load(void)
     if (ex_redact_configure(getenv("SPANSHIM_REDACT_QUERY_KEYS")) < 0)
         ss_log(SS_LOG_WARN, "SPANSHIM_REDACT_QUERY_KEYS has more than %d keys or one over %d bytes;"
                " using the default list", EX_REDACT_KEYS_MAX, EX_REDACT_KEY_MAX);
+    if (ss_stack_configure(getenv("SPANSHIM_STACKS"), getenv("SPANSHIM_STACK_MIN_MS")) < 0)
+        ss_log(SS_LOG_WARN, "SPANSHIM_STACKS takes off, slow or all, SPANSHIM_STACK_MIN_MS "
+                            "milliseconds; using the default for what was not understood");
     ss_config_socket();
     ss_config_inflight();
 }

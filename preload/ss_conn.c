@@ -664,6 +664,7 @@ static void ss_conn_connect_failed(ss_conn_t *c, int err)
     if (s->parent_ambiguous)
         SS_COUNT(parents_ambiguous);
     strncpy(s->error_type, ss_errno_name(err, buf, sizeof(buf)), sizeof(s->error_type) - 1);
+    ss_stack_at_end(s);
     ss_span_end(s);
 }
 
@@ -766,6 +767,10 @@ ss_conn_recv_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_
         }
         c->mode = SS_MODE_DETECT;
     }
+    /* The program waited in this call for its reply, or it failed: its
+     * frames are below the hook now (ss_stack.h). */
+    if (ss_stack_mode && c->role == SS_ROLE_CLIENT && c->q_head)
+        ss_stack_at_wait(c->q_head, r <= 0);
     if (r > 0) {
         size_t left = (size_t)r;
 
@@ -786,6 +791,20 @@ out:
     ss_unlock(&c->lock);
 }
 
+/* A read that would block: the thread is about to wait for a reply. */
+static void ss_conn_stack_would_block(int fd)
+{
+    ss_conn_t *c = ss_fd_get(fd);
+
+    if (c == NULL)
+        return;
+    ss_lock(&c->lock);
+    if (c->role == SS_ROLE_CLIENT && c->mode == SS_MODE_FOLLOW && c->q_head)
+        ss_stack_at_wait(c->q_head, 0);
+    ss_unlock(&c->lock);
+    ss_conn_put(c);
+}
+
 void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_t r, int err)
 {
     ss_conn_recv_body(c, fd, iov, cnt, r, err);
@@ -797,8 +816,11 @@ void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int er
 
     if (flags & MSG_PEEK)
         return;
-    if (r < 0 && ss_errno_transient(err))
+    if (r < 0 && ss_errno_transient(err)) {
+        if (ss_stack_mode)
+            ss_conn_stack_would_block(fd);
         return;
+    }
     c = ss_fd_get(fd);
     if (c == NULL)
         return;

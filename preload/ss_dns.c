@@ -379,6 +379,7 @@ static void ss_dns_finish(ss_span_t *s, const ss_dns_addr_t *seen, unsigned n, i
 {
     ss_ctx_t parent;
 
+    ss_stack_at_end(s); /* still in the lookup's call: a slow or failed one's stack */
     if (ss_conn_thread_ctx(&parent)) {
         ss_span_start_ctx(s, &parent, 0);
         if (forward && n)

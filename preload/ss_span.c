@@ -267,7 +267,11 @@ void ss_span_end(ss_span_t *s)
             SS_COUNT(spans_inherited); /* the parent's: it exports its own copy */
         } else {
             SS_COUNT(spans_recorded);
+            if (__builtin_expect(s->stack_n != 0, 0))
+                ss_stack_attach(s); /* its code.stacktrace, if wanted */
             ex_batch_add(s);
+            if (s->stacktrace)
+                ss_stack_release(s);
         }
     }
     span_free(s);

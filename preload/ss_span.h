@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "ss_stack.h"
 #include "ss_tctx.h"
 #include "../exporter/ss_lock.h"
 #include "proto/ss_db.h"
@@ -60,6 +61,8 @@ typedef struct ss_span {
     uint8_t in_flight;            /* a copy reported while the exchange is open (ss_inflight.h) */
     uint8_t ended_early;          /* ended as the process image ended (exit, exec): its
                                    * own end is no news (ss_inflight.h) */
+    uint8_t stack_n;              /* client: return addresses in stack (SS_STACK_NONE: tried) */
+    const char *stacktrace;       /* code.stacktrace while it is encoded, or NULL (ss_stack.h) */
     struct ss_span *dns_child;    /* the lookup made for this exchange: sent as its child
                                    * when it ends, with its final context (ss_dns.h) */
     char peer_addr[108];
@@ -97,7 +100,10 @@ typedef struct ss_span {
     uint64_t inflight_due_ns;     /* monotonic: next report in flight; 0: not seen yet */
     uint32_t inflight_n;          /* reports made in flight */
     uint32_t listed;              /* in the registry of this fork generation, plus 1 */
+    void *stack[SS_STACK_DEPTH];  /* the program's frames at the call, innermost first */
 } ss_span_t;
+
+#define SS_STACK_NONE 0xff        /* stack_n: a capture was tried and found nothing */
 
 ss_span_t *ss_span_alloc(void);
 void ss_span_free(ss_span_t *s);

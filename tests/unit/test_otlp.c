@@ -492,6 +492,44 @@ static void test_span_too_big_for_buffer(void **state)
     assert_int_equal(ex_otlp_span(&s, small, sizeof(small)), 0);
 }
 
+/* code.stacktrace travels whole, at its largest, beside the other
+ * attributes of a failed connect. */
+static void test_stacktrace_attribute(void **state)
+{
+    static ss_span_t s;
+    static char text[SS_STACK_TEXT_MAX];
+    col_request_t *r;
+    const col_span_t *d;
+    size_t i;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    s.kind = SS_KIND_CLIENT;
+    s.type = SS_SPAN_CONNECT;
+    s.ctx.valid = 1;
+    s.ctx.trace_id[0] = s.ctx.span_id[0] = 1;
+    s.start_ns = 1;
+    s.end_ns = 2;
+    s.peer_port = 9;
+    strcpy(s.peer_addr, "127.0.0.1");
+    strcpy(s.error_type, "ECONNREFUSED");
+    for (i = 0; i < sizeof(text) - 1; i++)
+        text[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+    text[sizeof(text) - 1] = '\0';
+    s.stacktrace = text;
+    r = roundtrip(&s, 1);
+    assert_non_null(r);
+    d = r->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_string_equal(astr(d, "code.stacktrace"), text);
+    assert_string_equal(astr(d, "error.type"), "ECONNREFUSED");
+    col_request_free(r);
+    s.stacktrace = NULL; /* none: no attribute */
+    r = roundtrip(&s, 1);
+    assert_non_null(r);
+    assert_null(attr(r->resource_spans[0]->scope_spans[0]->spans[0], "code.stacktrace"));
+    col_request_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_gateway_spans),
         cmocka_unit_test(test_resource_attrs_decoding),
         cmocka_unit_test(test_span_too_big_for_buffer),
+        cmocka_unit_test(test_stacktrace_attribute),
     };
 
     return cmocka_run_group_tests_name("otlp", tests, NULL, NULL);

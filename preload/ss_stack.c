@@ -1,0 +1,352 @@
+/*
+ * ss_stack.c - call stacks for slow and failed client calls (see
+ * ss_stack.h): when to capture, libunwind loaded on first use, the shim's
+ * frames left out, names found once the span is known to be wanted.
+ *
+ * Names: dladdr gives the module and the nearest exported symbol; for the
+ * symbols a module does not export (a program's own functions, static
+ * ones), libunwind's unw_get_proc_name reads the module's .symtab off its
+ * file (mapped for the lookup and unmapped again: no memory kept). Without
+ * either (a stripped module) a frame is its module and the offset from the
+ * module's load address, which addr2line and eu-addr2line take.
+ *
+ * libunwind 1.6 opens a pipe on its first unwind to test addresses before
+ * it reads them (a write of one byte from the address fails with EFAULT).
+ * Its pipe2 reaches the shim's hook (ss_stack_unwinding is set), which
+ * moves both ends to high numbers, close-on-exec, as the export socket is
+ * moved (ex_transport.c), so the program's own descriptors keep the numbers
+ * they would have had.
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include "ss_stack.h"
+#include "ss_log.h"
+#include "ss_real.h"
+#include "ss_span.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libunwind.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define SS_STACK_FD_MIN 610        /* where the validation pipe is moved (above the export socket's) */
+#define SS_STACK_RAW (SS_STACK_DEPTH + 24) /* the shim's own frames come first */
+#define SS_STR2(x) #x
+#define SS_STR(x) SS_STR2(x)
+
+int ss_stack_mode = SS_STACKS_SLOW;
+uint64_t ss_stack_min_ns = SS_STACK_MIN_MS_DEFAULT * 1000000ull;
+__thread int ss_stack_unwinding __attribute__((tls_model("initial-exec")));
+
+static struct {
+    int (*backtrace)(void **, int);
+    int (*init_local)(unw_cursor_t *, unw_context_t *);
+    int (*get_proc_name)(unw_cursor_t *, char *, size_t, unw_word_t *);
+    int ok;
+} ss_uw;
+static pthread_once_t ss_uw_once = PTHREAD_ONCE_INIT;
+static uintptr_t ss_self_lo, ss_self_hi; /* the shim's mapped range */
+
+int ss_stack_configure(const char *mode, const char *min_ms)
+{
+    int rc = 0;
+
+    if (mode && *mode) {
+        if (strcasecmp(mode, "off") == 0)
+            ss_stack_mode = SS_STACKS_OFF;
+        else if (strcasecmp(mode, "slow") == 0)
+            ss_stack_mode = SS_STACKS_SLOW;
+        else if (strcasecmp(mode, "all") == 0)
+            ss_stack_mode = SS_STACKS_ALL;
+        else
+            rc = -1;
+    }
+    if (min_ms && *min_ms) {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(min_ms, &end, 10);
+        if (errno || *end || min_ms[0] == '-' || v > 86400000ull)
+            rc = -1;
+        else
+            ss_stack_min_ns = v * 1000000ull;
+    }
+    return rc;
+}
+
+/* ---- libunwind, on first use ------------------------------------------ */
+
+static int ss_self_range(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+    int i;
+
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (info->dlpi_addr + ph->p_vaddr < lo)
+            lo = info->dlpi_addr + ph->p_vaddr;
+        if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+            hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+    }
+    if (me < lo || me >= hi)
+        return 0;
+    ss_self_lo = lo;
+    ss_self_hi = hi;
+    return 1;
+}
+
+static void ss_uw_load(void)
+{
+    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+
+    if (lib == NULL) {
+        ss_log(SS_LOG_WARN, "libunwind.so.8 is not installed: spans carry no code.stacktrace");
+        return;
+    }
+    ss_uw.backtrace = (int (*)(void **, int))dlsym(lib, "unw_backtrace");
+    ss_uw.init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(lib, SS_STR(unw_init_local));
+    ss_uw.get_proc_name = (int (*)(unw_cursor_t *, char *, size_t, unw_word_t *))dlsym(
+        lib, SS_STR(unw_get_proc_name));
+    if (ss_uw.backtrace == NULL) {
+        ss_log(SS_LOG_WARN, "libunwind.so.8 has no unw_backtrace: spans carry no code.stacktrace");
+        return;
+    }
+    dl_iterate_phdr(ss_self_range, (void *)(uintptr_t)&ss_uw_load);
+    ss_uw.ok = 1;
+}
+
+int ss_stack_capture(void **ips, int max)
+{
+    void *raw[SS_STACK_RAW];
+    int n, i, k = 0, err = errno;
+
+    pthread_once(&ss_uw_once, ss_uw_load);
+    if (!ss_uw.ok)
+        return 0;
+    /* libunwind's validation loops while errno is EINTR: start from 0. */
+    errno = 0;
+    ss_stack_unwinding = 1;
+    n = ss_uw.backtrace(raw, SS_STACK_RAW);
+    ss_stack_unwinding = 0;
+    errno = err;
+    for (i = 0; i < n && k < max; i++) {
+        uintptr_t ip = (uintptr_t)raw[i];
+
+        if (ip >= ss_self_lo && ip < ss_self_hi)
+            continue; /* the shim's own */
+        ips[k++] = raw[i];
+    }
+    return k;
+}
+
+int ss_stack_pipe2(int fds[2], int flags)
+{
+    struct rlimit rl;
+    int p[2], i, base = SS_STACK_FD_MIN;
+
+    if (ss_real_pipe2(p, flags | O_CLOEXEC) < 0)
+        return -1;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)base + 64) {
+        fds[0] = p[0]; /* no room up there: the numbers the kernel gave */
+        fds[1] = p[1];
+        return 0;
+    }
+    for (i = 0; i < 2; i++) {
+        int hi = ss_real_fcntl(p[i], F_DUPFD_CLOEXEC, (void *)(intptr_t)base);
+
+        if (hi >= 0) {
+            ss_real_close(p[i]);
+            p[i] = hi;
+        }
+        fds[i] = p[i];
+    }
+    return 0;
+}
+
+/* ---- when -------------------------------------------------------------- */
+
+static void ss_stack_take(ss_span_t *s)
+{
+    s->stack_n = (uint8_t)ss_stack_capture(s->stack, SS_STACK_DEPTH);
+    if (s->stack_n == 0)
+        s->stack_n = SS_STACK_NONE; /* tried: not again */
+}
+
+void ss_stack_at_wait(ss_span_t *s, int failed)
+{
+    if (s->stack_n || ss_stack_mode == SS_STACKS_OFF || s->kind != SS_KIND_CLIENT ||
+        s->start_ns == 0)
+        return;
+    if (ss_stack_mode == SS_STACKS_ALL || failed ||
+        ss_now_ns() - s->start_ns >= ss_stack_min_ns)
+        ss_stack_take(s);
+}
+
+void ss_stack_at_end(ss_span_t *s)
+{
+    if (s->stack_n || ss_stack_mode == SS_STACKS_OFF || s->kind != SS_KIND_CLIENT)
+        return;
+    if (ss_stack_mode == SS_STACKS_ALL || s->error_type[0] ||
+        s->end_ns - s->start_ns >= ss_stack_min_ns)
+        ss_stack_take(s);
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+static size_t ss_put_name(char *out, size_t cap, size_t o, const char *name)
+{
+    for (; *name && o + 1 < cap; name++) {
+        unsigned char ch = (unsigned char)*name;
+
+        out[o++] = (ch <= ' ' || ch == 0x7f) ? '?' : (char)ch;
+    }
+    return *name ? cap : o; /* cap: did not fit */
+}
+
+size_t ss_stack_line(char *out, size_t cap, const char *func, uintptr_t off,
+                     const char *module, uintptr_t modoff)
+{
+    char num[24];
+    size_t o = 0;
+    int w;
+
+    if (cap == 0)
+        return 0;
+    if (!module || !*module)
+        module = "?";
+    if (func && *func) {
+        if ((o = ss_put_name(out, cap, o, func)) >= cap)
+            goto nofit;
+        w = snprintf(num, sizeof(num), "+0x%lx (", (unsigned long)off);
+        if (o + (size_t)w >= cap)
+            goto nofit;
+        memcpy(out + o, num, (size_t)w);
+        o += (size_t)w;
+        if ((o = ss_put_name(out, cap, o, module)) >= cap || o + 1 >= cap)
+            goto nofit;
+        out[o++] = ')';
+    } else {
+        if ((o = ss_put_name(out, cap, o, module)) >= cap)
+            goto nofit;
+        w = snprintf(num, sizeof(num), "+0x%lx", (unsigned long)modoff);
+        if (o + (size_t)w >= cap)
+            goto nofit;
+        memcpy(out + o, num, (size_t)w);
+        o += (size_t)w;
+    }
+    out[o] = '\0';
+    return o;
+nofit:
+    out[0] = '\0';
+    return 0;
+}
+
+static const char *ss_basename(const char *path)
+{
+    const char *b = strrchr(path, '/');
+
+    return b ? b + 1 : path;
+}
+
+/* The function around pc from the module's symbol table (static symbols
+ * included), through libunwind. */
+static int ss_proc_name(uintptr_t pc, char *buf, size_t cap, uintptr_t *off)
+{
+    unw_context_t uc;
+    unw_cursor_t cur;
+    unw_word_t o = 0;
+
+    if (ss_uw.init_local == NULL || ss_uw.get_proc_name == NULL)
+        return -1;
+    memset(&uc, 0, sizeof(uc));
+#if defined(__x86_64__)
+    uc.uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
+    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&uc;
+#elif defined(__aarch64__)
+    uc.uc_mcontext.pc = pc;
+    uc.uc_mcontext.sp = (uintptr_t)&uc;
+#else
+    return -1;
+#endif
+    if (ss_uw.init_local(&cur, &uc) < 0 || ss_uw.get_proc_name(&cur, buf, cap, &o) < 0)
+        return -1;
+    *off = (uintptr_t)o;
+    return 0;
+}
+
+size_t ss_stack_text(void *const *ips, int n, char *out, size_t cap)
+{
+    char line[640], name[512];
+    size_t o = 0;
+    int i;
+
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    for (i = 0; i < n; i++) {
+        uintptr_t ip = (uintptr_t)ips[i], pc = ip - 1, off = 0, poff = 0, base = 0;
+        const char *module = NULL, *func = NULL;
+        Dl_info di;
+        size_t len;
+
+        /* Return addresses: the call is the byte before. */
+        if (dladdr((void *)pc, &di)) {
+            module = di.dli_fname && di.dli_fname[0] ? ss_basename(di.dli_fname)
+                                                     : program_invocation_short_name;
+            base = (uintptr_t)di.dli_fbase;
+            if (di.dli_sname && di.dli_saddr) {
+                func = di.dli_sname;
+                off = ip - (uintptr_t)di.dli_saddr;
+            }
+        }
+        if (ss_proc_name(pc, name, sizeof(name), &poff) == 0) {
+            func = name;
+            off = poff + 1;
+        }
+        len = ss_stack_line(line, sizeof(line), func, off, module, ip - base);
+        if (len == 0 || o + (o ? 1 : 0) + len + 1 > cap)
+            break; /* whole lines only */
+        if (o)
+            out[o++] = '\n';
+        memcpy(out + o, line, len + 1);
+        o += len;
+    }
+    return o;
+}
+
+void ss_stack_attach(ss_span_t *s)
+{
+    char *text;
+
+    if (s->stack_n == 0 || s->stack_n == SS_STACK_NONE || ss_stack_mode == SS_STACKS_OFF)
+        return;
+    if (ss_stack_mode == SS_STACKS_SLOW && !s->error_type[0] &&
+        s->end_ns - s->start_ns < ss_stack_min_ns)
+        return;
+    if ((text = malloc(SS_STACK_TEXT_MAX)) == NULL)
+        return;
+    if (ss_stack_text(s->stack, s->stack_n, text, SS_STACK_TEXT_MAX) == 0) {
+        free(text);
+        return;
+    }
+    s->stacktrace = text;
+}
+
+void ss_stack_release(ss_span_t *s)
+{
+    free((void *)s->stacktrace);
+    s->stacktrace = NULL;
+}
