@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SS_STACK_FD_MIN 610        /* where the validation pipe is moved (above the export socket's) */
@@ -53,6 +54,11 @@ static struct {
 } ss_uw;
 static pthread_once_t ss_uw_once = PTHREAD_ONCE_INIT;
 static uintptr_t ss_self_lo, ss_self_hi; /* the shim's mapped range */
+/* The validation pipe's ends as made (ss_stack_pipe2), to tell whether the
+ * program has since closed them and reused the numbers. */
+static int ss_pipe_fd[2] = {-1, -1};
+static dev_t ss_pipe_dev[2];
+static ino_t ss_pipe_ino[2];
 
 int ss_stack_configure(const char *mode, const char *min_ms)
 {
@@ -127,14 +133,34 @@ static void ss_uw_load(void)
     ss_uw.ok = 1;
 }
 
+/* Would libunwind's pipe reads and writes reach one of the program's own
+ * descriptors? A number that is closed is fine (libunwind opens another
+ * pipe, through ss_stack_pipe2); one the program has reused is not: then
+ * there is no capture. */
+static int ss_pipe_taken(void)
+{
+    struct stat st;
+    int i, fd;
+
+    for (i = 0; i < 2; i++) {
+        fd = __atomic_load_n(&ss_pipe_fd[i], __ATOMIC_ACQUIRE);
+        if (fd >= 0 && fstat(fd, &st) == 0 &&
+            (st.st_dev != ss_pipe_dev[i] || st.st_ino != ss_pipe_ino[i]))
+            return 1;
+    }
+    return 0;
+}
+
 int ss_stack_capture(void **ips, int max)
 {
     void *raw[SS_STACK_RAW];
     int n, i, k = 0, err = errno;
 
     pthread_once(&ss_uw_once, ss_uw_load);
-    if (!ss_uw.ok)
+    if (!ss_uw.ok || ss_pipe_taken()) {
+        errno = err;
         return 0;
+    }
     /* libunwind's validation loops while errno is EINTR: start from 0. */
     errno = 0;
     ss_stack_unwinding = 1;
@@ -160,18 +186,22 @@ int ss_stack_pipe2(int fds[2], int flags)
         return -1;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         rl.rlim_cur < (rlim_t)base + 64) {
-        fds[0] = p[0]; /* no room up there: the numbers the kernel gave */
-        fds[1] = p[1];
-        return 0;
+        base = 0; /* no room up there: the numbers the kernel gave */
     }
     for (i = 0; i < 2; i++) {
-        int hi = ss_real_fcntl(p[i], F_DUPFD_CLOEXEC, (void *)(intptr_t)base);
+        int hi = base ? ss_real_fcntl(p[i], F_DUPFD_CLOEXEC, (void *)(intptr_t)base) : -1;
+        struct stat st;
 
         if (hi >= 0) {
             ss_real_close(p[i]);
             p[i] = hi;
         }
         fds[i] = p[i];
+        if (fstat(p[i], &st) == 0) {
+            ss_pipe_dev[i] = st.st_dev;
+            ss_pipe_ino[i] = st.st_ino;
+            __atomic_store_n(&ss_pipe_fd[i], p[i], __ATOMIC_RELEASE);
+        }
     }
     return 0;
 }
