@@ -23,6 +23,7 @@
 #include "ss_log.h"
 #include "ss_real.h"
 #include "ss_span.h"
+#include "../exporter/ss_lock.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -54,6 +55,12 @@ static struct {
 } ss_uw;
 static pthread_once_t ss_uw_once = PTHREAD_ONCE_INIT;
 static uintptr_t ss_self_lo, ss_self_hi; /* the shim's mapped range */
+/* Which module an address is in, cheaply: glibc's _dl_find_object (2.35
+ * and later; looked up at load time, so an older glibc still loads the
+ * shim, then without the cache of names) takes no lock and walks no
+ * symbols, where dladdr searches the module's symbols (50,000 instructions
+ * in libc's). */
+static int (*ss_find_object)(void *, struct dl_find_object *);
 /* The validation pipe's ends as made (ss_stack_pipe2), to tell whether the
  * program has since closed them and reused the numbers. */
 static int ss_pipe_fd[2] = {-1, -1};
@@ -130,6 +137,7 @@ static void ss_uw_load(void)
         return;
     }
     dl_iterate_phdr(ss_self_range, (void *)(uintptr_t)&ss_uw_load);
+    ss_find_object = (int (*)(void *, struct dl_find_object *))dlsym(RTLD_DEFAULT, "_dl_find_object");
     ss_uw.ok = 1;
 }
 
@@ -317,9 +325,98 @@ static int ss_proc_name(uintptr_t pc, char *buf, size_t cap, uintptr_t *off)
     return 0;
 }
 
+/* Lines named from a symbol table, kept: a program's slow calls come from
+ * the same few places, and an interpreter's frames are the same whatever
+ * the script, so each is read off its module's file about once. Keyed by
+ * the address and the module it is in (its load address and the loader's
+ * name for it), so a module loaded where an unloaded one was is looked up
+ * anew. Direct-mapped, bounded: SS_NAMED slots of one line each. */
+#define SS_NAMED 256
+#define SS_NAMED_LINE 128
+typedef struct ss_named {
+    uintptr_t ip, base;
+    const char *fname;
+    char line[SS_NAMED_LINE];
+} ss_named_t;
+static ss_named_t ss_named[SS_NAMED];
+static ss_lock_t ss_named_lock = SS_LOCK_INIT;
+
+static ss_named_t *ss_named_slot(uintptr_t ip)
+{
+    return &ss_named[(ip ^ (ip >> 9)) % SS_NAMED];
+}
+
+static size_t ss_named_get(uintptr_t ip, uintptr_t base, const char *fname, char *line)
+{
+    ss_named_t *e = ss_named_slot(ip);
+    size_t len = 0;
+
+    ss_lock(&ss_named_lock);
+    if (e->ip == ip && e->base == base && e->fname == fname) {
+        len = strlen(e->line);
+        memcpy(line, e->line, len + 1);
+    }
+    ss_unlock(&ss_named_lock);
+    return len;
+}
+
+static void ss_named_put(uintptr_t ip, uintptr_t base, const char *fname, const char *line,
+                         size_t len)
+{
+    ss_named_t *e = ss_named_slot(ip);
+
+    if (len >= SS_NAMED_LINE)
+        return;
+    ss_lock(&ss_named_lock);
+    e->ip = ip;
+    e->base = base;
+    e->fname = fname;
+    memcpy(e->line, line, len + 1);
+    ss_unlock(&ss_named_lock);
+}
+
+static int ss_module_of(uintptr_t pc, uintptr_t *base, const char **fname)
+{
+    struct dl_find_object fo;
+    const struct link_map *lm;
+
+    if (ss_find_object == NULL || ss_find_object((void *)pc, &fo) != 0 ||
+        (lm = fo.dlfo_link_map) == NULL)
+        return 0;
+    *base = (uintptr_t)lm->l_addr;
+    *fname = lm->l_name;
+    return 1;
+}
+
+/* One frame's line, named afresh: dladdr for the module and an exported
+ * symbol; the symbol table (the module's file mapped, searched, unmapped)
+ * only for a frame dladdr could not name. */
+static size_t ss_name_frame(uintptr_t ip, char *line, size_t cap)
+{
+    char name[512];
+    uintptr_t pc = ip - 1, off = 0, poff = 0, base = 0;
+    const char *module = NULL, *func = NULL;
+    Dl_info di;
+
+    if (dladdr((void *)pc, &di)) {
+        base = (uintptr_t)di.dli_fbase;
+        module = di.dli_fname && di.dli_fname[0] ? ss_basename(di.dli_fname)
+                                                 : program_invocation_short_name;
+        if (di.dli_sname && di.dli_saddr) {
+            func = di.dli_sname;
+            off = ip - (uintptr_t)di.dli_saddr;
+        }
+    }
+    if (func == NULL && module && ss_proc_name(pc, name, sizeof(name), &poff) == 0) {
+        func = name;
+        off = poff + 1;
+    }
+    return ss_stack_line(line, cap, func, off, module, ip - base);
+}
+
 size_t ss_stack_text(void *const *ips, int n, char *out, size_t cap)
 {
-    char line[640], name[512];
+    char line[640];
     size_t o = 0;
     int i;
 
@@ -327,26 +424,17 @@ size_t ss_stack_text(void *const *ips, int n, char *out, size_t cap)
         return 0;
     out[0] = '\0';
     for (i = 0; i < n; i++) {
-        uintptr_t ip = (uintptr_t)ips[i], pc = ip - 1, off = 0, poff = 0, base = 0;
-        const char *module = NULL, *func = NULL;
-        Dl_info di;
-        size_t len;
-
         /* Return addresses: the call is the byte before. */
-        if (dladdr((void *)pc, &di)) {
-            module = di.dli_fname && di.dli_fname[0] ? ss_basename(di.dli_fname)
-                                                     : program_invocation_short_name;
-            base = (uintptr_t)di.dli_fbase;
-            if (di.dli_sname && di.dli_saddr) {
-                func = di.dli_sname;
-                off = ip - (uintptr_t)di.dli_saddr;
-            }
+        uintptr_t ip = (uintptr_t)ips[i], base = 0;
+        const char *fname = NULL;
+        int keyed = ss_module_of(ip - 1, &base, &fname);
+        size_t len = keyed ? ss_named_get(ip, base, fname, line) : 0;
+
+        if (len == 0) {
+            len = ss_name_frame(ip, line, sizeof(line));
+            if (keyed && len)
+                ss_named_put(ip, base, fname, line, len);
         }
-        if (ss_proc_name(pc, name, sizeof(name), &poff) == 0) {
-            func = name;
-            off = poff + 1;
-        }
-        len = ss_stack_line(line, sizeof(line), func, off, module, ip - base);
         if (len == 0 || o + (o ? 1 : 0) + len + 1 > cap)
             break; /* whole lines only */
         if (o)
