@@ -6,7 +6,8 @@ BENCHMARKS.md and BENCHMARKS.png (gnuplot) in the repository's root.
   (b) nginx reverse proxy to a second nginx: client spans and injection too
   (c) redis-benchmark GET and SET, traced: a span per command, without
       pipelining and with -P 16 (redis-server untraced)
-  (d) instructions per operation, counted by callgrind (instructions.py)
+  (d) instructions per operation, counted by callgrind (instructions.py), and
+      what one code.stacktrace costs in time (stackbench)
   (e) the collector's ingest rate (collector_rate.py)
   (f) memory: RSS of nginx after 1,000,000 requests, and per idle connection
   (g) pgbench -S (select-only), traced: a span per query (the server untraced)
@@ -30,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import COLLECTOR, LIB, NGINX, cpu_seconds, free_port, wait_port  # noqa: E402
+from harness import BUILD, COLLECTOR, LIB, NGINX, cpu_seconds, free_port, wait_port  # noqa: E402
 import benchapp  # noqa: E402
 import benchdb  # noqa: E402
 
@@ -324,6 +325,9 @@ def main():
     finally:
         env.stop()
     results["d"] = run_script("instructions.py")
+    results["stack_ns"] = json.loads(subprocess.run(
+        [os.path.join(BUILD, "tests", "stackbench"), "time"], capture_output=True, text=True,
+        check=True).stdout)
     results["e"] = [run_script("collector_rate.py", "300000" if QUICK else "1000000")
                     for _ in range(1 if QUICK else 3)]
     results["i"] = run_script("shim_rate.py", "100000", "10" if QUICK else "60")

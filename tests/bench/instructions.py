@@ -9,6 +9,16 @@ operations, is the shim's cost per operation, start-up excluded.
   redis_per_span   a Redis GET and its reply: one CLIENT span, encoded and sent
   pg_per_span      a PostgreSQL simple query and its reply (RowDescription,
                    DataRow, CommandComplete, ReadyForQuery): one CLIENT span
+  http_per_request_stacks_all
+                   http_per_request with SPANSHIM_STACKS=all: the client's stack
+                   captured and named (from the cache of names) every request
+  http_per_request_stacks_off
+                   http_per_request with SPANSHIM_STACKS=off (not guarded: the
+                   default, slow, is http_per_request)
+  stack_capture    one capture (unw_backtrace, the shim's frames dropped) from
+                   a stack 15 frames deep (stackbench)
+  stack_text_cached
+                   naming a stack of 8 frames whose names are in the cache
   collector_jsonl_per_span
                    the collector's cost of a span it writes to .jsonl (nothing else
                    asked of it, as under `spanshim run`), in batches of 93 like a
@@ -31,22 +41,31 @@ from crafted import batch, send_all, span  # noqa: E402
 from harness import BUILD, COLLECTOR, LIB  # noqa: E402
 
 OPBENCH = os.path.join(BUILD, "tests", "opbench")
+STACKBENCH = os.path.join(BUILD, "tests", "stackbench")
 SLACK = 1.10
-# opbench's mode, the figure's name, the two run sizes, the figure's units per loop
-OPERATIONS = (("opaque", "opaque_per_call", 2000, 4000, 2),
-              ("http", "http_per_request", 1000, 2000, 1),
-              ("redis", "redis_per_span", 1000, 2000, 1),
-              ("pg", "pg_per_span", 1000, 2000, 1))
+# opbench's mode, the figure's name, the two run sizes, the figure's units
+# per loop, the shim's environment
+OPERATIONS = (("opaque", "opaque_per_call", 2000, 4000, 2, {}),
+              ("http", "http_per_request", 1000, 2000, 1, {}),
+              ("http", "http_per_request_stacks_all", 1000, 2000, 1, {"SPANSHIM_STACKS": "all"}),
+              ("http", "http_per_request_stacks_off", 1000, 2000, 1, {"SPANSHIM_STACKS": "off"}),
+              ("redis", "redis_per_span", 1000, 2000, 1, {}),
+              ("pg", "pg_per_span", 1000, 2000, 1, {}))
+UNGUARDED = {"http_per_request_stacks_off"}
+# stackbench's mode, the figure's name, the two run sizes
+STACK_OPERATIONS = (("capture", "stack_capture", 2000, 4000),
+                    ("text", "stack_text_cached", 2000, 4000))
 
 
-def count(mode, n, traced, sock):
+def count(mode, n, traced, sock, extra=None, prog=None):
     out = tempfile.mktemp(prefix="spanshim-cg.")
     env = dict(os.environ, SPANSHIM_SOCKET=sock)
     env.pop("LD_PRELOAD", None)
     if traced:
         env["LD_PRELOAD"] = LIB
-    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, OPBENCH, mode,
-                    str(n)], env=env, check=True, capture_output=True, timeout=600)
+        env.update(extra or {})
+    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, prog or OPBENCH,
+                    mode, str(n)], env=env, check=True, capture_output=True, timeout=600)
     with open(out) as f:
         total = int(re.search(r"^summary: (\d+)", f.read(), re.M).group(1))
     os.unlink(out)
@@ -109,11 +128,17 @@ def measure():
         time.sleep(0.01)
     try:
         res = {}
-        for mode, key, n1, n2, per in OPERATIONS:
-            plain = count(mode, n2, False, sock) - count(mode, n1, False, sock)
-            traced = count(mode, n2, True, sock) - count(mode, n1, True, sock)
+        plains = {}
+        for mode, key, n1, n2, per, extra in OPERATIONS:
+            if mode not in plains:
+                plains[mode] = count(mode, n2, False, sock) - count(mode, n1, False, sock)
+            plain = plains[mode]
+            traced = count(mode, n2, True, sock, extra) - count(mode, n1, True, sock, extra)
             res[key] = round((traced - plain) / ((n2 - n1) * per), 1)
             res[mode + "_untraced_per_op"] = round(plain / ((n2 - n1) * per), 1)
+        for mode, key, n1, n2 in STACK_OPERATIONS:  # the core linked in: not preloaded
+            res[key] = round((count(mode, n2, False, sock, prog=STACKBENCH) -
+                              count(mode, n1, False, sock, prog=STACKBENCH)) / (n2 - n1), 1)
         n1, n2 = COLLECTOR_RUNS
         res["collector_jsonl_per_span"] = round(
             (count_collector(n2) - count_collector(n1)) / ((n2 - n1) * COLLECTOR_SPANS), 1)
@@ -129,7 +154,8 @@ def main():
     print(json.dumps(res))
     if args[:1] == ["--write"]:
         with open(args[1], "w") as f:
-            json.dump({k: v for k, v in res.items() if "untraced" not in k}, f, indent=2)
+            json.dump({k: v for k, v in res.items() if "untraced" not in k and k not in UNGUARDED},
+                      f, indent=2)
             f.write("\n")
     elif args[:1] == ["--check"]:
         with open(args[1]) as f:

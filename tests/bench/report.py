@@ -257,6 +257,17 @@ def write(r, root):
                        ("pg", "(d) instructions per PostgreSQL span (a simple query and its reply)")):
         lines.append("| %s | %.0f (the program's own) | +%.0f | | | |" % (
             label, d[key + "_untraced_per_op"], d[key + "_per_span"]))
+    if "stack_capture" in d:
+        lines.append("| (d) instructions per traced request, SPANSHIM_STACKS off / all (default slow above) "
+                     "| | +%.0f / +%.0f | | | |" % (d["http_per_request_stacks_off"],
+                                                  d["http_per_request_stacks_all"]))
+        lines.append("| (d) code.stacktrace: one capture (15 frames deep), naming 8 frames from the cache "
+                     "| | %.0f, %.0f instructions | | | |" % (d["stack_capture"], d["stack_text_cached"]))
+    if "stack_ns" in r:
+        lines.append("| code.stacktrace, wall clock: a capture; naming 8 frames the first time; again "
+                     "| | %.2f us; %.0f us; %.2f us | | | |" % (
+                         r["stack_ns"]["capture_ns"] / 1e3, r["stack_ns"]["text_first_ns"] / 1e3,
+                         r["stack_ns"]["text_again_ns"] / 1e3))
     if "collector_jsonl_per_span" in d:
         lines.append("| (d) collector instructions per span written to .jsonl | | %.0f | | | |" % (
             d["collector_jsonl_per_span"]))
