@@ -287,6 +287,7 @@ void ss_curl_end(void *h, int result)
         snprintf(s->error_type, sizeof(s->error_type), "%s",
                  ss_curl_error_type(result, os_errno, buf, sizeof(buf)));
     ss_dns_adopt(s, host, s->is_unix ? NULL : ip); /* curl resolved in a thread of its own */
+    ss_stack_at_end(s); /* in curl_easy_perform's hook, a slow or failed one's caller is below */
     ss_span_end(s);
 }
 

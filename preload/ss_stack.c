@@ -238,7 +238,7 @@ void ss_stack_at_end(ss_span_t *s)
     if (s->stack_n || ss_stack_mode == SS_STACKS_OFF || s->kind != SS_KIND_CLIENT)
         return;
     if (ss_stack_mode == SS_STACKS_ALL || s->error_type[0] ||
-        s->end_ns - s->start_ns >= ss_stack_min_ns)
+        (s->end_ns ? s->end_ns : ss_now_ns()) - s->start_ns >= ss_stack_min_ns)
         ss_stack_take(s);
 }
 

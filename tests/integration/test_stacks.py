@@ -130,6 +130,18 @@ class Stacks(unittest.TestCase):
         [s] = self.client_spans("stack-min", 1)
         self.assertNotIn("code.stacktrace", s.attrs)
 
+    def test_libcurl_transfer(self):
+        # One span per transfer (easy, then multi): its stack is the
+        # caller's, from the hook of the call that ended it.
+        url = "http://127.0.0.1:%d/slow" % self.port
+        r = self.col.run([os.path.join(PROBES, "curlprobe"), url], service="stack-curl")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        spans = self.client_spans("stack-curl", 2)
+        for s in spans:
+            slow = frames(s.attrs["code.stacktrace"])
+            self.assertIn(("main", "curlprobe"), [(f, m) for f, m, _ in slow], slow)
+            self.assertFalse([m for _, m, _ in slow if "spanshim" in m], slow)
+
     def test_python_service(self):
         front, port = start_app(self.col, "stack_front.py", [self.port], service="stack-py")
         try:
