@@ -50,7 +50,8 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(fcgi_not_injected, "FastCGI requests sent without the context: no room") \
     X(exec_context_passed, "processes started with TRACEPARENT in their environment") \
     X(exec_context_skipped, "processes started without it: no room, or a threaded system/popen") \
-    X(env_context_invalid, "TRACEPARENT in the environment at start not valid: ignored")
+    X(env_context_invalid, "TRACEPARENT in the environment at start not valid: ignored") \
+    X(stacks_skipped, "slow or failed calls sent without code.stacktrace: over 20 a second")
 
 typedef struct ss_counters {
 #define SS_COUNTER_FIELD(name, what) uint64_t name;

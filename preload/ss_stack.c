@@ -216,8 +216,44 @@ int ss_stack_pipe2(int fds[2], int flags)
 
 /* ---- when -------------------------------------------------------------- */
 
+/* How many spans a second get a code.stacktrace: a program that retries a
+ * refused connection in a loop fails thousands of times a second, each
+ * time with the same stack, and 2 KiB more per span would be most of what
+ * it exports (and could overflow the backlog of a collector briefly
+ * behind). A bucket of SS_STACK_BURST, refilled at SS_STACK_RATE a second;
+ * spans past it are sent without one and counted (stacks_skipped). */
+static ss_lock_t ss_budget_lock = SS_LOCK_INIT;
+static uint64_t ss_budget_ns;        /* when the bucket was last refilled */
+static unsigned ss_budget = SS_STACK_BURST;
+
+static int ss_stack_budget(int spend)
+{
+    uint64_t now = ss_now_ns();
+    int ok;
+
+    ss_lock(&ss_budget_lock);
+    if (now > ss_budget_ns + 1000000000ull / SS_STACK_RATE) {
+        uint64_t add = (now - ss_budget_ns) / (1000000000ull / SS_STACK_RATE);
+
+        ss_budget = add >= SS_STACK_BURST || ss_budget + add >= SS_STACK_BURST
+                        ? SS_STACK_BURST
+                        : ss_budget + (unsigned)add;
+        ss_budget_ns = now;
+    }
+    ok = ss_budget > 0;
+    if (ok && spend)
+        ss_budget--;
+    ss_unlock(&ss_budget_lock);
+    return ok;
+}
+
 static void ss_stack_take(ss_span_t *s)
 {
+    if (!ss_stack_budget(0)) {
+        s->stack_n = SS_STACK_NONE; /* none left this second: not worth a capture */
+        SS_COUNT(stacks_skipped);
+        return;
+    }
     s->stack_n = (uint8_t)ss_stack_capture(s->stack, SS_STACK_DEPTH);
     if (s->stack_n == 0)
         s->stack_n = SS_STACK_NONE; /* tried: not again */
@@ -454,6 +490,10 @@ void ss_stack_attach(ss_span_t *s)
     if (ss_stack_mode == SS_STACKS_SLOW && !s->error_type[0] &&
         s->end_ns - s->start_ns < ss_stack_min_ns)
         return;
+    if (!ss_stack_budget(1)) {
+        SS_COUNT(stacks_skipped);
+        return;
+    }
     if ((text = malloc(SS_STACK_TEXT_MAX)) == NULL)
         return;
     if (ss_stack_text(s->stack, s->stack_n, text, SS_STACK_TEXT_MAX) == 0) {

@@ -25,6 +25,8 @@
 #define SS_STACK_DEPTH 32          /* frames kept, innermost first */
 #define SS_STACK_TEXT_MAX 4096     /* code.stacktrace, at most (whole lines) */
 #define SS_STACK_MIN_MS_DEFAULT 100
+#define SS_STACK_RATE 20           /* spans a second given one (ss_stack.c) */
+#define SS_STACK_BURST 40          /* ... and at most this many at once */
 
 enum { SS_STACKS_OFF = 0, SS_STACKS_SLOW, SS_STACKS_ALL };
 

@@ -845,5 +845,8 @@ int main(void)
         cmocka_unit_test(test_detect_both_sides_undecided),
     };
 
+    /* The spans' lines here are the protocols' attributes; a failed
+     * operation's code.stacktrace is test_stack's and test_stacks.py's. */
+    ss_stack_mode = SS_STACKS_OFF;
     return cmocka_run_group_tests_name("dbconn", tests, unit_config_setup, NULL);
 }

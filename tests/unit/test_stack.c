@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "../../preload/ss_log.h"
 #include "../../preload/ss_span.h"
 #include "../../preload/ss_stack.h"
 
@@ -193,6 +194,33 @@ static void test_when(void **state)
     assert_int_equal(ss_stack_configure("slow", NULL), 0);
 }
 
+/* A program failing in a loop: only a burst's worth get a stack, the
+ * rest are counted; the spans themselves are not held back. */
+static void test_rate(void **state)
+{
+    static ss_span_t s;
+    uint64_t skipped = ss_count.stacks_skipped;
+    int i, got = 0;
+
+    (void)state;
+    assert_int_equal(ss_stack_configure("slow", NULL), 0);
+    for (i = 0; i < 10 * SS_STACK_BURST; i++) {
+        memset(&s, 0, sizeof(s));
+        s.kind = SS_KIND_CLIENT;
+        s.start_ns = ss_now_ns();
+        strcpy(s.error_type, "ECONNREFUSED");
+        s.end_ns = s.start_ns + 1;
+        ss_stack_at_end(&s);
+        ss_stack_attach(&s);
+        if (s.stacktrace)
+            got++;
+        ss_stack_release(&s);
+    }
+    assert_true(got >= 1);
+    assert_true(got < 10 * SS_STACK_BURST);
+    assert_true(ss_count.stacks_skipped > skipped);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_text_bound),
         cmocka_unit_test(test_configure),
         cmocka_unit_test(test_when),
+        cmocka_unit_test(test_rate),
     };
 
     return cmocka_run_group_tests_name("stack", tests, NULL, NULL);
