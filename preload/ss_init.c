@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "ss_init.h"
+#include "ss_stack.h"
 #include "ss_config.h"
 #include "ss_fd.h"
 #include "ss_fdlimit.h"
@@ -95,6 +96,7 @@ static void ss_after_fork_child(void)
     ss_curl_after_fork();
     ss_dns_after_fork();
     ss_deep_after_fork();
+    ss_stack_after_fork();
     /* A child of a multi-threaded program must not start threads (pitfall:
      * locks held by threads that did not come along); its spans leave with
      * later ones, and at exit or exec. The shim's own flush thread does not

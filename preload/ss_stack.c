@@ -249,6 +249,8 @@ static int ss_stack_budget(int spend)
 
 static void ss_stack_take(ss_span_t *s)
 {
+    int err = errno;
+
     if (!ss_stack_budget(0)) {
         s->stack_n = SS_STACK_NONE; /* none left this second: not worth a capture */
         SS_COUNT(stacks_skipped);
@@ -257,6 +259,7 @@ static void ss_stack_take(ss_span_t *s)
     s->stack_n = (uint8_t)ss_stack_capture(s->stack, SS_STACK_DEPTH);
     if (s->stack_n == 0)
         s->stack_n = SS_STACK_NONE; /* tried: not again */
+    errno = err;
 }
 
 void ss_stack_at_wait(ss_span_t *s, int failed)
@@ -481,7 +484,7 @@ size_t ss_stack_text(void *const *ips, int n, char *out, size_t cap)
     return o;
 }
 
-void ss_stack_attach(ss_span_t *s)
+static void ss_stack_attach_text(ss_span_t *s)
 {
     char *text;
 
@@ -501,6 +504,26 @@ void ss_stack_attach(ss_span_t *s)
         return;
     }
     s->stacktrace = text;
+}
+
+void ss_stack_attach(ss_span_t *s)
+{
+    int err = errno;
+
+    ss_stack_attach_text(s);
+    errno = err; /* the program's, whatever naming did */
+}
+
+void ss_stack_after_fork(void)
+{
+    /* A thread that held the cache's lock at the fork may have left a slot
+     * half written: then the cache starts empty (else it is left alone, so
+     * a forking server's children do not copy its pages). libunwind's own
+     * locks are its affair. */
+    if (__atomic_load_n(&ss_named_lock.v, __ATOMIC_RELAXED) != 0)
+        memset(ss_named, 0, sizeof(ss_named));
+    ss_lock_reset(&ss_named_lock);
+    ss_lock_reset(&ss_budget_lock);
 }
 
 void ss_stack_release(ss_span_t *s)

@@ -67,6 +67,9 @@ size_t ss_stack_text(void *const *ips, int n, char *out, size_t cap);
 size_t ss_stack_line(char *out, size_t cap, const char *func, uintptr_t off,
                      const char *module, uintptr_t modoff);
 
+/* In a fork child: the locks another thread may have held are free. */
+void ss_stack_after_fork(void);
+
 /* The validation pipe libunwind opens on its first unwind, moved to high
  * descriptor numbers (see ss_stack.c). */
 int ss_stack_pipe2(int fds[2], int flags);
