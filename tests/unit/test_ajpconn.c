@@ -388,5 +388,8 @@ int main(void)
         cmocka_unit_test(test_detect_direction),
     };
 
+    /* The spans' lines here are the protocol's attributes; a failed
+     * exchange's code.stacktrace is test_stack's and test_stacks.py's. */
+    ss_stack_mode = SS_STACKS_OFF;
     return cmocka_run_group_tests_name("ajpconn", tests, unit_config_setup, NULL);
 }

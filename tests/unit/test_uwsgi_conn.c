@@ -434,5 +434,8 @@ int main(void)
         cmocka_unit_test(test_detected),
     };
 
+    /* The spans' lines here are the protocol's attributes; a failed
+     * exchange's code.stacktrace is test_stack's and test_stacks.py's. */
+    ss_stack_mode = SS_STACKS_OFF;
     return cmocka_run_group_tests(tests, unit_config_setup, NULL);
 }
