@@ -13,6 +13,7 @@
 #include "ss_fdlimit.h"
 #include "ss_init.h"
 #include "ss_log.h"
+#include "ss_stack.h"
 #include "../exporter/ex_transport.h"
 
 #include <errno.h>
@@ -54,6 +55,7 @@ void ss_fdlimit_reached(int fd)
         ss_busy++;
         ex_transport_give_up();
         ss_log(SS_LOG_DEBUG, "fd %d is near the fd limit: the export socket gives way", fd);
+        ss_stack_give_up(); /* and so does libunwind's pipe, if there is one */
         ss_busy--;
         __atomic_store_n(&ss_fdlimit_near, INT_MAX, __ATOMIC_RELAXED);
     }

@@ -15,7 +15,10 @@
  * Its pipe2 reaches the shim's hook (ss_stack_unwinding is set), which
  * moves both ends to high numbers, close-on-exec, as the export socket is
  * moved (ex_transport.c), so the program's own descriptors keep the numbers
- * they would have had.
+ * they would have had; and like the export socket it gives way when the
+ * program's fd table is nearly full (ss_fdlimit.h): the pipe is closed and
+ * no stack is taken from then on. Where the fd limit leaves no room up
+ * there, no pipe is made and no stack taken.
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
@@ -31,6 +34,7 @@
 #include <libunwind.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +68,11 @@ static int (*ss_find_object)(void *, struct dl_find_object *);
 /* The validation pipe's ends as made (ss_stack_pipe2), to tell whether the
  * program has since closed them and reused the numbers. */
 static int ss_pipe_fd[2] = {-1, -1};
+/* The pipe gave way (the program's fd table nearly full, or no room for it
+ * up high): no capture from then on, since libunwind would go on using the
+ * numbers it remembers, which are the program's again. */
+static int ss_stack_gone;
+static int ss_capturing;             /* captures under way, any thread */
 static dev_t ss_pipe_dev[2];
 static ino_t ss_pipe_ino[2];
 
@@ -120,10 +129,26 @@ static int ss_self_range(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
+/* Room for the pipe at SS_STACK_FD_MIN and above? */
+static int ss_pipe_room(void)
+{
+    struct rlimit rl;
+
+    return getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+           rl.rlim_cur >= (rlim_t)SS_STACK_FD_MIN + 64;
+}
+
 static void ss_uw_load(void)
 {
-    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    void *lib;
 
+    if (!ss_pipe_room()) {
+        /* libunwind's pipe would take numbers the program counts on. */
+        ss_log(SS_LOG_INFO, "the fd limit is under %d: spans carry no code.stacktrace",
+               SS_STACK_FD_MIN + 64);
+        return;
+    }
+    lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
         ss_log(SS_LOG_WARN, "libunwind.so.8 is not installed: spans carry no code.stacktrace");
         return;
@@ -165,7 +190,11 @@ int ss_stack_capture(void **ips, int max)
     int n, i, k = 0, err = errno;
 
     pthread_once(&ss_uw_once, ss_uw_load);
-    if (!ss_uw.ok || ss_pipe_taken()) {
+    if (!ss_uw.ok)
+        return 0;
+    __atomic_add_fetch(&ss_capturing, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&ss_stack_gone, __ATOMIC_SEQ_CST) || ss_pipe_taken()) {
+        __atomic_sub_fetch(&ss_capturing, 1, __ATOMIC_SEQ_CST);
         errno = err;
         return 0;
     }
@@ -174,6 +203,7 @@ int ss_stack_capture(void **ips, int max)
     ss_stack_unwinding = 1;
     n = ss_uw.backtrace(raw, SS_STACK_RAW);
     ss_stack_unwinding = 0;
+    __atomic_sub_fetch(&ss_capturing, 1, __ATOMIC_SEQ_CST);
     errno = err;
     for (i = 0; i < n && k < max; i++) {
         uintptr_t ip = (uintptr_t)raw[i];
@@ -187,23 +217,33 @@ int ss_stack_capture(void **ips, int max)
 
 int ss_stack_pipe2(int fds[2], int flags)
 {
-    struct rlimit rl;
-    int p[2], i, base = SS_STACK_FD_MIN;
+    int p[2], i;
 
+    fds[0] = fds[1] = -1; /* on failure too: libunwind then writes to no fd */
+    if (__atomic_load_n(&ss_stack_gone, __ATOMIC_SEQ_CST) || !ss_pipe_room()) {
+        __atomic_store_n(&ss_stack_gone, 1, __ATOMIC_SEQ_CST);
+        errno = EMFILE;
+        return -1;
+    }
     if (ss_real_pipe2(p, flags | O_CLOEXEC) < 0)
         return -1;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < (rlim_t)base + 64) {
-        base = 0; /* no room up there: the numbers the kernel gave */
+    for (i = 0; i < 2; i++) {
+        int hi = ss_real_fcntl(p[i], F_DUPFD_CLOEXEC, (void *)(intptr_t)SS_STACK_FD_MIN);
+
+        ss_real_close(p[i]);
+        p[i] = hi;
+    }
+    if (p[0] < 0 || p[1] < 0) { /* no room up there after all */
+        for (i = 0; i < 2; i++)
+            if (p[i] >= 0)
+                ss_real_close(p[i]);
+        __atomic_store_n(&ss_stack_gone, 1, __ATOMIC_SEQ_CST);
+        errno = EMFILE;
+        return -1;
     }
     for (i = 0; i < 2; i++) {
-        int hi = base ? ss_real_fcntl(p[i], F_DUPFD_CLOEXEC, (void *)(intptr_t)base) : -1;
         struct stat st;
 
-        if (hi >= 0) {
-            ss_real_close(p[i]);
-            p[i] = hi;
-        }
         fds[i] = p[i];
         if (fstat(p[i], &st) == 0) {
             ss_pipe_dev[i] = st.st_dev;
@@ -214,6 +254,28 @@ int ss_stack_pipe2(int fds[2], int flags)
     return 0;
 }
 
+void ss_stack_give_up(void)
+{
+    struct stat st;
+    int i;
+
+    if (__atomic_exchange_n(&ss_stack_gone, 1, __ATOMIC_SEQ_CST))
+        return;
+    while (__atomic_load_n(&ss_capturing, __ATOMIC_SEQ_CST)) /* a few microseconds */
+        sched_yield();
+    for (i = 0; i < 2; i++) {
+        int fd = __atomic_exchange_n(&ss_pipe_fd[i], -1, __ATOMIC_SEQ_CST);
+
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == ss_pipe_dev[i] &&
+            st.st_ino == ss_pipe_ino[i]) {
+            ss_real_close(fd);
+            if (i == 1)
+                ss_log(SS_LOG_DEBUG, "the stacks' pipe gives way too: no code.stacktrace "
+                                     "from now on");
+        }
+    }
+}
+
 /* ---- when -------------------------------------------------------------- */
 
 /* How many spans a second get a code.stacktrace: a program that retries a
@@ -221,7 +283,8 @@ int ss_stack_pipe2(int fds[2], int flags)
  * time with the same stack, and 2 KiB more per span would be most of what
  * it exports (and could overflow the backlog of a collector briefly
  * behind). A bucket of SS_STACK_BURST, refilled at SS_STACK_RATE a second;
- * spans past it are sent without one and counted (stacks_skipped). */
+ * spans past it are sent without one and counted (stacks_skipped). Not
+ * for SPANSHIM_STACKS=all, which asks for every one. */
 static ss_lock_t ss_budget_lock = SS_LOCK_INIT;
 static uint64_t ss_budget_ns;        /* when the bucket was last refilled */
 static unsigned ss_budget = SS_STACK_BURST;
@@ -231,14 +294,19 @@ static int ss_stack_budget(int spend)
     uint64_t now = ss_now_ns();
     int ok;
 
-    ss_lock(&ss_budget_lock);
-    if (now > ss_budget_ns + 1000000000ull / SS_STACK_RATE) {
-        uint64_t add = (now - ss_budget_ns) / (1000000000ull / SS_STACK_RATE);
+    const uint64_t every = 1000000000ull / SS_STACK_RATE;
 
-        ss_budget = add >= SS_STACK_BURST || ss_budget + add >= SS_STACK_BURST
-                        ? SS_STACK_BURST
-                        : ss_budget + (unsigned)add;
-        ss_budget_ns = now;
+    ss_lock(&ss_budget_lock);
+    if (now >= ss_budget_ns + every) {
+        uint64_t add = (now - ss_budget_ns) / every;
+
+        if (add >= SS_STACK_BURST || ss_budget + add >= SS_STACK_BURST) {
+            ss_budget = SS_STACK_BURST;
+            ss_budget_ns = now; /* full: time since counts from now */
+        } else {
+            ss_budget += (unsigned)add;
+            ss_budget_ns += add * every; /* the part of an interval left counts */
+        }
     }
     ok = ss_budget > 0;
     if (ok && spend)
@@ -251,7 +319,7 @@ static void ss_stack_take(ss_span_t *s)
 {
     int err = errno;
 
-    if (!ss_stack_budget(0)) {
+    if (ss_stack_mode != SS_STACKS_ALL && !ss_stack_budget(0)) {
         s->stack_n = SS_STACK_NONE; /* none left this second: not worth a capture */
         SS_COUNT(stacks_skipped);
         return;
@@ -493,7 +561,7 @@ static void ss_stack_attach_text(ss_span_t *s)
     if (ss_stack_mode == SS_STACKS_SLOW && !s->error_type[0] &&
         s->end_ns - s->start_ns < ss_stack_min_ns)
         return;
-    if (!ss_stack_budget(1)) {
+    if (ss_stack_mode != SS_STACKS_ALL && !ss_stack_budget(1)) {
         SS_COUNT(stacks_skipped);
         return;
     }

@@ -73,5 +73,8 @@ void ss_stack_after_fork(void);
 /* The validation pipe libunwind opens on its first unwind, moved to high
  * descriptor numbers (see ss_stack.c). */
 int ss_stack_pipe2(int fds[2], int flags);
+/* The program's fd table is nearly full: the pipe gives its numbers back,
+ * and no stack is taken from then on. */
+void ss_stack_give_up(void);
 
 #endif

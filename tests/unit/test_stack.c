@@ -219,6 +219,20 @@ static void test_rate(void **state)
     assert_true(got >= 1);
     assert_true(got < 10 * SS_STACK_BURST);
     assert_true(ss_count.stacks_skipped > skipped);
+    /* all: every one, no limit. */
+    assert_int_equal(ss_stack_configure("all", NULL), 0);
+    for (i = 0, got = 0; i < 2 * SS_STACK_BURST; i++) {
+        memset(&s, 0, sizeof(s));
+        s.kind = SS_KIND_CLIENT;
+        s.start_ns = ss_now_ns();
+        s.end_ns = s.start_ns + 1;
+        ss_stack_at_end(&s);
+        ss_stack_attach(&s);
+        got += s.stacktrace != NULL;
+        ss_stack_release(&s);
+    }
+    assert_int_equal(got, 2 * SS_STACK_BURST);
+    assert_int_equal(ss_stack_configure("slow", NULL), 0);
 }
 
 int main(void)
