@@ -420,10 +420,8 @@ static int ss_proc_name(uintptr_t pc, char *buf, size_t cap, uintptr_t *off)
 #if defined(__x86_64__)
     uc.uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
     uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&uc;
-#elif defined(__aarch64__)
-    uc.uc_mcontext.pc = pc;
-    uc.uc_mcontext.sp = (uintptr_t)&uc;
 #else
+    (void)pc; /* elsewhere: dladdr's names only */
     return -1;
 #endif
     if (ss_uw.init_local(&cur, &uc) < 0 || ss_uw.get_proc_name(&cur, buf, cap, &o) < 0)
