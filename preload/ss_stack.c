@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define SS_STACK_FD_MIN 610        /* where the validation pipe is moved (above the export socket's) */
@@ -166,6 +167,15 @@ static void ss_uw_load(void)
     ss_uw.ok = 1;
 }
 
+/* fstat of the pipe's ends, made as the shim's other calls on them are
+ * (ss_real_*: straight to the kernel, past any interceptor preloaded ahead
+ * of the shim), so a sanitizer that never saw the pipe made does not take
+ * a look at it for a race. */
+static int ss_pipe_stat(int fd, struct stat *st)
+{
+    return (int)syscall(SYS_fstat, fd, st);
+}
+
 /* Would libunwind's pipe reads and writes reach one of the program's own
  * descriptors? A number that is closed is fine (libunwind opens another
  * pipe, through ss_stack_pipe2); one the program has reused is not: then
@@ -177,7 +187,7 @@ static int ss_pipe_taken(void)
 
     for (i = 0; i < 2; i++) {
         fd = __atomic_load_n(&ss_pipe_fd[i], __ATOMIC_ACQUIRE);
-        if (fd >= 0 && fstat(fd, &st) == 0 &&
+        if (fd >= 0 && ss_pipe_stat(fd, &st) == 0 &&
             (st.st_dev != ss_pipe_dev[i] || st.st_ino != ss_pipe_ino[i]))
             return 1;
     }
@@ -245,7 +255,7 @@ int ss_stack_pipe2(int fds[2], int flags)
         struct stat st;
 
         fds[i] = p[i];
-        if (fstat(p[i], &st) == 0) {
+        if (ss_pipe_stat(p[i], &st) == 0) {
             ss_pipe_dev[i] = st.st_dev;
             ss_pipe_ino[i] = st.st_ino;
             __atomic_store_n(&ss_pipe_fd[i], p[i], __ATOMIC_RELEASE);
@@ -266,7 +276,7 @@ void ss_stack_give_up(void)
     for (i = 0; i < 2; i++) {
         int fd = __atomic_exchange_n(&ss_pipe_fd[i], -1, __ATOMIC_SEQ_CST);
 
-        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == ss_pipe_dev[i] &&
+        if (fd >= 0 && ss_pipe_stat(fd, &st) == 0 && st.st_dev == ss_pipe_dev[i] &&
             st.st_ino == ss_pipe_ino[i]) {
             ss_real_close(fd);
             if (i == 1)
