@@ -64,6 +64,7 @@ static void ss_inflight_copy(ss_walk_t *w, const ss_span_t *s)
     c->dns_child = NULL; /* its lookup leaves with the span's own end */
     c->next = NULL;
     c->owner = NULL;
+    c->stacktrace = NULL; /* the text is the ended span's, made only at its end (ss_stack.h) */
     if (w->mode == SS_WALK_END) {
         strncpy(c->error_type, w->why, sizeof(c->error_type) - 1);
         c->error_type[sizeof(c->error_type) - 1] = '\0';
