@@ -333,11 +333,21 @@ class NginxFcgiwrap(FastCGITest):
             self.assertIn("item", body)
             b = self.wait(lambda s: s.service == "backend" and s.attrs.get("url.path") == self.mark,
                           n=before + 1, what="backend span")[-1]
-            spans = self.trace_of(b, 4)
+            # Six spans: nginx's two, fcgiwrap's SERVER, the script's and
+            # curl's process spans, the backend's. The long-running servers'
+            # leave with later batches than the short-lived processes': the
+            # trace is waited for whole, fcgiwrap's span and the script's by name.
+            in_trace = lambda s: s["traceId"] == b["traceId"]  # noqa: E731
+            self.wait(lambda s: in_trace(s) and s.service == "fcgiwrap" and s["kind"] == SERVER,
+                      n=1, what="fcgiwrap SERVER span")
+            cgi = self.wait(lambda s: in_trace(s) and s["name"] == "call.cgi", n=1,
+                            what="the script's process span")[-1]
+            spans = self.trace_of(b, 6)
             ws, wc = self.web_hop(spans, "nginx", "/cgi-bin/call.cgi")
             self.assert_client_parent(ws, tp)
             fs = self.app_hop(spans, "fcgiwrap", wc)
             self.assertEqual(fs.attrs.get("http.response.status_code"), 200)
+            self.assert_child(cgi, fs)  # the script was started for that request
             self.assert_child(b, wc)  # the script passed HTTP_TRACEPARENT on
 
 
