@@ -4,11 +4,17 @@
  * prints "NAME PID" for each, so the test can match spans to processes.
  *
  *   procprobe MODE PORT        MODE: fork forkexec vforkexec spawn daemon
- *                                    closerange dup2shim stalefd
+ *                                    closerange dup2shim stalefd starts
+ *
+ * starts: every way to start a program that the shim hooks (execl, execlp,
+ * execle, posix_spawn, posix_spawnp, system, popen), each made to fail and
+ * to succeed, its return value and errno checked against what glibc gives;
+ * exit 0 if all are as they should be (else the first wrong one is said).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
@@ -84,6 +90,49 @@ static int find_foreign_socket(void)
     return found;
 }
 
+#define CHECK(cond, what)                                                          \
+    do {                                                                           \
+        if (!(cond)) {                                                             \
+            fprintf(stderr, "procprobe starts: %s (errno %d)\n", what, errno);     \
+            return 5;                                                              \
+        }                                                                          \
+    } while (0)
+
+static int starts(void)
+{
+    char *av[] = {"true", NULL}, line[16];
+    pid_t pid;
+    FILE *f;
+    int r;
+
+    errno = 0;
+    CHECK(execl("/nonexistent/spanshim-x", "x", (char *)NULL) == -1 && errno == ENOENT, "execl");
+    errno = 0;
+    CHECK(execlp("spanshim-no-such-program", "x", (char *)NULL) == -1 && errno == ENOENT,
+          "execlp");
+    errno = 0;
+    CHECK(execle("/nonexistent/spanshim-x", "x", (char *)NULL, environ) == -1 && errno == ENOENT,
+          "execle");
+    CHECK(posix_spawn(&pid, "/nonexistent/spanshim-x", NULL, NULL, av, environ) == ENOENT,
+          "posix_spawn of a missing file");
+    CHECK(posix_spawnp(&pid, "spanshim-no-such-program", NULL, NULL, av, environ) == ENOENT,
+          "posix_spawnp of a missing name");
+    CHECK(posix_spawnp(&pid, "true", NULL, NULL, av, environ) == 0 && wait_child(pid) == 0,
+          "posix_spawnp of true");
+    r = system("exit 3");
+    CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 3, "system's status");
+    /* outside any request: the child is told no context */
+    CHECK(system("test -z \"$TRACEPARENT\"") == 0, "TRACEPARENT outside a request");
+    errno = 0;
+    CHECK(popen("true", "x") == NULL && errno == EINVAL, "popen with a bad mode");
+    f = popen("echo started", "r");
+    CHECK(f != NULL && fgets(line, sizeof(line), f) != NULL && strcmp(line, "started\n") == 0,
+          "popen's output");
+    CHECK(pclose(f) == 0, "pclose");
+    puts("starts ok");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode;
@@ -96,6 +145,8 @@ int main(int argc, char **argv)
     mode = argv[1];
     port = atoi(argv[2]);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (strcmp(mode, "starts") == 0)
+        return starts();
     if (strcmp(mode, "fork") == 0) {
         rc |= get("parent-before");
         pid = fork();

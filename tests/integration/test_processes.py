@@ -1,7 +1,10 @@
 """Processes made every way programs make them: fork without exec, fork then
 exec, vfork then exec, posix_spawn, daemon(), a program that closes every fd
 and carries on, one that dup2()s over the shim's own socket, and a shell
-pipeline. Each behaves as without the shim, and each request's span comes
+pipeline. The hooked ways to start a program (execl, execlp, execle,
+posix_spawn, posix_spawnp, system, popen) return exactly what glibc does,
+errno too, failing and succeeding, with and without the shim, built with
+and without -D_FORTIFY_SOURCE=2 -O2. Each behaves as without the shim, and each request's span comes
 from the process that made it, with the right process.pid."""
 import os
 import time
@@ -37,6 +40,14 @@ class Processes(CollectorTest):
         got = self.col.wait_spans(1, pred=lambda s: s.attrs.get("url.full", "").endswith("who=" + who))
         self.assertEqual(len(got), 1, who)
         return got[0]
+
+    def test_start_calls_return_what_glibc_does(self):
+        for build in (PROBE, PROBE + "_fortify"):
+            for traced in (False, True):
+                with self.subTest(build=os.path.basename(build), traced=traced):
+                    r = self.col.run([build, "starts", str(self.port)], service="procprobe",
+                                     traced=traced)
+                    self.assertEqual((r.returncode, r.stdout), (0, b"starts ok\n"), r.stderr)
 
     def test_fork_without_exec(self):
         made = self.probe("fork", ["parent-before", "child", "parent-after"])
