@@ -18,6 +18,7 @@
 #include "ss_node.h"
 #include "ss_proc.h"
 #include "ss_real.h"
+#include "ss_select.h"
 #include "ss_conn.h"
 #include "ss_span.h"
 #include "ss_tls.h"
@@ -34,7 +35,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int ss_ready;
@@ -176,9 +179,62 @@ static int ss_another_copy_first(void)
            strstr(first.dli_fname, "spanshim") != NULL;
 }
 
+/* A broken preload.conf is told to the host's log, once per process: in
+ * system-wide mode stderr belongs to the program, not to us. */
+static void ss_select_say(const char *why)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+    char line[SS_SELECT_WHY + 96];
+    int n = snprintf(line, sizeof(line),
+                     "<28>spanshim[%ld]: %s; this program is not traced", syscall(SYS_getpid),
+                     why);
+    long fd = syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return;
+    if (n > (int)sizeof(line) - 1)
+        n = (int)sizeof(line) - 1;
+    (void)syscall(SYS_sendto, fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, &a, sizeof(a));
+    syscall(SYS_close, fd);
+}
+
+/* Loaded by /etc/ld.so.preload rather than named in LD_PRELOAD: trace
+ * this program only if /etc/spanshim/preload.conf selects it (ss_select.h). */
+static int ss_selected(void)
+{
+    static char exe[4096], cgroup[2048];
+    char service[256], unit[256], why[SS_SELECT_WHY];
+    ss_select_who_t who = {0};
+    Dl_info mine;
+    long n, fd;
+    int r;
+
+    if (!dladdr((void *)ss_selected, &mine) || mine.dli_fname == NULL ||
+        ss_select_named(getenv("LD_PRELOAD"), mine.dli_fname))
+        return 1;
+    n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        who.exe = exe;
+    }
+    who.service = ss_select_service(getenv("OTEL_SERVICE_NAME"),
+                                    getenv("OTEL_RESOURCE_ATTRIBUTES"), service, sizeof(service));
+    fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = syscall(SYS_read, fd, cgroup, sizeof(cgroup));
+        if (n > 0)
+            who.unit = ss_select_unit(cgroup, (size_t)n, unit, sizeof(unit));
+        syscall(SYS_close, fd);
+    }
+    r = ss_select_file(SS_SELECT_CONF, &who, why, sizeof(why));
+    if (r == SS_SELECT_BROKEN)
+        ss_select_say(why);
+    return r == SS_SELECT_YES;
+}
+
 __attribute__((constructor)) static void ss_init(int argc, char **argv, char **envp)
 {
-    if (ss_another_copy_first())
+    if (ss_another_copy_first() || !ss_selected())
         return; /* every hook of this copy passes straight through */
     ss_busy++;
     ss_real_init();
