@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "../exporter/ex_sockpath.h"
+#include "spanshim.h"
 
 static volatile sig_atomic_t sr_child = -1;
 static volatile sig_atomic_t sr_viewer_done; /* a signal after CMD ended */
@@ -82,6 +83,11 @@ static void sr_usage(FILE *f)
                "       spanshim view [--ui HOST:PORT] FILE.jsonl\n"
                "                  open a saved .jsonl file in the trace viewer (default\n"
                "                  127.0.0.1 and a free port; the URL is printed) until Ctrl-C\n"
+               "       spanshim enable-system [--lib PATH] | disable-system\n"
+               "                  add the shim to /etc/ld.so.preload, or take it out (root);\n"
+               "                  /etc/spanshim/preload.conf says which programs are traced\n"
+               "       spanshim check-config [FILE]\n"
+               "                  judge a preload.conf (default /etc/spanshim/preload.conf)\n"
                "Without a trusted collector on $SPANSHIM_SOCKET (default: the first of\n"
                "$XDG_RUNTIME_DIR/spanshim.sock, /tmp/spanshim-UID/spanshim.sock and\n"
                "/run/spanshim/spanshim.sock that holds one), spans go to ./spanshim-traces.jsonl.\n"
@@ -93,8 +99,7 @@ static void sr_usage(FILE *f)
                "of the span it names (a CI step, a cron job's caller).\n");
 }
 
-/* The directory this executable is in. */
-static void sr_self_dir(char *out, size_t cap)
+void sr_self_dir(char *out, size_t cap)
 {
     ssize_t n = readlink("/proc/self/exe", out, cap - 1);
     char *slash;
@@ -112,9 +117,7 @@ static int sr_exists(const char *p)
     return access(p, R_OK) == 0;
 }
 
-/* libspanshim.so: $SPANSHIM_LIB, then ../lib and ../lib/<multiarch> from
- * here, then next to this executable (the build tree). */
-static int sr_find_lib(const char *dir, char *out, size_t cap)
+int sr_find_lib(const char *dir, char *out, size_t cap)
 {
     const char *env = getenv("SPANSHIM_LIB");
     const char *rel[] = {"/../lib/libspanshim.so", "/../lib64/libspanshim.so",
@@ -511,6 +514,10 @@ int main(int argc, char **argv)
         return sr_run(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "view") == 0)
         return sr_view(argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "enable-system") == 0 ||
+                      strcmp(argv[1], "disable-system") == 0 ||
+                      strcmp(argv[1], "check-config") == 0))
+        return sr_system(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         sr_usage(stdout);
         return 0;
