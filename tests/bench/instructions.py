@@ -19,6 +19,13 @@ operations, is the shim's cost per operation, start-up excluded.
                    a stack 15 frames deep (stackbench)
   stack_text_cached
                    naming a stack of 8 frames whose names are in the cache
+  unselected_per_call
+                   opaque_per_call in a process the shim does not trace: loaded
+                   by the loader, not named in LD_PRELOAD, and not selected by
+                   /etc/spanshim/preload.conf (system-wide mode's others)
+  unselected_startup
+                   what that process pays once: the loader mapping the library
+                   and the constructor reading the file (not guarded)
   collector_jsonl_per_span
                    the collector's cost of a span it writes to .jsonl (nothing else
                    asked of it, as under `spanshim run`), in batches of 93 like a
@@ -41,6 +48,7 @@ from crafted import batch, send_all, span  # noqa: E402
 from harness import BUILD, COLLECTOR, LIB  # noqa: E402
 
 OPBENCH = os.path.join(BUILD, "tests", "opbench")
+OPBENCH_LINKED = os.path.join(BUILD, "tests", "opbench_linked")
 STACKBENCH = os.path.join(BUILD, "tests", "stackbench")
 SLACK = 1.10
 # opbench's mode, the figure's name, the two run sizes, the figure's units
@@ -51,7 +59,7 @@ OPERATIONS = (("opaque", "opaque_per_call", 2000, 4000, 2, {}),
               ("http", "http_per_request_stacks_off", 1000, 2000, 1, {"SPANSHIM_STACKS": "off"}),
               ("redis", "redis_per_span", 1000, 2000, 1, {}),
               ("pg", "pg_per_span", 1000, 2000, 1, {}))
-UNGUARDED = {"http_per_request_stacks_off"}
+UNGUARDED = {"http_per_request_stacks_off", "unselected_startup"}
 # stackbench's mode, the figure's name, the two run sizes
 STACK_OPERATIONS = (("capture", "stack_capture", 2000, 4000),
                     ("text", "stack_text_cached", 2000, 4000))
@@ -136,6 +144,13 @@ def measure():
             traced = count(mode, n2, True, sock, extra) - count(mode, n1, True, sock, extra)
             res[key] = round((traced - plain) / ((n2 - n1) * per), 1)
             res[mode + "_untraced_per_op"] = round(plain / ((n2 - n1) * per), 1)
+        n1, n2 = OPERATIONS[0][2:4]
+        plain1 = count("opaque", n1, False, sock)
+        linked1 = count("opaque", n1, False, sock, prog=OPBENCH_LINKED)
+        linked2 = count("opaque", n2, False, sock, prog=OPBENCH_LINKED)
+        per = ((linked2 - linked1) - plains["opaque"]) / ((n2 - n1) * 2)
+        res["unselected_per_call"] = round(per, 1)
+        res["unselected_startup"] = round(linked1 - plain1 - per * n1 * 2)
         for mode, key, n1, n2 in STACK_OPERATIONS:  # the core linked in: not preloaded
             res[key] = round((count(mode, n2, False, sock, prog=STACKBENCH) -
                               count(mode, n1, False, sock, prog=STACKBENCH)) / (n2 - n1), 1)
