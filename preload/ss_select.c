@@ -224,7 +224,7 @@ const char *ss_select_unit(const char *cgroup, size_t len, char *out, size_t cap
             q++;
         if ((size_t)(q - p) > strlen(".service") &&
             memcmp(q - strlen(".service"), ".service", strlen(".service")) == 0 &&
-            memchr(p, ':', (size_t)(q - p)) == NULL) {
+            memchr(p, ':', (size_t)(q - p)) == NULL && memchr(p, '\0', (size_t)(q - p)) == NULL) {
             found = p;
             found_len = (size_t)(q - p);
         }
