@@ -32,7 +32,13 @@ start)
 	start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$PIDFILE" \
 		--exec "$DAEMON" -- --socket /run/spanshim/spanshim.sock --socket-group spanshim \
 		$OPTIONS
-	log_end_msg $?
+	status=$?
+	# started means ready: the socket is there before programs look for it
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		[ -S /run/spanshim/spanshim.sock ] && break
+		sleep 0.25
+	done
+	log_end_msg $status
 	;;
 stop)
 	log_daemon_msg "Stopping spanshim collector" "spanshim-collector"

@@ -205,6 +205,26 @@ class Package(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertNotIn("spanshim-collector.service:", r.stderr)
 
+    def test_logrotate_moves_the_file_and_the_collector_reopens_it(self):
+        self.install()
+        fence = ("import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+                 "p = s.getsockname()[1]; s.close(); socket.socket().connect_ex(('127.0.0.1', p))")
+        r = self.root.run(
+            "/etc/init.d/spanshim-collector start\n"
+            "wait_lines() { for i in $(seq 200); do [ \"$(cat \"$1\" 2>/dev/null | wc -l)\" -ge 1 ]"
+            " && return; sleep 0.1; done; return 1; }\n"
+            "OTEL_SERVICE_NAME=before spanshim run -- python3 -c \"%s\"\n"
+            "wait_lines /var/log/spanshim/spans.jsonl\n"
+            "logrotate -f /etc/logrotate.d/spanshim\n"
+            "test -e /var/log/spanshim/spans.jsonl.1\n"
+            "OTEL_SERVICE_NAME=after spanshim run -- python3 -c \"%s\"\n"
+            "wait_lines /var/log/spanshim/spans.jsonl\n" % (fence, fence))
+        check(r, "logrotate")
+        old = read_spans(self.root.file("/var/log/spanshim/spans.jsonl.1"))
+        new = self.root.spans()
+        self.assertEqual({s.service for s in old}, {"before"})
+        self.assertEqual({s.service for s in new}, {"after"})
+
     def system_mode(self, conf):
         """Install, select with conf, enable; the www-data workers in the group."""
         self.install()
