@@ -268,6 +268,11 @@ def write(r, root):
                      "| | %.2f us; %.0f us; %.2f us | | | |" % (
                          r["stack_ns"]["capture_ns"] / 1e3, r["stack_ns"]["text_first_ns"] / 1e3,
                          r["stack_ns"]["text_again_ns"] / 1e3))
+    if "unselected_per_call" in d:
+        lines.append("| (d) system-wide mode, a program preload.conf does not select: per hooked call; "
+                     "once at start (the loader mapping the shim, the file read) "
+                     "| | +%.0f; +%.0f instructions | | | |" % (d["unselected_per_call"],
+                                                           d["unselected_startup"]))
     if "collector_jsonl_per_span" in d:
         lines.append("| (d) collector instructions per span written to .jsonl | | %.0f | | | |" % (
             d["collector_jsonl_per_span"]))
