@@ -35,6 +35,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -198,6 +199,16 @@ static void ss_select_say(const char *why)
     syscall(SYS_close, fd);
 }
 
+/* The runtime linked into a program itself (the unit tests, the bench's
+ * probes) is no preloaded library: nobody's system-wide choice. */
+static int ss_in_main_program(const Dl_info *mine)
+{
+    Dl_info main_prog;
+    unsigned long entry = getauxval(AT_ENTRY);
+
+    return entry && dladdr((void *)entry, &main_prog) && main_prog.dli_fbase == mine->dli_fbase;
+}
+
 /* Loaded by /etc/ld.so.preload rather than named in LD_PRELOAD: trace
  * this program only if /etc/spanshim/preload.conf selects it (ss_select.h). */
 static int ss_selected(void)
@@ -210,7 +221,7 @@ static int ss_selected(void)
     int r;
 
     if (!dladdr((void *)ss_selected, &mine) || mine.dli_fname == NULL ||
-        ss_select_named(getenv("LD_PRELOAD"), mine.dli_fname))
+        ss_in_main_program(&mine) || ss_select_named(getenv("LD_PRELOAD"), mine.dli_fname))
         return 1;
     n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
