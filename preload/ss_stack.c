@@ -445,7 +445,7 @@ static int ss_proc_name(uintptr_t pc, char *buf, size_t cap, uintptr_t *off)
  * the script, so each is read off its module's file about once. Keyed by
  * the address and the module it is in (its load address and the loader's
  * name for it), so a module loaded where an unloaded one was is looked up
- * anew. Direct-mapped, bounded: SS_NAMED slots of one line each. */
+ * anew. Two-way, bounded: SS_NAMED slots of one line each, in pairs. */
 #define SS_NAMED 256
 #define SS_NAMED_LINE 128
 typedef struct ss_named {
@@ -456,9 +456,11 @@ typedef struct ss_named {
 static ss_named_t ss_named[SS_NAMED];
 static ss_lock_t ss_named_lock = SS_LOCK_INIT;
 
+/* An address's two slots, side by side: two of one stack's frames whose
+ * addresses share a slot do not take it from each other at every naming. */
 static ss_named_t *ss_named_slot(uintptr_t ip)
 {
-    return &ss_named[(ip ^ (ip >> 9)) % SS_NAMED];
+    return &ss_named[((ip ^ (ip >> 9)) % (SS_NAMED / 2)) * 2];
 }
 
 static size_t ss_named_get(uintptr_t ip, uintptr_t base, const char *fname, char *line)
@@ -467,10 +469,12 @@ static size_t ss_named_get(uintptr_t ip, uintptr_t base, const char *fname, char
     size_t len = 0;
 
     ss_lock(&ss_named_lock);
-    if (e->ip == ip && e->base == base && e->fname == fname) {
-        len = strlen(e->line);
-        memcpy(line, e->line, len + 1);
-    }
+    for (int i = 0; i < 2; i++, e++)
+        if (e->ip == ip && e->base == base && e->fname == fname) {
+            len = strlen(e->line);
+            memcpy(line, e->line, len + 1);
+            break;
+        }
     ss_unlock(&ss_named_lock);
     return len;
 }
@@ -483,6 +487,8 @@ static void ss_named_put(uintptr_t ip, uintptr_t base, const char *fname, const 
     if (len >= SS_NAMED_LINE)
         return;
     ss_lock(&ss_named_lock);
+    if (e->ip != 0 && e->ip != ip)
+        e++; /* the first is another's: the second is this one's from now */
     e->ip = ip;
     e->base = base;
     e->fname = fname;
