@@ -225,6 +225,21 @@ class Package(unittest.TestCase):
         self.assertEqual({s.service for s in old}, {"before"})
         self.assertEqual({s.service for s in new}, {"after"})
 
+    def test_collector_conf_gives_the_options(self):
+        self.install()
+        self.root.write("/etc/spanshim/collector.conf",
+                        'OPTIONS="--jsonl /var/log/spanshim/elsewhere.jsonl --print"\n')
+        fence = ("import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+                 "p = s.getsockname()[1]; s.close(); socket.socket().connect_ex(('127.0.0.1', p))")
+        check(self.root.run(
+            "/etc/init.d/spanshim-collector start\n"
+            "OTEL_SERVICE_NAME=conf spanshim run -- python3 -c \"%s\"\n"
+            "for i in $(seq 200); do [ -s /var/log/spanshim/elsewhere.jsonl ] && exit 0;"
+            " sleep 0.1; done; exit 1\n" % fence), "collector.conf")
+        got = read_spans(self.root.file("/var/log/spanshim/elsewhere.jsonl"))
+        self.assertEqual({s.service for s in got}, {"conf"})
+        self.assertFalse(os.path.exists(self.root.file("/var/log/spanshim/spans.jsonl")))
+
     def system_mode(self, conf):
         """Install, select with conf, enable; the www-data workers in the group."""
         self.install()
