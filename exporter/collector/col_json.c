@@ -540,3 +540,14 @@ void col_json_request(col_buf_t *b, const col_request_t *r)
     }
     col_buf_puts(b, "]}");
 }
+
+/* For the logs writer (col_json_log.c): the same pieces, from outside. */
+void col_json_kv_array(col_buf_t *b, col_kv_t **kv, size_t n)
+{
+    col_json_kvs(b, kv, n, 0);
+}
+
+void col_json_any_value(col_buf_t *b, const col_value_t *v)
+{
+    col_json_value(b, v, 0);
+}

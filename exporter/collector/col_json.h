@@ -71,6 +71,11 @@ void col_json_double_value(col_buf_t *b, double v);
  * as ""). */
 void col_json_string(col_buf_t *b, const char *s);
 
+/* A KeyValue list as a JSON array, and an AnyValue's object, as the trace
+ * writer writes them (for col_json_log.c). */
+void col_json_kv_array(col_buf_t *b, col_kv_t **kv, size_t n);
+void col_json_any_value(col_buf_t *b, const col_value_t *v);
+
 /* Length of the valid UTF-8 sequence at s (1..4; 1 for any ASCII byte),
  * or 0. s is NUL-ended: a NUL is no continuation byte, so the check stops
  * there. */

@@ -10,7 +10,8 @@
  * it, decodes each ExportTraceServiceRequest with protobuf-c, bounded
  * before and during decoding (col_wire.c, col_otlp.h), and hands each batch
  * to the sinks of col_sinks.def (col_sink.h): metrics, tail sampling, the
- * .jsonl file, --print, forwarding. Anything that does not decode is
+ * .jsonl file, --print, forwarding. A logs datagram (or OTLP/HTTP's
+ * /v1/logs, queued framed the same way) goes to col_logs.h instead. Anything that does not decode is
  * counted and logged, never fatal. Options: col_options.c. Where the
  * socket is and what it may replace: col_socket.h.
  *
@@ -28,6 +29,7 @@
 #include "col_json.h"
 #include "col_lineage.h"
 #include "col_log.h"
+#include "col_logs.h"
 #include "col_options.h"
 #include "col_otlp_http.h"
 #include "col_otlp.h"
@@ -108,6 +110,10 @@ static void col_handle(const col_item_t *d)
 
     if (d->from == COL_FROM_DGRAM)
         COL_COUNT(datagrams, 1);
+    if (col_logs_framed(d->data, d->len)) {
+        col_logs_handle(d); /* log records: col_logs.h */
+        return;
+    }
     if (col_handle_wire(d))
         return;
     if (arena == NULL && (arena = col_arena_new()) == NULL) {

@@ -40,6 +40,7 @@ enum {
     COL_OPT_UI_MB,
     COL_OPT_REPLAY,
     COL_OPT_FWD_IN_FLIGHT,
+    COL_OPT_LOGS_JSONL,
 };
 
 /* A --ui-max-* value: a whole number from 1 up to a bound far past any
@@ -188,6 +189,9 @@ static void col_usage(FILE *f)
                "  --jsonl FILE   append each batch as one OTLP JSON line (a batch the file\n"
                "                 cannot take whole, as on a full disk, is cut back out of it,\n"
                "                 dropped and counted; the next one tries again)\n"
+               "  --logs-jsonl FILE\n"
+               "                 append each batch of log records (the shims' logs datagrams,\n"
+               "                 OTLP/HTTP's /v1/logs) as one OTLP JSON line, by --jsonl's rules\n"
                "  --print        print each trace as a tree once it is complete (names\n"
                "                 escaped; at most 1000 spans a trace, 10000 held)\n"
                "  --socket-group GROUP\n"
@@ -203,7 +207,8 @@ static void col_usage(FILE *f)
                "                 serve span metrics, the service graph and counters at\n"
                "                 http://HOST:PORT/metrics (Prometheus text)\n"
                "  --otlp-listen HOST:PORT | unix:PATH\n"
-               "                 receive OTLP/HTTP from SDKs: POST /v1/traces, protobuf or JSON,\n"
+               "                 receive OTLP/HTTP from SDKs: POST /v1/traces and /v1/logs,\n"
+               "                 protobuf or JSON,\n"
                "                 gzip or not (4318 is OTLP/HTTP's port; a Unix socket is\n"
                "                 owner-only, or --socket-group's too); repeatable, at most " COL_STR(COL_OTLP_LISTEN_MAX) "\n"
                "  --otlp-max-mb N\n"
@@ -269,6 +274,7 @@ int col_options_parse(int argc, char **argv)
         {"ui", required_argument, NULL, COL_OPT_UI},
         {"replay", required_argument, NULL, COL_OPT_REPLAY},
         {"otlp-forward-in-flight", no_argument, NULL, COL_OPT_FWD_IN_FLIGHT},
+        {"logs-jsonl", required_argument, NULL, COL_OPT_LOGS_JSONL},
         {"ui-max-traces", required_argument, NULL, COL_OPT_UI_TRACES},
         {"ui-max-spans", required_argument, NULL, COL_OPT_UI_SPANS},
         {"ui-max-mb", required_argument, NULL, COL_OPT_UI_MB},
@@ -354,6 +360,9 @@ int col_options_parse(int argc, char **argv)
         case 'D':
             if (!col_parse_root(optarg))
                 return 2;
+            break;
+        case COL_OPT_LOGS_JSONL:
+            col_opt.logs_jsonl = optarg;
             break;
         case COL_OPT_REPLAY:
             col_opt.replay = optarg;

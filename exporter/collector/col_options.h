@@ -23,6 +23,7 @@
 typedef struct col_options {
     const char *socket_path;
     const char *jsonl;
+    const char *logs_jsonl;     /* --logs-jsonl FILE: log records as OTLP JSON lines */
     const char *replay;         /* --replay FILE: read in as if its batches had come */
     int print;
     int quiet;

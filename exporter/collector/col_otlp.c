@@ -205,6 +205,14 @@ col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t le
         data, len, why);
 }
 
+col_logs_request_t *col_logs_request_decode(col_arena_t *a, const uint8_t *data, size_t len,
+                                            col_decode_err_t *why)
+{
+    return (col_logs_request_t *)col_decode(
+        &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor, a,
+        data, len, why);
+}
+
 const char *col_decode_reason(col_decode_err_t why)
 {
     switch (why) {

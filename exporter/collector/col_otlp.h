@@ -5,6 +5,7 @@
 #ifndef COL_OTLP_H
 #define COL_OTLP_H
 
+#include "logs_service.pb-c.h"
 #include "trace_service.pb-c.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest col_request_t;
@@ -17,6 +18,11 @@ typedef Opentelemetry__Proto__Common__V1__KeyValue col_kv_t;
 typedef Opentelemetry__Proto__Common__V1__AnyValue col_value_t;
 typedef Opentelemetry__Proto__Common__V1__InstrumentationScope col_scope_t;
 typedef Opentelemetry__Proto__Resource__V1__Resource col_resource_t;
+/* Logs (col_logs.h). */
+typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest col_logs_request_t;
+typedef Opentelemetry__Proto__Logs__V1__ResourceLogs col_resource_logs_t;
+typedef Opentelemetry__Proto__Logs__V1__ScopeLogs col_scope_logs_t;
+typedef Opentelemetry__Proto__Logs__V1__LogRecord col_log_t;
 
 /* A string or integer attribute by key (NULL / 0 if absent or of
  * another type). Keys and values come from the input: never trusted. */
@@ -71,6 +77,9 @@ ProtobufCMessage *col_decode(const ProtobufCMessageDescriptor *desc, col_arena_t
 /* col_decode as an ExportTraceServiceRequest. */
 col_request_t *col_request_decode(col_arena_t *a, const uint8_t *data, size_t len,
                                   col_decode_err_t *why);
+/* col_decode as an ExportLogsServiceRequest. */
+col_logs_request_t *col_logs_request_decode(col_arena_t *a, const uint8_t *data, size_t len,
+                                            col_decode_err_t *why);
 /* For a log line: "<the datagram> nests messages more than 64 deep"... */
 const char *col_decode_reason(col_decode_err_t why);
 

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "col_shimloss.h"
+#include "col_logs.h"
 #include "col_metrics.h"
 
 #include <inttypes.h>
@@ -190,24 +191,41 @@ static void col_loss_count(const col_resource_t *res, const char *service,
         e->seen_ms = now_ms;
 }
 
+/* One resource's counts read and taken out of it: 1 if it had any. */
+static int col_shimloss_resource(col_resource_t *res, const char *service, uint64_t now_ms)
+{
+    col_loss_report_t rep;
+
+    if (res == NULL || !col_loss_take(res, &rep))
+        return 0;
+    pthread_mutex_lock(&col_loss_lock);
+    col_shimloss_count.reports++;
+    col_loss_count(res, service && service[0] ? service : "unknown_service", &rep, now_ms);
+    pthread_mutex_unlock(&col_loss_lock);
+    return 1;
+}
+
 void col_shimloss_add(col_request_t *r, uint64_t now_ms)
 {
     size_t i;
 
-    for (i = 0; i < r->n_resource_spans; i++) {
-        col_resource_spans_t *rs = r->resource_spans[i];
-        col_loss_report_t rep;
-        const char *service;
+    for (i = 0; i < r->n_resource_spans; i++)
+        col_shimloss_resource(r->resource_spans[i]->resource, col_service(r->resource_spans[i]),
+                              now_ms);
+}
 
-        if (rs->resource == NULL || !col_loss_take(rs->resource, &rep))
-            continue;
-        service = col_service(rs);
-        pthread_mutex_lock(&col_loss_lock);
-        col_shimloss_count.reports++;
-        col_loss_count(rs->resource, service && service[0] ? service : "unknown_service", &rep,
-                       now_ms);
-        pthread_mutex_unlock(&col_loss_lock);
-    }
+/* A logs datagram's resource is built as the traces' one, counts and all:
+ * they are cumulative per instance, so reading them here too adds only
+ * what grew. */
+int col_shimloss_add_logs(col_logs_request_t *r, uint64_t now_ms)
+{
+    size_t i;
+    int any = 0;
+
+    for (i = 0; i < r->n_resource_logs; i++)
+        any |= col_shimloss_resource(r->resource_logs[i]->resource,
+                                     col_logs_service(r->resource_logs[i]), now_ms);
+    return any;
 }
 
 /* Every service with a count, the one of the services past the table last. */
@@ -378,6 +396,12 @@ static int col_shimloss_needs_request(const col_batch_t *b)
     return b->spanshim_res;
 }
 
+static void col_shimloss_take_logs(col_logs_batch_t *b)
+{
+    if (col_shimloss_add_logs(b->r, b->now_ms))
+        b->changed = 1;
+}
+
 static void col_shimloss_line(col_buf_t *b)
 {
     col_buf_puts(b, "; ");
@@ -397,4 +421,5 @@ const col_sink_t col_sink_shimloss = {
     .render = col_shimloss_render,
     .totals = col_shimloss_line,
     .troubled = col_shimloss_troubled,
+    .take_logs = col_shimloss_take_logs,
 };

@@ -61,6 +61,8 @@ extern col_shimloss_counts_t col_shimloss_count;
 int col_shimloss_key(const char *key);
 /* Read the loss counts of every resource of r and take them out of it. */
 void col_shimloss_add(col_request_t *r, uint64_t now_ms);
+/* The same for a logs request's resources: 1 if any had counts. */
+int col_shimloss_add_logs(col_logs_request_t *r, uint64_t now_ms);
 
 /* spanshim_shim_spans_dropped_total{service_name,reason} and the module's
  * counters, in Prometheus text. */

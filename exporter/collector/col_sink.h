@@ -38,6 +38,18 @@ typedef struct col_batch {
     size_t wire_len;
 } col_batch_t;
 
+/* A batch of log records (one decoded ExportLogsServiceRequest: a shim's
+ * logs datagram or an OTLP/HTTP POST /v1/logs). Logs are never held: each
+ * sink that takes them looks, copies what it keeps, and passes them on. */
+typedef struct col_logs_batch {
+    col_logs_request_t *r;
+    size_t records;      /* in the batch */
+    uint64_t now_ms;     /* CLOCK_MONOTONIC, when the batch was handled */
+    const uint8_t *wire; /* r's protobuf bytes as received (after the frame) */
+    size_t wire_len;
+    int changed;         /* a sink took something out of r: wire says more than r */
+} col_logs_batch_t;
+
 enum { COL_PASS = 0, COL_HELD = 1 };
 
 typedef struct col_sink {
@@ -68,6 +80,10 @@ typedef struct col_sink {
     void (*totals)(col_buf_t *b);
     /* Whether a counter says something went wrong (forces the exit line). */
     int (*troubled)(void);
+    /* A batch of log records, in the same order as spans go (a sink that
+     * holds spans, tail sampling, lets logs by). NULL: the sink takes no
+     * logs. */
+    void (*take_logs)(col_logs_batch_t *b);
 } col_sink_t;
 
 /* Every sink: col_sinks.def, in the order batches go through them. */
@@ -82,6 +98,8 @@ int col_sinks_start(void);
 void col_sinks_take(col_batch_t *b);
 /* A held batch (r in arena) into the sinks after `from`; arena is the
  * caller's again afterwards unless a later sink kept it (then NULL). */
+/* A decoded batch of log records through every wanted sink that takes them. */
+void col_sinks_take_logs(col_logs_batch_t *b);
 void col_sinks_after(const col_sink_t *from, col_batch_t *b);
 void col_sinks_tick(uint64_t now_ms, int last);
 int col_sinks_stop(long left_ms);

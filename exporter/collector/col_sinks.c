@@ -47,6 +47,15 @@ void col_sinks_take(col_batch_t *b)
         col_arena_reset(b->arena);
 }
 
+void col_sinks_take_logs(col_logs_batch_t *b)
+{
+    size_t i;
+
+    for (i = 0; i < col_n_on; i++)
+        if (col_on[i]->take_logs)
+            col_on[i]->take_logs(b);
+}
+
 void col_sinks_after(const col_sink_t *from, col_batch_t *b)
 {
     size_t i;

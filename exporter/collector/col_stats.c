@@ -20,11 +20,15 @@ void col_stats_totals(col_buf_t *b)
 {
     const char *sep = "; ";
 
-    col_buf_printf(b, "spanshim-collector: %llu spans in %llu datagrams", COL_LOAD(col_count.spans),
-                   COL_LOAD(col_count.datagrams));
-    if (COL_LOAD(col_count.http_pb) + COL_LOAD(col_count.http_json))
-        col_buf_printf(b, " and %llu OTLP/HTTP requests",
-                       COL_LOAD(col_count.http_pb) + COL_LOAD(col_count.http_json));
+    unsigned long long http = COL_LOAD(col_count.http_pb) + COL_LOAD(col_count.http_json) +
+                              COL_LOAD(col_count.http_logs_pb) + COL_LOAD(col_count.http_logs_json);
+
+    col_buf_printf(b, "spanshim-collector: %llu spans", COL_LOAD(col_count.spans));
+    if (COL_LOAD(col_count.log_records))
+        col_buf_printf(b, " and %llu log records", COL_LOAD(col_count.log_records));
+    col_buf_printf(b, " in %llu datagrams", COL_LOAD(col_count.datagrams));
+    if (http)
+        col_buf_printf(b, " and %llu OTLP/HTTP requests", http);
     if (COL_LOAD(col_count.replayed))
         col_buf_printf(b, " and %llu lines of %s", COL_LOAD(col_count.replayed), col_opt.replay);
 #define COL_SAY(f, m, l, h, said)                                                           \

@@ -69,7 +69,25 @@
     X(write_errors, "spanshim_collector_jsonl_write_errors_total", NULL,                      \
       "Batches the .jsonl file could not take (none of the batch is left in it).", NULL)      \
     X(unwritten, "spanshim_collector_jsonl_spans_not_written_total", NULL,                    \
-      "Spans of the batches the .jsonl file could not take.", NULL)
+      "Spans of the batches the .jsonl file could not take.", NULL)                           \
+    X(log_datagrams, "spanshim_collector_log_datagrams_total", NULL,                          \
+      "Logs datagrams received (counted among the datagrams too).", NULL)                     \
+    X(log_decoded, "spanshim_collector_log_datagrams_decoded_total", NULL,                    \
+      "Logs datagrams that decoded as OTLP ExportLogsServiceRequest.", NULL)                  \
+    X(log_records, "spanshim_collector_log_records_total", NULL,                              \
+      "Log records received, in decoded datagrams and OTLP/HTTP requests.", NULL)             \
+    X(http_logs_pb, "spanshim_collector_otlp_http_log_requests_total", "encoding=\"protobuf\"", \
+      "OTLP/HTTP requests POSTed to /v1/logs, by encoding.", NULL)                            \
+    X(http_logs_json, "spanshim_collector_otlp_http_log_requests_total", "encoding=\"json\"",   \
+      NULL, NULL)                                                                             \
+    X(http_log_records, "spanshim_collector_otlp_http_log_records_total", NULL,               \
+      "Log records accepted from OTLP/HTTP requests.", NULL)                                  \
+    X(logs_written, "spanshim_collector_logs_jsonl_records_total", NULL,                      \
+      "Log records written to the --logs-jsonl file.", NULL)                                  \
+    X(logs_write_errors, "spanshim_collector_logs_jsonl_write_errors_total", NULL,            \
+      "Batches of log records the --logs-jsonl file could not take.", NULL)                   \
+    X(logs_unwritten, "spanshim_collector_logs_jsonl_records_not_written_total", NULL,        \
+      "Log records of the batches the --logs-jsonl file could not take.", NULL)
 
 typedef struct col_counts {
 #define COL_COUNT_FIELD(f, m, l, h, said) unsigned long long f;
