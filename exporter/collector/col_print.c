@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "col_print.h"
 #include "col_json.h"
+#include "col_logs.h"
 #include "col_metrics.h"
 #include "col_options.h"
 #include "col_sink.h"
@@ -39,6 +40,15 @@ typedef struct col_pspan {
     uint64_t start, end;
 } col_pspan_t;
 
+/* A log record held with its trace, to be printed under its span. */
+typedef struct col_plog {
+    char span[17];   /* "" for none */
+    uint64_t time;
+    char sev[4 * 8 + 1]; /* escaped */
+    char body[4 * COL_PRINT_LOG_COLS + 1];
+    uint8_t sev_cols;
+} col_plog_t;
+
 typedef struct col_ptrace {
     char trace[33];
     struct col_ptrace *chain, *prev, *next;
@@ -46,12 +56,14 @@ typedef struct col_ptrace {
     col_pspan_t *spans;
     size_t n, cap, cut;
     size_t in_flight; /* spans held that were reported still open */
+    col_plog_t *logs;
+    size_t n_logs, cap_logs, logs_cut;
 } col_ptrace_t;
 
 static struct {
     col_ptrace_t *hash[COL_PRINT_HASH];
     col_ptrace_t *oldest, *newest;
-    size_t held;
+    size_t held, logs_held;
 } pr;
 
 static void col_idhex(ProtobufCBinaryData d, char *out, size_t max)
@@ -109,6 +121,7 @@ static col_ptrace_t *col_trace_for(const char *trace)
 }
 
 static void col_print_trace(FILE *out, col_ptrace_t *t);
+static size_t col_put_padded(FILE *out, const char *text, size_t cols, size_t width);
 
 /* Print t and forget it. */
 static void col_trace_done(FILE *out, col_ptrace_t *t)
@@ -123,7 +136,9 @@ static void col_trace_done(FILE *out, col_ptrace_t *t)
         }
     col_lru_unlink(t);
     pr.held -= t->n;
+    pr.logs_held -= t->n_logs;
     free(t->spans);
+    free(t->logs);
     free(t);
 }
 
@@ -280,6 +295,125 @@ void col_print_add(FILE *out, const col_request_t *r, uint64_t now_ms)
     a.now_ms = now_ms;
     a.rs = NULL;
     col_each_span(r, col_print_one, &a);
+}
+
+/* ---- log records ------------------------------------------------------------ */
+
+/* The severity as the record says it, else SeverityNumber's short name. */
+static void col_log_severity(const col_log_t *l, char *out, size_t cap, uint8_t *cols)
+{
+    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+    int n = (int)l->severity_number;
+    const char *s = l->severity_text && l->severity_text[0] ? l->severity_text
+                    : n >= 1 && n <= 24                     ? names[(n - 1) / 4]
+                                                            : "-";
+
+    *cols = (uint8_t)col_term_text(out, cap, s, 8);
+}
+
+/* The body on one line: a string as it is, anything else as its JSON;
+ * escaped, cut at COL_PRINT_LOG_COLS columns. */
+static void col_log_body(const col_log_t *l, char *out, size_t cap)
+{
+    const char *text = "";
+    col_buf_t j = {0};
+
+    if (l->body && l->body->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
+        text = l->body->string_value;
+    else if (l->body) {
+        col_json_any_value(&j, l->body);
+        text = j.oom || j.p == NULL ? "" : j.p;
+    }
+    col_term_text(out, cap, text, COL_PRINT_LOG_COLS);
+    col_buf_free(&j);
+}
+
+typedef struct col_plogs {
+    FILE *out;
+    uint64_t now_ms;
+} col_plogs_t;
+
+static void col_print_log(const col_resource_logs_t *rl, const col_scope_logs_t *sl,
+                          const col_log_t *l, void *arg)
+{
+    col_plogs_t *a = arg;
+    char trace[33];
+    col_ptrace_t *t;
+    col_plog_t *p;
+
+    (void)sl;
+    if (!col_log_has_trace(l)) { /* of no trace: said now, on a line of its own */
+        char svc[COL_PRINT_TEXT], sev[4 * 8 + 1], body[4 * COL_PRINT_LOG_COLS + 1];
+        const char *name = col_logs_service(rl);
+        size_t cols = col_term_text(svc, sizeof(svc), name ? name : "?", COL_PRINT_COLS);
+        uint8_t sev_cols;
+
+        col_log_severity(l, sev, sizeof(sev), &sev_cols);
+        col_log_body(l, body, sizeof(body));
+        fputs("log  ", a->out);
+        col_put_padded(a->out, svc, cols, 24);
+        fputc(' ', a->out);
+        col_put_padded(a->out, sev, sev_cols, 5);
+        fprintf(a->out, "  %s\n", body);
+        fflush(a->out);
+        return;
+    }
+    col_hex(l->trace_id.data, 16, trace);
+    if ((t = col_trace_for(trace)) == NULL)
+        return;
+    t->last_ms = a->now_ms;
+    col_lru_unlink(t);
+    col_lru_append(t);
+    if (t->n_logs == COL_PRINT_TRACE_LOGS) {
+        t->logs_cut++;
+        col_print_count.logs_cut++;
+        return;
+    }
+    if (t->n_logs == t->cap_logs) {
+        size_t cap = t->cap_logs ? t->cap_logs * 2 : 4;
+        col_plog_t *nl;
+
+        if (cap > COL_PRINT_TRACE_LOGS)
+            cap = COL_PRINT_TRACE_LOGS;
+        if ((nl = realloc(t->logs, cap * sizeof(*nl))) == NULL)
+            return;
+        t->logs = nl;
+        t->cap_logs = cap;
+    }
+    p = &t->logs[t->n_logs++];
+    if (col_log_has_span(l))
+        col_hex(l->span_id.data, 8, p->span);
+    else
+        p->span[0] = '\0';
+    p->time = l->time_unix_nano ? l->time_unix_nano : l->observed_time_unix_nano;
+    col_log_severity(l, p->sev, sizeof(p->sev), &p->sev_cols);
+    col_log_body(l, p->body, sizeof(p->body));
+    pr.logs_held++;
+    while (pr.logs_held > COL_PRINT_MAX_LOGS && pr.oldest != t) {
+        col_print_count.traces_early++;
+        col_trace_done(a->out, pr.oldest);
+    }
+}
+
+void col_print_add_logs(FILE *out, const col_logs_request_t *r, uint64_t now_ms)
+{
+    col_plogs_t a = {out, now_ms};
+
+    col_each_log(r, col_print_log, &a);
+}
+
+/* Logs in the order printed: by span, then time, then arrival. */
+static int col_log_order(const void *a, const void *b, void *arg)
+{
+    const col_plog_t *l = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(l[i].span, l[j].span);
+
+    if (c)
+        return c;
+    if (l[i].time != l[j].time)
+        return l[i].time < l[j].time ? -1 : 1;
+    return i < j ? -1 : i > j;
 }
 
 /* ---- printing one trace --------------------------------------------------- */
@@ -499,12 +633,72 @@ static int col_tree_rows(col_tree_t *tr)
     return 1;
 }
 
+/* A trace's log records sorted (col_log_order), and which are printed. */
+typedef struct col_logs_ord {
+    size_t *ord;
+    uint8_t *done;
+} col_logs_ord_t;
+
+static void col_logs_order(const col_ptrace_t *t, col_logs_ord_t *lg)
+{
+    size_t i;
+
+    if (t->n_logs == 0)
+        return;
+    lg->ord = malloc(t->n_logs * sizeof(size_t));
+    lg->done = calloc(t->n_logs, 1);
+    if (lg->ord == NULL || lg->done == NULL) { /* out of memory: the trace without its logs */
+        free(lg->ord), free(lg->done);
+        lg->ord = NULL, lg->done = NULL;
+        return;
+    }
+    for (i = 0; i < t->n_logs; i++)
+        lg->ord[i] = i;
+    qsort_r(lg->ord, t->n_logs, sizeof(size_t), col_log_order, (void *)t->logs);
+}
+
+/* One record's line, as a child of the span above it: "log", the
+ * severity, its time after the trace's start, the body. */
+static void col_print_log_line(FILE *out, const col_plog_t *l, size_t depth, const col_axis_t *ax)
+{
+    fprintf(out, "%*slog ", (int)(2 * depth + 2), "");
+    col_put_padded(out, l->sev, l->sev_cols, 5);
+    if (l->time && ax->lo != UINT64_MAX && l->time >= ax->lo && l->time - ax->lo < 3600e9)
+        fprintf(out, " %+9.2f ms", (double)(l->time - ax->lo) / 1e6);
+    fprintf(out, "  %s\n", l->body);
+}
+
+/* The records of span `id` (binary search in the sorted order), once. */
+static void col_print_span_logs(FILE *out, const col_ptrace_t *t, col_logs_ord_t *lg,
+                                const char *id, size_t depth, const col_axis_t *ax)
+{
+    size_t lo = 0, hi = t->n_logs;
+
+    if (id[0] == '\0')
+        return;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(t->logs[lg->ord[mid]].span, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < t->n_logs && strcmp(t->logs[lg->ord[lo]].span, id) == 0; lo++)
+        if (!lg->done[lg->ord[lo]]) {
+            lg->done[lg->ord[lo]] = 1;
+            col_print_log_line(out, &t->logs[lg->ord[lo]], depth, ax);
+        }
+}
+
 /* The trace's line, its axis (0 to its length, over the bars), then a
- * line per span with its bar, all bars in one column. */
+ * line per span with its bar, all bars in one column, each span's log
+ * records under it; records of no span held here last. */
 static void col_print_trace(FILE *out, col_ptrace_t *t)
 {
     col_tree_t tr = {t->spans, t->n, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     col_axis_t ax = {UINT64_MAX, 0, 0};
+    col_logs_ord_t lg = {NULL, NULL};
     char head[256], len[32];
     size_t i, w;
     int n;
@@ -515,7 +709,7 @@ static void col_print_trace(FILE *out, col_ptrace_t *t)
         if (t->spans[i].end > ax.hi)
             ax.hi = t->spans[i].end;
     }
-    if (!col_tree_rows(&tr)) { /* out of memory: as they came, flat */
+    if (t->n && !col_tree_rows(&tr)) { /* out of memory: as they came, flat */
         tr.n_rows = 0;
         for (i = 0; tr.rows && i < t->n; i++)
             tr.rows[tr.n_rows++] = (struct col_row){i, 0};
@@ -527,16 +721,30 @@ static void col_print_trace(FILE *out, col_ptrace_t *t)
     n = snprintf(head, sizeof(head), "trace %s  %zu span%s", t->trace, t->n, t->n == 1 ? "" : "s");
     if (t->cut)
         n += snprintf(head + n, sizeof(head) - (size_t)n, " (%zu more not shown)", t->cut);
+    if (t->n_logs)
+        n += snprintf(head + n, sizeof(head) - (size_t)n, "  %zu log record%s", t->n_logs,
+                      t->n_logs == 1 ? "" : "s");
+    if (t->logs_cut)
+        n += snprintf(head + n, sizeof(head) - (size_t)n, " (%zu more not shown)", t->logs_cut);
+    col_logs_order(t, &lg);
     n += snprintf(head + n, sizeof(head) - (size_t)n, "  %s", len);
     if ((size_t)n > ax.at)
         ax.at = (size_t)n;
     ax.at += 2;
     col_put_padded(out, head, (size_t)n, ax.at);
     fprintf(out, "|0%*s|\n", COL_PRINT_BAR_COLS - 1, len);
-    for (i = 0; i < tr.n_rows; i++)
+    for (i = 0; i < tr.n_rows; i++) {
         col_print_line(out, &t->spans[tr.rows[i].span], tr.rows[i].depth, &ax);
+        if (lg.ord)
+            col_print_span_logs(out, t, &lg, t->spans[tr.rows[i].span].id, tr.rows[i].depth + 1,
+                                &ax);
+    }
+    for (i = 0; lg.ord && i < t->n_logs; i++) /* of no span held here: at the end */
+        if (!lg.done[lg.ord[i]])
+            col_print_log_line(out, &t->logs[lg.ord[i]], 0, &ax);
     free(tr.by_parent), free(tr.by_id), free(tr.by_start), free(tr.printed), free(tr.stack);
     free(tr.rows);
+    free(lg.ord), free(lg.done);
     fflush(out);
 }
 
@@ -556,6 +764,11 @@ static int col_print_take(col_batch_t *b)
 {
     col_print_add(stdout, b->r, b->now_ms);
     return COL_PASS;
+}
+
+static void col_print_take_logs(col_logs_batch_t *b)
+{
+    col_print_add_logs(stdout, b->r, b->now_ms);
 }
 
 static void col_print_tick(uint64_t now_ms, int last)
@@ -579,6 +792,9 @@ static void col_print_totals(col_buf_t *b)
                           "traces early (over %d spans held)",
                        col_print_count.spans_cut, COL_PRINT_TRACE_SPANS,
                        col_print_count.traces_early, COL_PRINT_MAX_SPANS);
+    if (col_print_count.logs_cut)
+        col_buf_printf(b, "; --print left out %llu log records (over %d in a trace)",
+                       col_print_count.logs_cut, COL_PRINT_TRACE_LOGS);
 }
 
 const col_sink_t col_sink_print = {
@@ -588,4 +804,5 @@ const col_sink_t col_sink_print = {
     .tick = col_print_tick,
     .render = col_print_render,
     .totals = col_print_totals,
+    .take_logs = col_print_take_logs,
 };

@@ -25,10 +25,17 @@
 #define COL_PRINT_QUIET_MS 500
 #define COL_PRINT_MAX_SPANS 10000
 #define COL_PRINT_TRACE_SPANS 1000
+/* Log records are held with their trace (COL_PRINT_MAX_LOGS in all, a
+ * trace at most COL_PRINT_TRACE_LOGS) and printed under their span; a
+ * record of no trace is printed as it comes. */
+#define COL_PRINT_MAX_LOGS 10000
+#define COL_PRINT_TRACE_LOGS 1000
+#define COL_PRINT_LOG_COLS 120 /* of a record's body shown */
 
 #define COL_PRINT_COUNTERS(X)                                                       \
     X(traces_early, "traces printed before they were quiet: too many spans held")  \
-    X(spans_cut, "spans not printed: their trace already held the most it may")
+    X(spans_cut, "spans not printed: their trace already held the most it may")     \
+    X(logs_cut, "log records not printed: their trace already held the most it may")
 
 typedef struct col_print_counts {
 #define COL_PRINT_FIELD(name, what) unsigned long long name;
@@ -40,6 +47,8 @@ extern col_print_counts_t col_print_count;
 
 /* Hold r's spans; print to out what the caps push out. */
 void col_print_add(FILE *out, const col_request_t *r, uint64_t now_ms);
+/* Hold r's log records with their traces (print those of no trace now). */
+void col_print_add_logs(FILE *out, const col_logs_request_t *r, uint64_t now_ms);
 /* Print traces quiet since now_ms - COL_PRINT_QUIET_MS (all if force). */
 void col_print_due(FILE *out, uint64_t now_ms, int force);
 
