@@ -27,6 +27,11 @@ static int col_view_take(col_batch_t *b)
     return COL_PASS;
 }
 
+static void col_view_take_logs(col_logs_batch_t *b)
+{
+    col_vstore_add_logs(b->r);
+}
+
 static int col_view_stop(long left_ms)
 {
     (void)left_ms;
@@ -63,6 +68,10 @@ static void col_view_totals(col_buf_t *b)
                    COL_VIEW_LOAD(spans_kept), COL_VIEW_LOAD(spans_replaced),
                    COL_VIEW_LOAD(traces_evicted), COL_VIEW_LOAD(spans_evicted),
                    COL_VIEW_LOAD(spans_cut), COL_VSTORE_TRACE_SPANS, COL_VIEW_LOAD(spans_no_room));
+    if (COL_VIEW_LOAD(logs_kept) + COL_VIEW_LOAD(logs_cut) + COL_VIEW_LOAD(logs_no_room))
+        col_buf_printf(b, ", kept %llu log records, left out %llu (over %d in a trace), %llu for "
+                          "room", COL_VIEW_LOAD(logs_kept), COL_VIEW_LOAD(logs_cut),
+                       COL_VSTORE_TRACE_LOGS, COL_VIEW_LOAD(logs_no_room));
 #undef COL_VIEW_LOAD
 }
 
@@ -74,4 +83,5 @@ const col_sink_t col_sink_view = {
     .stop = col_view_stop,
     .render = col_view_render,
     .totals = col_view_totals,
+    .take_logs = col_view_take_logs,
 };

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "col_vstore.h"
 #include "col_vstore_int.h"
+#include "col_logs.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -84,7 +85,10 @@ static void col_vs_drop(col_vtrace_t *t)
     col_vs_bytes -= t->bytes;
     for (i = 0; i < t->n; i++)
         col_vspan_free(&t->spans[i]);
+    for (i = 0; i < t->n_logs; i++)
+        free(t->logs[i].json);
     free(t->spans);
+    free(t->logs);
     free(t);
 }
 
@@ -92,6 +96,7 @@ static void col_vs_evict_oldest(void)
 {
     COL_VS_COUNT(traces_evicted, 1);
     COL_VS_COUNT(spans_evicted, col_vs_oldest->n);
+    COL_VS_COUNT(logs_evicted, col_vs_oldest->n_logs);
     col_vs_drop(col_vs_oldest);
 }
 
@@ -136,6 +141,7 @@ static int col_vs_room(const col_vtrace_t *t, size_t bytes, int one_more)
 
             COL_VS_COUNT(traces_evicted, 1);
             COL_VS_COUNT(spans_evicted, next->n);
+            COL_VS_COUNT(logs_evicted, next->n_logs);
             col_vs_drop(next);
             continue;
         }
@@ -204,7 +210,7 @@ static void col_vs_put(const uint8_t *id, col_vspan_t *s)
             (p = realloc(t->spans, cap * sizeof(*p))) == NULL) {
             COL_VS_COUNT(spans_no_room, 1);
             col_vspan_free(s);
-            if (t->n == 0)
+            if (t->n == 0 && t->n_logs == 0)
                 col_vs_drop(t);
             return;
         }
@@ -307,6 +313,93 @@ static void col_vs_add_span(const col_resource_spans_t *rs, const col_scope_span
 void col_vstore_add(const col_request_t *r)
 {
     col_each_span(r, col_vs_add_span, NULL);
+}
+
+/* Put l (its json now the store's or freed) into trace `id`. */
+static void col_vs_put_log(const uint8_t *id, col_vlog_t *l)
+{
+    col_vtrace_t *t = col_vs_trace(id);
+
+    if (t == NULL) {
+        COL_VS_COUNT(logs_no_room, 1);
+        free(l->json);
+        return;
+    }
+    if (t->n_logs >= COL_VSTORE_TRACE_LOGS) {
+        COL_VS_COUNT(logs_cut, 1);
+        free(l->json);
+        return;
+    }
+    if (t->n_logs == t->cap_logs) {
+        size_t cap = t->cap_logs ? t->cap_logs * 2 : 8;
+        col_vlog_t *p;
+
+        if (cap > COL_VSTORE_TRACE_LOGS)
+            cap = COL_VSTORE_TRACE_LOGS;
+        if (!col_vs_room(t, (cap - t->cap_logs) * sizeof(*p) + l->bytes, 0) ||
+            (p = realloc(t->logs, cap * sizeof(*p))) == NULL) {
+            COL_VS_COUNT(logs_no_room, 1);
+            free(l->json);
+            if (t->n == 0 && t->n_logs == 0)
+                col_vs_drop(t);
+            return;
+        }
+        t->bytes += (cap - t->cap_logs) * sizeof(*p);
+        col_vs_bytes += (cap - t->cap_logs) * sizeof(*p);
+        t->logs = p;
+        t->cap_logs = cap;
+    } else if (!col_vs_room(t, l->bytes, 0)) {
+        COL_VS_COUNT(logs_no_room, 1);
+        free(l->json);
+        return;
+    }
+    t->logs[t->n_logs++] = *l;
+    t->bytes += l->bytes;
+    col_vs_bytes += l->bytes;
+    COL_VS_COUNT(logs_kept, 1);
+}
+
+static void col_vs_add_log(const col_resource_logs_t *rl, const col_scope_logs_t *sl,
+                           const col_log_t *l, void *arg)
+{
+    col_buf_t b = {0};
+    col_vlog_t v;
+
+    (void)sl, (void)arg;
+    if (!col_log_has_trace(l)) {
+        COL_VS_COUNT(logs_no_trace, 1);
+        return;
+    }
+    memset(&v, 0, sizeof(v));
+    if ((v.has_span = col_log_has_span(l)))
+        memcpy(v.span, l->span_id.data, 8);
+    v.time = l->time_unix_nano ? l->time_unix_nano : l->observed_time_unix_nano;
+    col_buf_puts(&b, "{\"service\":");
+    col_json_strn(&b, col_logs_service(rl) ? col_logs_service(rl) : "",
+                  strnlen(col_logs_service(rl) ? col_logs_service(rl) : "", COL_VSTORE_NAME_MAX));
+    col_buf_puts(&b, ",\"record\":");
+    col_json_log_record(&b, l);
+    col_buf_put(&b, "}", 1);
+    if (b.oom) {
+        COL_VS_COUNT(logs_no_room, 1);
+        col_buf_free(&b);
+        return;
+    }
+    v.json = b.p;
+    v.bytes = sizeof(v) + b.len + 1;
+    pthread_mutex_lock(&col_vs_lock);
+    if (col_vs_nbuckets == 0) {
+        COL_VS_COUNT(logs_no_room, 1);
+        free(v.json);
+    } else {
+        col_vs_put_log(l->trace_id.data, &v);
+    }
+    pthread_mutex_unlock(&col_vs_lock);
+}
+
+void col_vstore_add_logs(const col_logs_request_t *r)
+{
+    col_each_log(r, col_vs_add_log, NULL);
 }
 
 void col_vstore_clear(void)
@@ -428,6 +521,12 @@ static void col_vs_summarize(const col_vtrace_t *t, col_vsum_t *m)
             (!s->has_parent && m->root->has_parent))
             m->root = s;
     }
+    for (i = 0; t->n == 0 && i < t->n_logs; i++) { /* only records yet: their times */
+        if (i == 0 || t->logs[i].time < m->start)
+            m->start = t->logs[i].time;
+        if (t->logs[i].time > m->end)
+            m->end = t->logs[i].time;
+    }
 }
 
 static int col_vs_has_service(const col_vtrace_t *t, const char *svc)
@@ -488,9 +587,9 @@ static void col_vs_summary_json(col_buf_t *b, const col_vsum_t *m)
     col_vs_services_of(b, m->t);
     col_buf_printf(b, ",\"startTimeUnixNano\":\"%llu\"", (unsigned long long)m->start);
     col_vs_ms(b, "durationMs", m->end - m->start);
-    col_buf_printf(b, ",\"spanCount\":%zu,\"errorCount\":%zu,\"inFlightCount\":%zu,"
-                      "\"error\":%s,\"inFlight\":%s}",
-                   m->t->n, m->errors, m->in_flight, m->errors ? "true" : "false",
+    col_buf_printf(b, ",\"spanCount\":%zu,\"logCount\":%zu,\"errorCount\":%zu,"
+                      "\"inFlightCount\":%zu,\"error\":%s,\"inFlight\":%s}",
+                   m->t->n, m->t->n_logs, m->errors, m->in_flight, m->errors ? "true" : "false",
                    m->in_flight ? "true" : "false");
 }
 
@@ -584,6 +683,12 @@ int col_vstore_trace_json(col_buf_t *b, const char *hex_id)
             if (i)
                 col_buf_put(b, ",", 1);
             col_buf_puts(b, t->spans[i].json);
+        }
+        col_buf_puts(b, "],\"logs\":[");
+        for (i = 0; i < t->n_logs; i++) {
+            if (i)
+                col_buf_put(b, ",", 1);
+            col_buf_puts(b, t->logs[i].json);
         }
         col_buf_puts(b, "]}");
     }

@@ -13,6 +13,10 @@
  * kept. A span that comes again with the same span id replaces the one
  * held (an in-flight span, marked spanshim.span.in_flight=true, is later
  * sent whole), except that an in-flight one never replaces a whole one.
+ * Log records of a trace are kept beside its spans (col_vstore_add_logs),
+ * as their record's OTLP JSON, at most COL_VSTORE_TRACE_LOGS a trace, in
+ * its bytes: a record may come before its trace's spans, and makes the
+ * trace as a span would. A record of no trace is not kept (counted).
  */
 #ifndef COL_VSTORE_H
 #define COL_VSTORE_H
@@ -27,6 +31,7 @@
 #define COL_VSTORE_SPANS 100000  /* --ui-max-spans' default */
 #define COL_VSTORE_MB 64         /* --ui-max-mb's default */
 #define COL_VSTORE_TRACE_SPANS 1000
+#define COL_VSTORE_TRACE_LOGS 1000
 #define COL_VSTORE_LIST_MAX 1000 /* a list's `limit` at most (100 by default) */
 #define COL_VSTORE_IN_FLIGHT "spanshim.span.in_flight"
 
@@ -42,7 +47,12 @@ typedef struct col_vstore_cfg {
     X(spans_no_room, "spans not kept: larger than the viewer may hold, or out of memory")  \
     X(spans_invalid, "spans not kept: no 16-byte trace id")                                \
     X(traces_evicted, "traces the viewer let go for newer ones (a cap was reached)")       \
-    X(spans_evicted, "spans of the traces the viewer let go")
+    X(spans_evicted, "spans of the traces the viewer let go")                              \
+    X(logs_kept, "log records the viewer kept")                                            \
+    X(logs_cut, "log records not kept: their trace already held the most it may")          \
+    X(logs_no_room, "log records not kept: larger than the viewer may hold, or out of memory") \
+    X(logs_no_trace, "log records not kept: of no trace (no 16-byte trace id)")             \
+    X(logs_evicted, "log records of the traces the viewer let go")
 
 typedef struct col_vstore_counts {
 #define COL_VSTORE_FIELD(name, what) unsigned long long name;
@@ -57,6 +67,8 @@ extern col_vstore_counts_t col_vstore_count;
 void col_vstore_init(const col_vstore_cfg_t *cfg);
 /* Keep r's spans (r is the caller's: everything is copied). */
 void col_vstore_add(const col_request_t *r);
+/* Keep r's log records with their traces (r is the caller's). */
+void col_vstore_add_logs(const col_logs_request_t *r);
 /* Let every trace go (the counters stay). */
 void col_vstore_clear(void);
 /* What is held now. */
@@ -79,7 +91,8 @@ int col_vstore_filter_set(col_vstore_filter_t *f, const char *key, const char *v
 
 /* GET /api/traces: the traces f matches, the latest started first. */
 void col_vstore_traces_json(col_buf_t *b, const col_vstore_filter_t *f);
-/* GET /api/trace?id=: one trace with every span; 0 if none has that id. */
+/* GET /api/trace?id=: one trace with every span and, in "logs", every log
+ * record kept ({"service":...,"record":{...}}); 0 if none has that id. */
 int col_vstore_trace_json(col_buf_t *b, const char *hex_id);
 /* GET /api/services: the service map of the traces held (col_vmap.c). */
 void col_vstore_services_json(col_buf_t *b);

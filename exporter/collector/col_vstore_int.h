@@ -20,6 +20,15 @@ typedef struct col_vspan {
     size_t bytes;
 } col_vspan_t;
 
+/* A log record of the trace: the span it was written in, if any. */
+typedef struct col_vlog {
+    uint8_t span[8];
+    int has_span;
+    uint64_t time;
+    char *json; /* {"service":...,"record":{an OTLP/JSON LogRecord}} */
+    size_t bytes;
+} col_vlog_t;
+
 typedef struct col_vtrace {
     struct col_vtrace *hnext;         /* in its bucket */
     struct col_vtrace *older, *newer; /* in the order first seen */
@@ -27,6 +36,8 @@ typedef struct col_vtrace {
     char hex[33];
     col_vspan_t *spans;
     size_t n, cap, bytes;
+    col_vlog_t *logs;
+    size_t n_logs, cap_logs;
 } col_vtrace_t;
 
 /* Taken by whoever reads or changes what follows. */

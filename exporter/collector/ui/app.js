@@ -1,7 +1,8 @@
 /*
  * app.js - the trace viewer's page: the trace list with its filters, one
  * trace as a waterfall with a panel of everything a span says, and the
- * service map. Everything comes from the collector's JSON API (/api/...);
+ * service map; the log records of a span in its panel, those of no span
+ * held under the waterfall. Everything comes from the collector's JSON API (/api/...);
  * nothing is loaded from anywhere else. Every string from a span is put in
  * the page as text (textContent, createTextNode), never as markup.
  */
@@ -190,6 +191,46 @@ function nanos(v) {
   return BigInt(v || "0");
 }
 
+const SEVERITY = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+/* A record's severity as it says it, else its number's name. */
+function severity(r) {
+  if (r.severityText) return r.severityText;
+  const n = r.severityNumber || 0;
+  return n >= 1 && n <= 24 ? SEVERITY[Math.floor((n - 1) / 4)] : "";
+}
+
+/* The trace's log records by span id ("" for none), each in time order. */
+function logsBySpan(body) {
+  const by = new Map();
+  for (const l of body.logs || []) {
+    const r = l.record || {};
+    const key = r.spanId || "";
+    if (!by.has(key)) by.set(key, []);
+    by.get(key).push({service: l.service || "", record: r,
+                      time: nanos(r.timeUnixNano || r.observedTimeUnixNano)});
+  }
+  for (const list of by.values()) list.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  return by;
+}
+
+/* Log records as rows: time (after `from`, when given), severity, body. */
+function logRows(tbody, list, from) {
+  clear(tbody);
+  for (const l of list) {
+    const r = l.record, sev = severity(r);
+    const at = from !== null && l.time >= from ? "+" + ms(Number(l.time - from) / 1e6)
+      : new Date(Number(l.time / 1000000n)).toISOString();
+    const attrs = (r.attributes || []).map((kv) => kv.key + "=" + anyValue(kv.value)).join(" ");
+    tbody.append(el("tr", {class: "log-row", "data-span-id": r.spanId || "",
+                           "data-severity": sev, "data-service": l.service},
+      el("td", {class: "log-time"}, at),
+      el("td", {class: "log-sev sev-" + sev.toLowerCase()}, sev),
+      el("td", {class: "log-body"}, anyValue(r.body), attrs ? " " : "",
+         attrs ? el("span", {class: "muted"}, attrs) : "")));
+  }
+}
+
 /* Parents before children, siblings by start; a span whose parent is not
  * here is a root. Depth set on each. */
 function order(items) {
@@ -239,6 +280,7 @@ function showTrace(id) {
 
 function drawTrace(body) {
   const items = flatten(body);
+  const logs = logsBySpan(body);
   let t0 = null, t1 = null;
   for (const it of items) {
     it.start = nanos(it.span.startTimeUnixNano);
@@ -253,7 +295,8 @@ function drawTrace(body) {
   $("trace-title").textContent = sum.rootName + " — " + sum.rootService;
   $("trace-meta").textContent = "trace " + sum.traceId + " · " + ms(sum.durationMs) + " · " +
     sum.spanCount + " spans" + (sum.error ? " · " + sum.errorCount + " with errors" : "") +
-    (sum.inFlight ? " · " + sum.inFlightCount + " still in flight" : "");
+    (sum.inFlight ? " · " + sum.inFlightCount + " still in flight" : "") +
+    (sum.logCount ? " · " + sum.logCount + " log records" : "");
   const legend = $("legend");
   clear(legend);
   sum.services.forEach((s) => legend.append(serviceTag(s)));
@@ -278,16 +321,20 @@ function drawTrace(body) {
     const dur = el("span", {class: "wf-dur"},
                    it.inFlight ? "in flight" : ms(Number(it.end - it.start) / 1e6));
     dur.style.left = "calc(" + Math.min(left + width, 88) + "% + 4px)";
+    it.logs = (s.spanId && logs.get(s.spanId)) || [];
     const label = el("div", {class: "wf-label"},
       err ? el("span", {class: "wf-mark", title: "error"}, "!") : "",
       el("span", {class: "wf-name"}, s.name || "(no name)"),
-      el("span", {class: "wf-svc"}, it.service));
+      el("span", {class: "wf-svc"}, it.service),
+      it.logs.length ? el("span", {class: "wf-logs", title: "log records"}, it.logs.length + " log")
+                     : "");
     label.style.paddingLeft = (4 + it.depth * 14) + "px";
     const row = el("div", {class: "wf-row" + (err ? " error" : "") + (it.inFlight ? " inflight" : ""),
                            "data-span-id": s.spanId || "", "data-parent-id": s.parentSpanId || "",
                            "data-depth": it.depth, "data-service": it.service,
                            "data-name": s.name || "", "data-error": err ? "true" : "false",
                            "data-in-flight": it.inFlight ? "true" : "false",
+                           "data-log-count": it.logs.length,
                            "data-duration-ns": String(it.end - it.start)},
                    label, el("div", {class: "wf-track"}, bar, dur));
     row.addEventListener("click", () => {
@@ -297,6 +344,13 @@ function drawTrace(body) {
     });
     wf.append(row);
   }
+  /* Records of no span held here: their trace's, under the waterfall. */
+  const spanIds = new Set(items.map((it) => it.span.spanId));
+  const loose = [];
+  for (const [id, list] of logs) if (!id || !spanIds.has(id)) loose.push(...list);
+  loose.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  $("trace-logs-box").hidden = loose.length === 0;
+  logRows($("trace-logs").tBodies[0], loose, t0);
   $("span-detail").hidden = true;
 }
 
@@ -326,6 +380,8 @@ function showSpan(it) {
          (it.resource.attributes || []).map((kv) => [kv.key, anyValue(kv.value)]));
   kvRows($("detail-scope").tBodies[0], [["name", it.scope.name || ""],
                                         ["version", it.scope.version || ""]]);
+  $("detail-logs-none").hidden = it.logs.length > 0;
+  logRows($("detail-logs").tBodies[0], it.logs, it.start);
   const events = $("detail-events");
   clear(events);
   for (const e of s.events || []) {
