@@ -8,12 +8,19 @@
  * are the collector's. A request is decoded once more on the main thread,
  * as every queued request is: the receiver must decode anyway to answer
  * 400 or partial_success, and the queue holds one kind of thing.
+ *
+ * POST /v1/logs takes an ExportLogsServiceRequest by the same rules and
+ * limits (types, gzip, the caps, 400/413/415/503); it is queued after the
+ * logs frame (col_logs.h), as a shim's logs datagram is. A record's ids
+ * are not checked: one whose trace_id or span_id is not valid is, as the
+ * logs data model says, a record of no trace, not an error.
  */
 #define _GNU_SOURCE
 #include "col_otlp_http.h"
 #include "col_http.h"
 #include "col_json.h"
 #include "col_log.h"
+#include "col_logs.h"
 #include "col_options.h"
 #include "col_otlp.h"
 #include "col_otlp_jsonin.h"
@@ -34,6 +41,7 @@
 #include <zlib.h>
 
 #define COL_OTLP_PATH "/v1/traces"
+#define COL_OTLP_LOGS_PATH "/v1/logs"
 #define COL_RETRY_AFTER "1" /* seconds: the main thread empties the queue in far less */
 /* A body must be whole within this: libmicrohttpd closes a connection idle
  * for 10 s, and this ends one that trickles (a byte every few seconds
@@ -48,6 +56,7 @@ typedef struct {
     int gzip;
     int too_large; /* the body passed the cap: the rest is read and dropped */
     int too_busy;  /* the bodies being received hold too much: the same, then 503 */
+    int logs;      /* POST /v1/logs: an ExportLogsServiceRequest */
     size_t held;   /* bytes of body counted in col_otlp_held */
     uint64_t started_ms; /* when the request's head came */
     col_buf_t body;
@@ -396,6 +405,134 @@ static int col_enqueue(struct MHD_Connection *c, col_request_t *r, const col_buf
     return ok;
 }
 
+/* Log records into the queue, after the logs frame: the body as it came,
+ * or r packed again when it came as JSON or lost the shims' attributes. */
+static int col_enqueue_logs(struct MHD_Connection *c, col_logs_request_t *r,
+                            const col_buf_t *body, int repack)
+{
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct ucred who = {0, (uid_t)-1, (gid_t)-1};
+    socklen_t len = sizeof(who);
+    size_t n = repack ? protobuf_c_message_get_packed_size(&r->base) : body->len;
+    uint8_t *pb = malloc(COL_FRAME_LEN + n);
+    int ok;
+
+    if (fd && getsockopt(fd->connect_fd, SOL_SOCKET, SO_PEERCRED, &who, &len) < 0)
+        who.uid = (uid_t)-1;
+    if (pb == NULL)
+        return 0;
+    memcpy(pb, COL_FRAME_LOGS, COL_FRAME_LEN);
+    if (repack)
+        protobuf_c_message_pack(&r->base, pb + COL_FRAME_LEN);
+    else if (n)
+        memcpy(pb + COL_FRAME_LEN, body->p, n);
+    ok = col_queue_put(pb, COL_FRAME_LEN + n, COL_FROM_OTLP_HTTP, who.pid, who.uid);
+    free(pb);
+    return ok;
+}
+
+/* The logs request decoded, protobuf or JSON: NULL with a if refused. */
+static col_logs_request_t *col_decode_logs_body(col_arena_t *ar, col_enc_t enc,
+                                                const col_buf_t *body, col_answer_t *a)
+{
+    col_jsonin_why_t jw;
+    col_decode_err_t why;
+    col_logs_request_t *r;
+
+    if (enc == COL_ENC_PROTOBUF) {
+        r = col_logs_request_decode(ar, (const uint8_t *)body->p, body->len, &why);
+        if (r == NULL) {
+            a->status = why == COL_DECODE_TOO_BIG ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST;
+            snprintf(a->msg, sizeof(a->msg), "the body %s",
+                     why == COL_DECODE_MALFORMED ? "is not an OTLP ExportLogsServiceRequest"
+                                                 : col_decode_reason(why));
+        }
+        return r;
+    }
+    r = (col_logs_request_t *)col_jsonin_decode(
+        &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor, ar,
+        body->len ? body->p : "", body->len, &jw);
+    if (r == NULL) {
+        a->status = jw.err == COL_JSONIN_TOO_BIG || jw.err == COL_JSONIN_TOO_MANY
+                        ? MHD_HTTP_CONTENT_TOO_LARGE
+                        : MHD_HTTP_BAD_REQUEST;
+        snprintf(a->msg, sizeof(a->msg), "not an OTLP/JSON ExportLogsServiceRequest: %s", jw.msg);
+    }
+    return r;
+}
+
+/* The shims' loss attributes out of a logs request's resources. */
+static size_t col_strip_loss_logs(col_logs_request_t *r)
+{
+    size_t i, j, kept, gone = 0;
+
+    for (i = 0; i < r->n_resource_logs; i++) {
+        col_resource_t *res = r->resource_logs[i]->resource;
+
+        if (res == NULL)
+            continue;
+        for (j = kept = 0; j < res->n_attributes; j++)
+            if (!col_shimloss_key(res->attributes[j]->key))
+                res->attributes[kept++] = res->attributes[j];
+        gone += res->n_attributes - kept;
+        res->n_attributes = kept;
+    }
+    return gone;
+}
+
+/* 200: an (empty) ExportLogsServiceResponse. */
+static enum MHD_Result col_accept_logs(struct MHD_Connection *c, col_enc_t enc)
+{
+    if (enc == COL_ENC_PROTOBUF)
+        return col_send(c, MHD_HTTP_OK, enc, "", 0); /* no field set: no bytes */
+    return col_send(c, MHD_HTTP_OK, enc, "{}", 2);
+}
+
+/* The whole logs body is here (inflated into body): decode, queue, answer. */
+static enum MHD_Result col_finish_logs(struct MHD_Connection *c, col_post_t *p,
+                                       const col_buf_t *body, col_answer_t *a)
+{
+    col_arena_t *ar = NULL;
+    col_logs_request_t *r = NULL;
+    size_t n = 0;
+    enum MHD_Result ret;
+
+    if (a->status == 0 && (ar = col_arena_new()) == NULL) {
+        a->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        snprintf(a->msg, sizeof(a->msg), "out of memory");
+    }
+    if (a->status == 0 && (r = col_decode_logs_body(ar, p->enc, body, a)) != NULL) {
+        size_t loss = col_strip_loss_logs(r);
+
+        n = col_logs_count(r);
+        if (loss) {
+            COL_COUNT(http_loss_attrs, loss);
+            if (col_log_allowed())
+                fprintf(stderr, "spanshim-collector: OTLP/HTTP: ignored %zu shim loss "
+                                "attributes of a logs request: only shims report those\n", loss);
+        }
+        if (n && !col_enqueue_logs(c, r, body, loss || p->enc == COL_ENC_JSON)) {
+            a->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+            snprintf(a->msg, sizeof(a->msg), "the collector is behind: retry after %s s",
+                     COL_RETRY_AFTER);
+        }
+    }
+    if (a->status == 0) {
+        COL_COUNT(http_log_records, n);
+        ret = col_accept_logs(c, p->enc);
+    } else {
+        if (a->status == MHD_HTTP_SERVICE_UNAVAILABLE)
+            COL_COUNT(http_queue_full, 1);
+        else if (a->status == MHD_HTTP_CONTENT_TOO_LARGE)
+            COL_COUNT(http_too_large, 1);
+        else
+            COL_COUNT(http_bad, 1);
+        ret = col_fail(c, p->enc, a);
+    }
+    col_arena_free(ar);
+    return ret;
+}
+
 /* The whole body is here: decode, check, queue, answer. */
 static enum MHD_Result col_finish(struct MHD_Connection *c, col_post_t *p)
 {
@@ -419,6 +556,12 @@ static enum MHD_Result col_finish(struct MHD_Connection *c, col_post_t *p)
     }
     if (p->gzip && col_gunzip(&p->body, col_opt.otlp_max_body, &inflated, &a))
         body = &inflated;
+    if (p->logs) {
+        ret = col_finish_logs(c, p, body, &a);
+        col_buf_free(&inflated);
+        col_post_drop(p);
+        return ret;
+    }
     if (a.status == 0 && (ar = col_arena_new()) == NULL) {
         a.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         snprintf(a.msg, sizeof(a.msg), "out of memory");
@@ -472,17 +615,18 @@ static enum MHD_Result col_begin(struct MHD_Connection *c, const char *url, cons
     const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     col_enc_t enc = col_content_type(c);
+    int logs = strcmp(url, COL_OTLP_LOGS_PATH) == 0;
     col_post_t *p;
 
-    if (strcmp(url, COL_OTLP_PATH) != 0) {
+    if (!logs && strcmp(url, COL_OTLP_PATH) != 0) {
         COL_COUNT(http_not_found, 1);
         return col_failf(c, enc, MHD_HTTP_NOT_FOUND, "no %.100s here: OTLP/HTTP traces go to "
-                         COL_OTLP_PATH, url);
+                         COL_OTLP_PATH ", logs to " COL_OTLP_LOGS_PATH, url);
     }
     if (strcmp(method, "POST") != 0) {
         COL_COUNT(http_method, 1);
-        return col_failf(c, enc, MHD_HTTP_METHOD_NOT_ALLOWED, "%.20s: " COL_OTLP_PATH
-                         " takes POST", method);
+        return col_failf(c, enc, MHD_HTTP_METHOD_NOT_ALLOWED, "%.20s: %s takes POST", method,
+                         logs ? COL_OTLP_LOGS_PATH : COL_OTLP_PATH);
     }
     if (enc == COL_ENC_NONE) {
         COL_COUNT(http_media, 1);
@@ -494,8 +638,13 @@ static enum MHD_Result col_begin(struct MHD_Connection *c, const char *url, cons
         return col_failf(c, enc, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                          "Content-Encoding %.40s: only gzip is taken", ce);
     }
-    COL_COUNT(http_pb, enc == COL_ENC_PROTOBUF);
-    COL_COUNT(http_json, enc == COL_ENC_JSON);
+    if (logs) {
+        COL_COUNT(http_logs_pb, enc == COL_ENC_PROTOBUF);
+        COL_COUNT(http_logs_json, enc == COL_ENC_JSON);
+    } else {
+        COL_COUNT(http_pb, enc == COL_ENC_PROTOBUF);
+        COL_COUNT(http_json, enc == COL_ENC_JSON);
+    }
     if (cl && strtoull(cl, NULL, 10) > col_opt.otlp_max_body) {
         COL_COUNT(http_too_large, 1);
         return col_failf(c, enc, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -504,6 +653,7 @@ static enum MHD_Result col_begin(struct MHD_Connection *c, const char *url, cons
     if ((p = calloc(1, sizeof(*p))) == NULL)
         return MHD_NO;
     p->enc = enc;
+    p->logs = logs;
     p->gzip = ce && strcasecmp(ce, "gzip") == 0;
     p->started_ms = col_now_ms();
     *state = p;
