@@ -19,6 +19,12 @@
  * Every drop is counted by its reason. Delivery is at least once: an
  * endpoint that handles a request after the timeout gets it again.
  *
+ * Log records take the same way to the endpoint's /v1/logs: the same
+ * queue (an item says which signal it is), batched only with their own
+ * kind, the same retries, limits and stop, counted apart
+ * (col_fwd_log_count). The partial success of a logs answer is an
+ * ExportLogsServiceResponse's.
+ *
  * A stop has a deadline: retries come sooner (no backoff past the first
  * step; a Retry-After only if it ends in time), and at the deadline the
  * sending thread is left to itself, a request in flight or not. Each
@@ -53,14 +59,20 @@
 #define COL_FWD_BACKOFF_MAX_MS 5000         /* retry delays grow up to this */
 #define COL_FWD_RESPONSE_MAX 65536          /* response bytes kept */
 
-col_fwd_counts_t col_fwd_count;
+col_fwd_counts_t col_fwd_count, col_fwd_log_count;
 
-#define COL_FWD_ADD(name, n) __atomic_add_fetch(&col_fwd_count.name, (n), __ATOMIC_RELAXED)
+/* The counters of the signal being sent (fw.logs: set by the sending
+ * thread for each batch it takes). */
+#define COL_FWD_CNT(logs) ((logs) ? &col_fwd_log_count : &col_fwd_count)
+#define COL_FWD_ADD(name, n) \
+    __atomic_add_fetch(&COL_FWD_CNT(__atomic_load_n(&fw.logs, __ATOMIC_RELAXED))->name, (n), \
+                       __ATOMIC_RELAXED)
 
 typedef struct col_item {
     struct col_item *next;
     uint64_t at_ms;
-    size_t len, spans;
+    size_t len, spans; /* spans: or log records */
+    int logs;          /* an ExportLogsServiceRequest, for logs_url */
     uint8_t data[];
 } col_item_t;
 
@@ -74,6 +86,7 @@ static struct {
     int stopping;
     uint64_t deadline_ms;
     size_t inflight;    /* spans of the batch being sent */
+    int logs;           /* the batch being sent is of log records */
     int finished;       /* the sending thread is done */
     int abandoned;      /* the stop gave up waiting: the thread counts no more */
     CURL *curl;
@@ -117,19 +130,52 @@ static const char *col_fwd_env(const char *traces_name, const char *name)
     return v && *v ? v : NULL;
 }
 
-/* base + "/v1/traces", without a doubled slash. */
-static char *col_fwd_join(const char *base)
+/* base + path ("/v1/traces"), without a doubled slash. */
+static char *col_fwd_join_path(const char *base, const char *path)
 {
-    size_t n = strlen(base);
+    size_t n = strlen(base), p = strlen(path);
     char *url;
 
     while (n && base[n - 1] == '/')
         n--;
-    if ((url = malloc(n + sizeof("/v1/traces"))) == NULL)
+    if ((url = malloc(n + p + 1)) == NULL)
         return NULL;
     memcpy(url, base, n);
-    memcpy(url + n, "/v1/traces", sizeof("/v1/traces"));
+    memcpy(url + n, path, p + 1);
     return url;
+}
+
+static char *col_fwd_join(const char *base)
+{
+    return col_fwd_join_path(base, "/v1/traces");
+}
+
+/* Where log records go: the flag's base + /v1/logs, else
+ * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT as it is, else OTEL_EXPORTER_OTLP_ENDPOINT
+ * + /v1/logs, else a traces URL ending in /v1/traces with /v1/logs in
+ * its place; NULL when none says. */
+static char *col_fwd_logs_url(const char *endpoint, const char *traces_url)
+{
+    const char *v;
+    size_t n;
+
+    if (endpoint)
+        return col_fwd_join_path(endpoint, "/v1/logs");
+    if ((v = getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")) && *v)
+        return strdup(v);
+    if ((v = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) && *v)
+        return col_fwd_join_path(v, "/v1/logs");
+    if (traces_url && (n = strlen(traces_url)) >= 10 &&
+        strcmp(traces_url + n - 10, "/v1/traces") == 0) {
+        char *url = malloc(n - 10 + sizeof("/v1/logs"));
+
+        if (url) {
+            memcpy(url, traces_url, n - 10);
+            memcpy(url + n - 10, "/v1/logs", sizeof("/v1/logs"));
+        }
+        return url;
+    }
+    return NULL;
 }
 
 int col_fwd_configure(col_fwd_cfg_t *cfg, const char *endpoint)
@@ -146,6 +192,8 @@ int col_fwd_configure(col_fwd_cfg_t *cfg, const char *endpoint)
         cfg->url = strdup(v); /* the signal's own URL is used as it is */
     else if ((v = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) && *v)
         cfg->url = col_fwd_join(v);
+    if (cfg->url)
+        cfg->logs_url = col_fwd_logs_url(endpoint, cfg->url);
     if ((v = col_fwd_env("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")))
         cfg->headers = strdup(v);
     cfg->ca_file = col_fwd_env("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
@@ -306,6 +354,36 @@ static int col_fwd_retryable_curl(CURLcode rc)
            rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
+/* A logs answer's partial success (ExportLogsServiceResponse), as below. */
+static size_t col_fwd_partial_logs(const col_resp_t *r, col_arena_t *arena)
+{
+    static unsigned refused;
+    Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse *m;
+    col_decode_err_t why;
+    size_t rejected = 0;
+
+    m = (void *)col_decode(
+        &opentelemetry__proto__collector__logs__v1__export_logs_service_response__descriptor,
+        arena, r->data, r->len, &why);
+    if (m == NULL) {
+        if (refused++ < 3)
+            fprintf(stderr, "spanshim-collector: ignored the OTLP endpoint's answer of %zu "
+                            "bytes: not an ExportLogsServiceResponse\n", r->len);
+    } else if (m->partial_success && (m->partial_success->rejected_log_records > 0 ||
+                                      (m->partial_success->error_message &&
+                                       *m->partial_success->error_message))) {
+        char msg[512];
+
+        rejected = m->partial_success->rejected_log_records > 0
+                       ? (size_t)m->partial_success->rejected_log_records : 0;
+        col_term_text(msg, sizeof(msg), m->partial_success->error_message, 200);
+        fprintf(stderr, "spanshim-collector: the OTLP endpoint rejected %zu log records of a "
+                        "batch: %s\n", rejected, msg);
+    }
+    col_arena_reset(arena);
+    return rejected;
+}
+
 /* A 2xx's body may say part of the batch was rejected: log it, count it.
  * The body is the endpoint's, so it is decoded as a datagram is, bounded. */
 static size_t col_fwd_partial(const col_resp_t *r)
@@ -318,6 +396,8 @@ static size_t col_fwd_partial(const col_resp_t *r)
 
     if (r->len == 0 || (arena == NULL && (arena = col_arena_new()) == NULL))
         return 0;
+    if (fw.logs)
+        return col_fwd_partial_logs(r, arena);
     m = (void *)col_decode(
         &opentelemetry__proto__collector__trace__v1__export_trace_service_response__descriptor,
         arena, r->data, r->len, &why);
@@ -358,8 +438,8 @@ static int col_fwd_post(const uint8_t *body, size_t len, size_t spans, long *ret
     COL_FWD_ADD(requests, 1);
     rc = curl_easy_perform(fw.curl);
     if (rc != CURLE_OK) {
-        fprintf(stderr, "spanshim-collector: OTLP export to %s failed: %s\n", fw.cfg.url,
-                curl_easy_strerror(rc));
+        fprintf(stderr, "spanshim-collector: OTLP export to %s failed: %s\n",
+                fw.logs ? fw.cfg.logs_url : fw.cfg.url, curl_easy_strerror(rc));
         return col_fwd_retryable_curl(rc) ? COL_FWD_RETRY : COL_FWD_DROP;
     }
     curl_easy_getinfo(fw.curl, CURLINFO_RESPONSE_CODE, &status);
@@ -376,8 +456,8 @@ static int col_fwd_post(const uint8_t *body, size_t len, size_t spans, long *ret
         fprintf(stderr, "spanshim-collector: OTLP endpoint answered %ld; retrying\n", status);
         return COL_FWD_RETRY;
     }
-    fprintf(stderr, "spanshim-collector: OTLP endpoint answered %ld; %zu spans dropped\n",
-            status, spans);
+    fprintf(stderr, "spanshim-collector: OTLP endpoint answered %ld; %zu %s dropped\n",
+            status, spans, fw.logs ? "log records" : "spans");
     return COL_FWD_DROP;
 }
 
@@ -447,8 +527,8 @@ static col_fwd_end_t col_fwd_send(const uint8_t *body, size_t len, size_t spans,
         }
         delay = after >= 0 ? after : col_fwd_backoff(n);
         if (!col_fwd_stopping() && (long)(col_fwd_now() - start) + delay > fw.cfg.retry_max_ms) {
-            fprintf(stderr, "spanshim-collector: %zu spans dropped after retrying for %ld s\n",
-                    spans, (long)(col_fwd_now() - start) / 1000);
+            fprintf(stderr, "spanshim-collector: %zu %s dropped after retrying for %ld s\n",
+                    spans, fw.logs ? "log records" : "spans", (long)(col_fwd_now() - start) / 1000);
             end = COL_FWD_GAVE_UP;
             break;
         }
@@ -514,7 +594,11 @@ static col_item_t *col_fwd_take(size_t *len, size_t *spans)
         pthread_cond_timedwait(&fw.cond, &fw.lock, &ts);
     }
     first = fw.head;
-    for (pp = &fw.head; *pp && (n == 0 || n + (*pp)->len <= COL_FWD_BATCH_MAX); pp = &(*pp)->next) {
+    /* One request is of one signal: the batch ends where the other begins
+     * (what follows is taken out and put back ahead of the rest). */
+    for (pp = &fw.head; *pp && (n == 0 || n + (*pp)->len <= COL_FWD_BATCH_MAX) &&
+                        (*pp)->logs == first->logs;
+         pp = &(*pp)->next) {
         n += (*pp)->len;
         s += (*pp)->spans;
     }
@@ -524,6 +608,8 @@ static col_item_t *col_fwd_take(size_t *len, size_t *spans)
         fw.tail = &fw.head;
     fw.bytes -= n;
     fw.inflight = s;
+    if (first)
+        __atomic_store_n(&fw.logs, first->logs, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&fw.lock);
     *len = n;
     *spans = s;
@@ -555,8 +641,10 @@ static void *col_fwd_main(void *arg)
         if (body && col_fwd_stopping() &&
             col_fwd_now() > __atomic_load_n(&fw.deadline_ms, __ATOMIC_ACQUIRE))
             end = COL_FWD_SHUTDOWN;
-        else if (body)
+        else if (body) {
+            curl_easy_setopt(fw.curl, CURLOPT_URL, fw.logs ? fw.cfg.logs_url : fw.cfg.url);
             end = col_fwd_send(body, len, spans, &rejected);
+        }
         col_fwd_settle(end, spans, rejected);
         free(body);
     }
@@ -598,19 +686,20 @@ int col_fwd_start(const col_fwd_cfg_t *cfg)
     return 1;
 }
 
-void col_fwd_submit(const uint8_t *pb, size_t len, size_t spans)
+static void col_fwd_queue(const uint8_t *pb, size_t len, size_t spans, int logs)
 {
     col_item_t *it = malloc(sizeof(*it) + len);
 
     pthread_mutex_lock(&fw.lock);
     if (it == NULL || fw.bytes + len > fw.cfg.queue_max) {
-        if (col_fwd_count.dropped_queue_full == 0)
+        if (col_fwd_count.dropped_queue_full + col_fwd_log_count.dropped_queue_full == 0)
             fprintf(stderr, "spanshim-collector: the OTLP endpoint is not keeping up; "
-                            "dropping spans\n");
-        COL_FWD_ADD(dropped_queue_full, spans);
+                            "dropping %s\n", logs ? "log records" : "spans");
+        __atomic_add_fetch(&COL_FWD_CNT(logs)->dropped_queue_full, spans, __ATOMIC_RELAXED);
         free(it);
     } else {
         it->next = NULL;
+        it->logs = logs;
         it->at_ms = col_fwd_now();
         it->len = len;
         it->spans = spans;
@@ -624,22 +713,34 @@ void col_fwd_submit(const uint8_t *pb, size_t len, size_t spans)
     pthread_mutex_unlock(&fw.lock);
 }
 
+void col_fwd_submit(const uint8_t *pb, size_t len, size_t spans)
+{
+    col_fwd_queue(pb, len, spans, 0);
+}
+
+void col_fwd_submit_logs(const uint8_t *pb, size_t len, size_t records)
+{
+    col_fwd_queue(pb, len, records, 1);
+}
+
 /* Give up on the sending thread: count what it holds and what waits. */
 static void col_fwd_abandon(void)
 {
-    size_t spans = fw.inflight;
+    size_t n[2] = {0, 0};
 
+    n[fw.logs != 0] = fw.inflight;
     while (fw.head) {
         col_item_t *it = fw.head;
 
         fw.head = it->next;
-        spans += it->spans;
+        n[it->logs != 0] += it->spans;
         free(it);
     }
     fw.tail = &fw.head;
     fw.bytes = 0;
     fw.abandoned = 1;
-    COL_FWD_ADD(dropped_shutdown, spans);
+    __atomic_add_fetch(&col_fwd_count.dropped_shutdown, n[0], __ATOMIC_RELAXED);
+    __atomic_add_fetch(&col_fwd_log_count.dropped_shutdown, n[1], __ATOMIC_RELAXED);
 }
 
 int col_fwd_stop(long deadline_ms)
@@ -798,6 +899,29 @@ static int col_forward_take(col_batch_t *b)
     return COL_PASS;
 }
 
+/* Log records: as they came (the frame off), or re-encoded when a sink
+ * took something out (the shims' loss attributes). */
+static void col_forward_take_logs(col_logs_batch_t *b)
+{
+    uint8_t *pb;
+    size_t len;
+
+    if (col_opt.fwd.logs_url == NULL)
+        return;
+    if (!b->changed) {
+        col_fwd_submit_logs(b->wire, b->wire_len, b->records);
+        return;
+    }
+    len = protobuf_c_message_get_packed_size(&b->r->base);
+    if ((pb = malloc(len ? len : 1)) == NULL) {
+        __atomic_add_fetch(&col_fwd_log_count.dropped_queue_full, b->records, __ATOMIC_RELAXED);
+        return;
+    }
+    protobuf_c_message_pack(&b->r->base, pb);
+    col_fwd_submit_logs(pb, len, b->records);
+    free(pb);
+}
+
 /* Its bytes are all it sends, but reports of open spans are taken out
  * (unless asked for): a batch the wire walk saw one in is decoded. */
 static int col_forward_needs_request(const col_batch_t *b)
@@ -812,6 +936,23 @@ static void col_forward_render(col_buf_t *b)
                         __atomic_load_n(&col_fwd_count.name, __ATOMIC_RELAXED));
     COL_FWD_COUNTERS(COL_RENDER_FWD)
 #undef COL_RENDER_FWD
+#define COL_RENDER_FWD_LOGS(name, metric, what)                                             \
+    col_metrics_counter(b, "spanshim_collector_forward_" metric "_total", NULL, what,         \
+                        __atomic_load_n(&col_fwd_log_count.name, __ATOMIC_RELAXED));
+    COL_RENDER_FWD_LOGS(exported_spans, "log_records_exported", "log records the endpoint accepted")
+    COL_RENDER_FWD_LOGS(requests, "log_requests", "log export requests sent")
+    COL_RENDER_FWD_LOGS(retries, "log_retries", "log export requests retried")
+    COL_RENDER_FWD_LOGS(dropped_queue_full, "log_records_dropped_queue_full",
+                        "log records dropped: forwarding queue full")
+    COL_RENDER_FWD_LOGS(dropped_rejected, "log_records_dropped_rejected",
+                        "log records dropped: the endpoint refused them (4xx/5xx)")
+    COL_RENDER_FWD_LOGS(dropped_retries, "log_records_dropped_retries",
+                        "log records dropped: still failing after retrying")
+    COL_RENDER_FWD_LOGS(dropped_shutdown, "log_records_dropped_shutdown",
+                        "log records dropped: unsent at exit")
+    COL_RENDER_FWD_LOGS(partial_rejected, "log_records_partial_rejected",
+                        "log records the endpoint rejected in a partial success")
+#undef COL_RENDER_FWD_LOGS
 }
 
 static void col_forward_totals(col_buf_t *b)
@@ -823,6 +964,16 @@ static void col_forward_totals(col_buf_t *b)
                    col_fwd_count.retries, col_fwd_count.dropped_rejected,
                    col_fwd_count.dropped_retries, col_fwd_count.dropped_queue_full,
                    col_fwd_count.dropped_shutdown, col_fwd_count.partial_rejected);
+    if (col_fwd_log_count.requests + col_fwd_log_count.dropped_queue_full +
+        col_fwd_log_count.dropped_shutdown)
+        col_buf_printf(b, "; log records forwarded to %s: %llu exported in %llu requests (%llu "
+                          "retried), dropped %llu refused, %llu after retrying, %llu queue full, "
+                          "%llu unsent at exit, %llu rejected in partial successes",
+                       col_opt.fwd.logs_url, col_fwd_log_count.exported_spans,
+                       col_fwd_log_count.requests, col_fwd_log_count.retries,
+                       col_fwd_log_count.dropped_rejected, col_fwd_log_count.dropped_retries,
+                       col_fwd_log_count.dropped_queue_full, col_fwd_log_count.dropped_shutdown,
+                       col_fwd_log_count.partial_rejected);
 }
 
 const col_sink_t col_sink_forward = {
@@ -834,4 +985,5 @@ const col_sink_t col_sink_forward = {
     .stop = col_fwd_stop,
     .render = col_forward_render,
     .totals = col_forward_totals,
+    .take_logs = col_forward_take_logs,
 };

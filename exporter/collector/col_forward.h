@@ -10,6 +10,7 @@
 
 typedef struct col_fwd_cfg {
     char *url;               /* the full .../v1/traces URL; NULL: no forwarding */
+    char *logs_url;          /* the full .../v1/logs URL; NULL: log records are not forwarded */
     const char *unix_socket; /* connect through this Unix socket instead of TCP */
     char *headers;           /* "k=v,k2=v2" as in OTEL_EXPORTER_OTLP_HEADERS */
     const char *ca_file;     /* OTEL_EXPORTER_OTLP_CERTIFICATE */
@@ -39,6 +40,9 @@ typedef struct col_fwd_counts {
 } col_fwd_counts_t;
 
 extern col_fwd_counts_t col_fwd_count;
+/* The same for log records (exported_spans: records accepted, and so on;
+ * in_flight_skipped unused). */
+extern col_fwd_counts_t col_fwd_log_count;
 
 /* Fill cfg from the standard variables, then `endpoint` (a base URL, as
  * OTEL_EXPORTER_OTLP_ENDPOINT) if not NULL. Returns 0 on a bad value. */
@@ -50,6 +54,9 @@ int col_fwd_start(const col_fwd_cfg_t *cfg);
 /* Queue an ExportTraceServiceRequest (protobuf) of `spans` spans; the
  * bytes are copied. Dropped and counted if the queue is full. */
 void col_fwd_submit(const uint8_t *pb, size_t len, size_t spans);
+/* Queue an ExportLogsServiceRequest of `records` records for the logs URL,
+ * in the same queue, by the same rules. */
+void col_fwd_submit_logs(const uint8_t *pb, size_t len, size_t records);
 
 /* Send what is queued (trying until deadline_ms from now), then stop.
  * Returns 0 if the sending thread was still busy at the deadline: what it
