@@ -6,8 +6,11 @@ playwright-core (tests/integration/ui/drive.js), must show the right spans
 nested under their parents, bars as wide as their spans are long, errors
 marked, every attribute and the resource on a click, the filters, the
 service map; and the in-flight span as such until its whole span replaces
-it. A screenshot of each view is kept in the build directory. Then the
-JSON API's refusals, and `spanshim run --ui`."""
+it; log records (sent as the shim sends them, tests/integration/logsend)
+in the panel of the span they were written in, in time order, rows that
+have some marked, and a record of a span not held under the waterfall. A
+screenshot of each view is kept in the build directory. Then the JSON
+API's refusals, and `spanshim run --ui`."""
 import json
 import os
 import signal
@@ -112,10 +115,24 @@ class Viewer(unittest.TestCase):
                 ("spanshim.spans_dropped.no_collector", 2),
                 ("spanshim.loss.instance", "00112233445566aa")))])
         cls.crafted = "%032x" % CRAFTED_TRACE
+        # Log records of the crafted trace, as a shim sends them: two in
+        # checkout (given out of order), one in the charge, one of a span
+        # that never comes.
+        r = subprocess.run([os.path.join(BUILD, "tests", "logsend"), cls.col.sock, "payments"],
+                           input="".join("\t".join(map(str, f)) + "\n" for f in (
+                               (cls.crafted, "%016x" % 1, 9, "INFO", "order 42 paid",
+                                cls.t0 + 150 * MS),
+                               (cls.crafted, "%016x" % 1, 9, "INFO", "order 42 read",
+                                cls.t0 + 10 * MS),
+                               (cls.crafted, "%016x" % 2, 17, "ERROR", "<b>card</b> declined",
+                                cls.t0 + 60 * MS),
+                               (cls.crafted, "%016x" % 0x77, 13, "WARN", "of no span here",
+                                cls.t0 + 70 * MS))).encode(), capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
         for tid, n in ((cls.trace["slow"], 4), (cls.trace["error"], 4), (cls.crafted, 2)):
             wait_for("trace %s in the viewer" % tid, lambda t=tid, n=n: [
                 x for x in api(cls.port, "/api/traces?trace_id=" + t)["traces"]
-                if x["spanCount"] == n])
+                if x["spanCount"] == n and x["logCount"] == (4 if t == cls.crafted else 0)])
         cls.shown = drive(cls.port, [
             {"goto": "#/"}, {"list": "list"},
             {"screenshot": os.path.join(SHOTS, "list.png")},
@@ -124,6 +141,11 @@ class Viewer(unittest.TestCase):
             {"click": cls.span_of("error", "inventory")["spanId"], "detail": "detail"},
             {"screenshot": os.path.join(SHOTS, "trace.png")},
             {"goto": "#/trace/" + cls.crafted}, {"waterfall": "in_flight"},
+            {"click": "%016x" % 1, "detail": "checkout_logs"},
+            {"click": "%016x" % 2, "detail": "charge_logs"}, {"tracelogs": "loose_logs"},
+            {"screenshot": os.path.join(SHOTS, "logs.png")},
+            {"goto": "#/trace/" + cls.trace["slow"]},
+            {"click": cls.span_of("slow", "inventory")["spanId"], "detail": "no_logs"},
             {"goto": "#/"}, {"filter": {"status": "error"}, "list": "errors"},
             {"goto": "#/"}, {"filter": {"min_ms": "300"}, "list": "slower"},
             {"goto": "#/"}, {"filter": {"service": "inventory"}, "list": "inventory"},
@@ -308,6 +330,33 @@ class Viewer(unittest.TestCase):
         self.assertAlmostEqual(charge["barWidth"] / track, 0.5, delta=0.01 + 2 / track)
         t = api(self.port, "/api/traces?trace_id=" + self.crafted)
         self.assertGreaterEqual(t["counters"]["spans_replaced"], 1)
+
+    def test_log_records_in_their_spans_panel(self):
+        rows = {r["name"]: r for r in self.shown["in_flight"]["rows"]}
+        self.assertEqual((rows["checkout"]["logCount"], rows["charge card"]["logCount"]), (2, 1))
+        d = self.shown["checkout_logs"]
+        self.assertTrue(d["visible"])
+        self.assertFalse(d["noLogs"])
+        self.assertEqual([(l["severity"], l["body"], l["time"], l["service"], l["spanId"])
+                          for l in d["logs"]], [
+            ("INFO", "order 42 read log.iostream=stderr", "+10.0 ms", "payments", "%016x" % 1),
+            ("INFO", "order 42 paid log.iostream=stderr", "+150.0 ms", "payments", "%016x" % 1)])
+        c = self.shown["charge_logs"]["logs"]
+        self.assertEqual([(l["severity"], l["body"], l["time"]) for l in c],
+                         [("ERROR", "<b>card</b> declined log.iostream=stderr", "+10.0 ms")])
+        loose = self.shown["loose_logs"]
+        self.assertTrue(loose["visible"])
+        self.assertEqual([(l["severity"], l["body"], l["time"], l["spanId"]) for l in loose["rows"]],
+                         [("WARN", "of no span here log.iostream=stderr", "+70.0 ms",
+                           "%016x" % 0x77)])
+        none = self.shown["no_logs"]
+        self.assertTrue(none["noLogs"])
+        self.assertEqual(none["logs"], [])
+        t = api(self.port, "/api/trace?id=" + self.crafted)
+        self.assertEqual(t["summary"]["logCount"], 4)
+        self.assertEqual(sorted(l["record"]["body"]["stringValue"] for l in t["logs"]),
+                         ["<b>card</b> declined", "of no span here", "order 42 paid",
+                          "order 42 read"])
 
     def test_counters_on_metrics(self):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics, timeout=10) as r:

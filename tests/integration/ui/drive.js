@@ -14,6 +14,7 @@
  *   {"click": SPAN_ID, "detail": NAME}     click a span's row: the panel
  *   {"services": NAME}                     the service map's tables and graph
  *   {"lost": NAME}                         the lost-spans line and table
+ *   {"tracelogs": NAME}                    the trace's log records of no span shown
  *   {"screenshot": PATH}                   the whole page as PNG
  */
 "use strict";
@@ -66,19 +67,35 @@ function waterfallRows() {
         label: row.querySelector(".wf-dur").textContent,
         barLeft: bar.left - track.left, barWidth: bar.width, trackWidth: track.width,
         indent: parseFloat(getComputedStyle(row.querySelector(".wf-label")).paddingLeft),
+        logCount: Number(row.getAttribute("data-log-count")),
       };
     }),
   };
 }
 
 function detailPanel() {
+  const logRowsOf = (id) => [...document.querySelectorAll("#" + id + " tr.log-row")].map((tr) => ({
+    spanId: tr.getAttribute("data-span-id"), severity: tr.getAttribute("data-severity"),
+    service: tr.getAttribute("data-service"), time: tr.cells[0].textContent,
+    body: tr.cells[2].textContent}));
   const kv = (id) => Object.fromEntries([...document.querySelectorAll("#" + id + " tr.attr-row")]
     .map((tr) => [tr.getAttribute("data-key"), tr.cells[1].textContent]));
   return {
     visible: !document.getElementById("span-detail").hidden,
     name: document.getElementById("detail-name").textContent,
     span: kv("detail-span"), attributes: kv("detail-attrs"), resource: kv("detail-resource"),
+    logs: logRowsOf("detail-logs"),
+    noLogs: !document.getElementById("detail-logs-none").hidden,
   };
+}
+
+/* (Evaluated in the page: every helper inside, the page's own names around.) */
+function traceLogs() {
+  const rows = [...document.querySelectorAll("#trace-logs tr.log-row")].map((tr) => ({
+    spanId: tr.getAttribute("data-span-id"), severity: tr.getAttribute("data-severity"),
+    service: tr.getAttribute("data-service"), time: tr.cells[0].textContent,
+    body: tr.cells[2].textContent}));
+  return {visible: !document.getElementById("trace-logs-box").hidden, rows};
 }
 
 function serviceMap() {
@@ -135,6 +152,7 @@ async function main() {
       }
       if (step.services) out[step.services] = await page.evaluate(serviceMap);
       if (step.lost) out[step.lost] = await page.evaluate(lostSpans);
+      if (step.tracelogs) out[step.tracelogs] = await page.evaluate(traceLogs);
       if (step.screenshot) await page.screenshot({path: step.screenshot, fullPage: true});
     }
   } finally {
