@@ -587,10 +587,10 @@ static void col_vs_summary_json(col_buf_t *b, const col_vsum_t *m)
     col_vs_services_of(b, m->t);
     col_buf_printf(b, ",\"startTimeUnixNano\":\"%llu\"", (unsigned long long)m->start);
     col_vs_ms(b, "durationMs", m->end - m->start);
-    col_buf_printf(b, ",\"spanCount\":%zu,\"logCount\":%zu,\"errorCount\":%zu,"
-                      "\"inFlightCount\":%zu,\"error\":%s,\"inFlight\":%s}",
-                   m->t->n, m->t->n_logs, m->errors, m->in_flight, m->errors ? "true" : "false",
-                   m->in_flight ? "true" : "false");
+    col_buf_printf(b, ",\"spanCount\":%zu,\"errorCount\":%zu,\"inFlightCount\":%zu,"
+                      "\"error\":%s,\"inFlight\":%s,\"logCount\":%zu}",
+                   m->t->n, m->errors, m->in_flight, m->errors ? "true" : "false",
+                   m->in_flight ? "true" : "false", m->t->n_logs);
 }
 
 static int col_vs_later_first(const void *a, const void *b)

@@ -195,9 +195,10 @@ class OtlpHttp(unittest.TestCase):
         self.assertEqual(code, 415)
         code, h, _ = post(self.col, b"", None, method="GET")
         self.assertEqual((code, h.get("allow")), (405, "POST"))
-        code, h, resp = post(self.col, b"{}", JS, path="/v1/logs")
+        code, h, resp = post(self.col, b"{}", JS, path="/v1/metrics")  # (logs: test_logs)
         self.assertEqual((code, h["content-type"]), (404, JS))
         self.assertIn("/v1/traces", json.loads(resp)["message"])
+        self.assertIn("/v1/logs", json.loads(resp)["message"])
 
     def test_too_large(self):
         big = batch([span(TRACE, 0x5555, b"x" * (1 << 20))])
