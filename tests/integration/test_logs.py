@@ -390,6 +390,29 @@ class LogsForwarded(unittest.TestCase):
                       "0 unsent at exit, 1 rejected in partial successes" % rx.port, last)
         self.assertIn("1 spans exported in 1 requests", last)
 
+    def test_where_the_variables_send_them(self):
+        """OTEL_EXPORTER_OTLP_TRACES_ENDPOINT alone: records go beside the
+        spans, to /v1/logs; OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is used as it is."""
+        for env, path in (({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:%d/v1/traces"},
+                           "/v1/logs"),
+                          ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d",
+                            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://127.0.0.1:%d/their/logs"},
+                           "/their/logs")):
+            rx = Receiver(tempfile_dir())
+            env = {k: v.replace("%d", str(rx.port)) for k, v in env.items()}
+            col = LogsCollector(env=env)
+            try:
+                logsend(col, [(T, S1, 9, "-", "to " + path)])
+                deadline = time.time() + 20
+                while not rx.requests() and time.time() < deadline:
+                    time.sleep(0.05)
+            finally:
+                col.stop()
+                rx.stop()
+            reqs = rx.requests()
+            self.assertEqual([(r["path"], [l["body"] for l in r["logs"]]) for r in reqs],
+                             [(path, ["to " + path])])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

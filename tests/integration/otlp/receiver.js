@@ -90,7 +90,7 @@ const server = (tls ? (h) => https.createServer(tls, h) : http.createServer)((re
   req.on("end", () => {
     let body = Buffer.concat(chunks);
     if (req.headers["content-encoding"] === "gzip") body = zlib.gunzipSync(body);
-    const isLogs = req.url === "/v1/logs";
+    const isLogs = req.url.endsWith("/logs");
     const decoded = (isLogs ? logsPb.ExportLogsServiceRequest : pb.ExportTraceServiceRequest).decode(body);
     const Response = isLogs ? logsPb.ExportLogsServiceResponse : pb.ExportTraceServiceResponse;
     const step = plan.shift() || "200";
