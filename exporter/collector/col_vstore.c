@@ -363,6 +363,7 @@ static void col_vs_add_log(const col_resource_logs_t *rl, const col_scope_logs_t
                            const col_log_t *l, void *arg)
 {
     col_buf_t b = {0};
+    const char *svc;
     col_vlog_t v;
 
     (void)sl, (void)arg;
@@ -374,9 +375,9 @@ static void col_vs_add_log(const col_resource_logs_t *rl, const col_scope_logs_t
     if ((v.has_span = col_log_has_span(l)))
         memcpy(v.span, l->span_id.data, 8);
     v.time = l->time_unix_nano ? l->time_unix_nano : l->observed_time_unix_nano;
+    svc = col_logs_service(rl) ? col_logs_service(rl) : "";
     col_buf_puts(&b, "{\"service\":");
-    col_json_strn(&b, col_logs_service(rl) ? col_logs_service(rl) : "",
-                  strnlen(col_logs_service(rl) ? col_logs_service(rl) : "", COL_VSTORE_NAME_MAX));
+    col_json_strn(&b, svc, strnlen(svc, COL_VSTORE_NAME_MAX));
     col_buf_puts(&b, ",\"record\":");
     col_json_log_record(&b, l);
     col_buf_put(&b, "}", 1);
