@@ -595,7 +595,7 @@ static col_item_t *col_fwd_take(size_t *len, size_t *spans)
     }
     first = fw.head;
     /* One request is of one signal: the batch ends where the other begins
-     * (what follows is taken out and put back ahead of the rest). */
+     * (that item stays at the head, for the next request). */
     for (pp = &fw.head; *pp && (n == 0 || n + (*pp)->len <= COL_FWD_BATCH_MAX) &&
                         (*pp)->logs == first->logs;
          pp = &(*pp)->next) {
