@@ -186,6 +186,70 @@ class LogsFile(unittest.TestCase):
         self.assertFalse(any(s["traceId"] == T for s in col.spans()))
 
 
+class LogsFullDisk(unittest.TestCase):
+    """--logs-jsonl on a full disk (a tmpfs of 256 KiB in a mount namespace
+    of the collector's, as test_collector's FullDisk): only whole lines,
+    every record counted written or not, writing resumes with room."""
+
+    def counters(self):
+        m = parse(scrape(self.port)[1])
+        return lambda name: m[("spanshim_collector_" + name, frozenset())]
+
+    def send(self, first, n):
+        logsend(self, [(T, S1, 9, "-", "record-%d " % i + "x" * (3000 + i)) for i in
+                       range(first, first + n)], each=True)
+        deadline = time.time() + 30
+        while self.counters()("log_records_total") < first + n and time.time() < deadline:
+            time.sleep(0.05)
+        return self.counters()
+
+    def test_full_disk_leaves_only_whole_lines(self):
+        from harness import COLLECTOR
+        self.assertEqual(os.getuid(), 0, "mounting a tmpfs needs root")
+        d = tempfile_dir()
+        disk = os.path.join(d, "disk")
+        os.mkdir(disk)
+        self.sock, self.port = os.path.join(d, "c.sock"), free_port()
+        logs = os.path.join(disk, "logs.jsonl")
+        col = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", 'mount -t tmpfs -o size=256k tmpfs "$1" && shift && exec "$@"',
+             "sh", disk, COLLECTOR, "--socket", self.sock, "--logs-jsonl", logs,
+             "--metrics-listen", "127.0.0.1:%d" % self.port], stderr=subprocess.PIPE)
+        self.addCleanup(col.kill)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock) and time.time() < deadline and col.poll() is None:
+            time.sleep(0.01)
+        wait_port(self.port, col)
+        view = "/proc/%d/root" % col.pid
+        with open(view + disk + "/filler", "wb") as f:
+            f.write(b"\0" * 65536)
+        full = self.send(0, 100)  # some 400 KB of lines for 192 KiB free
+        self.assertGreater(full("logs_jsonl_write_errors_total"), 0)
+        os.unlink(view + disk + "/filler")
+        c = self.send(100, 10)
+        with open(view + logs, "rb") as f:
+            data = f.read()
+        col.send_signal(signal.SIGTERM)
+        err = col.communicate(timeout=30)[1].decode()
+        self.assertEqual(col.returncode, 0)
+        bodies = []
+        for line in data.split(b"\n")[:-1]:  # every line whole OTLP JSON
+            req = json.loads(line)
+            bodies += [r["body"]["stringValue"].split()[0]
+                       for r in req["resourceLogs"][0]["scopeLogs"][0]["logRecords"]]
+        self.assertTrue(data.endswith(b"\n"))
+        written = full("logs_jsonl_records_total")
+        self.assertGreater(written, 20)
+        self.assertEqual(written + full("logs_jsonl_records_not_written_total"), 100)
+        self.assertEqual(c("logs_jsonl_records_total"), written + 10)
+        self.assertEqual(bodies[-10:], ["record-%d" % i for i in range(100, 110)])
+        self.assertEqual(len(bodies), written + 10)
+        last = err.splitlines()[-1]
+        self.assertIn("; %d log records written to %s, %d batches (%d log records) not written"
+                      % (written + 10, logs, 100 - written, 100 - written), last)
+        self.assertIn("No space left on device", err)
+
+
 class LogsPrinted(unittest.TestCase):
     def test_records_under_their_span(self):
         col = LogsCollector(extra=("--print",))
