@@ -3,7 +3,8 @@ them (tests/integration/logsend.c: the shim's own encoder, ex_otlp_log,
 and envelope, after the frame EX_FRAME_LOGS) on the collector's socket,
 and OTLP/HTTP POST /v1/logs. Each request is one OTLP JSON line of
 --logs-jsonl (ids hex, times as strings, severityNumber an integer, the
-body and attributes as AnyValues), SIGHUP reopens the file; what does not
+body and attributes as AnyValues), SIGHUP reopens the file, a full disk
+leaves only whole lines and counts the rest; what does not
 decode (garbage, nesting past the bound) is counted and logged, a few
 lines a second, never the end of the collector; /v1/logs has /v1/traces'
 answers and limits; --print draws each record under its span; forwarding
