@@ -6,7 +6,9 @@
  * process.exit.code) but no span conventions for a process. The span is
  * named after the program's file ("sh", "backup.sh", "curl"), as a shell's
  * trace of a pipeline would be read. A non-zero exit code is error.type
- * (as text, as HTTP's status code is) and status ERROR.
+ * (as text, as HTTP's status code is) and status ERROR; a child a signal
+ * ended, sent by its parent (preload/ss_proc.h), has the signal's name
+ * there and 128 + its number as the exit code.
  */
 #define _GNU_SOURCE
 #include "ex_otlp_int.h"
@@ -20,7 +22,8 @@ static uint8_t *ex_proc_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *
 {
     (void)f;
     p = ex_kv_str(p, EX_LIT("process.command"), ex_cstr(s->proc.command));
-    p = ex_kv_int(p, EX_LIT("process.pid"), s->proc.pid);
+    if (s->proc.pid) /* 0: system's shell, whose pid was never told */
+        p = ex_kv_int(p, EX_LIT("process.pid"), s->proc.pid);
     if (s->proc.exited)
         p = ex_kv_int(p, EX_LIT("process.exit.code"), s->proc.exit_code);
     return p;

@@ -1,9 +1,12 @@
 /*
  * hk_proc.c - hooks where a process image ends or starts another: exec,
- * _exit, posix_spawn, system and popen. Before an image ends its process
- * span ends, open spans end (ss_inflight.h) and buffered ones are shipped,
- * since neither exec nor _exit runs atexit handlers; an exec that fails
- * opens them again. A program started gets the trace context in its
+ * _exit, posix_spawn, system and popen, and the wait calls that reap what
+ * it started. Before an image ends its process span ends (or, at an exec,
+ * is handed on), open spans end (ss_inflight.h) and buffered ones are
+ * shipped, since neither exec nor _exit runs atexit handlers; an exec that
+ * fails opens them again. A wait that reaps a child tells preload/ss_proc.h
+ * with the status (its own variable when the program passed none), after
+ * the call: what the call returns and errno are the C library's. A program started gets the trace context in its
  * environment (preload/ss_proc.h), in a copy: the caller's arrays and
  * environ are left as they were. execl, execlp and execle are gathered
  * into arrays on the stack (as the C library does: they may run in a
@@ -15,24 +18,32 @@
 #include "../preload/ss_proc.h"
 
 #include <stdarg.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-/* The image is about to be replaced: its span ends, open spans end, spans
- * leave. */
-static void hk_image_ends(void)
+/* The image is about to be replaced, its successor started with env: its
+ * span ends or is handed on, open spans end, spans leave. */
+static void hk_image_ends(char *const env[])
 {
-    ss_proc_image_ends(0, 0);
+    ss_proc_image_execs(env);
     ss_image_ends("process_exec");
+}
+
+/* The exec returned r (it failed): the image goes on. */
+static int hk_exec_back(int r)
+{
+    ss_proc_exec_failed();
+    return ss_exec_returned(r);
 }
 
 static int hk_execve(const char *path, char *const argv[], char *const envp[])
 {
     ss_proc_env_t e;
-    char *const *env = ss_proc_child_env(envp, &e);
+    char *const *env = ss_proc_child_env(envp, &e, SS_PROC_EXEC, path, argv);
     int r;
 
-    hk_image_ends();
-    r = ss_exec_returned(ss_real_execve(path, argv, env));
+    hk_image_ends(env);
+    r = hk_exec_back(ss_real_execve(path, argv, env));
     ss_proc_env_done(&e);
     return r;
 }
@@ -40,12 +51,12 @@ static int hk_execve(const char *path, char *const argv[], char *const envp[])
 static int hk_execv(const char *path, char *const argv[])
 {
     ss_proc_env_t e;
-    char *const *env = ss_proc_child_env(environ, &e);
+    char *const *env = ss_proc_child_env(environ, &e, SS_PROC_EXEC, path, argv);
     int r;
 
-    hk_image_ends();
-    r = ss_exec_returned(env == environ ? ss_real_execv(path, argv)
-                                        : ss_real_execve(path, argv, env));
+    hk_image_ends(env);
+    r = hk_exec_back(env == environ ? ss_real_execv(path, argv)
+                                    : ss_real_execve(path, argv, env));
     ss_proc_env_done(&e);
     return r;
 }
@@ -53,12 +64,12 @@ static int hk_execv(const char *path, char *const argv[])
 static int hk_execvp(const char *file, char *const argv[])
 {
     ss_proc_env_t e;
-    char *const *env = ss_proc_child_env(environ, &e);
+    char *const *env = ss_proc_child_env(environ, &e, SS_PROC_EXEC, file, argv);
     int r;
 
-    hk_image_ends();
-    r = ss_exec_returned(env == environ ? ss_real_execvp(file, argv)
-                                        : ss_real_execvpe(file, argv, env));
+    hk_image_ends(env);
+    r = hk_exec_back(env == environ ? ss_real_execvp(file, argv)
+                                    : ss_real_execvpe(file, argv, env));
     ss_proc_env_done(&e);
     return r;
 }
@@ -66,11 +77,11 @@ static int hk_execvp(const char *file, char *const argv[])
 HK_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     ss_proc_env_t e;
-    char *const *env = ss_proc_child_env(envp, &e);
+    char *const *env = ss_proc_child_env(envp, &e, SS_PROC_EXEC, file, argv);
     int r;
 
-    hk_image_ends();
-    r = ss_exec_returned(ss_real_execvpe(file, argv, env));
+    hk_image_ends(env);
+    r = hk_exec_back(ss_real_execvpe(file, argv, env));
     ss_proc_env_done(&e);
     return r;
 }
@@ -196,12 +207,17 @@ HK_EXPORT _Noreturn void _exit(int status)
     ss_real__exit(status);
 }
 
+/* A program that passes no pid pointer still has its child kept: the
+ * call writes the pid into a variable of the hook's instead. */
 HK_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     ss_proc_env_t e;
-    int r = ss_real_posix_spawn(pid, path, fa, attr, argv, ss_proc_child_env(envp, &e));
+    char *const *env = ss_proc_child_env(envp, &e, SS_PROC_SPAWN, path, argv);
+    pid_t mine = 0, *p = pid ? pid : &mine;
+    int r = ss_real_posix_spawn(e.assigned ? p : pid, path, fa, attr, argv, env);
 
+    ss_proc_spawned(&e, r, e.assigned ? *p : 0);
     ss_proc_env_done(&e);
     return r;
 }
@@ -210,21 +226,27 @@ HK_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     ss_proc_env_t e;
-    int r = ss_real_posix_spawnp(pid, file, fa, attr, argv, ss_proc_child_env(envp, &e));
+    char *const *env = ss_proc_child_env(envp, &e, SS_PROC_SPAWN, file, argv);
+    pid_t mine = 0, *p = pid ? pid : &mine;
+    int r = ss_real_posix_spawnp(e.assigned ? p : pid, file, fa, attr, argv, env);
 
+    ss_proc_spawned(&e, r, e.assigned ? *p : 0);
     ss_proc_env_done(&e);
     return r;
 }
 
+/* glibc's system reaps its shell itself: the status it returns says
+ * whether a signal ended it. */
 HK_EXPORT int system(const char *command)
 {
     ss_proc_env_t e;
     int r, err;
 
-    ss_proc_environ_swap(&e);
+    ss_proc_environ_swap(&e, command ? SS_PROC_SPAWN : SS_PROC_UNREAPED);
     r = ss_real_system(command);
     err = errno;
     ss_proc_environ_restore(&e);
+    ss_proc_system_done(&e, r);
     errno = err;
     return r;
 }
@@ -235,10 +257,80 @@ HK_EXPORT FILE *popen(const char *command, const char *type)
     FILE *r;
     int err;
 
-    ss_proc_environ_swap(&e);
+    ss_proc_environ_swap(&e, SS_PROC_UNREAPED);
     r = ss_real_popen(command, type);
     err = errno;
     ss_proc_environ_restore(&e);
     errno = err;
+    return r;
+}
+
+/* ---- reaping --------------------------------------------------------------- */
+
+static pid_t hk_reaped(pid_t r, const int *status)
+{
+    if (r > 0)
+        ss_proc_reaped(r, *status);
+    return r;
+}
+
+HK_EXPORT pid_t wait(int *status)
+{
+    int st = 0, *sp = status ? status : &st;
+
+    return hk_reaped(ss_real_wait(sp), sp);
+}
+
+HK_EXPORT pid_t __wait(int *status)
+{
+    int st = 0, *sp = status ? status : &st;
+
+    return hk_reaped(ss_real___wait(sp), sp);
+}
+
+HK_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+    int st = 0, *sp = status ? status : &st;
+
+    return hk_reaped(ss_real_waitpid(pid, sp, options), sp);
+}
+
+HK_EXPORT pid_t __waitpid(pid_t pid, int *status, int options)
+{
+    int st = 0, *sp = status ? status : &st;
+
+    return hk_reaped(ss_real___waitpid(pid, sp, options), sp);
+}
+
+HK_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+    int st = 0, *sp = status ? status : &st;
+
+    return hk_reaped(ss_real_wait3(sp, options, ru), sp);
+}
+
+HK_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+    int st = 0, *sp = status ? status : &st;
+
+    return hk_reaped(ss_real_wait4(pid, sp, options, ru), sp);
+}
+
+/* waitid says how the child ended in si_code; with WNOWAIT it is still
+ * there to be reaped, and nothing is done yet. */
+HK_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+    siginfo_t mine, *ip = info ? info : &mine;
+    int r;
+
+    if (!info)
+        mine.si_pid = 0;
+    r = ss_real_waitid(idtype, id, ip, options);
+    if (r == 0 && !(options & WNOWAIT) && ip->si_pid > 0) {
+        if (ip->si_code == CLD_EXITED)
+            ss_proc_reaped(ip->si_pid, (ip->si_status & 0xff) << 8);
+        else if (ip->si_code == CLD_KILLED || ip->si_code == CLD_DUMPED)
+            ss_proc_reaped(ip->si_pid, ip->si_status & 0x7f);
+    }
     return r;
 }

@@ -50,7 +50,9 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(fcgi_not_injected, "FastCGI requests sent without the context: no room") \
     X(exec_context_passed, "processes started with TRACEPARENT in their environment") \
     X(exec_context_skipped, "processes started without it: no room, or a threaded system/popen") \
-    X(env_context_invalid, "TRACEPARENT in the environment at start not valid: ignored") \
+    X(env_context_invalid, "TRACEPARENT or SPANSHIM_PROC_SPAN at start not valid: ignored") \
+    X(children_killed, "children a signal ended whose process span this process sent") \
+    X(children_evicted, "children forgotten to make room: a signal ending them sends no span") \
     X(stacks_skipped, "slow or failed calls sent without code.stacktrace: over 20 a second")
 
 typedef struct ss_counters {

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fwd_len = ss_ts_forward(v, len, v[len] != '\0', fwd);
     }
     ss_envctx_entries(&ctx, fwd, (uint16_t)fwd_len, tp, ts);
-    built = ss_envctx_build(envp, tp, ts, out, sizeof(out) / sizeof(out[0]));
+    built = ss_envctx_build(envp, tp, ts, "", out, sizeof(out) / sizeof(out[0]));
     if (built < 0 || out[built] != NULL)
         abort();
     for (i = 0; i < n; i++) {
