@@ -21,7 +21,13 @@
  *
  * TRACEPARENT (and TRACESTATE) are passed on to CMD as they came: the shim
  * in CMD continues that trace (preload/ss_proc.h), so a CI step or a cron
- * job run under spanshim joins the trace of what started it.
+ * job run under spanshim joins the trace of what started it. CMD is told
+ * its process span's id too (SPANSHIM_PROC_SPAN, preload/ss_envctx.h), so
+ * that when a signal ends it (SIGKILL, a crash) before its shim could send
+ * that span, this process sends it: the span CMD's shim would have sent,
+ * status ERROR, error.type the signal's name, process.exit.code 128 + its
+ * number, under CMD's resource (service.name, process.pid), encoded as the
+ * shim encodes spans (exporter/ex_otlp.h) and sent as one datagram.
  *
  * --ui HOST:PORT starts the private collector with its trace viewer there
  * (it prints the URL); when CMD has ended the viewer stays up, so the
@@ -45,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -52,7 +59,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../exporter/ex_otlp.h"
 #include "../exporter/ex_sockpath.h"
+#include "../preload/ss_envctx.h"
 #include "spanshim.h"
 
 static volatile sig_atomic_t sr_child = -1;
@@ -250,6 +259,128 @@ static pid_t sr_open_to_descendants(const char *tmpdir)
     return getpid();
 }
 
+/* CMD's process span, chosen here when CMD is traced and given a context. */
+typedef struct sr_proc {
+    int on;
+    ss_ctx_t parent;
+    char ts[SS_TS_FORWARD_MAX + 1];
+    uint16_t ts_len;
+    uint8_t span_id[8];
+    uint64_t start_ns;
+    char env[SS_ENVCTX_PS_ENTRY];
+} sr_proc_t;
+
+static uint64_t sr_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A valid TRACEPARENT: CMD's span id is chosen now (SPANSHIM_PROC_SPAN). */
+static void sr_proc_assign(sr_proc_t *p)
+{
+    const char *tp = getenv("TRACEPARENT"), *ts = getenv("TRACESTATE");
+    ss_envctx_ps_t ps;
+
+    memset(p, 0, sizeof(*p));
+    if (tp == NULL || !ss_tp_parse(tp, strnlen(tp, SS_TP_LEN + 1), &p->parent) ||
+        getrandom(p->span_id, 8, 0) != 8)
+        return;
+    if (memcmp(p->span_id, "\0\0\0\0\0\0\0\0", 8) == 0)
+        p->span_id[7] = 1;
+    if (ts) {
+        size_t n = strnlen(ts, 1024);
+
+        p->ts_len = (uint16_t)ss_ts_forward(ts, n, ts[n] != '\0', p->ts);
+    }
+    p->ts[p->ts_len] = '\0';
+    p->start_ns = sr_now_ns();
+    memcpy(ps.span_id, p->span_id, 8);
+    memcpy(ps.parent_id, p->parent.span_id, 8);
+    ps.start_ns = p->start_ns;
+    ps.ppid = (uint32_t)getpid();
+    ss_envctx_ps_format(&ps, p->env);
+    p->on = 1;
+}
+
+/* CMD (pid) was ended by signal sig: its process span, to the collector
+ * on sock. Sent only if its parent was sampled (the parent-based rule the
+ * shim follows by default). */
+static void sr_proc_killed(const sr_proc_t *p, const char *sock, pid_t pid, int sig,
+                           const char *cmd, const char *service)
+{
+    static uint8_t res[EX_RESOURCE_MAX], buf[EX_ENVELOPE_MAX + EX_SPAN_MAX];
+    uint8_t body[EX_SPAN_MAX];
+    char host[256], svc[300];
+    const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd, *abbrev;
+    struct sockaddr_un sa;
+    ex_process_t pr;
+    ss_span_t *s;
+    size_t n, res_len, env;
+    int fd;
+
+    if (!p->on || !(p->parent.flags & SS_FLAG_SAMPLED) || strlen(sock) >= sizeof(sa.sun_path) ||
+        (s = calloc(1, sizeof(*s))) == NULL)
+        return;
+    s->kind = SS_KIND_INTERNAL;
+    s->type = SS_SPAN_PROC;
+    memcpy(s->ctx.trace_id, p->parent.trace_id, 16);
+    memcpy(s->ctx.span_id, p->span_id, 8);
+    s->ctx.flags = (uint8_t)((p->parent.flags & SS_FLAG_RANDOM) | SS_FLAG_SAMPLED);
+    s->ctx.valid = 1;
+    memcpy(s->parent_id, p->parent.span_id, 8);
+    s->has_parent = s->parent_remote = 1;
+    s->sampled = 1;
+    s->start_ns = p->start_ns;
+    s->end_ns = sr_now_ns();
+    s->ts_len = p->ts_len;
+    memcpy(s->ts, p->ts, p->ts_len + 1u);
+    snprintf(s->proc.name, sizeof(s->proc.name), "%s", *base ? base : "process");
+    snprintf(s->proc.command, sizeof(s->proc.command), "%s", cmd);
+    s->proc.pid = pid;
+    s->proc.exited = 1;
+    s->proc.exit_code = 128 + sig;
+    abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(s->error_type, sizeof(s->error_type), "SIG%s", abbrev);
+    else
+        snprintf(s->error_type, sizeof(s->error_type), "signal %d", sig);
+    n = ex_otlp_span(s, body, sizeof(body));
+    free(s);
+    memset(&pr, 0, sizeof(pr));
+    pr.pid = (int)pid;
+    if (service == NULL || *service == '\0') {
+        snprintf(svc, sizeof(svc), "unknown_service:%.255s", base);
+        service = svc;
+    }
+    pr.service_name = service;
+    pr.exe_name = pr.exe_path = base;
+    pr.command = cmd;
+    if (gethostname(host, sizeof(host)) == 0) {
+        host[sizeof(host) - 1] = '\0';
+        pr.host_name = host;
+    }
+    res_len = ex_otlp_resource(&pr, res, sizeof(res));
+    if (n == 0 || res_len == 0)
+        return;
+    env = ex_otlp_envelope(res, res_len, n, buf, sizeof(buf) - n);
+    if (env == 0)
+        return;
+    memcpy(buf + env, body, n);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, sock);
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (sendto(fd, buf, env + n, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        fprintf(stderr, "spanshim: the span of %s, ended by a signal, was not sent: %s\n", base,
+                strerror(errno));
+    close(fd);
+}
+
 static int sr_status(int st)
 {
     if (WIFEXITED(st))
@@ -306,6 +437,7 @@ static int sr_run(int argc, char **argv)
     char found[EX_SOCKPATH_MAX];
     pid_t collector = -1, child;
     int c, print = 0, status = 0, rc, shared;
+    sr_proc_t proc;
     struct sigaction sa;
     const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     size_t i;
@@ -381,6 +513,9 @@ static int sr_run(int argc, char **argv)
     for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
         sigaction(fwd[i], &sa, NULL);
 
+    proc.on = 0;
+    if (collector > 0 || shared)
+        sr_proc_assign(&proc);
     child = fork();
     if (child < 0) {
         fprintf(stderr, "spanshim: fork: %s\n", strerror(errno));
@@ -394,6 +529,10 @@ static int sr_run(int argc, char **argv)
             setenv("LD_PRELOAD", preload, 1);
             setenv("SPANSHIM_SOCKET", sock, 1);
         }
+        if (proc.on)
+            putenv(proc.env);
+        else
+            unsetenv("SPANSHIM_PROC_SPAN"); /* one this process was given is not CMD's */
         if (service)
             setenv("OTEL_SERVICE_NAME", service, 1);
         execvp(argv[optind], argv + optind);
@@ -411,6 +550,9 @@ static int sr_run(int argc, char **argv)
             break;
     }
     rc = sr_status(status);
+    if (WIFSIGNALED(status))
+        sr_proc_killed(&proc, sock, child, WTERMSIG(status), argv[optind],
+                       service ? service : getenv("OTEL_SERVICE_NAME"));
     if (collector > 0) {
         int st;
 
