@@ -176,21 +176,82 @@ class Exec(unittest.TestCase):
         self.assertEqual(backend.get("traceState"), "rojo=00f067aa0ba902b7")
 
     def test_an_image_that_execs_hands_on(self):
-        # A wrapper that execs (exec "$@"): its span ends there, without an
-        # exit code, and the program's span is its child, with the code.
+        # A wrapper that execs (exec "$@"): one process, one span. The
+        # wrapper sends nothing; the program continues its span (same id,
+        # parent and start) and ends it with its own name and exit code.
         r = self.spanshim_run(["sh", "-c", "exec /bin/sh -c 'exit 5'"], TRACEPARENT=GIVEN)
         self.assertEqual(r.returncode, 5, r.stderr)
         inner = self.wait(lambda s: s["kind"] == INTERNAL and
                           s.attrs.get("process.exit.code") == 5)[0]
         self.col.fence()
-        outer = self.one(lambda s: s["kind"] == INTERNAL and s["spanId"] ==
-                         inner.get("parentSpanId"), "the wrapper's span")
-        self.assertEqual(outer["parentSpanId"], GIVEN_SPAN)
-        self.assertEqual(outer["traceId"], GIVEN_TRACE)
-        self.assertNotIn("process.exit.code", outer.attrs)
-        self.assertNotIn("code", outer.get("status", {}))
-        self.assertEqual(outer.attrs["process.pid"], inner.attrs["process.pid"])
+        same_pid = [s for s in self.col.spans() if s["kind"] == INTERNAL and
+                    s.attrs.get("process.pid") == inner.attrs["process.pid"]]
+        self.assertEqual(len(same_pid), 1, same_pid)
+        self.assertEqual(inner["parentSpanId"], GIVEN_SPAN)
+        self.assertEqual(inner["traceId"], GIVEN_TRACE)
         self.assertEqual(inner["status"].get("code"), 2)
+
+    def test_command_killed_under_spanshim_run(self):
+        # SIGKILL leaves the shim in CMD no moment to send its span: the
+        # launcher sends it, with the id CMD was told and CMD's resource.
+        r = self.spanshim_run(["sh", "-c", "kill -KILL $$"], TRACEPARENT=GIVEN)
+        self.assertEqual(r.returncode, 128 + 9, r.stderr)
+        sh = self.wait(lambda s: s["kind"] == INTERNAL and s["name"] == "sh" and
+                       s["traceId"] == GIVEN_TRACE)[0]
+        self.assertEqual(sh["parentSpanId"], GIVEN_SPAN)
+        self.assertEqual(sh.attrs.get("error.type"), "SIGKILL")
+        self.assertEqual(sh.attrs.get("process.exit.code"), 137)
+        self.assertEqual(sh["status"].get("code"), 2)
+        self.assertEqual(sh.service, "ci")
+        self.assertEqual(sh.res["process.pid"], sh.attrs["process.pid"])
+        self.assertLessEqual(int(sh["startTimeUnixNano"]), int(sh["endTimeUnixNano"]))
+        # A command that exits is left to send its own: one span, its own.
+        r = self.spanshim_run(["sh", "-c", "exit 4"], TRACEPARENT=GIVEN)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        mine = self.wait(lambda s: s["kind"] == INTERNAL and
+                         s.attrs.get("process.exit.code") == 4)[0]
+        self.col.fence()
+        self.assertEqual(len([s for s in self.col.spans() if s["spanId"] == mine["spanId"]]), 1)
+        self.assertEqual(mine["parentSpanId"], GIVEN_SPAN)
+
+    def test_children_killed_while_serving(self):
+        # A traced server's children that a signal ends: each one's process
+        # span comes from the server that reaped it, the child of the
+        # request's SERVER span, with the signal; after an exec, once.
+        out = os.path.join(self.col.dir, "at-start")
+        app, port = start_app(self.col, "spawner.py", [out], service="spawner")
+        got = {}
+        for way in ("kill", "killexec", "systemkill"):
+            with urllib.request.urlopen("http://127.0.0.1:%d/%s" % (port, way),
+                                        timeout=30) as resp:
+                got[way] = resp.read().strip()
+        self.assertEqual(got, {"kill": b"-15", "killexec": b"-9", "systemkill": b"9"})
+        app.terminate()
+        self.assertEqual(app.wait(timeout=10), 0)
+        servers = {}
+        for way in got:
+            servers[way] = self.wait(lambda s: s.service == "spawner" and s["kind"] == SERVER
+                                     and s.attrs.get("url.path") == "/" + way)[0]
+        killed = {}
+        for way, sig in (("kill", "SIGTERM"), ("killexec", "SIGKILL"), ("systemkill", "SIGKILL")):
+            killed[way] = self.wait(lambda s: s["kind"] == INTERNAL and
+                                    s.get("parentSpanId") == servers[way]["spanId"])[0]
+            k = killed[way]
+            self.assert_child(k, servers[way])
+            self.assertEqual(k["name"], "sh")
+            self.assertEqual(k.attrs.get("error.type"), sig, way)
+            self.assertEqual(k.attrs.get("process.exit.code"), 128 + (15 if sig == "SIGTERM" else 9))
+            self.assertEqual(k["status"].get("code"), 2)
+            self.assertEqual(k.service, "spawner")  # sent by the server, in its batch
+        self.assertIn("process.pid", killed["kill"].attrs)
+        self.assertNotIn("process.pid", killed["systemkill"].attrs)  # system never says it
+        self.col.fence()
+        # Exactly one span for each killed process: the exec'd shell did not
+        # send one of its own, and the first shell sent nothing at its exec.
+        for way, k in killed.items():
+            same = [s for s in self.col.spans() if s["spanId"] == k["spanId"] or
+                    (s["kind"] == INTERNAL and s.get("parentSpanId") == servers[way]["spanId"])]
+            self.assertEqual(len(same), 1, (way, [(s["name"], s.attrs) for s in same]))
 
     def test_every_way_to_start_a_program_while_serving(self):
         out = os.path.join(self.col.dir, "at-start")

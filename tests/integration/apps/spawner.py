@@ -6,6 +6,9 @@ GET /WAY?PORT runs curl against the backend on 127.0.0.1:PORT (path
 through ctypes), spawn (os.posix_spawn: libc's posix_spawn), subprocess
 (Python's fork/vfork and exec). GET /env runs `sh -c 'echo ...'` and
 answers the TRACEPARENT and TRACESTATE the shell got, "-" for unset.
+GET /kill runs a shell that SIGTERMs itself (subprocess), /killexec one
+that execs a shell that SIGKILLs itself, /systemkill one that SIGKILLs
+itself through system(): each answers the status it got.
 At start, before serving, it runs the same shell and writes what it got
 to OUT (argv[2]).
 
@@ -45,6 +48,12 @@ class Handler(BaseHTTPRequestHandler):
             body = b"%d\n" % os.waitpid(pid, 0)[1]
         elif way == "subprocess":
             body = b"%d\n" % subprocess.run(curl).returncode
+        elif way == "kill":
+            body = b"%d\n" % subprocess.run(["sh", "-c", "kill -TERM $$"]).returncode
+        elif way == "killexec":
+            body = b"%d\n" % subprocess.run(["sh", "-c", "exec sh -c 'kill -KILL $$'"]).returncode
+        elif way == "systemkill":
+            body = b"%d\n" % os.system("kill -KILL $$")
         else:
             self.send_error(404)
             return
