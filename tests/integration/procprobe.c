@@ -10,6 +10,9 @@
  * execle, posix_spawn, posix_spawnp, system, popen), each made to fail and
  * to succeed, its return value and errno checked against what glibc gives;
  * exit 0 if all are as they should be (else the first wrong one is said).
+ * Then the calls that reap (wait, waitpid, wait3, wait4, waitid): with no
+ * child, with a child still running (WNOHANG), one that exits, one killed
+ * by SIGKILL, WNOWAIT then the reap, a NULL status.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,6 +26,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +103,68 @@ static int find_foreign_socket(void)
         }                                                                          \
     } while (0)
 
+/* A child that exits with code, or (code < 0) waits to be killed. */
+static pid_t child(int code)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        if (code < 0)
+            for (;;)
+                pause();
+        _exit(code);
+    }
+    return pid;
+}
+
+static int waits(void)
+{
+    struct rusage ru;
+    siginfo_t si;
+    pid_t pid;
+    int st;
+
+    errno = 0;
+    CHECK(wait(&st) == -1 && errno == ECHILD, "wait without a child");
+    errno = 0;
+    CHECK(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "waitpid without a child");
+    errno = 0;
+    CHECK(wait3(&st, WNOHANG, &ru) == -1 && errno == ECHILD, "wait3 without a child");
+    errno = 0;
+    CHECK(wait4(-1, &st, 0, NULL) == -1 && errno == ECHILD, "wait4 without a child");
+    errno = 0;
+    CHECK(waitid(P_ALL, 0, &si, WEXITED) == -1 && errno == ECHILD, "waitid without a child");
+    errno = 0;
+    CHECK(waitpid(-1, &st, 12345678) == -1 && errno == EINVAL, "waitpid with bad options");
+    pid = child(-1);
+    CHECK(waitpid(pid, &st, WNOHANG) == 0, "waitpid WNOHANG of a running child");
+    memset(&si, 0, sizeof(si));
+    CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0,
+          "waitid WNOHANG of a running child");
+    CHECK(kill(pid, SIGKILL) == 0, "kill");
+    CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0 && si.si_pid == pid &&
+          si.si_code == CLD_KILLED && si.si_status == SIGKILL, "waitid WNOWAIT");
+    CHECK(wait4(pid, &st, 0, &ru) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+          "wait4 of a killed child");
+    pid = child(7);
+    CHECK(wait(&st) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 7, "wait's status");
+    pid = child(0);
+    CHECK(waitpid(pid, NULL, 0) == pid, "waitpid with no status");
+    pid = child(3);
+    CHECK(wait3(&st, 0, NULL) == pid && WEXITSTATUS(st) == 3, "wait3's status");
+    pid = child(-1);
+    kill(pid, SIGTERM);
+    memset(&si, 0, sizeof(si));
+    CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED) == 0 && si.si_pid == pid &&
+          si.si_code == CLD_KILLED && si.si_status == SIGTERM, "waitid of a killed child");
+    pid = child(9);
+    CHECK(waitid(P_ALL, 0, NULL, WEXITED) == 0, "waitid with no siginfo");
+    errno = 0;
+    CHECK(waitpid(pid, &st, 0) == -1 && errno == ECHILD, "reaped once");
+    puts("starts ok");
+    return 0;
+}
+
 static int starts(void)
 {
     char *av[] = {"true", NULL}, line[16];
@@ -129,8 +196,7 @@ static int starts(void)
     CHECK(f != NULL && fgets(line, sizeof(line), f) != NULL && strcmp(line, "started\n") == 0,
           "popen's output");
     CHECK(pclose(f) == 0, "pclose");
-    puts("starts ok");
-    return 0;
+    return waits();
 }
 
 int main(int argc, char **argv)
