@@ -1,7 +1,7 @@
 /*
  * hk_proc.c - hooks where a process image ends or starts another: exec,
- * _exit, posix_spawn, system and popen, and the wait calls that reap what
- * it started. Before an image ends its process span ends (or, at an exec,
+ * _exit, posix_spawn, system and popen, and the wait calls (and pclose)
+ * that reap what it started. Before an image ends its process span ends (or, at an exec,
  * is handed on), open spans end (ss_inflight.h) and buffered ones are
  * shipped, since neither exec nor _exit runs atexit handlers; an exec that
  * fails opens them again. A wait that reaps a child tells preload/ss_proc.h
@@ -257,11 +257,21 @@ HK_EXPORT FILE *popen(const char *command, const char *type)
     FILE *r;
     int err;
 
-    ss_proc_environ_swap(&e, SS_PROC_UNREAPED);
+    ss_proc_environ_swap(&e, SS_PROC_SPAWN);
     r = ss_real_popen(command, type);
     err = errno;
     ss_proc_environ_restore(&e);
+    ss_proc_popened(&e, r);
     errno = err;
+    return r;
+}
+
+/* pclose reaps popen's shell (glibc's own waitpid, which no hook sees). */
+HK_EXPORT int pclose(FILE *f)
+{
+    int r = ss_real_pclose(f);
+
+    ss_proc_pclosed(f, r);
     return r;
 }
 

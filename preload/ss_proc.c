@@ -425,6 +425,48 @@ void ss_proc_spawned(ss_proc_env_t *e, int r, pid_t pid)
     errno = err;
 }
 
+/* The table's key of popen's stream f: its address as the pid, minus this
+ * process's pid as the parent (never a real one: only this process, which
+ * has the stream, finds it). */
+static void ss_proc_stream_key(FILE *f, int32_t *pid, int32_t *ppid)
+{
+    uintptr_t a = (uintptr_t)f;
+
+    *pid = (int32_t)(uint32_t)(a ^ (a >> 32)) | 1;
+    *ppid = -(int32_t)getpid();
+}
+
+void ss_proc_popened(ss_proc_env_t *e, FILE *f)
+{
+    int err = errno;
+
+    if (e->assigned && f && ss_proc_reap) {
+        ss_proc_stream_key(f, &e->reap.pid, &e->reap.ppid);
+        if (ss_reap_put(ss_proc_reap, &e->reap) == SS_REAP_KEPT_EVICTING)
+            SS_COUNT(children_evicted);
+    }
+    e->assigned = 0;
+    errno = err;
+}
+
+void ss_proc_pclosed(FILE *f, int status)
+{
+    ss_reap_entry_t r;
+    int32_t pid, ppid;
+    int err = errno;
+
+    if (ss_proc_reap == NULL || f == NULL || ss_in_vfork_child())
+        return;
+    ss_proc_stream_key(f, &pid, &ppid);
+    if (ss_reap_take(ss_proc_reap, pid, ppid, &r) && status != -1 && WIFSIGNALED(status) &&
+        __atomic_load_n(&ss_ready, __ATOMIC_ACQUIRE) && !ss_busy) {
+        ss_busy++;
+        ss_proc_send_killed(&r, 0, WTERMSIG(status));
+        ss_busy--;
+    }
+    errno = err;
+}
+
 void ss_proc_system_done(ss_proc_env_t *e, int status)
 {
     int err = errno;

@@ -37,15 +37,17 @@
  * and command of the program the parent started (after an exec chain, the
  * first image's: the parent never learns the last one's). It goes in the
  * parent's batch, under the parent's resource. A child that exits is
- * forgotten (it sent its own). Not sent: a child whose parent never waits
- * or ignores SIGCHLD (the kernel reaps it), a popen child (pclose is not
- * hooked), a child evicted from a full table (counted).
+ * forgotten (it sent its own). popen's shell is kept under its stream and
+ * reported by pclose. Not sent: a child whose parent never waits or
+ * ignores SIGCHLD (the kernel reaps it), a popen child reaped by another
+ * wait than its pclose, a child evicted from a full table (counted).
  */
 #ifndef SS_PROC_H
 #define SS_PROC_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "ss_envctx.h"
@@ -79,8 +81,9 @@ void ss_proc_init(int argc, char **argv, char **envp);
 const ss_ctx_t *ss_proc_parent(const char **ts, uint16_t *ts_len);
 
 /* How a child is started: by exec in this process (after fork or vfork,
- * or this image replacing itself), by a spawn whose pid comes back, or by
- * popen, which keeps it. */
+ * or this image replacing itself), by a spawn (posix_spawn, system, popen)
+ * that this process reaps, or where nobody here will learn how it ended
+ * (no span id is chosen for it). */
 enum { SS_PROC_EXEC = 0, SS_PROC_SPAWN, SS_PROC_UNREAPED };
 
 /* The environment to start a child with instead of envp: envp itself when
@@ -98,6 +101,11 @@ void ss_proc_env_done(ss_proc_env_t *e);
 void ss_proc_spawned(ss_proc_env_t *e, int r, pid_t pid);
 /* system's shell was reaped with status: if a signal ended it, its span. */
 void ss_proc_system_done(ss_proc_env_t *e, int status);
+/* popen returned f (NULL: it failed): its shell is kept under f, whose
+ * pid is glibc's secret; pclose(f) returned status: if a signal ended the
+ * shell, its span. */
+void ss_proc_popened(ss_proc_env_t *e, FILE *f);
+void ss_proc_pclosed(FILE *f, int status);
 
 /* A wait call reaped child pid with status (wait's form; WIFSTOPPED and
  * WIFCONTINUED are no end): its span, if a signal ended it and it was

@@ -221,11 +221,12 @@ class Exec(unittest.TestCase):
         out = os.path.join(self.col.dir, "at-start")
         app, port = start_app(self.col, "spawner.py", [out], service="spawner")
         got = {}
-        for way in ("kill", "killexec", "systemkill"):
+        for way in ("kill", "killexec", "systemkill", "popenkill"):
             with urllib.request.urlopen("http://127.0.0.1:%d/%s" % (port, way),
                                         timeout=30) as resp:
                 got[way] = resp.read().strip()
-        self.assertEqual(got, {"kill": b"-15", "killexec": b"-9", "systemkill": b"9"})
+        self.assertEqual(got, {"kill": b"-15", "killexec": b"-9", "systemkill": b"9",
+                               "popenkill": b"15"})
         app.terminate()
         self.assertEqual(app.wait(timeout=10), 0)
         servers = {}
@@ -233,7 +234,8 @@ class Exec(unittest.TestCase):
             servers[way] = self.wait(lambda s: s.service == "spawner" and s["kind"] == SERVER
                                      and s.attrs.get("url.path") == "/" + way)[0]
         killed = {}
-        for way, sig in (("kill", "SIGTERM"), ("killexec", "SIGKILL"), ("systemkill", "SIGKILL")):
+        for way, sig in (("kill", "SIGTERM"), ("killexec", "SIGKILL"), ("systemkill", "SIGKILL"),
+                         ("popenkill", "SIGTERM")):
             killed[way] = self.wait(lambda s: s["kind"] == INTERNAL and
                                     s.get("parentSpanId") == servers[way]["spanId"])[0]
             k = killed[way]
@@ -245,6 +247,7 @@ class Exec(unittest.TestCase):
             self.assertEqual(k.service, "spawner")  # sent by the server, in its batch
         self.assertIn("process.pid", killed["kill"].attrs)
         self.assertNotIn("process.pid", killed["systemkill"].attrs)  # system never says it
+        self.assertNotIn("process.pid", killed["popenkill"].attrs)
         self.col.fence()
         # Exactly one span for each killed process: the exec'd shell did not
         # send one of its own, and the first shell sent nothing at its exec.

@@ -499,6 +499,19 @@ static void test_killed_child_sent_by_its_parent(void **state)
     assert_string_equal(sent_error, "SIGTERM");
     assert_int_equal(sent_exit, 128 + SIGTERM);
     assert_int_equal(sent_pid, 0); /* left out: never told */
+    /* popen's shell, reaped by pclose: kept under its stream. */
+    slot = serve("");
+    assert_int_equal(ss_proc_environ_swap(&e, SS_PROC_SPAWN), 1);
+    ss_proc_environ_restore(&e);
+    unserve(slot);
+    ss_proc_popened(&e, (FILE *)&e);
+    ss_proc_pclosed((FILE *)&slot, SIGKILL); /* another stream */
+    assert_int_equal(sent, before + 2);
+    ss_proc_pclosed((FILE *)&e, SIGKILL);
+    assert_int_equal(sent, before + 3);
+    assert_string_equal(sent_error, "SIGKILL");
+    ss_proc_pclosed((FILE *)&e, SIGKILL); /* once */
+    assert_int_equal(sent, before + 3);
 }
 
 /* An image given an id meant for it (its parent's pid) takes it, with the

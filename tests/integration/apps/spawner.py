@@ -8,7 +8,8 @@ through ctypes), spawn (os.posix_spawn: libc's posix_spawn), subprocess
 answers the TRACEPARENT and TRACESTATE the shell got, "-" for unset.
 GET /kill runs a shell that SIGTERMs itself (subprocess), /killexec one
 that execs a shell that SIGKILLs itself, /systemkill one that SIGKILLs
-itself through system(): each answers the status it got.
+itself through system(), /popenkill one through popen() (pclose reaps
+it): each answers the status it got.
 At start, before serving, it runs the same shell and writes what it got
 to OUT (argv[2]).
 
@@ -54,6 +55,9 @@ class Handler(BaseHTTPRequestHandler):
             body = b"%d\n" % subprocess.run(["sh", "-c", "exec sh -c 'kill -KILL $$'"]).returncode
         elif way == "systemkill":
             body = b"%d\n" % os.system("kill -KILL $$")
+        elif way == "popenkill":
+            f = libc.popen(b"kill -TERM $$", b"r")
+            body = b"%d\n" % libc.pclose(f)
         else:
             self.send_error(404)
             return
