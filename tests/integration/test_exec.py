@@ -40,13 +40,21 @@ printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$body"
 """
 
 
+# A script that answers, then is killed before it can end its span.
+DIE_SCRIPT = """#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\ndying\\n'
+kill -KILL $$
+"""
+
+
 def cgi_bin(d):
     os.makedirs(os.path.join(d, "cgi-bin"))
     os.chmod(os.path.join(d, "cgi-bin"), 0o755)
-    path = os.path.join(d, "cgi-bin", "call.sh")
-    with open(path, "w") as f:
-        f.write(CGI_SCRIPT)
-    os.chmod(path, 0o755)
+    for name, text in (("call.sh", CGI_SCRIPT), ("die.sh", DIE_SCRIPT)):
+        path = os.path.join(d, "cgi-bin", name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
 
 
 class Exec(unittest.TestCase):
@@ -115,6 +123,33 @@ class Exec(unittest.TestCase):
         # The script's span covers curl's.
         self.assertLessEqual(int(script["startTimeUnixNano"]), int(curl["startTimeUnixNano"]))
         self.assertLessEqual(int(curl["endTimeUnixNano"]), int(script["endTimeUnixNano"]))
+
+    def test_apache_cgi_script_killed(self):
+        # mod_cgi reaps the script it started (waitpid): the script's span,
+        # which SIGKILL kept it from sending, comes from the apache child,
+        # the child of the SERVER span.
+        p, port = start_apache(self.col, CGI_CONF, cgi_bin)
+        try:
+            r = self.col.run(["curl", "-sS", "http://127.0.0.1:%d/cgi-bin/die.sh" % port],
+                             service="client")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, b"dying\n")
+            apache = self.wait(lambda s: s.service == "apache2" and s["kind"] == SERVER)[0]
+            script = self.wait(lambda s: s["kind"] == INTERNAL and
+                               s.get("parentSpanId") == apache["spanId"])[0]
+        finally:
+            stop_apache(p)
+        self.assert_child(script, apache)
+        self.assertEqual(script["name"], "die.sh")
+        # argv[0] as apache gave it to exec (the script's own span would
+        # have said its interpreter's, which the kernel put there).
+        self.assertTrue(script.attrs.get("process.command").endswith("/cgi-bin/die.sh"))
+        self.assertEqual(script.attrs.get("error.type"), "SIGKILL")
+        self.assertEqual(script.attrs.get("process.exit.code"), 137)
+        self.assertEqual(script["status"].get("code"), 2)
+        self.assertEqual(script.service, "apache2")
+        self.col.fence()
+        self.assertEqual(len([s for s in self.col.spans() if s["spanId"] == script["spanId"]]), 1)
 
     def test_fcgiwrap_cgi_script(self):
         # fcgiwrap starts the script with execl (which glibc runs on its
