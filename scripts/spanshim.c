@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -62,6 +63,7 @@
 #include "../exporter/ex_otlp.h"
 #include "../exporter/ex_sockpath.h"
 #include "../preload/ss_envctx.h"
+#include "../preload/ss_sample.h"
 #include "spanshim.h"
 
 static volatile sig_atomic_t sr_child = -1;
@@ -278,7 +280,31 @@ static uint64_t sr_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* A valid TRACEPARENT: CMD's span id is chosen now (SPANSHIM_PROC_SPAN). */
+/* Whether CMD's shim will continue a TRACEPARENT and send its span, as
+ * its configuration says (preload/ss_config.c reads the same variables):
+ * not with OTEL_SDK_DISABLED=true, nor with OTEL_PROPAGATORS lacking
+ * tracecontext, nor when its sampler drops the trace. */
+static int sr_proc_traced(const ss_ctx_t *parent)
+{
+    const char *v = getenv("OTEL_SDK_DISABLED");
+    char buf[256], *tok, *save = NULL;
+    ss_sampler_t sampler;
+    int tc = 1;
+
+    if (v && strcasecmp(v, "true") == 0)
+        return 0;
+    if ((v = getenv("OTEL_PROPAGATORS")) != NULL && *v) {
+        snprintf(buf, sizeof(buf), "%s", v);
+        tc = 0;
+        for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+            tc |= strcasecmp(tok, "tracecontext") == 0;
+    }
+    ss_sampler_parse(&sampler, getenv("OTEL_TRACES_SAMPLER"), getenv("OTEL_TRACES_SAMPLER_ARG"));
+    return tc && ss_sample(&sampler, parent->trace_id, 1, parent->flags & SS_FLAG_SAMPLED);
+}
+
+/* A valid TRACEPARENT that CMD will continue: CMD's span id is chosen now
+ * (SPANSHIM_PROC_SPAN). */
 static void sr_proc_assign(sr_proc_t *p)
 {
     const char *tp = getenv("TRACEPARENT"), *ts = getenv("TRACESTATE");
@@ -286,7 +312,7 @@ static void sr_proc_assign(sr_proc_t *p)
 
     memset(p, 0, sizeof(*p));
     if (tp == NULL || !ss_tp_parse(tp, strnlen(tp, SS_TP_LEN + 1), &p->parent) ||
-        getrandom(p->span_id, 8, 0) != 8)
+        !sr_proc_traced(&p->parent) || getrandom(p->span_id, 8, 0) != 8)
         return;
     if (memcmp(p->span_id, "\0\0\0\0\0\0\0\0", 8) == 0)
         p->span_id[7] = 1;
@@ -306,8 +332,7 @@ static void sr_proc_assign(sr_proc_t *p)
 }
 
 /* CMD (pid) was ended by signal sig: its process span, to the collector
- * on sock. Sent only if its parent was sampled (the parent-based rule the
- * shim follows by default). */
+ * on sock. */
 static void sr_proc_killed(const sr_proc_t *p, const char *sock, pid_t pid, int sig,
                            const char *cmd, const char *service)
 {
@@ -321,7 +346,7 @@ static void sr_proc_killed(const sr_proc_t *p, const char *sock, pid_t pid, int 
     size_t n, res_len, env;
     int fd;
 
-    if (!p->on || !(p->parent.flags & SS_FLAG_SAMPLED) || strlen(sock) >= sizeof(sa.sun_path) ||
+    if (!p->on || strlen(sock) >= sizeof(sa.sun_path) ||
         (s = calloc(1, sizeof(*s))) == NULL)
         return;
     s->kind = SS_KIND_INTERNAL;

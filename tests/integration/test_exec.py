@@ -249,6 +249,16 @@ class Exec(unittest.TestCase):
         self.assertEqual(len([s for s in self.col.spans() if s["spanId"] == mine["spanId"]]), 1)
         self.assertEqual(mine["parentSpanId"], GIVEN_SPAN)
 
+    def test_killed_command_not_traced_sends_nothing(self):
+        # A CMD whose shim would not have sent its span (its sampler drops
+        # the trace, or the SDK is off) gets none from the launcher either.
+        for extra in ({"OTEL_TRACES_SAMPLER": "always_off"}, {"OTEL_SDK_DISABLED": "true"},
+                      {"OTEL_PROPAGATORS": "baggage"}):
+            r = self.spanshim_run(["sh", "-c", "kill -KILL $$"], TRACEPARENT=GIVEN, **extra)
+            self.assertEqual(r.returncode, 128 + 9, r.stderr)
+        self.col.fence()
+        self.assertEqual([s for s in self.col.spans() if s["traceId"] == GIVEN_TRACE], [])
+
     def test_children_killed_while_serving(self):
         # A traced server's children that a signal ends: each one's process
         # span comes from the server that reaped it, the child of the
