@@ -266,12 +266,12 @@ class Exec(unittest.TestCase):
         out = os.path.join(self.col.dir, "at-start")
         app, port = start_app(self.col, "spawner.py", [out], service="spawner")
         got = {}
-        for way in ("kill", "killexec", "systemkill", "popenkill"):
+        for way in ("kill", "killexec", "systemkill", "popenkill", "spawnkill"):
             with urllib.request.urlopen("http://127.0.0.1:%d/%s" % (port, way),
                                         timeout=30) as resp:
                 got[way] = resp.read().strip()
         self.assertEqual(got, {"kill": b"-15", "killexec": b"-9", "systemkill": b"9",
-                               "popenkill": b"15"})
+                               "popenkill": b"15", "spawnkill": b"9"})
         app.terminate()
         self.assertEqual(app.wait(timeout=10), 0)
         servers = {}
@@ -280,7 +280,7 @@ class Exec(unittest.TestCase):
                                      and s.attrs.get("url.path") == "/" + way)[0]
         killed = {}
         for way, sig in (("kill", "SIGTERM"), ("killexec", "SIGKILL"), ("systemkill", "SIGKILL"),
-                         ("popenkill", "SIGTERM")):
+                         ("popenkill", "SIGTERM"), ("spawnkill", "SIGKILL")):
             killed[way] = self.wait(lambda s: s["kind"] == INTERNAL and
                                     s.get("parentSpanId") == servers[way]["spanId"])[0]
             k = killed[way]
@@ -291,6 +291,7 @@ class Exec(unittest.TestCase):
             self.assertEqual(k["status"].get("code"), 2)
             self.assertEqual(k.service, "spawner")  # sent by the server, in its batch
         self.assertIn("process.pid", killed["kill"].attrs)
+        self.assertIn("process.pid", killed["spawnkill"].attrs)
         self.assertNotIn("process.pid", killed["systemkill"].attrs)  # system never says it
         self.assertNotIn("process.pid", killed["popenkill"].attrs)
         self.col.fence()

@@ -9,7 +9,7 @@ answers the TRACEPARENT and TRACESTATE the shell got, "-" for unset.
 GET /kill runs a shell that SIGTERMs itself (subprocess), /killexec one
 that execs a shell that SIGKILLs itself, /systemkill one that SIGKILLs
 itself through system(), /popenkill one through popen() (pclose reaps
-it): each answers the status it got.
+it), /spawnkill one through posix_spawn: each answers the status it got.
 At start, before serving, it runs the same shell and writes what it got
 to OUT (argv[2]).
 
@@ -55,6 +55,9 @@ class Handler(BaseHTTPRequestHandler):
             body = b"%d\n" % subprocess.run(["sh", "-c", "exec sh -c 'kill -KILL $$'"]).returncode
         elif way == "systemkill":
             body = b"%d\n" % os.system("kill -KILL $$")
+        elif way == "spawnkill":
+            pid = os.posix_spawn("/bin/sh", ["sh", "-c", "kill -KILL $$"], os.environ)
+            body = b"%d\n" % os.waitpid(pid, 0)[1]
         elif way == "popenkill":
             f = libc.popen(b"kill -TERM $$", b"r")
             body = b"%d\n" % libc.pclose(f)
