@@ -353,7 +353,6 @@ static void ss_proc_send_killed(const ss_reap_entry_t *r, int32_t pid, int sig)
     static ss_span_t rec;
     static int rec_taken;
     ss_span_t *s = &rec;
-    char num[16];
     const char *name;
 
     if (!r->sampled)
@@ -377,12 +376,10 @@ static void ss_proc_send_killed(const ss_reap_entry_t *r, int32_t pid, int sig)
     s->proc.exited = 1;
     s->proc.exit_code = 128 + sig;
     name = sigabbrev_np(sig);
-    if (name) {
+    if (name)
         snprintf(s->error_type, sizeof(s->error_type), "SIG%s", name);
-    } else {
-        snprintf(num, sizeof(num), "%d", sig);
-        snprintf(s->error_type, sizeof(s->error_type), "signal %s", num);
-    }
+    else /* a real-time signal */
+        snprintf(s->error_type, sizeof(s->error_type), "signal %d", sig);
     SS_COUNT(spans_recorded);
     SS_COUNT(children_killed);
     ex_batch_add(s);
