@@ -12,7 +12,13 @@ serves: each curl is the request's grandchild through its process span;
 a TRACEPARENT it inherited is replaced, never doubled; and what it starts
 before serving, or anything started by a process given no context, gets
 no TRACEPARENT. fcgiwrap (behind nginx) starts its CGI script with execl:
-the script is told fcgiwrap's SERVER span."""
+the script is told fcgiwrap's SERVER span. A process is one span across
+exec. A child a signal ends (SIGKILL, SIGTERM: no moment for its shim to
+send its span) gets that span, ERROR with the signal's name and 128 + its
+number, once, from the process that reaps it: apache2's mod_cgi, the
+Python service (subprocess, an exec chain, system, popen, posix_spawn),
+`spanshim run` for its command; none when the command's own shim would
+have sent none."""
 import os
 import subprocess
 import unittest

@@ -2,7 +2,8 @@
 exec, vfork then exec, posix_spawn, daemon(), a program that closes every fd
 and carries on, one that dup2()s over the shim's own socket, and a shell
 pipeline. The hooked ways to start a program (execl, execlp, execle,
-posix_spawn, posix_spawnp, system, popen) return exactly what glibc does,
+posix_spawn, posix_spawnp, system, popen) and the calls that reap (wait,
+waitpid, wait3, wait4, waitid) return exactly what glibc does,
 errno too, failing and succeeding, with and without the shim, built with
 and without -D_FORTIFY_SOURCE=2 -O2. Each behaves as without the shim, and each request's span comes
 from the process that made it, with the right process.pid."""
