@@ -371,11 +371,11 @@ int col_options_parse(int argc, char **argv)
         case COL_OPT_UI:
             col_opt.ui_listen = optarg;
             break;
-        case COL_OPT_UI_TRACES:
-        case COL_OPT_UI_SPANS:
         case COL_OPT_FWD_IN_FLIGHT:
             fwd_in_flight = 1;
             break;
+        case COL_OPT_UI_TRACES:
+        case COL_OPT_UI_SPANS:
         case COL_OPT_UI_MB:
             if (!col_ui_option(c, optarg))
                 return 2;
