@@ -6,6 +6,7 @@
  * JSON whatever a sender wrote.
  */
 #include "col_json.h"
+#include "col_jout.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -72,16 +73,21 @@ void col_buf_printf(col_buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+const char col_jo_pairs[200] = "00010203040506070809101112131415161718192021222324"
+                               "25262728293031323334353637383940414243444546474849"
+                               "50515253545556575859606162636465666768697071727374"
+                               "75767778798081828384858687888990919293949596979899";
+
+#define COL_H16(x) #x "0" #x "1" #x "2" #x "3" #x "4" #x "5" #x "6" #x "7" \
+                   #x "8" #x "9" #x "a" #x "b" #x "c" #x "d" #x "e" #x "f"
+const char col_jo_hex2[512] = COL_H16(0) COL_H16(1) COL_H16(2) COL_H16(3) COL_H16(4) COL_H16(5)
+    COL_H16(6) COL_H16(7) COL_H16(8) COL_H16(9) COL_H16(a) COL_H16(b) COL_H16(c) COL_H16(d)
+    COL_H16(e) COL_H16(f);
+#undef COL_H16
+
 void col_hex(const uint8_t *p, size_t n, char *out)
 {
-    static const char d[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
-    out[2 * n] = '\0';
+    col_jo_hex(out, p, n)[0] = '\0';
 }
 
 size_t col_utf8_len(const unsigned char *s)
@@ -115,36 +121,19 @@ size_t col_utf8_len(const unsigned char *s)
 }
 
 /* Decimal digits of v, without printf (the hot path writes many: two
- * 19-digit timestamps a span), two digits a division. */
+ * 19-digit timestamps a span), two digits a step (col_jout.h). */
 void col_buf_u64(col_buf_t *b, uint64_t v)
 {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-                                "25262728293031323334353637383940414243444546474849"
-                                "50515253545556575859606162636465666768697071727374"
-                                "75767778798081828384858687888990919293949596979899";
-    char d[20];
-    int i = 20;
+    char *o = col_buf_room(b, 20);
 
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-
-        v /= 100;
-        d[--i] = pairs[2 * r + 1];
-        d[--i] = pairs[2 * r];
-    }
-    if (v >= 10) {
-        d[--i] = pairs[2 * v + 1];
-        d[--i] = pairs[2 * v];
-    } else {
-        d[--i] = (char)('0' + v);
-    }
-    col_buf_put(b, d + i, (size_t)(20 - i));
+    if (o)
+        col_buf_done(b, col_jo_u64(o, v));
 }
 
 /* Bytes that go into a JSON string as they are: printable ASCII but the
  * quote and the backslash. NUL is not one of them, so a run stops at the
  * string's end too. */
-static const uint8_t col_json_plain[256] = {
+const uint8_t col_json_plain[256] = {
     [' ' ... '!'] = 1, ['#' ... '['] = 1, [']' ... 0x7f] = 1, /* '"' and '\\' not */
 };
 
@@ -160,7 +149,67 @@ static size_t col_utf8_len_n(const unsigned char *s, size_t avail)
     return col_utf8_len(t);
 }
 
-void col_json_strn(col_buf_t *b, const char *s, size_t n)
+char *col_jo_strn_any(char *o, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s, *start = u, *end = u + n;
+    size_t l;
+
+    *o++ = '"';
+    for (;;) {
+        uint64_t w;
+        unsigned char c;
+
+        while ((size_t)(end - u) >= 8) { /* plain ASCII, as most is: a word at a time */
+            memcpy(&w, u, 8);
+            if (!col_word_plain(w))
+                break;
+            memcpy(o, &w, 8);
+            o += 8;
+            u += 8;
+        }
+        if (u < end && end - start >= 8 && end - u < 8) {
+            /* the last bytes: the word ending there, if all of it is plain
+             * (then what came before it in it went out as it is, last) */
+            memcpy(&w, end - 8, 8);
+            if (col_word_plain(w)) {
+                memcpy(o - (8 - (end - u)), &w, 8);
+                o += end - u;
+                break;
+            }
+        }
+        while (u < end && col_json_plain[*u])
+            *o++ = (char)*u++;
+        if (u == end)
+            break;
+        c = *u;
+        if (c == '\0')
+            break; /* as a C string: it ends at a NUL */
+        if (c == '"' || c == '\\') {
+            o[0] = '\\';
+            o[1] = (char)c;
+            o += 2;
+            u++;
+        } else if (c < 0x20) {
+            o = COL_JO_LIT(o, "\\u00");
+            o = col_jo_hex(o, &c, 1);
+            u++;
+        } else if ((l = col_utf8_len_n(u, (size_t)(end - u))) == 0) {
+            o = COL_JO_LIT(o, "\\ufffd");
+            u++;
+        } else {
+            o = col_jo_bytes(o, u, l);
+            u += l;
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* Past this, a string is written piece by piece, each checked, so that its
+ * room is what it takes, not six times its length made up front. */
+#define COL_STRN_AT_ONCE 4096
+
+static void col_json_strn_long(col_buf_t *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s, *end = u + n;
     size_t l;
@@ -169,10 +218,11 @@ void col_json_strn(col_buf_t *b, const char *s, size_t n)
     while (u < end) {
         const unsigned char *run = u;
         unsigned char c;
+        char esc[6];
 
         while (run < end && col_json_plain[*run])
             run++;
-        if (run > u) { /* plain ASCII, as most is: one copy */
+        if (run > u) {
             col_buf_put(b, (const char *)u, (size_t)(run - u));
             u = run;
             if (u == end)
@@ -180,14 +230,16 @@ void col_json_strn(col_buf_t *b, const char *s, size_t n)
         }
         c = *u;
         if (c == '\0')
-            break; /* as a C string: it ends at a NUL */
+            break;
         if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-
+            esc[0] = '\\';
+            esc[1] = (char)c;
             col_buf_put(b, esc, 2);
             u++;
         } else if (c < 0x20) {
-            col_buf_printf(b, "\\u%04x", c);
+            memcpy(esc, "\\u00", 4);
+            col_jo_hex(esc + 4, &c, 1);
+            col_buf_put(b, esc, 6);
             u++;
         } else if ((l = col_utf8_len_n(u, (size_t)(end - u))) == 0) {
             col_buf_puts(b, "\\ufffd");
@@ -198,6 +250,18 @@ void col_json_strn(col_buf_t *b, const char *s, size_t n)
         }
     }
     col_buf_put(b, "\"", 1);
+}
+
+void col_json_strn(col_buf_t *b, const char *s, size_t n)
+{
+    char *o;
+
+    if (n > COL_STRN_AT_ONCE) {
+        col_json_strn_long(b, s, n);
+        return;
+    }
+    if ((o = col_buf_room(b, 6 * n + 2)) != NULL)
+        col_buf_done(b, col_jo_strn(o, s, n));
 }
 
 void col_json_string(col_buf_t *b, const char *s)
@@ -220,39 +284,48 @@ static inline void col_json_key(col_buf_t *b, int *first, const char *key)
     col_buf_put(b, "\":", 2);
 }
 
-void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
+char *col_jo_base64(char *o, const uint8_t *p, size_t n)
 {
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t i;
 
-    col_buf_put(b, "\"", 1);
-    for (i = 0; i + 2 < n; i += 3) {
-        char o[4] = {t[p[i] >> 2], t[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
-                     t[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], t[p[i + 2] & 63]};
-        col_buf_put(b, o, 4);
+    *o++ = '"';
+    for (i = 0; i + 2 < n; i += 3, o += 4) {
+        o[0] = t[p[i] >> 2];
+        o[1] = t[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+        o[2] = t[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+        o[3] = t[p[i + 2] & 63];
     }
     if (n - i == 1) {
-        char o[4] = {t[p[i] >> 2], t[(p[i] & 3) << 4], '=', '='};
-        col_buf_put(b, o, 4);
+        o[0] = t[p[i] >> 2];
+        o[1] = t[(p[i] & 3) << 4];
+        o[2] = o[3] = '=';
+        o += 4;
     } else if (n - i == 2) {
-        char o[4] = {t[p[i] >> 2], t[((p[i] & 3) << 4) | (p[i + 1] >> 4)], t[(p[i + 1] & 15) << 2], '='};
-        col_buf_put(b, o, 4);
+        o[0] = t[p[i] >> 2];
+        o[1] = t[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+        o[2] = t[(p[i + 1] & 15) << 2];
+        o[3] = '=';
+        o += 4;
     }
-    col_buf_put(b, "\"", 1);
+    *o++ = '"';
+    return o;
+}
+
+void col_json_base64(col_buf_t *b, const uint8_t *p, size_t n)
+{
+    char *o = col_buf_room(b, (n + 2) / 3 * 4 + 2);
+
+    if (o)
+        col_buf_done(b, col_jo_base64(o, p, n));
 }
 
 void col_json_id(col_buf_t *b, const uint8_t *p, size_t n)
 {
-    char hex[2 * 64 + 3];
+    char *o = col_buf_room(b, 2 * n + 2);
 
-    if (n > 64) {
-        col_json_base64(b, p, n); /* not an id at all: keep it intact */
-        return;
-    }
-    hex[0] = '"';
-    col_hex(p, n, hex + 1);
-    hex[2 * n + 1] = '"';
-    col_buf_put(b, hex, 2 * n + 2);
+    if (o)
+        col_buf_done(b, col_jo_id(o, p, n));
 }
 
 static void col_json_hexid(col_buf_t *b, int *first, const char *key, ProtobufCBinaryData d)

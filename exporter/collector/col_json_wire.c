@@ -21,6 +21,7 @@
  * fuzz_collector holds the walk to decoding's result on any input.
  */
 #include "col_json.h"
+#include "col_jout.h"
 
 #include <string.h>
 
@@ -79,8 +80,9 @@ static const uint8_t *col_wvarint(const uint8_t *p, const uint8_t *end, unsigned
 /* One field at p: its number, wire type and value; NULL if it cannot be
  * read as protobuf-c reads it. One-byte tags, lengths and varints, which
  * nearly all are, take the short way. */
-static const uint8_t *col_wfield_read(const uint8_t *p, const uint8_t *end, uint32_t *num,
-                                      unsigned *wt, col_wfield_t *val)
+static inline __attribute__((always_inline)) const uint8_t *
+col_wfield_read(const uint8_t *p, const uint8_t *end, uint32_t *num, unsigned *wt,
+                col_wfield_t *val)
 {
     uint64_t key, len;
 
@@ -134,20 +136,57 @@ static int col_wmsg_scan(const col_wdesc_t *d, const uint8_t *p, const uint8_t *
 
     memset(m->f, 0, (d->top + 1u) * sizeof(m->f[0]));
     while (p < end) {
-        const uint8_t *at = p;
+        const uint8_t *at = p, *q = p + 1;
         col_wfield_t val;
-        uint32_t num;
-        unsigned wt;
+        unsigned k = *p, wt = k & 7;
+        uint32_t num = k >> 3;
         col_wfield_t *f;
 
-        if ((p = col_wfield_read(p, end, &num, &wt, &val)) == NULL)
-            return 0;
-        if (num > d->top || d->wt[num] == 0) {
-            last = 0; /* unknown: skipped, as protobuf-c keeps it aside */
-            continue;
+        /* The usual: a one-byte tag of one of the message's fields, of
+         * its wire type, a one-byte length or varint; else the general
+         * reading, which takes the same bytes the same way. */
+        if (k < 0x80 && num != 0 && num <= d->top && d->wt[num] == wt + 1) {
+            switch (wt) {
+            case COL_WT_LEN:
+                if (q == end || *q >= 0x80)
+                    goto general;
+                val.len = *q;
+                val.p = q + 1;
+                if (val.len > (size_t)(end - val.p))
+                    return 0;
+                p = val.p + val.len;
+                break;
+            case COL_WT_VARINT:
+                if (q == end || *q >= 0x80)
+                    goto general;
+                val.p = q;
+                val.v = val.len = *q;
+                p = q + 1;
+                break;
+            case COL_WT_I64:
+                if (end - q < 8)
+                    return 0;
+                val.p = q;
+                p = q + 8;
+                break;
+            default: /* COL_WT_I32: the only other type a field of OTLP's has */
+                if (end - q < 4)
+                    return 0;
+                val.p = q;
+                p = q + 4;
+                break;
+            }
+        } else {
+        general:
+            if ((p = col_wfield_read(at, end, &num, &wt, &val)) == NULL)
+                return 0;
+            if (num > d->top || d->wt[num] == 0) {
+                last = 0; /* unknown: skipped, as protobuf-c keeps it aside */
+                continue;
+            }
+            if (wt + 1 != d->wt[num])
+                return 0; /* protobuf-c refuses it: let it say so */
         }
-        if (wt + 1 != d->wt[num])
-            return 0; /* protobuf-c refuses it: let it say so */
         f = &m->f[num];
         if (d->repeated >> num & 1) {
             if (f->n && last != num)
@@ -169,28 +208,49 @@ static int col_wmsg_scan(const col_wdesc_t *d, const uint8_t *p, const uint8_t *
     return 1;
 }
 
-/* The next occurrence of a repeated field, from *at (< f->end). */
-static const uint8_t *col_wnext(const col_wfield_t *f, const uint8_t **at, uint32_t *len)
+/* The next occurrence of a repeated field, from *at (< f->end): every
+ * repeated field is one of messages, its tag and length read once already
+ * by the scan, which took them as good. */
+static inline const uint8_t *col_wnext(const col_wfield_t *f, const uint8_t **at, uint32_t *len)
 {
-    col_wfield_t val;
-    uint32_t num;
-    unsigned wt;
+    const uint8_t *p = *at;
+    uint64_t v;
 
-    *at = col_wfield_read(*at, f->end, &num, &wt, &val); /* read once already */
-    *len = val.len;
-    return val.p;
+    while (*p & 0x80) /* the tag */
+        p++;
+    p++;
+    if (*p < 0x80)
+        v = *p++;
+    else
+        p = col_wvarint(p, f->end, 5, &v);
+    *len = (uint32_t)v;
+    *at = p + v;
+    return p;
 }
 
-static uint64_t col_wle(const uint8_t *p, unsigned n)
+static inline uint64_t col_wle(const uint8_t *p, unsigned n)
 {
     uint64_t v = 0;
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n == 8) {
+        memcpy(&v, p, 8);
+        return v;
+    }
+    if (n == 4) {
+        uint32_t w;
+
+        memcpy(&w, p, 4);
+        return w;
+    }
+#endif
     while (n--)
         v = v << 8 | p[n];
     return v;
 }
 
-static void col_wkey(col_buf_t *b, int *first, const char *key)
+static inline __attribute__((always_inline)) void col_wkey(col_buf_t *b, int *first,
+                                                        const char *key)
 {
     if (!*first)
         col_buf_put(b, ",", 1);
@@ -320,73 +380,132 @@ static int col_wvalue(col_wctx_t *c, const uint8_t *p, uint32_t len, int depth)
 }
 
 /* The attribute most are, read at once: a key, then a value holding one
- * string or one integer, every length in one byte. 0 if kv is not that
- * (the general way then reads it, with the same result). */
-static int col_wkv_plain(col_wctx_t *c, const uint8_t *p, const uint8_t *end, int resource)
+ * string or one integer, every length in one byte; written into room made
+ * for it once. o, where the list is, is ahead of b->len: the return is
+ * where the list is now, or NULL if kv is not that (nothing written; the
+ * general way then reads it, with the same result) or there is no room. */
+static char *col_wkv_plain(col_wctx_t *c, char *o, const uint8_t *p, const uint8_t *end,
+                           int resource, int *oom)
 {
     const uint8_t *key = p + 2, *v, *q;
     size_t klen;
     uint64_t n;
+    col_buf_t *b = c->b;
 
     if (end - p < 4 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - key) < p[1] + 2u)
-        return 0;
+        return NULL;
     klen = p[1];
     v = key + klen;
     if (v[0] != 0x12 || v[1] >= 0x80 || v + 2 + v[1] != end || end - v < 4)
-        return 0;
+        return NULL;
     v += 2;
     if (v[0] == 0x0a && v[1] < 0x80 && v + 2 + v[1] == end) {
-        col_buf_puts(c->b, "{\"key\":");
-        col_json_strn(c->b, (const char *)key, klen);
-        col_buf_puts(c->b, ",\"value\":{\"stringValue\":");
-        col_json_strn(c->b, (const char *)v + 2, v[1]);
+        /* {"key":K,"value":{"stringValue":V}} and a comma: 6 per byte at most */
+        size_t len = (size_t)(o - b->p), need = 40 + 6 * (klen + v[1]);
+
+        if (len + need + 1 > b->cap) {
+            b->len = len;
+            if (!col_buf_grow(b, need)) {
+                *oom = 1;
+                return NULL;
+            }
+            o = b->p + len;
+        }
+        o = COL_JO_LIT(o, "{\"key\":");
+        o = col_jo_strn(o, (const char *)key, klen);
+        o = COL_JO_LIT(o, ",\"value\":{\"stringValue\":");
+        o = col_jo_strn(o, (const char *)v + 2, v[1]);
     } else if (v[0] == 0x18 && (q = col_wvarint(v + 1, end, 10, &n)) == end) {
-        col_buf_puts(c->b, "{\"key\":");
-        col_json_strn(c->b, (const char *)key, klen);
-        col_buf_puts(c->b, ",\"value\":{");
-        col_json_int_value(c->b, (int64_t)n);
+        size_t len = (size_t)(o - b->p), need = 60 + 6 * klen;
+        int64_t i = (int64_t)n;
+
+        if (len + need + 1 > b->cap) {
+            b->len = len;
+            if (!col_buf_grow(b, need)) {
+                *oom = 1;
+                return NULL;
+            }
+            o = b->p + len;
+        }
+        o = COL_JO_LIT(o, "{\"key\":");
+        o = col_jo_strn(o, (const char *)key, klen);
+        o = COL_JO_LIT(o, ",\"value\":{\"intValue\":\"");
+        if (i < 0) {
+            *o++ = '-';
+            o = col_jo_u64(o, 0 - (uint64_t)i);
+        } else {
+            o = col_jo_u64(o, (uint64_t)i);
+        }
+        *o++ = '"';
     } else {
-        return 0;
+        return NULL;
     }
-    col_buf_put(c->b, "}}", 2);
+    o = COL_JO_LIT(o, "}}");
     if (resource && klen >= 9 && memcmp(key, "spanshim.", 9) == 0)
         c->spanshim_res = 1;
+    return o;
+}
+
+/* One KeyValue as col_json_kvs writes it, the general way (b->len is
+ * where it goes). */
+static int col_wkv(col_wctx_t *c, const uint8_t *p, uint32_t len, int depth, int resource)
+{
+    col_buf_t *b = c->b;
+    col_wmsg_t kv;
+
+    if (!col_wmsg_scan(&col_wd_kv, p, p + len, &kv))
+        return 0;
+    col_buf_puts(b, "{\"key\":");
+    col_json_strn(b, kv.f[1].n ? (const char *)kv.f[1].p : "", kv.f[1].len);
+    if (resource && kv.f[1].len >= 9 && memcmp(kv.f[1].p, "spanshim.", 9) == 0)
+        c->spanshim_res = 1;
+    if (!resource && kv.f[1].len == sizeof(COL_IN_FLIGHT_KEY) - 1 &&
+        memcmp(kv.f[1].p, COL_IN_FLIGHT_KEY, sizeof(COL_IN_FLIGHT_KEY) - 1) == 0)
+        c->in_flight = 1; /* a bool: never the plain shortcut's */
+    col_buf_puts(b, ",\"value\":");
+    if (kv.f[2].n == 0)
+        col_buf_put(b, "{}", 2);
+    else if (!col_wvalue(c, kv.f[2].p, kv.f[2].len, depth))
+        return 0;
+    col_buf_put(b, "}", 1);
     return 1;
 }
 
-/* A repeated KeyValue field as col_json_kvs writes it. */
+/* A repeated KeyValue field as col_json_kvs writes it. The plain ones go
+ * straight into room each makes once; the buffer's length is set when the
+ * list ends or another kind comes. */
 static int col_wkvs(col_wctx_t *c, const col_wfield_t *f, int depth, int resource)
 {
     col_buf_t *b = c->b;
     const uint8_t *at = f->p;
     uint32_t i, len;
+    char *o = col_buf_room(b, 2);
+    int oom = 0;
 
-    col_buf_put(b, "[", 1);
+    if (o == NULL)
+        return 1; /* b->oom: the caller gives up */
+    *o++ = '[';
     for (i = 0; i < f->n; i++) {
         const uint8_t *p = col_wnext(f, &at, &len);
-        col_wmsg_t kv;
+        char *next;
 
-        if (i)
-            col_buf_put(b, ",", 1);
-        if (depth <= COL_WDEPTH && col_wkv_plain(c, p, p + len, resource))
-            continue; /* (deeper, the writer writes {}: col_wvalue leaves it to decoding) */
-        if (!col_wmsg_scan(&col_wd_kv, p, p + len, &kv))
-            return 0;
-        col_buf_puts(b, "{\"key\":");
-        col_json_strn(b, kv.f[1].n ? (const char *)kv.f[1].p : "", kv.f[1].len);
-        if (resource && kv.f[1].len >= 9 && memcmp(kv.f[1].p, "spanshim.", 9) == 0)
-            c->spanshim_res = 1;
-        if (!resource && kv.f[1].len == sizeof(COL_IN_FLIGHT_KEY) - 1 &&
-            memcmp(kv.f[1].p, COL_IN_FLIGHT_KEY, sizeof(COL_IN_FLIGHT_KEY) - 1) == 0)
-            c->in_flight = 1; /* a bool: never the plain shortcut's */
-        col_buf_puts(b, ",\"value\":");
-        if (kv.f[2].n == 0)
-            col_buf_put(b, "{}", 2);
-        else if (!col_wvalue(c, kv.f[2].p, kv.f[2].len, depth))
-            return 0;
-        col_buf_put(b, "}", 1);
+        if (i) /* (room: each writer makes one more than it writes) */
+            *o++ = ',';
+        if (depth <= COL_WDEPTH && (next = col_wkv_plain(c, o, p, p + len, resource, &oom)))
+            o = next; /* (deeper, the writer writes {}: col_wvalue leaves it to decoding) */
+        else if (oom)
+            return 1;
+        else {
+            col_buf_done(b, o);
+            if (!col_wkv(c, p, len, depth, resource))
+                return 0;
+            if ((o = col_buf_room(b, 1)) == NULL)
+                return 1;
+        }
     }
-    col_buf_put(b, "]", 1);
+    /* room for "]": the last writer's one more, or the room made above */
+    *o++ = ']';
+    col_buf_done(b, o);
     return 1;
 }
 
@@ -477,29 +596,79 @@ static const col_wdesc_t col_wd_span = {
      [16] = I32},
     16, 1u << 9 | 1u << 11 | 1u << 13, 0};
 
+/* A span's key after the first: its comma, then "key": */
+#define COL_WKEY(o, first, k) \
+    ((first) ? ((first) = 0, COL_JO_LIT(o, "\"" k "\":")) : COL_JO_LIT(o, ",\"" k "\":"))
+
 static int col_wspan(col_wctx_t *c, const col_wmsg_t *m)
 {
     col_buf_t *b = c->b;
     int first = 1;
     int32_t kind = (int32_t)(uint32_t)m->f[6].v;
+    const col_wfield_t *f = m->f;
+    /* Everything up to the attributes, in room made once: each field at
+     * most once (the scan saw to it), a key of at most 22 bytes, the ids in
+     * hex (base64 past 64 bytes is shorter), two strings 6 bytes a byte. */
+    char *o = col_buf_room(b, 300 + 2 * (f[1].len + f[2].len + f[4].len) +
+                                  6 * (f[3].len + f[5].len));
 
+    if (o == NULL)
+        return 1; /* b->oom: the caller gives up */
     c->spans++;
-    col_buf_put(b, "{", 1);
-    col_wid(b, &first, "traceId", &m->f[1]);
-    col_wid(b, &first, "spanId", &m->f[2]);
-    col_woptstr(b, &first, "traceState", &m->f[3]);
-    col_wid(b, &first, "parentSpanId", &m->f[4]);
-    col_wfixed32(b, &first, "flags", &m->f[16]);
-    col_woptstr(b, &first, "name", &m->f[5]);
-    if (m->f[6].n && kind) {
-        col_wkey(b, &first, "kind");
-        if (kind >= 0)
-            col_buf_u64(b, (uint64_t)kind);
-        else
-            col_buf_printf(b, "%d", kind); /* not a kind at all, but as sent */
+    *o++ = '{';
+    if (f[1].n && f[1].len) {
+        o = COL_WKEY(o, first, "traceId");
+        o = col_jo_id(o, f[1].p, f[1].len);
     }
-    col_wtime(b, &first, "startTimeUnixNano", &m->f[7]);
-    col_wtime(b, &first, "endTimeUnixNano", &m->f[8]);
+    if (f[2].n && f[2].len) {
+        o = COL_WKEY(o, first, "spanId");
+        o = col_jo_id(o, f[2].p, f[2].len);
+    }
+    if (f[3].n && f[3].len && f[3].p[0] != '\0') {
+        o = COL_WKEY(o, first, "traceState");
+        o = col_jo_strn(o, (const char *)f[3].p, f[3].len);
+    }
+    if (f[4].n && f[4].len) {
+        o = COL_WKEY(o, first, "parentSpanId");
+        o = col_jo_id(o, f[4].p, f[4].len);
+    }
+    if (f[16].n) {
+        uint32_t v = (uint32_t)col_wle(f[16].p, 4);
+
+        if (v) {
+            o = COL_WKEY(o, first, "flags");
+            o = col_jo_u64(o, v);
+        }
+    }
+    if (f[5].n && f[5].len && f[5].p[0] != '\0') {
+        o = COL_WKEY(o, first, "name");
+        o = col_jo_strn(o, (const char *)f[5].p, f[5].len);
+    }
+    if (f[6].n && kind) {
+        o = COL_WKEY(o, first, "kind");
+        o = col_jo_i32(o, kind); /* not a kind at all if negative, but as sent */
+    }
+    if (f[7].n) {
+        uint64_t v = col_wle(f[7].p, 8);
+
+        if (v) {
+            o = COL_WKEY(o, first, "startTimeUnixNano");
+            *o++ = '"';
+            o = col_jo_u64(o, v);
+            *o++ = '"';
+        }
+    }
+    if (f[8].n) {
+        uint64_t v = col_wle(f[8].p, 8);
+
+        if (v) {
+            o = COL_WKEY(o, first, "endTimeUnixNano");
+            *o++ = '"';
+            o = col_jo_u64(o, v);
+            *o++ = '"';
+        }
+    }
+    col_buf_done(b, o);
     if (!col_wattrs(c, &first, m, 9, 10, 0) ||
         !col_wlist(c, &first, "events", &m->f[11], &col_wd_event, col_wevent))
         return 0;
@@ -509,7 +678,7 @@ static int col_wspan(col_wctx_t *c, const col_wmsg_t *m)
     col_wcount(b, &first, "droppedLinksCount", &m->f[14]);
     if (m->f[15].n) {
         col_wmsg_t st;
-        int f = 1;
+        int sf = 1;
         int32_t code;
 
         if (!col_wmsg_scan(&col_wd_status, m->f[15].p, m->f[15].p + m->f[15].len, &st))
@@ -517,9 +686,9 @@ static int col_wspan(col_wctx_t *c, const col_wmsg_t *m)
         code = (int32_t)(uint32_t)st.f[3].v;
         col_wkey(b, &first, "status");
         col_buf_put(b, "{", 1);
-        col_woptstr(b, &f, "message", &st.f[2]);
+        col_woptstr(b, &sf, "message", &st.f[2]);
         if (st.f[3].n && code) {
-            col_wkey(b, &f, "code");
+            col_wkey(b, &sf, "code");
             col_buf_printf(b, "%d", code);
         }
         col_buf_put(b, "}", 1);
