@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "col_json.h"
 
@@ -102,12 +105,26 @@ static inline char *col_jo_i32(char *o, int32_t v)
     return col_jo_u64(o, (uint64_t)v);
 }
 
-/* Lowercase hex of n bytes: 2n bytes. */
+/* Lowercase hex of n bytes: 2n bytes. With SSE2, 8 bytes a step: their
+ * nibbles interleaved, high first, each made a digit or a letter. */
 static inline char *col_jo_hex(char *o, const uint8_t *p, size_t n)
 {
-    size_t i;
+    size_t i = 0;
 
-    for (i = 0; i < n; i++, o += 2)
+#ifdef __SSE2__
+    for (; i + 8 <= n; i += 8, o += 16) {
+        __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)(p + i));
+        __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0x0f));
+        __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0f));
+        __m128i nib = _mm_unpacklo_epi8(hi, lo);
+        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(nib, _mm_set1_epi8(9)),
+                                       _mm_set1_epi8('a' - '0' - 10));
+
+        _mm_storeu_si128((__m128i *)(void *)o,
+                         _mm_add_epi8(nib, _mm_add_epi8(letter, _mm_set1_epi8('0'))));
+    }
+#endif
+    for (; i < n; i++, o += 2)
         memcpy(o, col_jo_hex2 + 2 * p[i], 2);
     return o;
 }
@@ -148,11 +165,26 @@ static inline int col_word_plain(uint64_t w)
 /* col_jo_strn for any string (escapes, UTF-8, a NUL). */
 char *col_jo_strn_any(char *o, const char *s, size_t n);
 
+#ifdef __SSE2__
+/* Whether none of the 16 bytes at p needs escaping: as signed bytes, a
+ * control byte and a byte past ASCII are both below 0x20. */
+static inline int col_16_plain(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                            _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+    return _mm_movemask_epi8(bad) == 0;
+}
+#endif
+
 /* A string as col_json_strn writes it: quoted, escaped, up to n bytes or a
  * NUL. At most 6n + 2 bytes (an escape or U+FFFD is 6 for one byte).
- * Inline for what nearly every string is, plain ASCII: eight bytes a
- * step, the last step the word that ends it (overlapping the one before);
- * anything else is written again from its start by col_jo_strn_any. */
+ * Inline for what nearly every string is, plain ASCII: 16 bytes a step
+ * where SSE2 is (else 8), the last step the one that ends the string,
+ * overlapping the one before; anything else is written again from its
+ * start by col_jo_strn_any. */
 static inline __attribute__((always_inline)) char *col_jo_strn(char *o, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -160,6 +192,22 @@ static inline __attribute__((always_inline)) char *col_jo_strn(char *o, const ch
     size_t i;
 
     o[0] = '"';
+#ifdef __SSE2__
+    if (n >= 16) {
+        for (i = 0; i + 16 <= n; i += 16) {
+            if (!col_16_plain(u + i))
+                return col_jo_strn_any(o, s, n);
+            memcpy(o + 1 + i, u + i, 16);
+        }
+        if (i < n) {
+            if (!col_16_plain(u + n - 16))
+                return col_jo_strn_any(o, s, n);
+            memcpy(o + 1 + n - 16, u + n - 16, 16);
+        }
+        o[1 + n] = '"';
+        return o + n + 2;
+    }
+#endif
     if (n >= 8) {
         for (i = 0; i + 8 <= n; i += 8) {
             memcpy(&w, u + i, 8);

@@ -145,7 +145,7 @@ static int col_wmsg_scan(const col_wdesc_t *d, const uint8_t *p, const uint8_t *
         /* The usual: a one-byte tag of one of the message's fields, of
          * its wire type, a one-byte length or varint; else the general
          * reading, which takes the same bytes the same way. */
-        if (k < 0x80 && num != 0 && num <= d->top && d->wt[num] == wt + 1) {
+        if (k < 0x80 && d->wt[num] == wt + 1) { /* (no field 0; past top, 0) */
             switch (wt) {
             case COL_WT_LEN:
                 if (q == end || *q >= 0x80)
