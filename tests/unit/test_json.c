@@ -11,6 +11,7 @@
  * not give, two members of a oneof, values nested deeper than the writer
  * goes) it leaves to decoding, writing nothing.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -440,6 +441,135 @@ static void test_utf8_boundaries(void **state)
     }
 }
 
+/* Numbers at every count of digits: 10^k - 1, 10^k, 10^k + 1, and the
+ * largest; written as printf writes them (the writer counts the digits
+ * first and goes in groups of 8). */
+static void test_numbers_at_each_length(void **state)
+{
+    uint64_t p = 1;
+    char want[32];
+    int k;
+
+    (void)state;
+    for (k = 0; k < 20; k++, p *= 10) {
+        const uint64_t vs[] = {p - 1, p, p + 1, p * 5 - 1};
+        size_t i;
+
+        for (i = 0; i < 4; i++) {
+            col_buf_t b = {0};
+
+            if (k == 19 && i == 3)
+                continue; /* past 2^64 */
+            col_buf_u64(&b, vs[i]);
+            snprintf(want, sizeof(want), "%" PRIu64, vs[i]);
+            assert_string_equal(b.p, want);
+            col_buf_free(&b);
+        }
+    }
+    {
+        col_buf_t b = {0};
+
+        col_buf_u64(&b, UINT64_MAX);
+        assert_string_equal(b.p, "18446744073709551615");
+        col_buf_free(&b);
+    }
+}
+
+/* What the string writer gives, one byte at a time as col_json.h says. */
+static void ref_strn(char *out, const unsigned char *s, size_t n)
+{
+    size_t i, l;
+
+    *out++ = '"';
+    for (i = 0; i < n && s[i]; i += l) {
+        unsigned char t[4] = {0, 0, 0, 0};
+
+        l = 1;
+        if (s[i] == '"' || s[i] == '\\') {
+            out += sprintf(out, "\\%c", s[i]);
+        } else if (s[i] < 0x20) {
+            out += sprintf(out, "\\u%04x", s[i]);
+        } else if (s[i] < 0x80) {
+            *out++ = (char)s[i];
+        } else {
+            memcpy(t, s + i, n - i < 4 ? n - i : 4);
+            if ((l = col_utf8_len(t)) == 0) {
+                out += sprintf(out, "\\ufffd");
+                l = 1;
+            } else {
+                memcpy(out, s + i, l);
+                out += l;
+            }
+        }
+    }
+    *out++ = '"';
+    *out = '\0';
+}
+
+/* Strings of 0 to 40 bytes, plain, then with a byte that is not plain at
+ * each place (a quote, a control, NUL, DEL, a UTF-8 letter, a bad byte,
+ * a letter cut by the end): the runs of 16 and of 8 and the last,
+ * overlapping one all give what a byte at a time does. */
+static void test_strings_at_each_length(void **state)
+{
+    static const char *const odd[] = {"\"", "\\", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+                                      "\xff", "\xe2\x82"};
+    unsigned char in[64];
+    char want[512];
+    size_t n, at, k;
+
+    (void)state;
+    for (n = 0; n <= 40; n++) {
+        for (at = 0; at <= n; at++) {
+            for (k = 0; k <= sizeof(odd) / sizeof(odd[0]); k++) {
+                col_buf_t b = {0};
+                size_t len = n, i;
+
+                for (i = 0; i < n; i++)
+                    in[i] = (unsigned char)('A' + (i * 7) % 50); /* '"' and '\\' never */
+                if (k < sizeof(odd) / sizeof(odd[0])) {
+                    size_t ol = strlen(odd[k]);
+
+                    if (at == n || at + ol > n)
+                        continue;
+                    memcpy(in + at, odd[k], ol);
+                } else if (at < n) {
+                    in[at] = '\0';
+                } else if (at != 0) {
+                    continue;
+                }
+                ref_strn(want, in, len);
+                col_json_strn(&b, (const char *)in, len);
+                if (strcmp(b.p, want) != 0)
+                    print_error("n %zu at %zu odd %zu: %s, not %s\n", n, at, k, b.p, want);
+                assert_string_equal(b.p, want);
+                col_buf_free(&b);
+            }
+        }
+    }
+}
+
+/* Ids of every length to 20 bytes as lowercase hex, every byte value. */
+static void test_hex_at_each_length(void **state)
+{
+    uint8_t id[20];
+    char got[48], want[48];
+    size_t n, i, v;
+
+    (void)state;
+    for (v = 0; v < 256; v += 5) {
+        for (n = 0; n <= 20; n++) {
+            for (i = 0; i < n; i++)
+                id[i] = (uint8_t)(v + i * 37);
+            for (i = 0; i < n; i++)
+                sprintf(want + 2 * i, "%02x", id[i]);
+            want[2 * n] = '\0';
+            col_hex(id, n, got);
+            assert_string_equal(got, want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +578,9 @@ int main(void)
         cmocka_unit_test(test_wire_left_to_decoding),
         cmocka_unit_test(test_wire_deep_key_value_lists),
         cmocka_unit_test(test_utf8_boundaries),
+        cmocka_unit_test(test_numbers_at_each_length),
+        cmocka_unit_test(test_strings_at_each_length),
+        cmocka_unit_test(test_hex_at_each_length),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
