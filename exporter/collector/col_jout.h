@@ -168,14 +168,18 @@ char *col_jo_strn_any(char *o, const char *s, size_t n);
 #ifdef __SSE2__
 /* Whether none of the 16 bytes at p needs escaping: as signed bytes, a
  * control byte and a byte past ASCII are both below 0x20. */
-static inline int col_16_plain(const unsigned char *p)
+static inline int col_sse_bad(__m128i v)
 {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
                                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
                                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 
-    return _mm_movemask_epi8(bad) == 0;
+    return _mm_movemask_epi8(bad);
+}
+
+static inline int col_16_plain(const unsigned char *p)
+{
+    return col_sse_bad(_mm_loadu_si128((const __m128i *)(const void *)p)) == 0;
 }
 #endif
 
@@ -204,6 +208,29 @@ static inline __attribute__((always_inline)) char *col_jo_strn(char *o, const ch
                 return col_jo_strn_any(o, s, n);
             memcpy(o + 1 + n - 16, u + n - 16, 16);
         }
+        o[1 + n] = '"';
+        return o + n + 2;
+    }
+    if (n >= 8) { /* the first 8 and the last 8, in one check */
+        __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)u),
+                                       _mm_loadl_epi64((const __m128i *)(const void *)(u + n - 8)));
+
+        if (col_sse_bad(v))
+            return col_jo_strn_any(o, s, n);
+        memcpy(o + 1, u, 8);
+        memcpy(o + 1 + n - 8, u + n - 8, 8);
+        o[1 + n] = '"';
+        return o + n + 2;
+    }
+    if (n >= 4) { /* the first 4 and the last 4: 8 lanes of 16 */
+        uint32_t a, z;
+
+        memcpy(&a, u, 4);
+        memcpy(&z, u + n - 4, 4);
+        if (col_sse_bad(_mm_set_epi32(0, 0, (int)z, (int)a)) & 0xff)
+            return col_jo_strn_any(o, s, n);
+        memcpy(o + 1, &a, 4);
+        memcpy(o + 1 + n - 4, &z, 4);
         o[1 + n] = '"';
         return o + n + 2;
     }

@@ -64,10 +64,19 @@ typedef struct col_wctx {
     int in_flight; /* an attribute key spanshim.span.in_flight, not a resource's */
 } col_wctx_t;
 
-static const uint8_t *col_wvarint(const uint8_t *p, const uint8_t *end, unsigned max, uint64_t *v)
+static inline const uint8_t *col_wvarint(const uint8_t *p, const uint8_t *end, unsigned max,
+                                         uint64_t *v)
 {
     unsigned i;
 
+    if (end - p >= 2 && p[0] < 0x80) { /* one byte or two, as most are */
+        *v = p[0];
+        return p + 1;
+    }
+    if (end - p >= 2 && p[1] < 0x80) {
+        *v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        return p + 2;
+    }
     *v = 0;
     for (i = 0; i < max && p + i < end; i++) {
         *v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
