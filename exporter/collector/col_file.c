@@ -165,6 +165,7 @@ const col_sink_t col_sink_file = {
     .start = col_file_start,
     .take = col_file_take,
     .needs_request = col_file_needs_request,
+    .takes_json = 1,
     .stop = col_file_stop,
     .reopen = col_file_reopen,
     .totals = col_file_totals,

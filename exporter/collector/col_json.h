@@ -54,6 +54,12 @@ void col_json_request(col_buf_t *b, const col_request_t *r);
 int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *spanshim_res,
                   int *in_flight);
 
+/* What col_json_wire would say of the request (its return, *spans,
+ * *spanshim_res, *in_flight), for the cost of its reading alone: nothing
+ * is written. For a collector no sink of which reads the JSON. */
+int col_json_wire_check(const uint8_t *p, size_t n, size_t *spans, int *spanshim_res,
+                        int *in_flight);
+
 /* The attribute of a shim's report of a span still open. */
 #define COL_IN_FLIGHT_KEY "spanshim.span.in_flight"
 

@@ -393,22 +393,39 @@ static int col_wvalue(col_wctx_t *c, const uint8_t *p, uint32_t len, int depth)
  * for it once. o, where the list is, is ahead of b->len: the return is
  * where the list is now, or NULL if kv is not that (nothing written; the
  * general way then reads it, with the same result) or there is no room. */
+/* Whether the KeyValue in [p, end) is that attribute: 1 with a string
+ * (at p + 6 + klen), 2 with an integer (*n), 0 neither. */
+static inline int col_wkv_form(const uint8_t *p, const uint8_t *end, uint64_t *n)
+{
+    const uint8_t *key = p + 2, *v;
+
+    if (end - p < 4 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - key) < p[1] + 2u)
+        return 0;
+    v = key + p[1];
+    if (v[0] != 0x12 || v[1] >= 0x80 || v + 2 + v[1] != end || end - v < 4)
+        return 0;
+    v += 2;
+    if (v[0] == 0x0a && v[1] < 0x80 && v + 2 + v[1] == end)
+        return 1;
+    if (v[0] == 0x18 && col_wvarint(v + 1, end, 10, n) == end)
+        return 2;
+    return 0;
+}
+
 static char *col_wkv_plain(col_wctx_t *c, char *o, const uint8_t *p, const uint8_t *end,
                            int resource, int *oom)
 {
-    const uint8_t *key = p + 2, *v, *q;
+    const uint8_t *key = p + 2, *v;
     size_t klen;
-    uint64_t n;
+    uint64_t n = 0;
     col_buf_t *b = c->b;
+    int form = col_wkv_form(p, end, &n);
 
-    if (end - p < 4 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - key) < p[1] + 2u)
+    if (form == 0)
         return NULL;
     klen = p[1];
-    v = key + klen;
-    if (v[0] != 0x12 || v[1] >= 0x80 || v + 2 + v[1] != end || end - v < 4)
-        return NULL;
-    v += 2;
-    if (v[0] == 0x0a && v[1] < 0x80 && v + 2 + v[1] == end) {
+    v = key + klen + 2;
+    if (form == 1) {
         /* {"key":K,"value":{"stringValue":V}} and a comma: 6 per byte at most */
         size_t len = (size_t)(o - b->p), need = 40 + 6 * (klen + v[1]);
 
@@ -424,7 +441,7 @@ static char *col_wkv_plain(col_wctx_t *c, char *o, const uint8_t *p, const uint8
         o = col_jo_strn(o, (const char *)key, klen);
         o = COL_JO_LIT(o, ",\"value\":{\"stringValue\":");
         o = col_jo_strn(o, (const char *)v + 2, v[1]);
-    } else if (v[0] == 0x18 && (q = col_wvarint(v + 1, end, 10, &n)) == end) {
+    } else {
         size_t len = (size_t)(o - b->p), need = 60 + 6 * klen;
         int64_t i = (int64_t)n;
 
@@ -446,8 +463,6 @@ static char *col_wkv_plain(col_wctx_t *c, char *o, const uint8_t *p, const uint8
             o = col_jo_u64(o, (uint64_t)i);
         }
         *o++ = '"';
-    } else {
-        return NULL;
     }
     o = COL_JO_LIT(o, "}}");
     if (resource && klen >= 9 && memcmp(key, "spanshim.", 9) == 0)
@@ -787,6 +802,145 @@ int col_json_wire(col_buf_t *b, const uint8_t *p, size_t n, size_t *spans, int *
         if (b->p)
             b->p[start] = '\0';
         return 0;
+    }
+    *spans = c.spans;
+    *spanshim_res = c.spanshim_res;
+    if (in_flight)
+        *in_flight = c.in_flight;
+    return 1;
+}
+
+/* ---- the same walk, nothing written ---------------------------------------
+ * For a collector that writes no JSON (forwarding only): whether the walk
+ * above would take the request, and what it would find, for the cost of
+ * the scans alone. Each function is its writer's twin, in the same order,
+ * refusing what it refuses; fuzz_collector holds the two to each other. */
+
+static int col_dkvs(col_wctx_t *c, const col_wfield_t *f, int depth, int resource);
+
+static int col_dvalue(col_wctx_t *c, const uint8_t *p, uint32_t len, int depth)
+{
+    col_wmsg_t m;
+    const col_wfield_t *f;
+
+    if (depth > COL_WDEPTH || !col_wmsg_scan(&col_wd_value, p, p + len, &m))
+        return 0;
+    f = m.f;
+    if (!f[1].n && !f[2].n && !f[3].n && !f[4].n && (f[5].n || f[6].n)) {
+        const col_wfield_t *sub = f[5].n ? &f[5] : &f[6];
+        col_wmsg_t list;
+
+        if (!col_wmsg_scan(&col_wd_list, sub->p, sub->p + sub->len, &list))
+            return 0;
+        if (list.f[1].n && f[5].n) {
+            const uint8_t *at = list.f[1].p;
+            uint32_t i, vlen;
+
+            for (i = 0; i < list.f[1].n; i++) {
+                const uint8_t *v = col_wnext(&list.f[1], &at, &vlen);
+
+                if (!col_dvalue(c, v, vlen, depth + 1))
+                    return 0;
+            }
+        } else if (list.f[1].n && !col_dkvs(c, &list.f[1], depth + 1, 0)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int col_dkvs(col_wctx_t *c, const col_wfield_t *f, int depth, int resource)
+{
+    const uint8_t *at = f->p;
+    uint32_t i, len;
+
+    for (i = 0; i < f->n; i++) {
+        const uint8_t *p = col_wnext(f, &at, &len);
+        col_wmsg_t kv;
+        uint64_t n;
+
+        if (depth <= COL_WDEPTH && col_wkv_form(p, p + len, &n)) {
+            if (resource && p[1] >= 9 && memcmp(p + 2, "spanshim.", 9) == 0)
+                c->spanshim_res = 1;
+            continue;
+        }
+        if (!col_wmsg_scan(&col_wd_kv, p, p + len, &kv))
+            return 0;
+        if (resource && kv.f[1].len >= 9 && memcmp(kv.f[1].p, "spanshim.", 9) == 0)
+            c->spanshim_res = 1;
+        if (!resource && kv.f[1].len == sizeof(COL_IN_FLIGHT_KEY) - 1 &&
+            memcmp(kv.f[1].p, COL_IN_FLIGHT_KEY, sizeof(COL_IN_FLIGHT_KEY) - 1) == 0)
+            c->in_flight = 1;
+        if (kv.f[2].n && !col_dvalue(c, kv.f[2].p, kv.f[2].len, depth))
+            return 0;
+    }
+    return 1;
+}
+
+/* Each occurrence of repeated field f as a message of d, its attributes
+ * (field a, if any) walked; spans counted when d is a span's. */
+static int col_dlist(col_wctx_t *c, const col_wfield_t *f, const col_wdesc_t *d, int a)
+{
+    const uint8_t *at = f->p;
+    uint32_t i, len;
+
+    for (i = 0; i < f->n; i++) {
+        const uint8_t *p = col_wnext(f, &at, &len);
+        col_wmsg_t m;
+
+        if (!col_wmsg_scan(d, p, p + len, &m))
+            return 0;
+        if (m.f[a].n && !col_dkvs(c, &m.f[a], 0, 0))
+            return 0;
+        if (d != &col_wd_span)
+            continue;
+        c->spans++;
+        if (!col_dlist(c, &m.f[11], &col_wd_event, 3) || !col_dlist(c, &m.f[13], &col_wd_link, 4))
+            return 0;
+        if (m.f[15].n) {
+            col_wmsg_t st;
+
+            if (!col_wmsg_scan(&col_wd_status, m.f[15].p, m.f[15].p + m.f[15].len, &st))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+int col_json_wire_check(const uint8_t *p, size_t n, size_t *spans, int *spanshim_res,
+                        int *in_flight)
+{
+    col_wctx_t c = {NULL, 0, 0, 0};
+    col_wmsg_t m, rs, ss, x;
+    const uint8_t *at, *sat;
+    uint32_t i, j, len, slen;
+
+    if (!col_wmsg_scan(&col_wd_request, p, p + n, &m))
+        return 0;
+    at = m.f[1].p;
+    for (i = 0; i < m.f[1].n; i++) {
+        const uint8_t *r = col_wnext(&m.f[1], &at, &len);
+
+        if (!col_wmsg_scan(&col_wd_resource_spans, r, r + len, &rs))
+            return 0;
+        if (rs.f[1].n) {
+            if (!col_wmsg_scan(&col_wd_resource, rs.f[1].p, rs.f[1].p + rs.f[1].len, &x) ||
+                (x.f[1].n && !col_dkvs(&c, &x.f[1], 0, 1)))
+                return 0;
+        }
+        sat = rs.f[2].p;
+        for (j = 0; j < rs.f[2].n; j++) {
+            const uint8_t *s = col_wnext(&rs.f[2], &sat, &slen);
+
+            if (!col_wmsg_scan(&col_wd_scope_spans, s, s + slen, &ss))
+                return 0;
+            if (ss.f[1].n &&
+                (!col_wmsg_scan(&col_wd_scope, ss.f[1].p, ss.f[1].p + ss.f[1].len, &x) ||
+                 (x.f[3].n && !col_dkvs(&c, &x.f[3], 0, 0))))
+                return 0;
+            if (!col_dlist(&c, &ss.f[2], &col_wd_span, 9))
+                return 0;
+        }
     }
     *spans = c.spans;
     *spanshim_res = c.spanshim_res;

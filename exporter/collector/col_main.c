@@ -78,19 +78,27 @@ static void col_count_refused(col_decode_err_t why)
 }
 
 /* When no sink needs the decoded request (only the .jsonl file is
- * written), its JSON is written straight from the wire: a third of the
- * cost. 1 if d was handled so. A datagram's bytes bound what decoding it
- * would take far below the arena's cap, so the walk need not check it. */
+ * written, or the batch forwarded as it came), its JSON is written
+ * straight from the wire, or, if no sink reads that either, the wire is
+ * only read through: a fraction of the cost. 1 if d was handled so. A
+ * datagram's bytes bound what decoding it would take far below the
+ * arena's cap, so the walk need not check it. */
 static int col_handle_wire(const col_item_t *d)
 {
     static col_buf_t json;
     col_batch_t b = {.json = &json, .wire = d->data, .wire_len = d->len};
+    int ok;
 
     if (d->len > COL_DGRAM_MAX || !col_sinks_may_skip_decode())
         return 0;
-    col_buf_reset(&json);
-    if (!col_json_wire(&json, d->data, d->len, &b.spans, &b.spanshim_res, &b.in_flight) ||
-        col_sinks_need_request(&b))
+    if (col_sinks_want_json()) {
+        col_buf_reset(&json);
+        ok = col_json_wire(&json, d->data, d->len, &b.spans, &b.spanshim_res, &b.in_flight);
+    } else {
+        b.json = NULL;
+        ok = col_json_wire_check(d->data, d->len, &b.spans, &b.spanshim_res, &b.in_flight);
+    }
+    if (!ok || col_sinks_need_request(&b))
         return 0; /* not in the plain form, or wanted decoded: decode it */
     COL_COUNT(decoded, d->from == COL_FROM_DGRAM);
     COL_COUNT(spans, b.spans);

@@ -30,8 +30,8 @@ typedef struct col_batch {
     size_t spans;       /* in the batch */
     col_arena_t *arena; /* r's; a sink that keeps r sets it to NULL and frees it later */
     uint64_t now_ms;    /* CLOCK_MONOTONIC, when the batch was handled */
-    col_buf_t *json;    /* its OTLP JSON, written from the wire (col_json_wire), or NULL;
-                         * a sink may append to it */
+    col_buf_t *json;    /* its OTLP JSON, written from the wire (col_json_wire), or NULL
+                         * (also when no sink takes_json); a sink may append to it */
     int spanshim_res;   /* from the walk: a resource attribute key begins "spanshim." */
     int in_flight;      /* from the walk: a span may be a report of one still open */
     const uint8_t *wire; /* with json: the request's protobuf bytes, as received */
@@ -65,6 +65,10 @@ typedef struct col_sink {
      * from the wire without decoding (b->json, b->spanshim_res set). NULL:
      * always. When no wanted sink needs it, the batch is never decoded. */
     int (*needs_request)(const col_batch_t *b);
+    /* Whether take() reads b->json. When no wanted sink does, the wire is
+     * only read through (its spans counted, what decoding needs it found),
+     * its JSON not written. */
+    int takes_json;
     /* Called on the main thread at least every 100 ms; `last` once, when no
      * batch will come any more (the stop): emit everything held, by
      * col_stop_deadline() (col_stop.h). NULL: no timer work. */
@@ -110,6 +114,8 @@ int col_sinks_troubled(void);
 /* Whether every wanted sink can do without the decoded request for some
  * batches (each has needs_request): only then is the wire walked first. */
 int col_sinks_may_skip_decode(void);
+/* Whether a wanted sink reads a batch's JSON from the wire. */
+int col_sinks_want_json(void);
 /* Whether a wanted sink needs b decoded. */
 int col_sinks_need_request(const col_batch_t *b);
 

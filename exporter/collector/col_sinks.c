@@ -136,6 +136,16 @@ int col_sinks_may_skip_decode(void)
     return 1;
 }
 
+int col_sinks_want_json(void)
+{
+    size_t i;
+
+    for (i = 0; i < col_n_on; i++)
+        if (col_on[i]->takes_json)
+            return 1;
+    return 0;
+}
+
 int col_sinks_need_request(const col_batch_t *b)
 {
     size_t i;

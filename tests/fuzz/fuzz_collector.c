@@ -15,8 +15,9 @@
  *     output is taken as in mode 0 if it is a request, else as in mode 1.
  * Whatever the input, the JSON written straight from the wire
  * (col_json_wire), when it takes a request, is byte for byte what decoding
- * it and writing its JSON gives, with the same span count; and it never
- * takes what does not decode.
+ * it and writing its JSON gives, with the same span count; it never
+ * takes what does not decode; and the same walk writing nothing
+ * (col_json_wire_check) takes what it takes and finds what it finds.
  * Random bytes seldom nest: the generator reaches 10,000 levels (the
  * depth that overflowed protobuf-c's stack) and repeats fields, singular
  * ones too (protobuf-c merges those), from a few bytes. Nothing in the
@@ -186,12 +187,17 @@ static void through_sinks(const uint8_t *data, size_t size)
     col_arena_t *arena = col_arena_new();
     col_decode_err_t why;
     col_request_t *r;
-    size_t wire_spans = 0;
-    int walked, spanshim_res = 0;
+    size_t wire_spans = 0, checked_spans = 0;
+    int walked, checked, spanshim_res = 0, in_flight = 0, checked_res = 0, checked_flight = 0;
 
     now += 37;
     col_buf_reset(&wire);
-    walked = col_json_wire(&wire, data, size, &wire_spans, &spanshim_res, NULL);
+    walked = col_json_wire(&wire, data, size, &wire_spans, &spanshim_res, &in_flight);
+    checked = col_json_wire_check(data, size, &checked_spans, &checked_res, &checked_flight);
+    if (checked != walked || (walked && (checked_spans != wire_spans ||
+                                         checked_res != spanshim_res ||
+                                         checked_flight != in_flight)))
+        __builtin_trap(); /* the walk that writes nothing says otherwise */
     r = col_request_decode(arena, data, size, &why);
     if (r == NULL) {
         if (walked)

@@ -136,7 +136,7 @@ FENCE = ("import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\n"
 class Collector:
     """A spanshim-collector on a private socket writing a private .jsonl."""
 
-    def __init__(self, extra=(), env=None, sock=None):
+    def __init__(self, extra=(), env=None, sock=None, jsonl=True):
         self.dir = tempfile.mkdtemp(prefix="spanshim-test.")
         os.chmod(self.dir, 0o755)  # traced programs may drop privileges (nginx workers)
         self.sock = sock or os.path.join(self.dir, "c.sock")
@@ -145,9 +145,9 @@ class Collector:
         cenv.update(env or {})
         if os.getuid() == 0 and "--socket-group" not in extra:
             extra = ("--socket-group", "nogroup", *extra)  # nginx workers run as nobody
-        self.proc = subprocess.Popen([COLLECTOR, "--socket", self.sock, "--jsonl", self.jsonl,
-                                      *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=cenv)
+        files = ["--jsonl", self.jsonl] if jsonl else []  # (without: spans() stays empty)
+        self.proc = subprocess.Popen([COLLECTOR, "--socket", self.sock, *files, *extra],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cenv)
         deadline = time.time() + 10
         while not os.path.exists(self.sock):
             if time.time() > deadline or self.proc.poll() is not None:

@@ -112,6 +112,29 @@ class Forward(unittest.TestCase):
         services = {s["service"] for s in self.rx.spans()}
         self.assertEqual(services, {"curl", "backend"})
 
+    def test_forwarding_alone(self):
+        """No .jsonl and no other sink that reads spans: each batch is only
+        read through (counted, checked for what would need decoding) and
+        forwarded as it came. Every span arrives once, whole."""
+        self.rx = Receiver(tempfile_dir())
+        self.serve(Collector(env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % self.rx.port},
+                             jsonl=False))
+        for i in range(5):
+            r = self.col.run(["curl", "-sS", "http://127.0.0.1:%d/inventory?alone=%d" % (self.backend, i)],
+                             service="curl")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        deadline = time.time() + 15
+        while len(self.rx.spans()) < 10 and time.time() < deadline:
+            time.sleep(0.1)
+        self.col.stop()
+        got = self.rx.spans()
+        self.assertEqual(len(got), 10)
+        self.assertEqual(len({s["spanId"] for s in got}), 10)
+        self.assertEqual({s["service"] for s in got}, {"curl", "backend"})
+        self.assertEqual(sorted(s["kind"] for s in got), [2] * 5 + [3] * 5)
+        self.assertIn("10 spans in", self.col.stderr)
+        self.assertIn("10 spans exported in", self.col.stderr)
+
     def test_receiver_down_at_start_then_restarted(self):
         port = free_port()
         self.collector(port)
@@ -210,9 +233,10 @@ class Forward(unittest.TestCase):
 
 class ForwardAsItCame(unittest.TestCase):
     def test_a_batch_no_sink_decodes_goes_on_as_it_came(self):
-        """With only the file and forwarding, a batch is never decoded: the
-        endpoint gets the datagram's own bytes (its fields in the order the
-        sender wrote them, a field this collector does not know kept);
+        """With only the file and forwarding, or forwarding alone (the batch
+        then only read through, no JSON written), a batch is never decoded:
+        the endpoint gets the datagram's own bytes (its fields in the order
+        the sender wrote them, a field this collector does not know kept);
         with a sink that decodes (--print), it gets them re-encoded."""
         from http.server import BaseHTTPRequestHandler, HTTPServer
         import threading
@@ -238,13 +262,18 @@ class ForwardAsItCame(unittest.TestCase):
                varint(99 << 3 | 2) + varint(6) + b"future")
         gram = batch([odd], b"svc")
         try:
-            for extra, same in (((), True), (("--print",), False)):
+            for extra, same, jsonl in (((), True, True), (("--print",), False, True),
+                                       ((), True, False)):
                 del bodies[:]
                 col = Collector(extra=("--otlp-endpoint", "http://127.0.0.1:%d" %
-                                       srv.server_address[1]) + extra)
+                                       srv.server_address[1]) + extra, jsonl=jsonl)
                 try:
                     send_all(col, [gram])
-                    self.assertEqual(len(col.wait_spans(1)), 1)
+                    if jsonl:
+                        self.assertEqual(len(col.wait_spans(1)), 1)
+                    deadline = time.time() + 10
+                    while not bodies and time.time() < deadline:
+                        time.sleep(0.05)
                 finally:
                     col.stop()
                 self.assertEqual(len(bodies), 1, col.stderr)
