@@ -4,12 +4,19 @@ sender runs elsewhere). The batches are real ones: a traced curl fetching
 many URLs from a traced nginx, captured from the shim's socket (under load,
 so the shim's batches are full, as they are when throughput matters).
 
-usage: collector_rate.py [SPANS]   (default 1,000,000)
-Prints one JSON object: spans, seconds, spans_per_second, cpu_seconds,
-spans_per_cpu_second, datagrams, spans_per_datagram."""
+usage: collector_rate.py [SPANS] [--against COLLECTOR [--runs N]]
+   (SPANS default 1,000,000)
+Prints one JSON object: spans, seconds, spans_per_second, cpu_seconds (and
+its user and system parts), spans_per_cpu_second, datagrams,
+spans_per_datagram. With --against, the same batches go to this build's
+collector and to COLLECTOR (another build's) in turn, N runs each (5),
+alternating; each run is printed, then one object with the medians of
+both ("this", "against"): on a shared machine only a comparison made side
+by side says anything."""
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,7 +25,15 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import COLLECTOR, NGINX, PRELOAD, cpu_seconds, free_port, wait_port  # noqa: E402
+from harness import COLLECTOR, NGINX, PRELOAD, free_port, wait_port  # noqa: E402
+
+
+def cpu_times(pid):
+    """User and system CPU time a process has used, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 NGINX_CONF = """daemon off;
 master_process off;
@@ -96,16 +111,11 @@ def spans_in(datagrams):
     return counts
 
 
-def main():
-    want = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
-    batches = capture_batches()
-    counts = spans_in(batches)
-    best = max(range(len(batches)), key=lambda i: counts[i])
-    g, per = batches[best], counts[best]
-    n = (want + per - 1) // per
+def measure(collector, g, per, n):
+    """n datagrams g (per spans each) through collector, as fast as it takes them."""
     d = tempfile.mkdtemp(prefix="spanshim-bench.")
     sock, jsonl = os.path.join(d, "c.sock"), os.path.join(d, "c.jsonl")
-    col = subprocess.Popen(["taskset", "-c", "0", COLLECTOR, "--socket", sock, "--jsonl", jsonl,
+    col = subprocess.Popen(["taskset", "-c", "0", collector, "--socket", sock, "--jsonl", jsonl,
                             "--quiet"])
     while not os.path.exists(sock):
         time.sleep(0.01)
@@ -120,7 +130,7 @@ def main():
         time.sleep(0.01)
     line = os.path.getsize(jsonl)
     t0 = time.time()
-    cpu0 = cpu_seconds(col.pid)
+    user0, sys0 = cpu_times(col.pid)
     written = sent = 0
     window = max(1, 200000 // per)  # datagrams ahead of what is written, at most
     while written < n * per and time.time() - t0 < 300:
@@ -130,14 +140,56 @@ def main():
         time.sleep(0.002)
         written = (os.path.getsize(jsonl) // line - 1) * per
     secs = time.time() - t0
-    cpu = cpu_seconds(col.pid) - cpu0
+    user, system = cpu_times(col.pid)
+    user, system = user - user0, system - sys0
+    cpu = user + system
     col.terminate()
     col.wait()
     os.unlink(jsonl)
-    print(json.dumps({"spans": written, "seconds": round(secs, 3),
-                      "spans_per_second": int(written / secs), "cpu_seconds": round(cpu, 3),
-                      "spans_per_cpu_second": int(written / cpu) if cpu else None,
-                      "datagrams": n, "spans_per_datagram": per}))
+    tx.close()
+    return {"spans": written, "seconds": round(secs, 3),
+            "spans_per_second": int(written / secs), "cpu_seconds": round(cpu, 3),
+            "cpu_user_seconds": round(user, 3), "cpu_system_seconds": round(system, 3),
+            "spans_per_cpu_second": int(written / cpu) if cpu else None,
+            "datagrams": n, "spans_per_datagram": per}
+
+
+def medians(runs):
+    keys = ("spans_per_second", "cpu_seconds", "cpu_user_seconds", "cpu_system_seconds",
+            "spans_per_cpu_second")
+    out = {k: statistics.median(r[k] for r in runs if r[k] is not None) for k in keys}
+    out["runs"] = len(runs)
+    out["us_cpu_per_span"] = round(out["cpu_seconds"] / runs[0]["spans"] * 1e6, 3)
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    against, runs = None, 5
+    if "--against" in args:
+        i = args.index("--against")
+        against = args[i + 1]
+        del args[i:i + 2]
+    if "--runs" in args:
+        i = args.index("--runs")
+        runs = int(args[i + 1])
+        del args[i:i + 2]
+    want = int(args[0]) if args else 1000000
+    batches = capture_batches()
+    counts = spans_in(batches)
+    best = max(range(len(batches)), key=lambda i: counts[i])
+    g, per = batches[best], counts[best]
+    n = (want + per - 1) // per
+    if against is None:
+        print(json.dumps(measure(COLLECTOR, g, per, n)))
+        return
+    res = {"this": [], "against": []}
+    for _ in range(runs):
+        for name, path in (("this", COLLECTOR), ("against", against)):
+            r = measure(path, g, per, n)
+            res[name].append(r)
+            print(name, json.dumps(r), flush=True)
+    print(json.dumps({name: medians(rs) for name, rs in res.items()}))
 
 
 if __name__ == "__main__":
