@@ -549,6 +549,26 @@ static void test_strings_at_each_length(void **state)
     }
 }
 
+/* A string longer than what is written in one step (4 KiB) goes piece by
+ * piece, each checked: the same bytes. */
+static void test_long_string(void **state)
+{
+    static unsigned char in[9000];
+    static char want[6 * sizeof(in) + 3];
+    col_buf_t b = {0};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(in); i++)
+        in[i] = (unsigned char)(i % 97 == 0 ? '"' : i % 89 == 0 ? 0x01 : i % 83 == 0 ? 0xff
+                                : 'a' + i % 26);
+    ref_strn(want, in, sizeof(in));
+    col_json_strn(&b, (const char *)in, sizeof(in));
+    assert_int_equal(b.len, strlen(want));
+    assert_string_equal(b.p, want);
+    col_buf_free(&b);
+}
+
 /* Ids of every length to 20 bytes as lowercase hex, every byte value. */
 static void test_hex_at_each_length(void **state)
 {
@@ -580,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_utf8_boundaries),
         cmocka_unit_test(test_numbers_at_each_length),
         cmocka_unit_test(test_strings_at_each_length),
+        cmocka_unit_test(test_long_string),
         cmocka_unit_test(test_hex_at_each_length),
     };
 
