@@ -28,7 +28,8 @@ static ss_lock_t ex_lock = SS_LOCK_INIT;
 static uint8_t ex_spans[EX_BATCH_MAX];
 static size_t ex_spans_len;
 static unsigned ex_spans_n;
-static uint64_t ex_oldest_ns;
+static uint64_t ex_oldest_ns;   /* monotonic: the flush thread's test */
+static uint64_t ex_oldest_end;  /* its span's end (wall clock): a span's own test */
 static uint8_t ex_resource[EX_RESOURCE_MAX];
 static size_t ex_resource_len;
 static int ex_thread_started;
@@ -291,11 +292,16 @@ void ex_batch_add(const ss_span_t *s)
         return;
     }
     ex_spans_len += n;
-    if (ex_spans_n++ == 0)
+    /* A batch's age is measured from a span's end, which every span has
+     * read already: no clock read a span (a clock set back only leaves the
+     * test to the flush thread, which reads the monotonic one). */
+    if (ex_spans_n++ == 0) {
         ex_oldest_ns = ex_mono_ns();
-    else if (ex_spans_len >= EX_BATCH_MAX / 2 ||
-             ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull)
+        ex_oldest_end = s->end_ns;
+    } else if (ex_spans_len >= EX_BATCH_MAX / 2 ||
+               (int64_t)(s->end_ns - ex_oldest_end) >= (int64_t)EX_FLUSH_MS * 1000000) {
         ex_flush_locked(EX_KEEP_IF_FULL);
+    }
     if (!ex_thread_started)
         ex_start_flusher();
     ss_unlock(&ex_lock);

@@ -767,10 +767,15 @@ ss_conn_recv_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_
         }
         c->mode = SS_MODE_DETECT;
     }
-    /* The program waited in this call for its reply, or it failed: its
-     * frames are below the hook now (ss_stack.h). */
-    if (ss_stack_mode && c->role == SS_ROLE_CLIENT && c->q_head)
-        ss_stack_at_wait(c->q_head, r <= 0);
+    /* An exchange waits for its reply: the call returned now, which is
+     * when what ends in it ends (ss_recv_ns). The program waited in this
+     * call for its reply, or it failed: its frames are below the hook now
+     * (ss_stack.h). */
+    if (c->role == SS_ROLE_CLIENT && c->q_head) {
+        ss_recv_ns = ss_now_ns();
+        if (ss_stack_mode)
+            ss_stack_at_wait(c->q_head, r <= 0, ss_recv_ns);
+    }
     if (r > 0) {
         size_t left = (size_t)r;
 
@@ -786,6 +791,7 @@ ss_conn_recv_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssize_
         ss_conn_fail_all(c, ss_errno_name(err, buf, sizeof(buf)));
     }
 out:
+    ss_recv_ns = 0;
     if (!keep)
         ss_conn_let_go(c, fd);
     ss_unlock(&c->lock);
@@ -800,7 +806,7 @@ static void ss_conn_stack_would_block(int fd)
         return;
     ss_lock(&c->lock);
     if (c->role == SS_ROLE_CLIENT && c->mode == SS_MODE_FOLLOW && c->q_head)
-        ss_stack_at_wait(c->q_head, 0);
+        ss_stack_at_wait(c->q_head, 0, 0);
     ss_unlock(&c->lock);
     ss_conn_put(c);
 }

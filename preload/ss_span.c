@@ -199,6 +199,8 @@ uint64_t ss_now_ns(void)
     return now_ns();
 }
 
+__thread uint64_t ss_recv_ns __attribute__((tls_model("initial-exec")));
+
 void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)
 {
     int sampled;
@@ -258,7 +260,7 @@ void ss_span_end(ss_span_t *s)
     int news;
 
     if (s->end_ns == 0)
-        s->end_ns = now_ns();
+        s->end_ns = ss_recv_ns ? ss_recv_ns : now_ns();
     news = ss_span_is_news(s) && !s->ended_early;
     if (s->dns_child)
         ss_dns_parent_ends(s, news);

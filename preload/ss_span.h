@@ -130,6 +130,12 @@ void ss_span_open_each(int (*fn)(ss_span_t *s, void *arg), void *arg);
 /* Wall-clock now, in ns since the epoch. */
 uint64_t ss_now_ns(void);
 
+/* The time a receive on a client connection returned, while the core
+ * feeds what it read (ss_conn.c), else 0: the exchanges that end in that
+ * call (their last byte was read then) end at it, one clock read for the
+ * call and its stack check (ss_stack_at_wait) instead of one each. */
+extern __thread uint64_t ss_recv_ns __attribute__((tls_model("initial-exec")));
+
 /* The exchange ended: stamp the end, export it if sampled and this
  * process gave it its id, free it. */
 void ss_span_end(ss_span_t *s);

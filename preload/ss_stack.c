@@ -340,13 +340,13 @@ static void ss_stack_take(ss_span_t *s)
     errno = err;
 }
 
-void ss_stack_at_wait(ss_span_t *s, int failed)
+void ss_stack_at_wait(ss_span_t *s, int failed, uint64_t now_ns)
 {
     if (s->stack_n || ss_stack_mode == SS_STACKS_OFF || s->kind != SS_KIND_CLIENT ||
         s->start_ns == 0)
         return;
     if (ss_stack_mode == SS_STACKS_ALL || failed ||
-        ss_now_ns() - s->start_ns >= ss_stack_min_ns)
+        (now_ns ? now_ns : ss_now_ns()) - s->start_ns >= ss_stack_min_ns)
         ss_stack_take(s);
 }
 

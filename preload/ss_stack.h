@@ -42,8 +42,9 @@ int ss_stack_configure(const char *mode, const char *min_ms);
 struct ss_span;
 
 /* At a hook where s's thread waits or waited for its reply (now_ns: the
- * time; failed: the call failed or the peer closed): capture if wanted. */
-void ss_stack_at_wait(struct ss_span *s, int failed);
+ * time, or 0 to read it when needed; failed: the call failed or the peer
+ * closed): capture if wanted. */
+void ss_stack_at_wait(struct ss_span *s, int failed, uint64_t now_ns);
 /* The same for a span whose end is known (a lookup, a failed connect). */
 void ss_stack_at_end(struct ss_span *s);
 

@@ -146,10 +146,16 @@ static void test_when(void **state)
     memset(&s, 0, sizeof(s));
     s.kind = SS_KIND_CLIENT;
     s.start_ns = ss_now_ns();
-    ss_stack_at_wait(&s, 0);
+    ss_stack_at_wait(&s, 0, 0);
     assert_int_equal(s.stack_n, 0); /* fast so far */
+    /* The caller's clock read is the one looked at (a receive's, ss_recv_ns). */
+    ss_stack_at_wait(&s, 0, s.start_ns + 1000);
+    assert_int_equal(s.stack_n, 0);
+    ss_stack_at_wait(&s, 0, s.start_ns + 200000000ull);
+    assert_true(s.stack_n > 0 && s.stack_n != SS_STACK_NONE);
+    s.stack_n = 0;
     s.start_ns -= 200000000ull;
-    ss_stack_at_wait(&s, 0);
+    ss_stack_at_wait(&s, 0, 0);
     assert_true(s.stack_n > 0 && s.stack_n != SS_STACK_NONE);
     s.end_ns = s.start_ns + 200000000ull;
     ss_stack_attach(&s);
@@ -165,7 +171,7 @@ static void test_when(void **state)
     memset(&s, 0, sizeof(s));
     s.kind = SS_KIND_CLIENT;
     s.start_ns = ss_now_ns();
-    ss_stack_at_wait(&s, 1);
+    ss_stack_at_wait(&s, 1, 0);
     assert_true(s.stack_n > 0);
     strcpy(s.error_type, "ECONNRESET");
     s.end_ns = s.start_ns + 1;
@@ -176,16 +182,16 @@ static void test_when(void **state)
     memset(&s, 0, sizeof(s));
     s.kind = SS_KIND_SERVER;
     s.start_ns = 1;
-    ss_stack_at_wait(&s, 1);
+    ss_stack_at_wait(&s, 1, 0);
     assert_int_equal(s.stack_n, 0);
     /* off: nothing; all: every client span. */
     assert_int_equal(ss_stack_configure("off", NULL), 0);
     s.kind = SS_KIND_CLIENT;
-    ss_stack_at_wait(&s, 1);
+    ss_stack_at_wait(&s, 1, 0);
     assert_int_equal(s.stack_n, 0);
     assert_int_equal(ss_stack_configure("all", NULL), 0);
     s.start_ns = ss_now_ns();
-    ss_stack_at_wait(&s, 0);
+    ss_stack_at_wait(&s, 0, 0);
     assert_true(s.stack_n > 0);
     s.end_ns = s.start_ns + 1;
     ss_stack_attach(&s);
