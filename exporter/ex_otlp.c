@@ -75,7 +75,7 @@ static const ex_span_enc_t ex_otlp_connect_enc = {2 * 50 + SS_DNS_NAME_MAX, ex_c
 /* The attributes every span has, after its protocol's. */
 static uint8_t *ex_put_common_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)
 {
-    if (f->peer.n) {
+    if (f->peer.n && !f->peer_in_part) {
         p = ex_kv_str(p, EX_LIT("network.peer.address"), f->peer);
         if (!s->is_unix)
             p = ex_kv_int(p, EX_LIT("network.peer.port"), s->peer_port);
@@ -143,6 +143,7 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
         return 0;
     f.peer = ex_cstr(s->peer_addr);
     f.error_type = s->error_type[0] ? ex_cstr(s->error_type) : EX_NONE;
+    f.peer_in_part = 0;
     enc->decide(s, &f);
 
     body = (size_t)(ex_put_span(buf + EX_LEN_ROOM, s, enc, &f) - (buf + EX_LEN_ROOM));

@@ -27,6 +27,11 @@
  * or 0 if it does not fit. */
 size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap);
 
+/* A database span's attributes that are its connection's (ss_db.h), from
+ * s, into *out: 0 when they do not fit (its spans are then encoded field
+ * by field). */
+int ex_otlp_db_fixed(const ss_span_t *s, ss_db_fixed_t *out);
+
 /* Log records (ex_otlp_log.c). A datagram is an ExportTraceServiceRequest
  * or, after the two bytes EX_FRAME_LOGS, an ExportLogsServiceRequest. No
  * protobuf message begins with a 0 byte (there is no field 0), so the two

@@ -214,6 +214,7 @@ typedef struct ex_facts {
     ex_str_t name;                /* Span.name */
     ex_str_t error_type;          /* error.type; status ERROR when set */
     ex_str_t peer;                /* network.peer.address */
+    uint8_t peer_in_part;         /* the protocol's part writes network.peer.* (in its place) */
     union {
         ex_http_facts_t http;
         ex_db_facts_t db;

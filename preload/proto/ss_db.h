@@ -45,10 +45,29 @@ typedef struct ss_db_op {
     uint8_t error;                               /* the server answered with an error */
 } ss_db_op_t;
 
+/* The attributes every span of a connection has alike, encoded once for
+ * the connection (ss_db_conn.c keeps it, the exporter writes it:
+ * ex_otlp_db_fixed) and copied into each span as they are: the head
+ * (db.system.name, db.namespace) and the tail (server.address,
+ * server.port, network.peer.address, network.peer.port) of its
+ * attributes, the protobuf bytes the encoder would write for them. */
+#define SS_DB_FIXED_MAX 320
+
+typedef struct ss_db_fixed {
+    uint16_t head_len, tail_len;                 /* bytes[0..head_len), then the tail's */
+    uint8_t ns_len;                              /* strlen of the namespace it was made with */
+    uint8_t bytes[SS_DB_FIXED_MAX];
+} ss_db_fixed_t;
+
 /* The database part of a span record: which system, and the operation. */
 typedef struct ss_span_db {
     const char *system;                          /* db.system.name: a static string */
     uint16_t default_port;                       /* server.port is left out when it is this */
+    /* Its connection's encoded attributes, made from this very record's
+     * system, namespace and peer, or NULL (encoded field by field). Set
+     * only as the span ends, under its connection's lock: never seen by
+     * an in-flight copy, which outlives that lock. */
+    const ss_db_fixed_t *fixed;
     ss_db_op_t op;
 } ss_span_db_t;
 

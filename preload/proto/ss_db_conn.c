@@ -17,6 +17,7 @@
  * turned here into the module's ss_proto_t.
  */
 #define _GNU_SOURCE
+#include "../../exporter/ex_otlp.h"
 #include "../ss_log.h"
 #include "../ss_proto.h"
 #include "ss_db.h"
@@ -37,6 +38,13 @@ typedef struct ss_db_conn {
     const char *why;          /* why it stopped, when the module did not say */
     const char *(*system)(const void *st); /* db.system.name */
     uint16_t port;            /* the default server.port */
+    /* Its spans' shared attributes, encoded once (ss_db.h), and what they
+     * were made from: the connection (NULL: none made yet; a TLS session
+     * that takes the state over is another), the system and namespace. */
+    const ss_conn_t *fixed_c;
+    const char *fixed_system;
+    char fixed_ns[SS_DB_NAMESPACE_MAX];
+    ss_db_fixed_t fixed;
     _Alignas(16) uint8_t st[]; /* the module's state */
 } ss_db_conn_t;
 
@@ -50,6 +58,7 @@ static uint64_t ss_db_start(void *arg)
     if (s == NULL)
         return 0;
     s->type = SS_SPAN_DB;
+    s->db.fixed = NULL; /* a reused record's was another span's */
     s->db.op.tag = ++d->tag;
     return d->tag;
 }
@@ -75,6 +84,31 @@ static ss_db_op_t *ss_db_op_for(void *arg, uint64_t tag)
     return s ? &s->db.op : NULL;
 }
 
+static int ss_db_same(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/* The connection's encoded attributes for s (its system and namespace
+ * set), made again when either changed (SELECT, MySQL's greeting); NULL
+ * when they do not fit: s is encoded field by field. */
+static const ss_db_fixed_t *ss_db_fixed_for(ss_db_conn_t *d, const ss_span_t *s)
+{
+    const char *ns = s->db.op.namespace_;
+
+    if (d->fixed_c == d->c && d->fixed_system == s->db.system && ss_db_same(d->fixed_ns, ns))
+        return &d->fixed;
+    d->fixed_c = NULL;
+    if (!ex_otlp_db_fixed(s, &d->fixed))
+        return NULL;
+    memcpy(d->fixed_ns, ns, (size_t)d->fixed.ns_len + 1);
+    d->fixed_system = s->db.system;
+    d->fixed_c = d->c;
+    return &d->fixed;
+}
+
 static void ss_db_done(void *arg, const ss_db_op_t *op)
 {
     ss_db_conn_t *d = arg;
@@ -87,6 +121,7 @@ static void ss_db_done(void *arg, const ss_db_op_t *op)
         s->db.op = *op; /* filled by the module in a record of its own */
     s->db.system = d->system(d->st);
     s->db.default_port = d->port;
+    s->db.fixed = ss_db_fixed_for(d, s);
     ss_conn_finish(c, s);
 }
 
@@ -104,6 +139,7 @@ static int ss_db_open(ss_conn_t *c, size_t size, void (*init)(void *st),
     d->sink.op_for = ss_db_op_for;
     d->tag = 0;
     d->why = NULL;
+    d->fixed_c = NULL;
     d->system = system;
     d->port = port;
     init(d->st);
