@@ -69,7 +69,7 @@ static uint8_t *ex_connect_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_
     return ex_put_server_peer(p, s, f, 0);
 }
 
-static const ex_span_enc_t ex_otlp_connect_enc = {2 * 50 + SS_DNS_NAME_MAX, ex_connect_decide,
+static const ex_span_enc_t ex_otlp_connect_enc = {2 * 50 + SS_DNS_NAME_MAX, 0, ex_connect_decide,
                                                    ex_connect_attrs};
 
 /* The attributes every span has, after its protocol's. */
@@ -141,7 +141,7 @@ size_t ex_otlp_span(const ss_span_t *s, uint8_t *buf, size_t cap)
     enc = ex_otlp_encs[s->type];
     if (cap < EX_SPAN_COMMON_WORST + enc->worst)
         return 0;
-    f.peer = ex_cstr(s->peer_addr);
+    f.peer = enc->own_peer ? EX_NONE : ex_cstr(s->peer_addr);
     f.error_type = s->error_type[0] ? ex_cstr(s->error_type) : EX_NONE;
     f.peer_in_part = 0;
     enc->decide(s, &f);

@@ -51,6 +51,9 @@ static void ex_db_decide(const ss_span_t *s, ex_facts_t *f)
     size_t cap = sizeof(f->db.name), len;
 
     f->peer_in_part = 1; /* after server.*, as its connection's tail (ex_db_tail) */
+    if (s->db.fixed == NULL)
+        f->peer = ex_cstr(s->peer_addr);
+    f->db.operation = ex_cstr(op->operation);
     if (f->error_type.n == 0 && op->error)
         f->error_type = op->status_code[0] ? ex_cstr(op->status_code) : EX_LIT("_OTHER");
     if (op->summary[0]) {
@@ -58,7 +61,7 @@ static void ex_db_decide(const ss_span_t *s, ex_facts_t *f)
         return;
     }
     target = ex_db_target(s, buf, sizeof(buf));
-    oper = ex_cstr(op->operation);
+    oper = f->db.operation;
     _Static_assert(SS_DB_OPERATION_MAX + 1 < sizeof(f->db.name), "an operation and its space fit");
     if (oper.n && target.n) {
         len = ex_db_cat(name, cap, 0, oper);
@@ -99,7 +102,7 @@ static uint8_t *ex_db_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f)
 
     p = fx ? ex_copy(p, fx->bytes, fx->head_len) : ex_db_head(p, s);
     p = ex_kv_str(p, EX_LIT("db.collection.name"), ex_cstr(op->collection));
-    p = ex_kv_str(p, EX_LIT("db.operation.name"), ex_cstr(op->operation));
+    p = ex_kv_str(p, EX_LIT("db.operation.name"), f->db.operation);
     p = ex_kv_str(p, EX_LIT("db.query.summary"), ex_cstr(op->summary));
     p = ex_kv_str(p, EX_LIT("db.query.text"), ex_cstr(op->query_text));
     if (op->error)
@@ -138,4 +141,5 @@ int ex_otlp_db_fixed(const ss_span_t *s, ss_db_fixed_t *out)
      sizeof(ex_db_facts_t))
 _Static_assert(EX_SPAN_COMMON_WORST + EX_DB_WORST <= EX_SPAN_MAX, "a database span fits EX_SPAN_MAX");
 
-const ex_span_enc_t ex_otlp_db_enc = {EX_DB_WORST, ex_db_decide, ex_db_attrs};
+/* Its peer is measured only when its connection's tail is not at hand. */
+const ex_span_enc_t ex_otlp_db_enc = {EX_DB_WORST, 1, ex_db_decide, ex_db_attrs};

@@ -88,4 +88,4 @@ static uint8_t *ex_dns_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *f
     (24 + 2 * SS_DNS_NAME_MAX + 3 * 50 + SS_DNS_LISTED_MAX * (SS_DNS_ADDR_TEXT + 6))
 _Static_assert(EX_SPAN_COMMON_WORST + EX_DNS_WORST <= EX_SPAN_MAX, "a DNS span fits EX_SPAN_MAX");
 
-const ex_span_enc_t ex_otlp_dns_enc = {EX_DNS_WORST, ex_dns_decide, ex_dns_attrs};
+const ex_span_enc_t ex_otlp_dns_enc = {EX_DNS_WORST, 0, ex_dns_decide, ex_dns_attrs};

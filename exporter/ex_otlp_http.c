@@ -318,4 +318,4 @@ static void ex_http_decide(const ss_span_t *s, ex_facts_t *f)
      SS_HTTP_SCRIPT_MAX)
 _Static_assert(EX_SPAN_COMMON_WORST + EX_HTTP_WORST <= EX_SPAN_MAX, "an HTTP span fits EX_SPAN_MAX");
 
-const ex_span_enc_t ex_otlp_http_enc = {EX_HTTP_WORST, ex_http_decide, ex_http_attrs};
+const ex_span_enc_t ex_otlp_http_enc = {EX_HTTP_WORST, 0, ex_http_decide, ex_http_attrs};

@@ -201,6 +201,7 @@ typedef struct ex_http_facts {
 
 /* ... of a database span (ex_otlp_db.c): its name, put together. */
 typedef struct ex_db_facts {
+    ex_str_t operation;           /* db.operation.name, measured once */
     char name[SS_DB_SUMMARY_MAX + 8];
 } ex_db_facts_t;
 
@@ -225,6 +226,9 @@ typedef struct ex_facts {
 /* One protocol's part of the encoding: one per SS_SPAN_* type. */
 typedef struct ex_span_enc {
     size_t worst;                 /* the most bytes its attributes take */
+    /* Settle f->peer (network.peer.address) in decide() itself: 0, the
+     * encoder does, from the record's peer_addr, before decide(). */
+    uint8_t own_peer;
     /* Settle f->name (and f->error_type, set to the record's error.type
      * when it has one), and whatever attrs() needs. */
     void (*decide)(const ss_span_t *s, ex_facts_t *f);

@@ -33,4 +33,4 @@ static uint8_t *ex_proc_attrs(uint8_t *p, const ss_span_t *s, const ex_facts_t *
 #define EX_PROC_WORST (SS_PROC_NAME_MAX + SS_PROC_COMMAND_MAX + 3 * 50)
 _Static_assert(EX_SPAN_COMMON_WORST + EX_PROC_WORST <= EX_SPAN_MAX, "a process span fits EX_SPAN_MAX");
 
-const ex_span_enc_t ex_otlp_proc_enc = {EX_PROC_WORST, ex_proc_decide, ex_proc_attrs};
+const ex_span_enc_t ex_otlp_proc_enc = {EX_PROC_WORST, 0, ex_proc_decide, ex_proc_attrs};

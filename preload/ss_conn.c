@@ -279,14 +279,19 @@ void ss_conn_finish(ss_conn_t *c, ss_span_t *s)
     ss_span_end(s);
 }
 
-ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
+/* Both exchange_new's body, inlined: type SS_SPAN_HTTP has its part reset. */
+static inline __attribute__((always_inline)) ss_span_t *ss_conn_exchange(ss_conn_t *c,
+                                                                         unsigned cap,
+                                                                         uint8_t type)
 {
     ss_span_t *s = NULL;
 
-    if (c->pending >= cap || (s = ss_span_alloc()) == NULL) {
+    if (c->pending >= cap ||
+        (s = type == SS_SPAN_HTTP ? ss_span_alloc() : ss_span_alloc_bare()) == NULL) {
         SS_COUNT(spans_dropped_memory);
         return NULL;
     }
+    s->type = type;
     s->kind = c->role == SS_ROLE_CLIENT ? SS_KIND_CLIENT : SS_KIND_SERVER;
     s->start_ns = ss_now_ns();
     s->is_unix = c->is_unix;
@@ -315,6 +320,16 @@ ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
     ss_conn_enqueue(c, s);
     ss_inflight_owned(s, &c->lock); /* written under it from here on */
     return s;
+}
+
+ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap)
+{
+    return ss_conn_exchange(c, cap, SS_SPAN_HTTP);
+}
+
+ss_span_t *ss_conn_exchange_new_as(ss_conn_t *c, unsigned cap, uint8_t type)
+{
+    return ss_conn_exchange(c, cap, type);
 }
 
 void ss_conn_fail_all(ss_conn_t *c, const char *error_type)

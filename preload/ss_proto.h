@@ -64,6 +64,9 @@ struct ss_proto {
  * side sends the request (a client: child of what the thread serves);
  * NULL when `cap` are open or memory is short (counted). */
 ss_span_t *ss_conn_exchange_new(ss_conn_t *c, unsigned cap);
+/* The same for a record of another type (SS_SPAN_*, not HTTP), whose
+ * protocol part the module fills whole (ss_span_alloc_bare). */
+ss_span_t *ss_conn_exchange_new_as(ss_conn_t *c, unsigned cap, uint8_t type);
 /* Take s out of the queue, wherever it is. */
 void ss_conn_remove(ss_conn_t *c, ss_span_t *s);
 /* The oldest exchange, out of the queue (NULL if none). */

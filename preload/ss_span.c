@@ -74,7 +74,9 @@ _Static_assert(offsetof(ss_span_t, error_type) ==
                    offsetof(ss_span_t, error_type) + sizeof(((ss_span_t *)0)->error_type),
                "ss_span_alloc zeroes what comes before peer_addr, then the strings' ends");
 
-ss_span_t *ss_span_alloc(void)
+/* Inlined into both allocators: http says whether the protocol part is
+ * HTTP's, to be reset, or the caller's to fill whole. */
+static inline __attribute__((always_inline)) ss_span_t *span_alloc(int http)
 {
     ss_span_t *s;
     int listed = ss_cfg.inflight_ms != 0;
@@ -121,10 +123,22 @@ ss_span_t *ss_span_alloc(void)
     s->splice_len = s->splice_del = s->splice_done = s->splice_owed = 0;
     s->splice_armed = s->splice_held = 0;
     /* HTTP is the common case; other protocols fill their part whole. */
-    memset(&s->http, 0, offsetof(ss_span_http_t, head));
-    ss_http_head_reset(&s->http.head);
+    if (http) {
+        memset(&s->http, 0, offsetof(ss_span_http_t, head));
+        ss_http_head_reset(&s->http.head);
+    }
     s->next = NULL;
     return s;
+}
+
+ss_span_t *ss_span_alloc(void)
+{
+    return span_alloc(1);
+}
+
+ss_span_t *ss_span_alloc_bare(void)
+{
+    return span_alloc(0);
 }
 
 /* Every span ending frees its record: inlined there, as its clock read. */

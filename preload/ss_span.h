@@ -106,6 +106,9 @@ typedef struct ss_span {
 #define SS_STACK_NONE 0xff        /* stack_n: a capture was tried and found nothing */
 
 ss_span_t *ss_span_alloc(void);
+/* The same with the protocol part left as it was (the caller's to fill
+ * whole, every field it reads: not HTTP's, whose part is reset above). */
+ss_span_t *ss_span_alloc_bare(void);
 void ss_span_free(ss_span_t *s);
 /* In a fork child: the records it holds from before are its parent's. */
 void ss_span_after_fork(void);

@@ -50,15 +50,29 @@ typedef struct ss_db_conn {
 
 #define DB(c) ((ss_db_conn_t *)(c)->ps)
 
+/* An operation that never completed has no attributes of its own: its
+ * record may be a reused one, still holding another operation's. */
+static void ss_db_op_clear(ss_db_op_t *op)
+{
+    op->operation[0] = op->collection[0] = op->namespace_[0] = '\0';
+    op->query_text[0] = op->summary[0] = op->status_code[0] = '\0';
+    op->batch_size = 0;
+    op->error = 0;
+}
+
 static uint64_t ss_db_start(void *arg)
 {
     ss_db_conn_t *d = arg;
-    ss_span_t *s = ss_conn_exchange_new(d->c, SS_DB_SPANS_MAX);
+    ss_span_t *s = ss_conn_exchange_new_as(d->c, SS_DB_SPANS_MAX, SS_SPAN_DB);
 
     if (s == NULL)
         return 0;
-    s->type = SS_SPAN_DB;
-    s->db.fixed = NULL; /* a reused record's was another span's */
+    /* A reused record holds another span's part: nothing is known yet (an
+     * in-flight report of it says so). */
+    s->db.system = NULL;
+    s->db.default_port = 0;
+    s->db.fixed = NULL;
+    ss_db_op_clear(&s->db.op);
     s->db.op.tag = ++d->tag;
     return d->tag;
 }
@@ -146,16 +160,6 @@ static int ss_db_open(ss_conn_t *c, size_t size, void (*init)(void *st),
     c->ps = d;
     SS_COUNT(conns_db);
     return 1;
-}
-
-/* An operation that never completed has no attributes of its own: its
- * record may be a reused one, still holding another operation's. */
-static void ss_db_op_clear(ss_db_op_t *op)
-{
-    op->operation[0] = op->collection[0] = op->namespace_[0] = '\0';
-    op->query_text[0] = op->summary[0] = op->status_code[0] = '\0';
-    op->batch_size = 0;
-    op->error = 0;
 }
 
 /* An operation still open when the connection failed (a reset, the
