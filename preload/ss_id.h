@@ -1,7 +1,7 @@
 /*
  * ss_id.h - random trace and span ids.
  *
- * A per-thread xoshiro256** generator seeded from getrandom(), reseeded in
+ * A per-thread wyrand generator seeded from getrandom(), reseeded in
  * a fork child (ss_id_after_fork) so that parent and child never share ids.
  * Ids are never all zero.
  */

@@ -285,6 +285,16 @@ static void arg_end(ss_redis_out_t *o)
     o->argi++;
 }
 
+/* Whether a command beginning now is traced, and the record it is written
+ * in. A traced command is written where the FIFO will hold it: the slot
+ * after the last stays free while it is written (a reply read takes the
+ * head, head + count stays). */
+INLINE ss_redis_cmd_t *cmd_slot(ss_redis_t *s, uint8_t *traced)
+{
+    *traced = s->count < SS_REDIS_PENDING_MAX && s->untraced_pending == 0;
+    return *traced ? &s->fifo[(s->head + s->count) % SS_REDIS_PENDING_MAX] : &s->out.cur;
+}
+
 /* A command's first byte. */
 static void cmd_begin(ss_redis_t *s, const ss_db_sink_t *sink)
 {
@@ -292,11 +302,7 @@ static void cmd_begin(ss_redis_t *s, const ss_db_sink_t *sink)
 
     ss_redis_cmd_t *c;
 
-    o->traced = s->count < SS_REDIS_PENDING_MAX && s->untraced_pending == 0;
-    /* A traced command is written where the FIFO will hold it: the slot
-     * after the last stays free while it is written (a reply read takes
-     * the head, head + count stays). */
-    c = o->cmd = o->traced ? &s->fifo[(s->head + s->count) % SS_REDIS_PENDING_MAX] : &o->cur;
+    c = o->cmd = cmd_slot(s, &o->traced);
     c->tag = 0;
     c->nargs = 0;
     c->num = -1;
@@ -566,43 +572,54 @@ INLINE int whole_args(const uint8_t *p, size_t n, size_t at, uint64_t argc, int 
 /* A whole command at a command's start, "*count\r\n" and every bulk
  * string in the buffer, when its arguments ask for nothing but their
  * bytes (not SELECT's or HELLO's number, nor a container's subcommand):
- * read in one step, with the record the pieces above would leave. 0 when
- * it is not one: nothing read, the pieces read it. */
+ * read in one step, with the record the pieces above would leave, written
+ * where it is kept (its name first: it decides whether this step may
+ * read it). 0 when it is not one: nothing read, the pieces read it. */
 static size_t whole_command(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink)
 {
     ss_redis_out_t *o = &s->out;
-    char name[SS_DB_OPERATION_MAX] = {0};
     const name_info_t *e;
+    ss_redis_cmd_t *c;
     whole_args_t w;
     int64_t argc;
     size_t at = 1 + ss_redis_whole_decimal(p + 1, n - 1, &argc), pay, len, used;
     size_t name_n;
-    uint8_t shape;
+    uint8_t shape, traced;
 
     if (at == 1 || argc == 0 || argc > RESP_MAX_COUNT ||
         (used = bulk_at(p + at, n - at, &pay, &len)) == 0)
         return 0;
-    name_n = len < sizeof(name) - 1 ? len : sizeof(name) - 1;
-    shown_copy(name, p + at + pay, name_n);
-    name[name_n] = '\0';
-    e = name_find(name, name_n);
+    c = cmd_slot(s, &traced);        /* free until the command is written */
+    name_n = len < sizeof(c->name) - 1 ? len : sizeof(c->name) - 1;
+    shown_copy(c->name, p + at + pay, name_n);
+    c->name[name_n] = '\0';
+    e = name_find(c->name, name_n);
     shape = e ? e->shape : N_KEYED;
     if (shape == N_CONTAINER || shape == N_KEYED_CONTAINER ||
         (e && (e->kind == SS_RK_SELECT || e->kind == SS_RK_HELLO)) ||
         !whole_args(p, n, at + used, (uint64_t)argc, shape == N_KEYED, &w))
         return 0;
-    cmd_begin(s, sink);
-    memcpy(o->cmd->name, name, sizeof(name));
-    o->cmd->name_len = (uint8_t)name_n;
-    o->cmd->kind = e ? e->kind : SS_RK_PLAIN;
-    o->cmd->nargs = w.others;
+    /* What cmd_begin() and the pieces would leave (o->sub is a
+     * container's: not read for this one, reset by the next cmd_begin). */
+    o->traced = traced;
+    o->cmd = c;
+    c->tag = traced && sink && sink->start ? sink->start(sink->arg) : 0;
+    c->nargs = w.others;
+    c->num = -1;
+    c->name_len = (uint8_t)name_n;
+    c->kind = e ? e->kind : SS_RK_PLAIN;
     if (w.key) {
-        size_t k = w.key_n < sizeof(o->cmd->key) - 1 ? w.key_n : sizeof(o->cmd->key) - 1;
-        shown_copy(o->cmd->key, w.key, k);
-        o->cmd->key[k] = '\0';
-        o->cmd->key_len = (uint8_t)k;
-        o->cmd->has_key = 1;
+        size_t k = w.key_n < sizeof(c->key) - 1 ? w.key_n : sizeof(c->key) - 1;
+        shown_copy(c->key, w.key, k);
+        c->key[k] = '\0';
+        c->key_len = (uint8_t)k;
+        c->has_key = 1;
+    } else {
+        c->key[0] = '\0';
+        c->key_len = 0;
+        c->has_key = 0;
     }
+    o->container = 0;
     o->key_at = shape == N_KEYED ? 1 : 0;
     o->argc = o->argi = (uint64_t)argc;
     cmd_end(s);
