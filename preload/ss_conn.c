@@ -468,7 +468,6 @@ static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, const uint8_t 
     return NULL;
 }
 
-static void ss_conn_stopped(ss_conn_t *c);
 
 /* Start following with pr: the bytes detection kept go first, in the
  * order they passed. 0: let go (a module that stops on them already is
@@ -496,7 +495,7 @@ static int ss_conn_open(ss_conn_t *c, const ss_proto_t *pr)
  * detection's worth) until a module says it is its. 0: none will. The
  * first bytes of a direction are shown where they lie, and copied only if
  * they do not decide: most connections say what they speak in one call. */
-static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
+int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
 {
     const ss_proto_t *pr = NULL;
     const uint8_t *seen = (const uint8_t *)p;
@@ -553,7 +552,7 @@ static int ss_conn_detect(ss_conn_t *c, int dir, const char *p, size_t n)
 
 /* Why a module stopped: counted, and said at debug level (not when its
  * conversation goes on inside TLS). */
-static void ss_conn_stopped(ss_conn_t *c)
+void ss_conn_stopped(ss_conn_t *c)
 {
     const char *why = c->proto->why ? c->proto->why(c) : NULL;
 
@@ -562,23 +561,6 @@ static void ss_conn_stopped(ss_conn_t *c)
     SS_COUNT(conns_let_go);
     ss_log(SS_LOG_DEBUG, "%s connection to %s let go: %s", c->proto->name,
            c->peer_addr[0] ? c->peer_addr : "a peer", why ? why : "unknown");
-}
-
-/* ss_conn_feed, inlined where a receive feeds it. */
-static inline __attribute__((always_inline)) int ss_conn_feed_in(ss_conn_t *c, int dir,
-                                                                 const char *p, size_t n)
-{
-    int keep;
-
-    if (n == 0 || c->mode == SS_MODE_OPAQUE)
-        return 1; /* let go, its state kept for TLS (ss_conn_let_go) */
-    c->fed[dir] += n;
-    if (c->mode != SS_MODE_FOLLOW)
-        return ss_conn_detect(c, dir, p, n);
-    keep = c->proto->feed(c, dir, p, n);
-    if (!keep)
-        ss_conn_stopped(c);
-    return keep;
 }
 
 int ss_conn_feed(ss_conn_t *c, int dir, const char *p, size_t n)

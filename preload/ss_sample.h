@@ -32,4 +32,14 @@ int ss_sampler_parse(ss_sampler_t *s, const char *name, const char *arg);
 int ss_sample(const ss_sampler_t *s, const uint8_t trace_id[16], int has_parent,
               int parent_sampled);
 
+/* The same, the default sampler (parentbased_always_on: the parent's
+ * decision, else yes) decided where it is asked: every span asks. */
+static inline int ss_sample_now(const ss_sampler_t *s, const uint8_t trace_id[16],
+                                int has_parent, int parent_sampled)
+{
+    if (s->kind == SS_SAMPLER_PB_ALWAYS_ON)
+        return has_parent ? parent_sampled : 1;
+    return ss_sample(s, trace_id, has_parent, parent_sampled);
+}
+
 #endif

@@ -68,7 +68,7 @@ static int ss_conn_lookahead(ss_conn_t *c, const struct iovec *iov, int cnt)
         p += skip;
         n -= (size_t)skip;
         skip = 0;
-        if (!ss_conn_feed(c, SS_DIR_OUT, p, n))
+        if (!ss_conn_feed_in(c, SS_DIR_OUT, p, n))
             return 0;
     }
     return 1;

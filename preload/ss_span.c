@@ -200,18 +200,6 @@ int ss_span_forked_since(const ss_span_t *s)
     return s->forks_made != __atomic_load_n(&ss_span_forks_made, __ATOMIC_RELAXED);
 }
 
-static inline __attribute__((always_inline)) uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t ss_now_ns(void)
-{
-    return now_ns();
-}
 
 __thread uint64_t ss_recv_ns __attribute__((tls_model("initial-exec")));
 
@@ -225,13 +213,13 @@ void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)
         s->has_parent = 1;
         s->parent_remote = (uint8_t)parent_remote;
         s->ctx.flags = parent->flags & SS_FLAG_RANDOM;
-        sampled = ss_sample(&ss_cfg.sampler, s->ctx.trace_id, 1,
+        sampled = ss_sample_now(&ss_cfg.sampler, s->ctx.trace_id, 1,
                             parent->flags & SS_FLAG_SAMPLED);
         ss_id_span(s->ctx.span_id);
     } else {
         ss_id_trace_span(s->ctx.trace_id, s->ctx.span_id); /* the thread's generator once */
         s->ctx.flags = SS_FLAG_RANDOM;
-        sampled = ss_sample(&ss_cfg.sampler, s->ctx.trace_id, 0, 0);
+        sampled = ss_sample_now(&ss_cfg.sampler, s->ctx.trace_id, 0, 0);
     }
     s->ctx.valid = 1;
     s->fork_gen = ss_span_fork_gen;
@@ -274,7 +262,7 @@ void ss_span_end(ss_span_t *s)
     int news;
 
     if (s->end_ns == 0)
-        s->end_ns = ss_recv_ns ? ss_recv_ns : now_ns();
+        s->end_ns = ss_recv_ns ? ss_recv_ns : ss_now_ns();
     news = ss_span_is_news(s) && !s->ended_early;
     if (s->dns_child)
         ss_dns_parent_ends(s, news);
