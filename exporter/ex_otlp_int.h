@@ -81,10 +81,11 @@ static inline uint8_t *ex_copy(uint8_t *p, const void *src, size_t n)
         memcpy(p, &u, 4);
         memcpy(p + n - 4, &v, 4);
     } else if (n < 4) {
-        size_t i;
-
-        for (i = 0; i < n; i++)
-            p[i] = s[i];
+        if (n) { /* 1 to 3: the first, the middle and the last, no loop */
+            p[0] = s[0];
+            p[n / 2] = s[n / 2];
+            p[n - 1] = s[n - 1];
+        }
     } else {
         memcpy(p, s, n);
     }
