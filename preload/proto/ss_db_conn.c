@@ -98,11 +98,23 @@ static ss_db_op_t *ss_db_op_for(void *arg, uint64_t tag)
     return s ? &s->db.op : NULL;
 }
 
-static int ss_db_same(const char *a, const char *b)
+/* Whether ns is the namespace (of ns_len bytes) the attributes were made
+ * with: a short one (a Redis index) is compared as one word. */
+static int ss_db_same(const char *fixed_ns, uint8_t ns_len, const char *ns)
 {
-    while (*a && *a == *b)
-        a++, b++;
-    return *a == *b;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (ns_len < 8) { /* its bytes and its NUL, in the arrays' first word */
+        uint64_t a, b;
+
+        memcpy(&a, fixed_ns, 8);
+        memcpy(&b, ns, 8);
+        return ((a ^ b) & (~0ULL >> (8 * (7 - ns_len)))) == 0;
+    }
+#endif
+    (void)ns_len;
+    while (*fixed_ns && *fixed_ns == *ns)
+        fixed_ns++, ns++;
+    return *fixed_ns == *ns;
 }
 
 /* The connection's encoded attributes for s (its system and namespace
@@ -112,7 +124,7 @@ static const ss_db_fixed_t *ss_db_fixed_for(ss_db_conn_t *d, const ss_span_t *s)
 {
     const char *ns = s->db.op.namespace_;
 
-    if (d->fixed_c == d->c && d->fixed_system == s->db.system && ss_db_same(d->fixed_ns, ns))
+    if (d->fixed_c == d->c && d->fixed_system == s->db.system && ss_db_same(d->fixed_ns, d->fixed.ns_len, ns))
         return &d->fixed;
     d->fixed_c = NULL;
     if (!ex_otlp_db_fixed(s, &d->fixed))

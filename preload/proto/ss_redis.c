@@ -117,7 +117,12 @@ static void query_text(const ss_redis_cmd_t *c, char *q, size_t cap)
     }
     if (c->has_key) {
         q[len] = ' ';
-        memcpy(q + len + 1, c->key, sizeof(c->key));
+        /* Most keys are short: their first 16 bytes hold them and their NUL
+         * (the bytes after it are the array's, read and left behind). */
+        if (c->key_len < 16)
+            memcpy(q + len + 1, c->key, 16);
+        else
+            memcpy(q + len + 1, c->key, sizeof(c->key));
         len += 1 + c->key_len;
     }
     while (n-- && append(q, cap, &len, " ?", 2))
@@ -224,8 +229,11 @@ static void report(ss_redis_t *s, const ss_redis_cmd_t *c, const ss_db_sink_t *s
     query_text(c, op->query_text, sizeof(op->query_text));
     if (c->kind != SS_RK_PLAIN || s->in.top == '+')
         apply(s, c, op);             /* else it changes nothing: not even +QUEUED */
-    _Static_assert(sizeof(op->namespace_) == sizeof(s->ns), "the index's array is the namespace's");
-    memcpy(op->namespace_, s->ns, sizeof(op->namespace_));
+    /* The index is a decimal (at most 20 characters and its NUL): the
+     * array's first 24 bytes hold it. */
+    _Static_assert(sizeof(op->namespace_) == sizeof(s->ns) && sizeof(s->ns) >= 24,
+                   "the index's array is the namespace's");
+    memcpy(op->namespace_, s->ns, 24);
     if (is_error(&s->in)) {
         op->error = 1;
         status_of(&s->in, op->status_code, sizeof(op->status_code));
