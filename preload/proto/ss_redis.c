@@ -47,27 +47,6 @@ static int fail(ss_redis_t *s, const char *why)
 
 /* ---- the matcher ---- */
 
-void ss_redis_written(ss_redis_t *s)
-{
-    ss_redis_cmd_t *c = s->out.cmd;
-
-    if (c->kind == SS_RK_MONITOR || c->kind == SS_RK_NOREPLY) {
-        s->draining = 1;
-        s->why = c->kind == SS_RK_MONITOR ? "MONITOR: what follows is not replies"
-                                          : "CLIENT REPLY OFF/SKIP: replies may never come";
-        if (c->kind == SS_RK_NOREPLY)
-            return;                  /* no reply to wait for */
-    }
-    if (!s->out.traced) {
-        if (SS_RK_IS_SUB(c->kind))
-            fail(s, "pipeline past its depth at a command with one reply per channel");
-        s->untraced_pending++;
-        s->untraced++;
-        return;
-    }
-    s->count++;                      /* written in its slot (ss_redis_cmd.c) */
-}
-
 static ss_redis_cmd_t *head(ss_redis_t *s)
 {
     return s->count ? &s->fifo[s->head] : NULL;

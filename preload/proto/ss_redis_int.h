@@ -31,8 +31,30 @@ enum {
 
 /* The command reader: 1 go on, 0 let go (s->why set). */
 int ss_redis_cmd_feed(ss_redis_t *s, const uint8_t *p, size_t n, const ss_db_sink_t *sink);
-/* The matcher takes a command written whole (s->out.cmd). */
-void ss_redis_written(ss_redis_t *s);
+/* The matcher takes a command written whole (s->out.cmd). Inline: the
+ * reader hands over every command. */
+static inline void ss_redis_written(ss_redis_t *s)
+{
+    ss_redis_cmd_t *c = s->out.cmd;
+
+    if (c->kind == SS_RK_MONITOR || c->kind == SS_RK_NOREPLY) {
+        s->draining = 1;
+        s->why = c->kind == SS_RK_MONITOR ? "MONITOR: what follows is not replies"
+                                          : "CLIENT REPLY OFF/SKIP: replies may never come";
+        if (c->kind == SS_RK_NOREPLY)
+            return;                  /* no reply to wait for */
+    }
+    if (!s->out.traced) {
+        if (SS_RK_IS_SUB(c->kind)) {
+            s->why = "pipeline past its depth at a command with one reply per channel";
+            s->dead = 1;
+        }
+        s->untraced_pending++;
+        s->untraced++;
+        return;
+    }
+    s->count++;                      /* written in its slot (ss_redis_cmd.c) */
+}
 /* Of avail bytes, how many belong to a payload with *left to go (taken off). */
 size_t ss_redis_take(uint64_t *left, size_t avail);
 /* The decimal of a header at p (1 to 18 digits, no sign) and its CRLF,
