@@ -468,7 +468,6 @@ static const ss_proto_t *ss_conn_detect_in(ss_conn_t *c, int dir, const uint8_t 
     return NULL;
 }
 
-
 /* Start following with pr: the bytes detection kept go first, in the
  * order they passed. 0: let go (a module that stops on them already is
  * counted as one that stops later: how the bytes were split must not

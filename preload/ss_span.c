@@ -200,7 +200,6 @@ int ss_span_forked_since(const ss_span_t *s)
     return s->forks_made != __atomic_load_n(&ss_span_forks_made, __ATOMIC_RELAXED);
 }
 
-
 __thread uint64_t ss_recv_ns __attribute__((tls_model("initial-exec")));
 
 void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)

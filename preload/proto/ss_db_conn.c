@@ -124,7 +124,8 @@ static const ss_db_fixed_t *ss_db_fixed_for(ss_db_conn_t *d, const ss_span_t *s)
 {
     const char *ns = s->db.op.namespace_;
 
-    if (d->fixed_c == d->c && d->fixed_system == s->db.system && ss_db_same(d->fixed_ns, d->fixed.ns_len, ns))
+    if (d->fixed_c == d->c && d->fixed_system == s->db.system &&
+        ss_db_same(d->fixed_ns, d->fixed.ns_len, ns))
         return &d->fixed;
     d->fixed_c = NULL;
     if (!ex_otlp_db_fixed(s, &d->fixed))
