@@ -12,13 +12,14 @@
 typedef struct ex_slot {
     size_t len;
     unsigned n;
+    int kind;                 /* EX_BATCH_SPANS or EX_BATCH_LOGS */
     uint8_t spans[EX_BATCH_MAX];
 } ex_slot_t;
 
 static ex_slot_t *ex_slots; /* EX_BACKLOG_MAX of them, once needed */
 static unsigned ex_first, ex_count_kept;
 
-int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n)
+int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n, int kind)
 {
     ex_slot_t *s;
 
@@ -36,21 +37,25 @@ int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n)
     memcpy(s->spans, spans, len);
     s->len = len;
     s->n = n;
+    s->kind = kind;
     __atomic_store_n(&ex_count_kept, ex_count_kept + 1, __ATOMIC_RELAXED);
     return 1;
 }
 
 unsigned ex_backlog_oldest(struct iovec *iov, unsigned max, size_t room, size_t *len,
-                           unsigned *n)
+                           unsigned *n, int *kind)
 {
     unsigned k;
 
     *len = 0;
     *n = 0;
+    *kind = EX_BATCH_SPANS;
     for (k = 0; k < max && k < ex_count_kept; k++) {
         ex_slot_t *s = &ex_slots[(ex_first + k) % EX_BACKLOG_MAX];
 
-        if (k && *len + s->len > room)
+        if (k == 0)
+            *kind = s->kind;
+        else if (*len + s->len > room || s->kind != *kind)
             break;
         iov[k].iov_base = s->spans;
         iov[k].iov_len = s->len;

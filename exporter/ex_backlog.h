@@ -17,6 +17,11 @@
  * The slots are one anonymous mapping made at the first batch that needs
  * one: a process whose collector keeps up never has it, and its pages are
  * only touched as slots are used. All calls are under the batcher's lock.
+ *
+ * A slot holds a batch of spans or of log records (EX_BATCH_SPANS,
+ * EX_BATCH_LOGS: ex_batch.h); batches leave in the order they were kept,
+ * and only batches of one kind leave together (a datagram is one or the
+ * other).
  */
 #ifndef EX_BACKLOG_H
 #define EX_BACKLOG_H
@@ -29,14 +34,15 @@
 /* Kept batches that may leave together, as one datagram (see ex_batch.h). */
 #define EX_BACKLOG_JOIN 4
 
-/* Keep a copy of a batch (n spans in len bytes, at most EX_BATCH_MAX):
- * 1, or 0 when every slot is taken (or there is no memory for them). */
-int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n);
-/* The oldest batches kept (at least one, if any; at most max, and more
- * than one only within room bytes) as iovecs: how many, their bytes in
- * *len and their spans in *n. */
+/* Keep a copy of a batch (n records of kind in len bytes, at most
+ * EX_BATCH_MAX): 1, or 0 when every slot is taken (or there is no memory
+ * for them). */
+int ex_backlog_put(const uint8_t *spans, size_t len, unsigned n, int kind);
+/* The oldest batches kept (at least one, if any; at most max, all of the
+ * oldest's kind, and more than one only within room bytes) as iovecs: how
+ * many, their bytes in *len, their records in *n and their kind in *kind. */
 unsigned ex_backlog_oldest(struct iovec *iov, unsigned max, size_t room, size_t *len,
-                           unsigned *n);
+                           unsigned *n, int *kind);
 /* The k oldest are gone (sent or dropped). */
 void ex_backlog_pop(unsigned k);
 /* Batches kept; may be read without the lock (a hint for the flush thread). */

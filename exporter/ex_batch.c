@@ -1,6 +1,6 @@
 /*
- * ex_batch.c - batching spans into datagrams (see ex_batch.h); the socket
- * they leave on is ex_transport's. It keeps the host the exporter was
+ * ex_batch.c - batching spans and log records into datagrams (see
+ * ex_batch.h); the socket they leave on is ex_transport's. It keeps the host the exporter was
  * started with (ex_host.h).
  */
 #define _GNU_SOURCE
@@ -25,11 +25,22 @@
 ex_host_t ex_host;
 
 static ss_lock_t ex_lock = SS_LOCK_INIT;
-static uint8_t ex_spans[EX_BATCH_MAX];
-static size_t ex_spans_len;
-static unsigned ex_spans_n;
-static uint64_t ex_oldest_ns;   /* monotonic: the flush thread's test */
-static uint64_t ex_oldest_end;  /* its span's end (wall clock): a span's own test */
+
+/* A batch being filled: spans, or log records. */
+typedef struct ex_buf {
+    size_t len;
+    unsigned n;
+    uint64_t oldest_ns;      /* monotonic: the flush thread's test */
+    uint64_t oldest_end;     /* spans: its end (wall clock), a span's own test */
+    size_t rec_max;          /* the largest record of its kind, encoded */
+    uint8_t *data;           /* EX_BATCH_MAX bytes */
+} ex_buf_t;
+
+static uint8_t ex_spans_data[EX_BATCH_MAX], ex_logs_data[EX_BATCH_MAX];
+static ex_buf_t ex_bufs[2] = {
+    [EX_BATCH_SPANS] = {0, 0, 0, 0, EX_SPAN_MAX, ex_spans_data},
+    [EX_BATCH_LOGS] = {0, 0, 0, 0, EX_LOG_MAX, ex_logs_data},
+};
 static uint8_t ex_resource[EX_RESOURCE_MAX];
 static size_t ex_resource_len;
 static int ex_thread_started;
@@ -98,19 +109,25 @@ enum {
     EX_DROP_ALL,       /* the last chance (exit, exec): the backlog too */
 };
 
-/* Spans (len bytes in iov[1..n_iov]) as one datagram in this process's
- * envelope, which goes into iov[0]. */
-static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len)
+/* Records of kind (len bytes in iov[1..n_iov]) as one datagram in this
+ * process's envelope, which goes into iov[0]; a logs datagram begins with
+ * the frame (ex_otlp.h) and carries no loss counts (ex_batch.h). */
+static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len, int kind)
 {
-    static uint8_t env[EX_ENVELOPE_MAX], loss[EX_LOSS_ATTRS_MAX];
+    static uint8_t env[EX_FRAME_LEN + EX_ENVELOPE_MAX], loss[EX_LOSS_ATTRS_MAX];
     struct msghdr msg;
-    size_t loss_len;
+    size_t loss_len = 0, at = 0;
     ex_tx_t res;
 
-    loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span is lost */
+    if (kind == EX_BATCH_LOGS) {
+        memcpy(env, EX_FRAME_LOGS, EX_FRAME_LEN);
+        at = EX_FRAME_LEN;
+    } else {
+        loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span is lost */
+    }
     iov[0].iov_base = env;
-    iov[0].iov_len = ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len, len,
-                                           env, sizeof(env));
+    iov[0].iov_len = at + ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len,
+                                                len, env + at, sizeof(env) - at);
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 1 + n_iov;
@@ -120,21 +137,27 @@ static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len)
     return res;
 }
 
-static ex_tx_t ex_send_spans(const uint8_t *spans, size_t len)
+static ex_tx_t ex_send_buf(const ex_buf_t *b, int kind)
 {
     struct iovec iov[2];
 
-    iov[1].iov_base = (void *)spans;
-    iov[1].iov_len = len;
-    return ex_send_iov(iov, 1, len);
+    iov[1].iov_base = b->data;
+    iov[1].iov_len = b->len;
+    return ex_send_iov(iov, 1, b->len, kind);
 }
 
-/* What became of n spans, counted. */
-static void ex_account(ex_tx_t res, unsigned n)
+/* What became of n records of kind, counted. */
+static void ex_account(ex_tx_t res, unsigned n, int kind)
 {
-    ex_count(ex_host.spans[res], n);
     if (res == EX_TX_SENT)
         ex_count(ex_host.batches_sent, 1);
+    if (kind == EX_BATCH_LOGS) {
+        if (ex_host.logs[res])
+            ex_count(ex_host.logs[res], n);
+        ex_loss_note_logs(res, n);
+        return;
+    }
+    ex_count(ex_host.spans[res], n);
     ex_loss_note(res, n);
 }
 
@@ -146,49 +169,64 @@ static void ex_send_backlog(int drop)
     struct iovec iov[1 + EX_BACKLOG_JOIN];
     size_t len;
     unsigned k, n;
+    int kind;
 
     while ((k = ex_backlog_oldest(iov + 1, EX_BACKLOG_JOIN, ex_transport_dgram_room(), &len,
-                                  &n)) != 0) {
-        ex_tx_t res = ex_send_iov(iov, k, len);
+                                  &n, &kind)) != 0) {
+        ex_tx_t res = ex_send_iov(iov, k, len, kind);
 
         if (res == EX_TX_BUSY && !drop)
             return;
-        ex_account(res, n);
+        ex_account(res, n, kind);
         ex_backlog_pop(k);
     }
 }
 
-static void ex_batch_reset(void)
+static void ex_buf_reset(ex_buf_t *b)
 {
-    ex_spans_len = 0;
-    ex_spans_n = 0;
+    b->len = 0;
+    b->n = 0;
 }
 
-/* Send the batch as one datagram, after any left waiting. Returns 0 if
- * something was kept for later (the batch, or the backlog). */
-static int ex_flush_locked(int mode)
+/* Send one batch as one datagram (the backlog has been tried). Returns 0
+ * if it was kept for later (in place, or in the backlog). */
+static int ex_flush_buf(int kind, int mode)
 {
+    ex_buf_t *b = &ex_bufs[kind];
     ex_tx_t res = EX_TX_BUSY;
 
-    if (ex_backlog_count())
-        ex_send_backlog(mode == EX_DROP_ALL);
-    if (ex_spans_n == 0)
-        return ex_backlog_count() == 0;
+    if (b->n == 0)
+        return 1;
+    if (mode == EX_DROP_IF_FULL && b->len + b->rec_max <= EX_BATCH_MAX)
+        mode = EX_KEEP_IF_FULL; /* the other kind's batch is the full one */
     if (ex_backlog_count() == 0) /* else the socket is full: the older ones go first */
-        res = ex_send_spans(ex_spans, ex_spans_len);
+        res = ex_send_buf(b, kind);
     if (res == EX_TX_BUSY && mode != EX_DROP_ALL) {
         /* The collector is behind: a batch with room left waits for it; a
          * full one waits in the backlog while a new one fills. */
-        if (mode == EX_KEEP_IF_FULL && ex_spans_len + EX_SPAN_MAX <= EX_BATCH_MAX)
+        if (mode == EX_KEEP_IF_FULL && b->len + b->rec_max <= EX_BATCH_MAX)
             return 0;
-        if (ex_backlog_put(ex_spans, ex_spans_len, ex_spans_n)) {
-            ex_batch_reset();
+        if (ex_backlog_put(b->data, b->len, b->n, kind)) {
+            ex_buf_reset(b);
             return 0;
         }
     }
-    ex_account(res, ex_spans_n);
-    ex_batch_reset();
-    return ex_backlog_count() == 0;
+    ex_account(res, b->n, kind);
+    ex_buf_reset(b);
+    return 1;
+}
+
+/* Send both batches, after any left waiting. Returns 0 if something was
+ * kept for later (a batch, or the backlog). */
+static int ex_flush_locked(int mode)
+{
+    int spans, logs;
+
+    if (ex_backlog_count())
+        ex_send_backlog(mode == EX_DROP_ALL);
+    spans = ex_flush_buf(EX_BATCH_SPANS, mode);
+    logs = ex_flush_buf(EX_BATCH_LOGS, mode);
+    return spans && logs && ex_backlog_count() == 0;
 }
 
 void ex_batch_flush(void)
@@ -208,6 +246,12 @@ void ex_batch_flush(void)
     errno = saved;
 }
 
+/* A batch whose oldest record has waited EX_FLUSH_MS. */
+static int ex_buf_old(const ex_buf_t *b, uint64_t now)
+{
+    return b->n && now - b->oldest_ns >= EX_FLUSH_MS * 1000000ull;
+}
+
 static void *ex_flusher(void *arg)
 {
     const struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 4}, soon = {0, 2 * 1000000L};
@@ -222,8 +266,9 @@ static void *ex_flusher(void *arg)
             ex_host.tick(now);
         }
         ss_lock(&ex_lock);
-        if (ex_backlog_count() ||
-            (ex_spans_n && ex_mono_ns() - ex_oldest_ns >= EX_FLUSH_MS * 1000000ull))
+        now = ex_mono_ns();
+        if (ex_backlog_count() || ex_buf_old(&ex_bufs[EX_BATCH_SPANS], now) ||
+            ex_buf_old(&ex_bufs[EX_BATCH_LOGS], now))
             ex_flush_locked(EX_KEEP_IF_FULL);
         ss_unlock(&ex_lock);
     }
@@ -253,59 +298,89 @@ static void ex_start_flusher(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* A batch without room for the largest span (one a busy collector kept
- * waiting): s is encoded on the side, outside the lock, then copied after
- * what a flush left. */
-static size_t ex_batch_put_copied(const ss_span_t *s)
+/* A batch without room for the largest record (one a busy collector kept
+ * waiting): the record is encoded on the side, outside the lock, then
+ * copied after what a flush left. */
+static size_t ex_batch_put_copied(ex_buf_t *b, int kind, const void *rec)
 {
-    uint8_t buf[EX_SPAN_MAX];
+    uint8_t buf[EX_SPAN_MAX > EX_LOG_MAX ? EX_SPAN_MAX : EX_LOG_MAX];
     size_t n;
 
     ss_unlock(&ex_lock);
-    n = ex_otlp_span(s, buf, sizeof(buf));
+    n = kind == EX_BATCH_LOGS ? ex_otlp_log(rec, buf, EX_LOG_MAX)
+                              : ex_otlp_span(rec, buf, EX_SPAN_MAX);
     ss_lock(&ex_lock);
     if (n == 0)
         return 0;
-    if (ex_spans_len + n > sizeof(ex_spans))
+    if (b->len + n > EX_BATCH_MAX) {
         ex_flush_locked(EX_DROP_IF_FULL);
-    memcpy(ex_spans + ex_spans_len, buf, n);
+        if (b->len + n > EX_BATCH_MAX) { /* cannot happen: a flush empties it */
+            ex_account(EX_TX_BUSY, 1, kind);
+            return (size_t)-1;
+        }
+    }
+    memcpy(b->data + b->len, buf, n);
     return n;
 }
 
-void ex_batch_add(const ss_span_t *s)
+/* A record of kind into its batch: encoded in place at the batch's end,
+ * under the lock as a batch is sent under it, nearly always (a batch leaves
+ * at half full), not on the stack and then copied. */
+static void ex_batch_put(int kind, const void *rec)
 {
+    ex_buf_t *b = &ex_bufs[kind];
     int saved = errno;
     size_t n;
+    uint64_t now;
 
     ss_lock(&ex_lock);
-    /* Nearly always (a batch leaves at half full) the largest span fits
-     * at the batch's end: s is encoded there, under the lock as a batch
-     * is sent under it, not on the stack and then copied. */
-    if (sizeof(ex_spans) - ex_spans_len >= EX_SPAN_MAX)
-        n = ex_otlp_span(s, ex_spans + ex_spans_len, EX_SPAN_MAX);
+    if (EX_BATCH_MAX - b->len >= b->rec_max)
+        n = kind == EX_BATCH_LOGS ? ex_otlp_log(rec, b->data + b->len, EX_LOG_MAX)
+                                  : ex_otlp_span(rec, b->data + b->len, EX_SPAN_MAX);
     else
-        n = ex_batch_put_copied(s);
-    if (n == 0) {
+        n = ex_batch_put_copied(b, kind, rec);
+    if (n == 0 || n == (size_t)-1) {
         ss_unlock(&ex_lock);
-        ex_count(ex_host.spans_unencodable, 1);
+        if (n == 0)
+            ex_count(kind == EX_BATCH_LOGS ? ex_host.logs_unencodable : ex_host.spans_unencodable,
+                     1);
         errno = saved;
         return;
     }
-    ex_spans_len += n;
-    /* A batch's age is measured from a span's end, which every span has
-     * read already: no clock read a span (a clock set back only leaves the
-     * test to the flush thread, which reads the monotonic one). */
-    if (ex_spans_n++ == 0) {
-        ex_oldest_ns = ex_mono_ns();
-        ex_oldest_end = s->end_ns;
-    } else if (ex_spans_len >= EX_BATCH_MAX / 2 ||
-               (int64_t)(s->end_ns - ex_oldest_end) >= (int64_t)EX_FLUSH_MS * 1000000) {
-        ex_flush_locked(EX_KEEP_IF_FULL);
+    b->len += n;
+    if (kind == EX_BATCH_SPANS) {
+        /* A batch of spans is aged from a span's end, which every span has
+         * read already: no clock read a span (a clock set back only leaves
+         * the test to the flush thread, which reads the monotonic one). */
+        uint64_t end = ((const ss_span_t *)rec)->end_ns;
+
+        if (b->n++ == 0) {
+            b->oldest_ns = ex_mono_ns();
+            b->oldest_end = end;
+        } else if (b->len >= EX_BATCH_MAX / 2 ||
+                   (int64_t)(end - b->oldest_end) >= (int64_t)EX_FLUSH_MS * 1000000)
+            ex_flush_locked(EX_KEEP_IF_FULL);
+    } else {
+        now = ex_mono_ns();
+        if (b->n++ == 0)
+            b->oldest_ns = now;
+        else if (b->len >= EX_BATCH_MAX / 2 || now - b->oldest_ns >= EX_FLUSH_MS * 1000000ull)
+            ex_flush_locked(EX_KEEP_IF_FULL);
     }
     if (!ex_thread_started)
         ex_start_flusher();
     ss_unlock(&ex_lock);
     errno = saved;
+}
+
+void ex_batch_add(const ss_span_t *s)
+{
+    ex_batch_put(EX_BATCH_SPANS, s);
+}
+
+void ex_batch_add_log(const ss_logrec_t *r)
+{
+    ex_batch_put(EX_BATCH_LOGS, r);
 }
 
 void ex_batch_start(void)
@@ -334,7 +409,8 @@ void ex_batch_after_fork(int may_start_thread)
 {
     ex_thread_running = 0;
     ss_lock_reset(&ex_lock);
-    ex_batch_reset();          /* the parent ships its own spans */
+    ex_buf_reset(&ex_bufs[EX_BATCH_SPANS]); /* the parent ships its own spans */
+    ex_buf_reset(&ex_bufs[EX_BATCH_LOGS]);  /* and log records */
     ex_backlog_after_fork();
     ex_thread_started = !may_start_thread; /* threads do not survive fork */
     ex_transport_after_fork();

@@ -13,14 +13,25 @@
  * dropped and counted, as is everything when no collector listens
  * (ex_transport.h says where they go and which reason a drop is counted
  * under).
+ *
+ * Log records (ss_logrec.h) take the same way in a batch of their own:
+ * encoded as they are captured, flushed by the same rules (and with the
+ * spans: a flush sends both), kept in the same backlog, each datagram the
+ * logs frame and the envelope (ex_otlp.h). Their losses are counted apart
+ * (the host's logs counters, ex_loss.h's log lines). A logs datagram
+ * carries no in-band loss counts: those ride the trace datagrams only.
  */
 #ifndef EX_BATCH_H
 #define EX_BATCH_H
 
+#include "../preload/ss_logrec.h"
 #include "../preload/ss_span.h"
 
 #define EX_FLUSH_MS 200
 #define EX_BATCH_MAX (60 * 1024)
+
+/* What a batch holds. */
+enum { EX_BATCH_SPANS, EX_BATCH_LOGS };
 
 struct ex_host;
 
@@ -28,6 +39,9 @@ struct ex_host;
  * ex_host.h), and the process identity for the resource (argv may be NULL). */
 void ex_batch_init(const struct ex_host *host, int argc, char **argv);
 void ex_batch_add(const ss_span_t *s);
+/* One log record, encoded at once (its bytes may be gone after the call).
+ * Never blocks on the collector; safe from any thread. */
+void ex_batch_add_log(const ss_logrec_t *r);
 /* Start the flush thread now if it is not yet (the host's tick needs it
  * before any span ends: the first request may never end). */
 void ex_batch_start(void);

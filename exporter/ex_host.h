@@ -4,7 +4,7 @@
  *
  * Dependencies point one way: hooks -> preload -> exporter (the lock,
  * ss_lock.h, at the bottom). So the exporter includes nothing of
- * preload/ but the span records it encodes (ss_span.h); whatever else it
+ * preload/ but the records it encodes (ss_span.h, ss_logrec.h); whatever else it
  * needs of its host is given to it here, filled in by preload/ss_export.c:
  * - the log line: the shim's (real write() to stderr, at SPANSHIM_LOG's
  *   level), with the levels below;
@@ -54,6 +54,8 @@ typedef struct ex_host {
     uint64_t *batches_sent;           /* datagrams sent */
     uint64_t *spans_unencodable;      /* spans too large to encode */
     uint64_t *spans_capped;           /* spans the host dropped at its state cap (read only) */
+    uint64_t *logs[EX_TX_OFF + 1];    /* log records by what the send came to */
+    uint64_t *logs_unencodable;       /* log records that could not be encoded */
 } ex_host_t;
 
 /* The host, as ex_batch_init was given it. */

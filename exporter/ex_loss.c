@@ -19,6 +19,7 @@
 static int ex_said_here;              /* until the first fork */
 static int *ex_said = &ex_said_here;  /* then on a page the children share */
 static unsigned long long ex_lost[EX_TX_OFF + 1];
+static unsigned long long ex_logs_lost[EX_TX_OFF + 1];
 
 static const char *const ex_lost_why[EX_TX_OFF + 1] = {
     [EX_TX_BUSY] = "the collector's socket full",
@@ -59,7 +60,19 @@ void ex_loss_note(ex_tx_t res, unsigned n)
                ex_transport_why());
 }
 
-void ex_loss_report(void)
+void ex_loss_note_logs(ex_tx_t res, unsigned n)
+{
+    int *said = __atomic_load_n(&ex_said, __ATOMIC_ACQUIRE);
+
+    if (res == EX_TX_SENT || res > EX_TX_OFF || n == 0)
+        return;
+    __atomic_add_fetch(&ex_logs_lost[res], n, __ATOMIC_RELAXED);
+    if (res != EX_TX_OFF && !__atomic_exchange_n(said, 1, __ATOMIC_RELAXED))
+        ex_host.log(EX_LOG_ERROR, "%s; log records are dropped (said once, counted at exit)",
+                    ex_transport_why());
+}
+
+static void ex_loss_report_of(const unsigned long long *lost, const char *one, const char *many)
 {
     char parts[256];
     unsigned long long total = 0;
@@ -67,15 +80,21 @@ void ex_loss_report(void)
 
     parts[0] = '\0';
     for (r = 0; r <= EX_TX_OFF; r++) {
-        if (ex_lost[r] == 0)
+        if (lost[r] == 0)
             continue;
-        total += ex_lost[r];
+        total += lost[r];
         if (len < (int)sizeof(parts))
             len += snprintf(parts + len, sizeof(parts) - (size_t)len, "%s%llu with %s",
-                            len ? ", " : "", ex_lost[r], ex_lost_why[r]);
+                            len ? ", " : "", lost[r], ex_lost_why[r]);
     }
     if (total)
-        ex_host.log(EX_LOG_ERROR, "%llu span%s lost (%s)", total, total == 1 ? "" : "s", parts);
+        ex_host.log(EX_LOG_ERROR, "%llu %s lost (%s)", total, total == 1 ? one : many, parts);
+}
+
+void ex_loss_report(void)
+{
+    ex_loss_report_of(ex_lost, "span", "spans");
+    ex_loss_report_of(ex_logs_lost, "log record", "log records");
 }
 
 void ex_loss_before_fork(void)
@@ -103,7 +122,7 @@ void ex_loss_after_fork(void)
     int r;
 
     for (r = 0; r <= EX_TX_OFF; r++)
-        ex_lost[r] = 0; /* the parent tells its own */
+        ex_lost[r] = ex_logs_lost[r] = 0; /* the parent tells its own */
     ex_unencodable_at_fork = ex_host_count(ex_host.spans_unencodable);
     ex_capped_at_fork = ex_host_count(ex_host.spans_capped);
     ex_instance[0] = '\0'; /* another process instance */

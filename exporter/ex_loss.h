@@ -41,7 +41,11 @@
 
 /* n spans were dropped for the reason res (not EX_TX_SENT). */
 void ex_loss_note(ex_tx_t res, unsigned n);
-/* At exit: the line with the count, if this process lost any. */
+/* n log records were dropped for the reason res: said once (the same
+ * once as spans'), counted apart, told at exit on a line of their own. */
+void ex_loss_note_logs(ex_tx_t res, unsigned n);
+/* At exit: the line with the count, if this process lost any (and one for
+ * log records). */
 void ex_loss_report(void);
 /* Before fork: the "said" flag shared with the child from now on. */
 void ex_loss_before_fork(void);

@@ -50,6 +50,15 @@ void ss_export_init(int argc, char **argv)
         .batches_sent = &ss_count.batches_sent,
         .spans_unencodable = &ss_count.spans_dropped_encode,
         .spans_capped = &ss_count.spans_dropped_memory,
+        .logs = {
+            [EX_TX_SENT] = &ss_count.logs_exported,
+            [EX_TX_BUSY] = &ss_count.logs_dropped_full,
+            [EX_TX_NOCOLLECTOR] = &ss_count.logs_dropped_nocollector,
+            [EX_TX_UNTRUSTED] = &ss_count.logs_dropped_untrusted,
+            [EX_TX_FDLIMIT] = &ss_count.logs_dropped_fdlimit,
+            [EX_TX_OFF] = &ss_count.logs_dropped_off,
+        },
+        .logs_unencodable = &ss_count.logs_dropped_encode,
     };
 
     ex_batch_init(&host, argc, argv);

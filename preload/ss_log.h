@@ -53,7 +53,17 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(env_context_invalid, "TRACEPARENT or SPANSHIM_PROC_SPAN at start not valid: ignored") \
     X(children_killed, "children a signal ended whose process span this process sent") \
     X(children_evicted, "children forgotten to make room: a signal ending them sends no span") \
-    X(stacks_skipped, "slow or failed calls sent without code.stacktrace: over 20 a second")
+    X(stacks_skipped, "slow or failed calls sent without code.stacktrace: over 20 a second") \
+    X(logs_captured, "log lines captured as records")                        \
+    X(logs_exported, "log records sent to the collector")                    \
+    X(logs_dropped_nocollector, "log records dropped: no collector listening") \
+    X(logs_dropped_full, "log records dropped: collector socket full")       \
+    X(logs_dropped_untrusted, "log records dropped: collector socket not trusted") \
+    X(logs_dropped_fdlimit, "log records dropped: the fd table nearly full") \
+    X(logs_dropped_off, "log records dropped: SPANSHIM_SOCKET unusable")     \
+    X(logs_dropped_encode, "log records dropped: could not be encoded")      \
+    X(logs_dropped_busy, "log lines not captured: their stream was in use (a signal handler)") \
+    X(logs_truncated, "log lines longer than 8 KiB, sent cut")
 
 typedef struct ss_counters {
 #define SS_COUNTER_FIELD(name, what) uint64_t name;
