@@ -4,7 +4,8 @@
  * byte writers), in field order:
  *
  *   time_unix_nano, severity_number, severity_text, body (a string),
- *   attributes (log.iostream "stdout"/"stderr", or log.file.path; and
+ *   attributes (log.iostream "stdout"/"stderr", or log.file.path, or
+ *   syslog.appname, openlog's ident, at most EX_LOG_IDENT_MAX bytes; and
  *   spanshim.log.truncated when the line was longer than it), flags (the
  *   span's W3C trace flags), trace_id, span_id, observed_time_unix_nano.
  *
@@ -19,6 +20,7 @@
 #include "logs.pb.h"
 
 #define EX_LOG_ATTR_TAG (opentelemetry_proto_logs_v1_LogRecord_attributes_tag << 3 | PB_WT_STRING)
+#define EX_LOG_IDENT_MAX 64
 #define EX_LOG_LEN_ROOM 3 /* the record's tag and its length (under 16384) */
 
 _Static_assert(EX_LOG_MAX < 16384 - EX_LOG_LEN_ROOM, "a record's lengths take two bytes at most");
@@ -75,6 +77,11 @@ static uint8_t *ex_put_log(uint8_t *p, const ss_logrec_t *r)
         p = ex_log_attr_str(p, EX_LIT("log.iostream"), ex_cstr(streams[r->source]));
     else if (r->source == SS_LOG_FILE && r->path)
         p = ex_log_attr_str(p, EX_LIT("log.file.path"), ex_cstr(r->path));
+    else if (r->source == SS_LOG_SYSLOG && r->ident && r->ident[0]) {
+        ex_str_t id = {r->ident, strnlen(r->ident, EX_LOG_IDENT_MAX)};
+
+        p = ex_log_attr_str(p, EX_LIT("syslog.appname"), id);
+    }
     if (r->cut)
         p = ex_log_attr_true(p, EX_LIT("spanshim.log.truncated"));
     if (r->ctx.valid) {
@@ -95,6 +102,9 @@ static uint8_t *ex_put_log(uint8_t *p, const ss_logrec_t *r)
 size_t ex_otlp_log(const ss_logrec_t *r, uint8_t *buf, size_t cap)
 {
     size_t body, hn, path_len = r->path ? strlen(r->path) : 0;
+
+    if (r->source == SS_LOG_SYSLOG && r->ident)
+        path_len = strnlen(r->ident, EX_LOG_IDENT_MAX); /* one or the other */
 
     /* the fixed fields, the attributes' framing and the longest key in
      * under 160 bytes; then the strings */

@@ -17,6 +17,7 @@
 #include "../preload/ss_fd.h"
 #include "../preload/ss_fdlimit.h"
 #include "../preload/ss_init.h"
+#include "../preload/ss_logcap.h"
 #include "../preload/ss_real.h"
 
 #define HK_EXPORT __attribute__((visibility("default")))
@@ -72,6 +73,35 @@ static inline ssize_t hk_recv1(int fd, void *buf, ssize_t r, int flags)
     v.iov_len = r > 0 ? (size_t)r : 0;
     hk_recv_done(fd, &v, 1, r, flags);
     return r;
+}
+
+/* A write to a log fd (ss_logcap.h) returned r: its bytes to the line
+ * assembler, errno kept. Inside the shim (a signal handler) it passes. */
+static inline void hk_log_wrote(int fd, const struct iovec *iov, int cnt, ssize_t r)
+{
+    int err = errno;
+
+    if (r <= 0)
+        return;
+    if (ss_busy) {
+        ss_logcap_busy();
+    } else {
+        ss_busy++;
+        ss_logcap_wrote(fd, iov, cnt, (size_t)r);
+        ss_busy--;
+    }
+    errno = err;
+}
+
+/* An open made fd (ss_logcap.h decides whether it is a log). */
+static inline int hk_log_opened(int fd, int dir, const char *path, int flags)
+{
+    if (__builtin_expect(ss_logcap_on, 0) && fd >= 0 && hk_active()) {
+        ss_busy++;
+        ss_logcap_opened(fd, dir, path, flags);
+        ss_busy--;
+    }
+    return fd;
 }
 
 /* Send through preload/ (which may splice in trace headers). On success

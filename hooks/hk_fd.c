@@ -3,7 +3,8 @@
  *
  * Every call that creates an fd (a file, a pipe, an eventfd) hands it to
  * hk_born (hk_common.h): the table forgets what it held for that number,
- * and the export socket gives way if the number is one of the last.
+ * and the export socket gives way if the number is one of the last. An
+ * open may also make a log file (hk_log_opened, preload/ss_logcap.h).
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
@@ -36,7 +37,8 @@ static int hk_born2(int rc, const int fds[2])
     HK_EXPORT int name(const char *path, int flags, ...)                      \
     {                                                                         \
         HK_MODE(flags, flags)                                                 \
-        return hk_born(ss_real_##name(path, flags, mode));                    \
+        return hk_log_opened(hk_born(ss_real_##name(path, flags, mode)),      \
+                             AT_FDCWD, path, flags);                          \
     }
 HK_OPEN(open)
 HK_OPEN(open64)
@@ -47,39 +49,42 @@ HK_OPEN(__open64)
     HK_EXPORT int name(int dir, const char *path, int flags, ...)             \
     {                                                                         \
         HK_MODE(flags, flags)                                                 \
-        return hk_born(ss_real_##name(dir, path, flags, mode));               \
+        return hk_log_opened(hk_born(ss_real_##name(dir, path, flags, mode)), \
+                             dir, path, flags);                               \
     }
 HK_OPENAT(openat)
 HK_OPENAT(openat64)
 
 HK_EXPORT int __open_2(const char *path, int flags)
 {
-    return hk_born(ss_real___open_2(path, flags));
+    return hk_log_opened(hk_born(ss_real___open_2(path, flags)), AT_FDCWD, path, flags);
 }
 
 HK_EXPORT int __open64_2(const char *path, int flags)
 {
-    return hk_born(ss_real___open64_2(path, flags));
+    return hk_log_opened(hk_born(ss_real___open64_2(path, flags)), AT_FDCWD, path, flags);
 }
 
 HK_EXPORT int __openat_2(int dir, const char *path, int flags)
 {
-    return hk_born(ss_real___openat_2(dir, path, flags));
+    return hk_log_opened(hk_born(ss_real___openat_2(dir, path, flags)), dir, path, flags);
 }
 
 HK_EXPORT int __openat64_2(int dir, const char *path, int flags)
 {
-    return hk_born(ss_real___openat64_2(dir, path, flags));
+    return hk_log_opened(hk_born(ss_real___openat64_2(dir, path, flags)), dir, path, flags);
 }
 
 HK_EXPORT int creat(const char *path, mode_t mode)
 {
-    return hk_born(ss_real_creat(path, mode));
+    return hk_log_opened(hk_born(ss_real_creat(path, mode)), AT_FDCWD, path,
+                         O_CREAT | O_WRONLY | O_TRUNC);
 }
 
 HK_EXPORT int creat64(const char *path, mode_t mode)
 {
-    return hk_born(ss_real_creat64(path, mode));
+    return hk_log_opened(hk_born(ss_real_creat64(path, mode)), AT_FDCWD, path,
+                         O_CREAT | O_WRONLY | O_TRUNC);
 }
 
 HK_EXPORT int pipe(int fds[2])

@@ -3,7 +3,9 @@
  * included (a program built with -D_FORTIFY_SOURCE=2 calls __read_chk, not
  * read). Writes on a followed fd go through ss_conn_send() with a function
  * that performs the real call on the iovec it is given; reads hand what
- * arrived to ss_conn_on_recv() after the real call.
+ * arrived to ss_conn_on_recv() after the real call. A write to a log fd
+ * (stdout, stderr, a log file: preload/ss_logcap.h) hands the bytes the
+ * kernel took to the log capture after the real call.
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
@@ -55,8 +57,17 @@ static ssize_t hk_write(int fd, const void *buf, size_t n,
 {
     struct iovec v;
 
-    if (!hk_follows(fd))
-        return real(fd, buf, n);
+    if (!hk_follows(fd)) {
+        ssize_t r;
+
+        if (__builtin_expect(!ss_logcap_is_log(fd), 1))
+            return real(fd, buf, n);
+        r = real(fd, buf, n);
+        v.iov_base = (void *)buf;
+        v.iov_len = n;
+        hk_log_wrote(fd, &v, 1, r);
+        return r;
+    }
     v.iov_base = (void *)buf;
     v.iov_len = n;
     return hk_send(fd, &v, 1, 0, hk_sendfn_writev, &fd);
@@ -74,8 +85,15 @@ HK_EXPORT ssize_t __write(int fd, const void *buf, size_t n)
 
 HK_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-    if (!hk_follows(fd) || cnt < 0)
-        return ss_real_writev(fd, iov, cnt);
+    if (!hk_follows(fd) || cnt < 0) {
+        ssize_t r;
+
+        if (__builtin_expect(!ss_logcap_is_log(fd), 1) || cnt < 0)
+            return ss_real_writev(fd, iov, cnt);
+        r = ss_real_writev(fd, iov, cnt);
+        hk_log_wrote(fd, iov, cnt, r);
+        return r;
+    }
     return hk_send(fd, iov, cnt, 0, hk_sendfn_writev, &fd);
 }
 

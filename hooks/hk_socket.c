@@ -69,6 +69,11 @@ static void hk_forget(int fd)
     int err = errno;
 
     ss_export_fd_closed(fd);
+    if (__builtin_expect(ss_logcap_is_log(fd), 0) && ss_busy == 0 && !ss_in_vfork_child()) {
+        ss_busy++;
+        ss_logcap_closed(fd);
+        ss_busy--;
+    }
     if (hk_follows(fd) && !ss_in_vfork_child()) {
         ss_busy++;
         ss_conn_on_close(fd);
@@ -98,6 +103,7 @@ static void hk_forget_range(unsigned first, unsigned last)
     ss_export_fds_closed(first, last);
     if (ss_busy == 0 && !ss_in_vfork_child()) {
         ss_busy++;
+        ss_logcap_closed_range(first, last);
         ss_conn_on_close_range(first, last);
         ss_busy--;
     }
@@ -141,6 +147,13 @@ static int hk_duped(int oldfd, int newfd)
     int err = errno;
 
     ss_fdlimit_check(newfd);
+    if (__builtin_expect(ss_logcap_on, 0) && newfd >= 0 && newfd != oldfd && ss_busy == 0 &&
+        !ss_in_vfork_child()) {
+        ss_busy++;
+        ss_logcap_replaced(newfd); /* dup's new number too: it is no log */
+        ss_busy--;
+        errno = err;
+    }
     if (newfd >= 0 && newfd != oldfd && ss_busy == 0 &&
         (ss_fd_followed(oldfd) || ss_fd_followed(newfd)) && !ss_in_vfork_child()) {
         ss_busy++;

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "ss_config.h"
+#include "ss_logcap.h"
 #include "ss_stack.h"
 #include "ss_log.h"
 #include "ss_inflight.h"
@@ -105,6 +106,11 @@ void ss_config_load(void)
     if (ss_stack_configure(getenv("SPANSHIM_STACKS"), getenv("SPANSHIM_STACK_MIN_MS")) < 0)
         ss_log(SS_LOG_WARN, "SPANSHIM_STACKS takes off, slow or all, SPANSHIM_STACK_MIN_MS "
                             "milliseconds; using the default for what was not understood");
+    if (ss_logcap_configure(ss_cfg.disabled ? "off" : getenv("SPANSHIM_LOGS"),
+                            getenv("SPANSHIM_LOG_FILES")) < 0)
+        ss_log(SS_LOG_WARN, "SPANSHIM_LOGS takes off, span or all; SPANSHIM_LOG_FILES at most %d "
+                            "globs separated by commas; using the default for what was not",
+               SS_LOGCAP_GLOBS);
     ss_config_socket();
     ss_config_inflight();
 }

@@ -134,6 +134,21 @@ int ss_conn_request_parent(ss_ctx_t *out, char *ts, uint16_t *ts_len)
     return 1;
 }
 
+int ss_conn_log_ctx(ss_ctx_t *out)
+{
+    const ss_ctx_t *p;
+
+    if (ss_cur.active && ss_serving_one()) {
+        *out = ss_cur.ctx;
+        return 1;
+    }
+    p = ss_proc_parent(NULL, NULL);
+    if (p == NULL || !p->valid)
+        return 0;
+    *out = *p;
+    return 1;
+}
+
 void ss_conn_thread_reset(void)
 {
     ss_cur.active = 0;

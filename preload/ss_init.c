@@ -15,6 +15,7 @@
 #include "ss_inbound.h"
 #include "ss_inflight.h"
 #include "ss_log.h"
+#include "ss_logcap.h"
 #include "ss_node.h"
 #include "ss_proc.h"
 #include "ss_real.h"
@@ -101,6 +102,7 @@ static void ss_after_fork_child(void)
     ss_dns_after_fork();
     ss_deep_after_fork();
     ss_stack_after_fork();
+    ss_logcap_after_fork();
     /* A child of a multi-threaded program must not start threads (pitfall:
      * locks held by threads that did not come along); its spans leave with
      * later ones, and at exit or exec. The shim's own flush thread does not
@@ -114,6 +116,7 @@ static void ss_at_exit(void)
     ss_busy++;
     if (!ss_in_vfork_child())
         ss_inflight_end_all("process_exit");
+    ss_logcap_flush();
     ss_dns_flush();
     ex_batch_flush();
     ex_batch_tell_losses();
@@ -148,6 +151,7 @@ void ss_image_ends(const char *why)
         return;
     ss_busy++;
     ss_inflight_end_all(why);
+    ss_logcap_flush();
     ss_dns_flush();
     ex_batch_flush();
     ss_busy--;
@@ -252,6 +256,7 @@ __attribute__((constructor)) static void ss_init(int argc, char **argv, char **e
     ss_pid = (pid_t)syscall(SYS_getpid);
     ss_config_load();
     ss_export_init(argc, argv);
+    ss_logcap_init();
     ss_fdlimit_init();
     ss_node_setup();
     pthread_atfork(ss_before_fork, ss_after_fork_parent, ss_after_fork_child);

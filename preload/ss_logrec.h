@@ -32,6 +32,7 @@ typedef struct ss_logrec {
     const char *severity_text; /* as the line said it */
     ss_ctx_t ctx;              /* the span current when it was written (valid: there was one) */
     const char *path;          /* SS_LOG_FILE: the file's path, else NULL */
+    const char *ident;         /* SS_LOG_SYSLOG: openlog's ident (or the program's name), else NULL */
     const char *body;
     uint32_t body_len;
 } ss_logrec_t;

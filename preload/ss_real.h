@@ -11,6 +11,7 @@
 #define SS_REAL_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <netdb.h>

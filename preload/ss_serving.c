@@ -34,3 +34,9 @@ int ss_serving_alone(void)
     return ss_serving_mine == 0 ||
            __atomic_load_n(&ss_serving_open[ss_serving_mine], __ATOMIC_RELAXED) <= 1;
 }
+
+int ss_serving_one(void)
+{
+    return ss_serving_mine != 0 &&
+           __atomic_load_n(&ss_serving_open[ss_serving_mine], __ATOMIC_RELAXED) == 1;
+}

@@ -32,4 +32,8 @@ void ss_serving_end(uint16_t slot);
 /* This thread has at most one request in flight. */
 int ss_serving_alone(void);
 
+/* This thread has exactly one request in flight (the one it started last:
+ * a log line it writes belongs to it). */
+int ss_serving_one(void);
+
 #endif

@@ -1,0 +1,405 @@
+/*
+ * ss_logcap.c - log lines captured from the program's writes and
+ * syslog(3) calls (see ss_logcap.h).
+ *
+ * Each log fd points at a stream: a line assembler, what it is (stdout,
+ * stderr, a file and its path) and a lock. Streams 0 and 1 are fds 1 and
+ * 2; files take a free one of the rest. The table is written under one
+ * lock (opens, dups and closes of log fds: rare) and read without one; a
+ * writer checks, under the stream's lock, that the stream is still its
+ * fd's (a close racing in another thread may have given it away).
+ *
+ * Locks are taken in one order: the table's, a stream's, the exporter's.
+ */
+#define _GNU_SOURCE
+#include "ss_logcap.h"
+#include "ss_conn.h"
+#include "ss_log.h"
+#include "ss_logline.h"
+#include "ss_logrec.h"
+#include "ss_logsev.h"
+#include "../exporter/ex_batch.h"
+#include "../exporter/ss_lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct ss_logstream {
+    ss_lock_t lock;
+    int owner;                    /* the fd + 1; 0: free */
+    uint8_t source;               /* SS_LOG_STDOUT, SS_LOG_STDERR, SS_LOG_FILE */
+    char path[SS_LOGCAP_PATH_MAX];
+    ss_logline_t line;
+} ss_logstream_t;
+
+uint8_t ss_logcap_fds[SS_LOGCAP_FDS];
+static ss_logstream_t ss_streams[SS_LOGCAP_STREAMS];
+static ss_lock_t ss_logcap_lock = SS_LOCK_INIT; /* the table and the streams' owners */
+int ss_logcap_on = SS_LOGS_OFF;
+
+/* SPANSHIM_LOG_FILES, split at commas; those with a '/' match the whole
+ * absolute path, the others the file's name. */
+static char ss_globs_buf[1024];
+static const char *ss_globs[SS_LOGCAP_GLOBS];
+static int ss_nglobs, ss_globs_with_dir;
+
+static const char *ss_syslog_ident;
+
+static uint64_t ss_logcap_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int ss_logcap_globs(const char *v)
+{
+    char *p;
+
+    ss_nglobs = ss_globs_with_dir = 0;
+    if (strlen(v) >= sizeof(ss_globs_buf))
+        return -1;
+    strcpy(ss_globs_buf, v);
+    for (p = strtok(ss_globs_buf, ","); p; p = strtok(NULL, ",")) {
+        if (*p == '\0')
+            continue;
+        if (ss_nglobs == SS_LOGCAP_GLOBS)
+            return -1;
+        ss_globs[ss_nglobs++] = p;
+        if (strchr(p, '/'))
+            ss_globs_with_dir = 1;
+    }
+    return 0;
+}
+
+int ss_logcap_configure(const char *mode, const char *globs)
+{
+    int rc = 0;
+
+    ss_logcap_on = SS_LOGS_OFF;
+    if (mode && *mode) {
+        if (strcmp(mode, "span") == 0)
+            ss_logcap_on = SS_LOGS_SPAN;
+        else if (strcmp(mode, "all") == 0)
+            ss_logcap_on = SS_LOGS_ALL;
+        else if (strcmp(mode, "off") != 0)
+            rc = -1;
+    }
+    if (globs == NULL || *globs == '\0')
+        globs = "*.log";
+    else if (strcmp(globs, "none") == 0)
+        globs = "";
+    if (ss_logcap_globs(globs) < 0) {
+        ss_logcap_globs("*.log");
+        rc = -1;
+    }
+    return rc;
+}
+
+int ss_logcap_mode(void)
+{
+    return ss_logcap_on;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void ss_logcap_put(ss_logrec_t *r, const char *line, size_t len, int cut)
+{
+    if (!ss_conn_log_ctx(&r->ctx)) {
+        if (ss_logcap_on != SS_LOGS_ALL)
+            return;
+        memset(&r->ctx, 0, sizeof(r->ctx));
+    }
+    r->body = line;
+    r->body_len = (uint32_t)len;
+    r->cut = (uint8_t)cut;
+    r->observed_ns = ss_logcap_now();
+    ex_batch_add_log(r);
+    SS_COUNT(logs_captured);
+    if (cut)
+        SS_COUNT(logs_truncated);
+}
+
+/* A line of a stream (ss_logline_fn). */
+static void ss_logcap_line(void *arg, const char *line, size_t len, int cut, uint64_t first_ns)
+{
+    const ss_logstream_t *s = arg;
+    ss_logsev_t sev;
+    ss_logrec_t r;
+
+    memset(&r, 0, sizeof(r));
+    ss_logsev_of(line, len, &sev);
+    r.time_ns = first_ns;
+    r.severity = sev.number;
+    r.severity_text = sev.text;
+    r.severity_text_len = sev.text_len;
+    r.source = s->source;
+    r.path = s->source == SS_LOG_FILE ? s->path : NULL;
+    ss_logcap_put(&r, line, len, cut);
+}
+
+void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
+{
+    unsigned k = (unsigned)fd < SS_LOGCAP_FDS
+                     ? __atomic_load_n(&ss_logcap_fds[fd], __ATOMIC_ACQUIRE) : 0;
+    ss_logstream_t *s;
+    uint64_t now;
+    int i;
+
+    if (k == 0 || ss_logcap_on == SS_LOGS_OFF)
+        return;
+    s = &ss_streams[k - 1];
+    now = ss_logcap_now();
+    ss_lock(&s->lock);
+    if (s->owner == fd + 1) {
+        for (i = 0; i < cnt && n > 0; i++) {
+            size_t take = iov[i].iov_len < n ? iov[i].iov_len : n;
+
+            ss_logline_feed(&s->line, iov[i].iov_base, take, now, ss_logcap_line, s);
+            n -= take;
+        }
+    }
+    ss_unlock(&s->lock);
+}
+
+/* ---- which fds are logs --------------------------------------------------- */
+
+/* Under ss_logcap_lock. */
+static void ss_logcap_attach(int fd, unsigned idx, uint8_t source, const char *path)
+{
+    ss_logstream_t *s = &ss_streams[idx];
+
+    ss_lock(&s->lock);
+    s->owner = fd + 1;
+    s->source = source;
+    s->path[0] = '\0';
+    if (path)
+        snprintf(s->path, sizeof(s->path), "%s", path);
+    ss_logline_init(&s->line);
+    ss_unlock(&s->lock);
+    __atomic_store_n(&ss_logcap_fds[fd], (uint8_t)(idx + 1), __ATOMIC_RELEASE);
+}
+
+/* Under ss_logcap_lock: fd is no log any more; its unfinished line goes
+ * out as it is. */
+static void ss_logcap_detach(int fd)
+{
+    unsigned k = ss_logcap_fds[fd];
+    ss_logstream_t *s;
+
+    if (k == 0)
+        return;
+    __atomic_store_n(&ss_logcap_fds[fd], 0, __ATOMIC_RELEASE);
+    s = &ss_streams[k - 1];
+    ss_lock(&s->lock);
+    if (s->owner == fd + 1) {
+        ss_logline_flush(&s->line, ss_logcap_line, s);
+        s->owner = 0;
+    }
+    ss_unlock(&s->lock);
+}
+
+/* Under ss_logcap_lock: fd 1 or 2 as it is now (not a socket: a log). */
+static void ss_logcap_std(int fd)
+{
+    struct stat st;
+
+    ss_logcap_detach(fd);
+    if (fstat(fd, &st) == 0 && !S_ISSOCK(st.st_mode))
+        ss_logcap_attach(fd, (unsigned)fd - 1, fd == 1 ? SS_LOG_STDOUT : SS_LOG_STDERR, NULL);
+}
+
+void ss_logcap_init(void)
+{
+    int saved = errno;
+
+    if (ss_logcap_on == SS_LOGS_OFF)
+        return;
+    ss_lock(&ss_logcap_lock);
+    ss_logcap_std(1);
+    ss_logcap_std(2);
+    ss_unlock(&ss_logcap_lock);
+    errno = saved;
+}
+
+int ss_logcap_path_matches(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    int i;
+
+    base = base ? base + 1 : path;
+    for (i = 0; i < ss_nglobs; i++)
+        if (fnmatch(ss_globs[i], strchr(ss_globs[i], '/') ? path : base, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* path opened relative to dir, made absolute into out. 0 if it cannot. */
+static int ss_logcap_abspath(int dir, const char *path, char *out, size_t cap)
+{
+    char at[SS_LOGCAP_PATH_MAX], link[32];
+    size_t n;
+    ssize_t r;
+
+    if (path[0] == '/')
+        return snprintf(out, cap, "%s", path) < (int)cap;
+    if (dir == AT_FDCWD) {
+        if (getcwd(at, sizeof(at)) == NULL)
+            return 0;
+    } else {
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", dir);
+        r = readlink(link, at, sizeof(at) - 1);
+        if (r <= 0)
+            return 0;
+        at[r] = '\0';
+    }
+    n = strlen(at);
+    return snprintf(out, cap, "%s%s%s", at, n && at[n - 1] == '/' ? "" : "/", path) < (int)cap;
+}
+
+void ss_logcap_opened(int fd, int dir, const char *path, int flags)
+{
+    char abs[SS_LOGCAP_PATH_MAX];
+    int saved = errno, want;
+    unsigned i;
+
+    if (fd < 0 || fd >= SS_LOGCAP_FDS || ss_logcap_on == SS_LOGS_OFF)
+        return;
+    if (fd > 2 && !ss_logcap_fds[fd] && ((flags & O_ACCMODE) == O_RDONLY || path == NULL))
+        return; /* the open of nearly every file: nothing to do */
+    want = fd > 2 && path && (flags & O_ACCMODE) != O_RDONLY;
+    if (want && !ss_globs_with_dir) {
+        /* name-only globs: matched before any path is made */
+        want = ss_logcap_path_matches(path);
+    }
+    if (want)
+        want = ss_logcap_abspath(dir, path, abs, sizeof(abs)) && ss_logcap_path_matches(abs);
+    ss_lock(&ss_logcap_lock);
+    if (fd <= 2) {
+        if (fd >= 1)
+            ss_logcap_std(fd);
+    } else {
+        ss_logcap_detach(fd);
+        for (i = 2; want && i < SS_LOGCAP_STREAMS; i++)
+            if (ss_streams[i].owner == 0) {
+                ss_logcap_attach(fd, i, SS_LOG_FILE, abs);
+                break;
+            }
+    }
+    ss_unlock(&ss_logcap_lock);
+    errno = saved;
+}
+
+void ss_logcap_replaced(int fd)
+{
+    int saved = errno;
+
+    if (fd < 0 || fd >= SS_LOGCAP_FDS || ss_logcap_on == SS_LOGS_OFF)
+        return;
+    ss_lock(&ss_logcap_lock);
+    if (fd == 1 || fd == 2)
+        ss_logcap_std(fd);
+    else
+        ss_logcap_detach(fd);
+    ss_unlock(&ss_logcap_lock);
+    errno = saved;
+}
+
+void ss_logcap_closed(int fd)
+{
+    if (!ss_logcap_is_log(fd))
+        return;
+    ss_lock(&ss_logcap_lock);
+    ss_logcap_detach(fd);
+    ss_unlock(&ss_logcap_lock);
+}
+
+void ss_logcap_closed_range(unsigned first, unsigned last)
+{
+    unsigned fd;
+
+    if (ss_logcap_on == SS_LOGS_OFF || first >= SS_LOGCAP_FDS)
+        return;
+    if (last >= SS_LOGCAP_FDS)
+        last = SS_LOGCAP_FDS - 1;
+    ss_lock(&ss_logcap_lock);
+    for (fd = first; fd <= last; fd++)
+        ss_logcap_detach((int)fd);
+    ss_unlock(&ss_logcap_lock);
+}
+
+/* ---- syslog(3) ------------------------------------------------------------ */
+
+void ss_logcap_openlog(const char *ident)
+{
+    __atomic_store_n(&ss_syslog_ident, ident, __ATOMIC_RELAXED);
+}
+
+void ss_logcap_syslog(int pri, const char *msg, size_t len, int cut)
+{
+    ss_logsev_t sev;
+    ss_logrec_t r;
+
+    if (ss_logcap_on == SS_LOGS_OFF)
+        return;
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+        len--; /* syslog adds none; a message's own end is not part of it */
+    if (len == 0)
+        return;
+    if (len > SS_LOGLINE_MAX) {
+        len = SS_LOGLINE_MAX;
+        cut = 1;
+    }
+    memset(&r, 0, sizeof(r));
+    ss_logsev_syslog((unsigned)pri & 7, &sev);
+    r.time_ns = ss_logcap_now();
+    r.severity = sev.number;
+    r.severity_text = sev.text;
+    r.severity_text_len = sev.text_len;
+    r.source = SS_LOG_SYSLOG;
+    r.ident = __atomic_load_n(&ss_syslog_ident, __ATOMIC_RELAXED);
+    if (r.ident == NULL)
+        r.ident = program_invocation_short_name;
+    ss_logcap_put(&r, msg, len, cut);
+}
+
+void ss_logcap_busy(void)
+{
+    SS_COUNT(logs_dropped_busy);
+}
+
+/* ---- exit, exec, fork -------------------------------------------------- */
+
+void ss_logcap_flush(void)
+{
+    unsigned i;
+
+    if (ss_logcap_on == SS_LOGS_OFF)
+        return;
+    for (i = 0; i < SS_LOGCAP_STREAMS; i++) {
+        ss_logstream_t *s = &ss_streams[i];
+
+        ss_lock(&s->lock);
+        if (s->owner)
+            ss_logline_flush(&s->line, ss_logcap_line, s);
+        ss_unlock(&s->lock);
+    }
+}
+
+void ss_logcap_after_fork(void)
+{
+    unsigned i;
+
+    ss_lock_reset(&ss_logcap_lock);
+    for (i = 0; i < SS_LOGCAP_STREAMS; i++) {
+        ss_lock_reset(&ss_streams[i].lock);
+        ss_logline_init(&ss_streams[i].line); /* the parent sends its own */
+    }
+}

@@ -1,0 +1,91 @@
+/*
+ * ss_logcap.h - log lines a traced program writes, captured as records.
+ *
+ * What is a log (decided when an fd is born, never per write):
+ *   - fds 1 and 2 when they are not sockets (files, pipes, terminals):
+ *     looked at once at start, and again when the program puts another
+ *     file on them (dup2, dup3, an open that returns 1 or 2);
+ *   - files the program opens for writing whose path matches one of the
+ *     SPANSHIM_LOG_FILES globs (default "*.log": nginx's and apache2's
+ *     error logs, Python's FileHandler files), matched at open time;
+ *   - syslog(3) messages (ss_logcap_syslog), from the message and the
+ *     priority the program gave, not the datagram glibc formats.
+ * SPANSHIM_LOGS says what becomes a record: "off" (the default: nothing,
+ * and every write costs one table load more), "span" (lines written while
+ * a span is current on the writing thread) or "all" (every line, those
+ * outside a span without trace context).
+ *
+ * A write's bytes are fed, after the real call and only as far as the
+ * kernel took them, to the fd's line assembler (ss_logline.h); each line
+ * becomes a record (ss_logrec.h) with the span current on the thread that
+ * completed it, its severity (ss_logsev.h), and goes to the exporter's
+ * logs batch. Nothing is written, delayed or changed: the program's bytes,
+ * return values and errno are its own.
+ *
+ * Re-entrancy: capture runs with ss_busy raised, so a signal handler that
+ * writes while its thread is inside the shim passes straight through
+ * (counted as logs_dropped_busy), and the shim's own log lines go out
+ * through the real write, never here. Each stream has its own lock, taken
+ * after the fd table's check and never while the exporter's is held.
+ */
+#ifndef SS_LOGCAP_H
+#define SS_LOGCAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define SS_LOGCAP_FDS 4096        /* fds past this are never logs */
+#define SS_LOGCAP_STREAMS 32      /* fds 1 and 2 and 30 log files at once */
+#define SS_LOGCAP_GLOBS 16
+#define SS_LOGCAP_PATH_MAX 512
+
+enum { SS_LOGS_OFF, SS_LOGS_SPAN, SS_LOGS_ALL };
+
+/* Which stream each fd writes to, +1 (0: not a log). Read by every write
+ * hook on an fd nobody follows: the whole cost there. */
+extern uint8_t ss_logcap_fds[SS_LOGCAP_FDS];
+
+/* SPANSHIM_LOGS as read (SS_LOGS_*): 0 keeps every hook as it was. */
+extern int ss_logcap_on;
+
+static inline int ss_logcap_is_log(int fd)
+{
+    return (unsigned)fd < SS_LOGCAP_FDS && __atomic_load_n(&ss_logcap_fds[fd], __ATOMIC_RELAXED);
+}
+
+/* SPANSHIM_LOGS and SPANSHIM_LOG_FILES: -1 if a value was not understood
+ * (the default is used for it). */
+int ss_logcap_configure(const char *mode, const char *globs);
+int ss_logcap_mode(void);
+/* At start, after the configuration: fds 1 and 2 looked at. */
+void ss_logcap_init(void);
+
+/* n bytes of iov were written to fd (the kernel's count). */
+void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n);
+/* fd was opened at path (relative to dir, AT_FDCWD or an fd) with flags. */
+void ss_logcap_opened(int fd, int dir, const char *path, int flags);
+/* Another file was put on fd (dup2, dup3): what it was is gone. */
+void ss_logcap_replaced(int fd);
+/* fd, or [first, last], closed. */
+void ss_logcap_closed(int fd);
+void ss_logcap_closed_range(unsigned first, unsigned last);
+
+/* syslog(3): openlog's ident (NULL: the program's name), and a message
+ * of priority pri (facility and level), formatted, len bytes; cut: it was
+ * longer. */
+void ss_logcap_openlog(const char *ident);
+void ss_logcap_syslog(int pri, const char *msg, size_t len, int cut);
+
+/* A log fd was written from inside the shim (a signal handler): counted. */
+void ss_logcap_busy(void);
+
+/* Lines still unfinished go out as they are (exit, exec). */
+void ss_logcap_flush(void);
+/* In a fork child: locks reset, the parent's unfinished lines dropped. */
+void ss_logcap_after_fork(void);
+
+/* Where a path goes (exposed for the unit tests). */
+int ss_logcap_path_matches(const char *path);
+
+#endif
