@@ -5,7 +5,9 @@ ExportLogsServiceRequest (exporter/ex_otlp.h). Only the fields the tests
 look at are read, with a protobuf wire reader of a few lines (the OTLP
 field numbers are the .proto files' in exporter/proto)."""
 import os
+import signal
 import socket
+import subprocess
 import struct
 import tempfile
 import threading
@@ -171,6 +173,7 @@ class LogSink:
         self.lock = threading.Lock()
         self.records, self.span_list, self.errors = [], [], []
         self.stopping = False
+        self.procs = []
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
 
@@ -206,6 +209,21 @@ class LogSink:
         env.update(extra)
         return env
 
+    def start(self, argv, service=None, traced=True, logs="span", **extra):
+        """A process (harness.Collector's way: start_nginx takes this too)."""
+        env = self.env(service, logs, **extra) if traced else dict(os.environ)
+        if not traced:
+            env.pop("LD_PRELOAD", None)
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.procs.append(p)
+        return p
+
+    def run(self, argv, service=None, traced=True, logs="span", **extra):
+        env = self.env(service, logs, **extra) if traced else dict(os.environ)
+        if not traced:
+            env.pop("LD_PRELOAD", None)
+        return subprocess.run(argv, env=env, capture_output=True, timeout=60)
+
     def logs(self, pred=None):
         with self.lock:
             return [r for r in self.records if pred is None or pred(r)]
@@ -229,6 +247,17 @@ class LogSink:
         return self.wait(self.spans, n, pred, timeout)
 
     def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            p.stdout.close()
+            p.stderr.close()
         self.stopping = True
         self.t.join(timeout=5)
         self.s.close()

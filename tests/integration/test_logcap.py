@@ -1,0 +1,310 @@
+"""Log lines a traced program writes become log records tied to their span.
+
+Real programs, their records read back from the datagrams the shim sends
+(logsink.py decodes them; the collector's side is not needed):
+- a Python service logging with `logging` to stderr from a thread pool,
+  40 requests at once: each line written inside a request carries that
+  request's SERVER span (trace and span id), its severity from the level
+  word, and a line the handler writes in two pieces to a log file is one
+  record; the line logged outside any request is none (SPANSHIM_LOGS=span);
+- a C program using syslog(3), plain and fortified (__syslog_chk): the
+  message (with %m) and its priority, openlog's ident, the log mask obeyed,
+  its lines under its process span (TRACEPARENT); its stdout (errno after
+  each call), stderr and log file byte-identical traced and untraced;
+- nginx's error log: a request for a missing file logs an error line in
+  that request's span (the worker writes to the file the master opened);
+- Node's console.log and console.error in a handler;
+- a Python program writing awkward pieces (split lines, many lines in one
+  write, CRLF, empty lines, a line over 8 KiB, writev) with
+  SPANSHIM_LOGS=all: its bytes byte-identical traced and untraced, every
+  line one record, the long one cut and marked.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+from harness import BUILD, PY, APPS, start_nginx, wait_port
+from logsink import SERVER, LogSink
+
+NODE = shutil.which("node") or shutil.which("nodejs") or "node"
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return r.status, r.read()
+
+
+def get_status(url):
+    try:
+        return get(url)[0]
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def wait_file(path, proc, timeout=15):
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        if time.time() > deadline or proc.poll() is not None:
+            raise RuntimeError("did not start: %s" % proc.stderr.read().decode())
+        time.sleep(0.02)
+    with open(path) as f:
+        return int(f.read())
+
+
+class PythonPool(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = LogSink()
+        port_file = os.path.join(cls.sink.dir, "pool.port")
+        cls.p = cls.sink.start([PY, os.path.join(APPS, "log_pool.py"), port_file, "8"],
+                               service="pool")
+        cls.port = wait_file(port_file, cls.p)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.close()
+
+    def test_each_line_in_its_request_span(self):
+        ids = ["r%d" % i for i in range(40)]
+        ts = [threading.Thread(target=get, args=("http://127.0.0.1:%d/work?id=%s" %
+                                                 (self.port, i),)) for i in ids]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        spans = self.sink.wait_spans(40, lambda s: s["kind"] == SERVER and
+                                     s["attributes"].get("url.path") == "/work")
+        self.assertEqual(len(spans), 40)
+        by_id = {s["attributes"]["url.query"][3:]: s for s in spans}
+        self.assertEqual(sorted(by_id), sorted(ids))
+        recs = self.sink.wait_logs(120, lambda r: " id=r" in r["body"])
+        self.assertEqual(len(recs), 120, [r["body"] for r in recs][:10])
+        seen = set()
+        for r in recs:
+            words = r["body"].split()
+            ident = [w for w in words if w.startswith("id=")][0][3:]
+            srv = by_id[ident]
+            self.assertEqual(r["trace_id"], srv["trace_id"], r["body"])
+            self.assertEqual(r["span_id"], srv["span_id"], r["body"])
+            self.assertEqual(r["flags"] & 1, 1, "sampled")
+            self.assertEqual(r["resource"]["service.name"], "pool")
+            self.assertGreater(r["time"], 0)
+            self.assertGreaterEqual(r["observed"], r["time"])
+            if words[0] == "INFO":
+                self.assertEqual((r["severity"], r["severity_text"]), (9, "INFO"))
+                self.assertEqual(r["attributes"], {"log.iostream": "stderr"})
+                seen.add(("start", ident))
+            elif words[0] == "WARNING":
+                self.assertEqual((r["severity"], r["severity_text"]), (13, "WARNING"))
+                seen.add(("working", ident))
+            else:
+                self.assertEqual(r["body"], "split id=%s end" % ident)
+                self.assertEqual(r["attributes"]["log.file.path"],
+                                 os.path.join(os.path.realpath(self.sink.dir), "pool-split.log"))
+                seen.add(("split", ident))
+        self.assertEqual(len(seen), 120)
+        # Only after every line came: the one outside any request is none.
+        self.assertEqual(self.sink.logs(lambda r: "listening" in r["body"]), [])
+
+
+class Syslog(unittest.TestCase):
+    TP_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+    TP = "00-%s-00f067aa0ba902b7-01" % TP_TRACE
+
+    def run_probe(self, probe, sink, traced):
+        d = tempfile.mkdtemp(dir=sink.dir)
+        logfile = os.path.join(d, "probe.log")
+        r = sink.run([os.path.join(BUILD, "tests", probe), logfile], service=probe, traced=traced,
+                     TRACEPARENT=self.TP)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        with open(logfile, "rb") as f:
+            return r.stdout, r.stderr, f.read(), logfile
+
+    def check(self, probe):
+        sink = LogSink()
+        try:
+            plain = self.run_probe(probe, sink, traced=False)
+            traced = self.run_probe(probe, sink, traced=True)
+            self.assertEqual(traced[:3], plain[:3], "the program's bytes unchanged")
+            self.assertIn(b"syslog errno 2\n", traced[0])
+            spans = sink.wait_spans(1, lambda s: s["resource"]["service.name"] == probe)
+            self.assertEqual(len(spans), 1)
+            proc = spans[0]
+            self.assertEqual(proc["trace_id"], self.TP_TRACE)
+            recs = sink.wait_logs(6, lambda r: r["resource"]["service.name"] == probe)
+            got = {r["body"]: r for r in recs}
+            self.assertEqual(sorted(got), sorted([
+                "cannot open /nonexistent: No such file or directory", "disk 91% full",
+                "via vsyslog ok", "stderr: one line in two writes", "and a second",
+                "[error] file line"]))
+            for r in recs:
+                self.assertEqual((r["trace_id"], r["span_id"]), (self.TP_TRACE, proc["span_id"]))
+            sev = lambda b: (got[b]["severity"], got[b]["severity_text"])  # noqa: E731
+            self.assertEqual(sev("cannot open /nonexistent: No such file or directory"),
+                             (17, "err"))
+            self.assertEqual(sev("disk 91% full"), (13, "warning"))
+            self.assertEqual(sev("via vsyslog ok"), (10, "notice"))
+            self.assertEqual(sev("[error] file line"), (17, "error"))
+            self.assertEqual(got["disk 91% full"]["attributes"], {"syslog.appname": "logprobe"})
+            self.assertEqual(got["and a second"]["attributes"], {"log.iostream": "stderr"})
+            self.assertEqual(got["[error] file line"]["attributes"],
+                             {"log.file.path": traced[3]})
+            self.assertEqual(sink.logs(lambda r: "masked" in r["body"]), [])
+        finally:
+            sink.close()
+
+    def test_syslog(self):
+        self.check("logprobe")
+
+    def test_syslog_fortified(self):
+        self.check("logprobe_fortify")
+
+
+# Pieces that test the assembler, written by a Python program as they are.
+PIECES = r"""
+import os, sys
+os.write(1, b"first ")
+os.write(1, b"half\nwhole line\n\n\nthree\r\nin\none\n")
+os.writev(2, [b"vec", b"tored ", b"line\nand ", b"more\n"])
+os.write(2, b"x" * 9000 + b"\nafter the long one\n")
+os.write(1, b"no newline at exit")
+"""
+
+
+class Pieces(unittest.TestCase):
+    def test_bytes_unchanged_and_every_line_a_record(self):
+        sink = LogSink()
+        try:
+            plain = sink.run([PY, "-c", PIECES], traced=False)
+            traced = sink.run([PY, "-c", PIECES], service="pieces", logs="all")
+            self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
+                             (plain.returncode, plain.stdout, plain.stderr))
+            want = {"first half": "stdout", "whole line": "stdout", "three": "stdout",
+                    "in": "stdout", "one": "stdout", "vectored line": "stderr",
+                    "and more": "stderr", "x" * 8192: "stderr",
+                    "after the long one": "stderr", "no newline at exit": "stdout"}
+            recs = sink.wait_logs(len(want), lambda r: r["resource"]["service.name"] == "pieces")
+            got = {r["body"]: r for r in recs}
+            self.assertEqual(sorted(got), sorted(want))
+            self.assertEqual(len(recs), len(want))
+            for body, stream in want.items():
+                attrs = {"log.iostream": stream}
+                if body.startswith("xxx"):
+                    attrs["spanshim.log.truncated"] = True
+                self.assertEqual(got[body]["attributes"], attrs, body[:20])
+                self.assertEqual(got[body]["trace_id"], "", "no span: no context")
+        finally:
+            sink.close()
+
+    def test_off_by_default(self):
+        sink = LogSink()
+        try:
+            r = sink.run([PY, "-c", PIECES + FENCE_CALL], service="quiet", logs=None)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            spans = sink.wait_spans(1, lambda s: s["resource"]["service.name"] == "quiet")
+            self.assertEqual(len(spans), 1, "export works")
+            self.assertEqual(sink.logs(), [])
+        finally:
+            sink.close()
+
+
+# A span of its own (a refused connection) after the lines: proof that what
+# the process sent has come.
+FENCE_CALL = ("\nimport socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\n"
+              "port = s.getsockname()[1]\ns.close()\n"
+              "socket.socket().connect_ex(('127.0.0.1', port))\n")
+
+
+class Nginx(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = LogSink()
+        www = os.path.join(cls.sink.dir, "www", "files")
+        os.makedirs(www)
+        with open(os.path.join(www, "here.txt"), "w") as f:
+            f.write("here\n")
+        os.chmod(cls.sink.dir, 0o755)
+        cls.p, cls.port = start_nginx(cls.sink, server="location /files/ { root %s; }" %
+                                      os.path.join(cls.sink.dir, "www"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.close()
+
+    def test_error_line_in_its_request_span(self):
+        for i in range(5):
+            self.assertEqual(get_status("http://127.0.0.1:%d/files/missing-%d.txt" %
+                                        (self.port, i)), 404)
+            self.assertEqual(get("http://127.0.0.1:%d/files/here.txt" % self.port)[0], 200)
+        spans = self.sink.wait_spans(5, lambda s: s["kind"] == SERVER and "missing" in
+                                     s["attributes"].get("url.path", ""))
+        self.assertEqual(len(spans), 5)
+        recs = self.sink.wait_logs(5, lambda r: "missing-" in r["body"])
+        self.assertEqual(len(recs), 5)
+        for s in spans:
+            path = s["attributes"]["url.path"]
+            mine = [r for r in recs if ('"GET %s HTTP/1.1"' % path) in r["body"]]
+            self.assertEqual(len(mine), 1, path)
+            r = mine[0]
+            self.assertIn("[error]", r["body"])
+            self.assertIn("No such file or directory", r["body"])
+            self.assertEqual((r["trace_id"], r["span_id"]), (s["trace_id"], s["span_id"]))
+            self.assertEqual((r["severity"], r["severity_text"]), (17, "error"))
+            self.assertEqual(r["attributes"]["log.file.path"],
+                             os.path.join(self.sink.dir, "nginx-error.log"))
+            self.assertEqual(r["resource"]["service.name"], "nginx")
+
+
+NODE_APP = r"""
+const http = require('http');
+const fs = require('fs');
+const s = http.createServer((q, a) => {
+  const id = q.url.split('id=')[1];
+  console.log(`handling id=${id}`);
+  console.error(JSON.stringify({level: 'warn', msg: 'slow path', id: id}));
+  a.end('ok');
+});
+s.listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(process.argv[1] + '.tmp', String(s.address().port));
+  fs.renameSync(process.argv[1] + '.tmp', process.argv[1]);
+});
+"""
+
+
+@unittest.skipUnless(shutil.which(NODE), "node is not installed")
+class Node(unittest.TestCase):
+    def test_console_log_in_a_handler(self):
+        sink = LogSink()
+        try:
+            port_file = os.path.join(sink.dir, "node.port")
+            p = sink.start([NODE, "-e", NODE_APP, port_file], service="node-logs")
+            port = wait_file(port_file, p)
+            for i in range(5):
+                self.assertEqual(get("http://127.0.0.1:%d/h?id=n%d" % (port, i))[1], b"ok")
+            spans = sink.wait_spans(5, lambda s: s["kind"] == SERVER and
+                                    s["resource"]["service.name"] == "node-logs")
+            self.assertEqual(len(spans), 5)
+            recs = sink.wait_logs(10, lambda r: r["resource"]["service.name"] == "node-logs")
+            self.assertEqual(len(recs), 10, [r["body"] for r in recs])
+            for s in spans:
+                ident = s["attributes"]["url.query"][3:]
+                mine = [r for r in recs if ident in r["body"]]
+                self.assertEqual(len(mine), 2, ident)
+                for r in mine:
+                    self.assertEqual((r["trace_id"], r["span_id"]), (s["trace_id"], s["span_id"]))
+                out = [r for r in mine if r["attributes"] == {"log.iostream": "stdout"}][0]
+                self.assertEqual(out["body"], "handling id=%s" % ident)
+                err = [r for r in mine if r["attributes"] == {"log.iostream": "stderr"}][0]
+                self.assertEqual(json.loads(err["body"])["id"], ident)
+                self.assertEqual((err["severity"], err["severity_text"]), (13, "warn"))
+        finally:
+            sink.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
