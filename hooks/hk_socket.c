@@ -150,7 +150,7 @@ static int hk_duped(int oldfd, int newfd)
     if (__builtin_expect(ss_logcap_on, 0) && newfd >= 0 && newfd != oldfd && ss_busy == 0 &&
         !ss_in_vfork_child()) {
         ss_busy++;
-        ss_logcap_replaced(newfd); /* dup's new number too: it is no log */
+        ss_logcap_replaced(oldfd, newfd);
         ss_busy--;
         errno = err;
     }

@@ -297,17 +297,29 @@ void ss_logcap_opened(int fd, int dir, const char *path, int flags)
     errno = saved;
 }
 
-void ss_logcap_replaced(int fd)
+void ss_logcap_replaced(int oldfd, int fd)
 {
+    char path[SS_LOGCAP_PATH_MAX];
+    unsigned k;
     int saved = errno;
 
     if (fd < 0 || fd >= SS_LOGCAP_FDS || ss_logcap_on == SS_LOGS_OFF)
         return;
     ss_lock(&ss_logcap_lock);
-    if (fd == 1 || fd == 2)
-        ss_logcap_std(fd);
-    else
+    if (fd == 1 || fd == 2) {
+        /* A log file put on stdout or stderr (nginx, apache2 and daemons
+         * do) is that file: its lines say its path. */
+        k = oldfd >= 0 && oldfd < SS_LOGCAP_FDS ? ss_logcap_fds[oldfd] : 0;
+        if (k && ss_streams[k - 1].source == SS_LOG_FILE) {
+            snprintf(path, sizeof(path), "%s", ss_streams[k - 1].path);
+            ss_logcap_detach(fd);
+            ss_logcap_attach(fd, (unsigned)fd - 1, SS_LOG_FILE, path);
+        } else {
+            ss_logcap_std(fd);
+        }
+    } else {
         ss_logcap_detach(fd);
+    }
     ss_unlock(&ss_logcap_lock);
     errno = saved;
 }

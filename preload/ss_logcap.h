@@ -4,7 +4,8 @@
  * What is a log (decided when an fd is born, never per write):
  *   - fds 1 and 2 when they are not sockets (files, pipes, terminals):
  *     looked at once at start, and again when the program puts another
- *     file on them (dup2, dup3, an open that returns 1 or 2);
+ *     file on them (dup2, dup3, an open that returns 1 or 2); a log file
+ *     put there stays that file (apache2 writes its error log to fd 2);
  *   - files the program opens for writing whose path matches one of the
  *     SPANSHIM_LOG_FILES globs (default "*.log": nginx's and apache2's
  *     error logs, Python's FileHandler files), matched at open time;
@@ -65,8 +66,10 @@ void ss_logcap_init(void);
 void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n);
 /* fd was opened at path (relative to dir, AT_FDCWD or an fd) with flags. */
 void ss_logcap_opened(int fd, int dir, const char *path, int flags);
-/* Another file was put on fd (dup2, dup3): what it was is gone. */
-void ss_logcap_replaced(int fd);
+/* oldfd's file was put on fd (dup2, dup3, dup, F_DUPFD): what fd was is
+ * gone; on 1 or 2 a log file stays one (its path), anything else not a
+ * socket is stdout or stderr. */
+void ss_logcap_replaced(int oldfd, int fd);
 /* fd, or [first, last], closed. */
 void ss_logcap_closed(int fd);
 void ss_logcap_closed_range(unsigned first, unsigned last);

@@ -13,6 +13,8 @@ Real programs, their records read back from the datagrams the shim sends
   each call), stderr and log file byte-identical traced and untraced;
 - nginx's error log: a request for a missing file logs an error line in
   that request's span (the worker writes to the file the master opened);
+- apache2's error log (prefork, children as nobody): the line core logs
+  for a missing file is in that request's span;
 - Node's console.log and console.error in a handler;
 - a Python program writing awkward pieces (split lines, many lines in one
   write, CRLF, empty lines, a line over 8 KiB, writev) with
@@ -30,7 +32,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import BUILD, PY, APPS, start_nginx, wait_port
+from harness import APACHE, BUILD, PY, APPS, start_apache, start_nginx, stop_apache
 from logsink import SERVER, LogSink
 
 NODE = shutil.which("node") or shutil.which("nodejs") or "node"
@@ -258,6 +260,51 @@ class Nginx(unittest.TestCase):
             self.assertEqual(r["attributes"]["log.file.path"],
                              os.path.join(self.sink.dir, "nginx-error.log"))
             self.assertEqual(r["resource"]["service.name"], "nginx")
+
+
+APACHE_LOGS_CONF = """
+DocumentRoot "{dir}/www"
+LogLevel info
+"""
+
+
+def apache_www(d):
+    os.makedirs(os.path.join(d, "www"))
+    with open(os.path.join(d, "www", "here.txt"), "w") as f:
+        f.write("here\n")
+
+
+@unittest.skipUnless(os.path.exists(APACHE), "apache2 is not installed")
+class Apache(unittest.TestCase):
+    def test_error_log_line_in_its_request_span(self):
+        sink = LogSink()
+        try:
+            p, port = start_apache(sink, APACHE_LOGS_CONF, apache_www)
+            try:
+                for i in range(5):
+                    self.assertEqual(get_status("http://127.0.0.1:%d/missing-%d.txt" %
+                                                (port, i)), 404)
+                    self.assertEqual(get("http://127.0.0.1:%d/here.txt" % port)[0], 200)
+                spans = sink.wait_spans(5, lambda s: s["kind"] == SERVER and "missing" in
+                                        s["attributes"].get("url.path", ""))
+                recs = sink.wait_logs(5, lambda r: "AH00128" in r["body"])
+            finally:
+                stop_apache(p)
+            self.assertEqual(len(spans), 5)
+            self.assertEqual(len(recs), 5, [r["body"] for r in recs])
+            for s in spans:
+                name = s["attributes"]["url.path"]
+                mine = [r for r in recs if r["body"].endswith(name)]
+                self.assertEqual(len(mine), 1, name)
+                r = mine[0]
+                self.assertIn("File does not exist", r["body"])
+                self.assertEqual((r["trace_id"], r["span_id"]), (s["trace_id"], s["span_id"]))
+                self.assertEqual((r["severity"], r["severity_text"]), (9, "info"))
+                self.assertTrue(r["attributes"]["log.file.path"].endswith("/apache-error.log"),
+                                r["attributes"])
+                self.assertEqual(r["resource"]["service.name"], "apache2")
+        finally:
+            sink.close()
 
 
 NODE_APP = r"""
