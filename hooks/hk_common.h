@@ -93,6 +93,27 @@ static inline void hk_log_wrote(int fd, const struct iovec *iov, int cnt, ssize_
     errno = err;
 }
 
+/* A send on fd (to addr, if given) returned r: a message to the local
+ * syslog or journal socket is a log record (ss_logcap.h). */
+static inline void hk_log_sent(int fd, const struct sockaddr *addr, socklen_t alen,
+                               const struct iovec *iov, int cnt, ssize_t r)
+{
+    int err = errno;
+
+    if (r <= 0)
+        return;
+    if (ss_busy) {
+        ss_logcap_busy();
+    } else if (addr == NULL) {
+        hk_log_wrote(fd, iov, cnt, r);
+    } else {
+        ss_busy++;
+        ss_logcap_sent_to(addr, alen, iov, cnt, (size_t)r);
+        ss_busy--;
+    }
+    errno = err;
+}
+
 /* An open made fd (ss_logcap.h decides whether it is a log). */
 static inline int hk_log_opened(int fd, int dir, const char *path, int flags)
 {

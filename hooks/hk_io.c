@@ -103,8 +103,17 @@ static ssize_t hk_send1(int fd, const void *buf, size_t n, int flags,
     hk_sendmsg_arg_t a = {fd, flags, NULL};
     struct iovec v;
 
-    if (!hk_follows(fd))
-        return real(fd, buf, n, flags);
+    if (!hk_follows(fd)) {
+        ssize_t r;
+
+        if (__builtin_expect(!ss_logcap_is_log(fd), 1))
+            return real(fd, buf, n, flags);
+        r = real(fd, buf, n, flags); /* a connected /dev/log or journal socket */
+        v.iov_base = (void *)buf;
+        v.iov_len = n;
+        hk_log_wrote(fd, &v, 1, r);
+        return r;
+    }
     v.iov_base = (void *)buf;
     v.iov_len = n;
     return hk_send(fd, &v, 1, flags, hk_sendfn_sendmsg, &a);
@@ -127,8 +136,18 @@ HK_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
     hk_sendmsg_arg_t a = {fd, flags, &m};
     struct iovec v;
 
-    if (!hk_follows(fd))
-        return ss_real_sendto(fd, buf, n, flags, addr, alen);
+    if (!hk_follows(fd)) {
+        ssize_t r;
+
+        if (__builtin_expect(!ss_logcap_is_log(fd) &&
+                                 !(ss_logcap_on && addr && addr->sa_family == AF_UNIX), 1))
+            return ss_real_sendto(fd, buf, n, flags, addr, alen);
+        r = ss_real_sendto(fd, buf, n, flags, addr, alen);
+        v.iov_base = (void *)buf;
+        v.iov_len = n;
+        hk_log_sent(fd, addr, alen, &v, 1, r);
+        return r;
+    }
     memset(&m, 0, sizeof(m));
     m.msg_name = (void *)addr;
     m.msg_namelen = alen;
@@ -141,8 +160,16 @@ HK_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     hk_sendmsg_arg_t a = {fd, flags, msg};
 
-    if (!hk_follows(fd) || msg == NULL || msg->msg_iovlen > 1024)
-        return ss_real_sendmsg(fd, msg, flags);
+    if (!hk_follows(fd) || msg == NULL || msg->msg_iovlen > 1024) {
+        ssize_t r;
+
+        if (__builtin_expect(!ss_logcap_is_log(fd) && !(ss_logcap_on && msg && msg->msg_name), 1) ||
+            msg == NULL || msg->msg_iovlen > 1024)
+            return ss_real_sendmsg(fd, msg, flags);
+        r = ss_real_sendmsg(fd, msg, flags);
+        hk_log_sent(fd, msg->msg_name, msg->msg_namelen, msg->msg_iov, (int)msg->msg_iovlen, r);
+        return r;
+    }
     return hk_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, hk_sendfn_sendmsg, &a);
 }
 

@@ -23,6 +23,8 @@ static int hk_connected(int fd, const struct sockaddr *addr, socklen_t len, int 
     if (hk_active()) {
         ss_busy++;
         ss_conn_on_connect(fd, addr, len, rc, err);
+        if (ss_logcap_on && rc == 0 && addr && addr->sa_family == AF_UNIX)
+            ss_logcap_connected(fd, addr, len); /* /dev/log, the journal's socket */
         ss_busy--;
         errno = err;
     }

@@ -9,12 +9,14 @@
  * writer checks, under the stream's lock, that the stream is still its
  * fd's (a close racing in another thread may have given it away).
  *
- * Locks are taken in one order: the table's, a stream's, the exporter's.
+ * Locks are taken in one order: the table's, a stream's (or the datagram
+ * buffer's), the exporter's.
  */
 #define _GNU_SOURCE
 #include "ss_logcap.h"
 #include "ss_conn.h"
 #include "ss_log.h"
+#include "ss_logdgram.h"
 #include "ss_logline.h"
 #include "ss_logrec.h"
 #include "ss_logsev.h"
@@ -22,18 +24,21 @@
 #include "../exporter/ss_lock.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 typedef struct ss_logstream {
     ss_lock_t lock;
     int owner;                    /* the fd + 1; 0: free */
-    uint8_t source;               /* SS_LOG_STDOUT, SS_LOG_STDERR, SS_LOG_FILE */
+    uint8_t source;               /* SS_LOG_STDOUT, SS_LOG_STDERR, SS_LOG_FILE, SS_LOG_SYSLOG */
+    uint8_t dgram;                /* SS_DGRAM_*: a socket, each write one message */
     char path[SS_LOGCAP_PATH_MAX];
     ss_logline_t line;
 } ss_logstream_t;
@@ -50,6 +55,22 @@ static const char *ss_globs[SS_LOGCAP_GLOBS];
 static int ss_nglobs, ss_globs_with_dir;
 
 static const char *ss_syslog_ident;
+
+/* The sockets local logs go to, by path. */
+enum { SS_DGRAM_NONE, SS_DGRAM_SYSLOG, SS_DGRAM_JOURNAL };
+static const struct {
+    const char *path;
+    uint8_t kind;
+} ss_log_sockets[] = {
+    {"/dev/log", SS_DGRAM_SYSLOG},
+    {"/run/systemd/journal/dev-log", SS_DGRAM_SYSLOG},
+    {"/run/systemd/journal/socket", SS_DGRAM_JOURNAL},
+    {"/var/run/systemd/journal/socket", SS_DGRAM_JOURNAL},
+};
+
+/* Where a datagram of many pieces is put together (one at a time). */
+static ss_lock_t ss_dgram_lock = SS_LOCK_INIT;
+static char ss_dgram_buf[SS_LOGLINE_MAX + 1024];
 
 static uint64_t ss_logcap_now(void)
 {
@@ -145,6 +166,98 @@ static void ss_logcap_line(void *arg, const char *line, size_t len, int cut, uin
     ss_logcap_put(&r, line, len, cut);
 }
 
+/* A datagram of kind (n bytes of iov) as the message it holds. */
+static void ss_logcap_dgram(int kind, const struct iovec *iov, int cnt, size_t n)
+{
+    char ident[65];
+    ss_logmsg_t m;
+    ss_logsev_t sev;
+    ss_logrec_t r;
+    const char *p;
+    size_t len = 0, cap = sizeof(ss_dgram_buf);
+    int i, locked = 0, cut = 0;
+
+    if (cnt == 1 || (cnt > 1 && iov[0].iov_len >= n)) {
+        p = iov[0].iov_base;
+        len = n < iov[0].iov_len ? n : iov[0].iov_len;
+    } else {
+        ss_lock(&ss_dgram_lock);
+        locked = 1;
+        for (i = 0; i < cnt && len < n && len < cap; i++) {
+            size_t take = iov[i].iov_len;
+
+            if (take > n - len)
+                take = n - len;
+            if (take > cap - len) {
+                take = cap - len;
+                cut = 1;
+            }
+            memcpy(ss_dgram_buf + len, iov[i].iov_base, take);
+            len += take;
+        }
+        p = ss_dgram_buf;
+    }
+    if (kind == SS_DGRAM_JOURNAL ? ss_logdgram_journal(p, len, &m)
+                                 : ss_logdgram_syslog(p, len, &m)) {
+        memset(&r, 0, sizeof(r));
+        if (m.body_len > SS_LOGLINE_MAX) {
+            m.body_len = SS_LOGLINE_MAX;
+            cut = 1;
+        }
+        if (m.pri >= 0) {
+            ss_logsev_syslog((unsigned)m.pri, &sev);
+        } else {
+            ss_logsev_of(m.body, m.body_len, &sev);
+        }
+        r.time_ns = ss_logcap_now();
+        r.severity = sev.number;
+        r.severity_text = sev.text;
+        r.severity_text_len = sev.text_len;
+        r.source = SS_LOG_SYSLOG;
+        if (m.ident_len) {
+            size_t k = m.ident_len < sizeof(ident) - 1 ? m.ident_len : sizeof(ident) - 1;
+
+            memcpy(ident, m.ident, k);
+            ident[k] = '\0';
+            r.ident = ident;
+        }
+        ss_logcap_put(&r, m.body, m.body_len, cut);
+    }
+    if (locked)
+        ss_unlock(&ss_dgram_lock);
+}
+
+static int ss_logcap_socket_kind(const struct sockaddr *addr, socklen_t alen)
+{
+    const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)addr;
+    size_t max, i;
+
+    if (addr == NULL || addr->sa_family != AF_UNIX ||
+        alen <= offsetof(struct sockaddr_un, sun_path))
+        return SS_DGRAM_NONE;
+    max = alen - offsetof(struct sockaddr_un, sun_path);
+    if (max > sizeof(un->sun_path))
+        max = sizeof(un->sun_path);
+    for (i = 0; i < sizeof(ss_log_sockets) / sizeof(ss_log_sockets[0]); i++) {
+        size_t l = strlen(ss_log_sockets[i].path);
+
+        if (max >= l && memcmp(un->sun_path, ss_log_sockets[i].path, l) == 0 &&
+            (max == l || un->sun_path[l] == '\0'))
+            return ss_log_sockets[i].kind;
+    }
+    return SS_DGRAM_NONE;
+}
+
+void ss_logcap_sent_to(const struct sockaddr *addr, socklen_t alen, const struct iovec *iov,
+                       int cnt, size_t n)
+{
+    int kind;
+
+    if (ss_logcap_on == SS_LOGS_OFF || (kind = ss_logcap_socket_kind(addr, alen)) == 0)
+        return;
+    ss_logcap_dgram(kind, iov, cnt, n);
+}
+
 void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
 {
     unsigned k = (unsigned)fd < SS_LOGCAP_FDS
@@ -156,6 +269,10 @@ void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
     if (k == 0 || ss_logcap_on == SS_LOGS_OFF)
         return;
     s = &ss_streams[k - 1];
+    if (s->dgram) {
+        ss_logcap_dgram(s->dgram, iov, cnt, n);
+        return;
+    }
     now = ss_logcap_now();
     ss_lock(&s->lock);
     if (s->owner == fd + 1) {
@@ -172,13 +289,15 @@ void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
 /* ---- which fds are logs --------------------------------------------------- */
 
 /* Under ss_logcap_lock. */
-static void ss_logcap_attach(int fd, unsigned idx, uint8_t source, const char *path)
+static void ss_logcap_attach(int fd, unsigned idx, uint8_t source, uint8_t dgram,
+                             const char *path)
 {
     ss_logstream_t *s = &ss_streams[idx];
 
     ss_lock(&s->lock);
     s->owner = fd + 1;
     s->source = source;
+    s->dgram = dgram;
     s->path[0] = '\0';
     if (path)
         snprintf(s->path, sizeof(s->path), "%s", path);
@@ -213,7 +332,8 @@ static void ss_logcap_std(int fd)
 
     ss_logcap_detach(fd);
     if (fstat(fd, &st) == 0 && !S_ISSOCK(st.st_mode))
-        ss_logcap_attach(fd, (unsigned)fd - 1, fd == 1 ? SS_LOG_STDOUT : SS_LOG_STDERR, NULL);
+        ss_logcap_attach(fd, (unsigned)fd - 1, fd == 1 ? SS_LOG_STDOUT : SS_LOG_STDERR, 0,
+                          NULL);
 }
 
 void ss_logcap_init(void)
@@ -289,10 +409,28 @@ void ss_logcap_opened(int fd, int dir, const char *path, int flags)
         ss_logcap_detach(fd);
         for (i = 2; want && i < SS_LOGCAP_STREAMS; i++)
             if (ss_streams[i].owner == 0) {
-                ss_logcap_attach(fd, i, SS_LOG_FILE, abs);
+                ss_logcap_attach(fd, i, SS_LOG_FILE, 0, abs);
                 break;
             }
     }
+    ss_unlock(&ss_logcap_lock);
+    errno = saved;
+}
+
+void ss_logcap_connected(int fd, const struct sockaddr *addr, socklen_t alen)
+{
+    int kind = ss_logcap_socket_kind(addr, alen), saved = errno;
+    unsigned i;
+
+    if (fd < 3 || fd >= SS_LOGCAP_FDS || kind == SS_DGRAM_NONE || ss_logcap_on == SS_LOGS_OFF)
+        return;
+    ss_lock(&ss_logcap_lock);
+    ss_logcap_detach(fd);
+    for (i = 2; i < SS_LOGCAP_STREAMS; i++)
+        if (ss_streams[i].owner == 0) {
+            ss_logcap_attach(fd, i, SS_LOG_SYSLOG, (uint8_t)kind, NULL);
+            break;
+        }
     ss_unlock(&ss_logcap_lock);
     errno = saved;
 }
@@ -313,7 +451,7 @@ void ss_logcap_replaced(int oldfd, int fd)
         if (k && ss_streams[k - 1].source == SS_LOG_FILE) {
             snprintf(path, sizeof(path), "%s", ss_streams[k - 1].path);
             ss_logcap_detach(fd);
-            ss_logcap_attach(fd, (unsigned)fd - 1, SS_LOG_FILE, path);
+            ss_logcap_attach(fd, (unsigned)fd - 1, SS_LOG_FILE, 0, path);
         } else {
             ss_logcap_std(fd);
         }
@@ -410,6 +548,7 @@ void ss_logcap_after_fork(void)
     unsigned i;
 
     ss_lock_reset(&ss_logcap_lock);
+    ss_lock_reset(&ss_dgram_lock);
     for (i = 0; i < SS_LOGCAP_STREAMS; i++) {
         ss_lock_reset(&ss_streams[i].lock);
         ss_logline_init(&ss_streams[i].line); /* the parent sends its own */

@@ -10,7 +10,10 @@
  *     SPANSHIM_LOG_FILES globs (default "*.log": nginx's and apache2's
  *     error logs, Python's FileHandler files), matched at open time;
  *   - syslog(3) messages (ss_logcap_syslog), from the message and the
- *     priority the program gave, not the datagram glibc formats.
+ *     priority the program gave, not the datagram glibc formats;
+ *   - datagrams a program sends to /dev/log or the journal's socket itself
+ *     (connected, or sendto/sendmsg with the path): one message each
+ *     (ss_logdgram.h).
  * SPANSHIM_LOGS says what becomes a record: "off" (the default: nothing,
  * and every write costs one table load more), "span" (lines written while
  * a span is current on the writing thread) or "all" (every line, those
@@ -34,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #define SS_LOGCAP_FDS 4096        /* fds past this are never logs */
@@ -66,6 +70,12 @@ void ss_logcap_init(void);
 void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n);
 /* fd was opened at path (relative to dir, AT_FDCWD or an fd) with flags. */
 void ss_logcap_opened(int fd, int dir, const char *path, int flags);
+/* fd was connected to addr: the syslog or journal socket is a log (each
+ * write one message, ss_logdgram.h). */
+void ss_logcap_connected(int fd, const struct sockaddr *addr, socklen_t alen);
+/* n bytes of iov were sent to addr (sendto, sendmsg with a name). */
+void ss_logcap_sent_to(const struct sockaddr *addr, socklen_t alen, const struct iovec *iov,
+                       int cnt, size_t n);
 /* oldfd's file was put on fd (dup2, dup3, dup, F_DUPFD): what fd was is
  * gone; on 1 or 2 a log file stays one (its path), anything else not a
  * socket is stdout or stderr. */

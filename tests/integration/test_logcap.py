@@ -16,6 +16,9 @@ Real programs, their records read back from the datagrams the shim sends
 - apache2's error log (prefork, children as nobody): the line core logs
   for a missing file is in that request's span;
 - Node's console.log and console.error in a handler;
+- datagrams a Python program sends to the syslog and journal sockets
+  itself (SysLogHandler, sendto, sendmsg), in a mount namespace where the
+  test's sockets are at those paths;
 - a Python program writing awkward pieces (split lines, many lines in one
   write, CRLF, empty lines, a line over 8 KiB, writev) with
   SPANSHIM_LOGS=all: its bytes byte-identical traced and untraced, every
@@ -24,6 +27,7 @@ Real programs, their records read back from the datagrams the shim sends
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -260,6 +264,75 @@ class Nginx(unittest.TestCase):
             self.assertEqual(r["attributes"]["log.file.path"],
                              os.path.join(self.sink.dir, "nginx-error.log"))
             self.assertEqual(r["resource"]["service.name"], "nginx")
+
+
+# A program that sends its own datagrams to the local log sockets: Python's
+# SysLogHandler (connected, "<PRI>msg\0"), a BSD-format line sent with
+# sendto, and journal native messages (one plain, one binary-safe with a
+# newline in it, sent with sendmsg in pieces).
+SOCKETS_APP = r"""
+import logging, logging.handlers, socket, struct
+h = logging.handlers.SysLogHandler(address="/run/systemd/journal/dev-log")
+log = logging.getLogger("app")
+log.addHandler(h)
+log.error("handler says %s", "hi")
+u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+u.sendto(b"<30>Dec  2 10:00:00 mydaemon[42]: started", "/run/systemd/journal/dev-log")
+j = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+j.sendto(b"PRIORITY=4\nSYSLOG_IDENTIFIER=jprobe\nMESSAGE=journal plain\n",
+         "/run/systemd/journal/socket")
+msg = b"two\nlines"
+j.sendmsg([b"MESSAGE\n", struct.pack("<Q", len(msg)), msg, b"\n", b"PRIORITY=3\n"], [], 0,
+          "/run/systemd/journal/socket")
+"""
+
+# Run argv with the sink's sockets at the log sockets' paths, in a mount
+# namespace of its own (nothing of the host's is touched).
+NS = ("mount -t tmpfs none /run/systemd && mkdir /run/systemd/journal && "
+      "touch /run/systemd/journal/dev-log /run/systemd/journal/socket && "
+      "mount --bind \"$1\" /run/systemd/journal/dev-log && "
+      "mount --bind \"$2\" /run/systemd/journal/socket && shift 2 && exec \"$@\"")
+
+
+def can_unshare():
+    return os.geteuid() == 0 and shutil.which("unshare") and subprocess.run(
+        ["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+@unittest.skipUnless(can_unshare(), "needs root and unshare -m (a mount namespace)")
+class LogSockets(unittest.TestCase):
+    def test_datagrams_to_syslog_and_journal(self):
+        sink = LogSink()
+        socks = []
+        try:
+            for name in ("dev-log", "journal"):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.bind(os.path.join(sink.dir, name))
+                socks.append(s)
+            argv = ["unshare", "-m", "sh", "-c", NS, "ns", os.path.join(sink.dir, "dev-log"),
+                    os.path.join(sink.dir, "journal"), PY, "-c", SOCKETS_APP]
+            r = sink.run(argv, service="sockets", TRACEPARENT=Syslog.TP)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            got = [s.recv(65536) for s in socks for _ in range(2)]
+            self.assertIn(b"<11>handler says hi\x00", got, "the datagrams went as they were")
+            recs = sink.wait_logs(4, lambda r: r["resource"]["service.name"] == "sockets")
+            by = {r["body"]: r for r in recs}
+            self.assertEqual(sorted(by), sorted(["handler says hi", "started", "journal plain",
+                                                 "two\nlines"]))
+            self.assertEqual((by["handler says hi"]["severity"],
+                              by["handler says hi"]["severity_text"]), (17, "err"))
+            self.assertEqual(by["handler says hi"]["attributes"], {})
+            self.assertEqual(by["started"]["attributes"], {"syslog.appname": "mydaemon"})
+            self.assertEqual(by["started"]["severity"], 9)
+            self.assertEqual(by["journal plain"]["attributes"], {"syslog.appname": "jprobe"})
+            self.assertEqual(by["journal plain"]["severity"], 13)
+            self.assertEqual(by["two\nlines"]["severity"], 17)
+            for rec in recs:
+                self.assertEqual(rec["trace_id"], Syslog.TP_TRACE)
+        finally:
+            for s in socks:
+                s.close()
+            sink.close()
 
 
 APACHE_LOGS_CONF = """
