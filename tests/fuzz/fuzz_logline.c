@@ -8,12 +8,16 @@
  *     holding a newline, a cut one exactly SS_LOGLINE_MAX long;
  *   - every byte of a line is a byte of the stream, in order;
  *   - each line's severity is 0 to 24, its text (when set) within the line
- *     or a syslog name, and the severity of the whole input is bounded too.
+ *     or a syslog name, and the severity of the whole input is bounded too;
+ *   - the whole input read as a syslog and as a journal datagram
+ *     (ss_logdgram.h): a message found lies within the input, as does its
+ *     ident, and its priority is -1 to 7.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../preload/ss_logdgram.h"
 #include "../../preload/ss_logline.h"
 #include "../../preload/ss_logsev.h"
 
@@ -52,6 +56,18 @@ static void take(void *arg, const char *line, size_t len, int cut, uint64_t firs
     check_sev(line, len);
 }
 
+static void check_msg(const char *p, size_t n, int found, const ss_logmsg_t *m)
+{
+    if (!found)
+        return;
+    if (m->body == NULL || m->body_len == 0 || m->body < p || m->body + m->body_len > p + n ||
+        m->pri < -1 || m->pri > 7)
+        abort();
+    if (m->ident_len && (m->ident < p || m->ident + m->ident_len > p + n))
+        abort();
+    check_sev(m->body, m->body_len);
+}
+
 static ss_logline_t a, b;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,5 +96,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (whole.n != chunked.n || whole.hash != chunked.hash || whole.bytes > size)
         abort();
     check_sev((const char *)data, size);
+    {
+        ss_logmsg_t m;
+        const char *p = (const char *)data;
+
+        check_msg(p, size, ss_logdgram_syslog(p, size, &m), &m);
+        check_msg(p, size, ss_logdgram_journal(p, size, &m), &m);
+    }
     return 0;
 }
