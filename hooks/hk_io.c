@@ -52,25 +52,79 @@ static ssize_t hk_sendfn_sendmsg(void *arg, const struct iovec *iov, int cnt)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static ssize_t hk_write(int fd, const void *buf, size_t n,
-                        ssize_t (*real)(int, const void *, size_t))
+/* ---- log fds (preload/ss_logcap.h): out of line, so that a call on any
+ * other fd stays one table load and a jump to the real function ---------- */
+
+static __attribute__((noinline, cold)) ssize_t
+hk_write_log(int fd, const void *buf, size_t n, ssize_t (*real)(int, const void *, size_t))
 {
-    struct iovec v;
+    struct iovec v = {(void *)buf, n};
+    ssize_t r = real(fd, buf, n);
 
-    if (!hk_follows(fd)) {
-        ssize_t r;
+    hk_log_wrote(fd, &v, 1, r);
+    return r;
+}
 
-        if (__builtin_expect(!ss_logcap_is_log(fd), 1))
-            return real(fd, buf, n);
-        r = real(fd, buf, n);
-        v.iov_base = (void *)buf;
-        v.iov_len = n;
-        hk_log_wrote(fd, &v, 1, r);
-        return r;
-    }
-    v.iov_base = (void *)buf;
-    v.iov_len = n;
+static __attribute__((noinline, cold)) ssize_t hk_writev_log(int fd, const struct iovec *iov,
+                                                             int cnt)
+{
+    ssize_t r = ss_real_writev(fd, iov, cnt);
+
+    hk_log_wrote(fd, iov, cnt, r);
+    return r;
+}
+
+/* A connected /dev/log or journal socket. */
+static __attribute__((noinline, cold)) ssize_t
+hk_send1_log(int fd, const void *buf, size_t n, int flags,
+             ssize_t (*real)(int, const void *, size_t, int))
+{
+    struct iovec v = {(void *)buf, n};
+    ssize_t r = real(fd, buf, n, flags);
+
+    hk_log_wrote(fd, &v, 1, r);
+    return r;
+}
+
+static __attribute__((noinline, cold)) ssize_t
+hk_sendto_log(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+              socklen_t alen)
+{
+    struct iovec v = {(void *)buf, n};
+    ssize_t r = ss_real_sendto(fd, buf, n, flags, addr, alen);
+
+    hk_log_sent(fd, addr, alen, &v, 1, r);
+    return r;
+}
+
+static __attribute__((noinline, cold)) ssize_t hk_sendmsg_log(int fd, const struct msghdr *msg,
+                                                              int flags)
+{
+    ssize_t r = ss_real_sendmsg(fd, msg, flags);
+
+    hk_log_sent(fd, msg->msg_name, msg->msg_namelen, msg->msg_iov, (int)msg->msg_iovlen, r);
+    return r;
+}
+
+/* The followed half of write and send, out of line: the other half, every
+ * call on an fd nobody follows, is then a few loads and a jump to the real
+ * function, with no frame of its own. */
+static __attribute__((noinline)) ssize_t hk_write_followed(int fd, const void *buf, size_t n)
+{
+    struct iovec v = {(void *)buf, n};
+
     return hk_send(fd, &v, 1, 0, hk_sendfn_writev, &fd);
+}
+
+static inline __attribute__((always_inline)) ssize_t
+hk_write(int fd, const void *buf, size_t n, ssize_t (*real)(int, const void *, size_t))
+{
+    if (!hk_follows(fd)) {
+        if (__builtin_expect(ss_logcap_is_log(fd), 0))
+            return hk_write_log(fd, buf, n, real);
+        return real(fd, buf, n);
+    }
+    return hk_write_followed(fd, buf, n);
 }
 
 HK_EXPORT ssize_t write(int fd, const void *buf, size_t n)
@@ -86,37 +140,32 @@ HK_EXPORT ssize_t __write(int fd, const void *buf, size_t n)
 HK_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
     if (!hk_follows(fd) || cnt < 0) {
-        ssize_t r;
-
-        if (__builtin_expect(!ss_logcap_is_log(fd), 1) || cnt < 0)
-            return ss_real_writev(fd, iov, cnt);
-        r = ss_real_writev(fd, iov, cnt);
-        hk_log_wrote(fd, iov, cnt, r);
-        return r;
+        if (__builtin_expect(ss_logcap_is_log(fd), 0) && cnt >= 0)
+            return hk_writev_log(fd, iov, cnt);
+        return ss_real_writev(fd, iov, cnt);
     }
     return hk_send(fd, iov, cnt, 0, hk_sendfn_writev, &fd);
 }
 
-static ssize_t hk_send1(int fd, const void *buf, size_t n, int flags,
-                        ssize_t (*real)(int, const void *, size_t, int))
+static __attribute__((noinline)) ssize_t hk_send1_followed(int fd, const void *buf, size_t n,
+                                                           int flags)
 {
     hk_sendmsg_arg_t a = {fd, flags, NULL};
-    struct iovec v;
+    struct iovec v = {(void *)buf, n};
 
-    if (!hk_follows(fd)) {
-        ssize_t r;
-
-        if (__builtin_expect(!ss_logcap_is_log(fd), 1))
-            return real(fd, buf, n, flags);
-        r = real(fd, buf, n, flags); /* a connected /dev/log or journal socket */
-        v.iov_base = (void *)buf;
-        v.iov_len = n;
-        hk_log_wrote(fd, &v, 1, r);
-        return r;
-    }
-    v.iov_base = (void *)buf;
-    v.iov_len = n;
     return hk_send(fd, &v, 1, flags, hk_sendfn_sendmsg, &a);
+}
+
+static inline __attribute__((always_inline)) ssize_t
+hk_send1(int fd, const void *buf, size_t n, int flags,
+         ssize_t (*real)(int, const void *, size_t, int))
+{
+    if (!hk_follows(fd)) {
+        if (__builtin_expect(ss_logcap_is_log(fd), 0))
+            return hk_send1_log(fd, buf, n, flags, real);
+        return real(fd, buf, n, flags);
+    }
+    return hk_send1_followed(fd, buf, n, flags);
 }
 
 HK_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
@@ -137,16 +186,10 @@ HK_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
     struct iovec v;
 
     if (!hk_follows(fd)) {
-        ssize_t r;
-
-        if (__builtin_expect(!ss_logcap_is_log(fd) &&
-                                 !(ss_logcap_on && addr && addr->sa_family == AF_UNIX), 1))
-            return ss_real_sendto(fd, buf, n, flags, addr, alen);
-        r = ss_real_sendto(fd, buf, n, flags, addr, alen);
-        v.iov_base = (void *)buf;
-        v.iov_len = n;
-        hk_log_sent(fd, addr, alen, &v, 1, r);
-        return r;
+        if (__builtin_expect(ss_logcap_is_log(fd) ||
+                                 (ss_logcap_on && addr && addr->sa_family == AF_UNIX), 0))
+            return hk_sendto_log(fd, buf, n, flags, addr, alen);
+        return ss_real_sendto(fd, buf, n, flags, addr, alen);
     }
     memset(&m, 0, sizeof(m));
     m.msg_name = (void *)addr;
@@ -161,14 +204,10 @@ HK_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     hk_sendmsg_arg_t a = {fd, flags, msg};
 
     if (!hk_follows(fd) || msg == NULL || msg->msg_iovlen > 1024) {
-        ssize_t r;
-
-        if (__builtin_expect(!ss_logcap_is_log(fd) && !(ss_logcap_on && msg && msg->msg_name), 1) ||
-            msg == NULL || msg->msg_iovlen > 1024)
-            return ss_real_sendmsg(fd, msg, flags);
-        r = ss_real_sendmsg(fd, msg, flags);
-        hk_log_sent(fd, msg->msg_name, msg->msg_namelen, msg->msg_iov, (int)msg->msg_iovlen, r);
-        return r;
+        if (__builtin_expect(ss_logcap_is_log(fd) || (ss_logcap_on && msg && msg->msg_name), 0) &&
+            msg && msg->msg_iovlen <= 1024)
+            return hk_sendmsg_log(fd, msg, flags);
+        return ss_real_sendmsg(fd, msg, flags);
     }
     return hk_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, hk_sendfn_sendmsg, &a);
 }

@@ -264,13 +264,14 @@ void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
                      ? __atomic_load_n(&ss_logcap_fds[fd], __ATOMIC_ACQUIRE) : 0;
     ss_logstream_t *s;
     uint64_t now;
-    int i;
+    int i, kind;
 
     if (k == 0 || ss_logcap_on == SS_LOGS_OFF)
         return;
     s = &ss_streams[k - 1];
-    if (s->dgram) {
-        ss_logcap_dgram(s->dgram, iov, cnt, n);
+    kind = __atomic_load_n(&s->dgram, __ATOMIC_RELAXED); /* set before the table pointed here */
+    if (kind) {
+        ss_logcap_dgram(kind, iov, cnt, n);
         return;
     }
     now = ss_logcap_now();
@@ -297,7 +298,7 @@ static void ss_logcap_attach(int fd, unsigned idx, uint8_t source, uint8_t dgram
     ss_lock(&s->lock);
     s->owner = fd + 1;
     s->source = source;
-    s->dgram = dgram;
+    __atomic_store_n(&s->dgram, dgram, __ATOMIC_RELAXED);
     s->path[0] = '\0';
     if (path)
         snprintf(s->path, sizeof(s->path), "%s", path);

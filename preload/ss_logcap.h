@@ -48,15 +48,18 @@
 enum { SS_LOGS_OFF, SS_LOGS_SPAN, SS_LOGS_ALL };
 
 /* Which stream each fd writes to, +1 (0: not a log). Read by every write
- * hook on an fd nobody follows: the whole cost there. */
-extern uint8_t ss_logcap_fds[SS_LOGCAP_FDS];
+ * hook on an fd nobody follows while capture is on. Hidden: loaded
+ * directly, not through the GOT. */
+extern uint8_t ss_logcap_fds[SS_LOGCAP_FDS] __attribute__((visibility("hidden")));
 
-/* SPANSHIM_LOGS as read (SS_LOGS_*): 0 keeps every hook as it was. */
-extern int ss_logcap_on;
+/* SPANSHIM_LOGS as read (SS_LOGS_*): 0 keeps every hook as it was, but
+ * for the load of this one int. */
+extern int ss_logcap_on __attribute__((visibility("hidden")));
 
 static inline int ss_logcap_is_log(int fd)
 {
-    return (unsigned)fd < SS_LOGCAP_FDS && __atomic_load_n(&ss_logcap_fds[fd], __ATOMIC_RELAXED);
+    return __builtin_expect(ss_logcap_on, 0) && (unsigned)fd < SS_LOGCAP_FDS &&
+           __atomic_load_n(&ss_logcap_fds[fd], __ATOMIC_RELAXED);
 }
 
 /* SPANSHIM_LOGS and SPANSHIM_LOG_FILES: -1 if a value was not understood

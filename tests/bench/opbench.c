@@ -11,7 +11,10 @@
  *                      span when traced: the database is the server);
  *   opbench pg N       after a PostgreSQL start-up, N times: a simple query
  *                      (pgbench -S's) and its row, CommandComplete and
- *                      ReadyForQuery (one CLIENT span when traced).
+ *                      ReadyForQuery (one CLIENT span when traced);
+ *   opbench httplog N  http's exchanges, the server writing one log line to
+ *                      stderr (a pipe, not a socket) while it serves each:
+ *                      with SPANSHIM_LOGS=span a log record in its span.
  *
  * The benchmark runs each at two values of N and takes the difference, so
  * start-up (loading, the shim's constructor) cancels out.
@@ -94,8 +97,11 @@ static void opaque(long n)
     }
 }
 
+static int log_each; /* httplog: the server logs a line per request */
+
 static void http_once(int cli, int srv)
 {
+    static const char line[] = "INFO 127.0.0.1 GET /orders?id=7 served in 0.2 ms\n";
     static const char req[] = "GET /orders?id=7 HTTP/1.1\r\nHost: shop:8080\r\n"
                               "User-Agent: opbench\r\n\r\n";
     static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -104,6 +110,8 @@ static void http_once(int cli, int srv)
     if (send(cli, req, sizeof(req) - 1, 0) != (ssize_t)(sizeof(req) - 1))
         die("send");
     read_until(srv, buf, sizeof(buf), "\r\n\r\n", 0);
+    if (log_each && write(2, line, sizeof(line) - 1) != (ssize_t)(sizeof(line) - 1))
+        die("write");
     if (send(srv, resp, sizeof(resp) - 1, 0) != (ssize_t)(sizeof(resp) - 1))
         die("send");
     read_until(cli, buf, sizeof(buf), NULL, sizeof(resp) - 1);
@@ -230,12 +238,16 @@ int main(int argc, char **argv)
         http_paced(atof(argv[2]), atof(argv[3]));
     else if (argc > 1 && strcmp(argv[1], "http") == 0)
         http(n);
+    else if (argc > 1 && strcmp(argv[1], "httplog") == 0) {
+        log_each = 1;
+        http(n);
+    }
     else if (argc > 1 && strcmp(argv[1], "redis") == 0)
         redis(n);
     else if (argc > 1 && strcmp(argv[1], "pg") == 0)
         pg(n);
     else {
-        fprintf(stderr, "usage: opbench opaque|http|redis|pg N | http-paced RATE SECONDS\n");
+        fprintf(stderr, "usage: opbench opaque|http|httplog|redis|pg N | http-paced RATE SECONDS\n");
         return 2;
     }
     return 0;
