@@ -15,6 +15,13 @@ operations, is the shim's cost per operation, start-up excluded.
   http_per_request_stacks_off
                    http_per_request with SPANSHIM_STACKS=off (not guarded: the
                    default, slow, is http_per_request)
+  http_per_request_log_off
+                   http_per_request whose server writes one log line to
+                   stderr (a pipe) while it serves it (opbench httplog),
+                   SPANSHIM_LOGS unset: the line is not captured
+  http_per_request_log_span
+                   the same with SPANSHIM_LOGS=span: the line a log record in
+                   the request's span, encoded into the logs batch and sent
   stack_capture    one capture (unw_backtrace, the shim's frames dropped) from
                    a stack 15 frames deep (stackbench)
   stack_text_cached
@@ -57,6 +64,8 @@ OPERATIONS = (("opaque", "opaque_per_call", 2000, 4000, 2, {}),
               ("http", "http_per_request", 1000, 2000, 1, {}),
               ("http", "http_per_request_stacks_all", 1000, 2000, 1, {"SPANSHIM_STACKS": "all"}),
               ("http", "http_per_request_stacks_off", 1000, 2000, 1, {"SPANSHIM_STACKS": "off"}),
+              ("httplog", "http_per_request_log_off", 1000, 2000, 1, {}),
+              ("httplog", "http_per_request_log_span", 1000, 2000, 1, {"SPANSHIM_LOGS": "span"}),
               ("redis", "redis_per_span", 1000, 2000, 1, {}),
               ("pg", "pg_per_span", 1000, 2000, 1, {}))
 UNGUARDED = {"http_per_request_stacks_off", "unselected_startup"}
