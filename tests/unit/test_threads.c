@@ -3,7 +3,9 @@
  * sanitizer: 8 threads run exchanges through the connection code at once,
  * server side and client side, handing connections to each other between
  * the request and the response, while the exporter batches and its flush
- * thread runs, and the spans still open are reported (SPANSHIM_INFLIGHT_MS=1). The
+ * thread runs, and the spans still open are reported (SPANSHIM_INFLIGHT_MS=1). Each
+ * request logs a line (SPANSHIM_LOGS=span) to one shared log file while it is
+ * served, and to another that one thread keeps closing and opening again. The
  * checks are the counts; the sanitizer checks the rest.
  */
 #define _GNU_SOURCE
@@ -29,6 +31,9 @@
 #include "../../preload/ss_export.h"
 #include "../../preload/ss_inflight.h"
 #include "../../preload/ss_log.h"
+#include "../../preload/ss_logcap.h"
+
+#include <fcntl.h>
 
 #define THREADS 8
 #define ROUNDS 300
@@ -68,6 +73,17 @@ static int take_over(void)
     return fd;
 }
 
+#define LOG_FD 900
+#define CHURN_FD 901
+
+static void log_line(int fd, int i)
+{
+    char line[64];
+    struct iovec v = {line, (size_t)snprintf(line, sizeof(line), "INFO served %d\n", i)};
+
+    ss_logcap_wrote(fd, &v, 1, v.iov_len);
+}
+
 static void *worker(void *arg)
 {
     static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -90,6 +106,8 @@ static void *worker(void *arg)
         v.iov_base = req;
         v.iov_len = (size_t)snprintf(req, sizeof(req), "GET /in?i=%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
         ss_conn_on_recv(srv[0], &v, 1, (ssize_t)v.iov_len, 0, 0);
+        log_line(LOG_FD, i);
+        log_line(CHURN_FD, i); /* a record or not: the fd comes and goes */
 
         socketpair(AF_UNIX, SOCK_STREAM, 0, cli);
         ss_conn_on_connect(cli[0], (struct sockaddr *)&sa, sizeof(sa), 0, 0);
@@ -122,8 +140,11 @@ static void *reporter(void *arg)
     uint64_t mono = 1000000000ull;
 
     (void)arg;
-    while (__atomic_load_n(&reporting, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&reporting, __ATOMIC_ACQUIRE)) {
         ss_inflight_tick(mono += 10000000ull);
+        ss_logcap_closed(CHURN_FD);
+        ss_logcap_opened(CHURN_FD, AT_FDCWD, "/tmp/churn.log", O_WRONLY | O_APPEND);
+    }
     return NULL;
 }
 
@@ -134,6 +155,8 @@ static void test_exchanges_on_many_threads(void **state)
     uint64_t before = ss_count.spans_recorded;
 
     (void)state;
+    ss_logcap_opened(LOG_FD, AT_FDCWD, "/tmp/threads.log", O_WRONLY | O_APPEND);
+    ss_logcap_opened(CHURN_FD, AT_FDCWD, "/tmp/churn.log", O_WRONLY | O_APPEND);
     __atomic_store_n(&reporting, 1, __ATOMIC_RELEASE);
     pthread_create(&rep, NULL, reporter, NULL);
     for (i = 0; i < THREADS; i++)
@@ -147,6 +170,11 @@ static void test_exchanges_on_many_threads(void **state)
                      (uint64_t)THREADS * ROUNDS * 2);
     assert_int_equal(__atomic_load_n(&ss_count.headers_injected, __ATOMIC_RELAXED),
                      (uint64_t)THREADS * ROUNDS);
+    /* every line of the shared log, and some of the other's */
+    assert_true(__atomic_load_n(&ss_count.logs_captured, __ATOMIC_RELAXED) >=
+                (uint64_t)THREADS * ROUNDS);
+    assert_true(__atomic_load_n(&ss_count.logs_captured, __ATOMIC_RELAXED) <=
+                (uint64_t)THREADS * ROUNDS * 2);
 }
 
 int main(void)
@@ -159,6 +187,7 @@ int main(void)
     /* Every span open over 1 ms is reported while the threads work: the
      * walk and its copies race the exchanges (under TSan too). */
     setenv("SPANSHIM_INFLIGHT_MS", "1", 1);
+    setenv("SPANSHIM_LOGS", "span", 1);
     ss_config_load();
     ss_export_init(0, NULL);
     return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
