@@ -134,8 +134,10 @@ int ss_logcap_mode(void)
 static void ss_logcap_put(ss_logrec_t *r, const char *line, size_t len, int cut)
 {
     if (!ss_conn_log_ctx(&r->ctx)) {
-        if (ss_logcap_on != SS_LOGS_ALL)
+        if (ss_logcap_on != SS_LOGS_ALL) {
+            SS_COUNT(logs_outside_span);
             return;
+        }
         memset(&r->ctx, 0, sizeof(r->ctx));
     }
     r->body = line;

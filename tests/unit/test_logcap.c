@@ -28,6 +28,7 @@
 
 #include "../../exporter/ex_batch.h"
 #include "../../preload/ss_conn.h"
+#include "../../preload/ss_log.h"
 #include "../../preload/ss_logcap.h"
 #include "../../preload/ss_logdgram.h"
 #include "../../preload/ss_logline.h"
@@ -185,12 +186,14 @@ static void lines_in_a_span(void **state)
 {
     ss_ctx_t ctx = {{1, 2, 3}, {9, 8, 7}, 1, 1};
     uint16_t slot;
+    uint64_t outside = ss_count.logs_outside_span;
 
     (void)state;
     assert_int_equal(ss_logcap_configure("span", NULL), 0);
     ss_logcap_opened(45, AT_FDCWD, "/tmp/span.log", O_WRONLY);
     wr(45, "outside\n");
     assert_int_equal(ngot, 0);
+    assert_int_equal(ss_count.logs_outside_span, outside + 1);
     slot = ss_serving_begin();
     ss_conn_serving(&ctx, "", 0);
     wr(45, "inside\n");
