@@ -76,13 +76,16 @@ static inline ssize_t hk_recv1(int fd, void *buf, ssize_t r, int flags)
 }
 
 /* A write to a log fd (ss_logcap.h) returned r: its bytes to the line
- * assembler, errno kept. Inside the shim (a signal handler) it passes. */
+ * assembler, errno kept. Inside the shim (a signal handler) it passes; in a
+ * vfork child (the parent's memory) it touches nothing. */
 static inline void hk_log_wrote(int fd, const struct iovec *iov, int cnt, ssize_t r)
 {
     int err = errno;
 
-    if (r <= 0)
+    if (r <= 0 || ss_in_vfork_child()) {
+        errno = err;
         return;
+    }
     if (ss_busy) {
         ss_logcap_busy();
     } else {
@@ -100,8 +103,10 @@ static inline void hk_log_sent(int fd, const struct sockaddr *addr, socklen_t al
 {
     int err = errno;
 
-    if (r <= 0)
+    if (r <= 0 || ss_in_vfork_child()) {
+        errno = err;
         return;
+    }
     if (ss_busy) {
         ss_logcap_busy();
     } else if (addr == NULL) {
@@ -118,8 +123,11 @@ static inline void hk_log_sent(int fd, const struct sockaddr *addr, socklen_t al
 static inline int hk_log_opened(int fd, int dir, const char *path, int flags)
 {
     if (__builtin_expect(ss_logcap_on, 0) && fd >= 0 && hk_active()) {
+        int err = errno;
+
         ss_busy++;
         ss_logcap_opened(fd, dir, path, flags);
+        errno = err;
         ss_busy--;
     }
     return fd;

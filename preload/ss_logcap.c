@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "ss_logcap.h"
 #include "ss_conn.h"
+#include "ss_init.h"
 #include "ss_log.h"
 #include "ss_logdgram.h"
 #include "ss_logline.h"
@@ -397,6 +398,8 @@ void ss_logcap_opened(int fd, int dir, const char *path, int flags)
         return;
     if (fd > 2 && !ss_logcap_fds[fd] && ((flags & O_ACCMODE) == O_RDONLY || path == NULL))
         return; /* the open of nearly every file: nothing to do */
+    if (ss_in_vfork_child())
+        return; /* the parent's memory */
     want = fd > 2 && path && (flags & O_ACCMODE) != O_RDONLY;
     if (want && !ss_globs_with_dir) {
         /* name-only globs: matched before any path is made */
