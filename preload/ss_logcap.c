@@ -400,7 +400,7 @@ void ss_logcap_opened(int fd, int dir, const char *path, int flags)
         return; /* the open of nearly every file: nothing to do */
     if (ss_in_vfork_child())
         return; /* the parent's memory */
-    want = fd > 2 && path && (flags & O_ACCMODE) != O_RDONLY;
+    want = fd > 0 && path && (flags & O_ACCMODE) != O_RDONLY;
     if (want && !ss_globs_with_dir) {
         /* name-only globs: matched before any path is made */
         want = ss_logcap_path_matches(path);
@@ -409,8 +409,12 @@ void ss_logcap_opened(int fd, int dir, const char *path, int flags)
         want = ss_logcap_abspath(dir, path, abs, sizeof(abs)) && ss_logcap_path_matches(abs);
     ss_lock(&ss_logcap_lock);
     if (fd <= 2) {
-        if (fd >= 1)
+        if (fd >= 1 && want) { /* close(2); open("error.log"): that file */
+            ss_logcap_detach(fd);
+            ss_logcap_attach(fd, (unsigned)fd - 1, SS_LOG_FILE, 0, abs);
+        } else if (fd >= 1) {
             ss_logcap_std(fd);
+        }
     } else {
         ss_logcap_detach(fd);
         for (i = 2; want && i < SS_LOGCAP_STREAMS; i++)

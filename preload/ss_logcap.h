@@ -5,7 +5,8 @@
  *   - fds 1 and 2 when they are not sockets (files, pipes, terminals):
  *     looked at once at start, and again when the program puts another
  *     file on them (dup2, dup3, an open that returns 1 or 2); a log file
- *     put there stays that file (apache2 writes its error log to fd 2);
+ *     put there (or opened there) stays that file (apache2 writes its
+ *     error log to fd 2);
  *   - files the program opens for writing whose path matches one of the
  *     SPANSHIM_LOG_FILES globs (default "*.log": nginx's and apache2's
  *     error logs, Python's FileHandler files), matched at open time;

@@ -224,6 +224,11 @@ static void log_file_onto_stderr(void **state)
     assert_int_equal(got[0].r.source, SS_LOG_FILE);
     assert_string_equal(got[0].path, "/var/log/nginx/error.log");
     assert_string_equal(got[1].path, "/var/log/nginx/error.log");
+    /* close(1); open("x.log") */
+    ss_logcap_opened(1, AT_FDCWD, "/tmp/out.log", O_WRONLY | O_CREAT);
+    wr(1, "to stdout\n");
+    assert_int_equal(ngot, 3);
+    assert_string_equal(got[2].path, "/tmp/out.log");
     /* dup(46) gives a new number: no log */
     ss_logcap_replaced(46, 47);
     assert_false(ss_logcap_is_log(47));
