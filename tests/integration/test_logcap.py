@@ -10,7 +10,8 @@ Real programs, their records read back from the datagrams the shim sends
 - a C program using syslog(3), plain and fortified (__syslog_chk): the
   message (with %m) and its priority, openlog's ident, the log mask obeyed,
   its lines under its process span (TRACEPARENT); its stdout (errno after
-  each call), stderr and log file byte-identical traced and untraced;
+  each call), stderr and log file byte-identical traced and untraced; and
+  the same records as spanshim-collector writes them (--logs-jsonl);
 - nginx's error log: a request for a missing file logs an error line in
   that request's span (the worker writes to the file the master opened);
 - apache2's error log (prefork, children as nobody): the line core logs
@@ -36,7 +37,8 @@ import time
 import unittest
 import urllib.request
 
-from harness import APACHE, BUILD, PY, APPS, start_apache, start_nginx, stop_apache
+from harness import (APACHE, BUILD, PY, APPS, Collector, read_lines, start_apache, start_nginx,
+                     stop_apache)
 from logsink import SERVER, LogSink
 
 NODE = shutil.which("node") or shutil.which("nodejs") or "node"
@@ -169,6 +171,37 @@ class Syslog(unittest.TestCase):
 
     def test_syslog_fortified(self):
         self.check("logprobe_fortify")
+
+
+class ThroughTheCollector(unittest.TestCase):
+    """The records as spanshim-collector writes them (--logs-jsonl), beside
+    the span they belong to in its .jsonl."""
+
+    def test_logprobe_records_in_logs_jsonl(self):
+        logs = os.path.join(tempfile.mkdtemp(prefix="spanshim-logs."), "logs.jsonl")
+        col = Collector(extra=("--logs-jsonl", logs))
+        try:
+            r = col.run([os.path.join(BUILD, "tests", "logprobe"), os.path.join(col.dir, "p.log")],
+                        service="probe-col", SPANSHIM_LOGS="span", TRACEPARENT=Syslog.TP)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            spans = col.wait_spans(1, pred=lambda s: s.service == "probe-col")
+            self.assertEqual(len(spans), 1)
+            recs, deadline = [], time.time() + 15
+            while len(recs) < 6 and time.time() < deadline:
+                recs = []
+                if os.path.exists(logs):
+                    for line in [x for x in read_lines(logs) if x.endswith("\n")]:
+                        for rl in json.loads(line)["resourceLogs"]:
+                            for sl in rl["scopeLogs"]:
+                                recs += sl["logRecords"]
+                time.sleep(0.05)
+            self.assertEqual(len(recs), 6, recs)
+            for rec in recs:
+                self.assertEqual(rec["traceId"], Syslog.TP_TRACE)
+                self.assertEqual(rec["spanId"], spans[0]["spanId"])
+            self.assertIn("disk 91% full", [rec["body"]["stringValue"] for rec in recs])
+        finally:
+            col.stop()
 
 
 # Pieces that test the assembler, written by a Python program as they are.
