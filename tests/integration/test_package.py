@@ -217,6 +217,9 @@ class Package(unittest.TestCase):
             "wait_lines /var/log/spanshim/spans.jsonl\n"
             "logrotate -f /etc/logrotate.d/spanshim\n"
             "test -e /var/log/spanshim/spans.jsonl.1\n"
+            # SIGHUP is taken between datagrams: the file is back once it was
+            "for i in $(seq 200); do [ -e /var/log/spanshim/spans.jsonl ] && break; sleep 0.1;"
+            " done\n"
             "OTEL_SERVICE_NAME=after spanshim run -- python3 -c \"%s\"\n"
             "wait_lines /var/log/spanshim/spans.jsonl\n" % (fence, fence))
         check(r, "logrotate")
