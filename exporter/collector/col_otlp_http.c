@@ -359,23 +359,29 @@ static size_t col_reject_bad_ids(col_request_t *r, size_t *kept)
     return gone;
 }
 
-/* Take the shims' loss bookkeeping out of r's resources (col_shimloss.h):
- * no client of the port may report what the shims lost. How many went. */
+/* The shims' loss bookkeeping out of one resource (col_shimloss.h): no
+ * client of the port may report what the shims lost. How many went. */
+static size_t col_strip_loss_res(col_resource_t *res)
+{
+    size_t j, kept, gone;
+
+    if (res == NULL)
+        return 0;
+    for (j = kept = 0; j < res->n_attributes; j++)
+        if (!col_shimloss_key(res->attributes[j]->key))
+            res->attributes[kept++] = res->attributes[j];
+    gone = res->n_attributes - kept;
+    res->n_attributes = kept;
+    return gone;
+}
+
+/* ... out of every resource of a traces request. */
 static size_t col_strip_loss(col_request_t *r)
 {
-    size_t i, j, kept, gone = 0;
+    size_t i, gone = 0;
 
-    for (i = 0; i < r->n_resource_spans; i++) {
-        col_resource_t *res = r->resource_spans[i]->resource;
-
-        if (res == NULL)
-            continue;
-        for (j = kept = 0; j < res->n_attributes; j++)
-            if (!col_shimloss_key(res->attributes[j]->key))
-                res->attributes[kept++] = res->attributes[j];
-        gone += res->n_attributes - kept;
-        res->n_attributes = kept;
-    }
+    for (i = 0; i < r->n_resource_spans; i++)
+        gone += col_strip_loss_res(r->resource_spans[i]->resource);
     return gone;
 }
 
@@ -461,22 +467,13 @@ static col_logs_request_t *col_decode_logs_body(col_arena_t *ar, col_enc_t enc,
     return r;
 }
 
-/* The shims' loss attributes out of a logs request's resources. */
+/* ... out of every resource of a logs request. */
 static size_t col_strip_loss_logs(col_logs_request_t *r)
 {
-    size_t i, j, kept, gone = 0;
+    size_t i, gone = 0;
 
-    for (i = 0; i < r->n_resource_logs; i++) {
-        col_resource_t *res = r->resource_logs[i]->resource;
-
-        if (res == NULL)
-            continue;
-        for (j = kept = 0; j < res->n_attributes; j++)
-            if (!col_shimloss_key(res->attributes[j]->key))
-                res->attributes[kept++] = res->attributes[j];
-        gone += res->n_attributes - kept;
-        res->n_attributes = kept;
-    }
+    for (i = 0; i < r->n_resource_logs; i++)
+        gone += col_strip_loss_res(r->resource_logs[i]->resource);
     return gone;
 }
 
