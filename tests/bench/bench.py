@@ -71,8 +71,9 @@ class Env:
         self.dir = tempfile.mkdtemp(prefix="spanshim-bench.")
         os.makedirs(os.path.join(self.dir, "tmp"))
         self.sock = os.path.join(self.dir, "c.sock")
+        self.otlp_port = free_port()  # the SDK peer's exporter sends here (j)
         self.col = subprocess.Popen([COLLECTOR, "--socket", self.sock, "--jsonl", os.devnull,
-                                     "--quiet"])
+                                     "--otlp-listen", "127.0.0.1:%d" % self.otlp_port, "--quiet"])
         while not os.path.exists(self.sock):
             time.sleep(0.01)
         self.procs = []
@@ -259,6 +260,49 @@ def workload_pgbench(env):
         server.stop()
 
 
+SDK_MODULES = os.path.join(HERE, "..", "integration", "sdk", "node_modules")
+
+
+def workload_peer(env):
+    """(j) the same Node.js http server untraced, under spanshim, and under
+    the OpenTelemetry Node SDK (peer_sdk.js): wrk's figures, the server's
+    CPU per request and its RSS at the end of each run, and the
+    collector's CPU per request (the SDK exports to its --otlp-listen)."""
+    procs, ports = {}, {}
+    for v in ("untraced", "spanshim", "sdk"):
+        port_file = os.path.join(env.dir, "peer-%s.port" % v)
+        if v == "sdk":
+            argv = ["node", os.path.join(HERE, "peer_sdk.js"), port_file,
+                    "http://127.0.0.1:%d/v1/traces" % env.otlp_port]
+        else:
+            argv = ["node", os.path.join(HERE, "peer_server.js"), port_file]
+        e = env.env(v == "spanshim", "peer-" + v)
+        if v == "sdk":
+            e.update(NODE_PATH=SDK_MODULES, OTEL_SERVICE_NAME="peer-sdk")
+        p = subprocess.Popen(benchdb.pinned(argv, 1), env=e, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        env.procs.append(p)
+        deadline = time.time() + 60
+        while not os.path.exists(port_file):
+            if time.time() > deadline or p.poll() is not None:
+                raise RuntimeError("the %s Node.js server did not start" % v)
+            time.sleep(0.05)
+        with open(port_file) as f:
+            ports[v] = int(f.read())
+        procs[v] = p
+        wrk(ports[v], 1)  # warm up (and the JIT)
+
+    def run(v):
+        cpu0, col0 = cpu_seconds(procs[v].pid), cpu_seconds(env.col.pid)
+        r = wrk(ports[v])
+        r["cpu_us"] = (cpu_seconds(procs[v].pid) - cpu0) / r["requests"] * 1e6
+        r["collector_us"] = (cpu_seconds(env.col.pid) - col0) / r["requests"] * 1e6
+        r["rss_kib"] = rss_kib(procs[v].pid)
+        return r
+
+    return alternate(run, ("untraced", "spanshim", "sdk"))
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
@@ -322,6 +366,7 @@ def main():
         results["g"] = workload_pgbench(env)
         results["h"] = workload_php(env)
         results["f"] = workload_memory(env)
+        results["j"] = workload_peer(env)
     finally:
         env.stop()
     results["d"] = run_script("instructions.py")

@@ -16,6 +16,7 @@ TARGETS = """\
 | (g) pgbench -S (select-only) | traced throughput at least 97% of untraced |
 | (h) nginx + php-fpm over FastCGI | none: reported, traced against untraced |
 | (i) transport | one process making 100,000 spans/s for 60 s loses none |
+| (j) the peer: a Node.js `http` server | none: spanshim beside the OpenTelemetry Node SDK (`@opentelemetry/sdk-node`, HTTP instrumentation, batch processor, OTLP/HTTP protobuf to the collector, every span sampled; pinned in `tests/integration/sdk/package-lock.json`), alternating runs |
 """
 
 HISTORY = """\
@@ -350,6 +351,23 @@ def write(r, root):
     if "collector_jsonl_per_span" in d:
         lines.append("| (d) collector instructions per span written to .jsonl | | %.0f | | | |" % (
             d["collector_jsonl_per_span"]))
+    if "j" in r:
+        j = r["j"]
+        u = {k: statistics.median(x[k] for x in j["untraced"]) for k in ("rps", "p99", "cpu_us", "rss_kib")}
+        for v, label in (("spanshim", "spanshim"), ("sdk", "the OpenTelemetry Node SDK")):
+            t = {k: statistics.median(x[k] for x in j[v]) for k in ("rps", "p99", "cpu_us", "rss_kib",
+                                                                     "collector_us")}
+            lines.append("| (j) Node.js `http` server under %s, requests/s | %.0f | %.0f | %.3f | | |" % (
+                label, u["rps"], t["rps"], ratio(t["rps"], u["rps"])))
+            lines.append("| (j) p99 latency, ms | %.3f | %.3f | %.3f | | |" % (
+                u["p99"], t["p99"], ratio(t["p99"], u["p99"])))
+            lines.append("| (j) server CPU per request, us (collector's) | %.1f | %.1f (%.2f) | +%.1f | | |" % (
+                u["cpu_us"], t["cpu_us"], t["collector_us"], t["cpu_us"] - u["cpu_us"]))
+            lines.append("| (j) server RSS, MiB | %.1f | %.1f | +%.1f | | |" % (
+                u["rss_kib"] / 1024, t["rss_kib"] / 1024, (t["rss_kib"] - u["rss_kib"]) / 1024))
+        added = {v: statistics.median(x["cpu_us"] for x in j[v]) - u["cpu_us"] for v in ("spanshim", "sdk")}
+        lines.append("| (j) added CPU per request, the SDK's over spanshim's | | %.1f | | | |" % (
+            added["sdk"] / added["spanshim"] if added["spanshim"] > 0 else float("inf")))
     e = statistics.median(x["spans_per_second"] for x in r["e"])
     row("(e) collector, spans/s on one core", "", "%.0f" % e, "", ">= 200,000", e >= 200000)
     i = r["i"]
@@ -436,6 +454,13 @@ def write(r, root):
               "`.jsonl` to /dev/null, neither pinned; spans sent, exported and dropped by reason "
               "from the shim's exit counters (`SPANSHIM_LOG=debug`), received from the "
               "collector's exit line, its CPU from `/proc/PID/stat`.",
+              "- (j): `wrk -t1 -c10` as in (a) against one Node.js `http` server answering `ok` "
+              "(`tests/bench/peer_server.js`, on CPU 1): untraced, under the shim (a SERVER span a "
+              "request), and under the OpenTelemetry Node SDK (`tests/bench/peer_sdk.js`: "
+              "`@opentelemetry/sdk-node` with `@opentelemetry/instrumentation-http`, a "
+              "`BatchSpanProcessor`, the OTLP/HTTP protobuf exporter to the collector's "
+              "`--otlp-listen`, `AlwaysOnSampler`), the three in turn; CPU per request is the "
+              "server's, RSS its `VmRSS` after each run.",
               "- (f): nginx's RSS after warm-up, after a tenth of the requests and after all of them "
               "(%d traced), then with %s idle connections open." % (r["f"][True]["requests"], "2000"),
               "", HISTORY]
