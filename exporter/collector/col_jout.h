@@ -38,6 +38,22 @@ static inline void col_buf_done(col_buf_t *b, char *o)
 }
 
 /* A literal, its length known when built. */
+/* Room for need more bytes (and a NUL) at o, a write position in b not yet
+ * handed back with col_buf_done: o again, or where it moved; NULL if the
+ * buffer cannot grow. */
+static inline char *col_jo_reserve(col_buf_t *b, char *o, size_t need)
+{
+    size_t len = (size_t)(o - b->p);
+
+    if (len + need + 1 > b->cap) {
+        b->len = len;
+        if (!col_buf_grow(b, need))
+            return NULL;
+        o = b->p + len;
+    }
+    return o;
+}
+
 #define COL_JO_LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) + sizeof(s) - 1)
 
 static inline char *col_jo_bytes(char *o, const void *s, size_t n)

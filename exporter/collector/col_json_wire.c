@@ -427,31 +427,20 @@ static char *col_wkv_plain(col_wctx_t *c, char *o, const uint8_t *p, const uint8
     v = key + klen + 2;
     if (form == 1) {
         /* {"key":K,"value":{"stringValue":V}} and a comma: 6 per byte at most */
-        size_t len = (size_t)(o - b->p), need = 40 + 6 * (klen + v[1]);
-
-        if (len + need + 1 > b->cap) {
-            b->len = len;
-            if (!col_buf_grow(b, need)) {
-                *oom = 1;
-                return NULL;
-            }
-            o = b->p + len;
+        if ((o = col_jo_reserve(b, o, 40 + 6 * (klen + v[1]))) == NULL) {
+            *oom = 1;
+            return NULL;
         }
         o = COL_JO_LIT(o, "{\"key\":");
         o = col_jo_strn(o, (const char *)key, klen);
         o = COL_JO_LIT(o, ",\"value\":{\"stringValue\":");
         o = col_jo_strn(o, (const char *)v + 2, v[1]);
     } else {
-        size_t len = (size_t)(o - b->p), need = 60 + 6 * klen;
         int64_t i = (int64_t)n;
 
-        if (len + need + 1 > b->cap) {
-            b->len = len;
-            if (!col_buf_grow(b, need)) {
-                *oom = 1;
-                return NULL;
-            }
-            o = b->p + len;
+        if ((o = col_jo_reserve(b, o, 60 + 6 * klen)) == NULL) {
+            *oom = 1;
+            return NULL;
         }
         o = COL_JO_LIT(o, "{\"key\":");
         o = col_jo_strn(o, (const char *)key, klen);
