@@ -7,11 +7,11 @@ import tempfile
 TARGETS = """\
 | workload | target |
 |---|---|
-| (a) nginx `return 200` | traced throughput at least 95% of untraced, p99 at most 10% higher |
-| (b) nginx proxy to nginx | at least 93% of untraced |
+| (a) nginx `return 200` | traced throughput at least 95% of untraced, p99 at most 10% higher; nginx's CPU at most +0.5 us a request; the collector's at most 0.5 us a span |
+| (b) nginx proxy to nginx | at least 95% of untraced |
 | (c) redis-benchmark, a span per command | traced throughput at least 90% of untraced |
 | (d) instructions | at most 50 added per hooked call on a socket that is not HTTP; at most 4,000 per traced request (client and server side); per database span: no target, guarded at 10% over the baseline |
-| (e) collector | at least 200,000 spans/s on one core |
+| (e) collector | at least 1,000,000 spans/s on one core into `.jsonl` |
 | (f) memory | at most 2 MiB more RSS, no growth with requests, at most 512 bytes per idle tracked connection |
 | (g) pgbench -S (select-only) | traced throughput at least 97% of untraced |
 | (h) nginx + php-fpm over FastCGI | none: reported, traced against untraced |
@@ -250,6 +250,20 @@ HISTORY = """\
   with `-P 16`, 3 rounds, 1.0 to 3.4): those runs measured the machine. The client's own
   CPU a command, medians of the same rounds: untraced 24.2 us, this shim 26.4 us, main's
   27.2 us (each spread over 5 to 8 us).
+- **The collector's system time** (e), issue 19: `collector_rate.py` measured 476,000
+  spans/s on a freshly booted machine, user 0.45 us a span and system 1.40. `perf record`
+  (cpu-clock) of the collector: 72% of its time in the kernel's `copy_folio_from_iter_atomic`,
+  copying each line into the page cache. The copy is slow only the first time a page is
+  used: on this virtual machine the guest's first write to memory it never touched costs a
+  fault in the host. `dd` of 1.4 GB to tmpfs: 3.1 s of system time the first time, 0.5 s
+  the second; to ext4 1.0 s, then 0.6 s. With the page cache warmed (a file of the run's
+  size written and removed first) the same collector wrote 1,190,000 to 1,440,000 spans/s,
+  user 0.32 to 0.42 us a span and system 0.36 to 0.41: the target's 1,000,000 is met as a
+  collector that has run for a while sees it. `collector_rate.py` now warms the page cache
+  before it measures, and reports the unwarmed run beside it. `strace -c` of 3,000
+  datagrams also showed one `lseek` a batch (the line's start, needed only to undo a write
+  cut short) and some 1,900 `mprotect` calls (the receiving thread's malloc arena growing
+  and shrinking with each datagram's copy).
 """
 
 
@@ -271,12 +285,16 @@ def write(r, root):
              "| workload | untraced | traced | ratio | target | met |", "|---|---|---|---|---|---|"]
     verdict = {}
 
-    def row(name, u, t, rat, target, ok):
+    scores = []  # (name, measured / target, as the chart shows it)
+
+    def row(name, u, t, rat, target, ok, score=None):
         verdict[name] = ok
+        if score is not None:
+            scores.append((name, score))
         lines.append("| %s | %s | %s | %s | %s | %s |" % (name, u, t, rat, target, "yes" if ok else "**no**"))
 
     for key, label, need in (("a", "(a) nginx `return 200`, requests/s", 0.95),
-                             ("b", "(b) nginx proxy to nginx, requests/s", 0.93),
+                             ("b", "(b) nginx proxy to nginx, requests/s", 0.95),
                              ("h", "(h) nginx + php-fpm (FastCGI), requests/s", None)):
         u, t = r[key][False], r[key][True]
         ur, tr = statistics.median(x["rps"] for x in u), statistics.median(x["rps"] for x in t)
@@ -284,20 +302,26 @@ def write(r, root):
             lines.append("| %s | %.0f | %.0f | %.3f | | |" % (label, ur, tr, ratio(tr, ur)))
         else:
             row(label, "%.0f" % ur, "%.0f" % tr, "%.3f" % ratio(tr, ur), ">= %.2f" % need,
-                ratio(tr, ur) >= need)
+                ratio(tr, ur) >= need, ratio(tr, ur) / need)
         for p in ("p50", "p99"):
             um, tm = statistics.median(x[p] for x in u), statistics.median(x[p] for x in t)
             if key == "a" and p == "p99":
                 row("(a) p99 latency, ms", "%.3f" % um, "%.3f" % tm, "%.3f" % ratio(tm, um), "<= 1.10",
-                    ratio(tm, um) <= 1.10)
+                    ratio(tm, um) <= 1.10, 1.10 / ratio(tm, um) if tm else 0)
             else:
                 lines.append("| (%s) %s latency, ms | %.3f | %.3f | %.3f | | |" % (key, p, um, tm, ratio(tm, um)))
         if "cpu_us" in u[0]:
             uc, tc = statistics.median(x["cpu_us"] for x in u), statistics.median(x["cpu_us"] for x in t)
             cc = statistics.median(x["collector_us"] for x in t)
-            lines.append("| (%s) %s CPU per request, us | %.2f | %.2f | %.3f | | |" % (
-                key, "nginx and php-fpm" if key == "h" else "nginx", uc, tc, ratio(tc, uc)))
-            lines.append("| (%s) collector CPU per request, us | | %.2f | | | |" % (key, cc))
+            if key == "a":
+                row("(a) nginx CPU per request, us", "%.2f" % uc, "%.2f" % tc, "+%.2f" % (tc - uc),
+                    "<= +0.5", tc - uc <= 0.5, 0.5 / (tc - uc) if tc > uc else 2)
+                row("(a) collector CPU per span, us", "", "%.2f" % cc, "", "<= 0.5", cc <= 0.5,
+                    0.5 / cc if cc else 2)
+            else:
+                lines.append("| (%s) %s CPU per request, us | %.2f | %.2f | %.3f | | |" % (
+                    key, "nginx and php-fpm" if key == "h" else "nginx", uc, tc, ratio(tc, uc)))
+                lines.append("| (%s) collector CPU per request, us | | %.2f | | | |" % (key, cc))
 
     def db_rows(key, label, short, unit, ops, need):
         """A database client's throughput, its CPU and the collector's per
@@ -305,7 +329,7 @@ def write(r, root):
         u, t = r[key][False], r[key][True]
         ur, tr = statistics.median(x["rps"] for x in u), statistics.median(x["rps"] for x in t)
         row("%s, %s" % (label, unit), "%.0f" % ur, "%.0f" % tr, "%.3f" % ratio(tr, ur),
-            ">= %.2f" % need, ratio(tr, ur) >= need)
+            ">= %.2f" % need, ratio(tr, ur) >= need, ratio(tr, ur) / need)
         uc, tc = statistics.median(x["cpu_us"] for x in u), statistics.median(x["cpu_us"] for x in t)
         lines.append("| %s client CPU per %s, us | %.2f | %.2f | %.3f | | |" % (
             short, ops[:-1], uc, tc, ratio(tc, uc)))
@@ -325,9 +349,11 @@ def write(r, root):
     db_rows("g", "(g) pgbench -S, a span per query", "(g)", "transactions/s", "transactions", 0.97)
     d = r["d"]
     row("(d) instructions per hooked call, not HTTP", "%.0f (libc's own)" % d["opaque_untraced_per_op"],
-        "+%.0f" % d["opaque_per_call"], "", "<= 50", d["opaque_per_call"] <= 50)
+        "+%.0f" % d["opaque_per_call"], "", "<= 50", d["opaque_per_call"] <= 50,
+        50 / d["opaque_per_call"] if d["opaque_per_call"] > 0 else 2)
     row("(d) instructions per traced request", "%.0f (the program's own)" % d["http_untraced_per_op"],
-        "+%.0f" % d["http_per_request"], "", "<= 4,000", d["http_per_request"] <= 4000)
+        "+%.0f" % d["http_per_request"], "", "<= 4,000", d["http_per_request"] <= 4000,
+        4000 / d["http_per_request"])
     for key, label in (("redis", "(d) instructions per Redis span (a GET and its reply)"),
                        ("pg", "(d) instructions per PostgreSQL span (a simple query and its reply)")):
         lines.append("| %s | %.0f (the program's own) | +%.0f | | | |" % (
@@ -369,11 +395,16 @@ def write(r, root):
         lines.append("| (j) added CPU per request, the SDK's over spanshim's | | %.1f | | | |" % (
             added["sdk"] / added["spanshim"] if added["spanshim"] > 0 else float("inf")))
     e = statistics.median(x["spans_per_second"] for x in r["e"])
-    row("(e) collector, spans/s on one core", "", "%.0f" % e, "", ">= 200,000", e >= 200000)
+    row("(e) collector, spans/s on one core into .jsonl", "", "%.0f" % e, "", ">= 1,000,000",
+        e >= 1000000, e / 1000000)
+    if "unwarmed_spans_per_second" in r["e"][0]:
+        lines.append("| (e) the same, the page cache not warmed first | | %.0f | | | |" % statistics.median(
+            x["unwarmed_spans_per_second"] for x in r["e"]))
     i = r["i"]
     row("(i) transport, spans dropped of spans sent at %.0f/s for %.0f s" % (i["rate"], i["seconds"]),
         "", "%d of %d (%d received)" % (i["spans_dropped"], i["spans_sent"], i["spans_received"]),
-        "", "0", i["spans_dropped"] == 0 and i["spans_received"] == i["spans_sent"])
+        "", "0", i["spans_dropped"] == 0 and i["spans_received"] == i["spans_sent"],
+        1 if i["spans_dropped"] == 0 and i["spans_received"] == i["spans_sent"] else 0)
     lines.append("| (i) collector CPU, us per span | | %.2f | | | |" % (
         i["collector_cpu_seconds"] * 1e6 / max(i["spans_received"], 1)))
     f = r["f"]
@@ -382,11 +413,13 @@ def write(r, root):
     grow_u = (f[False]["all"] - f[False]["tenth"]) / 1024
     per = f[True]["per_conn_bytes"] - f[False]["per_conn_bytes"]
     row("(f) nginx RSS after all requests, MiB", "%.1f" % (f[False]["all"] / 1024), "%.1f" % (f[True]["all"] / 1024),
-        "+%.2f MiB" % more, "<= +2 MiB", more <= 2)
+        "+%.2f MiB" % more, "<= +2 MiB", more <= 2, 2 / more if more > 0 else 2)
     row("(f) RSS growth over the last 90% of requests, MiB", "%.2f" % grow_u, "%.2f" % grow_t, "", "none",
-        grow_t - grow_u <= 0.25)
+        grow_t - grow_u <= 0.25, 1 if grow_t - grow_u <= 0.25 else 0.5)
     row("(f) bytes per idle tracked connection", "%.0f" % f[False]["per_conn_bytes"],
-        "%.0f" % f[True]["per_conn_bytes"], "+%.0f" % per, "<= 512", per <= 512)
+        "%.0f" % f[True]["per_conn_bytes"], "+%.0f" % per, "<= 512", per <= 512,
+        512 / per if per > 0 else 2)
+    lines += floor_section(r)
     lines += ["", "## Every run", ""]
     for key, label in (("a", "(a) nginx `return 200`"), ("b", "(b) nginx proxy"),
                        ("h", "(h) nginx + php-fpm")):
@@ -441,7 +474,11 @@ def write(r, root):
               "reply, and pgbench -S's query answered with a row, CommandComplete and ReadyForQuery. "
               "A ctest (`bench_instructions`) fails if any grows more than 10% over "
               "`tests/bench/instructions-baseline.json`.",
-              "- (e): `tests/bench/collector_rate.py` (the collector pinned to one core).",
+              "- (e): `tests/bench/collector_rate.py` (the collector pinned to one core, writing `.jsonl` "
+              "to a file): the page cache warmed first (as many bytes as the run writes, written "
+              "and removed), as on a machine that has run for a while; on a freshly booted virtual "
+              "machine the first write to each page costs a fault in the host (1.4 GB to tmpfs: 3.1 s "
+              "of system time the first time, 0.5 s after). The unwarmed figure is shown beside it.",
               "- (h): `wrk -t1 -c10` as in (a) against nginx (on CPU 1) passing every request over "
               "FastCGI on a Unix socket (a new connection each, nginx's default) to php-fpm "
               "(`pm = static`, 2 workers, on CPU 1) serving a page that prints `ok`; traced means "
@@ -466,39 +503,70 @@ def write(r, root):
               "", HISTORY]
     with open(os.path.join(root, "BENCHMARKS.md"), "w") as fo:
         fo.write("\n".join(lines) + "\n")
-    chart(r, os.path.join(root, "BENCHMARKS.png"))
+    chart(scores, os.path.join(root, "BENCHMARKS.png"))
     return verdict
 
 
-def chart(r, png):
+def floor_section(r):
+    """How far each workload's cost is above its floor: what the untraced
+    program itself spends per operation."""
+    med = statistics.median
+    out = ["", "## Above the floor", "",
+           "The floor is what the untraced program itself spends on one operation (its CPU, "
+           "user and system, over the run divided by the operations; for (d), its instructions). "
+           "The shim's share is the traced program's CPU minus the floor; the collector's is its "
+           "CPU over the same run, per operation.", "",
+           "| workload | floor, us an operation | the shim adds, us | the collector adds, us | "
+           "added, against the floor |", "|---|---|---|---|---|"]
+
+    def line(label, u, t, c):
+        out.append("| %s | %.2f | +%.2f | +%.2f | %.1f%% |" % (
+            label, u, t - u, c, 100 * (t - u + c) / u if u else 0))
+
+    for key, label in (("a", "(a) nginx `return 200`, a request"), ("b", "(b) nginx proxy, a request"),
+                       ("h", "(h) nginx + php-fpm, a request")):
+        if key in r and "cpu_us" in r[key][False][0]:
+            line(label, med(x["cpu_us"] for x in r[key][False]), med(x["cpu_us"] for x in r[key][True]),
+                 med(x["collector_us"] for x in r[key][True]))
+    for key, label in (("c", "(c) redis-benchmark, a command"), ("c16", "(c) redis-benchmark -P 16, a command"),
+                       ("g", "(g) pgbench -S, a transaction")):
+        if key in r:
+            line(label, med(x["cpu_us"] for x in r[key][False]), med(x["cpu_us"] for x in r[key][True]),
+                 med(x["collector_us"] for x in r[key][True]))
+    if "j" in r:
+        u = med(x["cpu_us"] for x in r["j"]["untraced"])
+        for v, label in (("spanshim", "(j) Node.js `http`, a request, under spanshim"),
+                         ("sdk", "(j) the same under the OpenTelemetry Node SDK")):
+            line(label, u, med(x["cpu_us"] for x in r["j"][v]), med(x["collector_us"] for x in r["j"][v]))
+    d = r.get("d", {})
+    if "http_per_request" in d:
+        out.append("| (d) a traced HTTP request, instructions (client and server) | %.0f | +%.0f | | %.0f%% |" % (
+            d["http_untraced_per_op"], d["http_per_request"],
+            100 * d["http_per_request"] / d["http_untraced_per_op"]))
+    return out
+
+
+def chart(scores, png):
+    """Every row with a target, as measured against its target: 1 is the
+    target exactly, above it met (green), below missed (red)."""
     d = tempfile.mkdtemp(prefix="spanshim-chart.")
-    tp = os.path.join(d, "tp.dat")
-    lat = os.path.join(d, "lat.dat")
-    with open(tp, "w") as f:
-        for key, label in (("a", "(a) nginx"), ("b", "(b) proxy"), ("c", "(c) redis"),
-                           ("g", "(g) pgbench"), ("h", "(h) php-fpm")):
-            u = statistics.median(x["rps"] for x in r[key][False])
-            t = statistics.median(x["rps"] for x in r[key][True])
-            f.write('"%s" %.0f %.0f\n' % (label, u, t))
-    with open(lat, "w") as f:
-        for key, label in (("a", "(a)"), ("b", "(b)")):
-            for p in ("p50", "p99"):
-                u = statistics.median(x[p] for x in r[key][False])
-                t = statistics.median(x[p] for x in r[key][True])
-                f.write('"%s %s" %.4f %.4f\n' % (label, p, u, t))
-    script = """set terminal pngcairo size 1000,420 font ",10"
+    dat = os.path.join(d, "scores.dat")
+    with open(dat, "w") as f:
+        for i, (name, score) in enumerate(scores):
+            label = name.split(",")[0].replace('"', "'").replace("`", "")
+            f.write('%d "%s" %.4f %d\n' % (i, label, min(score, 2.0),
+                                            0x2e8b57 if score >= 1 else 0xc0392b))
+    script = """set terminal pngcairo size 1000,%d font ",10"
 set output "%s"
-set multiplot layout 1,2
-set style data histogram
-set style histogram clustered gap 1
+set title "Each target, as measured against it (1: met exactly; right of the line: met; shown up to 2)"
 set style fill solid 0.8 border -1
-set boxwidth 0.9
-set key outside top center horizontal
-set yrange [0:*]
-set title "Throughput (requests or transactions/s, median)"
-plot "%s" using 2:xtic(1) title "untraced" lc rgb "#8c8c8c", "" using 3 title "traced" lc rgb "#2a6ebb"
-set title "Latency (ms, median of runs)"
-plot "%s" using 2:xtic(1) title "untraced" lc rgb "#8c8c8c", "" using 3 title "traced" lc rgb "#2a6ebb"
-unset multiplot
-""" % (png, tp, lat)
+set xrange [0:2.05]
+set yrange [%f:-0.7]
+set ytics scale 0
+set grid xtics
+set arrow from 1, graph 0 to 1, graph 1 nohead lw 2 lc rgb "#333333"
+unset key
+plot "%s" using ($3/2):1:(0):3:($1-0.35):($1+0.35):(int($4)):ytic(2) \\
+     with boxxyerror lc rgb variable
+""" % (120 + 24 * len(scores), png, len(scores) - 0.3, dat)
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
