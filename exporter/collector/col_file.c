@@ -43,15 +43,21 @@ static int col_file_open(void)
 }
 
 /* Take back the first `done` bytes of a line that could not be written
- * whole (the file is O_APPEND: it began at `start`). A file that cannot be
- * cut (a pipe) gets the newline instead, so only that line is broken. */
-static void col_write_undo(int fd, const char *path, off_t start, size_t done)
+ * whole. A file that cannot be cut (a pipe) gets the newline instead, so
+ * only that line is broken. */
+static void col_write_undo(int fd, const char *path, size_t done)
 {
     struct stat st;
+    off_t start;
 
     if (done == 0)
         return;
-    if (start >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    /* O_APPEND: the offset is where the last write ended, so the line
+     * began `done` bytes before it (asked only now: a write that goes
+     * through whole, nearly all of them, needs no lseek). */
+    start = lseek(fd, 0, SEEK_CUR);
+    if (start >= (off_t)done && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        start -= (off_t)done;
         if (st.st_size <= start || ftruncate(fd, start) == 0)
             return; /* (cut shorter meanwhile: logrotate's copytruncate) */
     }
@@ -66,7 +72,6 @@ static void col_write_undo(int fd, const char *path, off_t start, size_t done)
  * counters say exactly what can be read. */
 static int col_write_line(int fd, const char *path, unsigned long long errors, col_buf_t *b)
 {
-    off_t start;
     size_t off = 0;
 
     col_buf_put(b, "\n", 1);
@@ -74,7 +79,6 @@ static int col_write_line(int fd, const char *path, unsigned long long errors, c
         fprintf(stderr, "spanshim-collector: out of memory formatting a batch; dropped\n");
         return 0;
     }
-    start = lseek(fd, 0, SEEK_END);
     while (off < b->len) {
         ssize_t w = write(fd, b->p + off, b->len - off);
         int err = w < 0 ? errno : EIO;
@@ -82,7 +86,7 @@ static int col_write_line(int fd, const char *path, unsigned long long errors, c
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            col_write_undo(fd, path, start, off);
+            col_write_undo(fd, path, off);
             if (col_log_allowed())
                 fprintf(stderr, "spanshim-collector: write to %s failed: %s; batch dropped "
                                 "(%llu so far)\n", path, strerror(err), errors + 1);

@@ -219,7 +219,7 @@ static void col_run(void)
                 COL_COUNT(unhandled, 1);
             else
                 col_handle(d);
-            free(d);
+            col_queue_done(d);
             d = next;
         }
         if (col_reopen) {

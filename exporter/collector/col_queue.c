@@ -2,6 +2,13 @@
  * col_queue.c - the bounded queue between receivers and the main thread
  * (see col_queue.h). One lock, one condition; items are taken all at once,
  * so the main thread holds the lock once per wake-up, not per item.
+ *
+ * Items of up to COL_SLAB bytes (every shim datagram) are slabs of that
+ * size, and a slab the main thread is done with goes back on a short free
+ * list for the next put instead of to malloc: allocated in the receiving
+ * thread's arena and freed from the main thread, each datagram's copy made
+ * that arena grow and shrink (an mprotect call for most datagrams, and
+ * fresh pages to fault in). At most COL_SLABS_KEPT wait there.
  */
 #include "col_queue.h"
 
@@ -16,6 +23,43 @@ static col_item_t *col_q_head, **col_q_tail = &col_q_head;
 static size_t col_q_bytes, col_q_max;
 static int col_q_closed;
 
+#define COL_SLAB (64 * 1024)
+#define COL_SLABS_KEPT 32
+static pthread_mutex_t col_free_lock = PTHREAD_MUTEX_INITIALIZER;
+static col_item_t *col_free;
+static unsigned col_nfree;
+
+static col_item_t *col_item_alloc(size_t bytes)
+{
+    col_item_t *it = NULL;
+
+    if (bytes > COL_SLAB)
+        return malloc(bytes);
+    pthread_mutex_lock(&col_free_lock);
+    if (col_free) {
+        it = col_free;
+        col_free = it->next;
+        col_nfree--;
+    }
+    pthread_mutex_unlock(&col_free_lock);
+    return it ? it : malloc(COL_SLAB);
+}
+
+void col_queue_done(col_item_t *it)
+{
+    if (sizeof(col_item_t) + it->len <= COL_SLAB) {
+        pthread_mutex_lock(&col_free_lock);
+        if (col_nfree < COL_SLABS_KEPT) {
+            it->next = col_free;
+            col_free = it;
+            col_nfree++;
+            it = NULL;
+        }
+        pthread_mutex_unlock(&col_free_lock);
+    }
+    free(it);
+}
+
 void col_queue_init(size_t max_bytes)
 {
     col_q_max = max_bytes;
@@ -28,7 +72,7 @@ int col_queue_put(const uint8_t *data, size_t len, col_from_t from, pid_t pid, u
 
     if (__atomic_load_n(&col_q_bytes, __ATOMIC_RELAXED) + bytes > col_q_max)
         return 0; /* full: no copy made */
-    it = malloc(bytes);
+    it = col_item_alloc(bytes);
     if (it == NULL)
         return 0;
     it->next = NULL;
@@ -40,7 +84,7 @@ int col_queue_put(const uint8_t *data, size_t len, col_from_t from, pid_t pid, u
     pthread_mutex_lock(&col_q_lock);
     if (col_q_bytes + bytes > col_q_max) {
         pthread_mutex_unlock(&col_q_lock);
-        free(it);
+        col_queue_done(it);
         return 0;
     }
     *col_q_tail = it;

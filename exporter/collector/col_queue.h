@@ -39,6 +39,8 @@ size_t col_queue_bytes(void);
 /* Wait up to wait_ms for items; all of them, oldest first (NULL if none).
  * *closed: col_queue_close() was called and everything is taken. */
 col_item_t *col_queue_take(long wait_ms, int *closed);
+/* The main thread is done with an item taken (instead of free()). */
+void col_queue_done(col_item_t *it);
 /* No more puts will come (the receivers have stopped). */
 void col_queue_close(void);
 
