@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+_Static_assert(EX_BATCH_MAX <= EX_DGRAM_SPANS_MAX, "a batch fits a datagram the collector takes");
+
 ex_host_t ex_host;
 
 static ss_lock_t ex_lock = SS_LOCK_INIT;

@@ -148,8 +148,8 @@ static int ex_place(int fd, int *keep)
 }
 
 /* A datagram's bytes count against its sender's buffer until the
- * collector has read it: the default (208 KiB) holds six half-full
- * batches, fewer than the ten the collector's queue takes
+ * collector has read it: the default (208 KiB) holds two batches as they
+ * leave (about 100 KiB), fewer than the ten the collector's queue takes
  * (net.unix.max_dgram_qlen). Asked for 1 MiB (the kernel doubles it, and
  * caps it at net.core.wmem_max but for root); only what is in flight is
  * ever taken. */

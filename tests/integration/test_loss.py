@@ -80,7 +80,7 @@ class NoSilentLoss(unittest.TestCase):
 
         # Paused: its socket fills, and whole batches are dropped.
         first.proc.send_signal(signal.SIGSTOP)
-        self.step(30000)
+        self.step(120000)  # more than the kernel queue and the backlog hold
         time.sleep(0.5)
         first.proc.send_signal(signal.SIGCONT)
         self.until_one_arrives(first)
