@@ -5,7 +5,9 @@
  * that performs the real call on the iovec it is given; reads hand what
  * arrived to ss_conn_on_recv() after the real call. A write to a log fd
  * (stdout, stderr, a log file: preload/ss_logcap.h) hands the bytes the
- * kernel took to the log capture after the real call.
+ * kernel took to the log capture after the real call; with
+ * SPANSHIM_LOG_ENRICH on it goes through ss_logcap_write(), which may send
+ * it as a plan with the span's fields in its lines (preload/ss_logenrich.h).
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
@@ -55,12 +57,54 @@ static ssize_t hk_sendfn_sendmsg(void *arg, const struct iovec *iov, int cnt)
 /* ---- log fds (preload/ss_logcap.h): out of line, so that a call on any
  * other fd stays one table load and a jump to the real function ---------- */
 
+typedef struct hk_logw {
+    int fd;
+    ssize_t (*real1)(int, const void *, size_t); /* write's own (NULL: writev) */
+    const struct iovec *orig;                    /* the program's iovec */
+} hk_logw_t;
+
+/* The program's own call when its bytes go as they are; a plan, writev. */
+static ssize_t hk_logfn(void *arg, const struct iovec *iov, int cnt)
+{
+    const hk_logw_t *a = arg;
+
+    if (iov == a->orig && a->real1)
+        return a->real1(a->fd, iov[0].iov_base, iov[0].iov_len);
+    return ss_real_writev(a->fd, iov, cnt);
+}
+
+/* SPANSHIM_LOG_ENRICH: through preload/, unless inside the shim (a signal
+ * handler's write passes, counted) or in a vfork child (the parent's
+ * memory). On success errno is what it was on entry. */
+static ssize_t hk_write_enrich(int fd, const struct iovec *iov, int cnt,
+                               ssize_t (*real1)(int, const void *, size_t))
+{
+    hk_logw_t a = {fd, real1, iov};
+    int saved = errno;
+    ssize_t r;
+
+    if (ss_busy || ss_in_vfork_child()) {
+        r = hk_logfn(&a, iov, cnt);
+        hk_log_wrote(fd, iov, cnt, r);
+        return r;
+    }
+    ss_busy++;
+    r = ss_logcap_write(fd, iov, cnt, hk_logfn, &a);
+    ss_busy--;
+    if (r >= 0)
+        errno = saved;
+    return r;
+}
+
 static __attribute__((noinline, cold)) ssize_t
 hk_write_log(int fd, const void *buf, size_t n, ssize_t (*real)(int, const void *, size_t))
 {
     struct iovec v = {(void *)buf, n};
-    ssize_t r = real(fd, buf, n);
+    ssize_t r;
 
+    if (ss_logcap_enrich)
+        return hk_write_enrich(fd, &v, 1, real);
+    r = real(fd, buf, n);
     hk_log_wrote(fd, &v, 1, r);
     return r;
 }
@@ -68,8 +112,11 @@ hk_write_log(int fd, const void *buf, size_t n, ssize_t (*real)(int, const void 
 static __attribute__((noinline, cold)) ssize_t hk_writev_log(int fd, const struct iovec *iov,
                                                              int cnt)
 {
-    ssize_t r = ss_real_writev(fd, iov, cnt);
+    ssize_t r;
 
+    if (ss_logcap_enrich)
+        return hk_write_enrich(fd, iov, cnt, NULL);
+    r = ss_real_writev(fd, iov, cnt);
     hk_log_wrote(fd, iov, cnt, r);
     return r;
 }

@@ -25,7 +25,7 @@ static void hk_syslog_capture(int pri, const char *fmt, va_list ap)
     int err = errno, n;
     va_list copy;
 
-    if (!__builtin_expect(ss_logcap_on, 0) || !hk_active() || fmt == NULL || ss_in_vfork_child())
+    if (!__builtin_expect(ss_logcap_records(), 0) || !hk_active() || fmt == NULL || ss_in_vfork_child())
         return;
     if (!(setlogmask(0) & LOG_MASK(LOG_PRI(pri))))
         return;

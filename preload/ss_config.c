@@ -111,6 +111,8 @@ void ss_config_load(void)
         ss_log(SS_LOG_WARN, "SPANSHIM_LOGS takes off, span or all; SPANSHIM_LOG_FILES at most %d "
                             "globs separated by commas; using the default for what was not",
                SS_LOGCAP_GLOBS);
+    if (ss_logcap_configure_enrich(ss_cfg.disabled ? "off" : getenv("SPANSHIM_LOG_ENRICH")) < 0)
+        ss_log(SS_LOG_WARN, "SPANSHIM_LOG_ENRICH takes off or on; it is off");
     ss_config_socket();
     ss_config_inflight();
 }

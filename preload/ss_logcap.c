@@ -18,6 +18,7 @@
 #include "ss_init.h"
 #include "ss_log.h"
 #include "ss_logdgram.h"
+#include "ss_logenrich.h"
 #include "ss_logline.h"
 #include "ss_logrec.h"
 #include "ss_logsev.h"
@@ -28,6 +29,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +43,7 @@ typedef struct ss_logstream {
     uint8_t source;               /* SS_LOG_STDOUT, SS_LOG_STDERR, SS_LOG_FILE, SS_LOG_SYSLOG */
     uint8_t dgram;                /* SS_DGRAM_*: a socket, each write one message */
     char path[SS_LOGCAP_PATH_MAX];
+    ss_enrich_line_t enrich;      /* SPANSHIM_LOG_ENRICH: the line as its fields need it */
     ss_logline_t line;
 } ss_logstream_t;
 
@@ -48,6 +51,7 @@ uint8_t ss_logcap_fds[SS_LOGCAP_FDS];
 static ss_logstream_t ss_streams[SS_LOGCAP_STREAMS];
 static ss_lock_t ss_logcap_lock = SS_LOCK_INIT; /* the table and the streams' owners */
 int ss_logcap_on = SS_LOGS_OFF;
+int ss_logcap_enrich;
 
 /* SPANSHIM_LOG_FILES, split at commas; those with a '/' match the whole
  * absolute path, the others the file's name. */
@@ -106,6 +110,7 @@ int ss_logcap_configure(const char *mode, const char *globs)
     int rc = 0;
 
     ss_logcap_on = SS_LOGS_OFF;
+    ss_logcap_enrich = 0;
     if (mode && *mode) {
         if (strcmp(mode, "span") == 0)
             ss_logcap_on = SS_LOGS_SPAN;
@@ -123,6 +128,19 @@ int ss_logcap_configure(const char *mode, const char *globs)
         rc = -1;
     }
     return rc;
+}
+
+int ss_logcap_configure_enrich(const char *v)
+{
+    ss_logcap_enrich = 0;
+    if (v == NULL || *v == '\0' || strcmp(v, "off") == 0)
+        return 0;
+    if (strcmp(v, "on") != 0)
+        return -1;
+    ss_logcap_enrich = 1;
+    if (ss_logcap_on == SS_LOGS_OFF)
+        ss_logcap_on = SS_LOGS_FDS; /* log fds followed for the fields alone: no records */
+    return 0;
 }
 
 int ss_logcap_mode(void)
@@ -256,9 +274,33 @@ void ss_logcap_sent_to(const struct sockaddr *addr, socklen_t alen, const struct
 {
     int kind;
 
-    if (ss_logcap_on == SS_LOGS_OFF || (kind = ss_logcap_socket_kind(addr, alen)) == 0)
+    if (!ss_logcap_records() || (kind = ss_logcap_socket_kind(addr, alen)) == 0)
         return;
     ss_logcap_dgram(kind, iov, cnt, n);
+}
+
+/* Under s->lock: n bytes of iov from byte skip to the stream's lines. */
+static void ss_logcap_feed(ss_logstream_t *s, const struct iovec *iov, int cnt, size_t skip,
+                           size_t n, uint64_t now)
+{
+    int i;
+
+    for (i = 0; i < cnt && n > 0; i++) {
+        const char *p = iov[i].iov_base;
+        size_t take = iov[i].iov_len;
+
+        if (skip >= take) {
+            skip -= take;
+            continue;
+        }
+        p += skip;
+        take -= skip;
+        skip = 0;
+        if (take > n)
+            take = n;
+        ss_logline_feed(&s->line, p, take, now, ss_logcap_line, s);
+        n -= take;
+    }
 }
 
 void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
@@ -267,9 +309,9 @@ void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
                      ? __atomic_load_n(&ss_logcap_fds[fd], __ATOMIC_ACQUIRE) : 0;
     ss_logstream_t *s;
     uint64_t now;
-    int i, kind;
+    int kind;
 
-    if (k == 0 || ss_logcap_on == SS_LOGS_OFF)
+    if (k == 0 || !ss_logcap_records())
         return;
     s = &ss_streams[k - 1];
     kind = __atomic_load_n(&s->dgram, __ATOMIC_RELAXED); /* set before the table pointed here */
@@ -279,15 +321,104 @@ void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n)
     }
     now = ss_logcap_now();
     ss_lock(&s->lock);
-    if (s->owner == fd + 1) {
-        for (i = 0; i < cnt && n > 0; i++) {
-            size_t take = iov[i].iov_len < n ? iov[i].iov_len : n;
+    if (s->owner == fd + 1)
+        ss_logcap_feed(s, iov, cnt, 0, n, now);
+    ss_unlock(&s->lock);
+}
 
-            ss_logline_feed(&s->line, iov[i].iov_base, take, now, ss_logcap_line, s);
-            n -= take;
+/* ---- the fields written into the lines (SPANSHIM_LOG_ENRICH) ------------ */
+
+static int ss_logcap_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* Why the loop: a plan is one real call, and the program is told its own
+ * bytes that went. The kernel's short write is the program's short write
+ * (the rest of a set of fields it cut is owed, ss_logenrich.h). Only where
+ * the shim itself made two calls of one (a plan with no room for every
+ * line, or a call that took nothing but owed fields) does a blocking fd go
+ * on, as the one call untraced would have; a non-blocking one says what
+ * went, or EAGAIN. */
+ssize_t ss_logcap_write(int fd, const struct iovec *iov, int cnt, ss_logwrite_fn fn, void *arg)
+{
+    unsigned k = (unsigned)fd < SS_LOGCAP_FDS
+                     ? __atomic_load_n(&ss_logcap_fds[fd], __ATOMIC_ACQUIRE) : 0;
+    int records = ss_logcap_records(), nonblock = -1, planned, have, err, i;
+    size_t total = 0, done = 0;
+    ss_enrich_result_t res;
+    ss_enrich_plan_t pl;
+    ss_logstream_t *s;
+    uint64_t now = 0;
+    ss_ctx_t ctx;
+    ssize_t r;
+
+    s = k ? &ss_streams[k - 1] : NULL;
+    for (i = 0; s && i < cnt && i < IOV_MAX; i++) {
+        if (iov[i].iov_base == NULL && iov[i].iov_len)
+            s = NULL; /* the kernel's EFAULT, not the shim's reading */
+        total += iov[i].iov_len;
+    }
+    /* The kernel's EINVAL, or nothing to write: the call as it was. */
+    if (cnt <= 0 || cnt > IOV_MAX || total > SSIZE_MAX)
+        s = NULL;
+    if (s == NULL || total == 0 || __atomic_load_n(&s->dgram, __ATOMIC_RELAXED)) {
+        r = fn(arg, iov, cnt);
+        err = errno;
+        if (r > 0)
+            ss_logcap_wrote(fd, iov, cnt, (size_t)r);
+        errno = err;
+        return r;
+    }
+    have = ss_conn_log_ctx(&ctx);
+    if (records)
+        now = ss_logcap_now();
+    for (;;) {
+        ss_lock(&s->lock);
+        if (s->owner != fd + 1) { /* closed, and the stream given away, meanwhile */
+            ss_unlock(&s->lock);
+            return done ? (ssize_t)done : fn(arg, iov, cnt);
+        }
+        planned = ss_enrich_plan(&s->enrich, have ? &ctx : NULL, iov, cnt, done, total - done, &pl);
+        ss_unlock(&s->lock);
+        r = planned ? fn(arg, pl.iov, pl.cnt) : fn(arg, iov, cnt);
+        err = errno;
+        ss_lock(&s->lock);
+        if (s->owner == fd + 1) {
+            ss_enrich_commit(&s->enrich, &pl, planned, iov, cnt, done, r, &res);
+            if (records && res.app)
+                ss_logcap_feed(s, iov, cnt, done, res.app, now);
+        } else {
+            ss_enrich_line_t gone;
+
+            ss_enrich_init(&gone);
+            ss_enrich_commit(&gone, &pl, planned, iov, cnt, done, r, &res);
+        }
+        ss_unlock(&s->lock);
+        if (res.enriched)
+            SS_COUNT_N(logs_enriched, res.enriched);
+        if (res.missed)
+            SS_COUNT_N(logs_enrich_missed, res.missed);
+        if (r < 0) {
+            if (done)
+                return (ssize_t)done; /* the error shows on the next call, as it would */
+            errno = err;
+            return -1;
+        }
+        done += res.app;
+        if (done == total || (!res.whole && done > 0) || r == 0)
+            return (ssize_t)done;
+        if (nonblock < 0)
+            nonblock = ss_logcap_nonblocking(fd);
+        if (nonblock) {
+            if (done)
+                return (ssize_t)done;
+            errno = EAGAIN;
+            return -1;
         }
     }
-    ss_unlock(&s->lock);
 }
 
 /* ---- which fds are logs --------------------------------------------------- */
@@ -305,9 +436,19 @@ static void ss_logcap_attach(int fd, unsigned idx, uint8_t source, uint8_t dgram
     s->path[0] = '\0';
     if (path)
         snprintf(s->path, sizeof(s->path), "%s", path);
+    ss_enrich_init(&s->enrich);
     ss_logline_init(&s->line);
     ss_unlock(&s->lock);
     __atomic_store_n(&ss_logcap_fds[fd], (uint8_t)(idx + 1), __ATOMIC_RELEASE);
+}
+
+/* Under s->lock: fields a short write left owed that no later write of
+ * the program's took out (it closed the fd, or exits). */
+static void ss_logcap_owed_lost(ss_logstream_t *s)
+{
+    if (s->enrich.carry_len)
+        SS_COUNT(logs_enrich_lost);
+    ss_enrich_init(&s->enrich);
 }
 
 /* Under ss_logcap_lock: fd is no log any more; its unfinished line goes
@@ -324,6 +465,7 @@ static void ss_logcap_detach(int fd)
     ss_lock(&s->lock);
     if (s->owner == fd + 1) {
         ss_logline_flush(&s->line, ss_logcap_line, s);
+        ss_logcap_owed_lost(s);
         s->owner = 0;
     }
     ss_unlock(&s->lock);
@@ -432,7 +574,7 @@ void ss_logcap_connected(int fd, const struct sockaddr *addr, socklen_t alen)
     int kind = ss_logcap_socket_kind(addr, alen), saved = errno;
     unsigned i;
 
-    if (fd < 3 || fd >= SS_LOGCAP_FDS || kind == SS_DGRAM_NONE || ss_logcap_on == SS_LOGS_OFF)
+    if (fd < 3 || fd >= SS_LOGCAP_FDS || kind == SS_DGRAM_NONE || !ss_logcap_records())
         return;
     ss_lock(&ss_logcap_lock);
     ss_logcap_detach(fd);
@@ -507,7 +649,7 @@ void ss_logcap_syslog(int pri, const char *msg, size_t len, int cut)
     ss_logsev_t sev;
     ss_logrec_t r;
 
-    if (ss_logcap_on == SS_LOGS_OFF)
+    if (!ss_logcap_records())
         return;
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
         len--; /* syslog adds none; a message's own end is not part of it */
@@ -547,8 +689,10 @@ void ss_logcap_flush(void)
         ss_logstream_t *s = &ss_streams[i];
 
         ss_lock(&s->lock);
-        if (s->owner)
+        if (s->owner) {
             ss_logline_flush(&s->line, ss_logcap_line, s);
+            ss_logcap_owed_lost(s);
+        }
         ss_unlock(&s->lock);
     }
 }
@@ -562,5 +706,6 @@ void ss_logcap_after_fork(void)
     for (i = 0; i < SS_LOGCAP_STREAMS; i++) {
         ss_lock_reset(&ss_streams[i].lock);
         ss_logline_init(&ss_streams[i].line); /* the parent sends its own */
+        ss_enrich_init(&ss_streams[i].enrich); /* and owes its own fields */
     }
 }

@@ -27,6 +27,17 @@
  * logs batch. Nothing is written, delayed or changed: the program's bytes,
  * return values and errno are its own.
  *
+ * The one exception, asked for apart: SPANSHIM_LOG_ENRICH=on writes the
+ * span's trace_id, span_id and trace_flags into each line a write to a log
+ * fd ends while a span is current (ss_logenrich.h says where), through
+ * ss_logcap_write: the write goes out as a plan with the fields in it, and
+ * the program is told exactly its own bytes that went. It works with
+ * SPANSHIM_LOGS off too (the log fds are then followed for it alone:
+ * SS_LOGS_FDS, no record made, nothing leaves the host). A record keeps
+ * the line as the program wrote it: its trace context is the record's
+ * own. Datagrams (syslog and journal sockets) and syslog(3) messages are
+ * never changed.
+ *
  * Re-entrancy: capture runs with ss_busy raised, so a signal handler that
  * writes while its thread is inside the shim passes straight through
  * (counted as logs_dropped_busy), and the shim's own log lines go out
@@ -39,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #define SS_LOGCAP_FDS 4096        /* fds past this are never logs */
@@ -46,16 +58,25 @@
 #define SS_LOGCAP_GLOBS 16
 #define SS_LOGCAP_PATH_MAX 512
 
-enum { SS_LOGS_OFF, SS_LOGS_SPAN, SS_LOGS_ALL };
+enum { SS_LOGS_OFF, SS_LOGS_SPAN, SS_LOGS_ALL, SS_LOGS_FDS };
 
 /* Which stream each fd writes to, +1 (0: not a log). Read by every write
  * hook on an fd nobody follows while capture is on. Hidden: loaded
  * directly, not through the GOT. */
 extern uint8_t ss_logcap_fds[SS_LOGCAP_FDS] __attribute__((visibility("hidden")));
 
-/* SPANSHIM_LOGS as read (SS_LOGS_*): 0 keeps every hook as it was, but
+/* SPANSHIM_LOGS as read (SS_LOGS_*), or SS_LOGS_FDS when only
+ * SPANSHIM_LOG_ENRICH needs the log fds: 0 keeps every hook as it was, but
  * for the load of this one int. */
 extern int ss_logcap_on __attribute__((visibility("hidden")));
+/* SPANSHIM_LOG_ENRICH=on: read only by a write to a log fd. */
+extern int ss_logcap_enrich __attribute__((visibility("hidden")));
+
+/* Lines become records (SPANSHIM_LOGS span or all). */
+static inline int ss_logcap_records(void)
+{
+    return ss_logcap_on == SS_LOGS_SPAN || ss_logcap_on == SS_LOGS_ALL;
+}
 
 static inline int ss_logcap_is_log(int fd)
 {
@@ -66,12 +87,28 @@ static inline int ss_logcap_is_log(int fd)
 /* SPANSHIM_LOGS and SPANSHIM_LOG_FILES: -1 if a value was not understood
  * (the default is used for it). */
 int ss_logcap_configure(const char *mode, const char *globs);
+/* SPANSHIM_LOG_ENRICH ("off", the default, or "on"), after
+ * ss_logcap_configure (which sets it off): -1 if not understood (off). */
+int ss_logcap_configure_enrich(const char *v);
 int ss_logcap_mode(void);
 /* At start, after the configuration: fds 1 and 2 looked at. */
 void ss_logcap_init(void);
 
 /* n bytes of iov were written to fd (the kernel's count). */
 void ss_logcap_wrote(int fd, const struct iovec *iov, int cnt, size_t n);
+
+/* The real write: cnt pieces of iov (the program's own, or a plan's) to
+ * the fd; the kernel's count or -1 with errno. */
+typedef ssize_t (*ss_logwrite_fn)(void *arg, const struct iovec *iov, int cnt);
+
+/* A write of iov to log fd with SPANSHIM_LOG_ENRICH on: through fn, with
+ * the span's fields in the lines it ends; the bytes that went captured as
+ * ss_logcap_wrote would. Returns what the program is to be told: how many
+ * of its own bytes went, or -1 with fn's errno when none did. fn gets
+ * either iov itself (nothing to add: the program's call as it was) or a
+ * plan's iovec. Under ss_busy, not in a vfork child; for any writer of a
+ * stream's bytes (a hook of write or writev, or one that writes a FILE's). */
+ssize_t ss_logcap_write(int fd, const struct iovec *iov, int cnt, ss_logwrite_fn fn, void *arg);
 /* fd was opened at path (relative to dir, AT_FDCWD or an fd) with flags. */
 void ss_logcap_opened(int fd, int dir, const char *path, int flags);
 /* fd was connected to addr: the syslog or journal socket is a log (each
