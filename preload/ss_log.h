@@ -67,6 +67,7 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(logs_outside_span, "log lines written outside any span: no record (SPANSHIM_LOGS=span)") \
     X(logs_enriched, "log lines given trace_id, span_id and trace_flags (SPANSHIM_LOG_ENRICH)") \
     X(logs_enrich_missed, "log lines in a span left without: their '}' or '\\r' came in an earlier write") \
+    X(logs_enrich_owed, "short writes that cut a line's fields: the rest went first in the next") \
     X(logs_enrich_lost, "fields a short write cut that the program never wrote on after")
 
 typedef struct ss_counters {

@@ -401,6 +401,8 @@ ssize_t ss_logcap_write(int fd, const struct iovec *iov, int cnt, ss_logwrite_fn
             SS_COUNT_N(logs_enriched, res.enriched);
         if (res.missed)
             SS_COUNT_N(logs_enrich_missed, res.missed);
+        if (res.owed)
+            SS_COUNT(logs_enrich_owed);
         if (r < 0) {
             if (done)
                 return (ssize_t)done; /* the error shows on the next call, as it would */

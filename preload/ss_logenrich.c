@@ -320,6 +320,7 @@ void ss_enrich_commit(ss_enrich_line_t *l, const ss_enrich_plan_t *pl, int plann
         } else if (take < len) { /* owed: first in the next write */
             memcpy(l->carry, base + take, len - take);
             l->carry_len = (uint8_t)(len - take);
+            out->owed = 1;
         }
         if (pl->kind[e] == SS_ENRICH_FIELDS) {
             out->enriched++;

@@ -89,6 +89,7 @@ typedef struct ss_enrich_result {
     size_t app;                /* application bytes that went */
     unsigned enriched;         /* lines whose fields began to go out */
     unsigned missed;           /* lines ended in a span, left without (see above) */
+    int owed;                  /* the kernel cut a set of fields: the rest is l's carry */
     int whole;                 /* the kernel took the whole plan */
 } ss_enrich_result_t;
 

@@ -694,7 +694,7 @@ static void records_keep_the_line_as_written(void **state)
 static void nonblocking_eagain_and_short(void **state)
 {
     int p[2];
-    uint64_t lost = ss_count.logs_enrich_lost;
+    uint64_t lost = ss_count.logs_enrich_lost, owed = ss_count.logs_enrich_owed;
 
     (void)state;
     assert_int_equal(pipe2(p, O_NONBLOCK), 0);
@@ -709,6 +709,7 @@ static void nonblocking_eagain_and_short(void **state)
     lims[2] = 2;  /* the owed fields only, in part */
     nlims = 3;    /* then all */
     assert_int_equal(lw(p[1], "ok\n"), 2);
+    assert_int_equal(ss_count.logs_enrich_owed, owed + 1);
     errno = 0;
     assert_int_equal(lw(p[1], "\n"), -1);
     assert_int_equal(errno, EAGAIN);
