@@ -43,39 +43,34 @@ void ss_enrich_init(ss_enrich_line_t *l)
     l->carry_len = 0;
 }
 
-static char *put(char *o, const char *s)
-{
-    size_t n = strlen(s);
-
-    memcpy(o, s, n);
-    return o + n;
-}
+/* A literal's bytes, its length known when compiled. */
+#define PUT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
 
 /* Without snprintf: this runs in whatever context the program writes in,
- * a signal handler's too. */
+ * a signal handler's too. The hex is made once, into the plain form, and
+ * copied from there into the JSON one. */
 void ss_enrich_format(const ss_ctx_t *ctx, char plain[SS_ENRICH_FIELDS_MAX], uint8_t *plain_len,
                       char json[SS_ENRICH_FIELDS_MAX], uint8_t *json_len)
 {
-    char t[33], s[17], f[3], *o;
+    char *o = plain, *t, *s, *f;
 
-    ss_hex(ctx->trace_id, sizeof(ctx->trace_id), t);
-    ss_hex(ctx->span_id, sizeof(ctx->span_id), s);
-    ss_hex(&ctx->flags, 1, f);
-    o = put(plain, " trace_id=");
-    o = put(o, t);
-    o = put(o, " span_id=");
-    o = put(o, s);
-    o = put(o, " trace_flags=");
-    o = put(o, f);
-    *o = '\0';
-    *plain_len = (uint8_t)(o - plain);
-    o = put(json, ",\"trace_id\":\"");
-    o = put(o, t);
-    o = put(o, "\",\"span_id\":\"");
-    o = put(o, s);
-    o = put(o, "\",\"trace_flags\":\"");
-    o = put(o, f);
-    o = put(o, "\"");
+    o = PUT(o, " trace_id=");
+    t = o;
+    ss_hex(ctx->trace_id, sizeof(ctx->trace_id), o);
+    o = PUT(o + 32, " span_id=");
+    s = o;
+    ss_hex(ctx->span_id, sizeof(ctx->span_id), o);
+    o = PUT(o + 16, " trace_flags=");
+    f = o;
+    ss_hex(&ctx->flags, 1, o); /* and its NUL */
+    *plain_len = (uint8_t)(o + 2 - plain);
+    o = PUT(json, ",\"trace_id\":\"");
+    memcpy(o, t, 32);
+    o = PUT(o + 32, "\",\"span_id\":\"");
+    memcpy(o, s, 16);
+    o = PUT(o + 16, "\",\"trace_flags\":\"");
+    memcpy(o, f, 2);
+    o = PUT(o + 2, "\"");
     *o = '\0';
     *json_len = (uint8_t)(o - json);
 }
