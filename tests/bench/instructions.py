@@ -22,6 +22,9 @@ operations, is the shim's cost per operation, start-up excluded.
   http_per_request_log_span
                    the same with SPANSHIM_LOGS=span: the line a log record in
                    the request's span, encoded into the logs batch and sent
+  http_per_request_log_enrich
+                   the same with SPANSHIM_LOG_ENRICH=on alone (no records): the
+                   line written with the span's trace fields in it, one writev
   stack_capture    one capture (unw_backtrace, the shim's frames dropped) from
                    a stack 15 frames deep (stackbench)
   stack_text_cached
@@ -66,6 +69,8 @@ OPERATIONS = (("opaque", "opaque_per_call", 2000, 4000, 2, {}),
               ("http", "http_per_request_stacks_off", 1000, 2000, 1, {"SPANSHIM_STACKS": "off"}),
               ("httplog", "http_per_request_log_off", 1000, 2000, 1, {}),
               ("httplog", "http_per_request_log_span", 1000, 2000, 1, {"SPANSHIM_LOGS": "span"}),
+              ("httplog", "http_per_request_log_enrich", 1000, 2000, 1,
+               {"SPANSHIM_LOG_ENRICH": "on"}),
               ("redis", "redis_per_span", 1000, 2000, 1, {}),
               ("pg", "pg_per_span", 1000, 2000, 1, {}))
 UNGUARDED = {"http_per_request_stacks_off", "unselected_startup"}
