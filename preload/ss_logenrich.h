@@ -27,12 +27,13 @@
  * byte of the program's (which, told that its bytes from the insertion
  * point on did not go, writes them again), and the line is done: its end
  * gets no second set. A write that ends more lines than the plan has room
- * for (SS_ENRICH_IOV entries: some 30 lines) is planned up to the end of
- * the last line that fits; the caller sends the rest in a further plan.
+ * for (SS_ENRICH_IOV entries: 20 to 30 lines) is planned up to the end of
+ * the last line that fits (a line of more pieces than that: up to the last
+ * piece that fits); the caller sends the rest in a further plan.
  *
  * Pure: no locks, no allocation, no globals. The caller keeps one
  * ss_enrich_line_t per stream and holds the stream's lock around each
- * call; the plan lives on its stack (about 1.8 KiB).
+ * call; the plan lives on its stack (1.7 KiB).
  */
 #ifndef SS_LOGENRICH_H
 #define SS_LOGENRICH_H
