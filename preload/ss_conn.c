@@ -10,10 +10,12 @@
 #define _GNU_SOURCE
 #include "ss_conn.h"
 #include "ss_conn_int.h"
+#include "ss_calling.h"
 #include "ss_inflight.h"
 #include "ss_config.h"
 #include "ss_fd.h"
 #include "ss_log.h"
+#include "ss_logcap.h"
 #include "ss_proc.h"
 #include "ss_proto.h"
 #include "ss_real.h"
@@ -138,6 +140,8 @@ int ss_conn_log_ctx(ss_ctx_t *out)
 {
     const ss_ctx_t *p;
 
+    if (ss_calling_one(out))
+        return 1; /* a call in flight it sent: the line is about that call */
     if (ss_cur.active && ss_serving_one()) {
         *out = ss_cur.ctx;
         return 1;
@@ -325,6 +329,10 @@ static inline __attribute__((always_inline)) ss_span_t *ss_conn_exchange(ss_conn
                 s->ctx = *parent; /* propagate the inbound context as is */
         } else {
             ss_span_start_ctx(s, parent, 0);
+            /* Sent from here: the thread's lines are this call's until its
+             * reply is in (a library's own span covers it there: ss_curl.c). */
+            if (__builtin_expect(ss_logcap_on, 0) && ss_lib_depth == 0)
+                ss_calling_begin(s);
         }
         if (ts_len) {
             memcpy(s->ts, ts, ts_len + 1u);

@@ -7,11 +7,13 @@
  */
 #define _GNU_SOURCE
 #include "ss_curl.h"
+#include "ss_calling.h"
 #include "ss_config.h"
 #include "ss_conn.h"
 #include "ss_dns.h"
 #include "../exporter/ss_lock.h"
 #include "ss_log.h"
+#include "ss_logcap.h"
 #include "ss_real.h"
 #include "ss_span.h"
 
@@ -162,6 +164,8 @@ void ss_curl_start(void *h)
             s->ctx = parent;
     } else {
         ss_span_start_ctx(s, has_parent ? &parent : NULL, 0);
+        if (__builtin_expect(ss_logcap_on, 0))
+            ss_calling_begin(s); /* lines its callbacks log are the transfer's */
     }
     if (ts_len) { /* the parent's tracestate goes on with its context */
         memcpy(s->ts, ts, ts_len + 1u);

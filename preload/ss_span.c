@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "ss_span.h"
 #include "../exporter/ex_batch.h"
+#include "ss_calling.h"
 #include "ss_config.h"
 #include "ss_dns.h"
 #include "ss_id.h"
@@ -146,6 +147,8 @@ static inline __attribute__((always_inline)) void span_free(ss_span_t *s)
 {
     if (s->dns_child)
         ss_dns_parent_ends(s, 0);
+    if (__builtin_expect(s->calling_slot != 0, 0))
+        ss_calling_end(s); /* its thread's lines are no longer its own */
     ss_serving_end(s->serving_slot);
     ss_lock(&ss_span_lock);
     if (s->listed == ss_span_fork_gen + 1)
@@ -226,6 +229,8 @@ void ss_span_start_ctx(ss_span_t *s, const ss_ctx_t *parent, int parent_remote)
     s->sampled = (uint8_t)(sampled && !ss_cfg.disabled);
     if (sampled)
         s->ctx.flags |= SS_FLAG_SAMPLED;
+    if (__builtin_expect(s->calling_slot != 0, 0))
+        ss_calling_rekey(s); /* a call in flight given another id: its lines follow */
 }
 
 int ss_span_is_own(const ss_span_t *s)

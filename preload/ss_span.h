@@ -58,6 +58,7 @@ typedef struct ss_span {
     uint32_t fork_gen;            /* ss_span_start_ctx's process (ss_span.c) */
     uint32_t forks_made;          /* forks its process had made by then */
     uint16_t serving_slot;        /* server: counted in flight there (ss_serving.h) */
+    uint16_t calling_slot;        /* client: counted in flight there for log lines (ss_calling.h) */
     uint8_t parent_ambiguous;     /* client: its thread served several, none chosen */
     uint8_t in_flight;            /* a copy reported while the exchange is open (ss_inflight.h) */
     uint8_t ended_early;          /* ended as the process image ended (exit, exec): its
@@ -66,6 +67,7 @@ typedef struct ss_span {
     const char *stacktrace;       /* code.stacktrace while it is encoded, or NULL (ss_stack.h) */
     struct ss_span *dns_child;    /* the lookup made for this exchange: sent as its child
                                    * when it ends, with its final context (ss_dns.h) */
+    uint64_t calling_key;         /* client: the id it is counted by there (ss_calling.h) */
     char peer_addr[108];
     char error_type[32];
     uint16_t ts_len;              /* tracestate carried (inbound, forwarded) */

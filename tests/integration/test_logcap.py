@@ -120,6 +120,87 @@ class PythonPool(unittest.TestCase):
         self.assertEqual(self.sink.logs(lambda r: "listening" in r["body"]), [])
 
 
+CLIENT = 3
+
+
+class Upstream:
+    """An untraced HTTP/1.1 server in the test: each reply, head and body,
+    in one send (the caller's first read after its request has it whole)."""
+
+    def __init__(self):
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        self.s.listen(64)
+        self.port = self.s.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _serve(c):
+        with c:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                got = c.recv(4096)
+                if not got:
+                    return
+                data += got
+            body = b"up"
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" %
+                      (len(body), body))
+
+    def close(self):
+        self.s.close()
+
+
+class Calls(unittest.TestCase):
+    """A line written while the request's outgoing call is in flight is the
+    call's (its CLIENT span); before and after it, the request's."""
+
+    def test_line_during_a_call_in_its_client_span(self):
+        sink, up = LogSink(), Upstream()
+        try:
+            port_file = os.path.join(sink.dir, "calls.port")
+            p = sink.start([PY, os.path.join(APPS, "log_calls.py"), port_file, str(up.port)],
+                           service="calls")
+            port = wait_file(port_file, p)
+            ids = ["c%d" % i for i in range(10)]
+            ts = [threading.Thread(target=get, args=("http://127.0.0.1:%d/call?id=%s" %
+                                                     (port, i),)) for i in ids]
+            [t.start() for t in ts]
+            [t.join() for t in ts]
+            servers = self.sink_spans(sink, 10, SERVER)
+            clients = self.sink_spans(sink, 10, CLIENT)
+            by_id = {s["attributes"]["url.query"][3:]: s for s in servers}
+            self.assertEqual(sorted(by_id), sorted(ids))
+            call_of = {c["parent"]: c for c in clients}
+            recs = sink.wait_logs(40, lambda r: " id=c" in r["body"])
+            self.assertEqual(len(recs), 40, [r["body"] for r in recs][:10])
+            for r in recs:
+                what, ident = r["body"].split()[-2:]
+                srv = by_id[ident[3:]]
+                call = call_of[srv["span_id"]]
+                self.assertTrue(call["attributes"]["url.full"].endswith("/up?id=" + ident[3:]),
+                                call["attributes"])
+                want = call if what == "calling" else srv
+                self.assertEqual((r["trace_id"], r["span_id"]),
+                                 (want["trace_id"], want["span_id"]), r["body"])
+        finally:
+            up.close()
+            sink.close()
+
+    @staticmethod
+    def sink_spans(sink, n, kind):
+        return sink.wait_spans(n, lambda s: s["kind"] == kind and
+                               s["resource"]["service.name"] == "calls")
+
+
 class Syslog(unittest.TestCase):
     TP_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
     TP = "00-%s-00f067aa0ba902b7-01" % TP_TRACE

@@ -21,12 +21,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "../../exporter/ex_batch.h"
+#include "../../preload/ss_calling.h"
 #include "../../preload/ss_conn.h"
 #include "../../preload/ss_log.h"
 #include "../../preload/ss_logcap.h"
@@ -34,6 +36,7 @@
 #include "../../preload/ss_logline.h"
 #include "../../preload/ss_proto.h"
 #include "../../preload/ss_serving.h"
+#include "../../preload/ss_span.h"
 
 #define MAXREC 32
 
@@ -213,6 +216,96 @@ static void lines_in_a_span(void **state)
     assert_int_equal(got[0].r.ctx.flags, 1);
 }
 
+static ss_span_t *client_span(const ss_ctx_t *parent)
+{
+    ss_span_t *s = ss_span_alloc();
+
+    assert_non_null(s);
+    s->kind = SS_KIND_CLIENT;
+    ss_span_start_ctx(s, parent, 0);
+    ss_calling_begin(s);
+    return s;
+}
+
+static void *free_elsewhere(void *arg)
+{
+    ss_span_free(arg);
+    return NULL;
+}
+
+static void ctx_is(int i, const ss_ctx_t *want)
+{
+    assert_true(i < ngot);
+    assert_true(got[i].r.ctx.valid);
+    assert_memory_equal(got[i].r.ctx.trace_id, want->trace_id, 16);
+    assert_memory_equal(got[i].r.ctx.span_id, want->span_id, 8);
+}
+
+/* A line written while a call the thread sent is in flight is that call's
+ * (its CLIENT span), the SERVER span's again once the call ended, on
+ * whichever thread; with two calls open, neither's. */
+static void lines_in_a_call(void **state)
+{
+    ss_ctx_t srv = {{1, 2, 3}, {9, 8, 7}, 1, 1};
+    ss_span_t *a, *b;
+    ss_ctx_t a_ctx, a2_ctx, b_ctx, b2_ctx, own_ctx;
+    pthread_t t;
+    uint16_t slot;
+
+    (void)state;
+    assert_int_equal(ss_logcap_configure("span", NULL), 0);
+    ss_logcap_opened(45, AT_FDCWD, "/tmp/call.log", O_WRONLY);
+    slot = ss_serving_begin();
+    ss_conn_serving(&srv, "", 0);
+    a = client_span(&srv);
+    a_ctx = a->ctx;
+    assert_memory_equal(a_ctx.trace_id, srv.trace_id, 16);
+    wr(45, "calling a\n");
+    ss_span_free(a); /* its reply is in */
+    wr(45, "after a\n");
+    a = client_span(&srv);
+    a2_ctx = a->ctx;
+    wr(45, "calling a again\n");
+    b = client_span(&srv);
+    b_ctx = b->ctx;
+    wr(45, "two calls open\n");
+    assert_int_equal(pthread_create(&t, NULL, free_elsewhere, a), 0); /* a read elsewhere */
+    assert_int_equal(pthread_join(t, 0), 0);
+    wr(45, "calling b alone\n");
+    /* the Node module's hint or a copied traceparent gives b another id */
+    ss_span_start_ctx(b, &srv, 0);
+    assert_memory_not_equal(b->ctx.span_id, b_ctx.span_id, 8);
+    b2_ctx = b->ctx;
+    wr(45, "b renamed\n");
+    ss_span_free(b);
+    wr(45, "both done\n");
+    ss_serving_end(slot);
+    ss_conn_thread_reset();
+    /* no request served: a call's lines are still the call's */
+    a = client_span(NULL);
+    own_ctx = a->ctx;
+    wr(45, "a call of its own\n");
+    ss_span_free(a);
+    wr(45, "outside\n");
+    assert_int_equal(ngot, 8);
+    body_is(0, "calling a");
+    ctx_is(0, &a_ctx);
+    body_is(1, "after a");
+    ctx_is(1, &srv);
+    body_is(2, "calling a again");
+    ctx_is(2, &a2_ctx);
+    body_is(3, "two calls open");
+    ctx_is(3, &srv);
+    body_is(4, "calling b alone");
+    ctx_is(4, &b_ctx);
+    body_is(5, "b renamed");
+    ctx_is(5, &b2_ctx);
+    body_is(6, "both done");
+    ctx_is(6, &srv);
+    body_is(7, "a call of its own");
+    ctx_is(7, &own_ctx);
+}
+
 static void log_file_onto_stderr(void **state)
 {
     (void)state;
@@ -380,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(relative_path_made_absolute, setup_all, teardown),
         cmocka_unit_test_setup_teardown(split_and_many_lines, setup_all, teardown),
         cmocka_unit_test_setup_teardown(lines_in_a_span, setup_all, teardown),
+        cmocka_unit_test_setup_teardown(lines_in_a_call, setup_all, teardown),
         cmocka_unit_test_setup_teardown(log_file_onto_stderr, setup_all, teardown),
         cmocka_unit_test_setup_teardown(fork_child_drops_unfinished, setup_all, teardown),
         cmocka_unit_test_setup_teardown(syslog_call, setup_all, teardown),
