@@ -4,10 +4,11 @@
  * read). Writes on a followed fd go through ss_conn_send() with a function
  * that performs the real call on the iovec it is given; reads hand what
  * arrived to ss_conn_on_recv() after the real call. A write to a log fd
- * (stdout, stderr, a log file: preload/ss_logcap.h) hands the bytes the
- * kernel took to the log capture after the real call; with
- * SPANSHIM_LOG_ENRICH on it goes through ss_logcap_write(), which may send
- * it as a plan with the span's fields in its lines (preload/ss_logenrich.h).
+ * (stdout, stderr, a log file: preload/ss_logcap.h), pwrite and pwritev
+ * included, hands the bytes the kernel took to the log capture after the
+ * real call; with SPANSHIM_LOG_ENRICH on a write goes through
+ * ss_logcap_write(), which may send it as a plan with the span's fields in
+ * its lines (preload/ss_logenrich.h).
  */
 #define _GNU_SOURCE
 #include "hk_common.h"
@@ -121,6 +122,25 @@ static __attribute__((noinline, cold)) ssize_t hk_writev_log(int fd, const struc
     return r;
 }
 
+/* A write at an offset to a log returned r: its bytes are the line's next,
+ * wherever they land (a log written with pwrite appends at offsets it
+ * keeps). */
+static __attribute__((noinline, cold)) ssize_t hk_pwrote(int fd, const struct iovec *iov,
+                                                         int cnt, ssize_t r)
+{
+    hk_log_wrote(fd, iov, cnt, r);
+    return r;
+}
+
+static __attribute__((noinline, cold)) ssize_t hk_pwrote1(int fd, const void *buf, size_t n,
+                                                          ssize_t r)
+{
+    struct iovec v = {(void *)buf, n};
+
+    hk_log_wrote(fd, &v, 1, r);
+    return r;
+}
+
 /* A connected /dev/log or journal socket. */
 static __attribute__((noinline, cold)) ssize_t
 hk_send1_log(int fd, const void *buf, size_t n, int flags,
@@ -193,6 +213,38 @@ HK_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
     }
     return hk_send(fd, iov, cnt, 0, hk_sendfn_writev, &fd);
 }
+
+/* pwrite and pwritev: only a log's are looked at (a socket has no offset). */
+#define HK_PWRITE(name, offt)                                                 \
+    HK_EXPORT ssize_t name(int fd, const void *buf, size_t n, offt off)       \
+    {                                                                         \
+        if (__builtin_expect(ss_logcap_is_log(fd), 0))                        \
+            return hk_pwrote1(fd, buf, n, ss_real_##name(fd, buf, n, off));   \
+        return ss_real_##name(fd, buf, n, off);                               \
+    }
+HK_PWRITE(pwrite, off_t)
+HK_PWRITE(pwrite64, __off64_t)
+HK_PWRITE(__pwrite64, __off64_t)
+
+#define HK_PWRITEV(name, offt)                                                \
+    HK_EXPORT ssize_t name(int fd, const struct iovec *iov, int cnt, offt off) \
+    {                                                                         \
+        if (__builtin_expect(ss_logcap_is_log(fd), 0) && cnt >= 0)            \
+            return hk_pwrote(fd, iov, cnt, ss_real_##name(fd, iov, cnt, off)); \
+        return ss_real_##name(fd, iov, cnt, off);                             \
+    }
+HK_PWRITEV(pwritev, off_t)
+HK_PWRITEV(pwritev64, __off64_t)
+
+#define HK_PWRITEV2(name, offt)                                               \
+    HK_EXPORT ssize_t name(int fd, const struct iovec *iov, int cnt, offt off, int flags) \
+    {                                                                         \
+        if (__builtin_expect(ss_logcap_is_log(fd), 0) && cnt >= 0)            \
+            return hk_pwrote(fd, iov, cnt, ss_real_##name(fd, iov, cnt, off, flags)); \
+        return ss_real_##name(fd, iov, cnt, off, flags);                      \
+    }
+HK_PWRITEV2(pwritev2, off_t)
+HK_PWRITEV2(pwritev64v2, __off64_t)
 
 static __attribute__((noinline)) ssize_t hk_send1_followed(int fd, const void *buf, size_t n,
                                                            int flags)

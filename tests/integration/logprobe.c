@@ -3,7 +3,7 @@
  * with -D_FORTIFY_SOURCE=2 they are __syslog_chk and __vsyslog_chk), under
  * a log mask, with %m, and writes lines to stderr and to a log file in
  * pieces. What it prints to stdout (errno after each call) is compared
- * traced and untraced.
+ * traced and untraced, and is records too (C stdio on stdout).
  *
  * usage: logprobe LOGFILE
  */

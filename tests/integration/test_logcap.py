@@ -7,11 +7,21 @@ Real programs, their records read back from the datagrams the shim sends
   request's SERVER span (trace and span id), its severity from the level
   word, and a line the handler writes in two pieces to a log file is one
   record; the line logged outside any request is none (SPANSHIM_LOGS=span);
+- a Python service (a thread per request) logging around the outgoing call
+  it makes with http.client: the line written between request() and
+  getresponse() carries the call's CLIENT span, the lines before and after
+  it the request's SERVER span;
 - a C program using syslog(3), plain and fortified (__syslog_chk): the
   message (with %m) and its priority, openlog's ident, the log mask obeyed,
   its lines under its process span (TRACEPARENT); its stdout (errno after
-  each call), stderr and log file byte-identical traced and untraced; and
-  the same records as spanshim-collector writes them (--logs-jsonl);
+  each call, printf'ed: records too), stderr and log file byte-identical
+  traced and untraced; and the same records as spanshim-collector writes
+  them (--logs-jsonl);
+- a C program writing through every stdio call (stdioprobe.c), plain and
+  fortified: its stdout, stderr, an fopen'ed and a freopen'ed file and a
+  pwrite'd one byte-identical traced and untraced, return values too, and
+  every line one record with its stream and severity, never two; and C++'s
+  std::cout and std::cerr;
 - nginx's error log: a request for a missing file logs an error line in
   that request's span (the worker writes to the file the master opened);
 - apache2's error log (prefork, children as nobody): the line core logs
@@ -25,6 +35,7 @@ Real programs, their records read back from the datagrams the shim sends
   SPANSHIM_LOGS=all: its bytes byte-identical traced and untraced, every
   line one record, the long one cut and marked.
 """
+import collections
 import json
 import os
 import shutil
@@ -225,12 +236,16 @@ class Syslog(unittest.TestCase):
             self.assertEqual(len(spans), 1)
             proc = spans[0]
             self.assertEqual(proc["trace_id"], self.TP_TRACE)
-            recs = sink.wait_logs(6, lambda r: r["resource"]["service.name"] == probe)
+            # its printf lines to stdout are records too (C stdio)
+            out = traced[0].decode().splitlines()
+            recs = sink.wait_logs(6 + len(out), lambda r: r["resource"]["service.name"] == probe)
             got = {r["body"]: r for r in recs}
+            self.assertEqual(len(recs), 6 + len(out))
             self.assertEqual(sorted(got), sorted([
                 "cannot open /nonexistent: No such file or directory", "disk 91% full",
                 "via vsyslog ok", "stderr: one line in two writes", "and a second",
-                "[error] file line"]))
+                "[error] file line"] + out))
+            self.assertEqual(got["done"]["attributes"], {"log.iostream": "stdout"})
             for r in recs:
                 self.assertEqual((r["trace_id"], r["span_id"]), (self.TP_TRACE, proc["span_id"]))
             sev = lambda b: (got[b]["severity"], got[b]["severity_text"])  # noqa: E731
@@ -254,6 +269,110 @@ class Syslog(unittest.TestCase):
         self.check("logprobe_fortify")
 
 
+def lines_of(data, attrs):
+    """The records a stream's bytes make: (body, attributes) of each line,
+    a line over 8 KiB cut there and marked."""
+    out = []
+    for line in data.split(b"\n"):
+        line = line[:-1] if line.endswith(b"\r") else line
+        if not line:
+            continue
+        a = dict(attrs)
+        if len(line) > 8192:
+            line = line[:8192]
+            a["spanshim.log.truncated"] = True
+        out.append((line.decode(), tuple(sorted(a.items()))))
+    return out
+
+
+class Stdio(unittest.TestCase):
+    """A C program's lines through stdio (stdioprobe.c), plain and
+    fortified: every line it wrote to stdout, stderr, an fopen'ed x.log, a
+    y.log freopen'ed on stdout and a p.log it pwrites is one record, never
+    two (glibc's flushes at exit are not captured again), with its stream
+    and its severity; what fails on /dev/full (a log here) is none; the
+    program's bytes and return values are its own."""
+
+    FILES = ("x.log", "y.log", "p.log")
+
+    def run_probe(self, probe, sink, traced):
+        d = os.path.realpath(tempfile.mkdtemp(dir=sink.dir))
+        r = sink.run([os.path.join(BUILD, "tests", probe), d], service=probe, traced=traced,
+                     TRACEPARENT=Syslog.TP, SPANSHIM_LOG_FILES="*.log,/dev/full")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        files = {}
+        for name in self.FILES:
+            with open(os.path.join(d, name), "rb") as f:
+                files[name] = f.read()
+        return r, files, d
+
+    def check(self, probe):
+        sink = LogSink()
+        try:
+            plain, pfiles, _ = self.run_probe(probe, sink, traced=False)
+            traced, tfiles, d = self.run_probe(probe, sink, traced=True)
+            self.assertEqual((traced.stdout, traced.stderr, tfiles),
+                             (plain.stdout, plain.stderr, pfiles), "the program's bytes")
+            self.assertIn(b"returns ", traced.stderr)
+            want = lines_of(traced.stdout, {"log.iostream": "stdout"})
+            want += lines_of(traced.stderr, {"log.iostream": "stderr"})
+            for name in self.FILES:
+                want += lines_of(tfiles[name], {"log.file.path": os.path.join(d, name)})
+            self.assertGreater(len(want), 30)
+            spans = sink.wait_spans(1, lambda s: s["resource"]["service.name"] == probe)
+            self.assertEqual(len(spans), 1, "the process span: export happened")
+            mine = lambda r: r["resource"]["service.name"] == probe  # noqa: E731
+            sink.wait_logs(len(want) + 1, mine, timeout=1)  # one more: a line captured twice
+            recs = sink.logs(mine)
+            got = collections.Counter((r["body"], tuple(sorted(r["attributes"].items())))
+                                      for r in recs)
+            self.assertEqual(got, collections.Counter(want))
+            for r in recs:
+                self.assertEqual((r["trace_id"], r["span_id"]),
+                                 (Syslog.TP_TRACE, spans[0]["span_id"]), r["body"][:40])
+            by = {r["body"]: r for r in recs}
+            self.assertEqual(by["ERROR: fprintf to stderr here"]["severity"], 17)
+            self.assertEqual(by["WARNING constant to stderr"]["severity"], 13)
+            self.assertEqual(by["[warn] fopen line 1"]["severity"], 13)
+            self.assertIn("built of & 5 unlocked pieces", by)
+            self.assertIn("perror: No such file or directory", by)
+            self.assertIn("after freopen to y.log", by)
+            self.assertEqual(by["after freopen to y.log"]["attributes"],
+                             {"log.file.path": os.path.join(d, "y.log")})
+        finally:
+            sink.close()
+
+    def test_stdio(self):
+        self.check("stdioprobe")
+
+    def test_stdio_fortified(self):
+        self.check("stdioprobe_fortify")
+
+    @unittest.skipUnless(shutil.which("g++"), "no C++ compiler")
+    def test_cpp_iostreams(self):
+        # std::cout and std::cerr go through stdio (sync_with_stdio).
+        sink = LogSink()
+        try:
+            src = os.path.join(sink.dir, "cout.cpp")
+            exe = os.path.join(sink.dir, "cout")
+            with open(src, "w") as f:
+                f.write('#include <iostream>\nint main() {\n'
+                        '  std::cout << "cout line " << 42 << std::endl;\n'
+                        '  std::cerr << "ERROR cerr line" << std::endl;\n'
+                        '  std::cout << "no endl" << \'\\n\' << "last";\n  return 0;\n}\n')
+            subprocess.run(["g++", "-O2", "-o", exe, src], check=True)
+            plain = sink.run([exe], traced=False)
+            traced = sink.run([exe], service="cout", TRACEPARENT=Syslog.TP)
+            self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
+                             (plain.returncode, plain.stdout, plain.stderr))
+            recs = sink.wait_logs(4, lambda r: r["resource"]["service.name"] == "cout")
+            self.assertEqual(sorted((r["body"], r["attributes"]["log.iostream"]) for r in recs),
+                             [("ERROR cerr line", "stderr"), ("cout line 42", "stdout"),
+                              ("last", "stdout"), ("no endl", "stdout")])
+        finally:
+            sink.close()
+
+
 class ThroughTheCollector(unittest.TestCase):
     """The records as spanshim-collector writes them (--logs-jsonl), beside
     the span they belong to in its .jsonl."""
@@ -267,8 +386,10 @@ class ThroughTheCollector(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr.decode())
             spans = col.wait_spans(1, pred=lambda s: s.service == "probe-col")
             self.assertEqual(len(spans), 1)
+            # 6 lines of syslog(3), stderr and its file, and one per line of printf
+            want = 6 + len(r.stdout.decode().splitlines())
             recs, deadline = [], time.time() + 15
-            while len(recs) < 6 and time.time() < deadline:
+            while len(recs) < want and time.time() < deadline:
                 recs = []
                 if os.path.exists(logs):
                     for line in [x for x in read_lines(logs) if x.endswith("\n")]:
@@ -276,7 +397,7 @@ class ThroughTheCollector(unittest.TestCase):
                             for sl in rl["scopeLogs"]:
                                 recs += sl["logRecords"]
                 time.sleep(0.05)
-            self.assertEqual(len(recs), 6, recs)
+            self.assertEqual(len(recs), want, recs)
             for rec in recs:
                 self.assertEqual(rec["traceId"], Syslog.TP_TRACE)
                 self.assertEqual(rec["spanId"], spans[0]["spanId"])
