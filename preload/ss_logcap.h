@@ -9,7 +9,8 @@
  *     error log to fd 2);
  *   - files the program opens for writing whose path matches one of the
  *     SPANSHIM_LOG_FILES globs (default "*.log": nginx's and apache2's
- *     error logs, Python's FileHandler files), matched at open time;
+ *     error logs, Python's FileHandler files), matched at open time
+ *     (open(2) and its kin, and C stdio's fopen and freopen);
  *   - syslog(3) messages (ss_logcap_syslog), from the message and the
  *     priority the program gave, not the datagram glibc formats;
  *   - datagrams a program sends to /dev/log or the journal's socket itself
@@ -21,10 +22,14 @@
  * outside a span without trace context).
  *
  * A write's bytes are fed, after the real call and only as far as the
- * kernel took them, to the fd's line assembler (ss_logline.h); each line
- * becomes a record (ss_logrec.h) with the span current on the thread that
- * completed it, its severity (ss_logsev.h), and goes to the exporter's
- * logs batch. Nothing is written, delayed or changed: the program's bytes,
+ * kernel took them, to the fd's line assembler (ss_logline.h): write,
+ * writev, pwrite, pwritev, send on a log socket, and the bytes a C stdio
+ * call put on a log's stream, at the call (ss_logstdio.h: glibc flushes
+ * its buffers through an internal write no hook sees). Each line becomes
+ * a record (ss_logrec.h) with the span current on the thread that
+ * completed it (the CLIENT span of a call it has in flight, ss_calling.h;
+ * else the SERVER span it serves; ss_conn_log_ctx), its severity
+ * (ss_logsev.h), and goes to the exporter's logs batch. Nothing is written, delayed or changed: the program's bytes,
  * return values and errno are its own.
  *
  * The one exception, asked for apart: SPANSHIM_LOG_ENRICH=on writes the
