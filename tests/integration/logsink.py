@@ -12,10 +12,28 @@ import struct
 import tempfile
 import threading
 import time
+import urllib.request
 
 from harness import PRELOAD
 
 FRAME_LOGS = b"\0L"
+
+
+def get(url):
+    """A GET: its status and body."""
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return r.status, r.read()
+
+
+def wait_file(path, proc, timeout=15):
+    """The number a starting program writes to path (its port), once there."""
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        if time.time() > deadline or proc.poll() is not None:
+            raise RuntimeError("did not start: %s" % proc.stderr.read().decode())
+        time.sleep(0.02)
+    with open(path) as f:
+        return int(f.read())
 
 
 def _varint(b, i):

@@ -50,14 +50,9 @@ import urllib.request
 
 from harness import (APACHE, BUILD, PY, APPS, Collector, read_lines, start_apache, start_nginx,
                      stop_apache)
-from logsink import SERVER, LogSink
+from logsink import SERVER, LogSink, get, wait_file
 
 NODE = shutil.which("node") or shutil.which("nodejs") or "node"
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=60) as r:
-        return r.status, r.read()
 
 
 def get_status(url):
@@ -65,16 +60,6 @@ def get_status(url):
         return get(url)[0]
     except urllib.error.HTTPError as e:
         return e.code
-
-
-def wait_file(path, proc, timeout=15):
-    deadline = time.time() + timeout
-    while not os.path.exists(path):
-        if time.time() > deadline or proc.poll() is not None:
-            raise RuntimeError("did not start: %s" % proc.stderr.read().decode())
-        time.sleep(0.02)
-    with open(path) as f:
-        return int(f.read())
 
 
 class PythonPool(unittest.TestCase):

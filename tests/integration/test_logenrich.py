@@ -32,7 +32,7 @@ import unittest
 import urllib.request
 
 from harness import BUILD, PY, APPS
-from logsink import SERVER, LogSink
+from logsink import SERVER, LogSink, get, wait_file
 
 TP_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TP = "00-%s-00f067aa0ba902b7-01" % TP_TRACE
@@ -54,21 +54,6 @@ def fields(line):
              for m in PLAIN.finditer(line)] +
             [(m.group(1).decode(), m.group(2).decode(), m.group(3).decode(), "json")
              for m in JSONF.finditer(line)])
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=60) as r:
-        return r.status, r.read()
-
-
-def wait_file(path, proc, timeout=15):
-    deadline = time.time() + timeout
-    while not os.path.exists(path):
-        if time.time() > deadline or proc.poll() is not None:
-            raise RuntimeError("did not start: %s" % proc.stderr.read().decode())
-        time.sleep(0.02)
-    with open(path) as f:
-        return int(f.read())
 
 
 class PythonServer(unittest.TestCase):
