@@ -1,8 +1,9 @@
 /*
  * spanshim.c - the `spanshim` command.
  *
- *   spanshim run [--service NAME] [--jsonl FILE] [--print] [--ui HOST:PORT] -- CMD [ARGS...]
- *   spanshim view [--ui HOST:PORT] FILE.jsonl
+ *   spanshim run [--service NAME] [--jsonl FILE] [--logs-jsonl FILE] [--logs MODE] [--print]
+ *                [--ui HOST:PORT] -- CMD [ARGS...]
+ *   spanshim view [--ui HOST:PORT] FILE.jsonl [FILE.jsonl...]
  *
  * Runs CMD with libspanshim.so preloaded. The collector is found as the
  * shim finds it (ex_sockpath.h: $SPANSHIM_SOCKET, else the default places,
@@ -29,14 +30,21 @@
  * number, under CMD's resource (service.name, process.pid), encoded as the
  * shim encodes spans (exporter/ex_otlp.h) and sent as one datagram.
  *
+ * --logs MODE sets SPANSHIM_LOGS for CMD (off, span, all: the shim judges
+ * it); --logs-jsonl FILE has the private collector write CMD's log records
+ * there (and, without --logs, turns capture on as span: a file of log
+ * records asked for is a wish for them).
+ *
  * --ui HOST:PORT starts the private collector with its trace viewer there
  * (it prints the URL); when CMD has ended the viewer stays up, so the
  * traces can still be looked at, until SIGINT or SIGTERM (Ctrl-C).
  *
- * `spanshim view FILE` opens a saved .jsonl file (--jsonl's, or any OTLP
- * JSON lines) in the trace viewer: a collector of its own, on a socket in
- * a fresh 0700 directory, reads the file in (--replay) and serves the
- * viewer (127.0.0.1 and a free port unless --ui says where) until Ctrl-C.
+ * `spanshim view FILE...` opens saved .jsonl files (--jsonl's and
+ * --logs-jsonl's, or any OTLP JSON lines) in the trace viewer: a collector
+ * of its own, on a socket in a fresh 0700 directory, reads them in, one
+ * after the other (--replay), and serves the viewer (127.0.0.1 and a free
+ * port unless --ui says where) until Ctrl-C: a log record lands under its
+ * span whichever file came first.
  *
  * It is written to be a container's PID 1 (ENTRYPOINT ["spanshim", "run",
  * "--"]): SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed
@@ -84,16 +92,22 @@ static void sr_on_child(int sig)
 
 static void sr_usage(FILE *f)
 {
-    fprintf(f, "usage: spanshim run [--service NAME] [--jsonl FILE] [--print] [--ui HOST:PORT]\n"
-               "                    -- CMD [ARGS...]\n"
+    fprintf(f, "usage: spanshim run [--service NAME] [--jsonl FILE] [--logs-jsonl FILE]\n"
+               "                    [--logs off|span|all] [--print] [--ui HOST:PORT] -- CMD [ARGS...]\n"
                "  --service NAME  service.name of the traced program (OTEL_SERVICE_NAME)\n"
                "  --jsonl FILE    write the spans to FILE (a private collector is started)\n"
-               "  --print         print each trace as a tree as well\n"
+               "  --logs-jsonl FILE\n"
+               "                  write the program's log records to FILE (a private collector\n"
+               "                  is started; capture is span unless --logs says otherwise)\n"
+               "  --logs MODE     capture the program's log lines (SPANSHIM_LOGS): off, span\n"
+               "                  (lines written while a span is current), all\n"
+               "  --print         print each trace as a tree as well (log records under their span)\n"
                "  --ui HOST:PORT  serve the trace viewer at http://HOST:PORT/ as well (the URL is\n"
                "                  printed; port 0: a free one); after CMD it stays up until Ctrl-C\n"
-               "       spanshim view [--ui HOST:PORT] FILE.jsonl\n"
-               "                  open a saved .jsonl file in the trace viewer (default\n"
-               "                  127.0.0.1 and a free port; the URL is printed) until Ctrl-C\n"
+               "       spanshim view [--ui HOST:PORT] FILE.jsonl [FILE.jsonl...]\n"
+               "                  open saved .jsonl files (spans, log records) in the trace viewer\n"
+               "                  (default 127.0.0.1 and a free port; the URL is printed) until\n"
+               "                  Ctrl-C\n"
                "       spanshim enable-system [--lib PATH] | disable-system\n"
                "                  add the shim to /etc/ld.so.preload, or take it out (root);\n"
                "                  /etc/spanshim/preload.conf says which programs are traced\n"
@@ -191,8 +205,9 @@ static int sr_find_collector(char out[EX_SOCKPATH_MAX])
     return r == EX_SOCK_TRUSTED && sr_collector_listens(out);
 }
 
-static pid_t sr_start_collector(const char *dir, const char *sock, const char *jsonl, int print,
-                                const char *ui, pid_t descendants_of)
+static pid_t sr_start_collector(const char *dir, const char *sock, const char *jsonl,
+                                const char *logs_jsonl, int print, const char *ui,
+                                pid_t descendants_of)
 {
     char exe[PATH_MAX + 32], root[24];
     pid_t pid;
@@ -203,7 +218,7 @@ static pid_t sr_start_collector(const char *dir, const char *sock, const char *j
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        char *argv[12];
+        char *argv[14];
         int n = 0;
 
         /* Its own process group: a Ctrl-C for CMD must not stop it early. */
@@ -214,6 +229,10 @@ static pid_t sr_start_collector(const char *dir, const char *sock, const char *j
         argv[n++] = (char *)sock;
         argv[n++] = "--jsonl";
         argv[n++] = (char *)jsonl;
+        if (logs_jsonl) {
+            argv[n++] = "--logs-jsonl";
+            argv[n++] = (char *)logs_jsonl;
+        }
         if (print)
             argv[n++] = "--print";
         if (ui) {
@@ -449,16 +468,30 @@ static int sr_keep_viewer(pid_t collector)
     return 0;
 }
 
+/* p made absolute from the working directory into buf (the collector's
+ * working directory is not CMD's concern), or p as it was. */
+static const char *sr_absolute(const char *p, char *buf, size_t cap)
+{
+    if (p[0] == '/' || strlen(p) + 2 >= cap || getcwd(buf, cap - strlen(p) - 2) == NULL)
+        return p;
+    strcat(buf, "/");
+    strcat(buf, p);
+    return buf;
+}
+
 static int sr_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"service", required_argument, NULL, 's'}, {"jsonl", required_argument, NULL, 'j'},
         {"print", no_argument, NULL, 'p'},         {"help", no_argument, NULL, 'h'},
-        {"ui", required_argument, NULL, 'u'},      {NULL, 0, NULL, 0},
+        {"ui", required_argument, NULL, 'u'},      {"logs-jsonl", required_argument, NULL, 'L'},
+        {"logs", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
     };
-    const char *service = NULL, *jsonl = NULL, *sock, *ui = NULL;
+    const char *service = NULL, *jsonl = NULL, *sock, *ui = NULL, *logs_jsonl = NULL;
+    const char *logs = NULL;
     char dir[PATH_MAX], lib[PATH_MAX], tmpdir[] = "/tmp/spanshim.XXXXXX";
     char private_sock[PATH_MAX], preload[2 * PATH_MAX + 2], jsonl_abs[PATH_MAX];
+    char logs_abs[PATH_MAX];
     char found[EX_SOCKPATH_MAX];
     pid_t collector = -1, child;
     int c, print = 0, status = 0, rc, shared;
@@ -468,7 +501,7 @@ static int sr_run(int argc, char **argv)
     size_t i;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+s:j:phu:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+s:j:phu:L:l:", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             service = optarg;
@@ -481,6 +514,17 @@ static int sr_run(int argc, char **argv)
             break;
         case 'u':
             ui = optarg;
+            break;
+        case 'L':
+            logs_jsonl = optarg;
+            break;
+        case 'l':
+            if (strcmp(optarg, "off") != 0 && strcmp(optarg, "span") != 0 &&
+                strcmp(optarg, "all") != 0) {
+                fprintf(stderr, "spanshim: --logs takes off, span or all, not %s\n", optarg);
+                return 2;
+            }
+            logs = optarg;
             break;
         case 'h':
             sr_usage(stdout);
@@ -503,21 +547,19 @@ static int sr_run(int argc, char **argv)
     if (shared < 0)
         return 2;
     sock = found;
-    if (jsonl || print || ui || !shared) {
+    if (jsonl || logs_jsonl || print || ui || !shared) {
         shared = 0;
         if (jsonl == NULL)
             jsonl = "spanshim-traces.jsonl";
-        if (jsonl[0] != '/' && getcwd(jsonl_abs, sizeof(jsonl_abs) - strlen(jsonl) - 2)) {
-            strcat(jsonl_abs, "/");
-            strcat(jsonl_abs, jsonl);
-            jsonl = jsonl_abs;
-        }
+        jsonl = sr_absolute(jsonl, jsonl_abs, sizeof(jsonl_abs));
+        if (logs_jsonl)
+            logs_jsonl = sr_absolute(logs_jsonl, logs_abs, sizeof(logs_abs));
         if (mkdtemp(tmpdir) == NULL) {
             fprintf(stderr, "spanshim: cannot make a temporary directory: %s\n", strerror(errno));
             return 1;
         }
         snprintf(private_sock, sizeof(private_sock), "%s/collector.sock", tmpdir);
-        collector = sr_start_collector(dir, private_sock, jsonl, print, ui,
+        collector = sr_start_collector(dir, private_sock, jsonl, logs_jsonl, print, ui,
                                        sr_open_to_descendants(tmpdir));
         if (collector < 0) {
             fprintf(stderr, "spanshim: could not start a collector; running untraced\n");
@@ -560,6 +602,10 @@ static int sr_run(int argc, char **argv)
             unsetenv("SPANSHIM_PROC_SPAN"); /* one this process was given is not CMD's */
         if (service)
             setenv("OTEL_SERVICE_NAME", service, 1);
+        if (logs)
+            setenv("SPANSHIM_LOGS", logs, 1);
+        else if (logs_jsonl && collector > 0 && !getenv("SPANSHIM_LOGS"))
+            setenv("SPANSHIM_LOGS", "span", 1); /* the file asked for: something to put in it */
         execvp(argv[optind], argv + optind);
         fprintf(stderr, "spanshim: %s: %s\n", argv[optind], strerror(errno));
         _exit(errno == ENOENT ? 127 : 126);

@@ -12,6 +12,14 @@ import unittest
 from harness import LIB, PRELOAD, PY, SPANSHIM, Collector, read_lines, read_spans, start_app
 
 
+def log_records(path):
+    """The log records of a --logs-jsonl file, in order."""
+    if not os.path.exists(path):
+        return []
+    return [rec for line in read_lines(path) for rl in json.loads(line)["resourceLogs"]
+            for sl in rl["scopeLogs"] for rec in sl["logRecords"]]
+
+
 class Run(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -24,8 +32,10 @@ class Run(unittest.TestCase):
     def tearDownClass(cls):
         cls.col.stop()
 
-    def spanshim(self, *argv, cwd=None):
+    def spanshim(self, *argv, cwd=None, env_extra=None):
         env = dict(os.environ)
+        env.pop("SPANSHIM_LOGS", None)
+        env.update(env_extra or {})
         env["SPANSHIM_SOCKET"] = os.path.join(self.col.dir, "nobody-listens.sock")
         if PRELOAD != LIB:
             env["LD_PRELOAD"] = PRELOAD[: -len(LIB) - 1]  # the sanitizer runtime
@@ -77,6 +87,46 @@ class Run(unittest.TestCase):
         self.assertEqual(spans[0].service, "shop-cli")
         self.assertEqual(spans[0]["kind"], 3)
         self.assertEqual(spans[0].attrs["url.full"], self.url)
+
+    def test_logs_jsonl_gets_the_programs_log_lines(self):
+        # --logs-jsonl: the private collector writes the records there, and
+        # capture is on (span) without --logs: the line CMD writes to stderr
+        # while its process span is current (TRACEPARENT) is a record of it.
+        d = tempfile.mkdtemp(dir=self.col.dir)
+        tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        code = "import sys; sys.stderr.write('hello from under run\\n'); sys.stderr.flush()"
+        r = self.spanshim("--jsonl", "t.jsonl", "--logs-jsonl", "l.jsonl", "--", PY, "-c", code,
+                          cwd=d, env_extra={"TRACEPARENT": tp})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"hello from under run", r.stderr)  # the program's bytes, its own
+        spans = read_spans(os.path.join(d, "t.jsonl"))
+        proc = [s for s in spans if s.get("parentSpanId") == "00f067aa0ba902b7"]
+        self.assertEqual(len(proc), 1, spans)
+        recs = log_records(os.path.join(d, "l.jsonl"))
+        self.assertEqual([x["body"]["stringValue"] for x in recs], ["hello from under run"])
+        self.assertEqual((recs[0]["traceId"], recs[0]["spanId"]),
+                         (proc[0]["traceId"], proc[0]["spanId"]))
+
+    def test_logs_mode_is_the_programs_spanshim_logs(self):
+        # --logs all: a line outside any span is a record too (without ids);
+        # --logs off: none, even with --logs-jsonl asking for the file.
+        d = tempfile.mkdtemp(dir=self.col.dir)
+        code = "import os; os.write(2, b'line %s\\n')"
+        for mode in ("all", "off"):
+            r = self.spanshim("--jsonl", "t.jsonl", "--logs-jsonl", mode + ".jsonl",
+                              "--logs", mode, "--", PY, "-c", code % mode, cwd=d,
+                              env_extra={"SPANSHIM_LOG": "debug"})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # The shim's exit counters: what it captured, whatever reached the file.
+            self.assertIn(b"logs_captured: 1" if mode == "all" else b"line off", r.stderr)
+        recs = log_records(os.path.join(d, "all.jsonl"))
+        self.assertEqual([x["body"]["stringValue"] for x in recs], ["line all"])
+        self.assertNotIn("traceId", recs[0])
+        self.assertEqual(log_records(os.path.join(d, "off.jsonl")), [])
+        self.assertNotIn(b"logs_captured: 1", r.stderr)
+        r = self.spanshim("--logs", "some", "--", "true")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--logs takes off, span or all", r.stderr)
 
     def test_refused_connect(self):
         jsonl = os.path.join(self.col.dir, "refused.jsonl")
