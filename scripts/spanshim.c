@@ -648,8 +648,11 @@ static void sr_view_stop(int sig)
         kill((pid_t)sr_child, SIGTERM);
 }
 
-/* spanshim view [--ui HOST:PORT] FILE: the collector reads FILE in and
- * serves the viewer until a signal; its exit status is view's. */
+/* spanshim view [--ui HOST:PORT] FILE...: the collector reads the files in
+ * (spans and log records alike) and serves the viewer until a signal; its
+ * exit status is view's. */
+#define SR_VIEW_FILES 8 /* the collector's --replay files, at most */
+
 static int sr_view(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -671,14 +674,17 @@ static int sr_view(int argc, char **argv)
             return c == 'h' ? 0 : 2;
         }
     }
-    if (optind != argc - 1) {
+    if (optind >= argc || argc - optind > SR_VIEW_FILES) {
+        if (argc - optind > SR_VIEW_FILES)
+            fprintf(stderr, "spanshim: view takes at most %d files\n", SR_VIEW_FILES);
         sr_usage(stderr);
         return 2;
     }
-    if (access(argv[optind], R_OK) < 0) {
-        fprintf(stderr, "spanshim: cannot read %s: %s\n", argv[optind], strerror(errno));
-        return 1;
-    }
+    for (c = optind; c < argc; c++)
+        if (access(argv[c], R_OK) < 0) {
+            fprintf(stderr, "spanshim: cannot read %s: %s\n", argv[c], strerror(errno));
+            return 1;
+        }
     sr_self_dir(dir, sizeof(dir));
     snprintf(exe, sizeof(exe), "%s/spanshim-collector", dir);
     if (mkdtemp(tmpdir) == NULL) {
@@ -697,8 +703,15 @@ static int sr_view(int argc, char **argv)
     sigaddset(&stop, SIGHUP);
     sigprocmask(SIG_BLOCK, &stop, &old); /* none lost before its pid is known */
     if ((pid = fork()) == 0) {
-        char *av[] = {exe, "--socket", sock, "--ui", (char *)ui, "--replay", argv[optind],
-                      "--quiet", NULL};
+        char *av[6 + 2 * SR_VIEW_FILES + 2] = {exe, "--socket", sock, "--ui", (char *)ui};
+        int n = 5;
+
+        for (c = optind; c < argc; c++) {
+            av[n++] = "--replay";
+            av[n++] = argv[c];
+        }
+        av[n++] = "--quiet";
+        av[n] = NULL;
 
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);

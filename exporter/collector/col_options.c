@@ -221,9 +221,10 @@ static void col_usage(FILE *f)
                "                 (0.1); at most --tail-max-traces N (50000), --tail-max-spans N\n"
                "                 (1000000) and --tail-max-mb N MiB of decoded batches (256)\n"
                "                 held, the oldest decided early past any of them\n"
-               "  --replay FILE  read FILE's OTLP/JSON lines (--jsonl's) in, as if each batch had\n"
-               "                 just come (how `spanshim view FILE` shows a saved file); a line\n"
-               "                 that is not OTLP/JSON is counted, logged and skipped\n"
+               "  --replay FILE  read FILE's OTLP/JSON lines (--jsonl's spans, --logs-jsonl's log\n"
+               "                 records) in, as if each batch had just come (how `spanshim view\n"
+               "                 FILE...` shows saved files); repeatable, at most " COL_STR(COL_REPLAY_FILES) ", read in\n"
+               "                 turn; a line that is not OTLP/JSON is counted, logged and skipped\n"
                "  --ui HOST:PORT serve the trace viewer at http://HOST:PORT/ (port 0: a free one;\n"
                "                 the URL is printed): a page and its JSON API over the most\n"
                "                 recent traces, at most --ui-max-traces N (" COL_STR(COL_VSTORE_TRACES) "),\n"
@@ -366,7 +367,11 @@ int col_options_parse(int argc, char **argv)
             col_opt.logs_jsonl = optarg;
             break;
         case COL_OPT_REPLAY:
-            col_opt.replay = optarg;
+            if (col_opt.n_replay == COL_REPLAY_FILES) {
+                fprintf(stderr, "spanshim-collector: at most %d --replay\n", COL_REPLAY_FILES);
+                return 2;
+            }
+            col_opt.replay[col_opt.n_replay++] = optarg;
             break;
         case COL_OPT_UI:
             col_opt.ui_listen = optarg;

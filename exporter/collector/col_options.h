@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "col_forward.h"
+#include "col_replay.h"
 #include "col_tail.h"
 #include "col_vstore.h"
 
@@ -24,7 +25,8 @@ typedef struct col_options {
     const char *socket_path;
     const char *jsonl;
     const char *logs_jsonl;     /* --logs-jsonl FILE: log records as OTLP JSON lines */
-    const char *replay;         /* --replay FILE: read in as if its batches had come */
+    const char *replay[COL_REPLAY_FILES]; /* --replay FILE...: read in as if their batches had come */
+    int n_replay;
     int print;
     int quiet;
     const char *socket_group;   /* may send too; NULL: owner only */

@@ -29,8 +29,14 @@ void col_stats_totals(col_buf_t *b)
     col_buf_printf(b, " in %llu datagrams", COL_LOAD(col_count.datagrams));
     if (http)
         col_buf_printf(b, " and %llu OTLP/HTTP requests", http);
-    if (COL_LOAD(col_count.replayed))
-        col_buf_printf(b, " and %llu lines of %s", COL_LOAD(col_count.replayed), col_opt.replay);
+    if (COL_LOAD(col_count.replayed)) {
+        int i;
+
+        col_buf_printf(b, " and %llu lines of ", COL_LOAD(col_count.replayed));
+        for (i = 0; i < col_opt.n_replay; i++)
+            col_buf_printf(b, "%s%s", i == 0 ? "" : i == col_opt.n_replay - 1 ? " and " : ", ",
+                           col_opt.replay[i]);
+    }
 #define COL_SAY(f, m, l, h, said)                                                           \
     if ((said) != NULL && COL_LOAD(col_count.f)) {                                          \
         col_buf_printf(b, "%s%llu %s", sep, COL_LOAD(col_count.f), (const char *)(said));   \

@@ -33,10 +33,10 @@
     X(refused_lineage, "spanshim_collector_datagrams_dropped_total",                          \
       "reason=\"not_descendant\"", NULL, "from outside the traced program's processes")      \
     X(replayed, "spanshim_collector_replay_lines_total", NULL,                                \
-      "Lines of the --replay file read in.", NULL)                                            \
+      "Lines of the --replay files read in.", NULL)                                            \
     X(replay_bad, "spanshim_collector_replay_lines_bad_total", NULL,                          \
-      "Lines of the --replay file that are not OTLP/JSON (skipped).",                         \
-      "lines of the --replay file not OTLP/JSON")                                             \
+      "Lines of the --replay files that are not OTLP/JSON (skipped).",                         \
+      "lines of the --replay files not OTLP/JSON")                                             \
     X(http_pb, "spanshim_collector_otlp_http_requests_total", "encoding=\"protobuf\"",       \
       "OTLP/HTTP requests POSTed to /v1/traces, by encoding.", NULL)                          \
     X(http_json, "spanshim_collector_otlp_http_requests_total", "encoding=\"json\"", NULL,    \

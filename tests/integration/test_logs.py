@@ -282,6 +282,45 @@ class LogsPrinted(unittest.TestCase):
         self.assertEqual(shape[5], "  log WARN      +9.00 ms  of a span not here")
 
 
+class LogsReplayed(unittest.TestCase):
+    def test_saved_files_replayed_records_under_their_span(self):
+        # What one collector wrote (--jsonl, --logs-jsonl) read in by another
+        # (--replay, once for each file, the logs file first): --print draws
+        # each record under its span, as the live collector would have.
+        live = LogsCollector()
+        try:
+            send_all(live, [batch([span(TRACE, int(S1, 16), b"GET", start=T0, dur=10 * MS),
+                                   span(TRACE, int(S2, 16), b"SELECT", parent=int(S1, 16),
+                                        kind=3, start=T0 + 2 * MS, dur=3 * MS)], b"shop")])
+            logsend(live, [(T, S2, 5, "-", "query planned", T0 + 3 * MS),
+                           (T, S1, 9, "INFO", "request read", T0 + 1 * MS),
+                           ("-", "-", 9, "INFO", "outside any request")])
+            wait_records(live.logs, 3)
+            live.wait_spans(2)
+        finally:
+            live.stop()
+        again = LogsCollector(extra=("--replay", live.logs, "--replay", live.jsonl, "--print"))
+        try:
+            self.assertEqual(len(wait_records(again.logs, 3)), 3)
+            self.assertEqual(len(again.wait_spans(2)), 2)
+        finally:
+            again.stop()
+        self.assertEqual(records(again.logs), records(live.logs))
+        out = again.stdout.splitlines()
+        self.assertIn("log  logsvc                   INFO   outside any request", out)
+        start = [i for i, l in enumerate(out) if l.startswith("trace " + T)]
+        self.assertEqual(len(start), 1, again.stdout)
+        lines = out[start[0]:start[0] + 5]
+        self.assertIn("2 spans  2 log records", lines[0])
+        shape = [l.split("|")[0].rstrip() if "|" in l else l for l in lines[1:]]
+        self.assertRegex(shape[0], r"^  shop +GET +server ok")
+        self.assertEqual(shape[1], "    log INFO      +1.00 ms  request read")
+        self.assertRegex(shape[2], r"^    shop +SELECT +client ok")
+        self.assertEqual(shape[3], "      log DEBUG     +3.00 ms  query planned")
+        last = again.stderr.splitlines()[-1]
+        self.assertIn("and 2 lines of %s and %s" % (live.logs, live.jsonl), last)
+
+
 class LogsOverHttp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.error
@@ -465,7 +466,7 @@ class ViewFile(unittest.TestCase):
         err = p.stderr.read().decode()
         p.stderr.close()
         self.assertIn("trace viewer at http://127.0.0.1:%d/" % port, err)
-        self.assertIn("line 2 is not an OTLP/JSON trace request", err)
+        self.assertIn("line 2 is not an OTLP/JSON trace or logs request", err)
         # Its terminal gone (SIGHUP): the collector stops with it, port and all.
         p = subprocess.Popen([SPANSHIM, "view", "--ui", "127.0.0.1:%d" % port, saved],
                              stderr=subprocess.DEVNULL)
@@ -479,6 +480,45 @@ class ViewFile(unittest.TestCase):
                 p.wait()
         with socket.socket() as s:
             self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0)
+
+
+    def test_spanshim_view_a_traces_and_a_logs_file(self):
+        """spanshim view TRACES LOGS: the log records saved by --logs-jsonl in
+        their trace and span, as the live viewer shows them."""
+        d = tempfile.mkdtemp(prefix="spanshim-test.")
+        col = Collector(extra=("--logs-jsonl", os.path.join(d, "logs.jsonl")))
+        try:
+            t0 = time.time_ns() - 1000 * MS
+            send_all(col, [batch([span(CRAFTED_TRACE, 1, b"checkout", start=t0, dur=200 * MS)],
+                                 b"payments")])
+            r = subprocess.run([os.path.join(BUILD, "tests", "logsend"), col.sock, "payments"],
+                               input=("%032x\t%016x\t9\tINFO\torder 7 paid\t%d\n" % (
+                                   CRAFTED_TRACE, 1, t0 + 150 * MS)).encode(),
+                               capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            col.wait_spans(1)
+            wait_for("the record in the logs file",
+                     lambda: os.path.exists(os.path.join(d, "logs.jsonl")) and
+                     os.path.getsize(os.path.join(d, "logs.jsonl")))
+        finally:
+            col.stop()
+        port = free_port()
+        p = subprocess.Popen([SPANSHIM, "view", "--ui", "127.0.0.1:%d" % port, col.jsonl,
+                              os.path.join(d, "logs.jsonl")], stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, p)
+            tid = "%032x" % CRAFTED_TRACE
+            t = wait_for("the saved trace with its record", lambda: (lambda t: t if t.get(
+                "logs") else None)(api(port, "/api/trace?id=" + tid)))
+            self.assertEqual(t["summary"]["logCount"], 1)
+            self.assertEqual([(l["record"]["body"]["stringValue"], l["record"]["spanId"])
+                              for l in t["logs"]], [("order 7 paid", "%016x" % 1)])
+            p.send_signal(signal.SIGINT)
+            self.assertEqual(p.wait(timeout=30), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 class ViewerUrl(unittest.TestCase):
