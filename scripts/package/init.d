@@ -16,7 +16,7 @@
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 DAEMON=/usr/bin/spanshim-collector
 PIDFILE=/run/spanshim/collector.pid
-OPTIONS="--jsonl /var/log/spanshim/spans.jsonl"
+OPTIONS="--jsonl /var/log/spanshim/spans.jsonl --logs-jsonl /var/log/spanshim/logs.jsonl"
 
 [ -x "$DAEMON" ] || exit 0
 [ -r /etc/spanshim/collector.conf ] && . /etc/spanshim/collector.conf

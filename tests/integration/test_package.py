@@ -31,7 +31,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BUILD, Collector, free_port, read_spans
+from harness import BUILD, Collector, free_port, read_lines, read_spans
 
 SUITE = "bookworm"
 PACKAGES = ("nginx,python3,curl,procps,adduser,libcurl4,libjson-c5,libmicrohttpd12,"
@@ -152,6 +152,17 @@ class Root:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def log_records(path):
+    """(service.name, record) of every log record of a --logs-jsonl file."""
+    out = []
+    for line in read_lines(path):
+        for rl in json.loads(line)["resourceLogs"]:
+            svc = [a["value"]["stringValue"] for a in rl["resource"]["attributes"]
+                   if a["key"] == "service.name"][0]
+            out += [(svc, r) for sl in rl["scopeLogs"] for r in sl["logRecords"]]
+    return out
+
+
 def check(r, what):
     if r.returncode != 0:
         raise AssertionError("%s failed (%d):\n%s\n%s" % (what, r.returncode, r.stdout, r.stderr))
@@ -205,28 +216,38 @@ class Package(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertNotIn("spanshim-collector.service:", r.stderr)
 
-    def test_logrotate_moves_the_file_and_the_collector_reopens_it(self):
+    def test_logrotate_moves_the_files_and_the_collector_reopens_them(self):
+        # The packaged collector.conf writes spans.jsonl and logs.jsonl; both
+        # are rotated, and after the SIGHUP both are written anew.
         self.install()
-        fence = ("import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
-                 "p = s.getsockname()[1]; s.close(); socket.socket().connect_ex(('127.0.0.1', p))")
+        fence = ("import socket, os; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+                 "p = s.getsockname()[1]; s.close(); socket.socket().connect_ex(('127.0.0.1', p));"
+                 " os.write(2, b'a line to stderr\\\\n')")
         r = self.root.run(
             "/etc/init.d/spanshim-collector start\n"
             "wait_lines() { for i in $(seq 200); do [ \"$(cat \"$1\" 2>/dev/null | wc -l)\" -ge 1 ]"
             " && return; sleep 0.1; done; return 1; }\n"
-            "OTEL_SERVICE_NAME=before spanshim run -- python3 -c \"%s\"\n"
+            "OTEL_SERVICE_NAME=before spanshim run --logs all -- python3 -c \"%s\"\n"
             "wait_lines /var/log/spanshim/spans.jsonl\n"
+            "wait_lines /var/log/spanshim/logs.jsonl\n"
             "logrotate -f /etc/logrotate.d/spanshim\n"
             "test -e /var/log/spanshim/spans.jsonl.1\n"
-            # SIGHUP is taken between datagrams: the file is back once it was
-            "for i in $(seq 200); do [ -e /var/log/spanshim/spans.jsonl ] && break; sleep 0.1;"
-            " done\n"
-            "OTEL_SERVICE_NAME=after spanshim run -- python3 -c \"%s\"\n"
-            "wait_lines /var/log/spanshim/spans.jsonl\n" % (fence, fence))
+            "test -e /var/log/spanshim/logs.jsonl.1\n"
+            # SIGHUP is taken between datagrams: the files are back once it was
+            "for i in $(seq 200); do [ -e /var/log/spanshim/spans.jsonl ] &&"
+            " [ -e /var/log/spanshim/logs.jsonl ] && break; sleep 0.1; done\n"
+            "OTEL_SERVICE_NAME=after spanshim run --logs all -- python3 -c \"%s\"\n"
+            "wait_lines /var/log/spanshim/spans.jsonl\n"
+            "wait_lines /var/log/spanshim/logs.jsonl\n" % (fence, fence))
         check(r, "logrotate")
         old = read_spans(self.root.file("/var/log/spanshim/spans.jsonl.1"))
         new = self.root.spans()
         self.assertEqual({s.service for s in old}, {"before"})
         self.assertEqual({s.service for s in new}, {"after"})
+        for name, service in (("logs.jsonl.1", "before"), ("logs.jsonl", "after")):
+            recs = log_records(self.root.file("/var/log/spanshim/" + name))
+            self.assertEqual([(svc, r["body"]["stringValue"]) for svc, r in recs],
+                             [(service, "a line to stderr")], name)
 
     def test_collector_conf_gives_the_options(self):
         self.install()
