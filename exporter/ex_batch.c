@@ -112,8 +112,9 @@ enum {
 };
 
 /* Records of kind (len bytes in iov[1..n_iov]) as one datagram in this
- * process's envelope, which goes into iov[0]; a logs datagram begins with
- * the frame (ex_otlp.h) and carries no loss counts (ex_batch.h). */
+ * process's envelope, which goes into iov[0], with the loss counts when
+ * there are some to tell (ex_loss.h), whichever the kind; a logs datagram
+ * begins with the frame (ex_otlp.h). */
 static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len, int kind)
 {
     static uint8_t env[EX_FRAME_LEN + EX_ENVELOPE_MAX], loss[EX_LOSS_ATTRS_MAX];
@@ -124,9 +125,8 @@ static ex_tx_t ex_send_iov(struct iovec *iov, unsigned n_iov, size_t len, int ki
     if (kind == EX_BATCH_LOGS) {
         memcpy(env, EX_FRAME_LOGS, EX_FRAME_LEN);
         at = EX_FRAME_LEN;
-    } else {
-        loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span is lost */
     }
+    loss_len = ex_loss_attrs(loss, sizeof(loss)); /* 0 until a span or record is lost */
     iov[0].iov_base = env;
     iov[0].iov_len = at + ex_otlp_envelope_more(ex_resource, ex_resource_len, loss, loss_len,
                                                 len, env + at, sizeof(env) - at);

@@ -18,8 +18,9 @@
  * encoded as they are captured, flushed by the same rules (and with the
  * spans: a flush sends both), kept in the same backlog, each datagram the
  * logs frame and the envelope (ex_otlp.h). Their losses are counted apart
- * (the host's logs counters, ex_loss.h's log lines). A logs datagram
- * carries no in-band loss counts: those ride the trace datagrams only.
+ * (the host's logs counters, ex_loss.h's log lines), and told in band as
+ * spans' are: every datagram, of either kind, carries the counts of both
+ * while there are some to tell (ex_loss.h).
  */
 #ifndef EX_BATCH_H
 #define EX_BATCH_H

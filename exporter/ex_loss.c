@@ -38,11 +38,27 @@ static const char *const ex_lost_key[EX_TX_OFF] = {
     [EX_TX_UNTRUSTED] = "spanshim.spans_dropped.untrusted",
     [EX_TX_FDLIMIT] = "spanshim.spans_dropped.fd_limit",
 };
-static uint64_t ex_unencodable_at_fork, ex_capped_at_fork;
+/* Log records the same way (spanshim.logs_dropped.<name>), from the log
+ * counts and the host's records too large to encode. */
+static const char *const ex_logs_lost_key[EX_TX_OFF] = {
+    [EX_TX_BUSY] = "spanshim.logs_dropped.socket_full",
+    [EX_TX_NOCOLLECTOR] = "spanshim.logs_dropped.no_collector",
+    [EX_TX_UNTRUSTED] = "spanshim.logs_dropped.untrusted",
+    [EX_TX_FDLIMIT] = "spanshim.logs_dropped.fd_limit",
+};
+static uint64_t ex_unencodable_at_fork, ex_capped_at_fork, ex_logs_unencodable_at_fork;
 static char ex_instance[17]; /* this process instance's id, drawn at its first loss */
 
-/* The counts by key, as ex_loss_attrs lays them out. */
-enum { EX_LOSS_TOO_LARGE = EX_TX_OFF, EX_LOSS_STATE_CAP, EX_LOSS_KEYS };
+/* The counts by key, as ex_loss_attrs lays them out: the spans' by
+ * transport reason (EX_TX_BUSY..EX_TX_FDLIMIT), their two host counts,
+ * then the log records' by transport reason and too large. */
+enum {
+    EX_LOSS_TOO_LARGE = EX_TX_OFF,
+    EX_LOSS_STATE_CAP,
+    EX_LOSS_LOGS,                                /* + EX_TX_BUSY..EX_TX_FDLIMIT */
+    EX_LOSS_LOGS_TOO_LARGE = EX_LOSS_LOGS + EX_TX_OFF,
+    EX_LOSS_KEYS
+};
 static uint64_t ex_offered[EX_LOSS_KEYS];  /* what ex_loss_attrs gave last */
 static uint64_t ex_told[EX_LOSS_KEYS];     /* what a sent datagram carried */
 static uint64_t ex_told_ns;                /* when; 0: never */
@@ -125,6 +141,7 @@ void ex_loss_after_fork(void)
         ex_lost[r] = ex_logs_lost[r] = 0; /* the parent tells its own */
     ex_unencodable_at_fork = ex_host_count(ex_host.spans_unencodable);
     ex_capped_at_fork = ex_host_count(ex_host.spans_capped);
+    ex_logs_unencodable_at_fork = ex_host_count(ex_host.logs_unencodable);
     ex_instance[0] = '\0'; /* another process instance */
     memset(ex_offered, 0, sizeof(ex_offered));
     memset(ex_told, 0, sizeof(ex_told));
@@ -152,14 +169,18 @@ size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns)
     size_t len = 0;
     int r;
 
-    c[0] = 0; /* EX_TX_SENT: no loss */
-    for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
+    c[0] = c[EX_LOSS_LOGS] = 0; /* EX_TX_SENT: no loss */
+    for (r = EX_TX_BUSY; r < EX_TX_OFF; r++) {
         c[r] = __atomic_load_n(&ex_lost[r], __ATOMIC_RELAXED);
+        c[EX_LOSS_LOGS + r] = __atomic_load_n(&ex_logs_lost[r], __ATOMIC_RELAXED);
+    }
     c[EX_LOSS_TOO_LARGE] = ex_host_count(ex_host.spans_unencodable) - ex_unencodable_at_fork;
     c[EX_LOSS_STATE_CAP] = ex_host_count(ex_host.spans_capped) - ex_capped_at_fork;
+    c[EX_LOSS_LOGS_TOO_LARGE] =
+        ex_host_count(ex_host.logs_unencodable) - ex_logs_unencodable_at_fork;
     for (r = 0; r < EX_LOSS_KEYS; r++)
         any |= c[r];
-    /* Six keys under 40 bytes with their varints and the id: well within. */
+    /* Eleven keys under 40 bytes with their varints and the id: within. */
     if (any == 0 || cap < EX_LOSS_ATTRS_MAX)
         return 0;
     if (ex_told_ns && memcmp(c, ex_told, sizeof(c)) == 0 &&
@@ -172,7 +193,10 @@ size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns)
     for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
         len = ex_loss_kv(buf, len, ex_lost_key[r], c[r]);
     len = ex_loss_kv(buf, len, "spanshim.spans_dropped.too_large", c[EX_LOSS_TOO_LARGE]);
-    return ex_loss_kv(buf, len, "spanshim.spans_dropped.state_cap", c[EX_LOSS_STATE_CAP]);
+    len = ex_loss_kv(buf, len, "spanshim.spans_dropped.state_cap", c[EX_LOSS_STATE_CAP]);
+    for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
+        len = ex_loss_kv(buf, len, ex_logs_lost_key[r], c[EX_LOSS_LOGS + r]);
+    return ex_loss_kv(buf, len, "spanshim.logs_dropped.too_large", c[EX_LOSS_LOGS_TOO_LARGE]);
 }
 
 size_t ex_loss_attrs(uint8_t *buf, size_t cap)

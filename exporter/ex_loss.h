@@ -14,10 +14,12 @@
  * children, mapped at the first fork (nothing for programs that never
  * fork). A program that execs starts over: it is another program.
  *
- * The collector is told too, in band: once this process has lost a span,
- * the datagrams it sends carry its counts so far, by reason, as resource
- * attributes (spanshim.spans_dropped.<reason>, integers, and
- * spanshim.loss.instance, a random id of this process instance). The counts
+ * The collector is told too, in band: once this process has lost a span
+ * or a log record, the datagrams it sends (trace and logs datagrams alike:
+ * a process that only logs tells its losses too) carry its counts so far,
+ * by reason, as resource attributes (spanshim.spans_dropped.<reason> and
+ * spanshim.logs_dropped.<reason>, integers, and spanshim.loss.instance, a
+ * random id of this process instance). The counts
  * are cumulative, so a datagram that is itself lost loses no count: the
  * next one that gets through carries them all, and the collector keeps the
  * largest value it saw per instance and reason (repeats and reordering

@@ -20,7 +20,7 @@
 #define EX_STACK_ROOM (SS_STACK_TEXT_MAX + 32)
 #define EX_SPAN_MAX (8192 + EX_STACK_ROOM) /* one encoded span, at most */
 #define EX_RESOURCE_MAX 4096    /* the encoded resource, at most */
-#define EX_LOSS_ATTRS_MAX 512     /* the loss counts added to the resource, at most (ex_loss.h) */
+#define EX_LOSS_ATTRS_MAX 768     /* the loss counts added to the resource, at most (ex_loss.h) */
 #define EX_ENVELOPE_MAX (EX_RESOURCE_MAX + EX_LOSS_ATTRS_MAX + 128)
 
 /* Encode s as field 2 (tag, length, Span) into buf. Returns the length,

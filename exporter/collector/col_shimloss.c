@@ -1,5 +1,6 @@
 /*
- * col_shimloss.c - the shims' lost spans, per service (see col_shimloss.h).
+ * col_shimloss.c - the shims' lost spans and log records, per service (see
+ * col_shimloss.h).
  *
  * Two flat tables under one lock, searched in order: an instance is looked
  * up only for a resource that carries loss counts (none while nothing is
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #define COL_LOSS_PREFIX "spanshim.spans_dropped."
+#define COL_LOSS_LOGS_PREFIX "spanshim.logs_dropped."
 #define COL_LOSS_INSTANCE "spanshim.loss.instance"
 #define COL_LOSS_OTHER "(other services)"
 
@@ -35,21 +37,24 @@ static const char *const col_loss_reason[COL_LOSS_REASONS] = {
 
 typedef unsigned long long col_loss_n_t[COL_LOSS_REASONS];
 
+/* What is counted: spans, log records. */
+enum { COL_LOSS_SPANS, COL_LOSS_LOGS, COL_LOSS_KINDS };
+
 typedef struct col_loss_service {
     char name[COL_SHIMLOSS_NAME_MAX + 1];
-    col_loss_n_t n;
+    col_loss_n_t n[COL_LOSS_KINDS];
 } col_loss_service_t;
 
 typedef struct col_loss_instance {
     uint64_t key;      /* col_hash of service, instance id, host, pid */
     uint64_t seen_ms;  /* its last report */
     unsigned service;  /* index into col_loss_services */
-    col_loss_n_t n;    /* the largest count seen, by reason */
+    col_loss_n_t n[COL_LOSS_KINDS]; /* the largest count seen, by kind and reason */
 } col_loss_instance_t;
 
 /* What one resource said. */
 typedef struct col_loss_report {
-    long long n[COL_LOSS_REASONS]; /* -1: not said */
+    long long n[COL_LOSS_KINDS][COL_LOSS_REASONS]; /* -1: not said */
     const char *instance;
     int any;
 } col_loss_report_t;
@@ -78,19 +83,25 @@ static int col_loss_reason_of(const char *name)
 static int col_loss_attr(const col_kv_t *kv, col_loss_report_t *rep)
 {
     const col_value_t *v = kv->value;
-    int r;
+    int r, kind;
 
     if (strcmp(kv->key, COL_LOSS_INSTANCE) == 0) {
         if (v && v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
             rep->instance = v->string_value;
         return 1;
     }
-    if (strncmp(kv->key, COL_LOSS_PREFIX, sizeof(COL_LOSS_PREFIX) - 1) != 0)
+    if (strncmp(kv->key, COL_LOSS_PREFIX, sizeof(COL_LOSS_PREFIX) - 1) == 0) {
+        kind = COL_LOSS_SPANS;
+        r = col_loss_reason_of(kv->key + sizeof(COL_LOSS_PREFIX) - 1);
+    } else if (strncmp(kv->key, COL_LOSS_LOGS_PREFIX, sizeof(COL_LOSS_LOGS_PREFIX) - 1) == 0) {
+        kind = COL_LOSS_LOGS;
+        r = col_loss_reason_of(kv->key + sizeof(COL_LOSS_LOGS_PREFIX) - 1);
+    } else {
         return 0;
-    r = col_loss_reason_of(kv->key + sizeof(COL_LOSS_PREFIX) - 1);
+    }
     if (r >= 0 && v && v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE &&
         v->int_value >= 0) {
-        rep->n[r] = v->int_value;
+        rep->n[kind][r] = v->int_value;
         rep->any = 1;
     }
     return 1; /* a reason this collector does not know is still no identity */
@@ -100,10 +111,11 @@ static int col_loss_attr(const col_kv_t *kv, col_loss_report_t *rep)
 static int col_loss_take(col_resource_t *res, col_loss_report_t *rep)
 {
     size_t i, kept = 0;
-    int r;
+    int r, k;
 
-    for (r = 0; r < COL_LOSS_REASONS; r++)
-        rep->n[r] = -1;
+    for (k = 0; k < COL_LOSS_KINDS; k++)
+        for (r = 0; r < COL_LOSS_REASONS; r++)
+            rep->n[k][r] = -1;
     rep->instance = NULL;
     rep->any = 0;
     for (i = 0; i < res->n_attributes; i++) {
@@ -119,7 +131,8 @@ static int col_loss_take(col_resource_t *res, col_loss_report_t *rep)
 int col_shimloss_key(const char *key)
 {
     return key && (strcmp(key, COL_LOSS_INSTANCE) == 0 ||
-                   strncmp(key, COL_LOSS_PREFIX, sizeof(COL_LOSS_PREFIX) - 1) == 0);
+                   strncmp(key, COL_LOSS_PREFIX, sizeof(COL_LOSS_PREFIX) - 1) == 0 ||
+                   strncmp(key, COL_LOSS_LOGS_PREFIX, sizeof(COL_LOSS_LOGS_PREFIX) - 1) == 0);
 }
 
 static unsigned col_loss_service_get(const char *name)
@@ -180,13 +193,14 @@ static void col_loss_count(const col_resource_t *res, const char *service,
     col_loss_instance_t *e = col_loss_instance_get(col_loss_key(res, service, rep->instance),
                                                    service);
     col_loss_service_t *s = &col_loss_services[e->service];
-    int r;
+    int r, k;
 
-    for (r = 0; r < COL_LOSS_REASONS; r++)
-        if (rep->n[r] >= 0 && (unsigned long long)rep->n[r] > e->n[r]) {
-            s->n[r] += (unsigned long long)rep->n[r] - e->n[r];
-            e->n[r] = (unsigned long long)rep->n[r];
-        }
+    for (k = 0; k < COL_LOSS_KINDS; k++)
+        for (r = 0; r < COL_LOSS_REASONS; r++)
+            if (rep->n[k][r] >= 0 && (unsigned long long)rep->n[k][r] > e->n[k][r]) {
+                s->n[k][r] += (unsigned long long)rep->n[k][r] - e->n[k][r];
+                e->n[k][r] = (unsigned long long)rep->n[k][r];
+            }
     if (now_ms > e->seen_ms)
         e->seen_ms = now_ms;
 }
@@ -245,28 +259,44 @@ static const char *col_loss_name(const col_loss_service_t *s)
     return s == &col_loss_services[COL_SHIMLOSS_SERVICES] ? COL_LOSS_OTHER : s->name;
 }
 
+/* What each kind is called on /metrics and in the exit line. */
+static const struct {
+    const char *metric, *help, *one, *many, *none;
+} col_loss_kind[COL_LOSS_KINDS] = {
+    [COL_LOSS_SPANS] = {"spanshim_shim_spans_dropped_total",
+                        "Spans the shims lost before they reached the collector, by the shims' "
+                        "own counts.",
+                        "span", "spans", "the shims reported no lost spans"},
+    [COL_LOSS_LOGS] = {"spanshim_shim_logs_dropped_total",
+                       "Log records the shims lost before they reached the collector, by the "
+                       "shims' own counts.",
+                       "log record", "log records", NULL},
+};
+
 void col_shimloss_render(col_buf_t *b)
 {
     const col_loss_service_t *s;
-    unsigned i = 0;
-    int r;
+    unsigned i;
+    int r, k;
 
-    col_buf_puts(b, "# HELP spanshim_shim_spans_dropped_total Spans the shims lost before they "
-                    "reached the collector, by the shims' own counts.\n"
-                    "# TYPE spanshim_shim_spans_dropped_total counter\n");
     pthread_mutex_lock(&col_loss_lock);
-    while ((s = col_loss_next(&i)) != NULL)
-        for (r = 0; r < COL_LOSS_REASONS; r++) {
-            col_buf_t lb = {0};
+    for (k = 0; k < COL_LOSS_KINDS; k++) {
+        col_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", col_loss_kind[k].metric,
+                       col_loss_kind[k].help, col_loss_kind[k].metric);
+        i = 0;
+        while ((s = col_loss_next(&i)) != NULL)
+            for (r = 0; r < COL_LOSS_REASONS; r++) {
+                col_buf_t lb = {0};
 
-            if (s->n[r] == 0)
-                continue;
-            col_metrics_label(&lb, "service_name", col_loss_name(s));
-            col_metrics_label(&lb, "reason", col_loss_reason[r]);
-            col_buf_printf(b, "spanshim_shim_spans_dropped_total{%s} %llu\n", lb.p ? lb.p : "",
-                           s->n[r]);
-            col_buf_free(&lb);
-        }
+                if (s->n[k][r] == 0)
+                    continue;
+                col_metrics_label(&lb, "service_name", col_loss_name(s));
+                col_metrics_label(&lb, "reason", col_loss_reason[r]);
+                col_buf_printf(b, "%s{%s} %llu\n", col_loss_kind[k].metric, lb.p ? lb.p : "",
+                               s->n[k][r]);
+                col_buf_free(&lb);
+            }
+    }
 #define COL_LOSS_RENDER(f, h) \
     col_metrics_counter(b, "spanshim_collector_shimloss_" #f "_total", NULL, h, \
                         col_shimloss_count.f);
@@ -275,17 +305,17 @@ void col_shimloss_render(col_buf_t *b)
     pthread_mutex_unlock(&col_loss_lock);
 }
 
-static unsigned long long col_loss_sum(const col_loss_service_t *s)
+static unsigned long long col_loss_sum(const col_loss_service_t *s, int kind)
 {
     unsigned long long n = 0;
     int r;
 
     for (r = 0; r < COL_LOSS_REASONS; r++)
-        n += s->n[r];
+        n += s->n[kind][r];
     return n;
 }
 
-unsigned long long col_shimloss_total(void)
+static unsigned long long col_loss_total_of(int kind)
 {
     const col_loss_service_t *s;
     unsigned long long n = 0;
@@ -293,41 +323,54 @@ unsigned long long col_shimloss_total(void)
 
     pthread_mutex_lock(&col_loss_lock);
     while ((s = col_loss_next(&i)) != NULL)
-        n += col_loss_sum(s);
+        n += col_loss_sum(s, kind);
     pthread_mutex_unlock(&col_loss_lock);
     return n;
 }
 
+unsigned long long col_shimloss_total(void)
+{
+    return col_loss_total_of(COL_LOSS_SPANS);
+}
+
+unsigned long long col_shimloss_logs_total(void)
+{
+    return col_loss_total_of(COL_LOSS_LOGS);
+}
+
 /* "SERVICE N (reason N, reason N)" */
-static void col_loss_service_line(col_buf_t *b, const col_loss_service_t *s)
+static void col_loss_service_line(col_buf_t *b, const col_loss_service_t *s, int kind)
 {
     const char *sep = " (";
     int r;
 
-    col_buf_printf(b, "%s %llu", col_loss_name(s), col_loss_sum(s));
+    col_buf_printf(b, "%s %llu", col_loss_name(s), col_loss_sum(s, kind));
     for (r = 0; r < COL_LOSS_REASONS; r++)
-        if (s->n[r]) {
-            col_buf_printf(b, "%s%s %llu", sep, col_loss_reason[r], s->n[r]);
+        if (s->n[kind][r]) {
+            col_buf_printf(b, "%s%s %llu", sep, col_loss_reason[r], s->n[kind][r]);
             sep = ", ";
         }
     col_buf_puts(b, ")");
 }
 
-void col_shimloss_totals(col_buf_t *b)
+/* One kind's part of the line: 0 if there was nothing to say. */
+static int col_loss_totals_of(col_buf_t *b, int kind)
 {
     const col_loss_service_t *s;
-    unsigned long long total = col_shimloss_total();
+    unsigned long long total = col_loss_total_of(kind);
     unsigned i = 0, shown = 0, more = 0;
 
     if (total == 0) {
-        col_buf_puts(b, "the shims reported no lost spans");
-        return;
+        if (col_loss_kind[kind].none == NULL)
+            return 0;
+        col_buf_puts(b, col_loss_kind[kind].none);
+        return 1;
     }
-    col_buf_printf(b, "the shims lost %llu span%s before they got here: ", total,
-                   total == 1 ? "" : "s");
+    col_buf_printf(b, "the shims lost %llu %s before they got here: ", total,
+                   total == 1 ? col_loss_kind[kind].one : col_loss_kind[kind].many);
     pthread_mutex_lock(&col_loss_lock);
     while ((s = col_loss_next(&i)) != NULL) {
-        if (col_loss_sum(s) == 0)
+        if (col_loss_sum(s, kind) == 0)
             continue;
         if (shown == 8) { /* a line, not a table: /metrics has them all */
             more++;
@@ -335,11 +378,21 @@ void col_shimloss_totals(col_buf_t *b)
         }
         if (shown++)
             col_buf_puts(b, ", ");
-        col_loss_service_line(b, s);
+        col_loss_service_line(b, s, kind);
     }
     pthread_mutex_unlock(&col_loss_lock);
     if (more)
         col_buf_printf(b, " and %u more services (see /metrics)", more);
+    return 1;
+}
+
+void col_shimloss_totals(col_buf_t *b)
+{
+    col_loss_totals_of(b, COL_LOSS_SPANS);
+    if (col_shimloss_logs_total()) {
+        col_buf_puts(b, "; ");
+        col_loss_totals_of(b, COL_LOSS_LOGS);
+    }
 }
 
 void col_loss_json(col_buf_t *b)
@@ -353,11 +406,12 @@ void col_loss_json(col_buf_t *b)
     pthread_mutex_lock(&col_loss_lock);
     while ((s = col_loss_next(&i)) != NULL)
         for (r = 0; r < COL_LOSS_REASONS; r++) {
-            if (s->n[r] == 0)
+            if (s->n[COL_LOSS_SPANS][r] == 0)
                 continue;
             col_buf_printf(b, "%s{\"service\":", sep);
             col_json_string(b, col_loss_name(s));
-            col_buf_printf(b, ",\"reason\":\"%s\",\"spans\":%llu}", col_loss_reason[r], s->n[r]);
+            col_buf_printf(b, ",\"reason\":\"%s\",\"spans\":%llu}", col_loss_reason[r],
+                           s->n[COL_LOSS_SPANS][r]);
             sep = ",";
         }
     pthread_mutex_unlock(&col_loss_lock);
@@ -410,7 +464,7 @@ static void col_shimloss_line(col_buf_t *b)
 
 static int col_shimloss_troubled(void)
 {
-    return col_shimloss_total() != 0;
+    return col_shimloss_total() != 0 || col_shimloss_logs_total() != 0;
 }
 
 const col_sink_t col_sink_shimloss = {

@@ -1,13 +1,15 @@
 /*
- * col_shimloss.h - the spans the shims lost before they reached this
- * collector, per service and reason: on /metrics, in the exit line and
- * for the viewer.
+ * col_shimloss.h - the spans and log records the shims lost before they
+ * reached this collector, per service and reason: on /metrics, in the exit
+ * line and (spans) for the viewer.
  *
  * A shim that has lost spans (its collector socket full, no collector,
  * a socket it did not trust, its fd table full, a span too large, its
  * state cap) says so in every datagram after: cumulative counts since its
- * start as resource attributes spanshim.spans_dropped.<reason>, with
- * spanshim.loss.instance naming the process instance (exporter/ex_loss.h).
+ * start as resource attributes spanshim.spans_dropped.<reason> (and
+ * spanshim.logs_dropped.<reason> for log records), with
+ * spanshim.loss.instance naming the process instance (exporter/ex_loss.h),
+ * in trace and logs datagrams alike.
  * Per instance the largest value seen of each count is kept, and a
  * service's total grows by what an instance's value grew: a repeated or
  * late (reordered) datagram adds nothing, a fork child is an instance of
@@ -64,14 +66,17 @@ void col_shimloss_add(col_request_t *r, uint64_t now_ms);
 /* The same for a logs request's resources: 1 if any had counts. */
 int col_shimloss_add_logs(col_logs_request_t *r, uint64_t now_ms);
 
-/* spanshim_shim_spans_dropped_total{service_name,reason} and the module's
+/* spanshim_shim_spans_dropped_total{service_name,reason},
+ * spanshim_shim_logs_dropped_total{service_name,reason} and the module's
  * counters, in Prometheus text. */
 void col_shimloss_render(col_buf_t *b);
 /* For the exit line: "the shims lost N spans: SERVICE N (reason N, ...), ..."
- * (nothing when none were). */
+ * ("... reported no lost spans" when none were), then, when some were,
+ * "; the shims lost M log records: ..." the same way. */
 void col_shimloss_totals(col_buf_t *b);
-/* Spans lost in all, every service and reason. */
+/* Spans lost in all, every service and reason; log records likewise. */
 unsigned long long col_shimloss_total(void);
+unsigned long long col_shimloss_logs_total(void);
 
 /* For the viewer: [{"service":"...","reason":"...","spans":N}, ...]. */
 void col_loss_json(col_buf_t *b);

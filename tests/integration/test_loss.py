@@ -3,15 +3,20 @@ paused (its socket full) and then gone (no collector); once a collector
 takes its datagrams again, that collector's /metrics and exit line show the
 lost spans for the program's service, by reason, exactly as many as the
 shim's own exit counters (SPANSHIM_LOG=debug) say, and the loss counts are
-not left in the resources written to the file."""
+not left in the resources written to the file. Log records the same way:
+a program that only logs (SPANSHIM_LOGS=all, no span), its records lost
+while no collector listens, tells the next collector in its logs datagrams
+(spanshim_shim_logs_dropped_total, the exit line)."""
+import json
 import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
-from harness import PY, Collector, free_port
+from harness import PRELOAD, PY, Collector, free_port, read_lines
 from test_metrics import parse, scrape
 
 # Each line "N PORT": N refused connections to PORT (a span each), then "done".
@@ -147,6 +152,88 @@ class NoSilentLoss(unittest.TestCase):
         self.assertEqual(counters, {"spans_recorded": "3002", "spans_exported": "3002"})
         col.fence()
         self.assertEqual(len([s for s in col.spans() if s.service == SERVICE]), 3002)
+
+
+# Each line "N TAG": N lines "TAG i" written to app.log (a log file: the
+# shim's own debug lines stay on stderr), then "done".
+LOG_PROG = r"""
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+for line in sys.stdin:
+    n, tag = line.split()
+    for i in range(int(n)):
+        os.write(fd, b"%s %d\n" % (tag.encode(), i))
+    print("done", flush=True)
+"""
+
+
+class NoSilentLogLoss(unittest.TestCase):
+    def test_lost_log_records_are_counted_per_service(self):
+        d = tempfile.mkdtemp(prefix="spanshim-test.")
+        sock = os.path.join(d, "c.sock")
+        env = dict(os.environ, LD_PRELOAD=PRELOAD, SPANSHIM_SOCKET=sock, SPANSHIM_LOGS="all",
+                   SPANSHIM_LOG="debug", OTEL_SERVICE_NAME="logger")
+        err_path = os.path.join(d, "prog.err")
+        with open(err_path, "wb") as err_file:
+            prog = subprocess.Popen([PY, "-c", LOG_PROG, os.path.join(d, "app.log")], env=env,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err_file)
+        col = None
+        try:
+            def step(n, tag):
+                prog.stdin.write(b"%d %s\n" % (n, tag.encode()))
+                prog.stdin.flush()
+                self.assertEqual(prog.stdout.readline(), b"done\n")
+
+            # No collector yet: each batch the flush thread sends is dropped.
+            step(5, "lost")
+            time.sleep(0.6)
+            step(4, "lost")
+            time.sleep(0.6)
+            metrics = free_port()
+            logs = os.path.join(d, "logs.jsonl")
+            col = Collector(sock=sock, extra=("--logs-jsonl", logs,
+                                              "--metrics-listen", "127.0.0.1:%d" % metrics))
+
+            def bodies():
+                return [r["body"]["stringValue"] for line in read_lines(logs)
+                        for rl in json.loads(line)["resourceLogs"]
+                        for sl in rl["scopeLogs"] for r in sl["logRecords"]]
+
+            # The shim tries a collector it could not reach again once a second.
+            deadline, n = time.time() + 60, 0
+            while not [b for b in bodies() if b.startswith("kept")] and time.time() < deadline:
+                n += 1
+                step(1, "kept%d" % n)
+                time.sleep(0.3)
+            self.assertTrue([b for b in bodies() if b.startswith("kept")], "no record came")
+            prog.stdin.close()
+            self.assertEqual(prog.wait(timeout=30), 0)
+            prog.stdout.close()
+            with open(err_path, errors="replace") as f:
+                err = f.read()
+            lost = int(re.search(r"logs_dropped_nocollector: (\d+)", err).group(1))
+            self.assertGreaterEqual(lost, 9)
+            self.assertIn("%d log records lost (%d with no collector reached)" % (lost, lost), err)
+            self.assertFalse([b for b in bodies() if b.startswith("lost")])
+            m = parse(scrape(metrics)[1])
+            self.assertEqual(m[("spanshim_shim_logs_dropped_total",
+                                frozenset({("service_name", "logger"),
+                                           ("reason", "no_collector")}))], lost)
+            self.assertFalse([k for k in m if k[0] == "spanshim_shim_spans_dropped_total"])
+            for line in read_lines(logs):  # the bookkeeping taken out of the resource
+                for rl in json.loads(line)["resourceLogs"]:
+                    self.assertFalse([a["key"] for a in rl["resource"]["attributes"]
+                                      if a["key"].startswith("spanshim.")])
+        finally:
+            if prog.poll() is None:
+                prog.kill()
+                prog.wait()
+            if col is not None:
+                col.stop()
+        self.assertIn("the shims reported no lost spans; the shims lost %d log records before "
+                      "they got here: logger %d (no_collector %d)" % (lost, lost, lost),
+                      col.stderr)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
  * in the resource of the datagrams that follow (read back with the
  * collector's decoder) until one carrying them is sent, then again when a
  * count changes or EX_LOSS_REFRESH_S has passed, and a fork child that
- * counts from zero as another instance.
+ * counts from zero as another instance; log records' losses beside the
+ * spans', and with them the first loss of either.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,7 +21,7 @@
 #include "../../exporter/ex_loss.h"
 #include "../../exporter/ex_otlp.h"
 
-static uint64_t unencodable, capped;
+static uint64_t unencodable, capped, logs_unencodable;
 
 static void quiet(int level, const char *fmt, ...)
 {
@@ -34,7 +35,8 @@ static int setup(void **state)
     ex_host.log = quiet;
     ex_host.spans_unencodable = &unencodable;
     ex_host.spans_capped = &capped;
-    unencodable = capped = 0;
+    ex_host.logs_unencodable = &logs_unencodable;
+    unencodable = capped = logs_unencodable = 0;
     ex_loss_after_fork(); /* from zero, as a fresh process */
     return 0;
 }
@@ -64,14 +66,19 @@ static col_kv_t **res_attrs(col_request_t *r, size_t *n)
     return r->resource_spans[0]->resource->attributes;
 }
 
-static int64_t dropped(col_request_t *r, const char *reason)
+static int64_t dropped_of(col_request_t *r, const char *kind, const char *reason)
 {
     char key[96];
     size_t n;
     col_kv_t **kv = res_attrs(r, &n);
 
-    snprintf(key, sizeof(key), "spanshim.spans_dropped.%s", reason);
+    snprintf(key, sizeof(key), "spanshim.%s_dropped.%s", kind, reason);
     return col_attr_int(kv, n, key);
+}
+
+static int64_t dropped(col_request_t *r, const char *reason)
+{
+    return dropped_of(r, "spans", reason);
 }
 
 static const char *instance(col_request_t *r)
@@ -189,6 +196,53 @@ static void told_counts_ride_again_on_a_change_or_after_the_refresh(void **state
     assert_true(ex_loss_attrs_at(loss, sizeof(loss), ex_mono_ns() + EX_LOSS_REFRESH_S * s) > 0);
 }
 
+static void log_records_lost_are_told_beside_the_spans(void **state)
+{
+    col_request_t *r;
+    char first[17];
+
+    (void)state;
+    /* Only log records lost: that is a loss to tell too. */
+    ex_loss_note_logs(EX_TX_BUSY, 4);
+    ex_loss_note_logs(EX_TX_UNTRUSTED, 1);
+    ex_loss_note_logs(EX_TX_OFF, 3); /* never sends: nothing to tell */
+    logs_unencodable = 2;
+    r = datagram();
+    assert_int_equal(dropped_of(r, "logs", "socket_full"), 4);
+    assert_int_equal(dropped_of(r, "logs", "untrusted"), 1);
+    assert_int_equal(dropped_of(r, "logs", "too_large"), 2);
+    assert_int_equal(dropped_of(r, "logs", "no_collector"), 0);
+    assert_int_equal(dropped(r, "socket_full"), 0); /* no span lost */
+    assert_non_null(instance(r));
+    strcpy(first, instance(r));
+    col_request_free(r);
+
+    /* Then spans too: every key at once, one instance, within the room. */
+    ex_loss_note(EX_TX_BUSY, 1);
+    ex_loss_note(EX_TX_NOCOLLECTOR, 1);
+    ex_loss_note(EX_TX_UNTRUSTED, 1);
+    ex_loss_note(EX_TX_FDLIMIT, 1);
+    ex_loss_note_logs(EX_TX_NOCOLLECTOR, 0xffffffffu);
+    ex_loss_note_logs(EX_TX_FDLIMIT, 0xffffffffu);
+    unencodable = capped = 0xffffffffffffull;
+    r = datagram();
+    assert_int_equal(dropped(r, "socket_full"), 1);
+    assert_int_equal(dropped(r, "state_cap"), 0xffffffffffffll);
+    assert_int_equal(dropped_of(r, "logs", "socket_full"), 4);
+    assert_int_equal(dropped_of(r, "logs", "no_collector"), 0xffffffffll);
+    assert_int_equal(dropped_of(r, "logs", "fd_limit"), 0xffffffffll);
+    assert_string_equal(instance(r), first);
+    col_request_free(r);
+
+    /* A fork child: its own, from zero, the host's count from the fork on. */
+    ex_loss_after_fork();
+    logs_unencodable = 5;
+    r = datagram();
+    assert_int_equal(dropped_of(r, "logs", "too_large"), 3);
+    assert_int_equal(dropped_of(r, "logs", "socket_full"), 0);
+    col_request_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +250,7 @@ int main(void)
         cmocka_unit_test_setup(counts_are_cumulative_by_reason, setup),
         cmocka_unit_test_setup(a_fork_child_counts_from_zero_as_another_instance, setup),
         cmocka_unit_test_setup(told_counts_ride_again_on_a_change_or_after_the_refresh, setup),
+        cmocka_unit_test_setup(log_records_lost_are_told_beside_the_spans, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

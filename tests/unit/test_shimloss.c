@@ -5,7 +5,8 @@
  * instances of their own, every reason (the caps too) apart; the
  * bookkeeping leaves the resource; /metrics, the exit line and the
  * viewer's JSON say the same; bad values and too many instances or
- * services stay bounded.
+ * services stay bounded; log records' losses (spanshim.logs_dropped.*)
+ * counted apart, beside the spans', in the same resources.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,11 +23,12 @@
 #define T_ATTRS 12
 
 /* A resource as a shim sends it: service, pid, the loss instance id (NULL:
- * none) and "reason=N" counts (N may be negative, "x" a string). */
+ * none) and "reason=N" counts (N may be negative, "x" a string; "logs:"
+ * before the reason: a log records' count). */
 typedef struct tres {
     const char *service, *instance;
     int64_t pid;
-    const char *counts[6];
+    const char *counts[8];
 } tres_t;
 
 static col_arena_t *arena;
@@ -73,12 +75,15 @@ static col_request_t *request(const tres_t *t, size_t n)
         T_KV("host.name", T_STR("box"));
         if (t[i].instance)
             T_KV("spanshim.loss.instance", T_STR(t[i].instance));
-        for (c = 0; c < 6 && t[i].counts[c]; c++) {
+        for (c = 0; c < 8 && t[i].counts[c]; c++) {
             char key[64];
-            const char *eq = strchr(t[i].counts[c], '=');
+            const char *name = t[i].counts[c], *eq = strchr(name, '=');
+            int logs = strncmp(name, "logs:", 5) == 0;
 
-            snprintf(key, sizeof(key), "spanshim.spans_dropped.%.*s",
-                     (int)(eq - t[i].counts[c]), t[i].counts[c]);
+            if (logs)
+                name += 5;
+            snprintf(key, sizeof(key), "spanshim.%s_dropped.%.*s", logs ? "logs" : "spans",
+                     (int)(eq - name), name);
             if (strcmp(eq + 1, "x") == 0)
                 T_KV(key, T_STR("lots"));
             else
@@ -117,15 +122,20 @@ static char *render(void (*fn)(col_buf_t *))
     return b.p ? b.p : "";
 }
 
-static unsigned long long metric(const char *service, const char *reason)
+static unsigned long long metric_of(const char *kind, const char *service, const char *reason)
 {
     char want[256];
     const char *m = render(col_shimloss_render), *at;
 
-    snprintf(want, sizeof(want), "spanshim_shim_spans_dropped_total{service_name=\"%s\","
-             "reason=\"%s\"} ", service, reason);
+    snprintf(want, sizeof(want), "spanshim_shim_%s_dropped_total{service_name=\"%s\","
+             "reason=\"%s\"} ", kind, service, reason);
     at = strstr(m, want);
     return at ? strtoull(at + strlen(want), NULL, 10) : 0;
+}
+
+static unsigned long long metric(const char *service, const char *reason)
+{
+    return metric_of("spans", service, reason);
 }
 
 static int setup(void **state)
@@ -250,6 +260,44 @@ static void the_tables_stay_bounded(void **state)
     assert_true(strstr(render(col_shimloss_totals), " and 249 more services (see /metrics)"));
 }
 
+static void log_losses_are_counted_apart(void **state)
+{
+    (void)state;
+    /* One process that lost both, told in a trace datagram and then in a
+     * logs datagram (the same cumulative counts, then more). */
+    send1((tres_t){"web", "p000", 100, {"socket_full=4", "logs:socket_full=6",
+                                         "logs:too_large=1"}}, 1);
+    send1((tres_t){"web", "p000", 100, {"socket_full=4", "logs:socket_full=9",
+                                         "logs:too_large=1", "logs:no_collector=2"}}, 2);
+    /* One that lost only log records. */
+    send1((tres_t){"api", "q000", 200, {"logs:fd_limit=3", "logs:future_reason=7"}}, 3);
+    assert_int_equal(metric("web", "socket_full"), 4);
+    assert_int_equal(metric_of("logs", "web", "socket_full"), 9);
+    assert_int_equal(metric_of("logs", "web", "too_large"), 1);
+    assert_int_equal(metric_of("logs", "web", "no_collector"), 2);
+    assert_int_equal(metric_of("logs", "api", "fd_limit"), 3);
+    assert_int_equal(metric("api", "fd_limit"), 0);
+    assert_int_equal(col_shimloss_total(), 4);
+    assert_int_equal(col_shimloss_logs_total(), 15);
+    assert_true(strstr(render(col_shimloss_render),
+                       "# TYPE spanshim_shim_logs_dropped_total counter\n") != NULL);
+    assert_string_equal(render(col_shimloss_totals),
+                        "the shims lost 4 spans before they got here: web 4 (socket_full 4); "
+                        "the shims lost 15 log records before they got here: "
+                        "web 12 (socket_full 9, no_collector 2, too_large 1), api 3 (fd_limit 3)");
+    /* The viewer's table is the spans'. */
+    assert_string_equal(render(col_loss_json),
+                        "[{\"service\":\"web\",\"reason\":\"socket_full\",\"spans\":4}]");
+
+    col_shimloss_reset();
+    send1((tres_t){"api", "q000", 200, {"logs:untrusted=2"}}, 1);
+    assert_int_equal(col_sink_shimloss.troubled(), 1); /* log records lost: trouble too */
+    assert_string_equal(render(col_shimloss_totals),
+                        "the shims reported no lost spans; the shims lost 2 log records before "
+                        "they got here: api 2 (untrusted 2)");
+    assert_true(col_shimloss_key("spanshim.logs_dropped.socket_full"));
+}
+
 static void the_sink_passes_every_batch_on(void **state)
 {
     col_batch_t b = {0};
@@ -281,6 +329,7 @@ int main(void)
         cmocka_unit_test_setup(nothing_lost_says_so, setup),
         cmocka_unit_test_setup(bad_values_are_ignored, setup),
         cmocka_unit_test_setup(the_tables_stay_bounded, setup),
+        cmocka_unit_test_setup(log_losses_are_counted_apart, setup),
         cmocka_unit_test_setup(the_sink_passes_every_batch_on, setup),
     };
 
