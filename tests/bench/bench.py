@@ -14,8 +14,17 @@ BENCHMARKS.md and BENCHMARKS.png (gnuplot) in the repository's root.
   (h) nginx and php-fpm over FastCGI serving a small PHP page, both traced
   (i) the transport: one traced process making 100,000 spans/s for 60 s
       (shim_rate.py): spans sent, received, dropped, the collector's CPU
+  (j) the peer: a Node.js http server untraced, under the shim, and under
+      the OpenTelemetry Node SDK
+  (k) log capture: nginx logging one error line per request (a file it
+      does not have), traced with SPANSHIM_LOGS=off and span: requests/s,
+      the CPU per request the records add, the collector's, the records
 
-usage: bench.py [--quick]   (--quick: fewer, shorter runs, for a smoke test)"""
+usage: bench.py [--quick] [--only KEYS]
+  --quick      fewer, shorter runs, for a smoke test
+  --only KEYS  only these workloads (comma-separated: a, b, c, g, h, f, j, k, d, e, i):
+               their rows are printed and the results saved, BENCHMARKS.md is left
+               alone (it is written from whole runs only)"""
 import json
 import os
 import platform
@@ -32,10 +41,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import BUILD, COLLECTOR, LIB, NGINX, cpu_seconds, free_port, wait_port  # noqa: E402
+import report  # noqa: E402
 import benchapp  # noqa: E402
 import benchdb  # noqa: E402
 
 QUICK = "--quick" in sys.argv
+ONLY = None
+if "--only" in sys.argv:
+    ONLY = set(sys.argv[sys.argv.index("--only") + 1].split(","))
 RUNS = 2 if QUICK else 5
 SECONDS = 2 if QUICK else 5
 MEM_REQUESTS = 100000 if QUICK else 1000000
@@ -78,27 +91,30 @@ class Env:
             time.sleep(0.01)
         self.procs = []
 
-    def env(self, traced, service):
+    def env(self, traced, service, extra=None):
         e = dict(os.environ)
         e.pop("LD_PRELOAD", None)
+        e.pop("SPANSHIM_LOGS", None)
         if traced:
             e.update(LD_PRELOAD=LIB, SPANSHIM_SOCKET=self.sock, OTEL_SERVICE_NAME=service)
+            e.update(extra or {})
         return e
 
-    def start(self, argv, traced, service, cpu=None):
+    def start(self, argv, traced, service, cpu=None, extra=None):
         if cpu is not None:
             argv = benchdb.pinned(argv, cpu)
-        p = subprocess.Popen(argv, env=self.env(traced, service), stdout=subprocess.DEVNULL,
+        p = subprocess.Popen(argv, env=self.env(traced, service, extra), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         self.procs.append(p)
         return p
 
-    def nginx(self, traced, location, back=0):
+    def nginx(self, traced, location, back=0, extra=None):
         port = free_port()
         conf = os.path.join(self.dir, "nginx.%d.conf" % port)
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(dir=self.dir, port=port, back=back or port, location=location))
-        p = self.start([NGINX, "-p", self.dir, "-c", conf], traced, "nginx-%d" % port, cpu=1)
+        p = self.start([NGINX, "-p", self.dir, "-c", conf], traced, "nginx-%d" % port, cpu=1,
+                       extra=extra)
         wait_port(port)
         return p, port
 
@@ -109,9 +125,9 @@ class Env:
             p.wait()
 
 
-def wrk(port, seconds=SECONDS):
+def wrk(port, seconds=SECONDS, path="/"):
     """requests/s, p50 ms, p99 ms of wrk -t1 -c10 (on CPU 0)."""
-    argv = ["wrk", "-t1", "-c10", "-d%ds" % seconds, "--latency", "http://127.0.0.1:%d/" % port]
+    argv = ["wrk", "-t1", "-c10", "-d%ds" % seconds, "--latency", "http://127.0.0.1:%d%s" % (port, path)]
     out = subprocess.run(benchdb.pinned(argv, 0), capture_output=True, text=True, check=True).stdout
 
     def ms(label):
@@ -303,6 +319,59 @@ def workload_peer(env):
     return alternate(run, ("untraced", "spanshim", "sdk"))
 
 
+LOG_MISSING = "/missing.txt"  # no such file: a 404 and an error line a request
+
+
+def workload_logs(env):
+    """(k) log capture: nginx (one worker, on CPU 1) answering every request
+    404 for a file it does not have, which writes one line a request to its
+    error log (error.PORT.log, a log file by SPANSHIM_LOG_FILES' default
+    `*.log`, written while the request's SERVER span is current; an access
+    log line comes after the span's end, which span would leave out), both
+    traced, one with SPANSHIM_LOGS=off, one with span (a record a request
+    in its span), alternating: wrk's figures, nginx's CPU per request and a
+    collector's of its own (--jsonl and --logs-jsonl to /dev/null), and, from
+    that collector's exit line, the log records it received against the
+    requests made with capture on."""
+    sock = os.path.join(env.dir, "logs.sock")
+    col = subprocess.Popen([COLLECTOR, "--socket", sock, "--jsonl", os.devnull,
+                            "--logs-jsonl", os.devnull], stderr=subprocess.PIPE, text=True)
+    while not os.path.exists(sock):
+        if col.poll() is not None:
+            raise RuntimeError("the logs workload's collector did not start")
+        time.sleep(0.01)
+    os.makedirs(os.path.join(env.dir, "www"), exist_ok=True)
+    procs, ports, made = {}, {}, {"off": 0, "span": 0}
+    try:
+        for mode in ("off", "span"):
+            procs[mode], ports[mode] = env.nginx(True, "root %s/www;" % env.dir, extra={
+                "SPANSHIM_SOCKET": sock, "SPANSHIM_LOGS": mode})
+            made[mode] += wrk(ports[mode], 1, LOG_MISSING)["requests"]  # warm up
+
+        def run(mode):
+            log = os.path.join(env.dir, "error.%d.log" % ports[mode])
+            os.truncate(log, 0)  # (nginx appends: the file does not grow run after run)
+            cpu0, col0 = cpu_seconds(procs[mode].pid), cpu_seconds(col.pid)
+            r = wrk(ports[mode], SECONDS, LOG_MISSING)
+            r["cpu_us"] = (cpu_seconds(procs[mode].pid) - cpu0) / r["requests"] * 1e6
+            r["collector_us"] = (cpu_seconds(col.pid) - col0) / r["requests"] * 1e6
+            made[mode] += r["requests"]
+            return r
+
+        res = alternate(run, ("off", "span"))
+    finally:
+        for p in procs.values():  # their shims send what they hold at exit
+            p.terminate()
+            p.wait()
+        col.terminate()
+        err = col.communicate(timeout=60)[1]
+    m = re.search(r"and (\d+) log records in", err)
+    res["records"] = int(m.group(1)) if m else 0
+    res["requests_span"] = made["span"]
+    res["requests_off"] = made["off"]
+    return res
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
@@ -355,31 +424,44 @@ def run_script(name, *args):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def wanted(key):
+    return ONLY is None or key in ONLY
+
+
 def main():
     env = Env()
+    results = {"machine": machine(), "runs": RUNS, "seconds": SECONDS}
     try:
-        results = {"machine": machine(), "runs": RUNS, "seconds": SECONDS}
-        results["a"] = workload_http(env, proxy=False)
-        results["b"] = workload_http(env, proxy=True)
-        results["c"] = workload_redis(env, 1)
-        results["c16"] = workload_redis(env, 16)
-        results["g"] = workload_pgbench(env)
-        results["h"] = workload_php(env)
-        results["f"] = workload_memory(env)
-        results["j"] = workload_peer(env)
+        for key, fn in (("a", lambda: workload_http(env, proxy=False)),
+                        ("b", lambda: workload_http(env, proxy=True)),
+                        ("c", lambda: workload_redis(env, 1)),
+                        ("c16", lambda: workload_redis(env, 16)),
+                        ("g", lambda: workload_pgbench(env)),
+                        ("h", lambda: workload_php(env)),
+                        ("f", lambda: workload_memory(env)),
+                        ("j", lambda: workload_peer(env)),
+                        ("k", lambda: workload_logs(env))):
+            if wanted(key) or (key == "c16" and wanted("c")):
+                results[key] = fn()
     finally:
         env.stop()
-    results["d"] = run_script("instructions.py")
-    results["stack_ns"] = json.loads(subprocess.run(
-        [os.path.join(BUILD, "tests", "stackbench"), "time"], capture_output=True, text=True,
-        check=True).stdout)
-    results["e"] = [run_script("collector_rate.py", "300000" if QUICK else "1000000")
-                    for _ in range(1 if QUICK else 3)]
-    results["i"] = run_script("shim_rate.py", "100000", "10" if QUICK else "60")
-    with open(os.path.join(tempfile.gettempdir(), "spanshim-bench.json"), "w") as f:
+    if wanted("d"):
+        results["d"] = run_script("instructions.py")
+        results["stack_ns"] = json.loads(subprocess.run(
+            [os.path.join(BUILD, "tests", "stackbench"), "time"], capture_output=True, text=True,
+            check=True).stdout)
+    if wanted("e"):
+        results["e"] = [run_script("collector_rate.py", "300000" if QUICK else "1000000")
+                        for _ in range(1 if QUICK else 3)]
+    if wanted("i"):
+        results["i"] = run_script("shim_rate.py", "100000", "10" if QUICK else "60")
+    name = "spanshim-bench.json" if ONLY is None else "spanshim-bench-partial.json"
+    with open(os.path.join(tempfile.gettempdir(), name), "w") as f:
         json.dump(results, f, indent=1, default=str)
-    import report
-    report.write(results, ROOT)
+    if ONLY is None:
+        report.write(results, ROOT)
+    else:  # a partial run: its rows only, BENCHMARKS.md left as it is
+        print("\n".join(report.partial(results)))
 
 
 if __name__ == "__main__":

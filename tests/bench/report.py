@@ -17,6 +17,7 @@ TARGETS = """\
 | (h) nginx + php-fpm over FastCGI | none: reported, traced against untraced |
 | (i) transport | one process making 100,000 spans/s for 60 s loses none |
 | (j) the peer: a Node.js `http` server | none: spanshim beside the OpenTelemetry Node SDK (`@opentelemetry/sdk-node`, HTTP instrumentation, batch processor, OTLP/HTTP protobuf to the collector, every span sampled; pinned in `tests/integration/sdk/package-lock.json`), alternating runs |
+| (k) log capture: nginx logging a line a request | none: reported, traced with `SPANSHIM_LOGS=off` against `span` (a record a request), alternating runs; every line a record |
 """
 
 HISTORY = """\
@@ -264,11 +265,106 @@ HISTORY = """\
   datagrams also showed one `lseek` a batch (the line's start, needed only to undo a write
   cut short) and some 1,900 `mprotect` calls (the receiving thread's malloc arena growing
   and shrinking with each datagram's copy).
+- **Log capture** (k), (d), issue 18, first measured in a run of (k) alone (`bench.py
+  --only k`, 5 runs of 5 s, on a machine shared with other work, load average 1.2 to 1.8):
+  nginx answering a request for a missing file, an error line a request, traced with
+  `SPANSHIM_LOGS=off` and `span` in turn: 68,501 and 54,619 requests/s (0.797; runs of
+  57,000 to 95,000 and 48,000 to 74,000), nginx's CPU 10.64 and 13.24 us a request (+2.60),
+  the collector's 0.84 and 1.68 (+0.84 a record, written to /dev/null), 1,562,703 records
+  for 1,562,660 requests (lines of requests wrk had not finished when it stopped). By
+  callgrind a record is about 2,100 instructions (`http_per_request_log_span` against
+  `..._log_off`); the rest of nginx's 2.6 us is not measured apart (the `getpid` a captured
+  write makes, the logs datagrams' sends, the cache footprint of the stream and the batch).
+  A `--quick` run of the same just before it measured +0.0 us (2 runs of 2 s): the
+  figure wants a whole run on a quiet machine.
 """
 
 
 def ratio(t, u):
     return t / u if u else 0
+
+
+def logs_d_rows(d):
+    """(d)'s rows of log capture, by callgrind (instructions.py: opbench
+    httplog, a traced request whose server writes a line to stderr while it
+    serves it)."""
+    if "http_per_request_log_off" not in d:
+        return []
+    return ["| (d) instructions per traced request whose server logs a line, SPANSHIM_LOGS off / "
+            "span (the line a record in its span) | %s | +%.0f / +%.0f | | | |" % (
+                "%.0f (the program's own)" % d["httplog_untraced_per_op"]
+                if "httplog_untraced_per_op" in d else "",
+                d["http_per_request_log_off"], d["http_per_request_log_span"]),
+            "| (d) instructions per log record captured (span minus off) | | +%.0f | | | |" % (
+                d["http_per_request_log_span"] - d["http_per_request_log_off"])]
+
+
+def logs_rows(r):
+    """(k)'s rows: the same nginx, traced, with capture off (in the untraced
+    column) and span (in the traced one)."""
+    k = r["k"]
+    off, on = k["off"], k["span"]
+
+    def m(v, key):
+        return statistics.median(x[key] for x in v)
+
+    lines = ["| (k) nginx logging a line a request, requests/s: `SPANSHIM_LOGS` off / span "
+             "| %.0f | %.0f | %.3f | | |" % (m(off, "rps"), m(on, "rps"),
+                                            ratio(m(on, "rps"), m(off, "rps")))]
+    for p in ("p50", "p99"):
+        lines.append("| (k) %s latency, ms, off / span | %.3f | %.3f | %.3f | | |" % (
+            p, m(off, p), m(on, p), ratio(m(on, p), m(off, p))))
+    lines.append("| (k) nginx CPU per request, us, off / span (the record's) | %.2f | %.2f | %+.2f | | |" % (
+        m(off, "cpu_us"), m(on, "cpu_us"), m(on, "cpu_us") - m(off, "cpu_us")))
+    lines.append("| (k) collector CPU per request, us, off / span (the record's, written to "
+                 "/dev/null) | %.2f | %.2f | %+.2f | | |" % (
+                     m(off, "collector_us"), m(on, "collector_us"),
+                     m(on, "collector_us") - m(off, "collector_us")))
+    ok = k["records"] >= k["requests_span"]
+    lines.append("| (k) log records received / requests with capture on (warm-up included) | | "
+                 "%d / %d | | one each | %s |" % (k["records"], k["requests_span"],
+                                                  "yes" if ok else "**no**"))
+    return lines
+
+
+def logs_runs(r):
+    k = r["k"]
+    return ["- (k) nginx logging a line a request, SPANSHIM_LOGS=%s: requests/s %s; p99 ms %s; "
+            "nginx CPU us/request %s; collector CPU us/request %s" % (
+                mode, md_runs(k[mode], "rps", "%.0f"), md_runs(k[mode], "p99", "%.3f"),
+                md_runs(k[mode], "cpu_us", "%.2f"), md_runs(k[mode], "collector_us", "%.2f"))
+            for mode in ("off", "span")]
+
+
+LOGS_HOW = ("- (k): `wrk -t1 -c10` as in (a) asking nginx (one worker, on CPU 1) for a file it does "
+            "not have: a 404 and one `open() ... failed` line a request in its error log "
+            "(`error.PORT.log`, a log file by `SPANSHIM_LOG_FILES`' default `*.log`, written while "
+            "the request's SERVER span is current; an access log line is written after the "
+            "span's end, which `span` leaves out). Two nginx, both traced, to a collector of "
+            "their own writing `--jsonl` and `--logs-jsonl` to /dev/null: one with "
+            "`SPANSHIM_LOGS=off`, one with `span` (each line a record in its request's span), in "
+            "turn. CPU per request as in (a); the log records received are the collector's exit "
+            "line's, against the requests the `span` nginx answered.")
+
+
+def partial(r):
+    """The rows of a partial run (bench.py --only): the workloads that have
+    rows of their own, the others' figures being in the saved JSON."""
+    lines = ["Partial run (%d runs of %d s): BENCHMARKS.md is not written." % (
+        r["runs"], r["seconds"]), "",
+             "| workload | untraced | traced | ratio | target | met |", "|---|---|---|---|---|---|"]
+    if "k" in r:
+        lines += logs_rows(r)
+    if "d" in r:
+        lines += logs_d_rows(r["d"])
+    lines.append("")
+    if "k" in r:
+        lines += logs_runs(r)
+    rest = sorted(set(r) - {"machine", "runs", "seconds", "k", "d", "stack_ns"})
+    if rest:
+        lines.append("- %s: in the saved JSON (rows of their own only in a whole run)" %
+                     ", ".join(rest))
+    return lines
 
 
 def md_runs(res, key, fmt):
@@ -377,6 +473,7 @@ def write(r, root):
     if "collector_jsonl_per_span" in d:
         lines.append("| (d) collector instructions per span written to .jsonl | | %.0f | | | |" % (
             d["collector_jsonl_per_span"]))
+    lines += logs_d_rows(d)
     if "j" in r:
         j = r["j"]
         u = {k: statistics.median(x[k] for x in j["untraced"]) for k in ("rps", "p99", "cpu_us", "rss_kib")}
@@ -394,6 +491,8 @@ def write(r, root):
         added = {v: statistics.median(x["cpu_us"] for x in j[v]) - u["cpu_us"] for v in ("spanshim", "sdk")}
         lines.append("| (j) added CPU per request, the SDK's over spanshim's | | %.1f | | | |" % (
             added["sdk"] / added["spanshim"] if added["spanshim"] > 0 else float("inf")))
+    if "k" in r:
+        lines += logs_rows(r)
     e = statistics.median(x["spans_per_second"] for x in r["e"])
     row("(e) collector, spans/s on one core into .jsonl", "", "%.0f" % e, "", ">= 1,000,000",
         e >= 1000000, e / 1000000)
@@ -441,6 +540,8 @@ def write(r, root):
             if traced:
                 lines[-1] += "; collector CPU us %s; spans exported %s" % (
                     md_runs(r[key][traced], "collector_us", "%.2f"), md_runs(r[key][traced], "spans", "%d"))
+    if "k" in r:
+        lines += logs_runs(r)
     lines.append("- (e) collector spans/s: %s (%s spans per datagram, real shim batches)" % (
         md_runs(r["e"], "spans_per_second", "%.0f"), r["e"][0]["spans_per_datagram"]))
     lines.append("- (f) nginx RSS KiB untraced %s; traced %s" % (f[False], f[True]))
@@ -498,6 +599,7 @@ def write(r, root):
               "`BatchSpanProcessor`, the OTLP/HTTP protobuf exporter to the collector's "
               "`--otlp-listen`, `AlwaysOnSampler`), the three in turn; CPU per request is the "
               "server's, RSS its `VmRSS` after each run.",
+              LOGS_HOW,
               "- (f): nginx's RSS after warm-up, after a tenth of the requests and after all of them "
               "(%d traced), then with %s idle connections open." % (r["f"][True]["requests"], "2000"),
               "", HISTORY]
