@@ -136,11 +136,28 @@ int ss_conn_request_parent(ss_ctx_t *out, char *ts, uint16_t *ts_len)
     return 1;
 }
 
+/* The call this thread has in flight, if a line written now is about it:
+ * the only one, and the thread serves no request or only the one the call
+ * was made for (an event loop serving several, or one that is not the
+ * call's, may be writing for another request). */
+static int ss_conn_log_call(ss_ctx_t *out)
+{
+    ss_ctx_t call;
+
+    if (!ss_calling_one(&call))
+        return 0;
+    if (ss_cur.active ? !ss_serving_one() || memcmp(call.trace_id, ss_cur.ctx.trace_id, 16) != 0
+                      : !ss_serving_alone())
+        return 0;
+    *out = call;
+    return 1;
+}
+
 int ss_conn_log_ctx(ss_ctx_t *out)
 {
     const ss_ctx_t *p;
 
-    if (ss_calling_one(out))
+    if (ss_conn_log_call(out))
         return 1; /* a call in flight it sent: the line is about that call */
     if (ss_cur.active && ss_serving_one()) {
         *out = ss_cur.ctx;

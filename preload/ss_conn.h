@@ -127,10 +127,10 @@ int ss_conn_request_parent(ss_ctx_t *out, char *ts, uint16_t *ts_len);
 int ss_conn_thread_ctx(ss_ctx_t *out);
 /* The span a log line written now on this thread belongs to: the CLIENT
  * span of the call it sent while that call is in flight and the only one
- * (ss_calling.h), else the SERVER span it serves while that one is in
- * flight and the only one (an event loop's lines with several requests
- * open belong to none), else the process's own span (TRACEPARENT at
- * start); 0 if none. */
+ * (ss_calling.h), if the thread serves no request or only the call's; else
+ * the SERVER span it serves while that one is in flight and the only one
+ * (an event loop's lines with several requests open belong to none), else
+ * the process's own span (TRACEPARENT at start); 0 if none. */
 int ss_conn_log_ctx(ss_ctx_t *out);
 void ss_conn_thread_reset(void);
 
