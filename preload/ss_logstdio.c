@@ -9,6 +9,8 @@
 #include "ss_real.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -74,6 +76,99 @@ void ss_logstdio_fed(int fd, const void *p, size_t n)
     ss_logstdio_fedv(fd, &v, 1, n);
 }
 
+/* ---- SPANSHIM_LOG_ENRICH: the bytes into the stream through the plan ----- */
+
+/* Where a plan's pieces go: the program's stream (through the real fwrite
+ * the call was given), or for dprintf its fd (write(2) until all went). */
+#define SS_LOGSTDIO_PIECES 4 /* perror's: its prefix, ": ", the message, the newline */
+
+typedef struct ss_logstdio_sink {
+    FILE *fp;
+    int fd;
+    ss_fwrite_fn fwrite;
+    int failed;                   /* the stream or the fd took less than given */
+} ss_logstdio_sink_t;
+
+static ssize_t ss_logstdio_sinkfn(void *arg, const struct iovec *iov, int cnt)
+{
+    ss_logstdio_sink_t *k = arg;
+    size_t done = 0;
+    int i;
+
+    for (i = 0; i < cnt && !k->failed; i++) {
+        const char *p = iov[i].iov_base;
+        size_t n = iov[i].iov_len, w = 0;
+
+        if (k->fp) {
+            w = n ? k->fwrite(p, 1, n, k->fp) : 0;
+        } else {
+            while (w < n) {
+                ssize_t r = ss_real_write(k->fd, p + w, n - w);
+
+                if (r <= 0)
+                    break;
+                w += (size_t)r;
+            }
+        }
+        done += w;
+        if (w < n)
+            k->failed = 1;
+    }
+    return done == 0 && k->failed ? -1 : (ssize_t)done;
+}
+
+/* The n bytes of iov (at most SS_LOGSTDIO_PIECES pieces) onto the stream or fd with the
+ * span's fields in the lines they end (ss_logenrich.h), captured by
+ * ss_logcap_write itself: how many of the program's went. A stream takes
+ * all it is given, so a plan short of room for every line is followed by
+ * the next until all went or the stream failed (errno its). Inside the
+ * shim (a signal handler) or in a vfork child the bytes go as they are. */
+static size_t ss_logstdio_enriched(ss_logstdio_sink_t *k, const struct iovec *iov, int cnt,
+                                   size_t n)
+{
+    struct iovec rest[SS_LOGSTDIO_PIECES];
+    size_t done = 0;
+    int err = errno, i, m;
+    ssize_t r;
+
+    if (ss_busy || ss_in_vfork_child()) {
+        r = ss_logstdio_sinkfn(k, iov, cnt);
+        ss_logstdio_fedv(k->fd, iov, cnt, r > 0 ? (size_t)r : 0);
+        return r > 0 ? (size_t)r : 0;
+    }
+    ss_busy++;
+    while (done < n && !k->failed) {
+        size_t skip = done;
+
+        for (i = m = 0; i < cnt && m < SS_LOGSTDIO_PIECES; i++) {
+            if (skip >= iov[i].iov_len) {
+                skip -= iov[i].iov_len;
+                continue;
+            }
+            rest[m].iov_base = (char *)iov[i].iov_base + skip;
+            rest[m++].iov_len = iov[i].iov_len - skip;
+            skip = 0;
+        }
+        r = ss_logcap_write(k->fd, rest, m, ss_logstdio_sinkfn, k);
+        if (r <= 0)
+            break;
+        done += (size_t)r;
+    }
+    ss_busy--;
+    if (!k->failed)
+        errno = err;
+    return done;
+}
+
+/* One piece through the plan: fp's (fwrite given) or fd's. */
+static size_t ss_logstdio_enrich1(FILE *fp, int fd, ss_fwrite_fn fw, const void *p, size_t n)
+{
+    ss_logstdio_sink_t k = {fp, fd, fw, 0};
+    struct iovec v = {(void *)p, n};
+
+    return ss_logstdio_enriched(&k, &v, 1, n);
+}
+
 /* ---- the plain calls ------------------------------------------------------- */
 
 /* A call's arguments, for its body under the lock. */
@@ -92,7 +187,12 @@ typedef struct ss_logstdio_call {
 static long ss_logstdio_fwrite_body(void *arg)
 {
     const ss_logstdio_call_t *a = arg;
-    size_t r = a->real.fwrite(a->p, a->size, a->n, a->fp);
+    size_t r;
+
+    if (ss_logcap_enrich && a->size && a->n && a->n <= SIZE_MAX / a->size)
+        return (long)(ss_logstdio_enrich1(a->fp, ss_logstdio_fd(a->fp), a->real.fwrite, a->p,
+                                          a->size * a->n) / a->size);
+    r = a->real.fwrite(a->p, a->size, a->n, a->fp);
 
     /* All items, or the whole items it wrote (glibc may have taken part of
      * the next one: it is not said, so not captured). */
@@ -111,8 +211,18 @@ size_t ss_logstdio_fwrite(const void *p, size_t size, size_t n, FILE *fp, ss_fwr
 static long ss_logstdio_fputs_body(void *arg)
 {
     const ss_logstdio_call_t *a = arg;
-    int r = a->real.fputs(a->p, a->fp);
+    int r;
 
+    if (ss_logcap_enrich) {
+        /* fwrite takes the stream's lock again, recursively (held here, or
+         * by the program around an _unlocked call, or by no one) */
+        size_t len = strlen(a->p);
+
+        return ss_logstdio_enrich1(a->fp, ss_logstdio_fd(a->fp), ss_real_fwrite, a->p, len) == len
+                   ? 1 /* glibc's fputs' success */
+                   : EOF;
+    }
+    r = a->real.fputs(a->p, a->fp);
     if (r != EOF)
         ss_logstdio_fed(ss_logstdio_fd(a->fp), a->p, strlen(a->p));
     return r;
@@ -129,8 +239,21 @@ static long ss_logstdio_puts_body(void *arg)
 {
     const ss_logstdio_call_t *a = arg;
     struct iovec v[2];
-    int r = ss_real_puts(a->p);
+    int r;
 
+    if (ss_logcap_enrich) {
+        ss_logstdio_sink_t k = {a->fp, ss_logstdio_fd(a->fp), ss_real_fwrite, 0};
+        size_t len = strlen(a->p);
+
+        v[0].iov_base = (void *)a->p;
+        v[0].iov_len = len;
+        v[1].iov_base = "\n";
+        v[1].iov_len = 1;
+        if (ss_logstdio_enriched(&k, v, 2, len + 1) != len + 1)
+            return EOF;
+        return len + 1 > INT_MAX ? INT_MAX : (int)(len + 1); /* glibc's puts' count */
+    }
+    r = ss_real_puts(a->p);
     if (r != EOF) {
         v[0].iov_base = (void *)a->p;
         v[0].iov_len = strlen(a->p);
@@ -152,7 +275,12 @@ static long ss_logstdio_fputc_body(void *arg)
 {
     const ss_logstdio_call_t *a = arg;
     unsigned char ch = (unsigned char)a->c;
-    int r = a->real.fputc(a->c, a->fp);
+    int r;
+
+    if (ss_logcap_enrich)
+        return ss_logstdio_enrich1(a->fp, ss_logstdio_fd(a->fp), ss_real_fwrite, &ch, 1) == 1 ? ch
+                                                                                           : EOF;
+    r = a->real.fputc(a->c, a->fp);
 
     if (r != EOF)
         ss_logstdio_fed(ss_logstdio_fd(a->fp), &ch, 1);
@@ -181,6 +309,8 @@ static size_t ss_logstdio_put(const ss_logstdio_out_t *o, const char *p, size_t 
 {
     size_t done = 0;
 
+    if (ss_logcap_enrich)
+        return ss_logstdio_enrich1(o->fp, o->fd, ss_real_fwrite, p, n);
     if (o->fp) {
         done = ss_real_fwrite(p, 1, n, o->fp);
         ss_logstdio_fed(o->fd, p, done);
@@ -303,9 +433,10 @@ static long ss_logstdio_perror_body(void *arg)
     size_t n = 0;
     int cnt = 0, err;
 
-    ss_real_perror(s);
+    if (!ss_logcap_enrich)
+        ss_real_perror(s);
     err = errno;
-    msg = strerror_r(a->c, ebuf, sizeof(ebuf)); /* what perror printed */
+    msg = strerror_r(a->c, ebuf, sizeof(ebuf)); /* what perror prints */
     if (s && *s) {
         v[cnt].iov_base = (void *)s;
         n += v[cnt++].iov_len = strlen(s);
@@ -316,6 +447,17 @@ static long ss_logstdio_perror_body(void *arg)
     n += v[cnt++].iov_len = strlen(msg);
     v[cnt].iov_base = "\n";
     n += v[cnt++].iov_len = 1;
+    if (ss_logcap_enrich) {
+        /* The same text, through the plan into stderr (glibc's perror
+         * writes through a stream of its own on a dup of stderr's fd, which
+         * no hook reaches; stderr is unbuffered but by the program's
+         * setvbuf, so its bytes go out in the same order). */
+        ss_logstdio_sink_t k = {a->fp, ss_logstdio_fd(a->fp), ss_real_fwrite, 0};
+
+        ss_logstdio_enriched(&k, v, cnt, n);
+        errno = a->c; /* perror leaves errno as it found it */
+        return 0;
+    }
     ss_logstdio_fedv(ss_logstdio_fd(a->fp), v, cnt, n);
     errno = err;
     return 0;

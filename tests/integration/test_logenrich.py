@@ -292,5 +292,55 @@ class CProbe(unittest.TestCase):
             sink.close()
 
 
+class Stdio(unittest.TestCase):
+    """A C program's lines through stdio (stdioprobe.c: printf, fprintf,
+    fwrite, fputs, puts, putc and the rest, an fopen'ed x.log, a y.log
+    freopen'ed on stdout), plain and fortified, SPANSHIM_LOG_ENRICH=on in
+    its process span (TRACEPARENT): each line it ends gets the fields once,
+    in the bytes glibc writes out; with them taken out, every file and
+    every return value (stderr's last lines) is as untraced."""
+
+    FILES = ("x.log", "y.log")
+
+    def run_probe(self, sink, probe, traced):
+        d = os.path.realpath(os.path.join(sink.dir, "%s-%s" % (probe, traced)))
+        os.makedirs(d)
+        r = sink.run([os.path.join(BUILD, "tests", probe), d], service=probe, traced=traced,
+                     logs=None, TRACEPARENT=TP, SPANSHIM_LOG_ENRICH="on",
+                     SPANSHIM_LOG_FILES="*.log,/dev/full")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        files = {}
+        for name in self.FILES:
+            with open(os.path.join(d, name), "rb") as f:
+                files[name] = f.read()
+        return r.stdout, r.stderr, files
+
+    def check(self, probe):
+        sink = LogSink()
+        try:
+            out, err, files = self.run_probe(sink, probe, False)
+            tout, terr, tfiles = self.run_probe(sink, probe, True)
+            self.assertEqual((strip(tout), strip(terr), {k: strip(v) for k, v in tfiles.items()}),
+                             (out, err, files), "the program's bytes and return values")
+            self.assertIn(b"returns ", err)
+            spans = sink.wait_spans(1, lambda s: s["resource"]["service.name"] == probe)
+            self.assertEqual(len(spans), 1, "the process span")
+            ids = (TP_TRACE, spans[0]["span_id"], "01", "plain")
+            for name, data in (("stdout", tout), ("stderr", terr)) + tuple(tfiles.items()):
+                lines = [ln for ln in data.split(b"\n")[:-1] if ln.strip()]
+                self.assertTrue(lines, name)
+                for ln in lines:
+                    self.assertEqual(fields(ln), [ids], (name, ln[:60]))
+            self.assertIn(b"built of & 5 unlocked pieces" + (F % ids[:2]).encode(), tout + terr)
+        finally:
+            sink.close()
+
+    def test_stdio(self):
+        self.check("stdioprobe")
+
+    def test_stdio_fortified(self):
+        self.check("stdioprobe_fortify")
+
+
 if __name__ == "__main__":
     unittest.main()
