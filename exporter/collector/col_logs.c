@@ -41,26 +41,14 @@ void col_each_log(const col_logs_request_t *r, col_log_fn fn, void *arg)
     }
 }
 
-static int col_log_id_ok(ProtobufCBinaryData id, size_t len)
-{
-    size_t i;
-
-    if (id.len != len)
-        return 0;
-    for (i = 0; i < len; i++)
-        if (id.data[i])
-            return 1;
-    return 0;
-}
-
 int col_log_has_trace(const col_log_t *l)
 {
-    return col_log_id_ok(l->trace_id, 16);
+    return col_id_valid(l->trace_id, 16);
 }
 
 int col_log_has_span(const col_log_t *l)
 {
-    return col_log_has_trace(l) && col_log_id_ok(l->span_id, 8);
+    return col_log_has_trace(l) && col_id_valid(l->span_id, 8);
 }
 
 static void col_logs_refused(const col_item_t *d, col_decode_err_t why)

@@ -91,4 +91,19 @@ const char *col_decode_reason(col_decode_err_t why);
 #define col_request_free(r) \
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(r, NULL)
 
+/* Whether id is a valid trace (len 16) or span (len 8) id: of that length
+ * and not all zero, as W3C trace context and the logs data model say. One
+ * rule for spans from outside (col_otlp_http.c) and log records (col_logs.c). */
+static inline int col_id_valid(ProtobufCBinaryData id, size_t len)
+{
+    size_t i;
+
+    if (id.len != len)
+        return 0;
+    for (i = 0; i < len; i++)
+        if (id.data[i])
+            return 1;
+    return 0;
+}
+
 #endif

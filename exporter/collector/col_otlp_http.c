@@ -320,21 +320,9 @@ static col_request_t *col_decode_body(col_arena_t *ar, col_enc_t enc, const col_
     return r;
 }
 
-static int col_id_ok(ProtobufCBinaryData id, size_t len)
-{
-    size_t i;
-
-    if (id.len != len)
-        return 0;
-    for (i = 0; i < len; i++)
-        if (id.data[i])
-            return 1;
-    return 0; /* all zero: an invalid id, as W3C trace context says */
-}
-
 static int col_span_ok(const col_span_t *s)
 {
-    return col_id_ok(s->trace_id, 16) && col_id_ok(s->span_id, 8) &&
+    return col_id_valid(s->trace_id, 16) && col_id_valid(s->span_id, 8) &&
            (s->parent_span_id.len == 0 || s->parent_span_id.len == 8);
 }
 
