@@ -5,7 +5,8 @@
 #include "col_log.h"
 #include "col_options.h"
 
-volatile sig_atomic_t col_stop_flag;
+int col_stop_flag;
+_Static_assert(__atomic_always_lock_free(sizeof(int), 0), "the stop flag's store must be lock-free");
 static uint64_t col_stop_at; /* when a stop must be over; 0: none yet */
 
 /* Fixed by whichever thread sees the signal first. */
@@ -13,7 +14,7 @@ uint64_t col_stop_deadline(void)
 {
     uint64_t at = __atomic_load_n(&col_stop_at, __ATOMIC_ACQUIRE), none = 0;
 
-    if (at || !col_stop_flag)
+    if (at || !col_stopping())
         return at;
     at = col_now_ms() + (uint64_t)col_opt.stop_ms;
     if (!__atomic_compare_exchange_n(&col_stop_at, &none, at, 0, __ATOMIC_ACQ_REL,
@@ -24,7 +25,7 @@ uint64_t col_stop_deadline(void)
 
 int col_stop_handling_over(void)
 {
-    uint64_t at = col_stop_flag ? col_stop_deadline() : 0;
+    uint64_t at = col_stopping() ? col_stop_deadline() : 0;
 
     return at && col_now_ms() + (uint64_t)col_opt.stop_ms / 5 >= at;
 }

@@ -9,20 +9,23 @@
 #ifndef COL_STOP_H
 #define COL_STOP_H
 
-#include <signal.h>
 #include <stdint.h>
 
-extern volatile sig_atomic_t col_stop_flag;
+/* Set by the signal handler, read by every thread (the receiver, replay,
+ * the HTTP servers' and forwarding's): atomic, since volatile
+ * sig_atomic_t says nothing about other threads. A lock-free int's atomic
+ * store is async-signal-safe. */
+extern int col_stop_flag;
 
 /* The signal handler's part (async-signal-safe). */
 static inline void col_stop_request(void)
 {
-    col_stop_flag = 1;
+    __atomic_store_n(&col_stop_flag, 1, __ATOMIC_RELEASE);
 }
 
 static inline int col_stopping(void)
 {
-    return col_stop_flag != 0;
+    return __atomic_load_n(&col_stop_flag, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* When the stop must be over (CLOCK_MONOTONIC ms); 0 while there is none. */
