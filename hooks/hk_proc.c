@@ -138,62 +138,49 @@ static void hk_argv(char **av, size_t n, const char *arg, va_list *ap)
     av[n] = NULL;
 }
 
+/* The l-forms: their arguments gathered into av, on the stack, for the
+ * statement `call` (a v-form); ap is left after the NULL, where execle's
+ * envp is. */
+#define HK_EXEC_L(arg, ap, av, call)          \
+    do {                                      \
+        const char *a_ = hk_opaque(arg);      \
+        size_t n_ = hk_argc(a_, ap);          \
+        char *av[n_ + 1];                     \
+                                              \
+        hk_argv(av, n_, a_, &(ap));           \
+        call;                                 \
+    } while (0)
+
 HK_EXPORT int execl(const char *path, const char *arg, ...)
 {
-    const char *a = hk_opaque(arg);
     va_list ap;
-    size_t n;
     int r;
 
     va_start(ap, arg);
-    n = hk_argc(a, ap);
-    {
-        char *av[n + 1];
-
-        hk_argv(av, n, a, &ap);
-        va_end(ap);
-        r = hk_execv(path, av);
-    }
+    HK_EXEC_L(arg, ap, av, r = hk_execv(path, av));
+    va_end(ap);
     return r;
 }
 
 HK_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-    const char *a = hk_opaque(arg);
     va_list ap;
-    size_t n;
     int r;
 
     va_start(ap, arg);
-    n = hk_argc(a, ap);
-    {
-        char *av[n + 1];
-
-        hk_argv(av, n, a, &ap);
-        va_end(ap);
-        r = hk_execvp(file, av);
-    }
+    HK_EXEC_L(arg, ap, av, r = hk_execvp(file, av));
+    va_end(ap);
     return r;
 }
 
 HK_EXPORT int execle(const char *path, const char *arg, ...)
 {
-    const char *a = hk_opaque(arg);
-    char *const *envp;
     va_list ap;
-    size_t n;
     int r;
 
     va_start(ap, arg);
-    n = hk_argc(a, ap);
-    {
-        char *av[n + 1];
-
-        hk_argv(av, n, a, &ap);
-        envp = va_arg(ap, char *const *);
-        va_end(ap);
-        r = hk_execve(path, av, envp);
-    }
+    HK_EXEC_L(arg, ap, av, r = hk_execve(path, av, va_arg(ap, char *const *)));
+    va_end(ap);
     return r;
 }
 
