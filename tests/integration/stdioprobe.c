@@ -8,7 +8,8 @@
  * file opened with fopen ("x.log"), one put on stdout with freopen
  * ("y.log"), fopen64 and freopen64 too; pwrite and pwritev (and their
  * 64 and v2 forms) to a log file; and calls that fail on
- * /dev/full. What each call returned (and errno) goes to stderr at the
+ * /dev/full, and opens of a log path that cannot be opened (no such
+ * directory). What each call returned (and errno) goes to stderr at the
  * end, to be compared traced and untraced.
  *
  * usage: stdioprobe DIR   (x.log, y.log and p.log are made in DIR)
@@ -100,7 +101,7 @@ static void path(char *out, size_t cap, const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-    char x[512], y[512], p[512], *big;
+    char x[512], y[512], p[512], gone[512], *big;
     struct iovec v[2] = {{"pwritev ", 8}, {"line\n", 5}};
     FILE *f;
     int fd, n = 0, i;
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
     path(x, sizeof(x), argv[1], "x.log");
     path(y, sizeof(y), argv[1], "y.log");
     path(p, sizeof(p), argv[1], "p.log");
+    path(gone, sizeof(gone), argv[1], "no-such-dir/z.log");
 
     ret(printf("printf %d line\n", 1));
     ret(printf("printf constant line\n")); /* puts, to the compiler */
@@ -191,6 +193,26 @@ int main(int argc, char **argv)
         ret(errno);
         fclose(f);
     }
+
+    /* failures: a log path in no directory, every way it is opened */
+    errno = 0;
+    ret(fopen(gone, "w") != NULL);
+    ret(errno);
+    errno = 0;
+    ret(fopen64(gone, "a") != NULL);
+    ret(errno);
+    errno = 0;
+    ret(open(gone, O_WRONLY | O_CREAT | O_APPEND, 0644));
+    ret(errno);
+    errno = 0;
+    ret(openat(AT_FDCWD, gone, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    ret(errno);
+    errno = 0;
+    ret(creat(gone, 0644));
+    ret(errno);
+    errno = 0;
+    ret(open(gone, O_WRONLY | O_APPEND)); /* fortified: __open_2 */
+    ret(errno);
 
     ret(fflush(stdout));
 #if defined _FORTIFY_SOURCE && _FORTIFY_SOURCE > 0
