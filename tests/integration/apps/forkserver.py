@@ -13,7 +13,7 @@ child-execs: the parent reads the request head and forks a child that
 
 preforked: a daemon's shape: the parent makes a connection that is
   refused (a span of its own) before it forks one worker, which serves every connection from
-  then on and never exits; the parent only waits.
+  then on and never exits; the parent only waits, and stopped (SIGTERM) stops it.
 
 Each response's status is the number in the request's path (/status/201).
 
@@ -95,9 +95,13 @@ def preforked(lsock):
     except OSError:
         pass
     probe.close()
-    if os.fork() != 0:
-        os.wait()
+    pid = os.fork()
+    if pid != 0:
+        # Stopped, the parent stops its worker: none is left behind.
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGTERM))
+        os.waitpid(pid, 0)
         sys.exit(0)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     while True:
         conn, _ = lsock.accept()
         head, _ = read_head(conn, b"")
