@@ -138,51 +138,31 @@ static void hk_argv(char **av, size_t n, const char *arg, va_list *ap)
     av[n] = NULL;
 }
 
-/* The l-forms: their arguments gathered into av, on the stack, for the
- * statement `call` (a v-form); ap is left after the NULL, where execle's
+/* The l-forms, one line each: their arguments gathered into av, on the
+ * stack, for `call` (a v-form); ap is left after the NULL, where execle's
  * envp is. */
-#define HK_EXEC_L(arg, ap, av, call)          \
-    do {                                      \
-        const char *a_ = hk_opaque(arg);      \
-        size_t n_ = hk_argc(a_, ap);          \
-        char *av[n_ + 1];                     \
-                                              \
-        hk_argv(av, n_, a_, &(ap));           \
-        call;                                 \
-    } while (0)
+#define HK_EXEC_L(name, first, call)                             \
+    HK_EXPORT int name(const char *first, const char *arg, ...)  \
+    {                                                            \
+        const char *a = hk_opaque(arg);                          \
+        va_list ap;                                              \
+        int r;                                                   \
+                                                                 \
+        va_start(ap, arg);                                       \
+        {                                                        \
+            size_t n = hk_argc(a, ap);                           \
+            char *av[n + 1];                                     \
+                                                                 \
+            hk_argv(av, n, a, &ap);                              \
+            r = call;                                            \
+        }                                                        \
+        va_end(ap);                                              \
+        return r;                                                \
+    }
 
-HK_EXPORT int execl(const char *path, const char *arg, ...)
-{
-    va_list ap;
-    int r;
-
-    va_start(ap, arg);
-    HK_EXEC_L(arg, ap, av, r = hk_execv(path, av));
-    va_end(ap);
-    return r;
-}
-
-HK_EXPORT int execlp(const char *file, const char *arg, ...)
-{
-    va_list ap;
-    int r;
-
-    va_start(ap, arg);
-    HK_EXEC_L(arg, ap, av, r = hk_execvp(file, av));
-    va_end(ap);
-    return r;
-}
-
-HK_EXPORT int execle(const char *path, const char *arg, ...)
-{
-    va_list ap;
-    int r;
-
-    va_start(ap, arg);
-    HK_EXEC_L(arg, ap, av, r = hk_execve(path, av, va_arg(ap, char *const *)));
-    va_end(ap);
-    return r;
-}
+HK_EXEC_L(execl, path, hk_execv(path, av))
+HK_EXEC_L(execlp, file, hk_execvp(file, av))
+HK_EXEC_L(execle, path, hk_execve(path, av, va_arg(ap, char *const *)))
 
 HK_EXPORT _Noreturn void _exit(int status)
 {
