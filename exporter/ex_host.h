@@ -56,6 +56,8 @@ typedef struct ex_host {
     uint64_t *spans_capped;           /* spans the host dropped at its state cap (read only) */
     uint64_t *logs[EX_TX_OFF + 1];    /* log records by what the send came to */
     uint64_t *logs_unencodable;       /* log records that could not be encoded */
+    uint64_t *logs_busy;              /* log lines not captured: their stream was in use
+                                       * (the host's count, read only) */
 } ex_host_t;
 
 /* The host, as ex_batch_init was given it. */

@@ -46,17 +46,20 @@ static const char *const ex_logs_lost_key[EX_TX_OFF] = {
     [EX_TX_UNTRUSTED] = "spanshim.logs_dropped.untrusted",
     [EX_TX_FDLIMIT] = "spanshim.logs_dropped.fd_limit",
 };
-static uint64_t ex_unencodable_at_fork, ex_capped_at_fork, ex_logs_unencodable_at_fork;
+static uint64_t ex_unencodable_at_fork, ex_capped_at_fork, ex_logs_unencodable_at_fork,
+    ex_logs_busy_at_fork;
 static char ex_instance[17]; /* this process instance's id, drawn at its first loss */
 
 /* The counts by key, as ex_loss_attrs lays them out: the spans' by
  * transport reason (EX_TX_BUSY..EX_TX_FDLIMIT), their two host counts,
- * then the log records' by transport reason and too large. */
+ * then the log records' by transport reason, too large, and the lines
+ * not captured because their stream was busy. */
 enum {
     EX_LOSS_TOO_LARGE = EX_TX_OFF,
     EX_LOSS_STATE_CAP,
     EX_LOSS_LOGS,                                /* + EX_TX_BUSY..EX_TX_FDLIMIT */
     EX_LOSS_LOGS_TOO_LARGE = EX_LOSS_LOGS + EX_TX_OFF,
+    EX_LOSS_LOGS_STREAM_BUSY,
     EX_LOSS_KEYS
 };
 static uint64_t ex_offered[EX_LOSS_KEYS];  /* what ex_loss_attrs gave last */
@@ -142,6 +145,7 @@ void ex_loss_after_fork(void)
     ex_unencodable_at_fork = ex_host_count(ex_host.spans_unencodable);
     ex_capped_at_fork = ex_host_count(ex_host.spans_capped);
     ex_logs_unencodable_at_fork = ex_host_count(ex_host.logs_unencodable);
+    ex_logs_busy_at_fork = ex_host_count(ex_host.logs_busy);
     ex_instance[0] = '\0'; /* another process instance */
     memset(ex_offered, 0, sizeof(ex_offered));
     memset(ex_told, 0, sizeof(ex_told));
@@ -178,9 +182,10 @@ size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns)
     c[EX_LOSS_STATE_CAP] = ex_host_count(ex_host.spans_capped) - ex_capped_at_fork;
     c[EX_LOSS_LOGS_TOO_LARGE] =
         ex_host_count(ex_host.logs_unencodable) - ex_logs_unencodable_at_fork;
+    c[EX_LOSS_LOGS_STREAM_BUSY] = ex_host_count(ex_host.logs_busy) - ex_logs_busy_at_fork;
     for (r = 0; r < EX_LOSS_KEYS; r++)
         any |= c[r];
-    /* Eleven keys under 40 bytes with their varints and the id: within. */
+    /* Twelve keys under 40 bytes with their varints and the id: within. */
     if (any == 0 || cap < EX_LOSS_ATTRS_MAX)
         return 0;
     if (ex_told_ns && memcmp(c, ex_told, sizeof(c)) == 0 &&
@@ -196,7 +201,8 @@ size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns)
     len = ex_loss_kv(buf, len, "spanshim.spans_dropped.state_cap", c[EX_LOSS_STATE_CAP]);
     for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
         len = ex_loss_kv(buf, len, ex_logs_lost_key[r], c[EX_LOSS_LOGS + r]);
-    return ex_loss_kv(buf, len, "spanshim.logs_dropped.too_large", c[EX_LOSS_LOGS_TOO_LARGE]);
+    len = ex_loss_kv(buf, len, "spanshim.logs_dropped.too_large", c[EX_LOSS_LOGS_TOO_LARGE]);
+    return ex_loss_kv(buf, len, "spanshim.logs_dropped.stream_busy", c[EX_LOSS_LOGS_STREAM_BUSY]);
 }
 
 size_t ex_loss_attrs(uint8_t *buf, size_t cap)

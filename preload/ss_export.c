@@ -59,6 +59,7 @@ void ss_export_init(int argc, char **argv)
             [EX_TX_OFF] = &ss_count.logs_dropped_off,
         },
         .logs_unencodable = &ss_count.logs_dropped_encode,
+        .logs_busy = &ss_count.logs_dropped_busy,
     };
 
     ex_batch_init(&host, argc, argv);

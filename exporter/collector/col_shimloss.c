@@ -406,12 +406,12 @@ void col_loss_json(col_buf_t *b)
     pthread_mutex_lock(&col_loss_lock);
     while ((s = col_loss_next(&i)) != NULL)
         for (r = 0; r < COL_LOSS_REASONS; r++) {
-            if (s->n[COL_LOSS_SPANS][r] == 0)
+            if (s->n[COL_LOSS_SPANS][r] == 0 && s->n[COL_LOSS_LOGS][r] == 0)
                 continue;
             col_buf_printf(b, "%s{\"service\":", sep);
             col_json_string(b, col_loss_name(s));
-            col_buf_printf(b, ",\"reason\":\"%s\",\"spans\":%llu}", col_loss_reason[r],
-                           s->n[COL_LOSS_SPANS][r]);
+            col_buf_printf(b, ",\"reason\":\"%s\",\"spans\":%llu,\"records\":%llu}",
+                           col_loss_reason[r], s->n[COL_LOSS_SPANS][r], s->n[COL_LOSS_LOGS][r]);
             sep = ",";
         }
     pthread_mutex_unlock(&col_loss_lock);

@@ -114,6 +114,8 @@ class Viewer(unittest.TestCase):
             **cls.charge, dur=0, attrs=[("spanshim.span.in_flight", True)])], b"payments", (
                 ("spanshim.spans_dropped.socket_full", 7),
                 ("spanshim.spans_dropped.no_collector", 2),
+                ("spanshim.logs_dropped.socket_full", 3),
+                ("spanshim.logs_dropped.stream_busy", 1),
                 ("spanshim.loss.instance", "00112233445566aa")))])
         cls.crafted = "%032x" % CRAFTED_TRACE
         # Log records of the crafted trace, as a shim sends them: two in
@@ -292,16 +294,20 @@ class Viewer(unittest.TestCase):
         self.assertIn("2 req", [g["text"] for g in m["graphNodes"] if g["service"] == "nginx"][0])
 
     def test_spans_the_shims_lost(self):
-        """A shim's report of lost spans shows on every page and, by reason,
-        beside the service map."""
-        line = "9 spans lost before they reached the collector: payments 9"
+        """A shim's report of lost spans and log records shows on every page
+        and, by reason, beside the service map."""
+        line = ("9 spans and 4 log records lost before they reached the collector: "
+                "payments 9 spans, 4 log records")
         self.assertEqual(self.shown["lost_on_list"]["line"], line)
         self.assertEqual(self.shown["lost"]["line"], line)
         self.assertEqual(sorted(self.shown["lost"]["rows"]),
-                         [["payments", "no_collector", "2"], ["payments", "socket_full", "7"]])
+                         [["payments", "no_collector", "2", "0"],
+                          ["payments", "socket_full", "7", "3"],
+                          ["payments", "stream_busy", "0", "1"]])
         self.assertEqual(api(self.port, "/api/lost")["lost"], [
-            {"service": "payments", "reason": "socket_full", "spans": 7},
-            {"service": "payments", "reason": "no_collector", "spans": 2}])
+            {"service": "payments", "reason": "socket_full", "spans": 7, "records": 3},
+            {"service": "payments", "reason": "no_collector", "spans": 2, "records": 0},
+            {"service": "payments", "reason": "stream_busy", "spans": 0, "records": 1}])
 
     def test_in_flight_until_the_whole_span_comes(self):
         wf = self.shown["in_flight"]

@@ -21,7 +21,7 @@
 #include "../../exporter/ex_loss.h"
 #include "../../exporter/ex_otlp.h"
 
-static uint64_t unencodable, capped, logs_unencodable;
+static uint64_t unencodable, capped, logs_unencodable, logs_busy;
 
 static void quiet(int level, const char *fmt, ...)
 {
@@ -36,7 +36,8 @@ static int setup(void **state)
     ex_host.spans_unencodable = &unencodable;
     ex_host.spans_capped = &capped;
     ex_host.logs_unencodable = &logs_unencodable;
-    unencodable = capped = logs_unencodable = 0;
+    ex_host.logs_busy = &logs_busy;
+    unencodable = capped = logs_unencodable = logs_busy = 0;
     ex_loss_after_fork(); /* from zero, as a fresh process */
     return 0;
 }
@@ -207,10 +208,12 @@ static void log_records_lost_are_told_beside_the_spans(void **state)
     ex_loss_note_logs(EX_TX_UNTRUSTED, 1);
     ex_loss_note_logs(EX_TX_OFF, 3); /* never sends: nothing to tell */
     logs_unencodable = 2;
+    logs_busy = 7;
     r = datagram();
     assert_int_equal(dropped_of(r, "logs", "socket_full"), 4);
     assert_int_equal(dropped_of(r, "logs", "untrusted"), 1);
     assert_int_equal(dropped_of(r, "logs", "too_large"), 2);
+    assert_int_equal(dropped_of(r, "logs", "stream_busy"), 7);
     assert_int_equal(dropped_of(r, "logs", "no_collector"), 0);
     assert_int_equal(dropped(r, "socket_full"), 0); /* no span lost */
     assert_non_null(instance(r));
@@ -224,21 +227,25 @@ static void log_records_lost_are_told_beside_the_spans(void **state)
     ex_loss_note(EX_TX_FDLIMIT, 1);
     ex_loss_note_logs(EX_TX_NOCOLLECTOR, 0xffffffffu);
     ex_loss_note_logs(EX_TX_FDLIMIT, 0xffffffffu);
-    unencodable = capped = 0xffffffffffffull;
+    unencodable = capped = logs_unencodable = logs_busy = 0xffffffffffffull;
     r = datagram();
     assert_int_equal(dropped(r, "socket_full"), 1);
     assert_int_equal(dropped(r, "state_cap"), 0xffffffffffffll);
     assert_int_equal(dropped_of(r, "logs", "socket_full"), 4);
     assert_int_equal(dropped_of(r, "logs", "no_collector"), 0xffffffffll);
     assert_int_equal(dropped_of(r, "logs", "fd_limit"), 0xffffffffll);
+    assert_int_equal(dropped_of(r, "logs", "too_large"), 0xffffffffffffll);
+    assert_int_equal(dropped_of(r, "logs", "stream_busy"), 0xffffffffffffll);
     assert_string_equal(instance(r), first);
     col_request_free(r);
 
     /* A fork child: its own, from zero, the host's count from the fork on. */
     ex_loss_after_fork();
-    logs_unencodable = 5;
+    logs_unencodable += 3;
+    logs_busy += 2;
     r = datagram();
     assert_int_equal(dropped_of(r, "logs", "too_large"), 3);
+    assert_int_equal(dropped_of(r, "logs", "stream_busy"), 2);
     assert_int_equal(dropped_of(r, "logs", "socket_full"), 0);
     col_request_free(r);
 }

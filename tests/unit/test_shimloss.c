@@ -184,11 +184,11 @@ static void instances_add_up_per_service(void **state)
                         "web 14 (socket_full 8, state_cap 6), "
                         "api 11 (untrusted 1, fd_limit 8, too_large 2)");
     assert_string_equal(render(col_loss_json),
-                        "[{\"service\":\"web\",\"reason\":\"socket_full\",\"spans\":8},"
-                        "{\"service\":\"web\",\"reason\":\"state_cap\",\"spans\":6},"
-                        "{\"service\":\"api\",\"reason\":\"untrusted\",\"spans\":1},"
-                        "{\"service\":\"api\",\"reason\":\"fd_limit\",\"spans\":8},"
-                        "{\"service\":\"api\",\"reason\":\"too_large\",\"spans\":2}]");
+                        "[{\"service\":\"web\",\"reason\":\"socket_full\",\"spans\":8,\"records\":0},"
+                        "{\"service\":\"web\",\"reason\":\"state_cap\",\"spans\":6,\"records\":0},"
+                        "{\"service\":\"api\",\"reason\":\"untrusted\",\"spans\":1,\"records\":0},"
+                        "{\"service\":\"api\",\"reason\":\"fd_limit\",\"spans\":8,\"records\":0},"
+                        "{\"service\":\"api\",\"reason\":\"too_large\",\"spans\":2,\"records\":0}]");
 }
 
 static void the_bookkeeping_leaves_the_resource(void **state)
@@ -268,7 +268,8 @@ static void log_losses_are_counted_apart(void **state)
     send1((tres_t){"web", "p000", 100, {"socket_full=4", "logs:socket_full=6",
                                          "logs:too_large=1"}}, 1);
     send1((tres_t){"web", "p000", 100, {"socket_full=4", "logs:socket_full=9",
-                                         "logs:too_large=1", "logs:no_collector=2"}}, 2);
+                                         "logs:too_large=1", "logs:no_collector=2",
+                                         "logs:stream_busy=3"}}, 2);
     /* One that lost only log records. */
     send1((tres_t){"api", "q000", 200, {"logs:fd_limit=3", "logs:future_reason=7"}}, 3);
     assert_int_equal(metric("web", "socket_full"), 4);
@@ -276,18 +277,24 @@ static void log_losses_are_counted_apart(void **state)
     assert_int_equal(metric_of("logs", "web", "too_large"), 1);
     assert_int_equal(metric_of("logs", "web", "no_collector"), 2);
     assert_int_equal(metric_of("logs", "api", "fd_limit"), 3);
+    assert_int_equal(metric_of("logs", "web", "stream_busy"), 3);
     assert_int_equal(metric("api", "fd_limit"), 0);
     assert_int_equal(col_shimloss_total(), 4);
-    assert_int_equal(col_shimloss_logs_total(), 15);
+    assert_int_equal(col_shimloss_logs_total(), 18);
     assert_true(strstr(render(col_shimloss_render),
                        "# TYPE spanshim_shim_logs_dropped_total counter\n") != NULL);
     assert_string_equal(render(col_shimloss_totals),
                         "the shims lost 4 spans before they got here: web 4 (socket_full 4); "
-                        "the shims lost 15 log records before they got here: "
-                        "web 12 (socket_full 9, no_collector 2, too_large 1), api 3 (fd_limit 3)");
-    /* The viewer's table is the spans'. */
+                        "the shims lost 18 log records before they got here: "
+                        "web 15 (socket_full 9, no_collector 2, too_large 1, stream_busy 3), "
+                        "api 3 (fd_limit 3)");
+    /* The viewer's table: both, by service and reason. */
     assert_string_equal(render(col_loss_json),
-                        "[{\"service\":\"web\",\"reason\":\"socket_full\",\"spans\":4}]");
+                        "[{\"service\":\"web\",\"reason\":\"socket_full\",\"spans\":4,\"records\":9},"
+                        "{\"service\":\"web\",\"reason\":\"no_collector\",\"spans\":0,\"records\":2},"
+                        "{\"service\":\"web\",\"reason\":\"too_large\",\"spans\":0,\"records\":1},"
+                        "{\"service\":\"web\",\"reason\":\"stream_busy\",\"spans\":0,\"records\":3},"
+                        "{\"service\":\"api\",\"reason\":\"fd_limit\",\"spans\":0,\"records\":3}]");
 
     col_shimloss_reset();
     send1((tres_t){"api", "q000", 200, {"logs:untrusted=2"}}, 1);

@@ -488,25 +488,43 @@ function showServices() {
   }, (e) => problem("service map: " + e.message));
 }
 
-/* What the shims lost before their spans got here: a line on every page,
- * and a table by service and reason beside the service map. */
+/* "9 spans", "3 log records", "9 spans, 3 log records" (what is not 0). */
+function lostCounts(spans, records, sep) {
+  const parts = [];
+  if (spans) parts.push(spans + " spans");
+  if (records) parts.push(records + " log records");
+  return parts.join(sep);
+}
+
+/* What the shims lost before their spans and log records got here: a line
+ * on every page, and a table by service and reason beside the service map.
+ * Only spans lost: the line counts spans alone, as it always did. */
 function showLost() {
   return api("api/lost").then((body) => {
     const rows = body.lost || [];
-    const total = rows.reduce((n, r) => n + r.spans, 0);
+    const spans = rows.reduce((n, r) => n + r.spans, 0);
+    const records = rows.reduce((n, r) => n + (r.records || 0), 0);
     const by = new Map();
-    for (const r of rows) by.set(r.service, (by.get(r.service) || 0) + r.spans);
-    $("lost").hidden = total === 0;
-    $("lost").textContent = total === 0 ? "" : total + " spans lost before they reached the " +
-      "collector: " + [...by].map(([svc, n]) => svc + " " + n).join(", ");
-    $("lost-box").hidden = total === 0;
+    for (const r of rows) {
+      const b = by.get(r.service) || {spans: 0, records: 0};
+      b.spans += r.spans;
+      b.records += r.records || 0;
+      by.set(r.service, b);
+    }
+    const any = spans + records > 0;
+    $("lost").hidden = !any;
+    $("lost").textContent = !any ? "" : lostCounts(spans, records, " and ") +
+      " lost before they reached the collector: " + [...by].map(([svc, b]) => svc + " " +
+        (records ? lostCounts(b.spans, b.records, ", ") : b.spans)).join(records ? "; " : ", ");
+    $("lost-box").hidden = !any;
     const tbody = $("lost-table").tBodies[0];
     clear(tbody);
     for (const r of rows)
       tbody.append(el("tr", {class: "lost-row"}, el("td", {}, serviceTag(r.service)),
-        el("td", {}, r.reason), el("td", {class: "num"}, r.spans)));
+        el("td", {}, r.reason), el("td", {class: "num"}, r.spans),
+        el("td", {class: "num"}, r.records || 0)));
     paintDots(tbody);
-  }, (e) => problem("lost spans: " + e.message));
+  }, (e) => problem("lost spans and log records: " + e.message));
 }
 
 /* ---- pages ---------------------------------------------------------------------- */
