@@ -120,6 +120,22 @@ def parse_lines(data, spans):
     return spans
 
 
+def read_log_records(path):
+    """(service.name, scope name, record) of every log record in the whole
+    lines of a --logs-jsonl file ([] before it exists; a line still being
+    written is left for the next read)."""
+    out = []
+    for line in read_lines(path):
+        if not line.endswith("\n"):
+            continue
+        for rl in json.loads(line)["resourceLogs"]:
+            svc = attrs(rl.get("resource", {}).get("attributes")).get("service.name")
+            for sl in rl.get("scopeLogs", []):
+                scope = sl.get("scope", {}).get("name")
+                out += [(svc, scope, r) for r in sl.get("logRecords", [])]
+    return out
+
+
 def read_spans(path):
     if not os.path.exists(path):
         return []
@@ -133,7 +149,45 @@ FENCE = ("import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\n"
          "socket.socket().connect_ex(('127.0.0.1', port))\n")
 
 
-class Collector:
+class Launcher:
+    """What Collector and logsink.LogSink share: the processes a test
+    starts against them, traced (with the sink's env(service, ...)) or not,
+    and stopped together at the end."""
+
+    def _env_of(self, service, traced, extra):
+        if traced:
+            return self.env(service, **extra)
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        return env
+
+    def start(self, argv, service=None, traced=True, **extra):
+        p = subprocess.Popen(argv, env=self._env_of(service, traced, extra),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.procs.append(p)
+        return p
+
+    def run(self, argv, service=None, traced=True, **extra):
+        return subprocess.run(argv, env=self._env_of(service, traced, extra),
+                              capture_output=True, timeout=60)
+
+    def stop_procs(self):
+        """SIGTERM to those still running, then each waited for (killed
+        after 10 s)."""
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            p.stdout.close()
+            p.stderr.close()
+
+
+class Collector(Launcher):
     """A spanshim-collector on a private socket writing a private .jsonl."""
 
     def __init__(self, extra=(), env=None, sock=None, jsonl=True):
@@ -164,20 +218,6 @@ class Collector:
             env["OTEL_SERVICE_NAME"] = service
         env.update(extra)
         return env
-
-    def start(self, argv, service=None, traced=True, **extra):
-        env = self.env(service, **extra) if traced else dict(os.environ)
-        if not traced:
-            env.pop("LD_PRELOAD", None)
-        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.procs.append(p)
-        return p
-
-    def run(self, argv, service=None, traced=True, **extra):
-        env = self.env(service, **extra) if traced else dict(os.environ)
-        if not traced:
-            env.pop("LD_PRELOAD", None)
-        return subprocess.run(argv, env=env, capture_output=True, timeout=60)
 
     def spans(self):
         """Every span written so far (the file is read incrementally)."""
@@ -216,17 +256,7 @@ class Collector:
             raise AssertionError("the fence span never came: is export working?")
 
     def stop(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-            p.stdout.close()
-            p.stderr.close()
+        self.stop_procs()
         self.proc.send_signal(signal.SIGTERM)
         out, err = self.proc.communicate(timeout=30)
         self.stdout = out.decode(errors="replace")

@@ -5,16 +5,14 @@ ExportLogsServiceRequest (exporter/ex_otlp.h). Only the fields the tests
 look at are read, with a protobuf wire reader of a few lines (the OTLP
 field numbers are the .proto files' in exporter/proto)."""
 import os
-import signal
 import socket
-import subprocess
 import struct
 import tempfile
 import threading
 import time
 import urllib.request
 
-from harness import PRELOAD
+from harness import PRELOAD, Launcher
 
 FRAME_LOGS = b"\0L"
 
@@ -177,7 +175,7 @@ def decode_spans(body):
 SERVER = 2
 
 
-class LogSink:
+class LogSink(Launcher):
     """The socket the shim sends to, its datagrams decoded as they come."""
 
     def __init__(self):
@@ -227,21 +225,6 @@ class LogSink:
         env.update(extra)
         return env
 
-    def start(self, argv, service=None, traced=True, logs="span", **extra):
-        """A process (harness.Collector's way: start_nginx takes this too)."""
-        env = self.env(service, logs, **extra) if traced else dict(os.environ)
-        if not traced:
-            env.pop("LD_PRELOAD", None)
-        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.procs.append(p)
-        return p
-
-    def run(self, argv, service=None, traced=True, logs="span", **extra):
-        env = self.env(service, logs, **extra) if traced else dict(os.environ)
-        if not traced:
-            env.pop("LD_PRELOAD", None)
-        return subprocess.run(argv, env=env, capture_output=True, timeout=60)
-
     def logs(self, pred=None):
         with self.lock:
             return [r for r in self.records if pred is None or pred(r)]
@@ -265,17 +248,7 @@ class LogSink:
         return self.wait(self.spans, n, pred, timeout)
 
     def close(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-            p.stdout.close()
-            p.stderr.close()
+        self.stop_procs()
         self.stopping = True
         self.t.join(timeout=5)
         self.s.close()

@@ -48,8 +48,8 @@ import time
 import unittest
 import urllib.request
 
-from harness import (APACHE, BUILD, PY, APPS, Collector, read_lines, start_apache, start_nginx,
-                     stop_apache)
+from harness import (APACHE, BUILD, PY, APPS, Collector, read_log_records, start_apache,
+                     start_nginx, stop_apache)
 from logsink import SERVER, LogSink, get, wait_file
 
 NODE = shutil.which("node") or shutil.which("nodejs") or "node"
@@ -375,12 +375,7 @@ class ThroughTheCollector(unittest.TestCase):
             want = 6 + len(r.stdout.decode().splitlines())
             recs, deadline = [], time.time() + 15
             while len(recs) < want and time.time() < deadline:
-                recs = []
-                if os.path.exists(logs):
-                    for line in [x for x in read_lines(logs) if x.endswith("\n")]:
-                        for rl in json.loads(line)["resourceLogs"]:
-                            for sl in rl["scopeLogs"]:
-                                recs += sl["logRecords"]
+                recs = [r for _, _, r in read_log_records(logs)]
                 time.sleep(0.05)
             self.assertEqual(len(recs), want, recs)
             for rec in recs:

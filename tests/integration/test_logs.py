@@ -23,7 +23,7 @@ import time
 import unittest
 
 from crafted import batch, pb_len, send_all, span
-from harness import BUILD, Collector, free_port, read_lines, wait_port
+from harness import BUILD, Collector, free_port, read_lines, read_log_records, wait_port
 from test_forward import DECODERS, HERE, Receiver
 from test_metrics import parse, scrape
 from test_otlp_http import PB, JS, post
@@ -50,16 +50,7 @@ def log_lines(path):
     return [json.loads(l) for l in read_lines(path)]
 
 
-def records(path):
-    """Every record of the file: (service, scope name, record)."""
-    out = []
-    for req in log_lines(path):
-        for rl in req["resourceLogs"]:
-            svc = [a["value"]["stringValue"] for a in rl["resource"]["attributes"]
-                   if a["key"] == "service.name"][0]
-            for sl in rl["scopeLogs"]:
-                out += [(svc, sl.get("scope", {}).get("name"), r) for r in sl["logRecords"]]
-    return out
+records = read_log_records  # every record of the file: (service, scope name, record)
 
 
 def wait_records(path, n, timeout=15):

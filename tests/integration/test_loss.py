@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from harness import PRELOAD, PY, Collector, free_port, read_lines
+from harness import PRELOAD, PY, Collector, free_port, read_lines, read_log_records
 from test_metrics import parse, scrape
 
 # Each line "N PORT": N refused connections to PORT (a span each), then "done".
@@ -196,9 +196,7 @@ class NoSilentLogLoss(unittest.TestCase):
                                               "--metrics-listen", "127.0.0.1:%d" % metrics))
 
             def bodies():
-                return [r["body"]["stringValue"] for line in read_lines(logs)
-                        for rl in json.loads(line)["resourceLogs"]
-                        for sl in rl["scopeLogs"] for r in sl["logRecords"]]
+                return [r["body"]["stringValue"] for _, _, r in read_log_records(logs)]
 
             # The shim tries a collector it could not reach again once a second.
             deadline, n = time.time() + 60, 0

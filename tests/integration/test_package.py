@@ -31,7 +31,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BUILD, Collector, free_port, read_lines, read_spans
+from harness import BUILD, Collector, free_port, read_log_records, read_spans
 
 SUITE = "bookworm"
 PACKAGES = ("nginx,python3,curl,procps,adduser,libcurl4,libjson-c5,libmicrohttpd12,"
@@ -154,13 +154,7 @@ class Root:
 
 def log_records(path):
     """(service.name, record) of every log record of a --logs-jsonl file."""
-    out = []
-    for line in read_lines(path):
-        for rl in json.loads(line)["resourceLogs"]:
-            svc = [a["value"]["stringValue"] for a in rl["resource"]["attributes"]
-                   if a["key"] == "service.name"][0]
-            out += [(svc, r) for sl in rl["scopeLogs"] for r in sl["logRecords"]]
-    return out
+    return [(svc, r) for svc, _, r in read_log_records(path)]
 
 
 def check(r, what):

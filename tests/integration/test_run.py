@@ -9,15 +9,13 @@ import tempfile
 import time
 import unittest
 
-from harness import LIB, PRELOAD, PY, SPANSHIM, Collector, read_lines, read_spans, start_app
+from harness import (LIB, PRELOAD, PY, SPANSHIM, Collector, read_lines, read_log_records,
+                     read_spans, start_app)
 
 
 def log_records(path):
     """The log records of a --logs-jsonl file, in order."""
-    if not os.path.exists(path):
-        return []
-    return [rec for line in read_lines(path) for rl in json.loads(line)["resourceLogs"]
-            for sl in rl["scopeLogs"] for rec in sl["logRecords"]]
+    return [rec for _, _, rec in read_log_records(path)]
 
 
 class Run(unittest.TestCase):
