@@ -5,7 +5,9 @@
  * method, a target, a header name up to its colon, a value up to its line
  * end, a body) the run is taken in one step: names are matched where they
  * lie instead of being copied, and value ends are found eight bytes at a
- * time. Input cut inside a run falls back to the byte-at-a-time path, which
+ * time; a header no span reads (most of a real head: Accept, Cookie, Date,
+ * Server, ...) whose line is whole goes from its name to its line end at
+ * once. Input cut inside a run falls back to the byte-at-a-time path, which
  * reaches the same state; fuzz_http holds the two to the same events.
  * Strict where strictness decides whether a stream is HTTP at all (request
  * line, header names), lenient where real peers differ (bare LF line ends,
@@ -298,7 +300,8 @@ static inline uint64_t ss_http_below(uint64_t w, unsigned n)
 /* Where the value bytes at s[0..n) end: the first CR, LF or NUL, or n.
  * A word at a time; a control byte that does not end the value (a tab)
  * is stepped over. */
-static size_t ss_http_value_end(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) size_t ss_http_value_end(const unsigned char *s,
+                                                                   size_t n)
 {
     size_t j = 0;
 
@@ -537,6 +540,7 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
     int ev_tp;
+    uint8_t id;
 
     if (buf == NULL)
         return ss_http_skip(p, len, ev);
@@ -673,6 +677,7 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
             p->state = SS_S_HDR_START;
             break;
         case SS_S_HDR_START:
+        hdr_start:
             if (c == '\r' || c == '\n') {
                 if (p->in_trailer) {
                     p->state = c == '\r' ? SS_S_HEAD_LF : SS_S_HEAD_TERM;
@@ -700,7 +705,25 @@ size_t ss_http_feed(ss_http_t *p, const char *buf, size_t len, ss_http_ev_t *ev)
                     continue;
                 }
                 /* The whole name is here: matched where it lies. */
-                ss_http_name_done(p, ss_http_name_id(s + i, j - i));
+                id = ss_http_name_id(s + i, j - i);
+                if (id == SS_H_OTHER) {
+                    /* A header no one reads, its line whole: to its end at
+                     * once, as the states below would take it (a NUL or a
+                     * bare LF is left to them). */
+                    size_t k = j + 1 + ss_http_value_end(s + j + 1, len - j - 1);
+
+                    if (k + 1 < len && s[k] == '\r' && s[k + 1] == '\n') {
+                        p->hdr = SS_H_OTHER;
+                        p->tok_len = 0;
+                        p->has_digit = 0;
+                        i = k + 2;
+                        if (i == len)
+                            goto out;
+                        c = s[i];
+                        goto hdr_start;
+                    }
+                }
+                ss_http_name_done(p, id);
                 p->state = SS_S_HDR_OWS;
                 i = j + 1;
                 if (i == len)

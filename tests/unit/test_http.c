@@ -221,6 +221,39 @@ static void test_obs_fold_and_long_names(void **state)
     FIELD_EQ(&t.heads[0], host, "h");
 }
 
+/* Headers nobody reads, each line whole, are taken to their end at once:
+ * the same events and fields as byte by byte, at every split; a NUL in
+ * such a value still ends the stream, a bare LF still ends the line. */
+static void test_unread_headers(void **state)
+{
+    static const char nul[] = "GET / HTTP/1.1\r\nAccept: a\0b\r\nHost: h\r\n\r\n";
+    hcase_t cases[] = {
+        {"unread", SS_HTTP_REQUEST,
+         "GET /a HTTP/1.1\r\nAccept: */*\r\nAccept-Encoding: gzip, br\r\nX-Empty:\r\n"
+         "X-Tab: \tx\t\r\nHost: shop\r\nCookie: a=1; b=2\r\nUser-Agent: ua\r\n\r\n",
+         0, "BHE", 0, 0},
+        {"unread-lf", SS_HTTP_REQUEST, "GET / HTTP/1.1\r\nAccept: x\nHost: h\r\n\r\n", 0,
+         "BHE", 0, 0},
+        {"unread-nul", SS_HTTP_REQUEST, nul, sizeof(nul) - 1, "BX", 0, 2},
+        {"unread-response", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Thu, 03 Dec 2026 19:00:00 GMT\r\n"
+         "Content-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n",
+         0, "BHE", 0, 0},
+    };
+    size_t i;
+    trace_t t;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_case(&cases[i], &t);
+    check_case(&cases[0], &t);
+    FIELD_EQ(&t.heads[0], host, "shop");
+    FIELD_EQ(&t.heads[0], ua, "ua");
+    FIELD_EQ(&t.heads[0], target, "/a");
+    check_case(&cases[1], &t);
+    FIELD_EQ(&t.heads[0], host, "h");
+}
+
 static void test_not_http(void **state)
 {
     static const char tls[] = "\x16\x03\x01\x02\x00\x01";
@@ -445,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_chunked_with_trailers),
         cmocka_unit_test(test_bare_lf),
         cmocka_unit_test(test_obs_fold_and_long_names),
+        cmocka_unit_test(test_unread_headers),
         cmocka_unit_test(test_not_http),
         cmocka_unit_test(test_cl_repeated_same_value),
         cmocka_unit_test(test_responses),
