@@ -235,6 +235,15 @@ static void test_unread_headers(void **state)
         {"unread-lf", SS_HTTP_REQUEST, "GET / HTTP/1.1\r\nAccept: x\nHost: h\r\n\r\n", 0,
          "BHE", 0, 0},
         {"unread-nul", SS_HTTP_REQUEST, nul, sizeof(nul) - 1, "BX", 0, 2},
+        /* names the 16-byte compare stops in or runs past: '_' and '~'
+         * (tchars it leaves to the table), exactly 16 letters, 17 */
+        {"name-bytes", SS_HTTP_REQUEST,
+         "GET / HTTP/1.1\r\nX_Forwarded~For: a\r\nAbcdefghijklmnop: b\r\n"
+         "Abcdefghijklmnopq: c\r\n_x: d\r\nHost: h\r\n\r\n", 0, "BHE", 0, 0},
+        {"name-high-byte", SS_HTTP_REQUEST,
+         "GET / HTTP/1.1\r\nX-Caf\xc3\xa9-Header-Name: v\r\nHost: h\r\n\r\n", 0, "BX", 0, 2},
+        {"name-space", SS_HTTP_REQUEST,
+         "GET / HTTP/1.1\r\nX-Long-Header-Name : v\r\nHost: h\r\n\r\n", 0, "BX", 0, 2},
         {"unread-response", SS_HTTP_RESPONSE,
          "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Thu, 03 Dec 2026 19:00:00 GMT\r\n"
          "Content-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n",
@@ -251,6 +260,8 @@ static void test_unread_headers(void **state)
     FIELD_EQ(&t.heads[0], ua, "ua");
     FIELD_EQ(&t.heads[0], target, "/a");
     check_case(&cases[1], &t);
+    FIELD_EQ(&t.heads[0], host, "h");
+    check_case(&cases[3], &t);
     FIELD_EQ(&t.heads[0], host, "h");
 }
 
