@@ -66,8 +66,9 @@ enum {
 
 /* Whether the n tchars at name spell `lower` in any case. A tchar ORed
  * with 0x20 equals a lowercase letter or '-' only if it is that letter in
- * either case or '-', so one OR lowers a whole word. n is 4 or 7..17:
- * two overlapping words (or one half word) cover it. */
+ * either case or '-' (of other bytes only CR becomes '-'), so one OR
+ * lowers a whole word. n is 4..17: two overlapping words (or half words)
+ * cover it. */
 static int ss_http_name_is(const unsigned char *name, size_t n, const char *lower)
 {
     uint32_t a, b;
@@ -321,13 +322,26 @@ static inline uint64_t ss_http_below(uint64_t w, unsigned n)
 }
 
 /* Where the value bytes at s[0..n) end: the first CR, LF or NUL, or n.
- * A word at a time; a control byte that does not end the value (a tab)
- * is stepped over. */
+ * 16 bytes at a time (SSE2), then a word at a time; a control byte that
+ * does not end the value (a tab) is stepped over. */
 static inline __attribute__((always_inline)) size_t ss_http_value_end(const unsigned char *s,
                                                                    size_t n)
 {
     size_t j = 0;
 
+#ifdef __SSE2__
+    while (j + 16 <= n) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
+                                              _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))),
+                                 _mm_cmpeq_epi8(x, _mm_setzero_si128()));
+        unsigned m = (unsigned)_mm_movemask_epi8(e);
+
+        if (m)
+            return j + (size_t)__builtin_ctz(m);
+        j += 16;
+    }
+#endif
     while (j + 8 <= n) {
         uint64_t m = ss_http_below(ss_http_word(s + j), 14);
 
@@ -363,6 +377,29 @@ static size_t ss_http_target_end(const unsigned char *s, size_t n)
     return j;
 }
 
+/* A Connection or Transfer-Encoding value that is one of the usual single
+ * tokens, its line whole: put in tok at once, lowered, as the bytes one by
+ * one would leave it (ss_http_value_done reads it at the line end). 0: the
+ * byte path reads it (a list, spaces, another token, a cut line). */
+static size_t ss_http_token_whole(ss_http_t *p, const unsigned char *s, size_t n)
+{
+    static const struct {
+        char text[11];
+        uint8_t len;
+    } usual[] = {{"keep-alive", 10}, {"close", 5}, {"chunked", 7}, {"upgrade", 7}};
+    size_t j = ss_http_value_end(s, n), k;
+
+    if (j == n || p->tok_len != 0)
+        return 0;
+    for (k = 0; k < sizeof(usual) / sizeof(usual[0]); k++)
+        if (j == usual[k].len && ss_http_name_is(s, j, usual[k].text)) {
+            memcpy(p->tok, usual[k].text, j);
+            p->tok_len = (uint8_t)j;
+            return j;
+        }
+    return 0;
+}
+
 /* The run of value bytes at s[0..n) up to CR, LF or NUL, for a header
  * whose value is only skipped or copied whole (most of them): handled in
  * one go instead of byte by byte. Returns how many were used (0: the
@@ -393,8 +430,11 @@ static size_t ss_http_value_run(ss_http_t *p, const unsigned char *s, size_t n)
         SS_HTTP_RUN_INTO(SS_H_TRACEPARENT, tp)
         SS_HTTP_RUN_INTO(SS_H_TRACESTATE, ts)
 #undef SS_HTTP_RUN_INTO
+    case SS_H_CONNECTION:
+    case SS_H_TRANSFER_ENCODING:
+        return ss_http_token_whole(p, s, n);
     default:
-        return 0; /* framing headers: their bytes are read one by one */
+        return 0; /* the other framing headers: their bytes are read one by one */
     }
     j = ss_http_value_end(s, n);
     if (dst) {

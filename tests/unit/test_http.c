@@ -24,6 +24,7 @@ typedef struct trace {
     ss_http_ev_t ev[MAX_EV];
     uint64_t at[MAX_EV];
     uint16_t status[MAX_EV];
+    uint8_t framing[MAX_EV]; /* conn_close, conn_keep_alive << 1, chunked << 2 */
     ss_http_head_t heads[MAX_MSG];
     int nmsg;
 } trace_t;
@@ -64,6 +65,7 @@ static void run(const hcase_t *c, size_t split, size_t step, trace_t *t)
         t->ev[t->n] = ev;
         t->at[t->n] = p.pos;
         t->status[t->n] = p.status;
+        t->framing[t->n] = (uint8_t)(p.conn_close | p.conn_keep_alive << 1 | p.chunked << 2);
         t->n++;
         assert_int_equal(p.pos, off);
         if (ev == SS_HTTP_EV_BEGIN) {
@@ -106,7 +108,8 @@ static void same_trace(const hcase_t *c, const trace_t *a, const trace_t *b, siz
     if (a->n != b->n)
         fail_msg("%s split at %zu: %d events vs %d", c->name, split, b->n, a->n);
     for (i = 0; i < a->n; i++) {
-        if (a->ev[i] != b->ev[i] || a->at[i] != b->at[i] || a->status[i] != b->status[i])
+        if (a->ev[i] != b->ev[i] || a->at[i] != b->at[i] || a->status[i] != b->status[i] ||
+            a->framing[i] != b->framing[i])
             fail_msg("%s split at %zu: event %d differs", c->name, split, i);
     }
     assert_int_equal(a->nmsg, b->nmsg);
@@ -263,6 +266,52 @@ static void test_unread_headers(void **state)
     FIELD_EQ(&t.heads[0], host, "h");
     check_case(&cases[3], &t);
     FIELD_EQ(&t.heads[0], host, "h");
+}
+
+/* Connection and Transfer-Encoding: the usual single tokens, taken whole
+ * when their line is, give what the bytes one by one give, at every split,
+ * and so do lists, spaces, other cases and other tokens. */
+static void test_framing_tokens(void **state)
+{
+    hcase_t cases[] = {
+        {"keep-alive", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx", 0, "BHE",
+         0, 0},
+        {"close", SS_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nxyz", 0, "BHE",
+         0, 1},
+        {"chunked", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED\r\n\r\n1\r\nx\r\n0\r\n\r\n", 0,
+         "BHE", 0, 0},
+        {"chunked-last", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+         0, "BHE", 0, 0},
+        {"chunked-space", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked \r\n\r\n1\r\nx\r\n0\r\n\r\n", 0,
+         "BHE", 0, 0},
+        {"not-chunked", SS_HTTP_RESPONSE,
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkex\r\n\r\n1\r\nx", 0, "BHE", 0, 1},
+        {"list", SS_HTTP_REQUEST,
+         "GET / HTTP/1.1\r\nConnection: Upgrade, close\r\nUpgrade: h2c\r\n\r\n", 0, "BHE", 0,
+         0},
+        {"cr-in-token", SS_HTTP_REQUEST,
+         "GET / HTTP/1.1\r\nConnection: keep\ralive\r\n\r\n", 0, "BX", 0, 2},
+    };
+    size_t i;
+    trace_t t;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_case(&cases[i], &t);
+    check_case(&cases[0], &t);
+    assert_int_equal(t.framing[1], 2); /* keep-alive, at HEAD_END */
+    check_case(&cases[1], &t);
+    assert_int_equal(t.framing[1], 1); /* close */
+    check_case(&cases[2], &t);
+    assert_int_equal(t.framing[1], 4); /* chunked */
+    check_case(&cases[3], &t);
+    assert_int_equal(t.framing[1], 4);
+    check_case(&cases[5], &t);
+    assert_int_equal(t.framing[1], 0);
 }
 
 static void test_not_http(void **state)
@@ -490,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_bare_lf),
         cmocka_unit_test(test_obs_fold_and_long_names),
         cmocka_unit_test(test_unread_headers),
+        cmocka_unit_test(test_framing_tokens),
         cmocka_unit_test(test_not_http),
         cmocka_unit_test(test_cl_repeated_same_value),
         cmocka_unit_test(test_responses),
