@@ -9,6 +9,10 @@ operations, is the shim's cost per operation, start-up excluded.
   redis_per_span   a Redis GET and its reply: one CLIENT span, encoded and sent
   pg_per_span      a PostgreSQL simple query and its reply (RowDescription,
                    DataRow, CommandComplete, ReadyForQuery): one CLIENT span
+  http_per_request_full_heads
+                   http_per_request with the heads a browser and nginx send
+                   (opbench httpfull): six request and seven response
+                   headers no span reads
   http_per_request_stacks_all
                    http_per_request with SPANSHIM_STACKS=all: the client's stack
                    captured and named (from the cache of names) every request
@@ -65,6 +69,7 @@ SLACK = 1.10
 # per loop, the shim's environment
 OPERATIONS = (("opaque", "opaque_per_call", 2000, 4000, 2, {}),
               ("http", "http_per_request", 1000, 2000, 1, {}),
+              ("httpfull", "http_per_request_full_heads", 1000, 2000, 1, {}),
               ("http", "http_per_request_stacks_all", 1000, 2000, 1, {"SPANSHIM_STACKS": "all"}),
               ("http", "http_per_request_stacks_off", 1000, 2000, 1, {"SPANSHIM_STACKS": "off"}),
               ("httplog", "http_per_request_log_off", 1000, 2000, 1, {}),

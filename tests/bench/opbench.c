@@ -12,6 +12,11 @@
  *   opbench pg N       after a PostgreSQL start-up, N times: a simple query
  *                      (pgbench -S's) and its row, CommandComplete and
  *                      ReadyForQuery (one CLIENT span when traced);
+ *   opbench httpfull N http's exchanges with the heads a browser and nginx
+ *                      send (Accept, Accept-Encoding, Accept-Language,
+ *                      Cookie, Referer; Server, Date, Content-Type,
+ *                      Connection, Last-Modified, ETag): the headers no
+ *                      span reads, which http's minimal heads do not have;
  *   opbench httplog N  http's exchanges, the server writing one log line to
  *                      stderr (a pipe, not a socket) while it serves each:
  *                      with SPANSHIM_LOGS=span a log record in its span.
@@ -98,6 +103,7 @@ static void opaque(long n)
 }
 
 static int log_each; /* httplog: the server logs a line per request */
+static int full_heads; /* httpfull: a browser's request and nginx's response */
 
 static void http_once(int cli, int srv)
 {
@@ -105,16 +111,31 @@ static void http_once(int cli, int srv)
     static const char req[] = "GET /orders?id=7 HTTP/1.1\r\nHost: shop:8080\r\n"
                               "User-Agent: opbench\r\n\r\n";
     static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    static const char full_req[] =
+        "GET /orders?id=7 HTTP/1.1\r\nHost: shop:8080\r\n"
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+        "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+        "Referer: http://shop:8080/cart\r\nCookie: session=8f2a61c0d4; theme=dark\r\n"
+        "Connection: keep-alive\r\n\r\n";
+    static const char full_resp[] =
+        "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Thu, 03 Dec 2026 19:00:00 GMT\r\n"
+        "Content-Type: text/html\r\nContent-Length: 2\r\n"
+        "Last-Modified: Tue, 01 Dec 2026 08:00:00 GMT\r\nConnection: keep-alive\r\n"
+        "ETag: \"6930e2c0-2\"\r\nAccept-Ranges: bytes\r\n\r\nok";
+    const char *q = full_heads ? full_req : req, *a = full_heads ? full_resp : resp;
+    size_t qn = full_heads ? sizeof(full_req) - 1 : sizeof(req) - 1;
+    size_t an = full_heads ? sizeof(full_resp) - 1 : sizeof(resp) - 1;
     char buf[1024];
 
-    if (send(cli, req, sizeof(req) - 1, 0) != (ssize_t)(sizeof(req) - 1))
+    if (send(cli, q, qn, 0) != (ssize_t)qn)
         die("send");
     read_until(srv, buf, sizeof(buf), "\r\n\r\n", 0);
     if (log_each && write(2, line, sizeof(line) - 1) != (ssize_t)(sizeof(line) - 1))
         die("write");
-    if (send(srv, resp, sizeof(resp) - 1, 0) != (ssize_t)(sizeof(resp) - 1))
+    if (send(srv, a, an, 0) != (ssize_t)an)
         die("send");
-    read_until(cli, buf, sizeof(buf), NULL, sizeof(resp) - 1);
+    read_until(cli, buf, sizeof(buf), NULL, an);
 }
 
 static void http(long n)
@@ -238,16 +259,18 @@ int main(int argc, char **argv)
         http_paced(atof(argv[2]), atof(argv[3]));
     else if (argc > 1 && strcmp(argv[1], "http") == 0)
         http(n);
-    else if (argc > 1 && strcmp(argv[1], "httplog") == 0) {
+    else if (argc > 1 && strcmp(argv[1], "httpfull") == 0) {
+        full_heads = 1;
+        http(n);
+    } else if (argc > 1 && strcmp(argv[1], "httplog") == 0) {
         log_each = 1;
         http(n);
-    }
-    else if (argc > 1 && strcmp(argv[1], "redis") == 0)
+    } else if (argc > 1 && strcmp(argv[1], "redis") == 0)
         redis(n);
     else if (argc > 1 && strcmp(argv[1], "pg") == 0)
         pg(n);
     else {
-        fprintf(stderr, "usage: opbench opaque|http|httplog|redis|pg N | http-paced RATE SECONDS\n");
+        fprintf(stderr, "usage: opbench opaque|http|httpfull|httplog|redis|pg N | http-paced RATE SECONDS\n");
         return 2;
     }
     return 0;

@@ -453,6 +453,10 @@ def write(r, root):
     row("(d) instructions per traced request", "%.0f (the program's own)" % d["http_untraced_per_op"],
         "+%.0f" % d["http_per_request"], "", "<= 4,000", d["http_per_request"] <= 4000,
         4000 / d["http_per_request"])
+    if "http_per_request_full_heads" in d:
+        lines.append("| (d) instructions per traced request with a browser's and nginx's heads (13 headers "
+                     "no span reads) | %.0f (the program's own) | +%.0f | | | |" % (
+                         d["httpfull_untraced_per_op"], d["http_per_request_full_heads"]))
     for key, label in (("redis", "(d) instructions per Redis span (a GET and its reply)"),
                        ("pg", "(d) instructions per PostgreSQL span (a simple query and its reply)")):
         lines.append("| %s | %.0f (the program's own) | +%.0f | | | |" % (
@@ -573,7 +577,9 @@ def write(r, root):
               "tables at scale 1, traced and untraced as in (c); tps without the initial connection "
               "time." % r["seconds"],
               "- (d): `tests/bench/instructions.py`: callgrind counts a run of `tests/bench/opbench` "
-              "at two sizes, traced and untraced; the difference of differences per operation. The "
+              "at two sizes, traced and untraced; the difference of differences per operation. A "
+              "traced request is a minimal head each way (Host and User-Agent; Content-Length), and "
+              "again with a browser's request head and nginx's response head (`opbench httpfull`). The "
               "database operations go over loopback TCP to opbench itself: a Redis GET and its bulk "
               "reply, and pgbench -S's query answered with a row, CommandComplete and ReadyForQuery. "
               "A ctest (`bench_instructions`) fails if any grows more than 10% over "
