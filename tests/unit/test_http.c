@@ -133,6 +133,16 @@ static void check_case(const hcase_t *c, trace_t *whole)
     same_trace(c, whole, &t, 1);
 }
 
+/* Every case of a table, each as check_case() does. */
+#define CHECK_CASES(cases)                                                  \
+    do {                                                                    \
+        trace_t t_;                                                         \
+        size_t i_;                                                          \
+                                                                            \
+        for (i_ = 0; i_ < sizeof(cases) / sizeof((cases)[0]); i_++)         \
+            check_case(&(cases)[i_], &t_);                                  \
+    } while (0)
+
 #define FIELD_EQ(h, f, s)                                   \
     do {                                                    \
         assert_int_equal((h)->f##_len, strlen(s));          \
@@ -256,16 +266,16 @@ static void test_unread_headers(void **state)
     trace_t t;
 
     (void)state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         check_case(&cases[i], &t);
-    check_case(&cases[0], &t);
-    FIELD_EQ(&t.heads[0], host, "shop");
-    FIELD_EQ(&t.heads[0], ua, "ua");
-    FIELD_EQ(&t.heads[0], target, "/a");
-    check_case(&cases[1], &t);
-    FIELD_EQ(&t.heads[0], host, "h");
-    check_case(&cases[3], &t);
-    FIELD_EQ(&t.heads[0], host, "h");
+        if (i == 0) {
+            FIELD_EQ(&t.heads[0], host, "shop");
+            FIELD_EQ(&t.heads[0], ua, "ua");
+            FIELD_EQ(&t.heads[0], target, "/a");
+        } else if (i == 1 || i == 3) {
+            FIELD_EQ(&t.heads[0], host, "h");
+        }
+    }
 }
 
 /* Connection and Transfer-Encoding: the usual single tokens, taken whole
@@ -296,22 +306,19 @@ static void test_framing_tokens(void **state)
         {"cr-in-token", SS_HTTP_REQUEST,
          "GET / HTTP/1.1\r\nConnection: keep\ralive\r\n\r\n", 0, "BX", 0, 2},
     };
+    /* the flags at HEAD_END (close 1, keep-alive 2, chunked 4); -1: not looked at */
+    static const int framing[] = {2, 1, 4, 4, -1, 0, -1, -1};
     size_t i;
     trace_t t;
 
     (void)state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    _Static_assert(sizeof(framing) / sizeof(framing[0]) == sizeof(cases) / sizeof(cases[0]),
+                   "a flag per case");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         check_case(&cases[i], &t);
-    check_case(&cases[0], &t);
-    assert_int_equal(t.framing[1], 2); /* keep-alive, at HEAD_END */
-    check_case(&cases[1], &t);
-    assert_int_equal(t.framing[1], 1); /* close */
-    check_case(&cases[2], &t);
-    assert_int_equal(t.framing[1], 4); /* chunked */
-    check_case(&cases[3], &t);
-    assert_int_equal(t.framing[1], 4);
-    check_case(&cases[5], &t);
-    assert_int_equal(t.framing[1], 0);
+        if (framing[i] >= 0)
+            assert_int_equal(t.framing[1], framing[i]);
+    }
 }
 
 static void test_not_http(void **state)
@@ -331,12 +338,9 @@ static void test_not_http(void **state)
         {"space-before-colon", SS_HTTP_REQUEST, "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 0, "BX",
          0, 2},
     };
-    size_t i;
-    trace_t t;
 
     (void)state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        check_case(&cases[i], &t);
+    CHECK_CASES(cases);
 }
 
 static void test_cl_repeated_same_value(void **state)
@@ -457,12 +461,9 @@ static void test_real_messages(void **state)
          "HTTP/1.1 200 OK\r\nDate: Sun, 22 Nov 2026 02:48:57 GMT\r\nConnection: keep-alive\r\n"
          "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok", 0, "BHE", 0, 0},
     };
-    size_t i;
-    trace_t t;
 
     (void)state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        check_case(&cases[i], &t);
+    CHECK_CASES(cases);
 }
 
 static void test_caps(void **state)

@@ -503,12 +503,12 @@ function showLost() {
   return api("api/lost").then((body) => {
     const rows = body.lost || [];
     const spans = rows.reduce((n, r) => n + r.spans, 0);
-    const records = rows.reduce((n, r) => n + (r.records || 0), 0);
+    const records = rows.reduce((n, r) => n + r.records, 0);
     const by = new Map();
     for (const r of rows) {
       const b = by.get(r.service) || {spans: 0, records: 0};
       b.spans += r.spans;
-      b.records += r.records || 0;
+      b.records += r.records;
       by.set(r.service, b);
     }
     const any = spans + records > 0;
@@ -522,7 +522,7 @@ function showLost() {
     for (const r of rows)
       tbody.append(el("tr", {class: "lost-row"}, el("td", {}, serviceTag(r.service)),
         el("td", {}, r.reason), el("td", {class: "num"}, r.spans),
-        el("td", {class: "num"}, r.records || 0)));
+        el("td", {class: "num"}, r.records)));
     paintDots(tbody);
   }, (e) => problem("lost spans and log records: " + e.message));
 }
