@@ -100,6 +100,11 @@ void ss_conn_recv_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, ssi
 ssize_t ss_conn_send(int fd, const struct iovec *iov, int cnt, int nonblock_flag,
                      ss_sendfn_t fn, void *arg);
 
+/* At exit, on the thread that called it: a server write it interrupted
+ * (a signal handler's exit()) is read as far as the kernel took it, and
+ * the exchange it ends ends as it would have (ss_send.c). */
+void ss_conn_send_interrupted(void);
+
 /* After a real receive on a followed fd returned r (errno err if r < 0). */
 void ss_conn_on_recv(int fd, const struct iovec *iov, int cnt, ssize_t r, int err, int flags);
 

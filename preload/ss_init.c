@@ -114,8 +114,10 @@ static void ss_after_fork_child(void)
 static void ss_at_exit(void)
 {
     ss_busy++;
-    if (!ss_in_vfork_child())
+    if (!ss_in_vfork_child()) {
+        ss_conn_send_interrupted();
         ss_inflight_end_all("process_exit");
+    }
     ss_logcap_flush();
     ss_dns_flush();
     ex_batch_flush();

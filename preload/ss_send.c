@@ -31,7 +31,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
+
+/* The server write this thread is inside, between giving up the lock for
+ * the real call and taking it back (c NULL: none). */
+typedef struct ss_sending {
+    ss_conn_t *c;
+    int fd;
+    int cnt;
+    const struct iovec *iov;
+} ss_sending_t;
+
+static __thread ss_sending_t ss_sending __attribute__((tls_model("initial-exec")));
 
 #define SS_PLAN_IOV 64
 
@@ -389,10 +404,16 @@ ss_conn_send_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, int no
         return ss_conn_send_client(c, fd, iov, cnt, nonblock_flag, fn, arg);
     /* Server: responses go out as they are; parse what the kernel took. */
     c->write_ns = ss_now_ns();
+    ss_sending.fd = fd;
+    ss_sending.cnt = cnt;
+    ss_sending.iov = iov;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* what a handler on this thread sees */
+    ss_sending.c = c;
     ss_unlock(&c->lock);
     r = fn(arg, iov, cnt);
     err = errno;
     ss_lock(&c->lock);
+    ss_sending.c = NULL;
     if (r > 0) {
         size_t left = (size_t)r;
         int i;
@@ -413,6 +434,47 @@ ss_conn_send_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, int no
     ss_unlock(&c->lock);
     errno = err;
     return r;
+}
+
+/* The bytes a TCP socket's kernel has taken from the program so far: the
+ * ones the peer acknowledged and the ones still queued (an accepted
+ * socket's count begins at its first data byte). 0 when it cannot say. */
+static uint64_t ss_tcp_written(int fd)
+{
+    /* struct tcp_info of linux/tcp.h, up to tcpi_bytes_acked (glibc's
+     * stops before it): 120 bytes, then the count. */
+    uint8_t info[128];
+    socklen_t len = sizeof(info);
+    uint64_t acked;
+    int queued;
+
+    if (ss_real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len) != 0 || len < sizeof(info) ||
+        ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0)
+        return 0;
+    memcpy(&acked, info + 120, sizeof(acked));
+    return acked + (uint64_t)queued;
+}
+
+void ss_conn_send_interrupted(void)
+{
+    ss_sending_t w = ss_sending;
+    uint64_t written, left;
+    int err = errno, i;
+
+    ss_sending.c = NULL;
+    if (w.c == NULL || w.c->is_unix || w.c->is_tls || !ss_trylock(&w.c->lock))
+        return;
+    written = ss_tcp_written(w.fd);
+    left = written > w.c->fed[SS_DIR_OUT] ? written - w.c->fed[SS_DIR_OUT] : 0;
+    for (i = 0; i < w.cnt && left; i++) {
+        size_t n = w.iov[i].iov_len < left ? w.iov[i].iov_len : (size_t)left;
+
+        if (!ss_conn_feed(w.c, SS_DIR_OUT, w.iov[i].iov_base, n))
+            break;
+        left -= n;
+    }
+    ss_unlock(&w.c->lock);
+    errno = err;
 }
 
 ssize_t ss_conn_send_on(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,

@@ -11,6 +11,10 @@
  *                library before the shim for that one)
  *   FAULT_RECVMMSG  N: the first N recvmmsg calls fail with ENOBUFS (for
  *                the collector: a socket readable yet not to be read)
+ *   FAULT_EXIT_AFTER_WRITE  N: the Nth write to a TCP socket that the
+ *                kernel takes calls exit(0) before it returns: a signal
+ *                handler's exit() that interrupts the program inside the
+ *                shim's hook, the bytes gone out and their count unseen
  *
  * Test code only: it is built for the tests and never installed.
  */
@@ -98,18 +102,29 @@ static int fi_decide(int fd, size_t *n, int reading)
 
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
+/* A write's result, after FAULT_EXIT_AFTER_WRITE had its say. */
+static ssize_t fi_wrote(int fd, ssize_t r)
+{
+    static int writes;
+    const char *x = getenv("FAULT_EXIT_AFTER_WRITE");
+
+    if (r > 0 && x && fi_tcp(fd) && ++writes == atoi(x))
+        exit(0);
+    return r;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
     if (fi_decide(fd, &n, 0) < 0)
         return -1;
-    return REAL(write)(fd, buf, n);
+    return fi_wrote(fd, REAL(write)(fd, buf, n));
 }
 
 ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
     if (fi_decide(fd, &n, 0) < 0)
         return -1;
-    return REAL(send)(fd, buf, n, flags);
+    return fi_wrote(fd, REAL(send)(fd, buf, n, flags));
 }
 
 ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
@@ -117,7 +132,7 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockad
 {
     if (fi_decide(fd, &n, 0) < 0)
         return -1;
-    return REAL(sendto)(fd, buf, n, flags, addr, alen);
+    return fi_wrote(fd, REAL(sendto)(fd, buf, n, flags, addr, alen));
 }
 
 ssize_t read(int fd, void *buf, size_t n)
@@ -165,7 +180,8 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 
     if (cnt > 1024 || fi_decide(fd, &n, 0) < 0)
         return cnt > 1024 ? REAL(writev)(fd, iov, cnt) : -1;
-    return n == was ? REAL(writev)(fd, iov, cnt) : REAL(writev)(fd, cut, fi_cut(iov, cnt, cut, n));
+    return fi_wrote(fd, n == was ? REAL(writev)(fd, iov, cnt)
+                                : REAL(writev)(fd, cut, fi_cut(iov, cnt, cut, n)));
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -182,7 +198,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         m.msg_iov = cut;
         m.msg_iovlen = (size_t)fi_cut(msg->msg_iov, (int)msg->msg_iovlen, cut, n);
     }
-    return REAL(sendmsg)(fd, &m, flags);
+    return fi_wrote(fd, REAL(sendmsg)(fd, &m, flags));
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)

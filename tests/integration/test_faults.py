@@ -7,7 +7,10 @@
 - A library preloaded after the shim makes socket calls return short
   counts, EINTR and EAGAIN at random, or resets a connection: curl and the
   Python chain behave exactly as they do with the same faults and no shim,
-  but for the added header, and the spans record the failures."""
+  but for the added header, and the spans record the failures.
+- A server that exits while inside the write of a response's last bytes
+  (a signal handler's exit(), after the kernel took them: the count never
+  reached the shim) still sends that request's span whole, with its status."""
 import base64
 import json
 import os
@@ -109,6 +112,28 @@ class Faults(CollectorTest):
         self.assertEqual(len(got), 1)
         self.assertEqual(got[0].attrs["error.type"], "ECONNRESET")
         self.assertEqual(got[0]["status"]["code"], 2)
+
+    def test_exit_inside_the_response_write(self):
+        # The kernel took the whole response; exit() ran before the write
+        # returned (FAULT_EXIT_AFTER_WRITE). The client has it all, so the
+        # span is the request's as it went, not one the exit cut short.
+        port_file = os.path.join(self.col.dir, "exit.port")
+        out = os.path.join(self.col.dir, "exit.out")
+        server = self.col.start([SLOW, "server", port_file, out], service="exit-server",
+                                LD_PRELOAD=PRELOAD + ":" + FAULT, FAULT_RATE="0",
+                                FAULT_EXIT_AFTER_WRITE="1")
+        port = ""
+        while not port:
+            self.assertIsNone(server.poll())
+            time.sleep(0.01)
+            port = "".join(read_lines(port_file))
+        client = self.col.run([SLOW, "client", port, "100"], traced=False)
+        self.assertEqual(client.returncode, 0, client.stderr)
+        self.assertEqual(server.wait(timeout=60), 0)
+        got = self.col.wait_spans(1, pred=lambda s: s.service == "exit-server" and s["kind"] == 2)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].attrs.get("http.response.status_code"), 200)
+        self.assertNotIn("error.type", got[0].attrs)
 
 
 if __name__ == "__main__":
