@@ -159,6 +159,14 @@ unsigned ss_inflight_end_all(const char *why)
     ss_unlock(&ss_inflight_lock);
     if (total)
         ss_log(SS_LOG_DEBUG, "%u open spans ended: %s", total, why);
+    /* Owners still at work: a thread inside the shim when another called
+     * exit(), or this thread, interrupted there by a handler that did. The
+     * records may be half written and the image ends: lost, and said so. */
+    if (w.busy) {
+        SS_COUNT_N(spans_lost_busy_at_exit, w.busy);
+        ss_log(SS_LOG_ERROR, "%u open %s lost (%s): in use by a thread the image's end stopped",
+               w.busy, w.busy == 1 ? "span" : "spans", why);
+    }
     return total;
 }
 

@@ -24,6 +24,7 @@ enum { SS_LOG_OFF, SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
     X(spans_dropped_off, "spans dropped: SPANSHIM_SOCKET unusable")           \
     X(spans_dropped_encode, "spans dropped: too large to encode")             \
     X(spans_dropped_memory, "spans dropped: connection state cap reached")    \
+    X(spans_lost_busy_at_exit, "open spans lost at exit: their connection was in use") \
     X(spans_inherited, "spans a fork child inherited, left to the parent")    \
     X(responses_left_to_child, "server spans closed unanswered after a fork") \
     X(batches_sent, "datagrams sent")                                         \

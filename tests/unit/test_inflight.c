@@ -136,6 +136,26 @@ static void test_owner_busy(void **state)
     answer_and_close(fd);
 }
 
+/* At exit, an owner that stays at work (a thread the exit stops, or this
+ * one, interrupted inside the shim) keeps its record: it is not sent, and
+ * it is counted lost. */
+static void test_end_all_owner_busy(void **state)
+{
+    int fd = open_request();
+    ss_conn_t *c = ss_fd_get(fd);
+    uint64_t lost = ss_count.spans_lost_busy_at_exit;
+
+    (void)state;
+    assert_non_null(c);
+    ss_lock(&c->lock);
+    assert_int_equal(ss_inflight_end_all("process_exit"), 0);
+    ss_unlock(&c->lock);
+    assert_int_equal(n_got, 0);
+    assert_int_equal(ss_count.spans_lost_busy_at_exit, lost + 1);
+    ss_conn_put(c);
+    answer_and_close(fd);
+}
+
 /* A request head not read whole is no span yet: nothing to report. */
 static void test_not_begun(void **state)
 {
@@ -228,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_reports_then_whole),
         cmocka_unit_test(test_owner_busy),
+        cmocka_unit_test(test_end_all_owner_busy),
         cmocka_unit_test(test_not_begun),
         cmocka_unit_test(test_end_all),
         cmocka_unit_test(test_reopen),
