@@ -54,6 +54,7 @@ typedef struct ex_host {
     uint64_t *batches_sent;           /* datagrams sent */
     uint64_t *spans_unencodable;      /* spans too large to encode */
     uint64_t *spans_capped;           /* spans the host dropped at its state cap (read only) */
+    uint64_t *spans_busy_at_exit;     /* open spans the image's end left to a busy owner (read only) */
     uint64_t *logs[EX_TX_OFF + 1];    /* log records by what the send came to */
     uint64_t *logs_unencodable;       /* log records that could not be encoded */
     uint64_t *logs_busy;              /* log lines not captured: their stream was in use

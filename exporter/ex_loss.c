@@ -30,7 +30,7 @@ static const char *const ex_lost_why[EX_TX_OFF + 1] = {
 };
 
 /* What the collector is told, by reason (spanshim.spans_dropped.<name>):
- * the transport's reasons counted here, and two of the host's counters,
+ * the transport's reasons counted here, and three of the host's counters,
  * which a fork child inherits and so counts from where they were then. */
 static const char *const ex_lost_key[EX_TX_OFF] = {
     [EX_TX_BUSY] = "spanshim.spans_dropped.socket_full",
@@ -46,17 +46,18 @@ static const char *const ex_logs_lost_key[EX_TX_OFF] = {
     [EX_TX_UNTRUSTED] = "spanshim.logs_dropped.untrusted",
     [EX_TX_FDLIMIT] = "spanshim.logs_dropped.fd_limit",
 };
-static uint64_t ex_unencodable_at_fork, ex_capped_at_fork, ex_logs_unencodable_at_fork,
-    ex_logs_busy_at_fork;
+static uint64_t ex_unencodable_at_fork, ex_capped_at_fork, ex_busy_exit_at_fork,
+    ex_logs_unencodable_at_fork, ex_logs_busy_at_fork;
 static char ex_instance[17]; /* this process instance's id, drawn at its first loss */
 
 /* The counts by key, as ex_loss_attrs lays them out: the spans' by
- * transport reason (EX_TX_BUSY..EX_TX_FDLIMIT), their two host counts,
+ * transport reason (EX_TX_BUSY..EX_TX_FDLIMIT), their three host counts,
  * then the log records' by transport reason, too large, and the lines
  * not captured because their stream was busy. */
 enum {
     EX_LOSS_TOO_LARGE = EX_TX_OFF,
     EX_LOSS_STATE_CAP,
+    EX_LOSS_BUSY_AT_EXIT,
     EX_LOSS_LOGS,                                /* + EX_TX_BUSY..EX_TX_FDLIMIT */
     EX_LOSS_LOGS_TOO_LARGE = EX_LOSS_LOGS + EX_TX_OFF,
     EX_LOSS_LOGS_STREAM_BUSY,
@@ -144,6 +145,7 @@ void ex_loss_after_fork(void)
         ex_lost[r] = ex_logs_lost[r] = 0; /* the parent tells its own */
     ex_unencodable_at_fork = ex_host_count(ex_host.spans_unencodable);
     ex_capped_at_fork = ex_host_count(ex_host.spans_capped);
+    ex_busy_exit_at_fork = ex_host_count(ex_host.spans_busy_at_exit);
     ex_logs_unencodable_at_fork = ex_host_count(ex_host.logs_unencodable);
     ex_logs_busy_at_fork = ex_host_count(ex_host.logs_busy);
     ex_instance[0] = '\0'; /* another process instance */
@@ -180,12 +182,13 @@ size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns)
     }
     c[EX_LOSS_TOO_LARGE] = ex_host_count(ex_host.spans_unencodable) - ex_unencodable_at_fork;
     c[EX_LOSS_STATE_CAP] = ex_host_count(ex_host.spans_capped) - ex_capped_at_fork;
+    c[EX_LOSS_BUSY_AT_EXIT] = ex_host_count(ex_host.spans_busy_at_exit) - ex_busy_exit_at_fork;
     c[EX_LOSS_LOGS_TOO_LARGE] =
         ex_host_count(ex_host.logs_unencodable) - ex_logs_unencodable_at_fork;
     c[EX_LOSS_LOGS_STREAM_BUSY] = ex_host_count(ex_host.logs_busy) - ex_logs_busy_at_fork;
     for (r = 0; r < EX_LOSS_KEYS; r++)
         any |= c[r];
-    /* Twelve keys under 40 bytes with their varints and the id: within. */
+    /* Thirteen keys under 40 bytes with their varints and the id: within. */
     if (any == 0 || cap < EX_LOSS_ATTRS_MAX)
         return 0;
     if (ex_told_ns && memcmp(c, ex_told, sizeof(c)) == 0 &&
@@ -199,6 +202,7 @@ size_t ex_loss_attrs_at(uint8_t *buf, size_t cap, uint64_t now_ns)
         len = ex_loss_kv(buf, len, ex_lost_key[r], c[r]);
     len = ex_loss_kv(buf, len, "spanshim.spans_dropped.too_large", c[EX_LOSS_TOO_LARGE]);
     len = ex_loss_kv(buf, len, "spanshim.spans_dropped.state_cap", c[EX_LOSS_STATE_CAP]);
+    len = ex_loss_kv(buf, len, "spanshim.spans_dropped.busy_at_exit", c[EX_LOSS_BUSY_AT_EXIT]);
     for (r = EX_TX_BUSY; r < EX_TX_OFF; r++)
         len = ex_loss_kv(buf, len, ex_logs_lost_key[r], c[EX_LOSS_LOGS + r]);
     len = ex_loss_kv(buf, len, "spanshim.logs_dropped.too_large", c[EX_LOSS_LOGS_TOO_LARGE]);

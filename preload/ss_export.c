@@ -50,6 +50,7 @@ void ss_export_init(int argc, char **argv)
         .batches_sent = &ss_count.batches_sent,
         .spans_unencodable = &ss_count.spans_dropped_encode,
         .spans_capped = &ss_count.spans_dropped_memory,
+        .spans_busy_at_exit = &ss_count.spans_lost_busy_at_exit,
         .logs = {
             [EX_TX_SENT] = &ss_count.logs_exported,
             [EX_TX_BUSY] = &ss_count.logs_dropped_full,

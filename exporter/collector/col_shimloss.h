@@ -42,7 +42,7 @@
 /* The reasons, as the shim names them and /metrics labels them. */
 #define COL_SHIMLOSS_REASONS(X) \
     X(socket_full) X(no_collector) X(untrusted) X(fd_limit) X(too_large) X(state_cap) \
-    X(stream_busy)
+    X(busy_at_exit) X(stream_busy)
 
 #define COL_SHIMLOSS_COUNTERS(X)                                                          \
     X(reports, "Resources that carried a shim's loss counts.")                            \

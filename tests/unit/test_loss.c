@@ -21,7 +21,7 @@
 #include "../../exporter/ex_loss.h"
 #include "../../exporter/ex_otlp.h"
 
-static uint64_t unencodable, capped, logs_unencodable, logs_busy;
+static uint64_t unencodable, capped, busy_exit, logs_unencodable, logs_busy;
 
 static void quiet(int level, const char *fmt, ...)
 {
@@ -35,9 +35,10 @@ static int setup(void **state)
     ex_host.log = quiet;
     ex_host.spans_unencodable = &unencodable;
     ex_host.spans_capped = &capped;
+    ex_host.spans_busy_at_exit = &busy_exit;
     ex_host.logs_unencodable = &logs_unencodable;
     ex_host.logs_busy = &logs_busy;
-    unencodable = capped = logs_unencodable = logs_busy = 0;
+    unencodable = capped = busy_exit = logs_unencodable = logs_busy = 0;
     ex_loss_after_fork(); /* from zero, as a fresh process */
     return 0;
 }
@@ -128,6 +129,7 @@ static void counts_are_cumulative_by_reason(void **state)
     ex_loss_note(EX_TX_OFF, 9); /* never sends: nothing to tell */
     unencodable = 6;
     capped = 7;
+    busy_exit = 2;
     r = datagram();
     assert_int_equal(dropped(r, "socket_full"), 8);
     assert_int_equal(dropped(r, "no_collector"), 2);
@@ -135,6 +137,7 @@ static void counts_are_cumulative_by_reason(void **state)
     assert_int_equal(dropped(r, "fd_limit"), 4);
     assert_int_equal(dropped(r, "too_large"), 6);
     assert_int_equal(dropped(r, "state_cap"), 7);
+    assert_int_equal(dropped(r, "busy_at_exit"), 2);
     assert_string_equal(instance(r), first); /* the same process */
     col_request_free(r);
 }
@@ -227,10 +230,11 @@ static void log_records_lost_are_told_beside_the_spans(void **state)
     ex_loss_note(EX_TX_FDLIMIT, 1);
     ex_loss_note_logs(EX_TX_NOCOLLECTOR, 0xffffffffu);
     ex_loss_note_logs(EX_TX_FDLIMIT, 0xffffffffu);
-    unencodable = capped = logs_unencodable = logs_busy = 0xffffffffffffull;
+    unencodable = capped = busy_exit = logs_unencodable = logs_busy = 0xffffffffffffull;
     r = datagram();
     assert_int_equal(dropped(r, "socket_full"), 1);
     assert_int_equal(dropped(r, "state_cap"), 0xffffffffffffll);
+    assert_int_equal(dropped(r, "busy_at_exit"), 0xffffffffffffll);
     assert_int_equal(dropped_of(r, "logs", "socket_full"), 4);
     assert_int_equal(dropped_of(r, "logs", "no_collector"), 0xffffffffll);
     assert_int_equal(dropped_of(r, "logs", "fd_limit"), 0xffffffffll);
