@@ -78,15 +78,15 @@ HISTORY = """\
   writing the traceparent, about 500; span records, ids and the inbound table, about
   1,000; fd lookups, queueing exchanges, the hooks and the real calls' wrappers, the rest.
   4,000 would need each cut by more than half again.
-- **Why (a) is missed, from the CPU per request**: nginx uses about 12.3 us of CPU a
-  request untraced and 14.5 us traced (+18%: the shim's own cost, about 2.2 us); the
-  collector uses another 3.3 us a span. nginx is the bottleneck on its core: 1/14.5 us
-  would allow about 69,000 requests/s, but the collector, floating, spends about 18% of a
-  core beside it, on nginx's core or wrk's, and on two cores nothing else can absorb it.
-  The shim's share alone would put (a) near 0.85; 0.95 leaves 0.65 us a request for the
-  shim and the collector together, less than the collector alone. (b) and (c) met in
-  this run; both are within this machine's run-to-run noise of their targets (see every
-  run below).
+- **Why (a) was missed in the first runs, from the CPU per request**: nginx used about
+  12.3 us of CPU a request untraced and 14.5 us traced (+18%: the shim's own cost, about
+  2.2 us); the collector another 3.3 us a span. nginx is the bottleneck on its core:
+  1/14.5 us would allow about 69,000 requests/s, but the collector, floating, spent about
+  18% of a core beside it, on nginx's core or wrk's, and on two cores nothing else can
+  absorb it. The shim's share alone would have put (a) near 0.85; 0.95 left 0.65 us a
+  request for the shim and the collector together, less than the collector alone then.
+  (b) and (c) met in that run, both within the machine's run-to-run noise of their
+  targets.
 - **A database span** (d), measured as a Redis GET and its reply and as pgbench -S's query
   and its reply: 11,200 and 16,300 instructions at first. Redis: a command's name was
   looked up in some 70 names with `strcasecmp` (3,200 a command), and the operation,
@@ -277,6 +277,36 @@ HISTORY = """\
   write makes, the logs datagrams' sends, the cache footprint of the stream and the batch).
   A `--quick` run of the same just before it measured +0.0 us (2 runs of 2 s): the
   figure wants a whole run on a quiet machine.
+- **What the misses of the run above are made of** (a), (c), issues 19 and 14, measured
+  apart the same day, the machine quiet (it ran twice as fast as in the run before, whose
+  untraced redis-benchmark made 72,543 commands/s: every CPU figure halved with it).
+  (a): nginx's CPU (+0.35 us a request) and the collector's (0.28 us a span) meet their
+  targets; its throughput (0.935) and p99 (1.6 times untraced) do not, and what delays
+  requests is two stalls, not the CPU they add. A batch leaves when it is half full, sent
+  by the thread whose span filled it: `strace -T` timed each send of a 100 KB datagram
+  (about 330 spans; redis-benchmark's) at 60 to 90 us, time in which a sending nginx
+  worker answers nothing. And the collector, woken on the core of the process that sent
+  (nginx's), writes the datagram's spans (330 at 0.28 us, some 90 us) before nginx runs
+  again. Batches of 24 KB (a 48 KiB
+  `EX_BATCH_MAX`) took p99 from 0.145 to 0.117 ms (untraced 0.081) but doubled the
+  collector's CPU a span (0.30 to 0.66 us) and lowered throughput (0.88); the collector
+  under `SCHED_BATCH`, which never preempts on a wake-up, made p99 worse (0.20 to 0.26
+  ms): it then ran longer at a time. Next: the flush thread sends a full batch while a
+  second one fills, so no request waits on a send. (c): redis-benchmark is the
+  bottleneck on its core (6.5 us of CPU a command, nine tenths of it in the kernel); the
+  shim adds 0.72 us a command and the collector's 0.25 us a span runs beside it on the
+  two cores: 0.866 in the run, 0.887 to 0.910 in runs of (c) alone (6 alternations each).
+  By callgrind the shim adds about 2,200 instructions a command: reading the command and
+  the reply 300, the span's record, ids, queue and end 450, the database part (the
+  operation, the connection's encoded attributes) 300, encoding and batching 600, the
+  two hooked calls and the connection core 525; cachegrind counts 38 more first-level
+  data misses a command (the ten connections' state and span records, visited in turn).
+  Taken apart in runs of (c) alone: every span sampled out (`OTEL_TRACES_SAMPLER=
+  always_off`: nothing encoded or sent) 0.927 to 0.944; no collector listening 0.917; the
+  Redis follower left out (its connections passed through as opaque) 1.008; `-Os`
+  0.864. No step costs more than 300 instructions: 90% wants the per-command path
+  rebuilt (one lock and one pass over the connection a call, a span record whose hot
+  fields share a few cache lines, encoding from the follower's record), not another cut.
 """
 
 
