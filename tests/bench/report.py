@@ -291,8 +291,13 @@ HISTORY = """\
   `EX_BATCH_MAX`) took p99 from 0.145 to 0.117 ms (untraced 0.081) but doubled the
   collector's CPU a span (0.30 to 0.66 us) and lowered throughput (0.88); the collector
   under `SCHED_BATCH`, which never preempts on a wake-up, made p99 worse (0.20 to 0.26
-  ms): it then ran longer at a time. Next: the flush thread sends a full batch while a
-  second one fills, so no request waits on a send. (c): redis-benchmark is the
+  ms): it then ran longer at a time. Tried and dropped: handing a half-full batch to
+  the flush thread to send while a second buffer fills. On the one core the benchmark
+  gives nginx, its threads and the shim's alike, the send only moved: p99 0.147 to 0.172
+  ms against 0.135 to 0.160 inline, throughput 0.939 against 0.934; with the flush
+  thread at nice 19, a batch it had not sent yet when the next filled went inline with
+  it, two sends at once, and p99 rose to 0.19 ms. It would take the send off the request
+  path only where a core is free for it. (c): redis-benchmark is the
   bottleneck on its core (6.5 us of CPU a command, nine tenths of it in the kernel); the
   shim adds 0.72 us a command and the collector's 0.25 us a span runs beside it on the
   two cores: 0.866 in the run, 0.887 to 0.910 in runs of (c) alone (6 alternations each).
