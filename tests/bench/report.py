@@ -281,24 +281,25 @@ HISTORY = """\
   apart the same day, the machine quiet (it ran twice as fast as in the run before, whose
   untraced redis-benchmark made 72,543 commands/s: every CPU figure halved with it).
   (a): nginx's CPU (+0.35 us a request) and the collector's (0.28 us a span) meet their
-  targets; its throughput (0.935) and p99 (1.6 times untraced) do not, and what delays
-  requests is two stalls, not the CPU they add. A batch leaves when it is half full, sent
-  by the thread whose span filled it: `strace -T` timed each send of a 100 KB datagram
-  (about 330 spans; redis-benchmark's) at 60 to 90 us, time in which a sending nginx
-  worker answers nothing. And the collector, woken on the core of the process that sent
-  (nginx's), writes the datagram's spans (330 at 0.28 us, some 90 us) before nginx runs
-  again. Batches of 24 KB (a 48 KiB
-  `EX_BATCH_MAX`) took p99 from 0.145 to 0.117 ms (untraced 0.081) but doubled the
-  collector's CPU a span (0.30 to 0.66 us) and lowered throughput (0.88); the collector
-  under `SCHED_BATCH`, which never preempts on a wake-up, made p99 worse (0.20 to 0.26
-  ms): it then ran longer at a time. Tried and dropped: handing a half-full batch to
-  the flush thread to send while a second buffer fills. On the one core the benchmark
-  gives nginx, its threads and the shim's alike, the send only moved: p99 0.147 to 0.172
-  ms against 0.135 to 0.160 inline, throughput 0.939 against 0.934; with the flush
-  thread at nice 19, a batch it had not sent yet when the next filled went inline with
-  it, two sends at once, and p99 rose to 0.19 ms. It would take the send off the request
-  path only where a core is free for it. (c): redis-benchmark is the
-  bottleneck on its core (6.5 us of CPU a command, nine tenths of it in the kernel); the
+  targets; its throughput (0.935) and p99 (1.6 times untraced) do not. What delays
+  requests is most likely the collector: woken on the core of the process that sent
+  (nginx's), it writes a datagram's spans (about 330 at 0.28 us, some 90 us) before
+  nginx runs again.
+  The send itself is not it: a 100 KB datagram to the collector's socket takes 11 us
+  timed in the sender (`strace -T` had said 60 to 90, its own stops counted). Batches of
+  24 KB (a 48 KiB `EX_BATCH_MAX`) took p99 from 0.145 to 0.117 ms (untraced 0.081), the
+  collector's turns shorter, but doubled its CPU a span (0.30 to 0.66 us) and lowered
+  throughput (0.88); the collector under `SCHED_BATCH`, which never preempts on a
+  wake-up, made p99 worse (0.20 to 0.26 ms): it then ran longer at a time. Tried and
+  dropped: handing a half-full batch to the flush thread to send while a second buffer
+  fills. On the one core the benchmark gives nginx, its threads and the shim's alike,
+  nothing changed: p99 0.147 to 0.172 ms against 0.135 to 0.160 inline, throughput 0.939
+  against 0.934; with the flush thread at nice 19, a batch it had not sent yet when the
+  next filled went inline with it, and p99 rose to 0.19 ms. Next: the collector's cost a
+  span, which is its turn's length (3,495 instructions a span written as JSON), or its
+  turns cut short (a datagram's spans written in pieces, other work let in between).
+  (c): redis-benchmark is the bottleneck on its core (6.5 us of CPU a command, nine
+  tenths of it in the kernel); the
   shim adds 0.72 us a command and the collector's 0.25 us a span runs beside it on the
   two cores: 0.866 in the run, 0.887 to 0.910 in runs of (c) alone (6 alternations each).
   By callgrind the shim adds about 2,200 instructions a command: reading the command and
