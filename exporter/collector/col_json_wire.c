@@ -202,6 +202,15 @@ static int col_wmsg_scan(const col_wdesc_t *d, const uint8_t *p, const uint8_t *
                 return 0; /* not one run */
             if (f->n == 0)
                 f->p = at;
+            /* The run's next occurrences with the same one-byte tag and a
+             * one-byte length, as the reading above would take them, in a
+             * loop of their own: a span's attributes are most of its fields.
+             * Anything else is left to the reading above. */
+            if (k < 0x80 && wt == COL_WT_LEN)
+                while (end - p >= 2 && p[0] == k && p[1] < 0x80 && (size_t)(end - p) - 2 >= p[1]) {
+                    p += 2 + p[1];
+                    f->n++;
+                }
             f->end = p;
         } else {
             if (f->n)

@@ -376,6 +376,100 @@ static size_t wrap(uint8_t *buf, size_t cap, size_t start, uint8_t tag)
     return start;
 }
 
+/* Runs of attributes as the scan reads them: one-byte tags and lengths
+ * taken in a loop of their own, a two-byte length amid them, the run
+ * broken by another field, a length past the end. Each is written from
+ * the wire as decoding writes it, or left to decoding as decoding refuses. */
+static size_t put_varint(uint8_t *o, size_t v)
+{
+    size_t n = 0;
+
+    for (; v > 0x7f; v >>= 7)
+        o[n++] = (uint8_t)(v | 0x80);
+    o[n++] = (uint8_t)v;
+    return n;
+}
+
+static size_t varint_len(size_t v)
+{
+    uint8_t t[10];
+
+    return put_varint(t, v);
+}
+
+/* Span.attributes: key, and a string of vlen bytes. */
+static size_t put_kv(uint8_t *o, const char *key, size_t vlen)
+{
+    size_t klen = strlen(key), any = 1 + varint_len(vlen) + vlen;
+    size_t kv = 2 + klen + 1 + varint_len(any) + any, n = 0;
+
+    o[n++] = 0x4a;
+    n += put_varint(o + n, kv);
+    o[n++] = 0x0a, o[n++] = (uint8_t)klen; /* key */
+    memcpy(o + n, key, klen);
+    n += klen;
+    o[n++] = 0x12; /* value */
+    n += put_varint(o + n, any);
+    o[n++] = 0x0a; /* string_value */
+    n += put_varint(o + n, vlen);
+    memset(o + n, 'v', vlen);
+    return n + vlen;
+}
+
+/* The span's bytes in a request, written from the wire and by decoding:
+ * whether the walk took it (then both wrote the same line). */
+static int wire_as_decoded(const uint8_t *span, size_t n)
+{
+    uint8_t buf[4096];
+    size_t start = sizeof(buf) - n;
+    col_buf_t b = {0}, d = {0};
+    col_arena_t *a = col_arena_new();
+    col_decode_err_t why;
+    const col_request_t *r;
+    int took;
+
+    memcpy(buf + start, span, n);
+    start = wrap(buf, sizeof(buf), start, 0x12); /* ScopeSpans.spans */
+    start = wrap(buf, sizeof(buf), start, 0x12); /* ResourceSpans.scope_spans */
+    start = wrap(buf, sizeof(buf), start, 0x0a); /* resource_spans */
+    took = walk((const char *)buf + start, sizeof(buf) - start, &b);
+    r = col_request_decode(a, buf + start, sizeof(buf) - start, &why);
+    if (took) {
+        assert_non_null(r);
+        col_buf_puts(&d, "x");
+        col_json_request(&d, r);
+        assert_string_equal(b.p, d.p);
+    }
+    col_arena_free(a);
+    col_buf_free(&b);
+    col_buf_free(&d);
+    return took;
+}
+
+static void test_wire_attribute_runs(void **state)
+{
+    uint8_t span[2048];
+    size_t n = 0;
+
+    (void)state;
+    n += put_kv(span + n, "a", 1);
+    n += put_kv(span + n, "bb", 20);
+    n += put_kv(span + n, "long", 300); /* a two-byte length amid the run */
+    n += put_kv(span + n, "c", 0);
+    n += put_kv(span + n, "d", 100);   /* its KeyValue 106 bytes: one byte still */
+    assert_int_equal(wire_as_decoded(span, n), 1);
+    n += put_kv(span + n, "e", 2);     /* the last ends where the span does */
+    assert_int_equal(wire_as_decoded(span, n), 1);
+    /* the run broken by the name, then an attribute again: left to decoding */
+    span[n++] = 0x2a, span[n++] = 1, span[n++] = 'x';
+    n += put_kv(span + n, "f", 3);
+    assert_int_equal(wire_as_decoded(span, n), 0);
+    /* an attribute whose length runs past the span's end: refused by both */
+    n = put_kv(span, "a", 1);
+    n += put_kv(span + n, "g", 5);
+    assert_int_equal(wire_as_decoded(span, n - 1), 0);
+}
+
 /* Key-value lists in key-value lists, a plain attribute ("k": "v") in the
  * innermost: one level past what the writer descends, decoding writes {}
  * for it; the walk, if it takes the request, writes the same. */
@@ -597,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_odd_ids),
         cmocka_unit_test(test_wire_left_to_decoding),
         cmocka_unit_test(test_wire_deep_key_value_lists),
+        cmocka_unit_test(test_wire_attribute_runs),
         cmocka_unit_test(test_utf8_boundaries),
         cmocka_unit_test(test_numbers_at_each_length),
         cmocka_unit_test(test_strings_at_each_length),
