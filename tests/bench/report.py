@@ -282,9 +282,10 @@ HISTORY = """\
   untraced redis-benchmark made 72,543 commands/s: every CPU figure halved with it).
   (a): nginx's CPU (+0.35 us a request) and the collector's (0.28 us a span) meet their
   targets; its throughput (0.935) and p99 (1.6 times untraced) do not. What delays
-  requests is most likely the collector: woken on the core of the process that sent
-  (nginx's), it writes a datagram's spans (about 330 at 0.28 us, some 90 us) before
-  nginx runs again.
+  requests is most likely the collector's turn: it writes a datagram's spans (about 330
+  at 0.28 us, some 90 us) at once, and on two cores that turn holds up whichever of wrk
+  and nginx shares its core. Pinned to wrk's core instead of floating, p99 was 0.16 to
+  0.20 ms and throughput 0.903.
   The send itself is not it: a 100 KB datagram to the collector's socket takes 11 us
   timed in the sender (`strace -T` had said 60 to 90, its own stops counted). Batches of
   24 KB (a 48 KiB `EX_BATCH_MAX`) took p99 from 0.145 to 0.117 ms (untraced 0.081), the
