@@ -198,24 +198,43 @@ class Print(unittest.TestCase):
     def test_stop_bounds_what_tail_sampling_holds(self):
         """200,000 traces held (kept by ratio 1, each waiting ten minutes),
         then a 0.2 s stop: what could not be written in time is counted as
-        unwritten, not written late."""
+        unwritten, not written late. The .jsonl is a pipe first read half a
+        second into the stop: the writes wait past the timeout however fast
+        the machine (0.2 s could write them all on a fast one)."""
         n, per = 200000, 50
         grams = [batch([span(t + 1, t + 1, b"GET") for t in range(i, i + per)])
                  for i in range(0, n, per)]
         port = free_port()
+        d = tempfile.mkdtemp(prefix="spanshim-test.")
+        fifo = os.path.join(d, "spans.jsonl")
+        os.mkfifo(fifo)
+        rx = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         col = Collector(extra=["--tail-sampling", "--tail-ratio", "1", "--tail-wait", "600000",
                                "--tail-max-traces", "1000000", "--tail-max-spans", "1000000",
-                               "--stop-timeout", "0.2", "--metrics-listen", "127.0.0.1:%d" % port])
+                               "--stop-timeout", "0.2", "--metrics-listen", "127.0.0.1:%d" % port,
+                               "--jsonl", fifo], jsonl=False)
+        lines = []
+
+        def drain():
+            time.sleep(0.5)
+            os.set_blocking(rx, True)
+            with os.fdopen(rx, "rb") as f:
+                lines.extend(f)
+
         send_all(col, grams)
         deadline = time.time() + 60
         while parse(scrape(port)[1]).get(("spanshim_collector_spans_total", frozenset())) != n:
             self.assertLess(time.time(), deadline, "the collector did not take every span")
             time.sleep(0.1)
+        reader = threading.Thread(target=drain)
+        reader.start()
         self.assertEqual(stop_within(col, 20), 0)
+        reader.join(20)
         m = re.search(r"(\d+) spans held unwritten at the stop timeout", col.stderr.splitlines()[-1])
         self.assertIsNotNone(m, col.stderr)
         self.assertGreater(int(m.group(1)), 0)
-        self.assertEqual(len(col.spans()) + int(m.group(1)), n)
+        self.assertEqual(sum(l.count(b'"spanId"') for l in lines) + int(m.group(1)), n)
+        shutil.rmtree(d)
 
     def test_terminal_controls_escaped(self):
         """Names that would set the title, clear the screen, forge a line or
