@@ -38,15 +38,29 @@
 #include <sys/ioctl.h>
 
 /* The server write this thread is inside, between giving up the lock for
- * the real call and taking it back (c NULL: none). */
+ * the real call and taking it back (c NULL: none): the iovec, or for
+ * sendfile (iov NULL) the n bytes the shim does not see. */
 typedef struct ss_sending {
     ss_conn_t *c;
     int fd;
     int cnt;
     const struct iovec *iov;
+    size_t n;
 } ss_sending_t;
 
 static __thread ss_sending_t ss_sending __attribute__((tls_model("initial-exec")));
+
+/* Mark the server write about to be made (c's lock held). */
+static inline void ss_sending_mark(ss_conn_t *c, int fd, const struct iovec *iov, int cnt,
+                                   size_t n)
+{
+    ss_sending.fd = fd;
+    ss_sending.cnt = cnt;
+    ss_sending.iov = iov;
+    ss_sending.n = n;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* what a handler on this thread sees */
+    ss_sending.c = c;
+}
 
 #define SS_PLAN_IOV 64
 
@@ -404,11 +418,7 @@ ss_conn_send_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, int no
         return ss_conn_send_client(c, fd, iov, cnt, nonblock_flag, fn, arg);
     /* Server: responses go out as they are; parse what the kernel took. */
     c->write_ns = ss_now_ns();
-    ss_sending.fd = fd;
-    ss_sending.cnt = cnt;
-    ss_sending.iov = iov;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* what a handler on this thread sees */
-    ss_sending.c = c;
+    ss_sending_mark(c, fd, iov, cnt, 0);
     ss_unlock(&c->lock);
     r = fn(arg, iov, cnt);
     err = errno;
@@ -466,6 +476,8 @@ void ss_conn_send_interrupted(void)
         return;
     written = ss_tcp_written(w.fd);
     left = written > w.c->fed[SS_DIR_OUT] ? written - w.c->fed[SS_DIR_OUT] : 0;
+    if (w.iov == NULL && left) /* sendfile's bytes: counted, not seen */
+        ss_conn_feed(w.c, SS_DIR_OUT, NULL, w.n < left ? w.n : (size_t)left);
     for (i = 0; i < w.cnt && left; i++) {
         size_t n = w.iov[i].iov_len < left ? w.iov[i].iov_len : (size_t)left;
 
@@ -546,13 +558,18 @@ ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
         errno = err;
         return -1;
     }
-    if (c->role == SS_ROLE_SERVER)
+    if (c->role == SS_ROLE_SERVER) {
         c->write_ns = ss_now_ns();
+        ss_sending_mark(c, out, NULL, 0, n);
+    }
     ss_unlock(&c->lock);
     r = real(out, in, off, n);
     err = errno;
+    if (r <= 0)
+        ss_sending.c = NULL;
     if (r > 0) {
         ss_lock(&c->lock);
+        ss_sending.c = NULL;
         keep = ss_conn_feed(c, SS_DIR_OUT, NULL, (size_t)r);
         if (c->role == SS_ROLE_CLIENT)
             c->out_sent += (uint64_t)r;

@@ -12,7 +12,7 @@
  *   FAULT_RECVMMSG  N: the first N recvmmsg calls fail with ENOBUFS (for
  *                the collector: a socket readable yet not to be read)
  *   FAULT_EXIT_AFTER_WRITE  N: the Nth write to a TCP socket that the
- *                kernel takes calls exit(0) before it returns: a signal
+ *                kernel takes (sendfile's too) calls exit(0) before it returns: a signal
  *                handler's exit() that interrupts the program inside the
  *                shim's hook, the bytes gone out and their count unseen
  *
@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -199,6 +200,16 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         m.msg_iovlen = (size_t)fi_cut(msg->msg_iov, (int)msg->msg_iovlen, cut, n);
     }
     return fi_wrote(fd, REAL(sendmsg)(fd, &m, flags));
+}
+
+ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+    return fi_wrote(out, REAL(sendfile)(out, in, off, n));
+}
+
+ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+{
+    return fi_wrote(out, REAL(sendfile64)(out, in, off, n));
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)

@@ -10,7 +10,8 @@
   but for the added header, and the spans record the failures.
 - A server that exits while inside the write of a response's last bytes
   (a signal handler's exit(), after the kernel took them: the count never
-  reached the shim) still sends that request's span whole, with its status."""
+  reached the shim) still sends that request's span whole, with its status,
+  whether they went by write or by sendfile."""
 import base64
 import json
 import os
@@ -21,6 +22,24 @@ import unittest
 from harness import APPS, BUILD, PRELOAD, PY, CollectorTest, read_lines, start_app
 
 SLOW = os.path.join(BUILD, "tests", "slowprobe")
+# One request answered with its head by send and its body by sendfile.
+SENDFILE_SERVER = r'''
+import os, socket, sys
+body = os.path.join(sys.argv[2], "body")
+with open(body, "wb") as f:
+    f.write(b"x" * 1000)
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen()
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(l.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+c, _ = l.accept()
+c.recv(65536)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+with open(body, "rb") as f:
+    os.sendfile(c.fileno(), f.fileno(), 0, 1000)
+'''
 FAULT = os.path.join(BUILD, "tests", "libfaultinject.so")
 TP_LINE = re.compile(rb"traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]\r\n")
 
@@ -131,6 +150,27 @@ class Faults(CollectorTest):
         self.assertEqual(client.returncode, 0, client.stderr)
         self.assertEqual(server.wait(timeout=60), 0)
         got = self.col.wait_spans(1, pred=lambda s: s.service == "exit-server" and s["kind"] == 2)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].attrs.get("http.response.status_code"), 200)
+        self.assertNotIn("error.type", got[0].attrs)
+
+    def test_exit_inside_the_response_sendfile(self):
+        # The head by send (the first write), the body by sendfile (the
+        # second): exit() runs inside sendfile once the kernel took the body.
+        port_file = os.path.join(self.col.dir, "sendfile.port")
+        server = self.col.start([PY, "-c", SENDFILE_SERVER, port_file, self.col.dir],
+                                service="sendfile-server", LD_PRELOAD=PRELOAD + ":" + FAULT,
+                                FAULT_RATE="0", FAULT_EXIT_AFTER_WRITE="2")
+        port = ""
+        while not port:
+            self.assertIsNone(server.poll())
+            time.sleep(0.01)
+            port = "".join(read_lines(port_file))
+        r = self.col.run(["curl", "-sS", "http://127.0.0.1:%s/file" % port], traced=False)
+        self.assertEqual((r.returncode, r.stdout), (0, b"x" * 1000), r.stderr)
+        self.assertEqual(server.wait(timeout=60), 0)
+        got = self.col.wait_spans(1, pred=lambda s: s.service == "sendfile-server" and
+                                  s["kind"] == 2)
         self.assertEqual(len(got), 1)
         self.assertEqual(got[0].attrs.get("http.response.status_code"), 200)
         self.assertNotIn("error.type", got[0].attrs)
