@@ -299,12 +299,13 @@ HISTORY = """\
   next filled went inline with it, and p99 rose to 0.19 ms. Nor the collector yielding
   its core every 32 spans it writes: throughput 0.953, but p99 0.11 to 0.25 ms from run to
   run and the collector behind (0.21 us of its CPU a request in the untraced runs after
-  the traced ones, catching up). Next: the collector's cost a span, which is the length
-  of its turn (3,495 instructions a span written as JSON).
-  (c): redis-benchmark is the bottleneck on its core (6.5 us of CPU a command, nine
-  tenths of it in the kernel); the
-  shim adds 0.72 us a command and the collector's 0.25 us a span runs beside it on the
-  two cores: 0.866 in the run, 0.887 to 0.910 in runs of (c) alone (6 alternations each).
+  the traced ones, catching up). Apart, the sender paced and the collector floating, a
+  datagram costs the collector 6 us with one span, 19 us with 82 and 58 us with 330: its
+  turn is its spans. Next: the collector's cost a span, the length of that turn (3,495
+  instructions a span written as JSON in the run; 3,362 since its wire walk reads an
+  attribute run in a loop of its own). (c): redis-benchmark is the bottleneck on its core
+  (6.5 us of CPU a command, nine tenths of it in the kernel); the shim adds 0.72 us a
+  command and the collector's 0.25 us a span runs beside it on the two cores: 0.866 in the run, 0.887 to 0.910 in runs of (c) alone (6 alternations each).
   By callgrind the shim adds about 2,200 instructions a command: reading the command and
   the reply 300, the span's record, ids, queue and end 450, the database part (the
   operation, the connection's encoded attributes) 300, encoding and batching 600, the
