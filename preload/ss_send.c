@@ -30,10 +30,11 @@
 #include "ss_real.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <linux/tcp.h> /* struct tcp_info up to tcpi_bytes_acked: glibc's stops before it */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -451,18 +452,15 @@ ss_conn_send_body(ss_conn_t *c, int fd, const struct iovec *iov, int cnt, int no
  * socket's count begins at its first data byte). 0 when it cannot say. */
 static uint64_t ss_tcp_written(int fd)
 {
-    /* struct tcp_info of linux/tcp.h, up to tcpi_bytes_acked (glibc's
-     * stops before it): 120 bytes, then the count. */
-    uint8_t info[128];
+    struct tcp_info info;
     socklen_t len = sizeof(info);
-    uint64_t acked;
     int queued;
 
-    if (ss_real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len) != 0 || len < sizeof(info) ||
+    if (ss_real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(info.tcpi_bytes_acked) ||
         ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0)
         return 0;
-    memcpy(&acked, info + 120, sizeof(acked));
-    return acked + (uint64_t)queued;
+    return info.tcpi_bytes_acked + (uint64_t)queued;
 }
 
 void ss_conn_send_interrupted(void)
@@ -566,7 +564,7 @@ ssize_t ss_conn_sendfile(int out, int in, off_t *off, size_t n,
     r = real(out, in, off, n);
     err = errno;
     if (r <= 0)
-        ss_sending.c = NULL;
+        ss_sending.c = NULL; /* else once the lock is taken back, as a write's */
     if (r > 0) {
         ss_lock(&c->lock);
         ss_sending.c = NULL;
