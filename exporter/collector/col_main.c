@@ -4,11 +4,13 @@
  *
  *   spanshim-collector --socket PATH [--jsonl FILE] [--print] [OPTIONS]
  *
- * Receivers (col_dgram.c: the shims' Unix datagram socket; col_otlp_http.c:
- * OTLP/HTTP from SDKs, --otlp-listen) only put what they receive into a
- * bounded queue (col_queue.h). This main thread takes
- * it, decodes each ExportTraceServiceRequest with protobuf-c, bounded
- * before and during decoding (col_wire.c, col_otlp.h), and hands each batch
+ * This main thread reads the shims' Unix datagram socket itself while it
+ * keeps up (col_dgram.h: a thread of its own stands in while a sink holds
+ * it); other receivers (col_otlp_http.c: OTLP/HTTP from SDKs,
+ * --otlp-listen) only put what they receive into a bounded queue
+ * (col_queue.h), which it takes first. It decodes each
+ * ExportTraceServiceRequest with protobuf-c, bounded before and during
+ * decoding (col_wire.c, col_otlp.h), and hands each batch
  * to the sinks of col_sinks.def (col_sink.h): metrics, tail sampling, the
  * .jsonl file, --print, forwarding. A logs datagram (or OTLP/HTTP's
  * /v1/logs, queued framed the same way) goes to col_logs.h instead. Anything that does not decode is
@@ -40,6 +42,7 @@
 #include "col_stats.h"
 #include "col_stop.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,24 +207,46 @@ static int col_start(void)
     return ok;
 }
 
-/* Handle what comes until a stop has taken everything queued. */
+/* A datagram the main thread read itself (col_dgram.h), or an item taken
+ * from the queue; once the stop's time for handling is over, counted. */
+static void col_handle_one(const col_item_t *d)
+{
+    if (col_stop_handling_over())
+        COL_COUNT(unhandled, 1);
+    else
+        col_handle(d);
+}
+
+/* Wait up to ms for the socket (while it is the main thread's to read) or
+ * the queue. */
+static void col_wait(int ms)
+{
+    struct pollfd p[2] = {{col_queue_fd(), POLLIN, 0}, {col_dgram_fd(), POLLIN, 0}};
+
+    col_dgram_main_working(0);
+    (void)poll(p, p[1].fd >= 0 ? 2 : 1, ms); /* a signal cuts it short: the loop looks */
+}
+
+/* Handle what comes until a stop has taken everything queued: what the
+ * queue holds first, then what waits in the socket. */
 static void col_run(void)
 {
     int closed = 0, closing = 0;
 
     while (!closed) {
-        col_item_t *d = col_queue_take(100, &closed);
+        col_item_t *d = col_queue_take(&closed);
+        int more = d != NULL;
 
+        col_dgram_main_working(1);
         while (d) {
             col_item_t *next = d->next;
 
-            if (col_stop_handling_over())
-                COL_COUNT(unhandled, 1);
-            else
-                col_handle(d);
+            col_handle_one(d);
             col_queue_done(d);
             d = next;
         }
+        if (!more && !closed)
+            more = col_dgram_take(col_handle_one);
         if (col_reopen) {
             col_reopen = 0;
             col_sinks_reopen();
@@ -232,6 +257,8 @@ static void col_run(void)
             col_queue_close(); /* the next take returns the last of it */
             closing = 1;
         }
+        if (!more && !closed)
+            col_wait(100);
     }
 }
 
@@ -244,7 +271,10 @@ int main(int argc, char **argv)
     col_opt.socket_path = col_socket_path(col_opt.socket_path, &usage);
     if (col_opt.socket_path == NULL)
         return usage ? 2 : 1;
-    col_queue_init(col_opt.queue_max);
+    if (!col_queue_init(col_opt.queue_max)) {
+        fprintf(stderr, "spanshim-collector: cannot make the queue's eventfd\n");
+        return 1;
+    }
     if (col_opt.descendants_of)
         col_lineage_init(col_opt.descendants_of, geteuid(), "/proc");
     col_signals();

@@ -1,7 +1,10 @@
 /*
  * col_queue.c - the bounded queue between receivers and the main thread
- * (see col_queue.h). One lock, one condition; items are taken all at once,
- * so the main thread holds the lock once per wake-up, not per item.
+ * (see col_queue.h). One lock, and an eventfd that is readable while items
+ * wait (set by the put that finds the queue empty, cleared by the take):
+ * the main thread waits on it beside the datagram socket. Items are taken
+ * all at once, so the main thread holds the lock once per wake-up, not per
+ * item.
  *
  * Items of up to COL_SLAB bytes (every shim datagram) are slabs of that
  * size, and a slab the main thread is done with goes back on a short free
@@ -15,10 +18,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 static pthread_mutex_t col_q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t col_q_cond = PTHREAD_COND_INITIALIZER;
+static int col_q_fd = -1; /* readable while items wait, or once closed */
 static col_item_t *col_q_head, **col_q_tail = &col_q_head;
 static size_t col_q_bytes, col_q_max;
 static int col_q_closed;
@@ -60,9 +64,24 @@ void col_queue_done(col_item_t *it)
     free(it);
 }
 
-void col_queue_init(size_t max_bytes)
+/* Make the queue's eventfd readable (the lock held). */
+static void col_q_ring(void)
+{
+    uint64_t one = 1;
+
+    (void)!write(col_q_fd, &one, sizeof(one));
+}
+
+int col_queue_init(size_t max_bytes)
 {
     col_q_max = max_bytes;
+    col_q_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return col_q_fd >= 0;
+}
+
+int col_queue_fd(void)
+{
+    return col_q_fd;
 }
 
 int col_queue_put(const uint8_t *data, size_t len, col_from_t from, pid_t pid, uid_t uid)
@@ -87,10 +106,11 @@ int col_queue_put(const uint8_t *data, size_t len, col_from_t from, pid_t pid, u
         col_queue_done(it);
         return 0;
     }
+    if (col_q_head == NULL)
+        col_q_ring();
     *col_q_tail = it;
     col_q_tail = &it->next;
     __atomic_store_n(&col_q_bytes, col_q_bytes + bytes, __ATOMIC_RELAXED);
-    pthread_cond_signal(&col_q_cond);
     pthread_mutex_unlock(&col_q_lock);
     return 1;
 }
@@ -100,26 +120,19 @@ size_t col_queue_bytes(void)
     return __atomic_load_n(&col_q_bytes, __ATOMIC_RELAXED);
 }
 
-col_item_t *col_queue_take(long wait_ms, int *closed)
+col_item_t *col_queue_take(int *closed)
 {
-    struct timespec until;
     col_item_t *all;
+    uint64_t n;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
     pthread_mutex_lock(&col_q_lock);
-    if (col_q_head == NULL && !col_q_closed)
-        pthread_cond_timedwait(&col_q_cond, &col_q_lock, &until);
     all = col_q_head;
     col_q_head = NULL;
     col_q_tail = &col_q_head;
     __atomic_store_n(&col_q_bytes, 0, __ATOMIC_RELAXED);
     *closed = col_q_closed;
+    if (!col_q_closed)
+        (void)!read(col_q_fd, &n, sizeof(n)); /* empty now: not readable till the next put */
     pthread_mutex_unlock(&col_q_lock);
     return all;
 }
@@ -128,6 +141,6 @@ void col_queue_close(void)
 {
     pthread_mutex_lock(&col_q_lock);
     col_q_closed = 1;
-    pthread_cond_signal(&col_q_cond);
+    col_q_ring();
     pthread_mutex_unlock(&col_q_lock);
 }

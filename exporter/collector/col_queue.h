@@ -1,8 +1,9 @@
 /*
  * col_queue.h - OTLP requests received and not yet handled, oldest first.
  *
- * Receivers (the datagram socket's thread, the OTLP/HTTP server's threads)
- * do nothing but put what they receive here; the main thread takes it all,
+ * Receivers (the OTLP/HTTP server's threads, --replay's, and the datagram
+ * socket's thread while it stands in for the main thread: col_dgram.h) do
+ * nothing but put what they receive here; the main thread takes it all,
  * decodes it and hands it to the sinks (col_sink.h). The queue is bounded
  * in bytes (--queue-mb): a request that does not fit is refused, and the
  * receiver says so its own way (a datagram is counted as dropped, an HTTP
@@ -30,15 +31,17 @@ typedef struct col_item {
     uint8_t data[]; /* an ExportTraceServiceRequest, protobuf */
 } col_item_t;
 
-/* Set the cap before any put. */
-void col_queue_init(size_t max_bytes);
+/* Set the cap before any put: 0 if the queue's eventfd cannot be made. */
+int col_queue_init(size_t max_bytes);
+/* Readable while items wait (or once the queue is closed): for poll. */
+int col_queue_fd(void);
 /* Copy data in: 1, or 0 when the queue is full (or out of memory). */
 int col_queue_put(const uint8_t *data, size_t len, col_from_t from, pid_t pid, uid_t uid);
 /* Bytes queued now (a receiver may refuse early when it is near the cap). */
 size_t col_queue_bytes(void);
-/* Wait up to wait_ms for items; all of them, oldest first (NULL if none).
+/* All the items, oldest first (NULL if none), without waiting.
  * *closed: col_queue_close() was called and everything is taken. */
-col_item_t *col_queue_take(long wait_ms, int *closed);
+col_item_t *col_queue_take(int *closed);
 /* The main thread is done with an item taken (instead of free()). */
 void col_queue_done(col_item_t *it);
 /* No more puts will come (the receivers have stopped). */
