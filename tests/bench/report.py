@@ -317,6 +317,40 @@ HISTORY = """\
   0.864. No step costs more than 300 instructions: 90% wants the per-command path
   rebuilt (one lock and one pass over the connection a call, a span record whose hot
   fields share a few cache lines, encoding from the follower's record), not another cut.
+- **A datagram, one wake-up** (issue 19, (a)). The collector's main thread now reads the
+  shims' socket itself while it keeps up and writes each datagram where it read it; its
+  receiving thread stands in, into the queue, only while a sink has held the main thread
+  10 ms without a pause, and at a stop. Before, every datagram woke two threads (the
+  receiver's poll, then the main thread's condition) and was copied once into the queue:
+  2.5 voluntary context switches a datagram, 1.1 now (test_collector). On this 2-vCPU
+  virtual machine a wake-up costs more than a datagram's copy: side by side with the
+  build before (nginx `return 200` as in (a), 4 alternations, a collector writing no
+  file), the collector's CPU went from 0.17 to 0.11 us a span, traced throughput from
+  0.936 to 0.962 of untraced and p99 from 1.36 to 1.20 times untraced; writing `.jsonl`,
+  (a) in `scripts/bench --only a,b,c` made 0.954 with 0.19 us a span. Unchanged:
+  redis-benchmark (0.886 against 0.884, and 0.894 against 0.908: within its spread) and the flood of (e) (2.27 million spans/s both:
+  there the receiving thread stands in). Smaller shim batches, tried again with this
+  collector: 32 KiB datagrams (a 64 KiB `EX_BATCH_MAX`) took (a)'s p99 from 1.68 to 1.20
+  times untraced, but its throughput from 0.937 to 0.914, though the collector's CPU a
+  span rose only from 0.19 to 0.21 us: nginx pays for waking the collector three times
+  as often. The collector at nice 10: p99 1.93, throughput 0.956 (it ran later, in longer
+  turns, and caught up in the untraced runs). Left as they were.
+- **Why (c) moves by 5% from run to run** (issue 14). redis-benchmark is pinned to CPU 0
+  and the server to CPU 1, which idles between commands; how the virtual machine's idle
+  CPU is woken (the `haltpoll` idle driver) decides as much as the shim's instructions.
+  Measured in alternation on one day: untraced 150,000 to 159,000 commands/s; with
+  `/dev/cpu_dma_latency` held at 0 (idle CPUs poll instead of halting, as tuned's
+  latency-performance profile does) untraced rose to 170,000, and traced (today's 200 KiB
+  batches) was 0.906 to 0.908, against 0.852 to 0.905 without. A stand-in preload that burns the
+  shim's own user time (+0.35 us a command, a loop in `send`) cost 4.6%, its system time
+  unchanged, while the shim cost 10% with +0.3 to 0.4 us more system time a command in
+  redis-benchmark: the extra kernel time goes with waking the other CPU, not with the
+  shim's code. It also made 16 and 32 KiB batches look better for (c) (0.943 to 0.959,
+  the collector busier on CPU 1, so that CPU halted less); with idle CPUs polling they
+  were no better (0.889), and with a bare receiver in place of the collector, worse
+  (0.859): not a gain of the shim's, not taken. `OTEL_TRACES_SAMPLER=always_off` (nothing
+  encoded or sent) made 0.917 to 0.931: the follower and the span records are most of
+  the shim's cost here, as the profile above says.
 """
 
 
