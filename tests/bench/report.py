@@ -277,7 +277,7 @@ HISTORY = """\
   write makes, the logs datagrams' sends, the cache footprint of the stream and the batch).
   A `--quick` run of the same just before it measured +0.0 us (2 runs of 2 s): the
   figure wants a whole run on a quiet machine.
-- **What the misses of the run above are made of** (a), (c), issues 19 and 14, measured
+- **What the misses of the run of b28654a are made of** (a), (c), issues 19 and 14, measured
   apart the same day, the machine quiet (it ran twice as fast as in the run before, whose
   untraced redis-benchmark made 72,543 commands/s: every CPU figure halved with it).
   (a): nginx's CPU (+0.35 us a request) and the collector's (0.28 us a span) meet their
@@ -326,31 +326,42 @@ HISTORY = """\
   virtual machine a wake-up costs more than a datagram's copy: side by side with the
   build before (nginx `return 200` as in (a), 4 alternations, a collector writing no
   file), the collector's CPU went from 0.17 to 0.11 us a span, traced throughput from
-  0.936 to 0.962 of untraced and p99 from 1.36 to 1.20 times untraced; writing `.jsonl`,
-  (a) in `scripts/bench --only a,b,c` made 0.954 with 0.19 us a span. Unchanged:
-  redis-benchmark (0.886 against 0.884, and 0.894 against 0.908: within its spread) and the flood of (e) (2.27 million spans/s both:
-  there the receiving thread stands in). Smaller shim batches, tried again with this
-  collector: 32 KiB datagrams (a 64 KiB `EX_BATCH_MAX`) took (a)'s p99 from 1.68 to 1.20
-  times untraced, but its throughput from 0.937 to 0.914, though the collector's CPU a
-  span rose only from 0.19 to 0.21 us: nginx pays for waking the collector three times
-  as often. The collector at nice 10: p99 1.93, throughput 0.956 (it ran later, in longer
-  turns, and caught up in the untraced runs). Left as they were.
+  0.936 to 0.962 of untraced and p99 from 1.36 to 1.20 times untraced. Writing `.jsonl`
+  as in (a), the JSON a larger part of its turn, in two such comparisons of 5
+  alternations: 0.24 and 0.28 us a span against 0.19 and 0.19, throughput 0.925 and
+  0.914 against 0.934 and 0.942, p99 1.70 and 1.84 against 1.60 and 1.60; nginx's own
+  CPU the same (+0.39 us a request both). `scripts/bench --only a,b,c` then made 0.954;
+  the whole run above (e2f9440), on a machine some 4% slower (untraced nginx at 4.36 us
+  a request against 4.22 in the run before), 0.926, its nginx at +0.54 us. Unchanged:
+  redis-benchmark (0.886 against 0.884, and 0.894 against 0.908: within its spread) and
+  the flood of (e) (2.27 million spans/s both: there the receiving thread stands in).
+  Smaller shim batches, tried again with this collector: 32 KiB datagrams (a 64 KiB
+  `EX_BATCH_MAX`) took (a)'s p99 from 1.68 to 1.20 times untraced, but its throughput
+  from 0.937 to 0.914, though the collector's CPU a span rose only from 0.19 to 0.21 us:
+  nginx pays for waking the collector three times as often. Waking the collector on a
+  timer instead (every 0.2 or 1 ms while datagrams come, no wake-up from the sender) was
+  worse: 0.54 and 0.26 us a span, throughput 0.83 and 0.91. The collector at nice 10:
+  p99 1.93, throughput 0.956 (it ran later, in longer turns, and caught up in the
+  untraced runs). Left as they were. What is left of p99 is the collector's turn: a
+  datagram's 330 spans at 0.19 us, some 60 us at a time on a core wrk or nginx needs, 4%
+  of the time.
 - **Why (c) moves by 5% from run to run** (issue 14). redis-benchmark is pinned to CPU 0
-  and the server to CPU 1, which idles between commands; how the virtual machine's idle
-  CPU is woken (the `haltpoll` idle driver) decides as much as the shim's instructions.
-  Measured in alternation on one day: untraced 150,000 to 159,000 commands/s; with
-  `/dev/cpu_dma_latency` held at 0 (idle CPUs poll instead of halting, as tuned's
-  latency-performance profile does) untraced rose to 170,000, and traced (today's 200 KiB
-  batches) was 0.906 to 0.908, against 0.852 to 0.905 without. A stand-in preload that burns the
-  shim's own user time (+0.35 us a command, a loop in `send`) cost 4.6%, its system time
-  unchanged, while the shim cost 10% with +0.3 to 0.4 us more system time a command in
-  redis-benchmark: the extra kernel time goes with waking the other CPU, not with the
-  shim's code. It also made 16 and 32 KiB batches look better for (c) (0.943 to 0.959,
-  the collector busier on CPU 1, so that CPU halted less); with idle CPUs polling they
-  were no better (0.889), and with a bare receiver in place of the collector, worse
-  (0.859): not a gain of the shim's, not taken. `OTEL_TRACES_SAMPLER=always_off` (nothing
-  encoded or sent) made 0.917 to 0.931: the follower and the span records are most of
-  the shim's cost here, as the profile above says.
+  and the server to CPU 1, which idles between commands, and how the virtual machine's
+  idle CPU is woken (the `haltpoll` idle driver) weighs as much as the shim's
+  instructions. Measured in alternation on one day: untraced 150,000 to 159,000
+  commands/s; with `/dev/cpu_dma_latency` held at 0 (idle CPUs poll instead of halting,
+  as tuned's latency-performance profile does) untraced rose to 170,000, and traced
+  (today's 200 KiB batches) was 0.906 to 0.908, against 0.852 to 0.905 without. A
+  stand-in preload that burns the shim's own user time (+0.35 us a command, a loop in
+  `send`) cost 4.6%, its system time unchanged; the shim cost 10%, with 0.3 to 0.4 us
+  more system time a command in redis-benchmark, which was gone (5.45 against 5.48 us)
+  with idle CPUs polling: that part is not the shim's instructions. The same effect made
+  16 and 32 KiB batches look better for (c) (0.943 to 0.959: the collector busier on CPU
+  1, which halted less); with idle CPUs polling they were no better (0.889), and with a
+  bare receiver in place of the collector, worse (0.859): not the shim's gain, not
+  taken. `OTEL_TRACES_SAMPLER=always_off` (nothing encoded or sent) made 0.917 to 0.931:
+  the follower and the span records are most of the shim's cost here, as the profile
+  above says.
 """
 
 
