@@ -123,8 +123,11 @@ typedef struct col_main_rx {
 static col_rx_t *col_rx_bufs; /* allocated before the thread starts: no silent end */
 static col_main_rx_t col_main_rx;
 
-/* One reader at a time (the main thread or the receiving thread), for a
- * read and what it does with what it read: datagrams stay in their order. */
+/* One reader at a time, so datagrams stay in their order: the receiving
+ * thread holds it for a read and the queueing of what it read, the main
+ * thread for its look at the queue and its read. The main thread handles
+ * what it read before it takes the queue again, and whatever the
+ * receiving thread queues after that read came later. */
 static pthread_mutex_t col_read_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* When the main thread began to work without waiting since

@@ -10,12 +10,12 @@
  * --otlp-listen) only put what they receive into a bounded queue
  * (col_queue.h), which it takes first. It decodes each
  * ExportTraceServiceRequest with protobuf-c, bounded before and during
- * decoding (col_wire.c, col_otlp.h), and hands each batch
- * to the sinks of col_sinks.def (col_sink.h): metrics, tail sampling, the
- * .jsonl file, --print, forwarding. A logs datagram (or OTLP/HTTP's
- * /v1/logs, queued framed the same way) goes to col_logs.h instead. Anything that does not decode is
- * counted and logged, never fatal. Options: col_options.c. Where the
- * socket is and what it may replace: col_socket.h.
+ * decoding (col_wire.c, col_otlp.h), and hands each batch to the sinks of
+ * col_sinks.def (col_sink.h): metrics, tail sampling, the .jsonl file,
+ * --print, forwarding. A logs datagram (or OTLP/HTTP's /v1/logs, queued
+ * framed the same way) goes to col_logs.h instead. Anything that does not
+ * decode is counted and logged, never fatal. Options: col_options.c. Where
+ * the socket is and what it may replace: col_socket.h.
  *
  * SIGTERM or SIGINT: stop within --stop-timeout (5 s, under Docker's 10),
  * whatever the backlog (col_stop.h). The first four fifths of it go to
