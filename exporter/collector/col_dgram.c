@@ -251,9 +251,10 @@ static void *col_dgram_thread(void *arg)
         int stopping = col_stopping(), n;
 
         if (!stopping && !col_main_held()) {
-            /* Soon again while the main thread works, seldom while it
-             * waits (an idle collector wakes 20 times a second). */
-            long ms = __atomic_load_n(&col_main_since, __ATOMIC_RELAXED) ? COL_STAND_IN_MS / 2 : 50;
+            /* Soon again while the main thread works; while it waits,
+             * as seldom as the poll this thread made before (an idle
+             * collector's threads wake 10 times a second each). */
+            long ms = __atomic_load_n(&col_main_since, __ATOMIC_RELAXED) ? COL_STAND_IN_MS / 2 : 100;
             const struct timespec nap = {0, ms * 1000000L};
 
             nanosleep(&nap, NULL);
