@@ -47,6 +47,9 @@
 #define EX_FD_MIN 600   /* where the kept socket is moved to */
 #define EX_FD_SPARE 4   /* the table's last numbers are left to the program */
 
+/* The kept socket. A close of that number (the program's, through the
+ * hooks: ex_transport_fds_closed) forgets it from any thread without the
+ * lock, so every access is atomic, and a locked path reads it once. */
 static int ex_fd = -1;
 static dev_t ex_fd_dev;
 static ino_t ex_fd_ino;
@@ -58,20 +61,31 @@ static ss_lock_t ex_tx_lock = SS_LOCK_INIT;
 static char ex_path[EX_SOCKPATH_MAX];      /* what the socket is connected to */
 static char ex_why[EX_SOCKPATH_MAX + 160]; /* the last failure, said by ex_loss */
 
-static void ex_close_fd(void)
+static int ex_fd_now(void)
 {
-    if (ex_fd >= 0)
-        ex_host.close(ex_fd);
-    ex_fd = -1;
+    return __atomic_load_n(&ex_fd, __ATOMIC_RELAXED);
 }
 
-/* Is ex_fd still the socket we opened? */
-static int ex_fd_ours(void)
+static void ex_fd_set(int fd)
+{
+    __atomic_store_n(&ex_fd, fd, __ATOMIC_RELAXED);
+}
+
+static void ex_close_fd(void)
+{
+    int fd = ex_fd_now();
+
+    if (fd >= 0)
+        ex_host.close(fd);
+    ex_fd_set(-1);
+}
+
+/* Is fd (ex_fd, read once) still the socket we opened? */
+static int ex_fd_ours(int fd)
 {
     struct stat st;
 
-    return ex_fd >= 0 && fstat(ex_fd, &st) == 0 && st.st_dev == ex_fd_dev &&
-           st.st_ino == ex_fd_ino;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == ex_fd_dev && st.st_ino == ex_fd_ino;
 }
 
 const char *ex_transport_why(void)
@@ -218,10 +232,10 @@ static int ex_connected(ex_tx_t *res)
     size_t room;
     int fd, keep;
 
-    if (ex_fd >= 0) {
-        if (ex_fd_ours())
-            return ex_fd;
-        ex_fd = -1; /* the program owns that number now: leave it alone */
+    if ((fd = ex_fd_now()) >= 0) {
+        if (ex_fd_ours(fd))
+            return fd;
+        ex_fd_set(-1); /* the program owns that number now: leave it alone */
     }
     if (ex_mono_ns() < ex_retry_ns) {
         ex_host.log(EX_LOG_DEBUG, "export: waiting to reconnect");
@@ -237,9 +251,9 @@ static int ex_connected(ex_tx_t *res)
     }
     ex_retry_ns = 0;
     if (keep && fstat(fd, &st) == 0) {
-        ex_fd = fd;
         ex_fd_dev = st.st_dev;
         ex_fd_ino = st.st_ino;
+        ex_fd_set(fd);
     }
     __atomic_store_n(&ex_room, room, __ATOMIC_RELAXED); /* a batch's own socket is sized alike */
     return fd;
@@ -260,7 +274,7 @@ static ex_tx_t ex_send_locked(const struct msghdr *msg)
             return res;
         r = ex_host.sendmsg(fd, msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         err = errno;
-        if (fd != ex_fd)
+        if (fd != ex_fd_now())
             ex_host.close(fd); /* a socket for this batch only */
         if (r >= 0)
             return EX_TX_SENT;
@@ -269,7 +283,7 @@ static ex_tx_t ex_send_locked(const struct msghdr *msg)
                              strerror(err));
         res = ex_failed(EX_TX_NOCOLLECTOR, "cannot send to the collector at %s: %s", ex_path,
                         strerror(err));
-        if (fd == ex_fd)
+        if (fd == ex_fd_now())
             ex_close_fd();
         ex_retry_ns = 0;
     }
@@ -290,10 +304,10 @@ void ex_transport_give_up(void)
 {
     ss_lock(&ex_tx_lock);
     ex_keep_off = 1;
-    if (ex_fd_ours())
+    if (ex_fd_ours(ex_fd_now()))
         ex_close_fd();
     else
-        ex_fd = -1; /* the number is the program's already */
+        ex_fd_set(-1); /* the number is the program's already */
     ss_unlock(&ex_tx_lock);
 }
 
@@ -310,8 +324,8 @@ void ex_transport_fd_closed(int fd)
 
 void ex_transport_fds_closed(unsigned first, unsigned last)
 {
-    int fd = __atomic_load_n(&ex_fd, __ATOMIC_RELAXED);
+    int fd = ex_fd_now();
 
     if (fd >= 0 && (unsigned)fd >= first && (unsigned)fd <= last)
-        __atomic_store_n(&ex_fd, -1, __ATOMIC_RELAXED);
+        ex_fd_set(-1);
 }

@@ -5,8 +5,10 @@
  * the request and the response, while the exporter batches and its flush
  * thread runs, and the spans still open are reported (SPANSHIM_INFLIGHT_MS=1). Each
  * request logs a line (SPANSHIM_LOGS=span) to one shared log file while it is
- * served, and to another that one thread keeps closing and opening again. The
- * checks are the counts; the sanitizer checks the rest.
+ * served, and to another that one thread keeps closing and opening again;
+ * another tells the exporter of closes (as the close hook does) while the
+ * flush thread connects to a collector's socket and sends. The checks are
+ * the counts; the sanitizer checks the rest.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -34,6 +36,8 @@
 #include "../../preload/ss_logcap.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/un.h>
 
 #define THREADS 8
 #define ROUNDS 300
@@ -131,6 +135,21 @@ static void *worker(void *arg)
 }
 
 static int reporting;
+static int collector = -1; /* a bare receiver where the exporter sends */
+
+/* What the exporter sends, taken and dropped until the test ends. */
+static void *receiver(void *arg)
+{
+    static char buf[256 * 1024];
+    struct pollfd p = {0, POLLIN, 0};
+
+    (void)arg;
+    p.fd = collector;
+    while (__atomic_load_n(&reporting, __ATOMIC_ACQUIRE))
+        if (poll(&p, 1, 10) == 1)
+            (void)!recv(collector, buf, sizeof(buf), MSG_DONTWAIT);
+    return NULL;
+}
 
 /* The flush thread's in-flight walk, as fast as it goes, on a clock that
  * moves 10 ms a walk: open exchanges are copied under their connections'
@@ -148,9 +167,27 @@ static void *reporter(void *arg)
     return NULL;
 }
 
+/* Closes told to the exporter as the close hook tells them, taking no lock:
+ * another number's, and now and then the numbers where the exporter keeps
+ * its socket, as a program's closefrom would, so that the flush thread
+ * connects again while this thread looks (the socket left open is the
+ * test's to lose). */
+static void *closer(void *arg)
+{
+    unsigned n = 0, forgot = 0;
+
+    (void)arg;
+    while (__atomic_load_n(&reporting, __ATOMIC_ACQUIRE)) {
+        ss_export_fd_closed(CHURN_FD + 1);
+        if (++n % 4096 == 0 && forgot < 40 && ++forgot)
+            ss_export_fds_closed(600, 1000);
+    }
+    return NULL;
+}
+
 static void test_exchanges_on_many_threads(void **state)
 {
-    pthread_t t[THREADS], rep;
+    pthread_t t[THREADS], rep, rx, cl;
     int i;
     uint64_t before = ss_count.spans_recorded;
 
@@ -159,13 +196,17 @@ static void test_exchanges_on_many_threads(void **state)
     ss_logcap_opened(CHURN_FD, AT_FDCWD, "/tmp/churn.log", O_WRONLY | O_APPEND);
     __atomic_store_n(&reporting, 1, __ATOMIC_RELEASE);
     pthread_create(&rep, NULL, reporter, NULL);
+    pthread_create(&rx, NULL, receiver, NULL);
+    pthread_create(&cl, NULL, closer, NULL);
     for (i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, worker, NULL);
     for (i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
+    ex_batch_flush();
     __atomic_store_n(&reporting, 0, __ATOMIC_RELEASE);
     pthread_join(rep, NULL);
-    ex_batch_flush();
+    pthread_join(rx, NULL);
+    pthread_join(cl, NULL);
     assert_int_equal(__atomic_load_n(&ss_count.spans_recorded, __ATOMIC_RELAXED) - before,
                      (uint64_t)THREADS * ROUNDS * 2);
     assert_int_equal(__atomic_load_n(&ss_count.headers_injected, __ATOMIC_RELAXED),
@@ -179,16 +220,26 @@ static void test_exchanges_on_many_threads(void **state)
 
 int main(void)
 {
+    int i;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exchanges_on_many_threads),
     };
 
-    setenv("SPANSHIM_SOCKET", "/nonexistent/spanshim-test.sock", 1);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+    snprintf(a.sun_path, sizeof(a.sun_path), "/tmp/spanshim-threads.%d.sock", (int)getpid());
+    unlink(a.sun_path);
+    collector = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (collector < 0 || bind(collector, (struct sockaddr *)&a, sizeof(a)) != 0)
+        return 1;
+    setenv("SPANSHIM_SOCKET", a.sun_path, 1);
     /* Every span open over 1 ms is reported while the threads work: the
      * walk and its copies race the exchanges (under TSan too). */
     setenv("SPANSHIM_INFLIGHT_MS", "1", 1);
     setenv("SPANSHIM_LOGS", "span", 1);
     ss_config_load();
     ss_export_init(0, NULL);
-    return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
+    i = cmocka_run_group_tests_name("threads", tests, NULL, NULL);
+    unlink(a.sun_path);
+    return i;
 }
