@@ -18,7 +18,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +49,12 @@ static uint8_t ex_resource[EX_RESOURCE_MAX];
 static size_t ex_resource_len;
 static int ex_thread_started;
 static int ex_thread_running;   /* the flush thread exists in this process */
+/* 1 while the flush thread sleeps long, nothing having come for
+ * EX_IDLE_MS: the next record wakes it (set and read under ex_lock; the
+ * futex word it waits on). */
+static int ex_flusher_asleep;
+
+#define EX_IDLE_MS 1000
 
 static int ex_argc;
 static char **ex_argv;
@@ -254,15 +262,54 @@ static int ex_buf_old(const ex_buf_t *b, uint64_t now)
     return b->n && now - b->oldest_ns >= EX_FLUSH_MS * 1000000ull;
 }
 
+/* Nothing waits to be sent (ex_lock held). */
+static int ex_nothing_waits(void)
+{
+    return ex_bufs[EX_BATCH_SPANS].n == 0 && ex_bufs[EX_BATCH_LOGS].n == 0 &&
+           ex_backlog_count() == 0;
+}
+
+/* The flush thread's long sleep, once nothing has waited for EX_IDLE_MS:
+ * until the host's next tick is due (never, without one: 10 s), or the
+ * next record. A traced program that has gone idle wakes it once a second
+ * (the in-flight walk's tick), not 20 times. */
+static void ex_flusher_idle(void)
+{
+    unsigned ms = ex_host.tick ? ex_host.tick_ms : 10000;
+    struct timespec long_ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    int asleep;
+
+    ss_lock(&ex_lock);
+    asleep = ex_nothing_waits();
+    __atomic_store_n(&ex_flusher_asleep, asleep, __ATOMIC_RELAXED);
+    ss_unlock(&ex_lock);
+    if (asleep)
+        syscall(SYS_futex, &ex_flusher_asleep, FUTEX_WAIT_PRIVATE, 1, &long_ts, NULL, 0);
+    __atomic_store_n(&ex_flusher_asleep, 0, __ATOMIC_RELAXED);
+}
+
+/* The first record of a batch: a flush thread asleep long wakes (ex_lock held). */
+static void ex_flusher_wake(void)
+{
+    if (__atomic_load_n(&ex_flusher_asleep, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&ex_flusher_asleep, 0, __ATOMIC_RELAXED);
+        syscall(SYS_futex, &ex_flusher_asleep, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+}
+
 static void *ex_flusher(void *arg)
 {
     const struct timespec ts = {0, EX_FLUSH_MS * 1000000L / 4}, soon = {0, 2 * 1000000L};
-    uint64_t last_tick = ex_mono_ns(), now;
+    uint64_t last_tick = ex_mono_ns(), now, quiet_since = 0;
 
     (void)arg;
     for (;;) {
-        /* Batches waiting for a busy collector: look again soon. */
-        nanosleep(ex_backlog_count() ? &soon : &ts, NULL);
+        /* Batches waiting for a busy collector: look again soon; nothing
+         * for EX_IDLE_MS: sleep long. */
+        if (quiet_since && ex_mono_ns() - quiet_since >= EX_IDLE_MS * 1000000ull)
+            ex_flusher_idle();
+        else
+            nanosleep(ex_backlog_count() ? &soon : &ts, NULL);
         if (ex_host.tick && (now = ex_mono_ns()) - last_tick >= ex_host.tick_ms * 1000000ull) {
             last_tick = now;
             ex_host.tick(now);
@@ -272,6 +319,10 @@ static void *ex_flusher(void *arg)
         if (ex_backlog_count() || ex_buf_old(&ex_bufs[EX_BATCH_SPANS], now) ||
             ex_buf_old(&ex_bufs[EX_BATCH_LOGS], now))
             ex_flush_locked(EX_KEEP_IF_FULL);
+        if (!ex_nothing_waits())
+            quiet_since = 0;
+        else if (quiet_since == 0)
+            quiet_since = now;
         ss_unlock(&ex_lock);
     }
     return NULL;
@@ -359,14 +410,16 @@ static void ex_batch_put(int kind, const void *rec)
         if (b->n++ == 0) {
             b->oldest_ns = ex_mono_ns();
             b->oldest_end = end;
+            ex_flusher_wake();
         } else if (b->len >= EX_BATCH_MAX / 2 ||
                    (int64_t)(end - b->oldest_end) >= (int64_t)EX_FLUSH_MS * 1000000)
             ex_flush_locked(EX_KEEP_IF_FULL);
     } else {
         now = ex_mono_ns();
-        if (b->n++ == 0)
+        if (b->n++ == 0) {
             b->oldest_ns = now;
-        else if (b->len >= EX_BATCH_MAX / 2 || now - b->oldest_ns >= EX_FLUSH_MS * 1000000ull)
+            ex_flusher_wake();
+        } else if (b->len >= EX_BATCH_MAX / 2 || now - b->oldest_ns >= EX_FLUSH_MS * 1000000ull)
             ex_flush_locked(EX_KEEP_IF_FULL);
     }
     if (!ex_thread_started)
@@ -410,6 +463,7 @@ int ex_batch_threads(void)
 void ex_batch_after_fork(int may_start_thread)
 {
     ex_thread_running = 0;
+    ex_flusher_asleep = 0;     /* the parent's thread, not this process's */
     ss_lock_reset(&ex_lock);
     ex_buf_reset(&ex_bufs[EX_BATCH_SPANS]); /* the parent ships its own spans */
     ex_buf_reset(&ex_bufs[EX_BATCH_LOGS]);  /* and log records */

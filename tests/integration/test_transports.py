@@ -59,6 +59,26 @@ time.sleep(0.6)
 span()
 """
 
+# A span, then idle: how often the process's threads slept and woke over
+# 2 s of nothing (its own sleep aside), printed; then, told to, a second
+# span, and, told again, the end.
+IDLE = SPAN + """
+span()
+time.sleep(1.6)
+def sleeps():
+    n = 0
+    for task in os.listdir("/proc/self/task"):
+        with open("/proc/self/task/%s/status" % task) as f:
+            n += sum(int(l.split()[1]) for l in f if l.startswith("voluntary_ctxt_switches"))
+    return n
+before = sleeps()
+time.sleep(2.0)
+print(sleeps() - before - 1, flush=True)
+sys.stdin.readline()
+span()
+sys.stdin.readline()
+"""
+
 # A parent that makes no span (or one, with "first") forks four children
 # that make one each and exit.
 FORKED = SPAN + """
@@ -198,6 +218,25 @@ class Transports(CollectorTest):
         got = self.col.wait_spans(1, timeout=3.0, pred=lambda s: s.service == "idle-backend")
         self.assertEqual(len(got), 1)
         self.assertIsNone(proc.poll(), "still running")
+
+    def test_an_idle_process_sleeps(self):
+        # Nothing waits to be sent for a second: the flush thread sleeps
+        # till the in-flight walk's next tick (a second), not the 50 ms it
+        # sleeps while records come (40 wake-ups in 2 s before), and the
+        # next span wakes it: it leaves at once, the program still running.
+        p = subprocess.Popen([PY, "-c", IDLE], env=self.col.env(), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(p.kill)
+        mine = lambda s: s.res["process.pid"] == p.pid  # noqa: E731
+        self.assertEqual(len(self.col.wait_spans(1, pred=mine)), 1)
+        woke = int(p.stdout.readline())
+        self.assertLessEqual(woke, 5, "%d wake-ups in 2 s idle" % woke)
+        p.stdin.write(b"\n")
+        p.stdin.flush()
+        self.assertEqual(len(self.col.wait_spans(2, timeout=2.0, pred=mine)), 2)
+        self.assertIsNone(p.poll(), "still running: the span left from the flush thread")
+        p.communicate(b"\n", timeout=30)
+        self.assertEqual(p.returncode, 0)
 
     def test_two_copies_of_the_shim(self):
         # Loaded twice from two paths: one copy traces, the other stands down.
