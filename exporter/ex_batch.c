@@ -303,6 +303,10 @@ static void *ex_flusher(void *arg)
     uint64_t last_tick = ex_mono_ns(), now, quiet_since = 0;
 
     (void)arg;
+    /* Out of the program's fd table, so that its calls on fds are not
+     * taxed for a thread that sleeps (ss_owntable.c says how much). */
+    if (ex_host.leave_fd_table && ex_host.leave_fd_table())
+        ex_transport_own_table();
     for (;;) {
         /* Batches waiting for a busy collector: look again soon; nothing
          * for EX_IDLE_MS: sleep long. */

@@ -50,6 +50,12 @@ typedef struct ex_host {
     unsigned (*tick)(uint64_t mono_ns);
     unsigned tick_ms;
 
+    /* Called by the flush thread at its start (NULL: never): 1 if it has
+     * left the program's fd table for one of its own, where the host's
+     * log line still reaches the program's stderr (preload: ss_owntable.h).
+     * The thread's sends then go on a socket of its own. */
+    int (*leave_fd_table)(void);
+
     uint64_t *spans[EX_TX_OFF + 1];   /* spans by what the send came to (EX_TX_SENT: exported) */
     uint64_t *batches_sent;           /* datagrams sent */
     uint64_t *spans_unencodable;      /* spans too large to encode */

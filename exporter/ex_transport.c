@@ -27,6 +27,15 @@
  * ex_tx_lock is held while a batch is sent (the batcher's lock is held
  * around that too, but a hook that gives the socket up must not reach
  * into the batcher), so the kept socket is never closed under a send.
+ *
+ * The flush thread in an fd table of its own (ex_transport_own_table)
+ * keeps a second socket there, ex_own_fd: where it lands, since no number
+ * there is the program's, and out of reach of the program's close() and
+ * dup2(), so it needs no inode check nor gives way. The program's threads
+ * (sending a batch that fills, and the last at exit) still use the kept
+ * socket above. The two never reorder a process's batches: each send is
+ * made under ex_tx_lock, and a datagram is in the collector's queue when
+ * sendmsg() returns.
  */
 #define _GNU_SOURCE
 #include "ex_transport.h"
@@ -60,6 +69,11 @@ static size_t ex_room;           /* ex_transport_dgram_room() for the kept socke
 static ss_lock_t ex_tx_lock = SS_LOCK_INIT;
 static char ex_path[EX_SOCKPATH_MAX];      /* what the socket is connected to */
 static char ex_why[EX_SOCKPATH_MAX + 160]; /* the last failure, said by ex_loss */
+
+/* The flush thread's socket in its own table (only that thread uses it),
+ * and which thread that is. */
+static int ex_own_fd = -1;
+static __thread int ex_in_own_table __attribute__((tls_model("initial-exec")));
 
 static int ex_fd_now(void)
 {
@@ -136,13 +150,16 @@ static ex_tx_t ex_resolve(char path[EX_SOCKPATH_MAX], dev_t *dev, ino_t *ino)
 
 /* fd moved to EX_FD_MIN or above (*keep = 1), else left where it is for
  * one batch if that is not among the table's last numbers; -1 (closed)
- * if it is. */
+ * if it is. In the flush thread's own table: kept where it is. */
 static int ex_place(int fd, int *keep)
 {
     struct rlimit rl;
     rlim_t limit = RLIM_INFINITY;
     int high;
 
+    *keep = 1;
+    if (ex_in_own_table)
+        return fd; /* no number of this table is the program's */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         limit = rl.rlim_cur;
     *keep = 0;
@@ -225,6 +242,23 @@ static int ex_open(int *keep, ex_tx_t *res, size_t *room)
     return fd;
 }
 
+/* This thread's kept socket (the program table's, or the flush thread's
+ * own), -1 if none. */
+static int ex_kept(void)
+{
+    return ex_in_own_table ? ex_own_fd : ex_fd_now();
+}
+
+static void ex_close_kept(void)
+{
+    if (!ex_in_own_table) {
+        ex_close_fd();
+    } else if (ex_own_fd >= 0) {
+        ex_host.close(ex_own_fd);
+        ex_own_fd = -1;
+    }
+}
+
 /* The kept socket, or a fresh one (kept, or for this batch only). */
 static int ex_connected(ex_tx_t *res)
 {
@@ -232,7 +266,9 @@ static int ex_connected(ex_tx_t *res)
     size_t room;
     int fd, keep;
 
-    if ((fd = ex_fd_now()) >= 0) {
+    if (ex_in_own_table && ex_own_fd >= 0)
+        return ex_own_fd;
+    if (!ex_in_own_table && (fd = ex_fd_now()) >= 0) {
         if (ex_fd_ours(fd))
             return fd;
         ex_fd_set(-1); /* the program owns that number now: leave it alone */
@@ -250,7 +286,9 @@ static int ex_connected(ex_tx_t *res)
         return -1;
     }
     ex_retry_ns = 0;
-    if (keep && fstat(fd, &st) == 0) {
+    if (ex_in_own_table) {
+        ex_own_fd = fd;
+    } else if (keep && fstat(fd, &st) == 0) {
         ex_fd_dev = st.st_dev;
         ex_fd_ino = st.st_ino;
         ex_fd_set(fd);
@@ -274,7 +312,7 @@ static ex_tx_t ex_send_locked(const struct msghdr *msg)
             return res;
         r = ex_host.sendmsg(fd, msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         err = errno;
-        if (fd != ex_fd_now())
+        if (fd != ex_kept())
             ex_host.close(fd); /* a socket for this batch only */
         if (r >= 0)
             return EX_TX_SENT;
@@ -283,8 +321,8 @@ static ex_tx_t ex_send_locked(const struct msghdr *msg)
                              strerror(err));
         res = ex_failed(EX_TX_NOCOLLECTOR, "cannot send to the collector at %s: %s", ex_path,
                         strerror(err));
-        if (fd == ex_fd_now())
-            ex_close_fd();
+        if (fd == ex_kept())
+            ex_close_kept();
         ex_retry_ns = 0;
     }
     return res;
@@ -314,7 +352,13 @@ void ex_transport_give_up(void)
 void ex_transport_after_fork(void)
 {
     ss_lock_reset(&ex_tx_lock);
-    ex_retry_ns = 0; /* the parent may have been mid-connect */
+    ex_retry_ns = 0;  /* the parent may have been mid-connect */
+    ex_own_fd = -1;   /* it was in the parent's flush thread's table, not here */
+}
+
+void ex_transport_own_table(void)
+{
+    ex_in_own_table = 1;
 }
 
 void ex_transport_fd_closed(int fd)

@@ -34,6 +34,10 @@ size_t ex_transport_dgram_room(void);
 /* In a fork child: the parent may have been waiting to reconnect. */
 void ex_transport_after_fork(void);
 
+/* Called by the flush thread once it has an fd table of its own: its
+ * sends go on a socket it keeps there. */
+void ex_transport_own_table(void);
+
 /* The program's fd table is nearly full: close the kept socket (waiting
  * for a send under way) and keep none from now on. */
 void ex_transport_give_up(void);

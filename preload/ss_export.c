@@ -12,6 +12,7 @@
 #include "ss_config.h"
 #include "ss_inflight.h"
 #include "ss_log.h"
+#include "ss_owntable.h"
 #include "ss_real.h"
 #include "../exporter/ex_batch.h"
 #include "../exporter/ex_host.h"
@@ -39,6 +40,7 @@ void ss_export_init(int argc, char **argv)
         /* A quarter of the first interval, within the flush thread's 50 ms to 1 s. */
         .tick_ms = ss_cfg.inflight_ms / 4 < EX_FLUSH_MS / 4 ? EX_FLUSH_MS / 4
                    : ss_cfg.inflight_ms / 4 > 1000 ? 1000 : ss_cfg.inflight_ms / 4,
+        .leave_fd_table = ss_owntable_leave,
         .spans = {
             [EX_TX_SENT] = &ss_count.spans_exported,
             [EX_TX_BUSY] = &ss_count.spans_dropped_full,

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "ss_log.h"
+#include "ss_owntable.h"
 #include "ss_real.h"
 
 #include <stdarg.h>
@@ -15,7 +16,7 @@ int ss_log_level = SS_LOG_ERROR;
 void ss_log(int level, const char *fmt, ...)
 {
     char line[512];
-    int n;
+    int n, fd, borrowed;
     va_list ap;
 
     if (level > ss_log_level)
@@ -27,7 +28,11 @@ void ss_log(int level, const char *fmt, ...)
     if (n > (int)sizeof(line) - 2)
         n = (int)sizeof(line) - 2;
     line[n++] = '\n';
-    (void)!ss_real_write(STDERR_FILENO, line, (size_t)n);
+    if ((fd = ss_owntable_stderr(&borrowed)) < 0)
+        return;
+    (void)!ss_real_write(fd, line, (size_t)n);
+    if (borrowed)
+        ss_real_close(fd);
 }
 
 void ss_log_counters(void)

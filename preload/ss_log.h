@@ -1,7 +1,8 @@
 /*
  * ss_log.h - the shim's own log lines and counters.
  *
- * Logging goes to stderr through the real write(), never through a hook,
+ * Logging goes to stderr through the real write(), never through a hook
+ * (from the flush thread, to the program's stderr: ss_owntable.h),
  * and only at the level SPANSHIM_LOG asks for (error by default, so a
  * traced program's stderr is untouched unless something is wrong).
  * Counters are plain atomics, readable at exit with SPANSHIM_LOG=debug.

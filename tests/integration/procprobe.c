@@ -4,7 +4,13 @@
  * prints "NAME PID" for each, so the test can match spans to processes.
  *
  *   procprobe MODE PORT        MODE: fork forkexec vforkexec spawn daemon
- *                                    closerange dup2shim stalefd starts
+ *                                    closerange dup2shim owntable stalefd starts
+ *
+ * owntable: the shim's flush thread holds an fd table of its own, with
+ * its socket and none of the program's files. dup2shim: a seccomp filter
+ * refuses pidfd_getfd (as profiles keeping it for CAP_SYS_PTRACE do), so
+ * the thread stays in the program's table, and the program dup2()s a file
+ * over the shim's socket there.
  *
  * starts: every way to start a program that the shim hooks (execl, execlp,
  * execle, posix_spawn, posix_spawnp, system, popen), each made to fail and
@@ -19,14 +25,19 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -93,6 +104,55 @@ static int find_foreign_socket(void)
     if (d)
         closedir(d);
     return found;
+}
+
+/* pidfd_getfd fails with EPERM from now on, in every thread made after. */
+static int refuse_pidfd_getfd(void)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_getfd, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* In the other threads' fd tables (the shim's flush thread's): how many
+ * entries, how many sockets, and whether one is the file at path. */
+static void other_tables(const char *path, int *entries, int *sockets, int *has_path)
+{
+    char dir[300], link[600], got[PATH_MAX];
+    DIR *tasks = opendir("/proc/self/task"), *fds;
+    struct dirent *t, *e;
+    ssize_t n;
+
+    *entries = *sockets = *has_path = 0;
+    while (tasks && (t = readdir(tasks)) != NULL) {
+        if (t->d_name[0] == '.' || atoi(t->d_name) == (int)gettid())
+            continue;
+        snprintf(dir, sizeof(dir), "/proc/self/task/%s/fd", t->d_name);
+        if ((fds = opendir(dir)) == NULL)
+            continue;
+        while ((e = readdir(fds)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+            if ((n = readlink(link, got, sizeof(got) - 1)) < 0)
+                continue;
+            got[n] = '\0';
+            (*entries)++;
+            *sockets += strncmp(got, "socket:", 7) == 0;
+            *has_path |= strcmp(got, path) == 0;
+        }
+        closedir(fds);
+    }
+    if (tasks)
+        closedir(tasks);
 }
 
 #define CHECK(cond, what)                                                          \
@@ -250,11 +310,30 @@ int main(int argc, char **argv)
         if (close_range(3, ~0U, 0) < 0)
             return 1;
         rc |= get("after-close-range");
+    } else if (strcmp(mode, "owntable") == 0) {
+        char path[64];
+        int fd, entries, sockets, has_path;
+
+        rc |= get("before-own-table");
+        usleep(400000); /* the flush thread has sent it */
+        snprintf(path, sizeof(path), "/tmp/procprobe.%d", (int)getpid());
+        fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+        other_tables(path, &entries, &sockets, &has_path);
+        fprintf(stderr, "other tables: %d entries, %d sockets, program's file %d\n", entries,
+                sockets, has_path);
+        /* Its socket, its handle on this process: nothing of the program's. */
+        if (fd < 0 || find_foreign_socket() >= 0 || sockets != 1 || entries > 2 || has_path)
+            rc = 1;
+        close(fd);
+        unlink(path);
+        rc |= get("after-own-table");
     } else if (strcmp(mode, "dup2shim") == 0) {
         char path[64];
         struct stat st;
         int shim, fd;
 
+        if (refuse_pidfd_getfd() < 0)
+            return 1;
         rc |= get("before-dup2");
         usleep(400000);
         shim = find_foreign_socket();

@@ -1,7 +1,8 @@
 """Processes made every way programs make them: fork without exec, fork then
 exec, vfork then exec, posix_spawn, daemon(), a program that closes every fd
-and carries on, one that dup2()s over the shim's own socket, and a shell
-pipeline. The hooked ways to start a program (execl, execlp, execle,
+and carries on, one that dup2()s over the shim's own socket (where a
+seccomp filter keeps the shim's flush thread in the program's fd table),
+the flush thread's fd table of its own, and a shell pipeline. The hooked ways to start a program (execl, execlp, execle,
 posix_spawn, posix_spawnp, system, popen) and the calls that reap (wait,
 waitpid, wait3, wait4, waitid) return exactly what glibc does,
 errno too, failing and succeeding, with and without the shim, built with
@@ -82,6 +83,11 @@ class Processes(CollectorTest):
 
     def test_dup2_over_the_shims_socket(self):
         made = self.probe("dup2shim", ["before-dup2", "after-dup2", "after-dup2-again"])
+        for who in made:
+            self.assertEqual(self.span_of(who).res["process.pid"], made[who])
+
+    def test_flush_thread_has_a_table_of_its_own(self):
+        made = self.probe("owntable", ["before-own-table", "after-own-table"])
         for who in made:
             self.assertEqual(self.span_of(who).res["process.pid"], made[who])
 

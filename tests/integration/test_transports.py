@@ -95,6 +95,14 @@ for i in range(4):
 for k in kids:
     os.waitpid(k, 0)
 """
+# A span, then stderr moved to the file argv[1] (as a daemon does once it
+# has started), and a wait for the test's word.
+MOVED_STDERR = SPAN + """
+span()
+os.dup2(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), 2)
+sys.stdin.readline()
+"""
+
 SAID = b"; spans are dropped (said once, counted at exit)"
 # Another user cannot run a Python under root's home (pyenv): the system's.
 SYSTEM_PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else PY
@@ -418,6 +426,26 @@ class Unreachable(unittest.TestCase):
             self.assertEqual(len({l.split(b"]")[0] for l in lost}), exits)
             for l in lost:
                 self.assertIn(b": 1 span lost (1 with no collector reached)", l)
+
+    def test_said_where_stderr_is_now(self):
+        # The flush thread, in an fd table of its own, says the loss on the
+        # program's stderr as it is when it says it: the file, not the pipe.
+        path = os.path.join(self.dir, "moved.sock")
+        log = os.path.join(self.dir, "moved.log")
+        env = dict(os.environ, LD_PRELOAD=PRELOAD, SPANSHIM_SOCKET=path)
+        env.pop("SPANSHIM_LOG", None)
+        p = subprocess.Popen([PY, "-c", MOVED_STDERR, log], env=env, stdin=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while time.time() < deadline and not (os.path.exists(log) and
+                                              SAID in open(log, "rb").read()):
+            time.sleep(0.05)
+        _, err = p.communicate(b"\n", timeout=30)  # the flush thread said it, before the exit
+        self.assertEqual(p.returncode, 0)
+        said = [l for l in open(log, "rb").read().splitlines() if SAID in l]
+        self.assertEqual(len(said), 1, said)
+        self.assertIn(b"cannot reach the collector at %s" % path.encode(), said[0])
+        self.assertNotIn(SAID, err)
 
     def test_quiet_when_spans_arrive(self):
         col = Collector()
